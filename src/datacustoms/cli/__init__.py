@@ -1,0 +1,50 @@
+"""The command line: a thin layer over the library.
+
+Each command lives in its own module under ``datacustoms.cli`` and exposes ``register(app)``.
+``main`` turns library errors into one line on stderr (the problem and the next step) and exit
+code 2; a failed check is exit code 1; no traceback reaches the user for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+import typer
+
+from datacustoms.errors import DatacustomsError
+
+app = typer.Typer(
+    name="datacustoms",
+    help="Inspect personal data before it leaves: can the identifiers be reversed, can people be "
+    "singled out, how to make it safe, and a record of the transfer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: command modules, in the order they appear in --help (each exposes register(app))
+COMMAND_MODULES = ("inspect",)
+
+for _name in COMMAND_MODULES:
+    import_module(f"datacustoms.cli.{_name}").register(app)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        from datacustoms import __version__
+
+        typer.echo(f"datacustoms {__version__}")
+        raise typer.Exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except DatacustomsError as err:  # raised outside a command body (rare)
+        print(f"error: {err.one_line()}", file=sys.stderr)
+        sys.exit(err.exit_code)

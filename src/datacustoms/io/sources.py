@@ -1,0 +1,193 @@
+"""``read``: turn a path, a SQL URL or an in-memory frame into a :class:`Table`.
+
+Formats are chosen by ``format=`` or recognised from magic bytes and the file extension.
+Every reader streams record batches; nothing reads a whole large file into Python objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.ipc as ipc
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from datacustoms.errors import InputError, UnsupportedFormat, did_you_mean
+from datacustoms.io.csv import read_csv
+from datacustoms.table import Table, from_arrow
+
+FORMATS = ("csv", "parquet", "jsonl", "ipc", "sql")
+EXTENSIONS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".arrow": "ipc", ".feather": "ipc", ".ipc": "ipc",
+}  # fmt: skip
+BATCH_ROWS = 65_536
+
+
+def read(
+    source: Any,
+    *,
+    format: str | None = None,
+    table: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    name: str | None = None,
+) -> Table:
+    """Open ``source`` as a Table.
+
+    ``source`` is a file path, a SQLAlchemy URL (with ``table=``), or an in-memory pandas /
+    polars / pyarrow object (anything with the Arrow PyCapsule interface).
+    """
+    if isinstance(source, Table):
+        return source
+    if not isinstance(source, str | os.PathLike):
+        return _from_memory(source, name or "table")
+    text = os.fspath(source)
+    if format == "sql" or "://" in text:
+        from datacustoms.io.sql import read_sql
+
+        return read_sql(text, table=table, name=name)
+    path = Path(text)
+    if not path.exists():
+        raise InputError(f"{text} does not exist", "check the path")
+    if path.is_dir():
+        return _read_parquet_dir(path, name)
+    fmt = format or guess_format(path)
+    if fmt not in FORMATS:
+        raise UnsupportedFormat(f"unknown format {fmt!r}.{did_you_mean(fmt, FORMATS)}", f"use one of {FORMATS}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty", "export the table again")
+    if fmt == "csv":
+        return read_csv(path, encoding=encoding, delimiter=delimiter, name=name)
+    if fmt == "parquet":
+        return _read_parquet(path, name)
+    if fmt == "ipc":
+        return _read_ipc(path, name)
+    return _read_jsonl(path, name)
+
+
+def guess_format(path: Path) -> str:
+    """Magic bytes first (Parquet, Arrow IPC), then the extension, then CSV."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"ARROW1"):
+        return "ipc"
+    suffixes = [s.lower() for s in path.suffixes]
+    for suffix in reversed(suffixes):
+        if suffix in EXTENSIONS:
+            return EXTENSIONS[suffix]
+    return "csv"
+
+
+def _read_parquet(path: Path, name: str | None) -> Table:
+    try:
+        meta = pq.ParquetFile(path)
+        schema = meta.schema_arrow
+        rows = meta.metadata.num_rows
+    except (pa.ArrowInvalid, OSError) as err:
+        raise InputError(f"{path.name} is not a readable Parquet file ({err})", "check the file") from None
+
+    def open_batches() -> Iterator[pa.RecordBatch]:
+        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
+
+    return Table(
+        name=name or path.stem,
+        schema=schema,
+        open_batches=open_batches,
+        source=str(path),
+        format="parquet",
+        num_rows_hint=rows,
+        duckdb_scan=f"read_parquet({_sql_literal(str(path))})",
+    )
+
+
+def _read_parquet_dir(path: Path, name: str | None) -> Table:
+    try:
+        dataset = ds.dataset(path, format="parquet")
+    except (pa.ArrowInvalid, OSError) as err:
+        raise InputError(f"{path} is not a folder of Parquet files ({err})", "pass a file") from None
+    if not dataset.files:
+        raise InputError(f"{path} holds no Parquet files", "pass a file or a folder of .parquet files")
+
+    def open_batches() -> Iterator[pa.RecordBatch]:
+        yield from dataset.to_batches(batch_size=BATCH_ROWS)
+
+    return Table(
+        name=name or path.name,
+        schema=dataset.schema,
+        open_batches=open_batches,
+        source=str(path),
+        format="parquet",
+        duckdb_scan=f"read_parquet({_sql_literal(str(path / '**' / '*.parquet'))})",
+    )
+
+
+def _read_ipc(path: Path, name: str | None) -> Table:
+    def open_file() -> Any:
+        try:
+            return ipc.open_file(path)
+        except pa.ArrowInvalid:
+            return ipc.open_stream(path)
+
+    try:
+        first = open_file()
+    except (pa.ArrowInvalid, OSError) as err:
+        raise InputError(f"{path.name} is not an Arrow IPC / Feather file ({err})", "check the file") from None
+    schema = first.schema
+
+    def open_batches() -> Iterator[pa.RecordBatch]:
+        reader = open_file()
+        if isinstance(reader, ipc.RecordBatchFileReader):
+            for i in range(reader.num_record_batches):
+                yield reader.get_batch(i)
+        else:
+            yield from reader
+
+    return Table(name=name or path.stem, schema=schema, open_batches=open_batches, source=str(path), format="ipc")
+
+
+def _read_jsonl(path: Path, name: str | None) -> Table:
+    def open_reader() -> Any:
+        return pajson.open_json(path, read_options=pajson.ReadOptions(block_size=8 << 20))
+
+    try:
+        schema = open_reader().schema
+    except pa.ArrowInvalid as err:
+        message = str(err).split("\n")[0][:120]
+        raise InputError(f"{path.name} is not JSON Lines ({message})", "one JSON object per line") from None
+
+    def open_batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from open_reader()
+        except pa.ArrowInvalid as err:
+            message = str(err).split("\n")[0][:120]
+            raise InputError(f"{path.name}: invalid JSON Lines ({message})", "fix the line") from None
+
+    return Table(name=name or path.stem, schema=schema, open_batches=open_batches, source=str(path), format="jsonl")
+
+
+def _from_memory(obj: Any, name: str) -> Table:
+    """pyarrow objects directly; pandas, polars and others through the Arrow PyCapsule interface."""
+    if isinstance(obj, pa.Table | pa.RecordBatch | pa.RecordBatchReader):
+        return from_arrow(obj, name)
+    if hasattr(obj, "__arrow_c_stream__"):
+        return from_arrow(pa.table(obj), name)
+    if hasattr(obj, "to_arrow"):  # older polars
+        return from_arrow(obj.to_arrow(), name)
+    raise InputError(
+        f"cannot read an object of type {type(obj).__name__}",
+        "pass a path, a SQL URL, or a pandas / polars / pyarrow table",
+    )
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

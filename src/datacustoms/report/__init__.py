@@ -1,0 +1,1 @@
+"""Reports: the model and its renderings (text, JSON, HTML)."""

@@ -1,0 +1,92 @@
+"""The report: one pydantic model that renders to text, JSON (a versioned schema) and HTML.
+
+Each stage adds its own part: findings from detect, attacks from attack, risk from measure,
+checks (rule id → pass / fail / warn) from all of them. The JSON schema in
+``docs/report.schema.json`` is generated from these classes and versioned by
+``SCHEMA_VERSION``. Reports never hold plaintext values recovered from the data, keys or salts
+unless the user asked (``--reveal``); examples are masked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = "1.0"
+
+Role = Literal["direct_identifier", "pseudonym", "quasi_identifier", "sensitive", "other"]
+Status = Literal["pass", "fail", "warn", "info"]
+
+
+class Evidence(BaseModel):
+    """Why a detector matched: which detector, on what share, with which header hint."""
+
+    detector: str
+    matched_share: float = Field(description="share of distinct sampled non-null values that matched and validated")
+    distinct_sampled: int = Field(description="distinct non-null values the detector looked at")
+    header_hint: str | None = Field(default=None, description="header word that raised confidence")
+    note: str | None = None
+
+
+class ColumnFinding(BaseModel):
+    """What one column is, with the evidence."""
+
+    column: str
+    kind: str = Field(description="e.g. kr_mobile, email, kr_rrn, digest:sha256/hex, other")
+    role: Role
+    score: float = Field(ge=0, le=1)
+    evidence: list[Evidence] = Field(default_factory=list)
+    null_share: float = 0.0
+    distinct_sampled: int = 0
+    details: dict[str, Any] = Field(default_factory=dict)
+    uncertain: str | None = Field(default=None, description="what the evidence cannot settle")
+
+
+class Check(BaseModel):
+    """One rule applied to one subject (a column, the table, the transfer)."""
+
+    rule: str = Field(description="rule id from the rules reference, e.g. R1")
+    subject: str
+    status: Status
+    message: str
+
+
+class SourceInfo(BaseModel):
+    name: str
+    path: str
+    format: str
+    rows: int | None = None
+    columns: int
+    notes: list[str] = Field(default_factory=list)
+
+
+class Report(BaseModel):
+    """Everything an inspection found, in one object."""
+
+    schema_version: str = SCHEMA_VERSION
+    tool: str = "datacustoms"
+    tool_version: str = ""
+    created: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    source: SourceInfo
+    findings: list[ColumnFinding] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status == "fail" for c in self.checks)
+
+    @property
+    def verdict(self) -> Literal["pass", "fail"]:
+        return "fail" if self.failed else "pass"
+
+    def finding(self, column: str) -> ColumnFinding | None:
+        return next((f for f in self.findings if f.column == column), None)
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json")
+        data["verdict"] = self.verdict
+        import json
+
+        return json.dumps(data, ensure_ascii=False, indent=2)
