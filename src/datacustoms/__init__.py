@@ -16,8 +16,9 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
 from datacustoms.errors import DatacustomsError
+from datacustoms.inspection import inspect
 from datacustoms.io import read
 from datacustoms.report.model import Report
 from datacustoms.table import Table
 
-__all__ = ["DatacustomsError", "Report", "Table", "__version__", "read"]
+__all__ = ["DatacustomsError", "Report", "Table", "__version__", "inspect", "read"]

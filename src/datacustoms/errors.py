@@ -34,6 +34,9 @@ class DatacustomsError(Exception):
         self.message = message
         self.hint = hint
 
+    def __str__(self) -> str:
+        return self.one_line()
+
     def one_line(self) -> str:
         """The message and the next step, as the CLI prints them."""
         return f"{self.message} — {self.hint}" if self.hint else self.message

@@ -2,14 +2,24 @@
 
 A detector *declares* its kind, role, an RE2 pattern that a whole value must match, and header
 words (English and Korean) that raise confidence; it overrides :meth:`Detector.validate` when a
-checksum or a structural rule can confirm a value. Values decide; headers only nudge. The result
-is a :class:`~datacustoms.report.model.ColumnFinding` whose evidence says why it matched.
+checksum or a structural rule can confirm a value. Values decide; headers only nudge:
+
+* a header word of the detector lowers the share of values needed by ``HEADER_RELIEF`` and adds
+  ``HEADER_BONUS`` to the score;
+* a *negative* header word (``order``, ``주문``, ``sku``, …), when no positive word is present,
+  takes up to ``NEGATIVE_PENALTY`` off the matched share. Only the ambiguous part is penalised:
+  :meth:`Detector.strong_share` says which share of the values is self-evident (``010-1234-5678``
+  is a phone number whatever the header says; ``01012345678`` in an ``order_no`` column is not).
+
+The pattern stage runs in Arrow (RE2) over the distinct sampled values; Python only validates
+the values that matched. The result is a :class:`~datacustoms.report.model.ColumnFinding` whose
+evidence says why it matched.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pyarrow as pa
@@ -19,6 +29,31 @@ from datacustoms.report.model import ColumnFinding, Evidence, Role
 
 MAX_DISTINCT = 5_000
 HEADER_BONUS = 0.15
+HEADER_RELIEF = 0.2
+NEGATIVE_PENALTY = 0.5
+
+#: header words that say "this is a business key, not a person" (values still decide)
+NEGATIVE_WORDS: tuple[str, ...] = (
+    "order", "주문", "product", "상품", "sku", "invoice", "송장", "tracking", "운송장", "item",
+    "품번", "barcode", "바코드", "model", "모델", "transaction", "거래번호", "txn", "batch",
+    "lot", "ticket", "예약번호", "booking", "쿠폰", "coupon", "serial_no", "part_no",
+)  # fmt: skip
+
+_FLATTEN = re.compile(r"[\s_\-./()\[\]]+")
+
+
+def flatten_header(name: str) -> str:
+    """A column name lower-cased without separators, so ``Phone_No`` and ``phone no`` agree."""
+    return _FLATTEN.sub("", name.lower())
+
+
+def header_has(name: str, words: tuple[str, ...]) -> str | None:
+    """The first header word found in a column name (case-insensitive, ignoring _ - and spaces)."""
+    flat = flatten_header(name)
+    for word in words:
+        if flatten_header(word) in flat:
+            return word
+    return None
 
 
 @dataclass(frozen=True)
@@ -31,10 +66,40 @@ class ColumnSample:
     nulls: int  # null or blank cells in the sample
     distinct_count: int  # distinct non-null values in the sample (before the cap)
     arrow_type: pa.DataType
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def values(self) -> list[str]:
-        return [v for v in self.distinct.to_pylist() if v is not None]
+        cached = self._cache.get("values")
+        if cached is None:
+            cached = [v for v in self.distinct.to_pylist() if v is not None]
+            self._cache["values"] = cached
+        return cached  # type: ignore[return-value]
+
+    @property
+    def non_null(self) -> int:
+        """Non-blank cells in the sample."""
+        return self.rows - self.nulls
+
+    @property
+    def repeat_ratio(self) -> float:
+        """Non-blank cells per distinct value: 1.0 for a key column, large for a code column."""
+        return self.non_null / self.distinct_count if self.distinct_count else 0.0
+
+    def full_match(self, pattern: str) -> pa.Array:
+        """Boolean mask over ``distinct``: which values match ``pattern`` as a whole (RE2)."""
+        key = f"re:{pattern}"
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = pc.fill_null(pc.match_substring_regex(self.distinct, f"^(?:{pattern})$"), False)
+            self._cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def share_matching(self, pattern: str) -> float:
+        """Share of distinct values that match ``pattern`` as a whole."""
+        if len(self.distinct) == 0:
+            return 0.0
+        return int(pc.sum(pc.cast(self.full_match(pattern), pa.int64())).as_py() or 0) / len(self.distinct)
 
     @classmethod
     def from_array(cls, name: str, column: pa.Array | pa.ChunkedArray) -> ColumnSample:
@@ -53,6 +118,8 @@ class ColumnSample:
             text = pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
         else:
             text = pc.cast(column, pa.string())
+        if pa.types.is_large_string(text.type):
+            text = pc.cast(text, pa.string())
         text = pc.utf8_trim_whitespace(text)
         blank = pc.fill_null(pc.equal(text, ""), True)
         kept = pc.filter(text, pc.invert(blank))
@@ -67,15 +134,6 @@ class ColumnSample:
         )
 
 
-def header_has(name: str, words: tuple[str, ...]) -> str | None:
-    """The first header word found in a column name (case-insensitive, ignoring _ - and spaces)."""
-    flat = re.sub(r"[\s_\-./()]+", "", name.lower())
-    for word in words:
-        if re.sub(r"[\s_\-./()]+", "", word.lower()) in flat:
-            return word
-    return None
-
-
 class Detector:
     """Base class. Subclasses set the class attributes and may override validate / match."""
 
@@ -83,6 +141,8 @@ class Detector:
     role: ClassVar[Role]
     pattern: ClassVar[str | None] = None  # RE2 syntax, matched against the whole value
     header_words: ClassVar[tuple[str, ...]] = ()
+    #: header words that lower confidence when no positive header word is present
+    negative_words: ClassVar[tuple[str, ...]] = ()
     #: share of distinct values that must match and validate (header hint lowers it by 0.2)
     min_share: ClassVar[float] = 0.8
     #: breaks ties between detectors with equal scores: more specific kinds rank higher
@@ -98,13 +158,24 @@ class Detector:
         """Extra facts for the finding (formats seen, algorithms, …). Never plaintext values."""
         return {}
 
+    def strong_share(self, valid: list[str]) -> float:
+        """Share of ``valid`` whose form is self-evident, immune to negative header words."""
+        return 0.0
+
+    def uncertain(self, sample: ColumnSample, valid: list[str]) -> str | None:
+        """What the evidence cannot settle about this finding (``None``: nothing worth saying)."""
+        return None
+
+    def accept(self, sample: ColumnSample, valid: list[str], hint: str | None) -> bool:
+        """A column-level check after the share test (cardinality, spread). Default: accept."""
+        return True
+
     def matching(self, sample: ColumnSample) -> list[str]:
         """Distinct values that match the pattern and validate."""
         if self.pattern is None:
             candidates = sample.values
         else:
-            mask = pc.match_substring_regex(sample.distinct, f"^(?:{self.pattern})$")
-            candidates = pc.filter(sample.distinct, mask).to_pylist()
+            candidates = pc.filter(sample.distinct, sample.full_match(self.pattern)).to_pylist()
         return [v for v in candidates if self.validate(v)]
 
     def match(self, sample: ColumnSample) -> ColumnFinding | None:
@@ -116,25 +187,51 @@ class Detector:
         if self.needs_header and hint is None:
             return None
         valid = self.matching(sample)
-        share = len(valid) / considered
-        threshold = self.min_share - (0.2 if hint else 0.0)
-        if share < threshold or not valid:
+        if not valid:
             return None
-        score = min(1.0, share + (HEADER_BONUS if hint else 0.0))
+        share = len(valid) / considered
+        negative = None if hint else header_has(sample.name, self.negative_words)
+        adjusted = share
+        if negative:
+            adjusted -= NEGATIVE_PENALTY * (1.0 - self.strong_share(valid))
+        threshold = self.min_share - (HEADER_RELIEF if hint else 0.0)
+        if adjusted < threshold or not self.accept(sample, valid, hint):
+            return None
+        return self.finding(sample, valid, share, adjusted, hint, negative)
+
+    def finding(
+        self,
+        sample: ColumnSample,
+        valid: list[str],
+        share: float,
+        adjusted: float,
+        hint: str | None,
+        negative: str | None = None,
+        *,
+        kind: str | None = None,
+        role: Role | None = None,
+        note: str | None = None,
+    ) -> ColumnFinding:
+        """Build the finding with its evidence (shared by detectors that override ``match``)."""
+        score = max(0.0, min(1.0, adjusted + (HEADER_BONUS if hint else 0.0)))
+        if negative and note is None:
+            note = f"header word {negative!r} lowered confidence"
         return ColumnFinding(
             column=sample.name,
-            kind=self.kind,
-            role=self.role,
+            kind=kind or self.kind,
+            role=role or self.role,
             score=round(score, 4),
             evidence=[
                 Evidence(
                     detector=type(self).__name__,
                     matched_share=round(share, 4),
-                    distinct_sampled=considered,
+                    distinct_sampled=len(sample.distinct),
                     header_hint=hint,
+                    note=note,
                 )
             ],
             null_share=round(sample.nulls / sample.rows, 4) if sample.rows else 0.0,
             distinct_sampled=sample.distinct_count,
             details=self.details(sample, valid),
+            uncertain=self.uncertain(sample, valid),
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pyarrow as pa
+
 from datacustoms.detect.base import ColumnSample, Detector
 from datacustoms.report.model import ColumnFinding
 from datacustoms.table import Table
@@ -20,6 +22,18 @@ def register(cls: type[Detector]) -> type[Detector]:
     """Class decorator: add a detector to the registry (later registrations replace by kind)."""
     _REGISTRY[cls.kind] = cls
     return cls
+
+
+def unregister(kind: str) -> type[Detector] | None:
+    """Remove the detector registered for ``kind`` (returns it, or ``None`` if there was none)."""
+    return _REGISTRY.pop(kind, None)
+
+
+def registered() -> dict[str, type[Detector]]:
+    """A copy of the registry, kind → detector class (built-ins included)."""
+    import datacustoms.detect.builtin  # noqa: F401  (registers the built-in detectors)
+
+    return dict(_REGISTRY)
 
 
 def detectors() -> list[Detector]:
@@ -51,11 +65,15 @@ def best_finding(sample: ColumnSample, candidates: Iterable[Detector]) -> Column
     )
 
 
-def detect_columns(table: Table, sample_rows: int = 20_000) -> list[ColumnFinding]:
-    """Detect every column of ``table`` from one random sample."""
-    sample = table.sample(sample_rows)
+def detect_arrow(sample: pa.Table) -> list[ColumnFinding]:
+    """Detect every column of an in-memory Arrow table (already a sample)."""
     active = detectors()
     return [
-        best_finding(ColumnSample.from_array(name, sample.column(name)), active)
-        for name in sample.column_names
+        best_finding(ColumnSample.from_array(name, sample.column(index)), active)
+        for index, name in enumerate(sample.column_names)
     ]
+
+
+def detect_columns(table: Table, sample_rows: int = 20_000) -> list[ColumnFinding]:
+    """Detect every column of ``table`` from one random sample."""
+    return detect_arrow(table.sample(sample_rows))

@@ -100,14 +100,14 @@ def read_csv(
         notes.append(f"decoded from {enc}")
     arrow_encoding = "utf8" if enc in ("utf-8", "utf-8-sig") else enc
 
-    def bad_row(row: pacsv.InvalidRow) -> str:
-        where = f"line {row.number}" if row.number is not None else "a row"
-        raise InputError(
-            f"{path.name}: {where} has {row.actual_columns} fields, the header has {row.expected_columns}",
-            "fix the row's quoting or delimiter, or pass --delimiter",
-        )
-
     def open_batches() -> Iterator[pa.RecordBatch]:
+        ragged: list[tuple[int, int]] = []
+
+        def bad_row(row: pacsv.InvalidRow) -> str:
+            # exceptions cannot cross Arrow's callback: remember the shape, let Arrow stop
+            ragged.append((row.expected_columns, row.actual_columns))
+            return "error"
+
         try:
             reader = pacsv.open_csv(
                 path,
@@ -115,7 +115,7 @@ def read_csv(
                     column_names=names, skip_rows=1, encoding=arrow_encoding, block_size=BLOCK_SIZE
                 ),
                 parse_options=pacsv.ParseOptions(
-                    delimiter=delim, newlines_in_values=False, invalid_row_handler=bad_row
+                    delimiter=delim, newlines_in_values=True, invalid_row_handler=bad_row
                 ),
                 convert_options=pacsv.ConvertOptions(
                     column_types={n: pa.string() for n in names},
@@ -126,6 +126,14 @@ def read_csv(
             )
             yield from reader
         except pa.ArrowInvalid as err:
+            if ragged:
+                expected, actual = ragged[0]
+                line = first_ragged_line(path, enc, delim, len(names))
+                where = f"line {line}" if line is not None else "a row"
+                raise InputError(
+                    f"{path.name}: {where} has {actual} fields, the header has {expected}",
+                    "fix the row's quoting or delimiter, or pass --delimiter",
+                ) from None
             raise InputError(
                 f"{path.name} is not valid CSV ({_scrub(str(err))})", "check the delimiter and quoting"
             ) from None
@@ -148,3 +156,13 @@ def read_csv(
 def _scrub(message: str) -> str:
     """Arrow's parse errors quote row content; keep only the part before it."""
     return message.split(":")[0].strip()
+
+
+def first_ragged_line(path: Path, encoding: str, delimiter: str, width: int) -> int | None:
+    """The 1-based physical line of the first record whose field count differs (error path only)."""
+    with path.open(encoding=encoding, newline="", errors="replace") as fh:
+        reader = pycsv.reader(fh, delimiter=delimiter)
+        for row in reader:
+            if row and len(row) != width:
+                return reader.line_num
+    return None

@@ -1,0 +1,5 @@
+"""``python -m datacustoms``."""
+
+from datacustoms.cli import main
+
+main()

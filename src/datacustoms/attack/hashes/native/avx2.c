@@ -1,0 +1,28 @@
+/* 8-lane multi-buffer SHA-256 with AVX2 (built with -mavx2; only called after
+ * __builtin_cpu_supports("avx2") said yes). */
+#include <immintrin.h>
+
+#include "engine.h"
+
+typedef __m256i V;
+#define L 8
+#define ADD(x, y) _mm256_add_epi32(x, y)
+#define ROR(x, n) _mm256_or_si256(_mm256_srli_epi32(x, n), _mm256_slli_epi32(x, 32 - (n)))
+#define SHR(x, n) _mm256_srli_epi32(x, n)
+#define XOR3(x, y, z) _mm256_xor_si256(_mm256_xor_si256(x, y), z)
+#define CH(e, f, g) _mm256_xor_si256(_mm256_and_si256(e, f), _mm256_andnot_si256(e, g))
+#define MAJ(a, b, c) _mm256_or_si256(_mm256_and_si256(a, b), _mm256_and_si256(c, _mm256_or_si256(a, b)))
+#define SET1(x) _mm256_set1_epi32(x)
+#define LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define STORE(p, v) _mm256_storeu_si256((__m256i *)(p), v)
+
+static inline uint32_t bitmap_mask(V key, const dc_targets *t) {
+    V idx = _mm256_srl_epi32(key, _mm_cvtsi32_si128(t->shift));
+    V words = _mm256_i32gather_epi32((const int *)t->bitmap, _mm256_srli_epi32(idx, 5), 4);
+    V bits = _mm256_srlv_epi32(words, _mm256_and_si256(idx, _mm256_set1_epi32(31)));
+    return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(bits, 31)));
+}
+#define BITMAP_MASK(k, t) bitmap_mask(k, t)
+#define KERNEL_NAME dc_mb_avx2
+
+#include "sha256_mb_impl.h"

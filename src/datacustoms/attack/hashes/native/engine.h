@@ -1,0 +1,90 @@
+/* Shared declarations of the native hash-reversal engine.
+ *
+ * The engine enumerates a decimal mask (a template with digit slots), hashes every candidate
+ * with the fastest SHA-256 path the CPU has and looks each digest up inside the kernel: a bitmap
+ * over the last 32 digest bits first (almost every candidate stops there), then a binary search
+ * over the sorted first 8 bytes and a full compare.  Each SIMD path lives in its own compile unit
+ * built with its own flags, so the module loads on any x86-64 and dispatches at run time.
+ */
+#ifndef DC_ENGINE_H
+#define DC_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DC_MAX_TEMPLATE 4096
+#define DC_MAX_DIGITS 18 /* 10**18 < 2**63 */
+
+typedef struct {
+    size_t n;               /* number of distinct digests */
+    int dsize;              /* bytes per digest */
+    const uint8_t *digests; /* n * dsize, sorted lexicographically (owned) */
+    uint64_t *prefix;       /* big-endian first 8 bytes (or fewer, zero padded), sorted */
+    uint32_t *bitmap;       /* 2**bits bits over the big-endian last 4 digest bytes */
+    int bits;
+    int shift;              /* 32 - bits */
+} dc_targets;
+
+/* A mask prepared once, read by many threads. */
+typedef struct {
+    uint8_t tmpl[DC_MAX_TEMPLATE];
+    size_t len;
+    int ndig;                       /* enumerated digit slots (the check slot excluded) */
+    int pos[DC_MAX_DIGITS];         /* their byte offsets, most significant first */
+    int check_pos;                  /* -1, or the offset of the kr_rrn check digit */
+    int rrn_pos[12];                /* the 12 weighted digit offsets before the check digit */
+    uint64_t size;                  /* 10 ** ndig */
+    /* SHA-256 one-block fast path (all slots in the last block, tail <= 55 bytes) */
+    int fast;
+    size_t tail_off;
+    uint32_t mid[8];                /* state after the constant leading blocks */
+    uint32_t blockw[16];            /* tail block words, slots zeroed, padding included */
+    int k;                          /* low digits served from lowtab */
+    uint64_t lowmod;                /* 10 ** k */
+    int varmask;                    /* bit w set: word w holds a slot (hi, low or check) */
+    int lowmask;                    /* bit w set: word w holds one of the k low slots */
+    uint32_t *lowtab[16];           /* per low word: lowmod + 64 entries of OR-able digit bits */
+} dc_plan;
+
+/* A multi-buffer kernel hashes L one-block messages from `mid` (words in W[w*L + lane]),
+ * returns the bitmask of lanes whose last digest word passes the bitmap, and for those
+ * (when the mask is non-zero) stores the final state words in out[w*L + lane]. */
+typedef uint32_t (*dc_mb_kernel)(const uint32_t mid[8], const uint32_t *W, const dc_targets *t,
+                                 uint32_t *out);
+
+extern const uint32_t dc_K256[64];
+extern const uint32_t dc_IV256[8];
+
+static inline uint32_t dc_be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline void dc_put_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline int dc_bitmap_test(const dc_targets *t, uint32_t key) {
+    uint32_t b = key >> t->shift;
+    return (int)((t->bitmap[b >> 5] >> (b & 31)) & 1u);
+}
+
+/* scalar.c */
+void dc_sha256_compress_scalar(uint32_t st[8], const uint32_t w[16]);
+void dc_md5(const uint8_t *msg, size_t len, uint8_t out[16]);
+void dc_sha1(const uint8_t *msg, size_t len, uint8_t out[20]);
+uint32_t dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+#define DC_SCALAR_LANES 4
+
+/* shani.c (compiled with -msha -msse4.1) */
+void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]);
+uint32_t dc_mb_shani(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+#define DC_SHANI_LANES 4
+
+/* avx2.c (compiled with -mavx2) */
+uint32_t dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+#define DC_AVX2_LANES 8
+
+/* avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl) */
+uint32_t dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+#define DC_AVX512_LANES 16
+
+#endif

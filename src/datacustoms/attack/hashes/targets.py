@@ -1,0 +1,291 @@
+"""Parse a digest column into raw digest bytes, counting what does not parse.
+
+Exports encode digests as hex (lower, upper, sometimes mixed), standard base64 or base64url,
+with or without padding, sometimes with stray whitespace. Decoding is vectorised with numpy
+lookup tables over Arrow buffers (no Python object per row), so a 10 M row column decodes in
+seconds and its distinct digests live in one fixed-size Arrow array, not a Python dict.
+Nulls, whitespace and malformed values are counted, never raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: digest size in bytes → the algorithms that produce it (most common first)
+ALGORITHMS_BY_SIZE: dict[int, tuple[str, ...]] = {
+    16: ("md5",),
+    20: ("sha1",),
+    28: ("sha224", "sha3_224"),
+    32: ("sha256", "sha3_256", "blake2s"),
+    48: ("sha384", "sha3_384"),
+    64: ("sha512", "sha3_512", "blake2b"),
+}
+DIGEST_SIZES = tuple(ALGORITHMS_BY_SIZE)
+ENCODINGS = ("hex", "base64", "base64url", "raw")
+
+_HEX = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _HEX[_c] = _i
+for _i, _c in enumerate(b"ABCDEF"):
+    _HEX[_c] = 10 + _i
+_B64 = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"):
+    _B64[_c] = _i
+_B64URL = _B64.copy()
+_B64URL[ord("+")] = _B64URL[ord("/")] = 255
+_B64URL[ord("-")] = 62
+_B64URL[ord("_")] = 63
+
+
+def b64_length(size: int, padded: bool) -> int:
+    """Characters of the base64 form of ``size`` bytes."""
+    return 4 * -(-size // 3) if padded else -(-size * 4 // 3)
+
+
+def _lengths(encoding: str, size: int) -> tuple[int, ...]:
+    if encoding == "hex":
+        return (2 * size,)
+    if encoding == "raw":
+        return (size,)
+    return tuple(sorted({b64_length(size, True), b64_length(size, False)}))
+
+
+@dataclass
+class DigestFormat:
+    """How a column encodes its digests: the byte size and the text encoding."""
+
+    size: int
+    encoding: str  # hex, base64, base64url, raw
+    case: str = "lower"  # for hex: lower, upper or mixed
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return ALGORITHMS_BY_SIZE.get(self.size, ())
+
+    @property
+    def label(self) -> str:
+        enc = {"lower": "hex", "upper": "HEX", "mixed": "hex (mixed case)"}[self.case] if self.encoding == "hex" else self.encoding
+        return f"{self.size}-byte digest, {enc}"
+
+
+@dataclass
+class ParseStats:
+    """Row counts of one parsed column."""
+
+    rows: int = 0
+    nulls: int = 0
+    whitespace: int = 0  # values with surrounding whitespace (parsed after trimming)
+    malformed: int = 0
+    valid: int = 0
+    upper: int = 0  # hex values with an upper-case letter
+    lower: int = 0  # hex values with a lower-case letter
+
+    def add(self, other: ParseStats) -> None:
+        for name in ("rows", "nulls", "whitespace", "malformed", "valid", "upper", "lower"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _char_matrix(arr: pa.Array, length: int) -> np.ndarray:
+    """The characters of a (null-free, offset-0) string array whose values all have ``length``."""
+    n = len(arr)
+    if n == 0:
+        return np.empty((0, length), dtype=np.uint8)
+    bufs = arr.buffers()
+    off_dtype = np.int64 if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=arr.offset + n + 1)[arr.offset :]
+    start = int(offsets[0])
+    data = np.frombuffer(bufs[2], dtype=np.uint8, count=start + n * length)[start:]
+    return data.reshape(n, length)
+
+
+def decode_matrix(chars: np.ndarray, fmt: DigestFormat) -> tuple[np.ndarray, np.ndarray]:
+    """Decode an (n, L) character matrix → (n, size) bytes and a validity mask."""
+    n, length = chars.shape
+    size = fmt.size
+    if fmt.encoding == "raw":
+        return chars, np.ones(n, dtype=bool)
+    if fmt.encoding == "hex":
+        vals = _HEX[chars]
+        ok = (vals != 255).all(axis=1)
+        out = (vals[:, 0::2] << 4) | vals[:, 1::2]
+        return out.astype(np.uint8), ok
+    table = _B64 if fmt.encoding == "base64" else _B64URL
+    padded = b64_length(size, True)
+    pad = padded - b64_length(size, False)
+    body_len = length
+    ok = np.ones(n, dtype=bool)
+    if length == padded and pad:
+        ok &= (chars[:, length - pad :] == ord("=")).all(axis=1)
+        body_len = length - pad
+    vals = table[chars[:, :body_len]]
+    ok &= (vals != 255).all(axis=1)
+    groups = -(-body_len // 4)
+    full = np.zeros((n, groups * 4), dtype=np.uint32)
+    full[:, :body_len] = vals
+    full = full.reshape(n, groups, 4)
+    word = (full[:, :, 0] << 18) | (full[:, :, 1] << 12) | (full[:, :, 2] << 6) | full[:, :, 3]
+    out = np.stack([(word >> 16) & 255, (word >> 8) & 255, word & 255], axis=2).reshape(n, groups * 3)
+    # canonical encodings leave the unused low bits of the last character zero
+    extra_bits = body_len * 6 - size * 8
+    if extra_bits:
+        ok &= (vals[:, body_len - 1] & ((1 << extra_bits) - 1)) == 0
+    return out[:, :size].astype(np.uint8), ok
+
+
+def _as_text(arr: pa.Array) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return arr
+    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) or pa.types.is_fixed_size_binary(arr.type):
+        return arr
+    return pc.cast(arr, pa.string())
+
+
+def decode_array(arr: pa.Array, fmt: DigestFormat) -> tuple[pa.FixedSizeBinaryArray, ParseStats]:
+    """Decode one array of encoded digests; the result is row-aligned (null where not a digest)."""
+    arr = _as_text(arr)
+    stats = ParseStats(rows=len(arr), nulls=arr.null_count)
+    size = fmt.size
+    if fmt.encoding == "raw" or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        if pa.types.is_fixed_size_binary(arr.type):
+            arr = arr.cast(pa.binary())
+        lengths = pc.binary_length(arr)
+        good = pc.fill_null(pc.equal(lengths, size), False)
+        valid = np.asarray(good.to_numpy(zero_copy_only=False), dtype=bool)
+        out = np.zeros((len(arr), size), dtype=np.uint8)
+        if valid.any():
+            sub = arr.filter(good).cast(pa.large_binary())
+            out[valid] = _char_matrix(sub, size)
+        stats.valid = int(valid.sum())
+        stats.malformed = stats.rows - stats.nulls - stats.valid
+        return _fixed(out, valid, size), stats
+    trimmed = pc.utf8_trim_whitespace(arr)
+    stats.whitespace = int(pc.sum(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(arr))).as_py() or 0)
+    lengths = np.asarray(pc.fill_null(pc.binary_length(trimmed), -1).to_numpy(zero_copy_only=False))
+    out = np.zeros((len(arr), size), dtype=np.uint8)
+    valid = np.zeros(len(arr), dtype=bool)
+    for length in _lengths(fmt.encoding, size):
+        rows = lengths == length
+        if not rows.any():
+            continue
+        sub = trimmed.filter(pa.array(rows))
+        chars = _char_matrix(sub, length)
+        decoded, ok = decode_matrix(chars, fmt)
+        idx = np.flatnonzero(rows)
+        out[idx[ok]] = decoded[ok]
+        valid[idx[ok]] = True
+        if fmt.encoding == "hex":
+            good = chars[ok]
+            stats.upper += int(((good >= ord("A")) & (good <= ord("F"))).any(axis=1).sum())
+            stats.lower += int(((good >= ord("a")) & (good <= ord("f"))).any(axis=1).sum())
+    stats.valid = int(valid.sum())
+    stats.malformed = stats.rows - stats.nulls - stats.valid
+    return _fixed(out, valid, size), stats
+
+
+def _fixed(out: np.ndarray, valid: np.ndarray, size: int) -> pa.FixedSizeBinaryArray:
+    n = len(valid)
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+    data = pa.py_buffer(np.ascontiguousarray(out, dtype=np.uint8).tobytes())
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(size), n, [bitmap, data])
+
+
+def guess_format(values: pa.Array) -> DigestFormat | None:
+    """The encoding and size that decode the most sampled values, or None if under half do."""
+    arr = _as_text(values).drop_null()
+    if len(arr) == 0:
+        return None
+    best: tuple[int, DigestFormat] | None = None
+    text = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+    encodings = ("hex", "base64", "base64url") if text else ("raw",)
+    for encoding in encodings:
+        for size in DIGEST_SIZES:
+            fmt = DigestFormat(size=size, encoding=encoding)
+            _, stats = decode_array(arr, fmt)
+            if best is None or stats.valid > best[0]:
+                best = (stats.valid, fmt)
+    if best is None or best[0] * 2 < len(arr):
+        return None
+    fmt = best[1]
+    if fmt.encoding == "hex":
+        _, stats = decode_array(arr, fmt)
+        fmt.case = "mixed" if stats.upper and stats.lower else ("upper" if stats.upper else "lower")
+    return fmt
+
+
+@dataclass
+class ParsedColumn:
+    """The distinct digests of a column, their row counts, and how the column parsed."""
+
+    fmt: DigestFormat
+    stats: ParseStats
+    distinct: pa.FixedSizeBinaryArray  # sorted distinct digests
+    counts: np.ndarray  # rows per distinct digest (int64), aligned with ``distinct``
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sorted_keys(self) -> np.ndarray:
+        """The distinct digests as a sorted numpy ``S{size}`` array, for vectorised lookups."""
+        return as_keys(self.distinct, self.fmt.size)
+
+    def rows_for(self, digests: pa.Array) -> int:
+        """Rows whose digest is in ``digests``."""
+        if len(digests) == 0:
+            return 0
+        mask = pc.is_in(self.distinct, value_set=digests.cast(pa.binary(self.fmt.size)))
+        return int(self.counts[np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)].sum())
+
+
+def as_keys(arr: pa.FixedSizeBinaryArray, size: int) -> np.ndarray:
+    """A fixed-size binary array (no nulls) as a numpy ``S{size}`` array (zero-copy when possible)."""
+    if len(arr) == 0:
+        return np.empty(0, dtype=f"S{size}")
+    buf = arr.buffers()[1]
+    return np.frombuffer(buf, dtype=f"S{size}", count=arr.offset + len(arr))[arr.offset :]
+
+
+def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat) -> ParsedColumn:
+    """Stream a column's arrays, decode them, and keep only distinct digests with row counts."""
+    stats = ParseStats()
+    parts: list[pa.Table] = []
+    pending: list[pa.Array] = []
+    pending_rows = 0
+    for arr in batches:
+        decoded, st = decode_array(arr, fmt)
+        stats.add(st)
+        pending.append(decoded.drop_null())
+        pending_rows += len(pending[-1])
+        if pending_rows >= 1_000_000:
+            parts.append(_count(pending))
+            pending, pending_rows = [], 0
+            if len(parts) >= 8:
+                parts = [_merge(parts)]
+    if pending:
+        parts.append(_count(pending))
+    merged = _merge(parts) if parts else pa.table({"d": pa.array([], pa.binary(fmt.size)), "n": pa.array([], pa.int64())})
+    merged = merged.sort_by("d")
+    distinct = merged.column("d").combine_chunks()
+    counts = np.asarray(merged.column("n").to_numpy(), dtype=np.int64)
+    return ParsedColumn(fmt=fmt, stats=stats, distinct=distinct, counts=counts)
+
+
+def _count(arrays: list[pa.Array]) -> pa.Table:
+    vc = pc.value_counts(pa.chunked_array(arrays).combine_chunks()) if arrays else None
+    if vc is None or len(vc) == 0:
+        return pa.table({"d": pa.array([], arrays[0].type if arrays else pa.binary(1)), "n": pa.array([], pa.int64())})
+    return pa.table({"d": vc.field("values"), "n": vc.field("counts")})
+
+
+def _merge(parts: list[pa.Table]) -> pa.Table:
+    if len(parts) == 1:
+        return parts[0]
+    grouped = pa.concat_tables(parts).group_by("d").aggregate([("n", "sum")])
+    return grouped.select(["d", "n_sum"]).rename_columns(["d", "n"])
