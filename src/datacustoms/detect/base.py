@@ -93,7 +93,7 @@ class ColumnSample:
         if cached is None:
             cached = pc.fill_null(pc.match_substring_regex(self.distinct, f"^(?:{pattern})$"), False)
             self._cache[key] = cached
-        return cached  # type: ignore[return-value]
+        return cached
 
     def share_matching(self, pattern: str) -> float:
         """Share of distinct values that match ``pattern`` as a whole."""

@@ -1,3 +1,20 @@
 """Built-in detectors: importing this package registers each one."""
 
-from datacustoms.detect.builtin import email  # noqa: F401
+from datacustoms.detect.builtin import (  # noqa: F401
+    dates,
+    demographics,
+    digest,
+    email,
+    ids,
+    kr_landline,
+    kr_mobile,
+    kr_places,
+    kr_rrn,
+    money,
+    name_ko,
+    network,
+    payment_card,
+    phone,
+    text,
+    uuids,
+)

@@ -26,7 +26,18 @@ class KoreanLandline(Detector):
     kind = "kr_landline"
     role = "direct_identifier"
     pattern = PATTERN
-    header_words = ("전화", "연락처", "tel", "phone", "landline", "fax", "팩스", "자택", "회사전화", "contact")
+    header_words = (
+        "전화",
+        "연락처",
+        "tel",
+        "phone",
+        "landline",
+        "fax",
+        "팩스",
+        "자택",
+        "회사전화",
+        "contact",
+    )
     negative_words = NEGATIVE_WORDS
     priority = 80
 
