@@ -85,6 +85,7 @@ class Fpe(_Strict):
         default="0123456789",
         description="characters that are encrypted; any other character (e.g. '-') stays in place",
     )
+    keep_prefix: int = Field(default=0, ge=0, description="leading alphabet characters left in clear (e.g. 3 for 010)")
     why: str | None = None
 
     @field_validator("alphabet")

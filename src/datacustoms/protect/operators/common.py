@@ -1,0 +1,83 @@
+"""What every operator shares: the kernel type, column replacement, text casting.
+
+A kernel is a plain function ``RecordBatch -> RecordBatch``. Kernels that rewrite text keep the
+string type they receive (``string`` stays ``string``, ``large_string`` stays ``large_string``);
+a non-text column that becomes text (an integer age turned into a band) becomes ``string``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacustoms.errors import InputError
+
+Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
+
+
+def is_text(dtype: pa.DataType) -> bool:
+    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
+
+
+def text_type(dtype: pa.DataType) -> pa.DataType:
+    """The string type an output derived from ``dtype`` gets."""
+    return dtype if is_text(dtype) else pa.string()
+
+
+def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks else pa.array([], type=values.type)
+    return values
+
+
+def as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The values as Arrow text (dictionaries decoded, numbers and dates formatted)."""
+    arr = as_array(values)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if is_text(arr.type):
+        return arr
+    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
+        return pc.cast(arr, pa.string())
+    return pc.cast(arr, pa.string())
+
+
+def like(out: pa.Array, dtype: pa.DataType) -> pa.Array:
+    """``out`` (text) cast to the text type derived from the input's ``dtype``."""
+    target = text_type(dtype)
+    return out if out.type == target else pc.cast(out, target)
+
+
+def replace_column(batch: pa.RecordBatch, name: str, values: pa.Array) -> pa.RecordBatch:
+    """``batch`` with column ``name`` replaced by ``values`` (same position, field renamed type)."""
+    i = batch.schema.get_field_index(name)
+    field = batch.schema.field(i).with_type(values.type)
+    arrays = list(batch.columns)
+    arrays[i] = values
+    fields = list(batch.schema)
+    fields[i] = field
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=batch.schema.metadata))
+
+
+def count_true(mask: pa.Array) -> int:
+    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
+
+
+def refuse_unparsed(column: str, parsed: pa.Array, original: pa.Array, what: str, hint: str) -> None:
+    """Raise when non-null input became null on parsing; counts only, never the values."""
+    bad = pc.and_(pc.is_valid(original), pc.is_null(parsed))
+    if original.type != pa.null():
+        text = as_text(original)
+        if is_text(text.type):
+            bad = pc.and_(bad, pc.not_equal(pc.utf8_trim_whitespace(text), ""))
+    n = count_true(bad)
+    if n:
+        raise InputError(f"column {column!r}: {n} value(s) are not {what}", hint)
+
+
+def blank_to_null(text: pa.Array) -> pa.Array:
+    """Empty or blank text is treated as missing (CSV exports write missing values as '')."""
+    blank = pc.equal(pc.utf8_trim_whitespace(text), "")
+    return pc.if_else(blank, pa.scalar(None, text.type), text)

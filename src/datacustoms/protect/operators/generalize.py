@@ -1,0 +1,157 @@
+"""``generalize``: coarsen values so that more people share them (R10, R15).
+
+Methods: ``date`` (to month ``2024-03``, quarter ``2024-Q1`` or year ``2024``), ``age`` (integer
+bands ``30-39``, with ``top: 90`` → ``90+``), ``number`` (``[lo, hi)`` bins of a fixed width, or
+explicit ``edges`` with open ends ``<e0`` and ``>=en``), ``prefix`` (the first ``keep``
+characters, e.g. ZIP3) and ``hierarchy`` (an ARX-format file and a level). All work on whole
+Arrow arrays; labels of numeric bins are formatted once per distinct bin, never per row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacustoms.errors import PolicyError
+from datacustoms.policy import Generalize, Policy
+from datacustoms.protect.operators.common import (
+    Kernel,
+    as_array,
+    as_text,
+    blank_to_null,
+    like,
+    refuse_unparsed,
+    replace_column,
+)
+from datacustoms.protect.operators.hierarchy import load_hierarchy
+
+
+def parse_dates(values: pa.Array, column: str, date_format: str | None) -> pa.Array:
+    """Dates or timestamps as ``timestamp[s]``; text is parsed (ISO by default, time part ignored)."""
+    arr = as_array(values)
+    if pa.types.is_timestamp(arr.type):
+        return arr
+    if pa.types.is_date(arr.type):
+        return pc.cast(pc.cast(arr, pa.date32()), pa.timestamp("s"))
+    text = blank_to_null(pc.utf8_trim_whitespace(as_text(arr)))
+    if date_format is None:
+        parsed = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
+        hint = "use ISO dates (2024-03-15) or set date_format"
+    else:
+        parsed = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
+        hint = f"check date_format {date_format!r}"
+    refuse_unparsed(column, parsed, text, "dates", hint)
+    return parsed
+
+
+def _dates(values: pa.Array, act: Generalize, column: str) -> pa.Array:
+    ts = parse_dates(values, column, act.date_format)
+    if act.to == "year":
+        out = pc.strftime(ts, format="%Y")
+    elif act.to == "month":
+        out = pc.strftime(ts, format="%Y-%m")
+    else:
+        quarter = pc.cast(pc.quarter(ts), pa.string())
+        out = pc.binary_join_element_wise(pc.strftime(ts, format="%Y"), quarter, "-Q")
+    return like(out, values.type)
+
+
+def _numbers(values: pa.Array, column: str) -> pa.Array:
+    arr = as_array(values)
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_decimal(arr.type):
+        return pc.cast(arr, pa.float64())
+    text = blank_to_null(pc.utf8_trim_whitespace(as_text(arr)))
+    try:
+        return pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        nums = pc.cast(pc.if_else(pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"),
+                                  text, pa.scalar(None, text.type)), pa.float64())
+        refuse_unparsed(column, nums, text, "numbers", "clean the column or use a hierarchy")
+        return nums
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _label(codes: np.ndarray, valid: np.ndarray, label_of: dict[float, str] | None, make: object) -> pa.Array:
+    """Labels for bin codes: formatted once per distinct code, then gathered (no per-row Python)."""
+    out_codes = np.where(valid, codes, 0.0)
+    uniq, inverse = np.unique(out_codes, return_inverse=True)
+    labels = pa.array([make(u) for u in uniq.tolist()], pa.string())  # type: ignore[operator]
+    idx = pa.array(inverse.astype(np.int32), mask=~valid)
+    return pc.take(labels, idx)
+
+
+def bin_numbers(nums: pa.Array, act: Generalize) -> pa.Array:
+    """Numeric values → bin labels (see the module docstring for the label forms)."""
+    valid = np.asarray(pc.is_valid(nums).to_numpy(zero_copy_only=False), dtype=bool)
+    x = np.asarray(pc.fill_null(nums, 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
+    valid &= np.isfinite(x)
+    if act.method == "age":
+        width = act.width or 10.0
+        top = act.top
+        lo = np.floor(np.floor(x) / width) * width
+        codes = lo if top is None else np.where(x >= top, math.inf, lo)
+
+        def age_label(c: float) -> str:
+            if math.isinf(c):
+                return f"{_fmt(top or 0)}+"
+            hi = c + width - 1
+            if top is not None:
+                hi = min(hi, top - 1)
+            return f"{_fmt(c)}-{_fmt(hi)}"
+
+        return _label(codes, valid, None, age_label)
+    if act.edges is not None:
+        edges = np.asarray(act.edges, dtype=np.float64)
+        codes = np.searchsorted(edges, x, side="right").astype(np.float64)
+        e = list(act.edges)
+
+        def edge_label(c: float) -> str:
+            i = int(c)
+            if i == 0:
+                return f"<{_fmt(e[0])}"
+            if i == len(e):
+                return f">={_fmt(e[-1])}"
+            return f"[{_fmt(e[i - 1])}, {_fmt(e[i])})"
+
+        return _label(codes, valid, None, edge_label)
+    width = act.width or 1.0
+    lo = np.floor(x / width) * width
+    return _label(lo, valid, None, lambda c: f"[{_fmt(c)}, {_fmt(c + width)})")
+
+
+def generalize_values(values: pa.Array, act: Generalize, column: str, policy: Policy | None = None) -> pa.Array:
+    """One column's values generalised as ``act`` says (text out, keeping a text input's type)."""
+    values = as_array(values)
+    if act.method == "date":
+        return _dates(values, act, column)
+    if act.method in ("age", "number"):
+        return like(bin_numbers(_numbers(values, column), act), values.type)
+    if act.method == "prefix":
+        text = blank_to_null(pc.utf8_trim_whitespace(as_text(values)))
+        return like(pc.utf8_slice_codeunits(text, 0, act.keep or 0), values.type)
+    if act.file is None or act.level is None:
+        raise PolicyError(f"column {column!r}: method 'hierarchy' needs file and level")
+    path = policy.resolve_file(act.file) if policy is not None else act.file
+    return load_hierarchy(path).generalize(values, act.level, column)
+
+
+def build(column: str, act: Generalize, policy: Policy) -> Kernel:
+    """A kernel that generalises ``column``; hierarchy files are read and checked now, not per batch."""
+    if act.method == "hierarchy" and act.file is not None and act.level is not None:
+        hierarchy = load_hierarchy(policy.resolve_file(act.file))
+        if act.level > hierarchy.height:
+            raise PolicyError(
+                f"column {column!r}: level {act.level} is above the top of {act.file} ({hierarchy.height})",
+                f"use a level from 0 to {hierarchy.height}",
+            )
+
+    def generalize(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return replace_column(batch, column, generalize_values(batch.column(column), act, column, policy))
+
+    return generalize

@@ -1,0 +1,43 @@
+"""``pseudonymize``: keyed one-way pseudonyms, HMAC-SHA-256 under the recipient's derived key.
+
+The value is normalised first (``trim`` by default; ``digits`` makes ``010-1234-5678`` and
+``01012345678`` one person), then keyed with
+:func:`datacustoms.protect.crypto.pseudonymize` (the native batch HMAC when built). Unkeyed hashes
+are never offered: anyone can recompute them over an enumerable keyspace (R2, R4). Non-text
+columns are cast to text first. Blank cells become null, not the pseudonym of "".
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacustoms.policy import Pseudonymize
+from datacustoms.protect import crypto
+from datacustoms.protect.operators.common import Kernel, as_array, as_text, blank_to_null, replace_column
+
+
+def normalize(values: pa.Array, how: str) -> pa.Array:
+    """The text that is keyed: ``none``, ``trim``, ``lower`` (and trim) or ``digits`` only."""
+    text = as_text(as_array(values))
+    if how == "none":
+        return text
+    text = pc.utf8_trim_whitespace(text)
+    if how == "lower":
+        text = pc.utf8_lower(text)
+    elif how == "digits":
+        text = pc.replace_substring_regex(text, r"[^0-9]", "")
+    return blank_to_null(text)
+
+
+def pseudonymize_values(key: bytes, values: pa.Array, act: Pseudonymize) -> pa.Array:
+    return crypto.pseudonymize(key, normalize(values, act.normalize), encoding=act.encoding, bits=act.bits)
+
+
+def build(column: str, act: Pseudonymize, key: bytes) -> Kernel:
+    """``key`` is the derived pseudonym key (operation ``pseudonymize``), not the master key."""
+
+    def pseudonymize(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return replace_column(batch, column, pseudonymize_values(key, batch.column(column), act))
+
+    return pseudonymize

@@ -1,0 +1,231 @@
+"""``protect_table``: stream a Table through a policy's plan into an atomically written file.
+
+Two passes when the policy has quasi-identifiers: first the class histogram over the
+*generalised* QI values (one DuckDB group-by; it gives the predicted k and, with suppression,
+the small classes to drop), then the write pass. Nothing is written in a dry run, and nothing is
+left behind when any batch fails: the output goes to a temporary file that is renamed into place
+only after the last batch (:func:`datacustoms.io.atomic.atomic_path`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from pydantic import BaseModel, Field
+
+from datacustoms.errors import UsageError
+from datacustoms.io.atomic import atomic_path
+from datacustoms.policy import Policy, ShiftDates
+from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
+from datacustoms.protect.operators.suppress import check_cap, suppress_kernel
+from datacustoms.protect.plan import Plan, build_plan
+from datacustoms.table import Table
+
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+class StepInfo(BaseModel):
+    column: str
+    action: str
+    detail: str = ""
+
+
+class ProtectResult(BaseModel):
+    """What ``protect`` did (or, in a dry run, would do). Holds no value from the data and no key."""
+
+    input: str
+    output: str | None = None
+    format: Literal["parquet", "csv"] | None = None
+    dry_run: bool = False
+    recipient: str
+    purpose: str
+    rows_in: int
+    rows_out: int | None = None
+    suppressed_rows: int = 0
+    suppressed_share: float = 0.0
+    qi: list[str] = Field(default_factory=list)
+    k_required: int
+    k_before: int | None = Field(default=None, description="smallest class over the raw QIs")
+    k_after: int | None = Field(default=None, description="smallest class over the generalised QIs, after suppression")
+    classes_after: int | None = None
+    steps: list[StepInfo] = Field(default_factory=list)
+    dropped: list[str] = Field(default_factory=list)
+    key_id: str | None = Field(default=None, description="ID of the master key (never the key)")
+    derived_key_ids: dict[str, str] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def meets_k(self) -> bool:
+        return not self.qi or (self.k_after is not None and self.k_after >= self.k_required)
+
+
+def output_format(path: str | os.PathLike[str]) -> Literal["parquet", "csv"]:
+    """Parquet or CSV, by the output's extension."""
+    suffix = Path(path).suffix.lower()
+    fmt = OUTPUT_FORMATS.get(suffix)
+    if fmt is None:
+        raise UsageError(
+            f"cannot tell the output format from {Path(path).name!r}",
+            "name the output .parquet or .csv",
+        )
+    return "parquet" if fmt == "parquet" else "csv"
+
+
+def load_master_key(policy: Policy, keystore: str | os.PathLike[str] | None) -> tuple[bytes, str] | None:
+    """The policy's master key and its ID, from ``env:NAME`` or the keystore (validated there)."""
+    if not policy.needs_key() or policy.key is None:
+        return None
+    from datacustoms.protect import crypto, keys
+
+    master = keys.resolve_key(policy.key, keystore=keystore)
+    return master, crypto.key_id(master)
+
+
+def _qi_stream(table: Table, plan: Plan, policy: Policy) -> Iterator[pa.RecordBatch]:
+    """Batches of the generalised QI columns only (plus what their kernels read)."""
+    qi = list(plan.qi)
+    needed = list(qi)
+    for name in qi:
+        act = policy.action_for(name)
+        if isinstance(act, ShiftDates) and act.subject not in needed:
+            needed.append(act.subject)
+    kernels = plan.qi_kernels()
+    for batch in table.batches(needed):
+        for kernel in kernels:
+            batch = kernel(batch)
+        yield batch.select(qi)
+
+
+def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
+
+
+class _Writer:
+    """Parquet or CSV writer opened on the first batch; later batches are cast to its schema."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self.schema: pa.Schema | None = None
+        self._w: Any = None
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self._w is None:
+            self.schema = batch.schema
+            if self.fmt == "parquet":
+                self._w = pq.ParquetWriter(self.path, batch.schema, compression="zstd")
+            else:
+                self._w = pacsv.CSVWriter(str(self.path), batch.schema)
+        elif batch.schema != self.schema:
+            batch = batch.cast(self.schema)
+        if self.fmt == "parquet":
+            self._w.write_batch(batch)
+        else:
+            self._w.write(batch)
+
+    def close(self) -> None:
+        if self._w is not None:
+            self._w.close()
+            self._w = None
+
+
+def protect_table(
+    table: Table,
+    policy: Policy,
+    output: str | os.PathLike[str] | None,
+    *,
+    keystore: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    master_key: bytes | None = None,
+) -> ProtectResult:
+    """Apply ``policy`` to ``table`` and write ``output`` (Parquet or CSV) atomically.
+
+    ``master_key`` overrides the policy's ``key`` (for library callers holding key bytes).
+    Raises before anything is written when the policy does not fit the table, a key is missing,
+    or suppression would exceed its cap.
+    """
+    policy.check_columns(table.column_names)
+    fmt = output_format(output) if output is not None else None
+    if not dry_run and output is None:
+        raise UsageError("no output path", "pass -o OUTPUT.parquet or --dry-run")
+    key_id = None
+    if master_key is None:
+        loaded = load_master_key(policy, keystore)
+        if loaded is not None:
+            master_key, key_id = loaded
+    elif policy.needs_key():
+        from datacustoms.protect import crypto
+
+        key_id = crypto.key_id(master_key)
+    plan = build_plan(policy, table.column_names, master_key)
+    k = policy.thresholds.k
+    qi = list(plan.qi)
+    suppress = policy.suppression is not None
+    before: ClassStats | None = None
+    after: ClassStats | None = None
+    notes: list[str] = []
+    kernels = list(plan.kernels)
+    if qi:
+        before = class_stats(class_histogram(table.batches(qi), qi), k, suppress=False)
+        hist = class_histogram(_qi_stream(table, plan, policy), qi)
+        after = class_stats(hist, k, suppress=suppress)
+        if suppress and policy.suppression is not None and after.suppressed_rows:
+            if dry_run:
+                share = after.suppressed_rows / after.rows if after.rows else 0.0
+                if share > policy.suppression.max_share:
+                    notes.append(
+                        f"suppression would remove {share:.1%} of the records, above the cap of "
+                        f"{policy.suppression.max_share:.1%}: protect will refuse"
+                    )
+            else:
+                check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
+            # suppress right after the QI rewrite: the class keys are computed on generalised QIs
+            position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
+            kernels.insert(position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
+    rows_in = after.rows if after is not None else table.num_rows
+    result = ProtectResult(
+        input=table.source,
+        output=None if dry_run or output is None else str(output),
+        format=fmt,
+        dry_run=dry_run,
+        recipient=policy.recipient,
+        purpose=policy.purpose,
+        rows_in=rows_in,
+        suppressed_rows=after.suppressed_rows if after else 0,
+        suppressed_share=round(after.suppressed_rows / after.rows, 6) if after and after.rows else 0.0,
+        qi=qi,
+        k_required=k,
+        k_before=before.k if before else None,
+        k_after=after.k_after if after else None,
+        classes_after=(after.classes - after.suppressed_classes) if after else None,
+        steps=[StepInfo(column=s.column, action=s.action, detail=s.detail) for s in plan.steps],
+        dropped=list(plan.dropped),
+        key_id=key_id,
+        derived_key_ids=dict(plan.key_ids),
+        notes=notes,
+    )
+    if dry_run or output is None:
+        return result
+    rows_out = 0
+    with atomic_path(output) as tmp:
+        writer = _Writer(tmp, fmt or "parquet")
+        try:
+            for batch in table.batches():
+                for kernel in kernels:
+                    batch = kernel(batch)
+                rows_out += batch.num_rows
+                writer.write(batch)
+            if writer.schema is None:  # an empty table still gets a file with the output schema
+                empty = _empty_batch(table.schema)
+                for kernel in kernels:
+                    empty = kernel(empty)
+                writer.write(empty)
+        finally:
+            writer.close()
+    result.rows_out = rows_out
+    return result
