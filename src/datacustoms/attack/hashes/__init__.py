@@ -1,0 +1,1 @@
+"""Reversing hashed identifiers: keyspaces, recipes and the enumeration engine."""

@@ -1,0 +1,675 @@
+/* datacustoms._native: the hot loops of hash reversal and keyed pseudonymisation.
+ *
+ * Python prepares everything (sorting targets, parsing masks, slicing Arrow buffers) and calls
+ * in here for one chunk at a time with the GIL released, so several Python threads keep every
+ * core busy.  Nothing here reports a plaintext: mask searches return counter values and list
+ * searches row numbers; the caller rebuilds and verifies each hit with hashlib.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+
+#include "engine.h"
+
+enum { IMPL_AUTO, IMPL_SCALAR, IMPL_SHANI, IMPL_AVX2, IMPL_AVX512 };
+enum { ALG_MD5, ALG_SHA1, ALG_SHA256 };
+
+static int has_shani, has_avx2, has_avx512;
+
+static void detect_cpu(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    has_shani = __builtin_cpu_supports("sha") ? 1 : 0;
+    has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    has_avx512 = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512vl")) ? 1 : 0;
+#endif
+}
+
+/* ------------------------------------------------------------------ small helpers */
+
+typedef struct {
+    uint64_t *v;
+    size_t n, cap;
+    int oom;
+} u64vec;
+
+static void vec_push(u64vec *a, uint64_t x) {
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        uint64_t *nv = realloc(a->v, cap * sizeof *nv);
+        if (!nv) { a->oom = 1; return; }
+        a->v = nv;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+}
+
+static PyObject *vec_to_list(u64vec *a) {
+    if (a->oom) { free(a->v); return PyErr_NoMemory(); }
+    PyObject *lst = PyList_New((Py_ssize_t)a->n);
+    if (!lst) { free(a->v); return NULL; }
+    for (size_t i = 0; i < a->n; i++) {
+        PyObject *x = PyLong_FromUnsignedLongLong(a->v[i]);
+        if (!x) { Py_DECREF(lst); free(a->v); return NULL; }
+        PyList_SET_ITEM(lst, (Py_ssize_t)i, x);
+    }
+    free(a->v);
+    return lst;
+}
+
+typedef void (*compress_fn)(uint32_t st[8], const uint32_t w[16]);
+
+/* SHA-256 of msg, continuing from st after `prefix_len` bytes were already absorbed. */
+static void sha256_from(uint32_t st[8], const uint8_t *msg, size_t len, uint64_t prefix_len,
+                        compress_fn cf, uint8_t out[32]) {
+    uint32_t w[16];
+    size_t i = 0;
+    for (; i + 64 <= len; i += 64) {
+        for (int k = 0; k < 16; k++) w[k] = dc_be32(msg + i + 4 * k);
+        cf(st, w);
+    }
+    uint8_t buf[128] = {0};
+    size_t rem = len - i;
+    memcpy(buf, msg + i, rem);
+    buf[rem] = 0x80;
+    size_t total = rem + 9 <= 64 ? 64 : 128;
+    uint64_t bits = (prefix_len + (uint64_t)len) * 8;
+    for (int k = 0; k < 8; k++) buf[total - 1 - k] = (uint8_t)(bits >> (8 * k));
+    for (size_t b = 0; b < total; b += 64) {
+        for (int k = 0; k < 16; k++) w[k] = dc_be32(buf + b + 4 * k);
+        cf(st, w);
+    }
+    for (int k = 0; k < 8; k++) dc_put_be32(out + 4 * k, st[k]);
+}
+
+static void hash_msg(int alg, const uint8_t *msg, size_t len, compress_fn cf, uint8_t *out) {
+    if (alg == ALG_MD5) {
+        dc_md5(msg, len, out);
+    } else if (alg == ALG_SHA1) {
+        dc_sha1(msg, len, out);
+    } else {
+        uint32_t st[8];
+        memcpy(st, dc_IV256, sizeof st);
+        sha256_from(st, msg, len, 0, cf, out);
+    }
+}
+
+static int parse_alg(const char *name) {
+    if (!strcmp(name, "md5")) return ALG_MD5;
+    if (!strcmp(name, "sha1")) return ALG_SHA1;
+    if (!strcmp(name, "sha256")) return ALG_SHA256;
+    PyErr_Format(PyExc_ValueError, "native engine has no algorithm %s", name);
+    return -1;
+}
+
+static int alg_size(int alg) { return alg == ALG_MD5 ? 16 : alg == ALG_SHA1 ? 20 : 32; }
+
+static int parse_impl(const char *name) {
+    int impl;
+    if (!strcmp(name, "auto")) return IMPL_AUTO;
+    if (!strcmp(name, "scalar")) return IMPL_SCALAR;
+    if (!strcmp(name, "sha_ni")) impl = has_shani ? IMPL_SHANI : -1;
+    else if (!strcmp(name, "avx2")) impl = has_avx2 ? IMPL_AVX2 : -1;
+    else if (!strcmp(name, "avx512")) impl = has_avx512 ? IMPL_AVX512 : -1;
+    else impl = -2;
+    if (impl == -1) PyErr_Format(PyExc_ValueError, "this CPU lacks %s", name);
+    if (impl == -2) PyErr_Format(PyExc_ValueError, "unknown implementation %s", name);
+    return impl;
+}
+
+/* The compression function for whole messages (lists, HMAC, long masks). */
+static compress_fn pick_compress(int impl) {
+    if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) return dc_sha256_compress_shani;
+    return dc_sha256_compress_scalar;
+}
+
+/* ------------------------------------------------------------------ targets */
+
+static int targets_find(const dc_targets *t, const uint8_t *dig) {
+    if (!dc_bitmap_test(t, dc_be32(dig + t->dsize - 4))) return 0;
+    uint64_t pre = 0;
+    for (int k = 0; k < 8; k++) pre = (pre << 8) | dig[k];
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->prefix[mid] < pre) lo = mid + 1;
+        else hi = mid;
+    }
+    for (; lo < t->n && t->prefix[lo] == pre; lo++)
+        if (!memcmp(t->digests + lo * (size_t)t->dsize, dig, (size_t)t->dsize)) return 1;
+    return 0;
+}
+
+typedef struct {
+    dc_targets t;
+    Py_buffer view;
+} targets_box;
+
+static void targets_free(PyObject *cap) {
+    targets_box *b = PyCapsule_GetPointer(cap, "datacustoms.targets");
+    if (!b) return;
+    free(b->t.prefix);
+    free(b->t.bitmap);
+    PyBuffer_Release(&b->view);
+    free(b);
+}
+
+static PyObject *py_targets_new(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    int dsize, bits;
+    if (!PyArg_ParseTuple(args, "y*ii", &view, &dsize, &bits)) return NULL;
+    if (dsize < 8 || dsize > 64 || view.len % dsize || bits < 5 || bits > 32) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "digest buffer, size or bitmap bits out of range");
+        return NULL;
+    }
+    targets_box *b = calloc(1, sizeof *b);
+    if (!b) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+    b->view = view;
+    dc_targets *t = &b->t;
+    t->n = (size_t)view.len / (size_t)dsize;
+    t->dsize = dsize;
+    t->digests = view.buf;
+    t->bits = bits;
+    t->shift = 32 - bits;
+    t->prefix = malloc((t->n ? t->n : 1) * sizeof(uint64_t));
+    t->bitmap = calloc(((size_t)1 << bits) / 32 + 1, sizeof(uint32_t));
+    if (!t->prefix || !t->bitmap) {
+        PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
+        Py_XDECREF(tmp);
+        return PyErr_NoMemory();
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        const uint8_t *d = t->digests + i * (size_t)dsize;
+        uint64_t pre = 0;
+        for (int k = 0; k < 8; k++) pre = (pre << 8) | d[k];
+        t->prefix[i] = pre;
+        if (i && pre < t->prefix[i - 1]) {
+            PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
+            Py_XDECREF(tmp);
+            PyErr_SetString(PyExc_ValueError, "digests must be sorted");
+            return NULL;
+        }
+        uint32_t bit = dc_be32(d + dsize - 4) >> t->shift;
+        t->bitmap[bit >> 5] |= 1u << (bit & 31);
+    }
+    return PyCapsule_New(b, "datacustoms.targets", targets_free);
+}
+
+/* ------------------------------------------------------------------ masks */
+
+static void plan_free(PyObject *cap) {
+    dc_plan *p = PyCapsule_GetPointer(cap, "datacustoms.plan");
+    if (!p) return;
+    for (int w = 0; w < 16; w++) free(p->lowtab[w]);
+    free(p);
+}
+
+/* Word index and bit shift of template byte `pos` inside the tail block. */
+static inline int slot_word(const dc_plan *p, int pos) { return (int)((size_t)pos - p->tail_off) >> 2; }
+static inline int slot_shift(const dc_plan *p, int pos) {
+    return 24 - 8 * (int)(((size_t)pos - p->tail_off) & 3);
+}
+
+static int rrn_check(const uint8_t *buf, const int rrn_pos[12]) {
+    static const int wts[12] = {2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5};
+    int s = 0;
+    for (int i = 0; i < 12; i++) s += (buf[rrn_pos[i]] - '0') * wts[i];
+    return (11 - s % 11) % 10;
+}
+
+static PyObject *py_plan_new(PyObject *self, PyObject *args) {
+    Py_buffer tv;
+    PyObject *positions, *rrn;
+    int check_pos;
+    if (!PyArg_ParseTuple(args, "y*OiO", &tv, &positions, &check_pos, &rrn)) return NULL;
+    dc_plan *p = calloc(1, sizeof *p);
+    if (!p) { PyBuffer_Release(&tv); return PyErr_NoMemory(); }
+    PyObject *cap = PyCapsule_New(p, "datacustoms.plan", plan_free);
+    if (!cap) { free(p); PyBuffer_Release(&tv); return NULL; }
+    if (tv.len > DC_MAX_TEMPLATE) {
+        PyBuffer_Release(&tv);
+        PyErr_SetString(PyExc_ValueError, "template too long for the native engine");
+        goto fail;
+    }
+    memcpy(p->tmpl, tv.buf, (size_t)tv.len);
+    p->len = (size_t)tv.len;
+    PyBuffer_Release(&tv);
+    Py_ssize_t nd = PySequence_Size(positions);
+    if (nd < 0 || nd > DC_MAX_DIGITS) {
+        PyErr_SetString(PyExc_ValueError, "too many digit slots for the native engine");
+        goto fail;
+    }
+    p->ndig = (int)nd;
+    size_t minpos = p->len;
+    for (int i = 0; i < p->ndig; i++) {
+        PyObject *o = PySequence_GetItem(positions, i);
+        long v = o ? PyLong_AsLong(o) : -1;
+        Py_XDECREF(o);
+        if (v < 0 || (size_t)v >= p->len) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "slot outside the template");
+            goto fail;
+        }
+        p->pos[i] = (int)v;
+        p->tmpl[v] = '0';
+        if ((size_t)v < minpos) minpos = (size_t)v;
+    }
+    p->check_pos = check_pos;
+    if (check_pos >= 0) {
+        if ((size_t)check_pos >= p->len || PySequence_Size(rrn) != 12) {
+            PyErr_SetString(PyExc_ValueError, "check digit slot malformed");
+            goto fail;
+        }
+        for (int i = 0; i < 12; i++) {
+            PyObject *o = PySequence_GetItem(rrn, i);
+            long v = o ? PyLong_AsLong(o) : -1;
+            Py_XDECREF(o);
+            if (v < 0 || (size_t)v >= p->len) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "RRN slot outside the template");
+                goto fail;
+            }
+            p->rrn_pos[i] = (int)v;
+        }
+        if ((size_t)check_pos < minpos) minpos = (size_t)check_pos;
+    }
+    p->size = 1;
+    for (int i = 0; i < p->ndig; i++) p->size *= 10;
+
+    /* SHA-256 fast path: constant leading blocks become a midstate, the rest is one block. */
+    p->tail_off = (minpos / 64) * 64;
+    if (minpos == p->len) p->tail_off = (p->len / 64) * 64;
+    memcpy(p->mid, dc_IV256, sizeof p->mid);
+    p->fast = (p->len - p->tail_off) <= 55;
+    if (p->fast) {
+        uint32_t w[16];
+        for (size_t b = 0; b < p->tail_off; b += 64) {
+            for (int k = 0; k < 16; k++) w[k] = dc_be32(p->tmpl + b + 4 * k);
+            dc_sha256_compress_scalar(p->mid, w);
+        }
+        uint8_t blk[64] = {0};
+        size_t rem = p->len - p->tail_off;
+        memcpy(blk, p->tmpl + p->tail_off, rem);
+        for (int i = 0; i < p->ndig; i++) blk[p->pos[i] - p->tail_off] = 0;
+        if (check_pos >= 0) blk[check_pos - p->tail_off] = 0;
+        blk[rem] = 0x80;
+        uint64_t bits = (uint64_t)p->len * 8;
+        for (int k = 0; k < 8; k++) blk[63 - k] = (uint8_t)(bits >> (8 * k));
+        for (int k = 0; k < 16; k++) p->blockw[k] = dc_be32(blk + 4 * k);
+        for (int i = 0; i < p->ndig; i++) p->varmask |= 1 << slot_word(p, p->pos[i]);
+        if (check_pos >= 0) p->varmask |= 1 << slot_word(p, check_pos);
+        p->k = check_pos >= 0 ? 0 : (p->ndig < 4 ? p->ndig : 4);
+        p->lowmod = 1;
+        for (int i = 0; i < p->k; i++) p->lowmod *= 10;
+        for (int i = p->ndig - p->k; i < p->ndig; i++) p->lowmask |= 1 << slot_word(p, p->pos[i]);
+        for (int w = 0; w < 16; w++) {
+            if (!(p->lowmask >> w & 1)) continue;
+            p->lowtab[w] = calloc(p->lowmod + 64, sizeof(uint32_t));
+            if (!p->lowtab[w]) { PyErr_NoMemory(); goto fail; }
+            for (uint64_t lo = 0; lo < p->lowmod; lo++) {
+                uint64_t v = lo;
+                uint32_t acc = 0;
+                for (int i = p->ndig - 1; i >= p->ndig - p->k; i--) {
+                    uint32_t dgt = (uint32_t)(v % 10);
+                    v /= 10;
+                    if (slot_word(p, p->pos[i]) == w) acc |= ('0' + dgt) << slot_shift(p, p->pos[i]);
+                }
+                p->lowtab[w][lo] = acc;
+            }
+        }
+    }
+    return cap;
+fail:
+    Py_DECREF(cap);
+    return NULL;
+}
+
+/* Write the digits of counter value `idx` into buf (a template copy), plus the check digit. */
+static void plan_fill(const dc_plan *p, uint64_t idx, uint8_t *buf) {
+    for (int i = p->ndig - 1; i >= 0; i--) {
+        buf[p->pos[i]] = (uint8_t)('0' + idx % 10);
+        idx /= 10;
+    }
+    if (p->check_pos >= 0) buf[p->check_pos] = (uint8_t)('0' + rrn_check(buf, p->rrn_pos));
+}
+
+/* The one-block SHA-256 path over [start, stop) with a multi-buffer kernel of L lanes. */
+static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint64_t stop,
+                     dc_mb_kernel kern, int L, u64vec *hits) {
+    _Alignas(64) uint32_t W[16 * 16];
+    _Alignas(64) uint32_t out[8 * 16];
+    uint8_t dig[32];
+    uint64_t i = start;
+    if (p->check_pos >= 0) {
+        uint8_t buf[DC_MAX_TEMPLATE];
+        for (int w = 0; w < 16; w++)
+            for (int j = 0; j < L; j++) W[w * L + j] = p->blockw[w];
+        memcpy(buf, p->tmpl, p->len);
+        while (i < stop) {
+            int valid = stop - i < (uint64_t)L ? (int)(stop - i) : L;
+            for (int j = 0; j < L; j++) {
+                plan_fill(p, i + (uint64_t)(j < valid ? j : 0), buf);
+                for (int w = 0; w < 16; w++)
+                    if (p->varmask >> w & 1) {
+                        uint32_t acc = p->blockw[w];
+                        for (int d = 0; d < p->ndig; d++)
+                            if (slot_word(p, p->pos[d]) == w)
+                                acc |= (uint32_t)buf[p->pos[d]] << slot_shift(p, p->pos[d]);
+                        if (slot_word(p, p->check_pos) == w)
+                            acc |= (uint32_t)buf[p->check_pos] << slot_shift(p, p->check_pos);
+                        W[w * L + j] = acc;
+                    }
+            }
+            uint32_t m = kern(p->mid, W, t, out) & (uint32_t)((1ull << valid) - 1);
+            while (m) {
+                int j = __builtin_ctz(m);
+                m &= m - 1;
+                for (int w = 0; w < 8; w++) dc_put_be32(dig + 4 * w, out[w * L + j]);
+                if (targets_find(t, dig)) vec_push(hits, i + (uint64_t)j);
+            }
+            i += (uint64_t)valid;
+        }
+        return;
+    }
+    uint32_t basew[16];
+    while (i < stop) {
+        uint64_t hi = i / p->lowmod;
+        uint64_t v = hi;
+        memcpy(basew, p->blockw, sizeof basew);
+        for (int d = p->ndig - p->k - 1; d >= 0; d--) {
+            basew[slot_word(p, p->pos[d])] |= (uint32_t)('0' + v % 10) << slot_shift(p, p->pos[d]);
+            v /= 10;
+        }
+        for (int w = 0; w < 16; w++)
+            for (int j = 0; j < L; j++) W[w * L + j] = basew[w];
+        uint64_t bstart = hi * p->lowmod;
+        uint64_t bend = bstart + p->lowmod < stop ? bstart + p->lowmod : stop;
+        while (i < bend) {
+            int valid = bend - i < (uint64_t)L ? (int)(bend - i) : L;
+            uint64_t lo = i - bstart;
+            for (int w = 0; w < 16; w++) {
+                if (!(p->lowmask >> w & 1)) continue;
+                const uint32_t *lt = p->lowtab[w] + lo;
+                uint32_t bw = basew[w];
+                for (int j = 0; j < L; j++) W[w * L + j] = bw | lt[j];
+            }
+            uint32_t m = kern(p->mid, W, t, out) & (uint32_t)((1ull << valid) - 1);
+            while (m) {
+                int j = __builtin_ctz(m);
+                m &= m - 1;
+                for (int w = 0; w < 8; w++) dc_put_be32(dig + 4 * w, out[w * L + j]);
+                if (targets_find(t, dig)) vec_push(hits, i + (uint64_t)j);
+            }
+            i += (uint64_t)valid;
+        }
+    }
+}
+
+/* Any algorithm, any template length: an odometer over a template copy. */
+static void run_slow(const dc_plan *p, const dc_targets *t, int alg, uint64_t start, uint64_t stop,
+                     compress_fn cf, u64vec *hits) {
+    uint8_t buf[DC_MAX_TEMPLATE];
+    uint8_t dig[32];
+    memcpy(buf, p->tmpl, p->len);
+    plan_fill(p, start, buf);
+    for (uint64_t i = start; i < stop; i++) {
+        hash_msg(alg, buf, p->len, cf, dig);
+        if (targets_find(t, dig)) vec_push(hits, i);
+        for (int d = p->ndig - 1; d >= 0; d--) {
+            if (++buf[p->pos[d]] <= '9') break;
+            buf[p->pos[d]] = '0';
+        }
+        if (p->check_pos >= 0) buf[p->check_pos] = (uint8_t)('0' + rrn_check(buf, p->rrn_pos));
+    }
+}
+
+static PyObject *py_search_mask(PyObject *self, PyObject *args) {
+    PyObject *pc, *tc;
+    const char *algname, *implname;
+    unsigned long long start, stop;
+    if (!PyArg_ParseTuple(args, "OOsKKs", &pc, &tc, &algname, &start, &stop, &implname)) return NULL;
+    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
+    if (!p) return NULL;
+    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    if (!tb) return NULL;
+    int alg = parse_alg(algname);
+    if (alg < 0) return NULL;
+    int impl = parse_impl(implname);
+    if (impl < 0) return NULL;
+    if (alg_size(alg) != tb->t.dsize) {
+        PyErr_SetString(PyExc_ValueError, "target digests do not match the algorithm's size");
+        return NULL;
+    }
+    if (stop > p->size) stop = p->size;
+    u64vec hits = {0};
+    if (start < stop && tb->t.n > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        if (alg == ALG_SHA256 && p->fast) {
+            if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
+                run_fast(p, &tb->t, start, stop, dc_mb_avx512, DC_AVX512_LANES, &hits);
+            else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
+                run_fast(p, &tb->t, start, stop, dc_mb_shani, DC_SHANI_LANES, &hits);
+            else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
+                run_fast(p, &tb->t, start, stop, dc_mb_avx2, DC_AVX2_LANES, &hits);
+            else
+                run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, &hits);
+        } else {
+            run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), &hits);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    return vec_to_list(&hits);
+}
+
+/* ------------------------------------------------------------------ Arrow string arrays */
+
+typedef struct {
+    Py_buffer offsets, data;
+    Py_ssize_t offset, length;
+    int owidth;
+} arrow_strings;
+
+static int strings_parse(PyObject *offs, PyObject *data, Py_ssize_t offset, Py_ssize_t length, int owidth,
+                         arrow_strings *s) {
+    memset(s, 0, sizeof *s);
+    if (owidth != 4 && owidth != 8) {
+        PyErr_SetString(PyExc_ValueError, "offset width must be 4 or 8");
+        return -1;
+    }
+    if (PyObject_GetBuffer(offs, &s->offsets, PyBUF_SIMPLE) < 0) return -1;
+    if (data == Py_None) {
+        s->data.buf = NULL;
+        s->data.len = 0;
+        s->data.obj = NULL;
+    } else if (PyObject_GetBuffer(data, &s->data, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&s->offsets);
+        return -1;
+    }
+    s->offset = offset;
+    s->length = length;
+    s->owidth = owidth;
+    if (offset < 0 || length < 0 || (offset + length + 1) * owidth > s->offsets.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets buffer too short");
+        goto bad;
+    }
+    /* every offset must lie inside the data buffer and never go backwards */
+    int64_t prev = -1;
+    for (Py_ssize_t i = offset; i <= offset + length; i++) {
+        int64_t o = owidth == 4 ? ((const int32_t *)s->offsets.buf)[i] : ((const int64_t *)s->offsets.buf)[i];
+        if (o < prev || o < 0 || o > s->data.len) {
+            PyErr_SetString(PyExc_ValueError, "offsets outside the data buffer");
+            goto bad;
+        }
+        prev = o;
+    }
+    return 0;
+bad:
+    PyBuffer_Release(&s->offsets);
+    if (s->data.obj) PyBuffer_Release(&s->data);
+    return -1;
+}
+
+static void strings_release(arrow_strings *s) {
+    PyBuffer_Release(&s->offsets);
+    if (s->data.obj) PyBuffer_Release(&s->data);
+}
+
+static inline const uint8_t *strings_item(const arrow_strings *s, Py_ssize_t i, size_t *len) {
+    Py_ssize_t k = s->offset + i;
+    int64_t a, b;
+    if (s->owidth == 4) {
+        a = ((const int32_t *)s->offsets.buf)[k];
+        b = ((const int32_t *)s->offsets.buf)[k + 1];
+    } else {
+        a = ((const int64_t *)s->offsets.buf)[k];
+        b = ((const int64_t *)s->offsets.buf)[k + 1];
+    }
+    *len = (size_t)(b - a);
+    return (const uint8_t *)s->data.buf + a;
+}
+
+static PyObject *py_search_list(PyObject *self, PyObject *args) {
+    PyObject *offs, *data, *tc;
+    Py_ssize_t offset, length;
+    int owidth;
+    const char *algname, *implname;
+    if (!PyArg_ParseTuple(args, "OOnniOss", &offs, &data, &offset, &length, &owidth, &tc, &algname, &implname))
+        return NULL;
+    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    if (!tb) return NULL;
+    int alg = parse_alg(algname);
+    if (alg < 0) return NULL;
+    int impl = parse_impl(implname);
+    if (impl < 0) return NULL;
+    if (alg_size(alg) != tb->t.dsize) {
+        PyErr_SetString(PyExc_ValueError, "target digests do not match the algorithm's size");
+        return NULL;
+    }
+    arrow_strings s;
+    if (strings_parse(offs, data, offset, length, owidth, &s) < 0) return NULL;
+    u64vec hits = {0};
+    compress_fn cf = pick_compress(impl);
+    Py_BEGIN_ALLOW_THREADS
+    uint8_t dig[32];
+    for (Py_ssize_t i = 0; i < length && tb->t.n; i++) {
+        size_t n;
+        const uint8_t *m = strings_item(&s, i, &n);
+        hash_msg(alg, m, n, cf, dig);
+        if (targets_find(&tb->t, dig)) vec_push(&hits, (uint64_t)i);
+    }
+    Py_END_ALLOW_THREADS
+    strings_release(&s);
+    return vec_to_list(&hits);
+}
+
+/* ------------------------------------------------------------------ HMAC-SHA-256 batch */
+
+static void hmac_states(const uint8_t *key, size_t klen, compress_fn cf, uint32_t ist[8], uint32_t ost[8]) {
+    uint8_t k0[64] = {0};
+    if (klen > 64) {
+        uint32_t st[8];
+        memcpy(st, dc_IV256, sizeof st);
+        sha256_from(st, key, klen, 0, cf, k0);
+    } else {
+        memcpy(k0, key, klen);
+    }
+    uint32_t wi[16], wo[16];
+    for (int k = 0; k < 16; k++) {
+        uint32_t v = dc_be32(k0 + 4 * k);
+        wi[k] = v ^ 0x36363636u;
+        wo[k] = v ^ 0x5c5c5c5cu;
+    }
+    memcpy(ist, dc_IV256, 32);
+    memcpy(ost, dc_IV256, 32);
+    cf(ist, wi);
+    cf(ost, wo);
+}
+
+static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
+    Py_buffer key;
+    PyObject *offs, *data;
+    Py_ssize_t offset, length;
+    int owidth;
+    const char *implname;
+    if (!PyArg_ParseTuple(args, "y*OOnnis", &key, &offs, &data, &offset, &length, &owidth, &implname))
+        return NULL;
+    int impl = parse_impl(implname);
+    if (impl < 0) { PyBuffer_Release(&key); return NULL; }
+    arrow_strings s;
+    if (strings_parse(offs, data, offset, length, owidth, &s) < 0) { PyBuffer_Release(&key); return NULL; }
+    PyObject *res = PyBytes_FromStringAndSize(NULL, length * 32);
+    if (!res) { strings_release(&s); PyBuffer_Release(&key); return NULL; }
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+    compress_fn cf = pick_compress(impl);
+    Py_BEGIN_ALLOW_THREADS
+    uint32_t ist[8], ost[8];
+    hmac_states(key.buf, (size_t)key.len, cf, ist, ost);
+    uint32_t ow[16] = {0};
+    ow[8] = 0x80000000u;
+    ow[15] = (64 + 32) * 8;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        size_t n;
+        const uint8_t *m = strings_item(&s, i, &n);
+        uint32_t st[8];
+        uint8_t inner[32];
+        memcpy(st, ist, sizeof st);
+        sha256_from(st, m, n, 64, cf, inner);
+        for (int k = 0; k < 8; k++) ow[k] = dc_be32(inner + 4 * k);
+        memcpy(st, ost, sizeof st);
+        cf(st, ow);
+        for (int k = 0; k < 8; k++) dc_put_be32(out + 32 * i + 4 * k, st[k]);
+    }
+    Py_END_ALLOW_THREADS
+    strings_release(&s);
+    PyBuffer_Release(&key);
+    return res;
+}
+
+/* ------------------------------------------------------------------ misc */
+
+static PyObject *py_digest(PyObject *self, PyObject *args) {
+    const char *algname, *implname;
+    Py_buffer msg;
+    if (!PyArg_ParseTuple(args, "sy*s", &algname, &msg, &implname)) return NULL;
+    int alg = parse_alg(algname);
+    int impl = alg < 0 ? -1 : parse_impl(implname);
+    if (impl < 0) { PyBuffer_Release(&msg); return NULL; }
+    uint8_t dig[32];
+    hash_msg(alg, msg.buf, (size_t)msg.len, pick_compress(impl), dig);
+    PyBuffer_Release(&msg);
+    return PyBytes_FromStringAndSize((const char *)dig, alg_size(alg));
+}
+
+static PyObject *py_cpu_features(PyObject *self, PyObject *noargs) {
+    return Py_BuildValue("{s:O,s:O,s:O}", "avx512", has_avx512 ? Py_True : Py_False, "avx2",
+                         has_avx2 ? Py_True : Py_False, "sha_ni", has_shani ? Py_True : Py_False);
+}
+
+static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
+    dc_plan *p = PyCapsule_GetPointer(cap, "datacustoms.plan");
+    if (!p) return NULL;
+    return Py_BuildValue("{s:K,s:O,s:n}", "size", (unsigned long long)p->size, "fast", p->fast ? Py_True : Py_False,
+                         "tail_offset", (Py_ssize_t)p->tail_off);
+}
+
+static PyMethodDef methods[] = {
+    {"cpu_features", py_cpu_features, METH_NOARGS, "CPU features the dispatcher uses."},
+    {"targets_new", py_targets_new, METH_VARARGS, "targets_new(sorted_digests, digest_size, bitmap_bits)"},
+    {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions)"},
+    {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
+    {"search_mask", py_search_mask, METH_VARARGS,
+     "search_mask(plan, targets, algorithm, start, stop, impl) -> counter values that matched"},
+    {"search_list", py_search_list, METH_VARARGS,
+     "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl) -> row numbers"},
+    {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
+     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl) -> bytes of length*32"},
+    {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl) -> bytes"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_native",
+                                    "Native hash-reversal and HMAC kernels of datacustoms.", -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    detect_cpu();
+    return PyModule_Create(&moddef);
+}
