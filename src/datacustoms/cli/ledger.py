@@ -1,0 +1,204 @@
+"""``datacustoms ledger``: read, verify and export the transfer record; "where did my data go?"."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table as RichTable
+
+from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.errors import LedgerTampered, UsageError
+
+LEDGER_HELP = "Ledger location: a SQLite path or a SQLAlchemy URL (default: $DATACUSTOMS_LEDGER or ~/.local/share/datacustoms/ledger.db)."
+
+
+class ExportFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+
+
+def _store(url: str | None, create: bool = False) -> Any:
+    from datacustoms.ledger import LedgerStore
+
+    return LedgerStore(url, create=create)
+
+
+def entry_dict(entry: Any) -> dict[str, Any]:
+    return {"seq": entry.seq, "kind": entry.kind, "created": entry.created, "prev_hash": entry.prev_hash,
+            "entry_hash": entry.entry_hash, "body": entry.body}
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else k, v, out)
+    elif isinstance(value, list):
+        out[prefix] = json.dumps(value, ensure_ascii=False, sort_keys=True) if any(
+            isinstance(v, dict | list) for v in value) else ";".join(str(v) for v in value)
+    else:
+        out[prefix] = "" if value is None else str(value)
+
+
+def export_csv(entries: list[Any]) -> str:
+    """One row per entry, the body flattened to dotted columns (a spreadsheet for a regulator)."""
+    rows = []
+    for e in entries:
+        flat: dict[str, str] = {}
+        _flatten("", {k: v for k, v in entry_dict(e).items() if k != "body"}, flat)
+        _flatten("", e.body, flat)
+        rows.append(flat)
+    fixed = ["seq", "kind", "created", "prev_hash", "entry_hash"]
+    rest = sorted({k for r in rows for k in r} - set(fixed))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fixed + rest, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _mask_phone(e164: str) -> str:
+    national = "0" + e164[3:] if e164.startswith("+82") else e164
+    return national[:3] + "-****-" + national[-4:] if len(national) >= 10 else "****" + national[-2:]
+
+
+def _mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return (local[:1] + "***@" + domain) if domain else "***"
+
+
+def register(app: typer.Typer) -> None:
+    ledger_app = typer.Typer(help="The transfer ledger: list, show, verify, export, and look up a person.",
+                             no_args_is_help=True)
+    app.add_typer(ledger_app, name="ledger")
+
+    @ledger_app.command("list")
+    @handle_errors
+    def list_cmd(
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+        kind: str | None = typer.Option(None, "--kind", help="Only entries of this kind: transfer or consent_import."),
+    ) -> None:
+        """List the ledger's entries, oldest first."""
+        with _store(ledger) as store:
+            entries = store.entries(kind)
+        table = RichTable(title=f"{len(entries)} ledger entries", title_justify="left")
+        for name in ("#", "time (UTC)", "kind", "status", "recipient", "country", "purpose", "rows", "hash"):
+            table.add_column(name, overflow="fold")
+        for e in entries:
+            b = e.body
+            if e.kind == "transfer":
+                table.add_row(str(e.seq), e.created[:19], e.kind, b.get("status", ""),
+                              (b.get("recipient") or {}).get("name", ""), (b.get("recipient") or {}).get("country", ""),
+                              b.get("purpose", ""), f"{(b.get('dataset') or {}).get('rows') or 0:,}", e.short)
+            else:
+                table.add_row(str(e.seq), e.created[:19], e.kind, "", "", "", b.get("file", ""),
+                              f"{b.get('rows', 0):,}", e.short)
+        console.print(table)
+
+    @ledger_app.command("show")
+    @handle_errors
+    def show_cmd(
+        entry_id: str = typer.Argument(..., help="Entry number, transfer id, or a hash prefix (6+ hex digits)."),
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    ) -> None:
+        """Print one entry in full (JSON), with its hashes."""
+        with _store(ledger) as store:
+            entry = store.get(entry_id)
+        typer.echo(json.dumps(entry_dict(entry), ensure_ascii=False, indent=2))
+
+    @ledger_app.command("head")
+    @handle_errors
+    def head_cmd(ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP)) -> None:
+        """Print the head hash: keep it elsewhere and pass it to `verify --expect-head` later."""
+        with _store(ledger) as store:
+            seq, digest = store.head()
+        typer.echo(f"{digest} {seq}")
+
+    @ledger_app.command("verify")
+    @handle_errors
+    def verify_cmd(
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+        expect_head: str | None = typer.Option(
+            None, "--expect-head", help="A head hash recorded earlier (12+ hex digits); detects a cut-off tail."),
+    ) -> None:
+        """Check the hash chain; name the first edited, deleted or reordered entry. Exit 1 if broken."""
+        with _store(ledger) as store:
+            result = store.verify(expect_head)
+        if result.ok:
+            typer.echo(f"ok: {result.entries} entries, chain intact, head {result.head}")
+            return
+        first = result.problems[0]
+        raise LedgerTampered(f"ledger {first.damage}: {first.message}",
+                             "restore from backup; compare with an exported copy or a published head")
+
+    @ledger_app.command("export")
+    @handle_errors
+    def export_cmd(
+        fmt: ExportFormat = typer.Option(ExportFormat.json, "--format", "-f", help="json (verifiable) or csv."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    ) -> None:
+        """Export every entry, with hashes, for a regulator or an auditor."""
+        with _store(ledger) as store:
+            entries = store.entries()
+            seq, head = store.head()
+        if fmt is ExportFormat.json:
+            doc = {"format": "datacustoms-ledger/1", "head": head, "head_seq": seq,
+                   "hash": "sha256(canonical_json({kind, created, body, prev_hash}))",
+                   "entries": [entry_dict(e) for e in entries]}
+            emit(json.dumps(doc, ensure_ascii=False, indent=2), output)
+        else:
+            emit(export_csv(entries), output)
+
+    @ledger_app.command("lookup")
+    @handle_errors
+    def lookup_cmd(
+        phone: str | None = typer.Option(None, "--phone", help="A phone number in any format (010-1234-5678, +82 10…)."),
+        email: str | None = typer.Option(None, "--email", help="An email address."),
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """Which transfers included this person: when, to whom, where, why, which fields."""
+        from datacustoms.ledger.subjects import normalise_email, normalise_phone
+
+        if (phone is None) == (email is None):
+            raise UsageError("give exactly one of --phone or --email", "e.g. --phone 010-1234-5678")
+        if phone is not None:
+            canonical = normalise_phone(phone)
+            if canonical is None:
+                raise UsageError("--phone is not a phone number", "e.g. 010-1234-5678 or +82 10-1234-5678")
+            kind, shown = "phone", _mask_phone(canonical)
+        else:
+            canonical = normalise_email(email or "")
+            if canonical is None:
+                raise UsageError("--email is not an email address", "e.g. name@example.com")
+            kind, shown = "email", _mask_email(canonical)
+        with _store(ledger) as store:
+            hits = store.lookup(store.hasher.token(kind, canonical))  # type: ignore[arg-type]
+        rows = [{
+            "entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
+            "recipient": (e.body.get("recipient") or {}).get("name"),
+            "country": (e.body.get("recipient") or {}).get("country"),
+            "role": (e.body.get("role") or {}).get("classified") or (e.body.get("role") or {}).get("declared"),
+            "purpose": e.body.get("purpose"), "legal_basis": e.body.get("legal_basis"),
+            "fields": e.body.get("data_items", []), "retention_until": e.body.get("retention_until"),
+        } for e in hits]
+        if as_json:
+            typer.echo(json.dumps({"subject": shown, "transfers": rows}, ensure_ascii=False, indent=2))
+            return
+        if not rows:
+            console.print(f"No recorded transfer included {shown}.")
+            return
+        table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left")
+        for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields", "kept until"):
+            table.add_column(name, overflow="fold")
+        for r in rows:
+            table.add_row(str(r["entry"]), str(r["time"])[:19], r["recipient"] or "", r["country"] or "",
+                          r["role"] or "", r["purpose"] or "", r["legal_basis"] or "", ", ".join(r["fields"]),
+                          str(r["retention_until"] or ""))
+        console.print(table)
