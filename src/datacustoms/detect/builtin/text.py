@@ -20,6 +20,7 @@ PERSON_WORDS = (
     "occupation", "job", "직업", "직종", "직군", "marital", "결혼", "혼인", "education", "학력",
     "nationality", "국적", "religion", "종교", "race", "ethnic", "income_band", "소득구간", "직위",
     "position", "department", "부서", "disability", "장애", "blood", "혈액형", "member_grade", "등급",
+    "country", "국가", "workclass", "relationship", "household", "가구",
 )  # fmt: skip
 EMBEDDED = {
     "email": r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+\.[A-Za-z]{2,}",
