@@ -69,7 +69,11 @@ class DigestFormat:
 
     @property
     def label(self) -> str:
-        enc = {"lower": "hex", "upper": "HEX", "mixed": "hex (mixed case)"}[self.case] if self.encoding == "hex" else self.encoding
+        enc = (
+            {"lower": "hex", "upper": "HEX", "mixed": "hex (mixed case)"}[self.case]
+            if self.encoding == "hex"
+            else self.encoding
+        )
         return f"{self.size}-byte digest, {enc}"
 
 
@@ -96,7 +100,9 @@ def _char_matrix(arr: pa.Array, length: int) -> np.ndarray:
     if n == 0:
         return np.empty((0, length), dtype=np.uint8)
     bufs = arr.buffers()
-    off_dtype = np.int64 if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type) else np.int32
+    off_dtype = (
+        np.int64 if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type) else np.int32
+    )
     offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=arr.offset + n + 1)[arr.offset :]
     start = int(offsets[0])
     data = np.frombuffer(bufs[2], dtype=np.uint8, count=start + n * length)[start:]
@@ -144,7 +150,11 @@ def _as_text(arr: pa.Array) -> pa.Array:
         arr = arr.dictionary_decode()
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         return arr
-    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) or pa.types.is_fixed_size_binary(arr.type):
+    if (
+        pa.types.is_binary(arr.type)
+        or pa.types.is_large_binary(arr.type)
+        or pa.types.is_fixed_size_binary(arr.type)
+    ):
         return arr
     return pc.cast(arr, pa.string())
 
@@ -168,7 +178,9 @@ def decode_array(arr: pa.Array, fmt: DigestFormat) -> tuple[pa.FixedSizeBinaryAr
         stats.malformed = stats.rows - stats.nulls - stats.valid
         return _fixed(out, valid, size), stats
     trimmed = pc.utf8_trim_whitespace(arr)
-    stats.whitespace = int(pc.sum(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(arr))).as_py() or 0)
+    stats.whitespace = int(
+        pc.sum(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(arr))).as_py() or 0
+    )
     lengths = np.asarray(pc.fill_null(pc.binary_length(trimmed), -1).to_numpy(zero_copy_only=False))
     out = np.zeros((len(arr), size), dtype=np.uint8)
     valid = np.zeros(len(arr), dtype=bool)
@@ -270,7 +282,11 @@ def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat) -> ParsedColum
                 parts = [_merge(parts)]
     if pending:
         parts.append(_count(pending))
-    merged = _merge(parts) if parts else pa.table({"d": pa.array([], pa.binary(fmt.size)), "n": pa.array([], pa.int64())})
+    merged = (
+        _merge(parts)
+        if parts
+        else pa.table({"d": pa.array([], pa.binary(fmt.size)), "n": pa.array([], pa.int64())})
+    )
     merged = merged.sort_by("d")
     distinct = merged.column("d").combine_chunks()
     counts = np.asarray(merged.column("n").to_numpy(), dtype=np.int64)
@@ -280,7 +296,9 @@ def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat) -> ParsedColum
 def _count(arrays: list[pa.Array]) -> pa.Table:
     vc = pc.value_counts(pa.chunked_array(arrays).combine_chunks()) if arrays else None
     if vc is None or len(vc) == 0:
-        return pa.table({"d": pa.array([], arrays[0].type if arrays else pa.binary(1)), "n": pa.array([], pa.int64())})
+        return pa.table(
+            {"d": pa.array([], arrays[0].type if arrays else pa.binary(1)), "n": pa.array([], pa.int64())}
+        )
     return pa.table({"d": vc.field("values"), "n": vc.field("counts")})
 
 

@@ -1,0 +1,172 @@
+"""``attack_column``: the one entry point for reversing a digest column.
+
+Chooses the mode from what the caller holds: a plaintext ``reference`` (sender mode: discover
+the exact recipe, then enumerate its keyspace as an outsider would), a ``known`` list of the
+recipient's own identifiers (linkage mode), or nothing but the export (blind mode).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from datacustoms.attack.column import base_result, finish, read_column
+from datacustoms.attack.hashes.keyspaces import Keyspace
+from datacustoms.attack.hashes.recipes import Recipe
+from datacustoms.attack.hashes.runner import Runner
+from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.attack.model import AttackMode, ColumnAttack
+from datacustoms.attack.reverse import blind_plan, run_jobs
+from datacustoms.errors import UsageError
+from datacustoms.table import Table
+
+Progress = Callable[[str, float], None]
+
+
+def attack_column(
+    table: Table,
+    column: str,
+    *,
+    header: str | None = None,
+    budget_s: float = 30.0,
+    known: Table | None = None,
+    reference: Table | None = None,
+    join: str | None = None,
+    reveal: bool = False,
+    engine: str = "auto",
+    progress: Progress | None = None,
+    keyspaces: Sequence[Keyspace] | None = None,
+    region: str = "KR",
+) -> ColumnAttack:
+    """Try to reverse one digest column; see :class:`~datacustoms.attack.model.ColumnAttack`.
+
+    ``keyspaces`` overrides the keyspaces blind and sender mode enumerate (tests pass small
+    slices); ``region`` chooses the phone numbering plan for non-Korean data.
+    """
+    if budget_s <= 0:
+        raise UsageError("the attack budget must be positive", "pass --budget SECONDS, e.g. 30")
+    if reference is not None and known is not None:
+        raise UsageError(
+            "sender mode (--reference) and linkage mode (--known) are exclusive", "pass one of them"
+        )
+    started = time.perf_counter()
+    mode: AttackMode = "sender" if reference is not None else ("linkage" if known is not None else "blind")
+    parsed = read_column(table, column)
+    if parsed is None:
+        res = base_result(column, mode, None)
+        res.reason = "the values are not digests of a known size and encoding (hex, base64, base64url, raw)"
+        return res
+    if len(parsed.distinct) == 0:
+        res = base_result(column, mode, parsed)
+        res.reason = "the column holds no parsable digests"
+        return res
+    if mode == "sender":
+        from datacustoms.attack.sender import attack_sender
+
+        assert reference is not None
+        return attack_sender(
+            table,
+            column,
+            parsed,
+            reference,
+            join=join,
+            budget_s=budget_s,
+            reveal=reveal,
+            engine=engine,
+            progress=progress,
+            started=started,
+            keyspaces=keyspaces,
+            region=region,
+        )
+    if mode == "linkage":
+        from datacustoms.attack.linkage import attack_linkage
+
+        assert known is not None
+        return attack_linkage(
+            table,
+            column,
+            parsed,
+            known,
+            budget_s=budget_s,
+            reveal=reveal,
+            engine=engine,
+            progress=progress,
+            started=started,
+            region=region,
+        )
+    return attack_blind(
+        table,
+        column,
+        parsed,
+        header=header,
+        budget_s=budget_s,
+        reveal=reveal,
+        engine=engine,
+        progress=progress,
+        started=started,
+        keyspaces=keyspaces,
+        region=region,
+    )
+
+
+def attack_blind(
+    table: Table, column: str, parsed: ParsedColumn, *, header: str | None, budget_s: float, reveal: bool,
+    engine: str, progress: Progress | None, started: float, keyspaces: Sequence[Keyspace] | None = None,
+    region: str = "KR", only: Sequence[Recipe] | None = None, mode: AttackMode = "blind",
+) -> ColumnAttack:  # fmt: skip
+    """Enumerate keyspaces under candidate recipes (all of them, or ``only`` these)."""
+    res = base_result(column, mode, parsed)
+    runner = Runner(parsed, engine=engine if engine != "hashcat" else "auto", progress=progress)
+    family, jobs = blind_plan(
+        parsed,
+        runner,
+        header=header,
+        column=column,
+        dataset=table.name,
+        region=region,
+        keyspaces=keyspaces,
+        only=only,
+    )
+    if not jobs:
+        res.reason = (
+            "e-mail digests cannot be enumerated: pass a candidate list (--known FILE) for a linkage attack"
+            if family == "email"
+            else "no enumerable keyspace fits this column"
+        )
+        return res
+    deadline = started + budget_s
+    if engine == "hashcat":
+        from datacustoms.attack.hashcat import run_hashcat_jobs
+
+        sizes = run_hashcat_jobs(runner, jobs, len(parsed.distinct), deadline)
+    else:
+        sizes = run_jobs(runner, jobs, len(parsed.distinct), deadline)
+    finish(res, parsed, runner, started=started, reveal=reveal, keyspace_sizes=sizes)
+    planned = sum(j.keyspace.size for j in jobs)
+    ran = {r.keyspace for r in runner.results}
+    if res.status == "not_reversed":
+        share = res.keyspace_covered / planned if planned else 0.0
+        res.reason = (
+            f"no digest reversed: {len(runner.results)} recipe runs covered "
+            f"{res.keyspace_covered:,} candidates "
+            f"({share:.1%} of the {planned:,} planned); a keyed hash (HMAC) or random tokens look like this, "
+            "so does an identifier outside these keyspaces"
+        )
+    else:
+        res.reason = (
+            f"{res.distinct_reversed_share:.1%} of distinct digests "
+            f"({res.rows_reversed_share:.1%} of rows) reversed with {res.recipe}"
+        )
+    if family:
+        res.notes.append(f"header suggests {family} identifiers")
+    res.notes.extend(
+        sorted(
+            {
+                n
+                for j in jobs
+                if (n := getattr(j.keyspace, "note", None))
+                and j.keyspace.name in {k.split(":")[0] for k in ran}
+            }
+        )
+    )
+    return res

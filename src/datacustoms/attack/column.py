@@ -1,0 +1,202 @@
+"""Shared steps of every attack mode: read a digest column, and turn a run into a result.
+
+Reading streams the column's batches once, decoding digests and keeping only the distinct
+ones with row counts. Turning a run into a :class:`ColumnAttack` counts rows reversed by joining
+the reversed digests back (``pyarrow.compute.is_in`` over the distinct digests, weighted by
+their row counts), masks examples, and extrapolates the keyspace to this machine's measured rate
+and to an assumed GPU.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pyarrow as pa
+
+from datacustoms.attack.hashes.recipes import Recipe
+from datacustoms.attack.hashes.runner import JobResult, Runner, python_rate
+from datacustoms.attack.hashes.targets import DigestFormat, ParsedColumn, guess_format, parse_batches
+from datacustoms.attack.model import (
+    GPU_RATE,
+    REVERSED_SHARE,
+    AttackMode,
+    ColumnAttack,
+    DigestInfo,
+    Extrapolation,
+    RecipeTried,
+    Revealed,
+)
+from datacustoms.errors import ColumnError, InputError
+from datacustoms.table import Table
+
+REVEAL_LIMIT = 1000
+EXAMPLES = 3
+
+
+def read_column(table: Table, column: str, fmt: DigestFormat | None = None) -> ParsedColumn | None:
+    """Decode a digest column (streaming); None when its values are not digests."""
+    if column not in table.column_names:
+        raise ColumnError(column, table.column_names)
+    if fmt is None:
+        sample = table.sample(rows=2_000).column(column)
+        fmt = guess_format(sample.combine_chunks() if sample.num_chunks else pa.array([], pa.string()))
+        if fmt is None:
+            return None
+    try:
+        return parse_batches((b.column(0) for b in table.batches([column])), fmt)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise InputError(
+            f"column {column!r} cannot be read as text ({err})", "check the column's type"
+        ) from None
+
+
+def digest_info(fmt: DigestFormat | None) -> DigestInfo:
+    if fmt is None:
+        return DigestInfo()
+    return DigestInfo(
+        size=fmt.size,
+        encoding=fmt.encoding,
+        case=fmt.case if fmt.encoding == "hex" else None,
+        algorithms=list(fmt.algorithms),
+    )
+
+
+def mask_value(value: str) -> str:
+    """A masked example that shows the kind of identifier but not the identifier."""
+    if "@" in value:
+        local, _, domain = value.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    digits = [i for i, c in enumerate(value) if c.isdigit()]
+    n = len(digits)
+    if n >= 13:  # RRN-like: keep only the first two digits
+        keep = set(digits[:2])
+    elif n >= 10:  # phone-like: keep the first three and the last four digits
+        keep = set(digits[:3] + digits[-4:])
+    elif n >= 4:
+        keep = set(digits[-2:])
+    else:
+        keep = set()
+    if not digits:
+        return (value[:1] + "***") if value else value
+    return "".join("*" if (c.isdigit() and i not in keep) else c for i, c in enumerate(value))
+
+
+def decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def base_result(column: str, mode: AttackMode, parsed: ParsedColumn | None) -> ColumnAttack:
+    res = ColumnAttack(column=column, mode=mode, status="not_attempted", reason="")
+    if parsed is not None:
+        st = parsed.stats
+        res.digest = digest_info(parsed.fmt)
+        res.rows, res.rows_null, res.rows_malformed = st.rows, st.nulls, st.malformed
+        res.rows_whitespace = st.whitespace
+        res.distinct_digests = len(parsed.distinct)
+    return res
+
+
+def tried(results: list[JobResult]) -> list[RecipeTried]:
+    return [
+        RecipeTried(
+            recipe=str(r.recipe),
+            keyspace=r.keyspace,
+            size=r.size,
+            covered=r.covered,
+            complete=r.complete,
+            hits=r.hits,
+            seconds=round(r.seconds, 4),
+            engine=r.engine,
+        )
+        for r in results
+    ]
+
+
+def rate_for(runner: Runner, recipe: Recipe) -> tuple[float, bool]:
+    """Candidates per second for this recipe on this machine (native measured, or Python)."""
+    if runner.uses_native(recipe) and runner.native is not None:
+        return float(runner.native.measure_rate(recipe.algorithm, 0.2)), True
+    return python_rate(recipe), True
+
+
+def extrapolate(label: str, candidates: int, rate: float) -> list[Extrapolation]:
+    out = []
+    if rate > 0:
+        out.append(
+            Extrapolation(
+                label=f"this machine: {label}",
+                candidates=candidates,
+                rate=rate,
+                seconds=candidates / rate,
+                measured=True,
+            )
+        )
+    out.append(
+        Extrapolation(
+            label=f"a GPU at 20 GH/s (assumed): {label}",
+            candidates=candidates,
+            rate=GPU_RATE,
+            seconds=candidates / GPU_RATE,
+            measured=False,
+        )
+    )
+    return out
+
+
+def finish(
+    res: ColumnAttack,
+    parsed: ParsedColumn,
+    runner: Runner,
+    *,
+    started: float,
+    reveal: bool,
+    keyspace_sizes: dict[str, int],
+    render: Callable[[bytes], str] = decode_text,
+) -> ColumnAttack:
+    """Fill counts, status, recipe, examples and extrapolations from a finished run."""
+    res.recipes_tried = tried(runner.results)
+    res.keyspace_covered = runner.enumerated
+    res.engine = "native" if any(r.engine == "native" for r in runner.results) else "python"
+    digests, plains = runner.found.arrays(parsed.fmt.size)
+    res.distinct_reversed = len(digests)
+    res.rows_reversed = parsed.rows_for(digests)
+    valid_rows = parsed.stats.valid
+    res.distinct_reversed_share = (
+        res.distinct_reversed / res.distinct_digests if res.distinct_digests else 0.0
+    )
+    res.rows_reversed_share = res.rows_reversed / valid_rows if valid_rows else 0.0
+    res.seconds = round(time.perf_counter() - started, 4)
+    res.candidates_per_second = runner.enumerated / runner.busy if runner.busy > 0 else 0.0
+    enc = parsed.fmt.encoding
+    if enc == "hex" and parsed.fmt.case == "upper":
+        enc = "HEX"
+    hit_recipes = [r.with_encoding(enc) for r in runner.recipes_hit]
+    res.recipes_hit = [str(r) for r in hit_recipes]
+    if hit_recipes:
+        counts = [0] * len(hit_recipes)
+        for i in runner.found.recipes:
+            counts[i] += 1
+        best = max(range(len(hit_recipes)), key=lambda i: counts[i])
+        res.recipe = res.recipes_hit[best]
+        size = keyspace_sizes.get(str(runner.recipes_hit[best]), 0)
+        if size:
+            rate, _ = rate_for(runner, runner.recipes_hit[best])
+            res.extrapolations = extrapolate(f"the full keyspace under {res.recipe}", size, rate)
+    elif runner.results:
+        total = sum(r.size for r in runner.results)
+        rate = res.candidates_per_second
+        res.extrapolations = extrapolate("every recipe tried over its full keyspace", total, rate)
+    if res.distinct_reversed == 0:
+        res.status = "not_reversed"
+    elif res.distinct_reversed_share >= REVERSED_SHARE:
+        res.status = "reversed"
+    else:
+        res.status = "partially_reversed"
+    res.examples = [mask_value(render(p)) for p in plains.to_pylist()[:EXAMPLES]]
+    if reveal:
+        pairs = zip(digests.to_pylist()[:REVEAL_LIMIT], plains.to_pylist()[:REVEAL_LIMIT], strict=True)
+        res.revealed = [Revealed(digest=d.hex(), plaintext=render(p)) for d, p in pairs]
+        if len(digests) > REVEAL_LIMIT:
+            res.notes.append(f"revealed the first {REVEAL_LIMIT} of {len(digests)} reversed values")
+    return res

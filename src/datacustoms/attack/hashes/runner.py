@@ -1,0 +1,246 @@
+"""Run (recipe, keyspace) jobs against a column's digests, within a time budget.
+
+Masked keyspaces under single MD5 / SHA-1 / SHA-256 go to the native engine (hardware speed,
+lookup inside the kernel). Everything else — other algorithms, double hashing, the
+``python`` engine — is enumerated here: numpy builds the candidates, ``hashlib`` hashes them and
+a sorted numpy array of the distinct target digests answers the lookups in bulk. Hits are
+collected in Arrow-friendly arrays, never a per-target Python dict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from datacustoms.attack.hashes.keyspaces import ListKeyspace, MaskKeyspace, Part, candidates, mask_layout
+from datacustoms.attack.hashes.recipes import Recipe
+from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.errors import AttackError
+
+ENGINES = ("auto", "native", "python", "hashcat")
+PY_CHUNK = 1 << 16
+Progress = Callable[[str, float], None]
+
+
+def load_engine() -> Any | None:
+    """The native engine module, or None when it cannot be imported."""
+    try:
+        from datacustoms.attack.hashes import engine
+    except ImportError:
+        return None
+    return engine
+
+
+@dataclass
+class JobResult:
+    """What one (recipe, keyspace, format) run covered and found."""
+
+    recipe: Recipe
+    keyspace: str
+    size: int
+    covered: int = 0
+    hits: int = 0
+    seconds: float = 0.0
+    engine: str = "python"
+
+    @property
+    def complete(self) -> bool:
+        return self.covered >= self.size
+
+
+@dataclass
+class Found:
+    """Reversed digests and their identifiers, appended chunk by chunk."""
+
+    digests: list[bytes] = field(default_factory=list)
+    plaintexts: list[bytes] = field(default_factory=list)
+    recipes: list[int] = field(default_factory=list)  # index into Runner.recipes_hit
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+    def arrays(self, size: int) -> tuple[pa.Array, pa.Array]:
+        """Distinct reversed digests and one plaintext each (first found wins)."""
+        if not self.digests:
+            return pa.array([], pa.binary(size)), pa.array([], pa.binary())
+        table = pa.table(
+            {"d": pa.array(self.digests, pa.binary(size)), "p": pa.array(self.plaintexts, pa.binary())}
+        )
+        table = table.append_column("i", pa.array(np.arange(len(self.digests))))
+        firsts = table.group_by("d").aggregate([("i", "min")])
+        keep = table.take(firsts.column("i_min")).sort_by("d")
+        return keep.column("d").combine_chunks(), keep.column("p").combine_chunks()
+
+
+class Runner:
+    """Enumerates jobs against one parsed column."""
+
+    def __init__(
+        self, parsed: ParsedColumn, *, engine: str = "auto", progress: Progress | None = None
+    ) -> None:
+        if engine not in ENGINES:
+            raise AttackError(f"unknown engine {engine!r}", f"use one of {', '.join(ENGINES)}")
+        self.parsed = parsed
+        self.size = parsed.fmt.size
+        self.keys = parsed.sorted_keys
+        self.found = Found()
+        self.recipes_hit: list[Recipe] = []
+        self.results: list[JobResult] = []
+        self.progress = progress
+        mod = None if engine in ("python", "hashcat") else load_engine()
+        # without the built extension, this module's vectorised Python loop is the fallback
+        self.native = mod if mod is not None and mod.native_available() else None
+        if engine == "native" and self.native is None:
+            raise AttackError(
+                "the native engine is not built on this machine",
+                "reinstall with a C compiler, or use --engine python",
+            )
+        self.engine_name = engine
+        self._targets: Any = None
+        self.enumerated = 0
+        self.busy = 0.0
+
+    # ------------------------------------------------------------------ bookkeeping
+    @property
+    def targets(self) -> Any:
+        if self._targets is None and self.native is not None:
+            self._targets = self.native.TargetSet.from_digests(self.parsed.distinct, self.size)
+        return self._targets
+
+    def uses_native(self, recipe: Recipe) -> bool:
+        return (
+            self.native is not None
+            and recipe.rounds == 1
+            and recipe.algorithm in self.native.ALGORITHMS
+            and hashlib.new(recipe.algorithm).digest_size == self.size
+        )
+
+    def _record(self, recipe: Recipe, idents: Sequence[bytes], digests: Sequence[bytes]) -> int:
+        if not digests:
+            return 0
+        if recipe not in self.recipes_hit:
+            self.recipes_hit.append(recipe)
+        idx = self.recipes_hit.index(recipe)
+        self.found.digests.extend(digests)
+        self.found.plaintexts.extend(idents)
+        self.found.recipes.extend([idx] * len(digests))
+        return len(digests)
+
+    def lookup(self, digests: list[bytes]) -> np.ndarray:
+        """Indices of the digests that are targets (vectorised binary search)."""
+        if not len(self.keys):
+            return np.empty(0, dtype=np.int64)
+        arr = np.array(digests, dtype=f"S{self.size}")
+        pos = np.searchsorted(self.keys, arr)
+        pos[pos >= len(self.keys)] = 0
+        return np.flatnonzero(self.keys[pos] == arr)
+
+    # ------------------------------------------------------------------ runs
+    def run_mask(self, recipe: Recipe, keyspace: MaskKeyspace, fmt: str, deadline: float) -> JobResult:
+        """Enumerate one masked keyspace in one format under one recipe until done or the deadline."""
+        parts = keyspace.parts(fmt)
+        res = JobResult(recipe, f"{keyspace.name}:{fmt}", sum(p.size for p in parts))
+        native = self.uses_native(recipe)
+        res.engine = "native" if native else "python"
+        t0 = time.perf_counter()
+        for part in parts:
+            if time.perf_counter() >= deadline:
+                break
+            if native:
+                self._native_part(recipe, part, res, deadline)
+            else:
+                self._python_part(recipe, part, res, deadline)
+        res.seconds = time.perf_counter() - t0
+        self._finish(res)
+        return res
+
+    def _native_part(self, recipe: Recipe, part: Part, res: JobResult, deadline: float) -> None:
+        assert self.native is not None
+        tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
+        mask = self.native.Mask(template=tmpl, positions=positions, check=check)
+        start, end = part.start, part.end
+        chunk = 1 << 22
+        cut = len(recipe.prefix), len(tmpl) - len(recipe.suffix)
+        while start < end and time.perf_counter() < deadline:
+            stop = min(end, start + chunk)
+            t = time.perf_counter()
+            hits = self.native.search_mask(mask, recipe.algorithm, self.targets, start=start, stop=stop)
+            took = time.perf_counter() - t
+            res.hits += self._record(
+                recipe, [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits]
+            )
+            res.covered += stop - start
+            start = stop
+            if took < 0.5:
+                chunk = min(chunk * 2, 1 << 30)
+            self._tick(res)
+
+    def _python_part(self, recipe: Recipe, part: Part, res: JobResult, deadline: float) -> None:
+        hasher = recipe.hasher()
+        start, end = part.start, part.end
+        plen = len(recipe.prefix)
+        slen = len(recipe.suffix)
+        while start < end and time.perf_counter() < deadline:
+            stop = min(end, start + PY_CHUNK)
+            cands = candidates(part, recipe.prefix, recipe.suffix, start, stop)
+            digests = [hasher(c) for c in cands]
+            hit = self.lookup(digests)
+            if len(hit):
+                idents = [cands[i][plen : len(cands[i]) - slen] for i in hit]
+                res.hits += self._record(recipe, idents, [digests[i] for i in hit])
+            res.covered += stop - start
+            start = stop
+            self._tick(res)
+
+    def run_list(self, recipe: Recipe, keyspace: ListKeyspace, fmt: str, deadline: float) -> JobResult:
+        """Hash a candidate list in one normalisation under one recipe."""
+        idents = keyspace.candidates(fmt)
+        res = JobResult(recipe, f"{keyspace.name}:{fmt}", len(idents))
+        t0 = time.perf_counter()
+        native = self.native is not None and recipe.rounds == 1
+        res.engine = "native" if native else "python"
+        hasher = recipe.hasher()
+        for lo in range(0, len(idents), PY_CHUNK * 4):
+            if time.perf_counter() >= deadline:
+                break
+            chunk = idents[lo : lo + PY_CHUNK * 4]
+            cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
+            if native and self.native is not None:
+                hits = self.native.search_candidates(
+                    pa.array(cands, pa.binary()), recipe.algorithm, self.targets
+                )
+                res.hits += self._record(recipe, [chunk[h.index] for h in hits], [h.digest for h in hits])
+            else:
+                digests = [hasher(c) for c in cands]
+                hit = self.lookup(digests)
+                res.hits += self._record(recipe, [chunk[i] for i in hit], [digests[i] for i in hit])
+            res.covered += len(chunk)
+            self._tick(res)
+        res.seconds = time.perf_counter() - t0
+        self._finish(res)
+        return res
+
+    def _tick(self, res: JobResult) -> None:
+        if self.progress is not None:
+            self.progress(f"{res.recipe} over {res.keyspace}", res.covered / res.size if res.size else 1.0)
+
+    def _finish(self, res: JobResult) -> None:
+        self.results.append(res)
+        self.enumerated += res.covered
+        self.busy += res.seconds
+
+
+def python_rate(recipe: Recipe, sample: int = 20_000) -> float:
+    """Candidates per second of the pure-Python path for this recipe (one core)."""
+    hasher = recipe.hasher()
+    cands = candidates(Part("010XXXXXXXX"), recipe.prefix, recipe.suffix, 0, sample)
+    t = time.perf_counter()
+    for c in cands:
+        hasher(c)
+    return sample / max(time.perf_counter() - t, 1e-9)

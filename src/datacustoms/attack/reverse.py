@@ -1,0 +1,176 @@
+"""Blind mode: only the export. Guess recipes from the digest and the header, then enumerate.
+
+The digest size narrows the algorithm (32 bytes: SHA-256, SHA3-256, BLAKE2s), the header
+narrows the identifier (휴대폰 → phone keyspaces, 고객번호 → numeric serials, e-mail → needs a
+list). Jobs — one recipe over one keyspace in one format — run cheapest first: natively
+enumerable recipes before Python-only ones, unsalted before double-hashed before salted, small
+keyspaces before large ones. A recipe that hits is moved to the front for the remaining
+keyspaces, and the attack stops once 99% of the distinct digests are reversed or the budget is
+spent. A recipe either hits or not, so nothing is pruned on a guess, only reordered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from datacustoms.attack.hashes import keyspaces as ks
+from datacustoms.attack.hashes.keyspaces import Keyspace, ListKeyspace, MaskKeyspace
+from datacustoms.attack.hashes.recipes import Recipe, Salt, guess_salts
+from datacustoms.attack.hashes.runner import Runner
+from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.attack.model import REVERSED_SHARE
+
+#: header words → identifier family (Latin words match whole tokens, Korean words substrings)
+HEADER_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("email", ("email", "e-mail", "mail", "이메일", "메일")),
+    ("phone", ("phone", "mobile", "tel", "telephone", "cell", "msisdn", "hp")),
+    ("phone", ("휴대폰", "전화", "핸드폰", "연락처")),
+    ("rrn", ("rrn", "resident", "jumin", "ssn", "주민")),
+    ("date", ("birth", "birthday", "dob", "date", "생년월일", "일자", "날짜")),
+    ("numeric", ("account", "acct", "serial", "id", "uid", "userid", "user", "member", "customer", "cust")),
+    ("numeric", ("no", "number", "고객번호", "회원번호", "계정", "아이디", "번호")),
+)
+
+
+def header_family(header: str | None) -> str | None:
+    """The identifier family a column header suggests, or None."""
+    if not header:
+        return None
+    low = header.lower()
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", header).lower()
+    tokens = set(re.split(r"[^a-z0-9]+", spaced)) | set(re.split(r"[^a-z0-9]+", low))
+    for family, words in HEADER_FAMILIES:
+        for w in words:
+            if re.fullmatch(r"[a-z\-]+", w):
+                if w in tokens or ("-" in w and w in low):
+                    return family
+            elif w in header:
+                return family
+    return None
+
+
+def _rrn_decades() -> list[MaskKeyspace]:
+    out = []
+    for start in (1980, 1990, 1970, 1960, 2000, 1950):
+        out.append(ks.rrn(dt.date(start, 1, 1), min(dt.date(start + 9, 12, 31), dt.date(2020, 9, 30))))
+    return out
+
+
+def plan_keyspaces(family: str | None, region: str = "KR") -> list[Keyspace]:
+    """Keyspaces for a family, cheapest (or most likely) first; unknown family: a broad default."""
+    phones: list[Keyspace] = (
+        [ks.kr_mobile(), ks.kr_mobile_legacy(), ks.kr_landline()]
+        if region == "KR"
+        else [ks.national_mobile(region)]
+    )
+    serials: list[Keyspace] = list(ks.serial_ladder(10))
+    dates: list[Keyspace] = [ks.dates(dt.date(1920, 1, 1), dt.date(2030, 12, 31))]
+    if family == "phone":
+        return phones
+    if family == "numeric":
+        return serials
+    if family == "rrn":
+        return list(_rrn_decades())
+    if family == "date":
+        return dates
+    if family == "email":
+        return []
+    return [phones[0], serials[0], dates[0], serials[1], *phones[1:2], serials[2], *phones[2:], *serials[3:]]
+
+
+@dataclass(frozen=True)
+class Job:
+    recipe: Recipe
+    keyspace: Keyspace
+    fmt: str
+    rank: tuple[int, ...]
+
+
+def _shape(keyspace: Keyspace, fmt: str) -> str | None:
+    if isinstance(keyspace, MaskKeyspace):
+        parts = keyspace.parts(fmt)
+        return parts[0].template.replace("C", "X") if parts else None
+    return None
+
+
+def recipe_key(r: Recipe) -> tuple[object, ...]:
+    """What makes two recipes the same across keyspaces (the shape is only for display)."""
+    return (r.algorithm, r.normalise, r.prefix, r.suffix, r.rounds)
+
+
+def plan_jobs(
+    keyspaces: Sequence[Keyspace],
+    algorithms: Sequence[str],
+    salts: Sequence[Salt],
+    *,
+    native: Callable[[Recipe], bool],
+    double: bool = True,
+    only: Sequence[Recipe] | None = None,
+) -> list[Job]:
+    """Every (recipe, keyspace, format), in the order the attack runs them."""
+    jobs: list[Job] = []
+    only_keys = {recipe_key(r) for r in only} if only is not None else None
+    for k_rank, keyspace in enumerate(keyspaces):
+        if not keyspace.enumerable:
+            continue
+        for f_rank, fmt in enumerate(keyspace.formats):
+            shape = _shape(keyspace, fmt)
+            variants: list[tuple[int, Recipe]] = []
+            for a_rank, alg in enumerate(algorithms):
+                base = Recipe(algorithm=alg, normalise=fmt, shape=shape)
+                variants.append((0 * 100 + a_rank, base))
+                if double:
+                    variants.append((1 * 100 + a_rank, replace(base, rounds=2)))
+                for salt in salts:
+                    variants.append(
+                        (2 * 100 + a_rank, replace(base, prefix=salt.value, salt_label=salt.label))
+                    )
+                    variants.append(
+                        (2 * 100 + a_rank, replace(base, suffix=salt.value, salt_label=salt.label))
+                    )
+            for v_rank, recipe in variants:
+                if only_keys is not None and recipe_key(recipe) not in only_keys:
+                    continue
+                slow = 0 if native(recipe) or isinstance(keyspace, ListKeyspace) else 1
+                jobs.append(Job(recipe, keyspace, fmt, (k_rank, slow, v_rank // 100, v_rank % 100, f_rank)))
+    jobs.sort(key=lambda j: j.rank)
+    return jobs
+
+
+def run_jobs(runner: Runner, jobs: list[Job], distinct: int, deadline: float) -> dict[str, int]:
+    """Run jobs in order until the deadline or 99% of distinct digests are reversed.
+
+    Returns the keyspace size behind each recipe that ran (for the extrapolation).
+    """
+    sizes: dict[str, int] = {}
+    queue = list(jobs)
+    while queue and time.perf_counter() < deadline:
+        if distinct and len(runner.found) >= REVERSED_SHARE * distinct:
+            break
+        job = queue.pop(0)
+        before = len(runner.recipes_hit)
+        if isinstance(job.keyspace, MaskKeyspace):
+            res = runner.run_mask(job.recipe, job.keyspace, job.fmt, deadline)
+        else:
+            res = runner.run_list(job.recipe, job.keyspace, job.fmt, deadline)
+        sizes[str(job.recipe)] = sizes.get(str(job.recipe), 0) + res.size
+        if len(runner.recipes_hit) > before:  # a new recipe hit: try it first everywhere else
+            key = recipe_key(job.recipe)
+            queue.sort(key=lambda j: (recipe_key(j.recipe) != key, j.rank))
+    return sizes
+
+
+def blind_plan(
+    parsed: ParsedColumn, runner: Runner, *, header: str | None, column: str, dataset: str | None,
+    region: str = "KR", keyspaces: Sequence[Keyspace] | None = None, only: Sequence[Recipe] | None = None,
+) -> tuple[str | None, list[Job]]:  # fmt: skip
+    """The family guessed from the header and the ordered jobs for this column."""
+    family = header_family(header or column)
+    spaces = list(keyspaces) if keyspaces is not None else plan_keyspaces(family, region)
+    algorithms = [a for a in parsed.fmt.algorithms]
+    salts = guess_salts(column, dataset)
+    return family, plan_jobs(spaces, algorithms, salts, native=runner.uses_native, only=only)
