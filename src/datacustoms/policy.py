@@ -85,7 +85,9 @@ class Fpe(_Strict):
         default="0123456789",
         description="characters that are encrypted; any other character (e.g. '-') stays in place",
     )
-    keep_prefix: int = Field(default=0, ge=0, description="leading alphabet characters left in clear (e.g. 3 for 010)")
+    keep_prefix: int = Field(
+        default=0, ge=0, description="leading alphabet characters left in clear (e.g. 3 for 010)"
+    )
     why: str | None = None
 
     @field_validator("alphabet")
@@ -155,10 +157,8 @@ class ShiftDates(_Strict):
     date_format: str | None = None
 
 
-ColumnAction = Annotated[
-    Drop | Keep | Pseudonymize | Tokenize | Fpe | Generalize | Mask | ShiftDates,
-    Field(discriminator="action"),
-]
+Action = Drop | Keep | Pseudonymize | Tokenize | Fpe | Generalize | Mask | ShiftDates
+ColumnAction = Annotated[Action, Field(discriminator="action")]
 ACTION_MODELS: dict[str, type[BaseModel]] = {
     "drop": Drop,
     "keep": Keep,
@@ -233,7 +233,7 @@ class Policy(_Strict):
         """Input columns that survive, in input order."""
         return [c for c in input_columns if self.action_for(c).action != "drop"]
 
-    def action_for(self, column: str) -> BaseModel:
+    def action_for(self, column: str) -> Action:
         act = self.columns.get(column)
         if act is not None:
             return act
@@ -252,7 +252,10 @@ class Policy(_Strict):
                     + did_you_mean(act.subject, available),
                     "name the column that identifies the person",
                 )
-        for group, names in (("quasi_identifiers", self.quasi_identifiers or []), ("sensitive", self.sensitive)):
+        for group, names in (
+            ("quasi_identifiers", self.quasi_identifiers or []),
+            ("sensitive", self.sensitive),
+        ):
             for name in names:
                 if name not in available:
                     raise ColumnError(name, available, what=f"{group} column")
@@ -273,7 +276,9 @@ def _first_error(exc: ValidationError, where: str) -> PolicyError:
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if err.get("type") == "extra_forbidden":
         field = str(err["loc"][-1]) if err.get("loc") else "?"
-        return PolicyError(f"{where}: unknown option {field!r}", "remove it or check the spelling in docs/policy.md")
+        return PolicyError(
+            f"{where}: unknown option {field!r}", "remove it or check the spelling in docs/policy.md"
+        )
     if err.get("type") == "missing":
         return PolicyError(f"{where}: {loc} is required", "add it to the policy")
     return PolicyError(f"{where}: {loc + ': ' if loc else ''}{msg}", "fix the policy (see docs/policy.md)")
@@ -282,7 +287,9 @@ def _first_error(exc: ValidationError, where: str) -> PolicyError:
 def parse_policy(data: Any, *, base_dir: str | Path | None = None) -> Policy:
     """Validate a policy given as a mapping (the parsed YAML)."""
     if not isinstance(data, dict):
-        raise PolicyError("a policy must be a mapping with recipient, purpose and columns", "see docs/policy.md")
+        raise PolicyError(
+            "a policy must be a mapping with recipient, purpose and columns", "see docs/policy.md"
+        )
     top_fields = set(Policy.model_fields) - {"base_dir"}
     for name in data:
         if name not in top_fields:
@@ -335,7 +342,9 @@ def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy YAML file."""
     path = Path(path)
     if not path.is_file():
-        raise PolicyError(f"policy file {str(path)!r} not found", "check the path or run `datacustoms policy suggest`")
+        raise PolicyError(
+            f"policy file {str(path)!r} not found", "check the path or run `datacustoms policy suggest`"
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
@@ -350,6 +359,9 @@ def dump_policy(policy: Policy) -> str:
     data = policy.model_dump(mode="json", exclude_defaults=True, exclude={"base_dir"})
     data["recipient"] = policy.recipient
     data["purpose"] = policy.purpose
+    data["thresholds"] = policy.thresholds.model_dump(mode="json", exclude_none=True)
+    if policy.suppression is not None:
+        data["suppression"] = policy.suppression.model_dump(mode="json")
     columns: dict[str, Any] = {}
     for name, act in policy.columns.items():
         spec = act.model_dump(mode="json", exclude_defaults=True)

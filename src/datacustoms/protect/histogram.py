@@ -77,6 +77,8 @@ def class_stats(hist: pa.Table, k: int, *, suppress: bool) -> ClassStats:
 def small_class_keys(hist: pa.Table, qi: list[str], k: int) -> pa.Array:
     """The class keys (see :func:`~datacustoms.protect.operators.suppress.class_keys`) of classes below k."""
     small = hist.filter(pc.less(hist.column(COUNT), k))
-    return class_keys([small.column(c).combine_chunks() for c in qi]) if small.num_rows else pa.array(
-        [], pa.large_string()
+    return (
+        class_keys([small.column(c).combine_chunks() for c in qi])
+        if small.num_rows
+        else pa.array([], pa.large_string())
     )

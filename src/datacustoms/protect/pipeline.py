@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
-from datacustoms.policy import Policy, ShiftDates
+from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
 from datacustoms.protect.operators.suppress import check_cap, suppress_kernel
 from datacustoms.protect.plan import Plan, build_plan
@@ -52,7 +52,9 @@ class ProtectResult(BaseModel):
     qi: list[str] = Field(default_factory=list)
     k_required: int
     k_before: int | None = Field(default=None, description="smallest class over the raw QIs")
-    k_after: int | None = Field(default=None, description="smallest class over the generalised QIs, after suppression")
+    k_after: int | None = Field(
+        default=None, description="smallest class over the generalised QIs, after suppression"
+    )
     classes_after: int | None = None
     steps: list[StepInfo] = Field(default_factory=list)
     dropped: list[str] = Field(default_factory=list)
@@ -77,14 +79,34 @@ def output_format(path: str | os.PathLike[str]) -> Literal["parquet", "csv"]:
     return "parquet" if fmt == "parquet" else "csv"
 
 
-def load_master_key(policy: Policy, keystore: str | os.PathLike[str] | None) -> tuple[bytes, str] | None:
-    """The policy's master key and its ID, from ``env:NAME`` or the keystore (validated there)."""
+def load_master_key(
+    policy: Policy, keystore: str | os.PathLike[str] | None, column_names: list[str] | None = None
+) -> tuple[bytes, str, str] | None:
+    """The policy's master key, its ID and source (``env`` or ``keystore``), validated (R5)."""
     if not policy.needs_key() or policy.key is None:
         return None
-    from datacustoms.protect import crypto, keys
+    from datacustoms.protect import keys
 
-    master = keys.resolve_key(policy.key, keystore=keystore)
-    return master, crypto.key_id(master)
+    master = keys.resolve_master_key(policy.key, keystore=keystore, column_names=column_names or ())
+    return master.material, master.id, master.source
+
+
+def _audit(policy: Policy, keystore: str | os.PathLike[str] | None, result: ProtectResult) -> None:
+    """R20: record the pseudonymisation (who, when, purpose, rows, key IDs) in the keystore's log."""
+    from datacustoms.protect import keys
+
+    keyed = [s.column for s in result.steps if s.action in KEYED_ACTIONS]
+    keys.Keystore(keystore).audit.append(
+        "protect",
+        recipient=policy.recipient,
+        purpose=policy.purpose,
+        key=policy.key,
+        key_id=result.key_id,
+        derived_key_ids=result.derived_key_ids,
+        columns=keyed,
+        rows=result.rows_out,
+        output=Path(result.output).name if result.output else None,
+    )
 
 
 def _qi_stream(table: Table, plan: Plan, policy: Policy) -> Iterator[pa.RecordBatch]:
@@ -154,10 +176,11 @@ def protect_table(
     if not dry_run and output is None:
         raise UsageError("no output path", "pass -o OUTPUT.parquet or --dry-run")
     key_id = None
+    key_source = None
     if master_key is None:
-        loaded = load_master_key(policy, keystore)
+        loaded = load_master_key(policy, keystore, table.column_names)
         if loaded is not None:
-            master_key, key_id = loaded
+            master_key, key_id, key_source = loaded
     elif policy.needs_key():
         from datacustoms.protect import crypto
 
@@ -185,7 +208,9 @@ def protect_table(
             else:
                 check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
             # suppress right after the QI rewrite: the class keys are computed on generalised QIs
-            position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
+            position = (
+                max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
+            )
             kernels.insert(position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
     rows_in = after.rows if after is not None else table.num_rows
     result = ProtectResult(
@@ -228,4 +253,6 @@ def protect_table(
         finally:
             writer.close()
     result.rows_out = rows_out
+    if key_source == "keystore" or (key_source is not None and keystore is not None):
+        _audit(policy, keystore, result)
     return result

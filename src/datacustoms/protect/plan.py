@@ -61,7 +61,10 @@ class Plan:
         return tuple(s.kernel for s in self.steps if s.column in self.qi)
 
     def describe(self) -> list[str]:
-        lines = [f"{s.column}: {s.action} ({s.detail})" if s.detail else f"{s.column}: {s.action}" for s in self.steps]
+        lines = [
+            f"{s.column}: {s.action} ({s.detail})" if s.detail else f"{s.column}: {s.action}"
+            for s in self.steps
+        ]
         lines += [f"{c}: drop" for c in self.dropped]
         return lines
 
@@ -72,7 +75,9 @@ def _detail(act: object) -> str:
     if isinstance(act, Tokenize):
         return "AES-SIV, reversible by the key holder"
     if isinstance(act, Fpe):
-        return f"FF1 over {len(act.alphabet)} characters" + (f", {act.keep_prefix} kept" if act.keep_prefix else "")
+        return f"FF1 over {len(act.alphabet)} characters" + (
+            f", {act.keep_prefix} kept" if act.keep_prefix else ""
+        )
     if isinstance(act, Generalize):
         if act.method == "date":
             return f"date to {act.to}"
@@ -124,7 +129,9 @@ def build_plan(policy: Policy, columns: Sequence[str], master_key: bytes | None 
         elif isinstance(act, Mask):
             kernel = mask.build(name, act)
         elif isinstance(act, ShiftDates):
-            first.append(Step(name, act.action, _detail(act), shift_dates.build(name, act, key_for("shift_dates"))))
+            first.append(
+                Step(name, act.action, _detail(act), shift_dates.build(name, act, key_for("shift_dates")))
+            )
             continue
         elif isinstance(act, Keep):
             continue

@@ -19,7 +19,9 @@ def build(column: str, act: Fpe, key: bytes) -> Kernel:
 
     def fpe(batch: pa.RecordBatch) -> pa.RecordBatch:
         values = blank_to_null(as_text(as_array(batch.column(column))))
-        out = crypto.fpe_encrypt(key, values, column=column, alphabet=act.alphabet, keep_prefix=act.keep_prefix)
+        out = crypto.fpe_encrypt(
+            key, values, column=column, alphabet=act.alphabet, keep_prefix=act.keep_prefix
+        )
         return replace_column(batch, column, out)
 
     return fpe

@@ -38,7 +38,9 @@ def parse_dates(values: pa.Array, column: str, date_format: str | None) -> pa.Ar
         return pc.cast(pc.cast(arr, pa.date32()), pa.timestamp("s"))
     text = blank_to_null(pc.utf8_trim_whitespace(as_text(arr)))
     if date_format is None:
-        parsed = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
+        parsed = pc.strptime(
+            pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True
+        )
         hint = "use ISO dates (2024-03-15) or set date_format"
     else:
         parsed = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
@@ -67,8 +69,14 @@ def _numbers(values: pa.Array, column: str) -> pa.Array:
     try:
         return pc.cast(text, pa.float64())
     except pa.ArrowInvalid:
-        nums = pc.cast(pc.if_else(pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"),
-                                  text, pa.scalar(None, text.type)), pa.float64())
+        nums = pc.cast(
+            pc.if_else(
+                pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"),
+                text,
+                pa.scalar(None, text.type),
+            ),
+            pa.float64(),
+        )
         refuse_unparsed(column, nums, text, "numbers", "clean the column or use a hierarchy")
         return nums
 
@@ -125,7 +133,9 @@ def bin_numbers(nums: pa.Array, act: Generalize) -> pa.Array:
     return _label(lo, valid, None, lambda c: f"[{_fmt(c)}, {_fmt(c + width)})")
 
 
-def generalize_values(values: pa.Array, act: Generalize, column: str, policy: Policy | None = None) -> pa.Array:
+def generalize_values(
+    values: pa.Array, act: Generalize, column: str, policy: Policy | None = None
+) -> pa.Array:
     """One column's values generalised as ``act`` says (text out, keeping a text input's type)."""
     values = as_array(values)
     if act.method == "date":

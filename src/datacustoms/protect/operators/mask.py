@@ -21,7 +21,11 @@ def mask_values(values: pa.Array, act: Mask) -> pa.Array:
     keep = act.keep_first + act.keep_last
     hidden = pc.max_element_wise(pc.subtract(length, keep), 0)
     head = pc.utf8_slice_codeunits(text, 0, act.keep_first)
-    tail = pc.utf8_slice_codeunits(text, -act.keep_last) if act.keep_last else pc.utf8_slice_codeunits(text, 0, 0)
+    tail = (
+        pc.utf8_slice_codeunits(text, -act.keep_last)
+        if act.keep_last
+        else pc.utf8_slice_codeunits(text, 0, 0)
+    )
     stars = pc.binary_repeat(pa.scalar(act.char, pa.large_string()), hidden)
     partial = pc.binary_join_element_wise(head, stars, tail, pa.scalar("", pa.large_string()))
     full = pc.binary_repeat(pa.scalar(act.char, pa.large_string()), length)
