@@ -1,0 +1,148 @@
+"""``datacustoms policy suggest`` and ``datacustoms policy check``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.errors import UsageError
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _summary(suggestion: object) -> str:
+    from datacustoms.protect.suggest import Suggestion
+
+    assert isinstance(suggestion, Suggestion)
+    lines = ["columns:"]
+    lines += [f"  {name}: {why}" for name, why in suggestion.reasons.items()]
+    lat = suggestion.lattice
+    if lat is not None:
+        lines.append(
+            f"generalisation lattice: {lat.nodes_total} nodes, {lat.nodes_evaluated} evaluated, "
+            f"{lat.nodes_tagged} tagged by monotonicity, {lat.seconds:.2f} s"
+        )
+        if lat.chosen is not None:
+            c = lat.chosen
+            levels = ", ".join(f"{q}={lv}/{lat.heights[q]}" for q, lv in c.levels.items())
+            lines.append(f"chosen node: {levels}")
+            lines.append(
+                f"  k = {c.k} (target {lat.k_target}), {c.classes} classes, suppressed {c.suppressed_rows} "
+                f"records ({c.suppressed_share:.2%}), precision loss {c.precision_loss:.3f}, loss {c.loss:.3f}"
+            )
+    lines += [f"note: {n}" for n in suggestion.notes]
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Suggest or check a protection policy.", no_args_is_help=True)
+    app.add_typer(group, name="policy")
+
+    @group.command("suggest")
+    @handle_errors
+    def suggest_cmd(
+        path: str = typer.Argument(..., help="The table to protect."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the policy YAML here (else stdout)."),
+        k: int = typer.Option(5, "--k", help="Smallest equivalence class to reach (R10)."),
+        hierarchies: Path | None = typer.Option(
+            None, "--hierarchies", help="Folder of ARX-format hierarchy files (<column>.csv or *_hierarchy_<column>.csv)."
+        ),
+        recipient: str | None = typer.Option(None, "--recipient", help="Who receives the data."),
+        purpose: str | None = typer.Option(None, "--purpose", help="What the recipient may use it for."),
+        qi: str | None = typer.Option(None, "--qi", help="Quasi-identifiers, comma-separated (default: detected)."),
+        sensitive: str | None = typer.Option(None, "--sensitive", help="Sensitive columns, comma-separated."),
+        join_key: str | None = typer.Option(
+            None, "--join-key", help="Columns the recipient joins on (pseudonymised), comma-separated."
+        ),
+        max_suppression: float = typer.Option(
+            0.05, "--max-suppression", help="Largest share of records that may be suppressed (0–1)."
+        ),
+        key: str = typer.Option("env:DATACUSTOMS_KEY", "--key", help="Key reference written into the policy."),
+        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Format of the summary (text or json)."),
+    ) -> None:
+        """Propose a policy: drop clear identifiers, key the join keys, generalise QIs to reach k."""
+        from datacustoms.io import read
+        from datacustoms.policy import dump_policy
+        from datacustoms.protect.suggest import suggest_policy
+
+        if k < 1:
+            raise UsageError("--k must be at least 1", "e.g. --k 5")
+        if not 0 <= max_suppression <= 1:
+            raise UsageError("--max-suppression must be between 0 and 1", "e.g. --max-suppression 0.05")
+        table = read(path)
+        policy_dir = (output.parent if output is not None else Path(".")).resolve()
+        suggestion = suggest_policy(
+            table,
+            k=k,
+            max_suppression=max_suppression,
+            hierarchies=hierarchies,
+            recipient=recipient,
+            purpose=purpose,
+            qi=_split(qi),
+            sensitive=_split(sensitive),
+            join_keys=_split(join_key),
+            key=key,
+            policy_dir=policy_dir,
+        )
+        header = "# datacustoms policy, suggested from " + Path(path).name + "; review before use.\n"
+        text = header + dump_policy(suggestion.policy)
+        if fmt is Format.json:
+            doc = {
+                "policy": suggestion.policy.model_dump(mode="json", exclude={"base_dir"}),
+                "reasons": suggestion.reasons,
+                "lattice": suggestion.lattice.model_dump(mode="json") if suggestion.lattice else None,
+                "notes": suggestion.notes,
+            }
+            if output is not None:
+                emit(text, output)
+            print(json.dumps(doc, indent=2, ensure_ascii=False))
+            return
+        if output is None:
+            sys.stdout.write(text)
+            print(_summary(suggestion), file=sys.stderr)
+        else:
+            emit(text, output)
+            console.print(_summary(suggestion), markup=False)
+            console.print(f"policy written to {output}", markup=False)
+
+    @group.command("check")
+    @handle_errors
+    def check_cmd(
+        policy_path: Path = typer.Argument(..., help="The policy YAML file."),
+        input_path: str | None = typer.Option(None, "--input", help="Also check the policy against this table."),
+        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file, to check that the key exists."),
+    ) -> None:
+        """Validate a policy (and, with --input, that it fits the table and its key loads) without writing."""
+        from datacustoms.io import read
+        from datacustoms.policy import Pseudonymize, load_policy
+
+        policy = load_policy(policy_path)
+        warnings = [
+            f"{name}: a pseudonym column without `why:` — say why the recipient needs it or drop it (R9)"
+            for name, act in policy.columns.items()
+            if isinstance(act, Pseudonymize) and not act.why
+        ]
+        if input_path is not None:
+            from datacustoms.protect.pipeline import load_master_key
+            from datacustoms.protect.plan import build_plan
+
+            table = read(input_path)
+            policy.check_columns(table.column_names)
+            loaded = load_master_key(policy, keystore, table.column_names)
+            build_plan(policy, table.column_names, loaded[0] if loaded else None)
+        for line in warnings:
+            console.print(f"warning: {line}", markup=False)
+        where = f" against {input_path}" if input_path else ""
+        console.print(f"policy {policy_path.name} is valid{where}: {len(policy.columns)} columns", markup=False)

@@ -1,0 +1,108 @@
+"""``datacustoms protect``: apply a policy, write the output atomically, then prove it."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.errors import UsageError
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _text(result: object, proof: object | None) -> str:
+    from datacustoms.protect.pipeline import ProtectResult
+    from datacustoms.protect.prove import Proof
+
+    assert isinstance(result, ProtectResult)
+    lines = []
+    target = "(dry run: nothing written)" if result.dry_run else str(result.output)
+    lines.append(f"protect {result.input} → {target}")
+    lines.append(f"recipient: {result.recipient}; purpose: {result.purpose}")
+    lines.append("plan:")
+    lines += [f"  {s.column}: {s.action}" + (f" ({s.detail})" if s.detail else "") for s in result.steps]
+    lines += [f"  {c}: drop" for c in result.dropped]
+    if result.key_id:
+        derived = ", ".join(f"{op} {kid}" for op, kid in result.derived_key_ids.items())
+        lines.append(f"key: {result.key_id} (derived: {derived})")
+    if result.qi:
+        lines.append(f"quasi-identifiers: {', '.join(result.qi)}")
+        word = "predicted k" if result.dry_run else "k"
+        lines.append(f"{word}: {result.k_before} → {result.k_after} (policy: {result.k_required})")
+    if result.suppressed_rows:
+        lines.append(f"suppressed: {result.suppressed_rows} records ({result.suppressed_share:.2%})")
+    if result.rows_out is not None:
+        lines.append(f"rows written: {result.rows_out} of {result.rows_in}")
+    lines += [f"note: {n}" for n in result.notes]
+    if proof is not None:
+        assert isinstance(proof, Proof)
+        lines.append("before → after:")
+        lines += [f"  {line}" for line in proof.lines]
+        if proof.passed:
+            lines.append("verdict: pass — the output meets the policy (pseudonymised data is still personal data)")
+        else:
+            lines.append("verdict: FAIL — the output does not meet the policy:")
+            lines += [f"  {f}" for f in proof.failures]
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("protect")
+    @handle_errors
+    def protect_cmd(
+        path: str = typer.Argument(..., help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL)."),
+        policy_path: Path = typer.Option(..., "--policy", "-p", help="The policy YAML file."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Output file: .parquet or .csv."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
+        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file (default: the user's keystore)."),
+        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format of the summary."),
+        report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
+        attack_budget: float = typer.Option(
+            30.0, "--attack-budget", help="Seconds the reversal attack may spend on the input and output."
+        ),
+        no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
+    ) -> None:
+        """Apply a policy: drop, pseudonymise, tokenise, encrypt, generalise, suppress — then prove it.
+
+        Exit 0 when the output meets the policy, 1 when it does not, 2 for bad input.
+        """
+        from datacustoms.io import read
+        from datacustoms.policy import load_policy
+        from datacustoms.protect.pipeline import output_format, protect_table
+        from datacustoms.protect.prove import prove
+
+        if attack_budget <= 0:
+            raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
+        if not dry_run and output is None:
+            raise UsageError("no output file", "pass -o OUTPUT.parquet (or .csv), or --dry-run")
+        if output is not None:
+            output_format(output)
+            if Path(path).resolve() == output.resolve():
+                raise UsageError("the output would overwrite the input", "write to another file")
+        policy = load_policy(policy_path)
+        table = read(path)
+        result = protect_table(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
+        proof = None
+        if not dry_run and output is not None:
+            proof = prove(table, read(output), policy, attack_budget=attack_budget, attack=not no_attack)
+        failed = (proof is not None and not proof.passed) or (dry_run and (not result.meets_k or bool(result.notes)))
+        doc = {
+            "result": result.model_dump(mode="json"),
+            "proof": proof.model_dump(mode="json") if proof is not None else None,
+            "verdict": "fail" if failed else "pass",
+        }
+        if report is not None:
+            emit(json.dumps(doc, indent=2, ensure_ascii=False), report)
+        if fmt is Format.json:
+            emit(json.dumps(doc, indent=2, ensure_ascii=False), None)
+        else:
+            console.print(_text(result, proof), markup=False)
+        if failed:
+            raise typer.Exit(1)
