@@ -215,8 +215,10 @@ def build_customers(customers: int, seed: int, start: date = DEFAULT_START) -> P
     last = np.minimum(_days(last_signup), _year_start(year + 1) - 1)
     signup_days = first + (rng.random(n) * (last - first + 1)).astype(np.int64)
     adult14 = (birth.astype(np.int64) + int(14 * 365.2425) + 1).astype(np.int64)
-    signup_days = np.sort(np.minimum(np.maximum(signup_days, adult14), _days(last_signup)))
-    # serials follow sign-up order, so sort the sign-up dates and give row i serial base + 1 + i
+    signup_days = np.minimum(np.maximum(signup_days, adult14), _days(last_signup))
+    # serials follow sign-up order: put the people in that order, then row i gets serial base + 1 + i
+    order = np.argsort(signup_days, kind="stable")
+    signup_days, birth, female, foreign = signup_days[order], birth[order], female[order], foreign[order]
 
     rng = _rng(seed, "status")
     years_since = (_days(start) - signup_days) / 365.2425
