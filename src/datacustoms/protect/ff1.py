@@ -51,7 +51,7 @@ class FF1:
             raise UsageError(f"FF1 radix must be between 2 and {MAX_RADIX}, got {radix}")
         self.radix = radix
         self.alphabet = alphabet
-        self._index = {ch: i for i, ch in enumerate(alphabet)} if alphabet else {}
+        self.index = {ch: i for i, ch in enumerate(alphabet)} if alphabet else {}
         self._aes = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
         minlen = 2
         while radix**minlen < MIN_DOMAIN:
@@ -161,7 +161,7 @@ class FF1:
         if not self.alphabet:
             raise UsageError("this FF1 cipher was made without an alphabet", "pass alphabet='0123456789'")
         try:
-            return [self._index[ch] for ch in text]
+            return [self.index[ch] for ch in text]
         except KeyError:
             raise UsageError(
                 "a value holds a character outside the FF1 alphabet",

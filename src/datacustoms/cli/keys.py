@@ -1,0 +1,112 @@
+"""``datacustoms keys create|list|rotate|audit``: the keystore, from the command line.
+
+Key material is never printed: only names, versions, key IDs, dates and status.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from datacustoms.cli.common import console, handle_errors
+from datacustoms.protect.keys import Keystore
+
+keys_app = typer.Typer(
+    name="keys",
+    help="Create, list and rotate the 256-bit master keys kept in the keystore (mode 0600).",
+    no_args_is_help=True,
+)
+
+KEYSTORE_HELP = "Keystore file (default: $DATACUSTOMS_KEYSTORE, else ~/.config/datacustoms/keystore.json)."
+
+
+def _store(keystore: Path | None) -> Keystore:
+
+    return Keystore(keystore)
+
+
+@keys_app.command("create")
+@handle_errors
+def create_cmd(
+    name: str = typer.Argument(..., help="Key name, e.g. alipay-nsf (letters, digits, '.', '_', '-')."),
+    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+) -> None:
+    """Create a 256-bit key from the OS CSPRNG; prints its ID, never the key."""
+    store = _store(keystore)
+    info = store.create(name)
+    console.print(f"created key {info.name} version {info.version}: {info.id} in {store.path}")
+
+
+@keys_app.command("list")
+@handle_errors
+def list_cmd(
+    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List key names, versions, IDs, status and age (no key material)."""
+    from dataclasses import asdict
+
+    from datacustoms.protect.keys import ROTATE_AFTER_DAYS
+
+    store = _store(keystore)
+    infos = store.list()
+    if as_json:
+        listed = [{**asdict(i), "age_days": round(i.age_days(), 1)} for i in infos]
+        typer.echo(json.dumps({"keystore": str(store.path), "keys": listed}, indent=2))
+        return
+    if not infos:
+        console.print(f"no keys in {store.path} — create one with `datacustoms keys create NAME`")
+        return
+    header = ("name", "version", "id", "status", "created", "age (days)", "rotated from")
+    rows = [
+        (i.name, str(i.version), i.id, i.status, i.created, f"{i.age_days():.0f}", i.rotated_from or "-")
+        for i in infos
+    ]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    console.print(f"keystore {store.path}")
+    for r in [header, *rows]:
+        console.print(
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip(), soft_wrap=True
+        )
+    stale = [i.name for i in infos if i.status == "active" and i.age_days() > ROTATE_AFTER_DAYS]
+    for name in stale:
+        console.print(
+            f"warning: key {name} is older than {ROTATE_AFTER_DAYS} days — "
+            f"rotate it with `datacustoms keys rotate {name}`"
+        )
+
+
+@keys_app.command("rotate")
+@handle_errors
+def rotate_cmd(
+    name: str = typer.Argument(..., help="Name of the key to rotate."),
+    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+) -> None:
+    """Add a new version of a key and retire the active one (kept to reveal and re-key old data)."""
+    store = _store(keystore)
+    info = store.rotate(name)
+    console.print(
+        f"rotated key {info.name}: version {info.version} {info.id} is active; "
+        f"{info.rotated_from} is retired (kept to reveal and re-key earlier exports)"
+    )
+
+
+@keys_app.command("audit")
+@handle_errors
+def audit_cmd(
+    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    tail: int = typer.Option(20, "--tail", help="Show the last N entries."),
+) -> None:
+    """Verify the audit log's hash chain and show its last entries (exit 1 if it was modified)."""
+    log = _store(keystore).audit
+    count = log.verify()
+    console.print(f"audit log {log.path}: {count} entries, hash chain intact")
+    for entry in log.entries()[-tail:] if tail > 0 else []:
+        shown = {k: v for k, v in entry.items() if k not in ("hash", "prev")}
+        console.print(json.dumps(shown, ensure_ascii=False, sort_keys=True))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")

@@ -1,0 +1,1 @@
+"""Protect: make an export safe by policy (keyed pseudonyms, tokens, FPE, generalisation)."""

@@ -1,0 +1,257 @@
+"""Reveal: the key holder turns tokens back into values, and every use is logged (R20).
+
+Tokens (AES-SIV) and FF1 values are reversible by design; that power is confined to whoever
+holds the master key, and each use leaves a line in the hash-chained audit log beside the
+keystore: who, when, why, how many rows, which key IDs. The line is written before the output
+file appears, so there is no revealed file without its log entry. Refused attempts (wrong key,
+modified token) are logged too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacustoms.errors import ColumnError, DatacustomsError, KeyMaterialError, UsageError
+from datacustoms.io.atomic import atomic_path
+from datacustoms.protect import crypto
+from datacustoms.protect.keys import AuditLog, Keystore, MasterKey, resolve_key_versions
+
+METHODS = ("token", "fpe")
+OUTPUT_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".arrow": "ipc",
+    ".ipc": "ipc",
+    ".feather": "ipc",
+}
+
+
+@dataclass
+class RevealResult:
+    """What a reveal did, for the caller and the audit log (no values, no keys)."""
+
+    rows: int = 0
+    values: dict[str, int] = field(default_factory=dict)
+    key_ids: list[str] = field(default_factory=list)
+    audit_entry: dict[str, Any] = field(default_factory=dict)
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    fmt = OUTPUT_SUFFIXES.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise UsageError(
+            f"cannot tell the output format from {Path(path).name!r}",
+            "name the output .parquet, .csv, .jsonl or .arrow",
+        )
+    return fmt
+
+
+class _Writer:
+    """Streams record batches into one file of the chosen format."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self._w: Any = None
+        self._fh: Any = None
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self.fmt == "jsonl":
+            if self._fh is None:
+                self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            for row in batch.to_pylist():
+                self._fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            return
+        if self._w is None:
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                self._w = pq.ParquetWriter(self.path, batch.schema)
+            elif self.fmt == "csv":
+                import pyarrow.csv as pacsv
+
+                self._w = pacsv.CSVWriter(self.path, batch.schema)
+            else:
+                self._w = pa.ipc.new_file(self.path, batch.schema)
+        self._w.write_batch(batch)
+
+    def close(self, schema: pa.Schema) -> None:
+        if self._fh is not None:
+            self._fh.close()
+        elif self._w is None:
+            self.write(pa.RecordBatch.from_pylist([], schema=schema))
+            self.close(schema)
+            return
+        if self._w is not None:
+            self._w.close()
+
+
+def _blank_to_null(values: pa.Array) -> pa.Array:
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values)
+    return values
+
+
+class _TokenOpener:
+    """Decrypts token columns, trying every candidate key version (last success first)."""
+
+    def __init__(self, keys: list[tuple[MasterKey, bytes]]) -> None:
+        self.keys = keys
+        self.used: set[int] = set()
+        self.row_base = 0
+
+    def _try(self, values: pa.Array, column: str) -> pa.Array | None:
+        order = sorted(range(len(self.keys)), key=lambda i: i not in self.used)
+        for i in order:
+            try:
+                out = crypto.detokenize(self.keys[i][1], values, column=column)
+            except KeyMaterialError:
+                continue
+            if values.null_count < len(values):
+                self.used.add(i)
+            return out
+        return None
+
+    def open(self, values: pa.Array, column: str) -> pa.Array:
+        got = self._try(values, column)
+        if got is not None:
+            return got
+        parts = []
+        for r in range(len(values)):  # mixed key versions in one batch: row by row
+            one = self._try(values.slice(r, 1), column)
+            if one is None:
+                ids = ", ".join(k.id for k, _ in self.keys)
+                raise KeyMaterialError(
+                    f"row {self.row_base + r + 1} of column {column!r} does not decrypt with key {ids} "
+                    "for this recipient and purpose",
+                    "check --key-name, --recipient and --purpose; a modified token cannot be read",
+                )
+            parts.append(one)
+        return pa.concat_arrays(parts)
+
+
+def reveal_file(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    columns: Sequence[str],
+    key_ref: str,
+    recipient: str,
+    purpose: str,
+    reason: str,
+    keystore: str | os.PathLike[str] | None = None,
+    method: str = "token",
+    alphabet: str = crypto.DIGITS,
+    keep_prefix: int = 0,
+    tweak: bytes | None = None,
+    key_id: str | None = None,
+    read_options: dict[str, Any] | None = None,
+) -> RevealResult:
+    """Decrypt ``columns`` of ``source`` into ``output`` (atomically) and log the use.
+
+    ``key_ref`` is a keystore key name (every version is tried for tokens) or ``env:NAME``;
+    ``key_id`` pins one version. ``method`` is ``token`` (AES-SIV) or ``fpe`` (FF1, which has no
+    integrity check, so only the active version or the pinned ``key_id`` is used).
+    """
+    from datacustoms.io import read
+
+    if not reason or not reason.strip():
+        raise UsageError("a reveal needs a reason", 'pass --reason "why the values are needed"')
+    if method not in METHODS:
+        raise UsageError(f"unknown reveal method {method!r}", "use --method token or --method fpe")
+    if not columns:
+        raise UsageError("name the columns to reveal", "pass --column NAME (repeatable)")
+    fmt = output_format(output)
+    store = Keystore(keystore)
+    log = AuditLog.beside(store.path)
+    versions = resolve_key_versions(key_ref, keystore=store.path)
+    if key_id is not None:
+        versions = [v for v in versions if v.id == key_id]
+        if not versions:
+            raise KeyMaterialError(f"key {key_ref!r} has no version {key_id}", "run `datacustoms keys list`")
+    if method == "fpe":
+        versions = versions[:1]
+    operation = "tokenize" if method == "token" else "fpe"
+    keys = [
+        (m, crypto.derive_key(m.material, recipient=recipient, purpose=purpose, operation=operation))
+        for m in versions
+    ]
+    table = read(source, **(read_options or {}))
+    for col in columns:
+        if col not in table.column_names:
+            raise ColumnError(col, table.column_names)
+
+    result = RevealResult(values=dict.fromkeys(columns, 0))
+    openers = {col: _TokenOpener(keys) for col in columns}
+    base = {
+        "key_name": key_ref,
+        "recipient": recipient,
+        "purpose": purpose,
+        "reason": reason.strip(),
+        "method": method,
+        "columns": list(columns),
+        "input": str(source),
+        "output": str(output),
+    }
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in table.batches():
+            arrays = list(batch.columns)
+            for col in columns:
+                i = batch.schema.get_field_index(col)
+                values = _blank_to_null(crypto._as_plain(batch.column(i)))
+                if method == "token":
+                    opener = openers[col]
+                    out = opener.open(values, col)
+                    opener.row_base += len(values)
+                else:
+                    out = crypto.fpe_decrypt(
+                        keys[0][1],
+                        values,
+                        column=col,
+                        alphabet=alphabet,
+                        keep_prefix=keep_prefix,
+                        tweak=tweak,
+                    )
+                result.values[col] += len(values) - values.null_count
+                arrays[i] = out
+            result.rows += batch.num_rows
+            schema = pa.schema(
+                [batch.schema.field(j).with_type(a.type) for j, a in enumerate(arrays)],
+                metadata=batch.schema.metadata,
+            )
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    try:
+        with atomic_path(output) as tmp:
+            writer = _Writer(tmp, fmt)
+            try:
+                for batch in batches():
+                    writer.write(batch)
+            finally:
+                writer.close(table.schema)
+            used = sorted({i for o in openers.values() for i in o.used}) if method == "token" else [0]
+            result.key_ids = [keys[i][0].id for i in used]
+            result.audit_entry = log.append(
+                "reveal",
+                **base,
+                key_ids=result.key_ids,
+                derived_key_ids=[crypto.key_id(keys[i][1]) for i in used],
+                rows=result.rows,
+                values=result.values,
+            )
+    except DatacustomsError as err:
+        if not result.audit_entry:
+            log.append("reveal_refused", **base, rows_read=result.rows, error=err.message)
+        raise
+    return result
