@@ -19,9 +19,13 @@ def test_synth_kakaopay_writes_the_scenario(tmp_path: Path) -> None:
     assert "500 customers" in result.output and "not anonymous" in result.output
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert names == [
-        "customers.csv", "customers.parquet", "events.parquet",
-        "export/kakaopay_to_alipay_20240514.csv", "export/kakaopay_to_alipay_20240515.csv", "manifest.json",
-    ]  # fmt: skip
+        "customers.csv",
+        "customers.parquet",
+        "events.parquet",
+        "export/kakaopay_to_alipay_20240514.csv",
+        "export/kakaopay_to_alipay_20240515.csv",
+        "manifest.json",
+    ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert (manifest["customers"], manifest["days"], manifest["seed"]) == (500, 2, 1)
     lines = (out / "export/kakaopay_to_alipay_20240515.csv").read_text().splitlines()
@@ -30,8 +34,24 @@ def test_synth_kakaopay_writes_the_scenario(tmp_path: Path) -> None:
 
 def test_synth_kakaopay_options_reach_the_recipe(tmp_path: Path) -> None:
     out = tmp_path / "o"
-    args = ["synth", "kakaopay", "--customers", "60", "--days", "1", "--out", str(out), "--start", "2020-01-10",
-            "--phone-format", "e164", "--email-case", "as-is", "--digest-encoding", "base64"]  # fmt: skip
+    args = [
+        "synth",
+        "kakaopay",
+        "--customers",
+        "60",
+        "--days",
+        "1",
+        "--out",
+        str(out),
+        "--start",
+        "2020-01-10",
+        "--phone-format",
+        "e164",
+        "--email-case",
+        "as-is",
+        "--digest-encoding",
+        "base64",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     recipe = json.loads((out / "manifest.json").read_text())["recipe"]

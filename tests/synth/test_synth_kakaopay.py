@@ -19,9 +19,19 @@ from datacustoms.synth import ScenarioManifest, generate_kakaopay
 from datacustoms.synth.kakaopay import COUNT_LABELS, EVENT_TYPES
 
 EXPORT_COLUMNS = [
-    "base_date", "account_sha256", "phone_sha256", "email_sha256", "signup_date", "dormant",
-    "balance_category", "topup_7d", "withdrawal_7d", "payment_7d", "remittance_7d", "card_count",
-]  # fmt: skip
+    "base_date",
+    "account_sha256",
+    "phone_sha256",
+    "email_sha256",
+    "signup_date",
+    "dormant",
+    "balance_category",
+    "topup_7d",
+    "withdrawal_7d",
+    "payment_7d",
+    "remittance_7d",
+    "card_count",
+]
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -66,14 +76,26 @@ def test_manifest_lists_files_and_recipe_but_no_plaintext(scenario: ScenarioMani
     loaded = ScenarioManifest.load(scenario.out)
     assert loaded == scenario
     assert [p.name for p in scenario.exports] == [
-        "kakaopay_to_alipay_20240514.csv", "kakaopay_to_alipay_20240515.csv", "kakaopay_to_alipay_20240516.csv"
-    ]  # fmt: skip
-    for path in (scenario.customers_csv, scenario.customers_parquet, scenario.events_parquet, *scenario.exports):
+        "kakaopay_to_alipay_20240514.csv",
+        "kakaopay_to_alipay_20240515.csv",
+        "kakaopay_to_alipay_20240516.csv",
+    ]
+    for path in (
+        scenario.customers_csv,
+        scenario.customers_parquet,
+        scenario.events_parquet,
+        *scenario.exports,
+    ):
         assert path.is_file()
     r = scenario.recipe
     assert (r.algorithm, r.salt, r.key, r.phone_format, r.email_case, r.encoding) == (
-        "sha256", None, None, "digits", "lower", "hex"
-    )  # fmt: skip
+        "sha256",
+        None,
+        None,
+        "digits",
+        "lower",
+        "hex",
+    )
     text = scenario.manifest_path.read_text(encoding="utf-8")
     customers = pq.read_table(scenario.customers_parquet).to_pydict()
     for column in ("mobile", "email", "rrn", "name"):
@@ -95,7 +117,9 @@ def test_one_row_per_customer_per_day_and_linkable_hashes(scenario: ScenarioMani
         assert set(t.column("base_date").to_pylist()) == {day}
         accounts = t.column("account_sha256").to_pylist()
         assert len(set(accounts)) == len(accounts) and set(accounts) == expected_accounts
-        by_day.append({row["account_sha256"]: (row["phone_sha256"], row["email_sha256"]) for row in t.to_pylist()})
+        by_day.append(
+            {row["account_sha256"]: (row["phone_sha256"], row["email_sha256"]) for row in t.to_pylist()}
+        )
     assert by_day[0] == by_day[1] == by_day[2]  # the same person has the same hashes every day
     first = _read_csv(scenario.exports[0]).column("account_sha256").to_pylist()
     second = _read_csv(scenario.exports[1]).column("account_sha256").to_pylist()
@@ -111,12 +135,23 @@ FORMAT_CASES = [
 
 
 @pytest.mark.parametrize(("phone_format", "email_case", "encoding"), FORMAT_CASES)
-def test_export_hashes_follow_the_recipe(tmp_path: Path, phone_format: str, email_case: str, encoding: str) -> None:
+def test_export_hashes_follow_the_recipe(
+    tmp_path: Path, phone_format: str, email_case: str, encoding: str
+) -> None:
     m = generate_kakaopay(
-        tmp_path / "out", customers=300, days=1, seed=3,
-        phone_format=phone_format, email_case=email_case, digest_encoding=encoding,
-    )  # fmt: skip
-    assert (m.recipe.phone_format, m.recipe.email_case, m.recipe.encoding) == (phone_format, email_case, encoding)
+        tmp_path / "out",
+        customers=300,
+        days=1,
+        seed=3,
+        phone_format=phone_format,
+        email_case=email_case,
+        digest_encoding=encoding,
+    )
+    assert (m.recipe.phone_format, m.recipe.email_case, m.recipe.encoding) == (
+        phone_format,
+        email_case,
+        encoding,
+    )
     customers = pq.read_table(m.customers_parquet).to_pylist()
     export = {row["account_sha256"]: row for row in _read_csv(m.exports[0]).to_pylist()}
     mixed_case = 0
@@ -153,8 +188,15 @@ def test_daily_counts_are_the_trailing_seven_days_of_events(scenario: ScenarioMa
 def test_events_are_consistent(scenario: ScenarioManifest) -> None:
     t = pq.read_table(scenario.events_parquet)
     assert t.column_names == [
-        "event_id", "account_id", "ts", "type", "amount_krw", "merchant", "region", "counterparty_account_id"
-    ]  # fmt: skip
+        "event_id",
+        "account_id",
+        "ts",
+        "type",
+        "amount_krw",
+        "merchant",
+        "region",
+        "counterparty_account_id",
+    ]
     rows = t.to_pylist()
     ts = [r["ts"] for r in rows]
     assert ts == sorted(ts)
@@ -176,8 +218,14 @@ def test_events_are_consistent(scenario: ScenarioManifest) -> None:
 def test_balance_categories_and_counts_use_the_bins(scenario: ScenarioManifest) -> None:
     t = _read_csv(scenario.exports[-1])
     assert set(t.column("balance_category").to_pylist()) <= {
-        "0", "1-10000", "10001-50000", "50001-100000", "100001-500000", "500001-1000000", "1000001+"
-    }  # fmt: skip
+        "0",
+        "1-10000",
+        "10001-50000",
+        "50001-100000",
+        "100001-500000",
+        "500001-1000000",
+        "1000001+",
+    }
     assert len(set(t.column("balance_category").to_pylist())) >= 4
     for name in EVENT_TYPES:
         assert set(t.column(f"{name}_7d").to_pylist()) <= set(COUNT_LABELS)
