@@ -1,0 +1,30 @@
+"""Helpers for detector tests: detect in-memory columns, build valid identifiers."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pyarrow as pa
+import pytest
+
+from datacustoms.detect.registry import detect_arrow
+from datacustoms.report.model import ColumnFinding
+
+Detect = Callable[..., dict[str, ColumnFinding]]
+
+
+@pytest.fixture()
+def detect() -> Detect:
+    """``detect(name=[values], ...)`` → finding per column name."""
+
+    def run(**columns: list[str | None]) -> dict[str, ColumnFinding]:
+        table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+        return {f.column: f for f in detect_arrow(table)}
+
+    return run
+
+
+@pytest.fixture()
+def rng() -> random.Random:
+    return random.Random(7)
