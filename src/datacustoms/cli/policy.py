@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.cli.common import emit, handle_errors
 from datacustoms.errors import UsageError
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -39,8 +39,9 @@ def _summary(suggestion: object) -> str:
             levels = ", ".join(f"{q}={lv}/{lat.heights[q]}" for q, lv in c.levels.items())
             lines.append(f"chosen node: {levels}")
             lines.append(
-                f"  k = {c.k} (target {lat.k_target}), {c.classes} classes, suppressed {c.suppressed_rows} "
-                f"records ({c.suppressed_share:.2%}), precision loss {c.precision_loss:.3f}, loss {c.loss:.3f}"
+                f"  k = {c.k} (target {lat.k_target}), {c.classes} classes, "
+                f"suppressed {c.suppressed_rows} records ({c.suppressed_share:.2%}), "
+                f"precision loss {c.precision_loss:.3f}, loss {c.loss:.3f}"
             )
     lines += [f"note: {n}" for n in suggestion.notes]
     return "\n".join(lines)
@@ -54,14 +55,20 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def suggest_cmd(
         path: str = typer.Argument(..., help="The table to protect."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Write the policy YAML here (else stdout)."),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", help="Write the policy YAML here (else stdout)."
+        ),
         k: int = typer.Option(5, "--k", help="Smallest equivalence class to reach (R10)."),
         hierarchies: Path | None = typer.Option(
-            None, "--hierarchies", help="Folder of ARX-format hierarchy files (<column>.csv or *_hierarchy_<column>.csv)."
+            None,
+            "--hierarchies",
+            help="Folder of ARX-format hierarchy files (<column>.csv or *_hierarchy_<column>.csv).",
         ),
         recipient: str | None = typer.Option(None, "--recipient", help="Who receives the data."),
         purpose: str | None = typer.Option(None, "--purpose", help="What the recipient may use it for."),
-        qi: str | None = typer.Option(None, "--qi", help="Quasi-identifiers, comma-separated (default: detected)."),
+        qi: str | None = typer.Option(
+            None, "--qi", help="Quasi-identifiers, comma-separated (default: detected)."
+        ),
         sensitive: str | None = typer.Option(None, "--sensitive", help="Sensitive columns, comma-separated."),
         join_key: str | None = typer.Option(
             None, "--join-key", help="Columns the recipient joins on (pseudonymised), comma-separated."
@@ -69,8 +76,12 @@ def register(app: typer.Typer) -> None:
         max_suppression: float = typer.Option(
             0.05, "--max-suppression", help="Largest share of records that may be suppressed (0–1)."
         ),
-        key: str = typer.Option("env:DATACUSTOMS_KEY", "--key", help="Key reference written into the policy."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Format of the summary (text or json)."),
+        key: str = typer.Option(
+            "env:DATACUSTOMS_KEY", "--key", help="Key reference written into the policy."
+        ),
+        fmt: Format = typer.Option(
+            Format.text, "--format", "-f", help="Format of the summary (text or json)."
+        ),
     ) -> None:
         """Propose a policy: drop clear identifiers, key the join keys, generalise QIs to reach k."""
         from datacustoms.io import read
@@ -114,15 +125,19 @@ def register(app: typer.Typer) -> None:
             print(_summary(suggestion), file=sys.stderr)
         else:
             emit(text, output)
-            console.print(_summary(suggestion), markup=False)
-            console.print(f"policy written to {output}", markup=False)
+            typer.echo(_summary(suggestion))
+            typer.echo(f"policy written to {output}")
 
     @group.command("check")
     @handle_errors
     def check_cmd(
         policy_path: Path = typer.Argument(..., help="The policy YAML file."),
-        input_path: str | None = typer.Option(None, "--input", help="Also check the policy against this table."),
-        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file, to check that the key exists."),
+        input_path: str | None = typer.Option(
+            None, "--input", help="Also check the policy against this table."
+        ),
+        keystore: Path | None = typer.Option(
+            None, "--keystore", help="Keystore file, to check that the key exists."
+        ),
     ) -> None:
         """Validate a policy (and, with --input, that it fits the table and its key loads) without writing."""
         from datacustoms.io import read
@@ -143,6 +158,6 @@ def register(app: typer.Typer) -> None:
             loaded = load_master_key(policy, keystore, table.column_names)
             build_plan(policy, table.column_names, loaded[0] if loaded else None)
         for line in warnings:
-            console.print(f"warning: {line}", markup=False)
+            typer.echo(f"warning: {line}")
         where = f" against {input_path}" if input_path else ""
-        console.print(f"policy {policy_path.name} is valid{where}: {len(policy.columns)} columns", markup=False)
+        typer.echo(f"policy {policy_path.name} is valid{where}: {len(policy.columns)} columns")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.cli.common import emit, handle_errors
 from datacustoms.errors import UsageError
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -46,7 +46,9 @@ def _text(result: object, proof: object | None) -> str:
         lines.append("before → after:")
         lines += [f"  {line}" for line in proof.lines]
         if proof.passed:
-            lines.append("verdict: pass — the output meets the policy (pseudonymised data is still personal data)")
+            lines.append(
+                "verdict: pass — the output meets the policy (pseudonymised data is still personal data)"
+            )
         else:
             lines.append("verdict: FAIL — the output does not meet the policy:")
             lines += [f"  {f}" for f in proof.failures]
@@ -60,10 +62,16 @@ def register(app: typer.Typer) -> None:
         path: str = typer.Argument(..., help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL)."),
         policy_path: Path = typer.Option(..., "--policy", "-p", help="The policy YAML file."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Output file: .parquet or .csv."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
-        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file (default: the user's keystore)."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Print the plan and the predicted k; write nothing."
+        ),
+        keystore: Path | None = typer.Option(
+            None, "--keystore", help="Keystore file (default: the user's keystore)."
+        ),
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format of the summary."),
-        report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
+        report: Path | None = typer.Option(
+            None, "--report", help="Also write the summary as JSON to this file."
+        ),
         attack_budget: float = typer.Option(
             30.0, "--attack-budget", help="Seconds the reversal attack may spend on the input and output."
         ),
@@ -92,7 +100,9 @@ def register(app: typer.Typer) -> None:
         proof = None
         if not dry_run and output is not None:
             proof = prove(table, read(output), policy, attack_budget=attack_budget, attack=not no_attack)
-        failed = (proof is not None and not proof.passed) or (dry_run and (not result.meets_k or bool(result.notes)))
+        failed = (proof is not None and not proof.passed) or (
+            dry_run and (not result.meets_k or bool(result.notes))
+        )
         doc = {
             "result": result.model_dump(mode="json"),
             "proof": proof.model_dump(mode="json") if proof is not None else None,
@@ -103,6 +113,6 @@ def register(app: typer.Typer) -> None:
         if fmt is Format.json:
             emit(json.dumps(doc, indent=2, ensure_ascii=False), None)
         else:
-            console.print(_text(result, proof), markup=False)
+            typer.echo(_text(result, proof))
         if failed:
             raise typer.Exit(1)

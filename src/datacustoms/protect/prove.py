@@ -73,12 +73,15 @@ class Proof(BaseModel):
 
 def _attack_function() -> Callable[..., Any] | None:
     """The reversal attack on one column, when the attack stage is installed in this build."""
-    try:
-        module = importlib.import_module("datacustoms.attack")
-    except ImportError:
-        return None
-    found = getattr(module, "attack_column", None)
-    return found if callable(found) else None
+    for name in ("datacustoms.attack", "datacustoms.attack.api"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        found = getattr(module, "attack_column", None)
+        if callable(found):
+            return found
+    return None
 
 
 def _is_digest(f: ColumnFinding) -> bool:
@@ -150,6 +153,10 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
                 )
             )
             proof.lines.append(f"{col.column}: {_pct(col.reversed_share)} reversible → {right}")
+        elif col.role == "pseudonym" or col.kind.startswith("digest"):
+            action = policy.action_for(col.column).action
+            right = "dropped" if out is None else ACTION_LABELS.get(action, f"kept as {out.kind}")
+            proof.lines.append(f"{col.column}: {col.kind} (not attacked) → {right}")
         elif col.role == "direct_identifier":
             action = policy.action_for(col.column).action
             right = "dropped" if out is None else ACTION_LABELS.get(action, action)
