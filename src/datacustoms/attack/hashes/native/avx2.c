@@ -16,13 +16,6 @@ typedef __m256i V;
 #define LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
 #define STORE(p, v) _mm256_storeu_si256((__m256i *)(p), v)
 
-static inline uint32_t bitmap_mask(V key, const dc_targets *t) {
-    V idx = _mm256_srl_epi32(key, _mm_cvtsi32_si128(t->shift));
-    V words = _mm256_i32gather_epi32((const int *)t->bitmap, _mm256_srli_epi32(idx, 5), 4);
-    V bits = _mm256_srlv_epi32(words, _mm256_and_si256(idx, _mm256_set1_epi32(31)));
-    return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(bits, 31)));
-}
-#define BITMAP_MASK(k, t) bitmap_mask(k, t)
 #define KERNEL_NAME dc_mb_avx2
 
 #include "sha256_mb_impl.h"

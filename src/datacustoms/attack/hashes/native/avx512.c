@@ -17,13 +17,6 @@ typedef __m512i V;
 #define LOAD(p) _mm512_loadu_si512((const void *)(p))
 #define STORE(p, v) _mm512_storeu_si512((void *)(p), v)
 
-static inline uint32_t bitmap_mask(V key, const dc_targets *t) {
-    V idx = _mm512_srl_epi32(key, _mm_cvtsi32_si128(t->shift));
-    V words = _mm512_i32gather_epi32(_mm512_srli_epi32(idx, 5), (const void *)t->bitmap, 4);
-    V bits = _mm512_srlv_epi32(words, _mm512_and_si512(idx, _mm512_set1_epi32(31)));
-    return (uint32_t)_mm512_test_epi32_mask(bits, _mm512_set1_epi32(1));
-}
-#define BITMAP_MASK(k, t) bitmap_mask(k, t)
 #define KERNEL_NAME dc_mb_avx512
 
 #include "sha256_mb_impl.h"

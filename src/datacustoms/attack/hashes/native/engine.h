@@ -24,6 +24,8 @@ typedef struct {
     uint32_t *bitmap;       /* 2**bits bits over the big-endian last 4 digest bytes */
     int bits;
     int shift;              /* 32 - bits */
+    uint32_t *dir;          /* dir[b]: first row whose prefix >> (64 - dir_bits) >= b */
+    int dir_bits;
 } dc_targets;
 
 /* A mask prepared once, read by many threads. */
@@ -47,11 +49,9 @@ typedef struct {
     uint32_t *lowtab[16];           /* per low word: lowmod + 64 entries of OR-able digit bits */
 } dc_plan;
 
-/* A multi-buffer kernel hashes L one-block messages from `mid` (words in W[w*L + lane]),
- * returns the bitmask of lanes whose last digest word passes the bitmap, and for those
- * (when the mask is non-zero) stores the final state words in out[w*L + lane]. */
-typedef uint32_t (*dc_mb_kernel)(const uint32_t mid[8], const uint32_t *W, const dc_targets *t,
-                                 uint32_t *out);
+/* A multi-buffer kernel hashes L one-block messages from `mid` (words in W[w*L + lane]) and
+ * stores each lane's last digest word H7 in keys[lane]; the caller does the lookup. */
+typedef void (*dc_mb_kernel)(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 
 extern const uint32_t dc_K256[64];
 extern const uint32_t dc_IV256[8];
@@ -71,20 +71,20 @@ static inline int dc_bitmap_test(const dc_targets *t, uint32_t key) {
 void dc_sha256_compress_scalar(uint32_t st[8], const uint32_t w[16]);
 void dc_md5(const uint8_t *msg, size_t len, uint8_t out[16]);
 void dc_sha1(const uint8_t *msg, size_t len, uint8_t out[20]);
-uint32_t dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+void dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_SCALAR_LANES 4
 
 /* shani.c (compiled with -msha -msse4.1) */
 void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]);
-uint32_t dc_mb_shani(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_SHANI_LANES 4
 
 /* avx2.c (compiled with -mavx2) */
-uint32_t dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX2_LANES 8
 
 /* avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl) */
-uint32_t dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out);
+void dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX512_LANES 16
 
 #endif

@@ -8,6 +8,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdlib.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "engine.h"
 
@@ -130,7 +133,8 @@ static int targets_find(const dc_targets *t, const uint8_t *dig) {
     if (!dc_bitmap_test(t, dc_be32(dig + t->dsize - 4))) return 0;
     uint64_t pre = 0;
     for (int k = 0; k < 8; k++) pre = (pre << 8) | dig[k];
-    size_t lo = 0, hi = t->n;
+    uint64_t bucket = pre >> (64 - t->dir_bits);
+    size_t lo = t->dir[bucket], hi = t->dir[bucket + 1];
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (t->prefix[mid] < pre) lo = mid + 1;
@@ -139,6 +143,19 @@ static int targets_find(const dc_targets *t, const uint8_t *dig) {
     for (; lo < t->n && t->prefix[lo] == pre; lo++)
         if (!memcmp(t->digests + lo * (size_t)t->dsize, dig, (size_t)t->dsize)) return 1;
     return 0;
+}
+
+/* Zeroed memory on huge pages where the OS offers them: the bitmap is read at random. */
+static void *alloc_huge(size_t bytes) {
+    void *p = NULL;
+    size_t align = bytes >= ((size_t)2 << 20) ? ((size_t)2 << 20) : 64;
+    bytes = (bytes + align - 1) / align * align;
+    if (posix_memalign(&p, align, bytes)) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (align > 64) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, bytes);
+    return p;
 }
 
 typedef struct {
@@ -151,6 +168,7 @@ static void targets_free(PyObject *cap) {
     if (!b) return;
     free(b->t.prefix);
     free(b->t.bitmap);
+    free(b->t.dir);
     PyBuffer_Release(&b->view);
     free(b);
 }
@@ -174,8 +192,11 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     t->bits = bits;
     t->shift = 32 - bits;
     t->prefix = malloc((t->n ? t->n : 1) * sizeof(uint64_t));
-    t->bitmap = calloc(((size_t)1 << bits) / 32 + 1, sizeof(uint32_t));
-    if (!t->prefix || !t->bitmap) {
+    t->bitmap = alloc_huge((((size_t)1 << bits) / 32 + 1) * sizeof(uint32_t));
+    t->dir_bits = 1;
+    while (t->dir_bits < 22 && ((size_t)1 << t->dir_bits) < t->n) t->dir_bits++;
+    t->dir = malloc((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
+    if (!t->prefix || !t->bitmap || !t->dir || t->n >= 0xffffffffu) {
         PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
         Py_XDECREF(tmp);
         return PyErr_NoMemory();
@@ -193,6 +214,11 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
         }
         uint32_t bit = dc_be32(d + dsize - 4) >> t->shift;
         t->bitmap[bit >> 5] |= 1u << (bit & 31);
+    }
+    size_t row = 0;
+    for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
+        while (row < t->n && (t->prefix[row] >> (64 - t->dir_bits)) < bkt) row++;
+        t->dir[bkt] = (uint32_t)row;
     }
     return PyCapsule_New(b, "datacustoms.targets", targets_free);
 }
@@ -333,76 +359,145 @@ static void plan_fill(const dc_plan *p, uint64_t idx, uint8_t *buf) {
     if (p->check_pos >= 0) buf[p->check_pos] = (uint8_t)('0' + rrn_check(buf, p->rrn_pos));
 }
 
-/* The one-block SHA-256 path over [start, stop) with a multi-buffer kernel of L lanes. */
-static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint64_t stop,
-                     dc_mb_kernel kern, int L, u64vec *hits) {
+/* One group of L candidates in flight: its message words, its H7 keys and where it starts. */
+typedef struct {
     _Alignas(64) uint32_t W[16 * 16];
-    _Alignas(64) uint32_t out[8 * 16];
-    uint8_t dig[32];
-    uint64_t i = start;
-    if (p->check_pos >= 0) {
-        uint8_t buf[DC_MAX_TEMPLATE];
-        for (int w = 0; w < 16; w++)
-            for (int j = 0; j < L; j++) W[w * L + j] = p->blockw[w];
-        memcpy(buf, p->tmpl, p->len);
-        while (i < stop) {
-            int valid = stop - i < (uint64_t)L ? (int)(stop - i) : L;
-            for (int j = 0; j < L; j++) {
-                plan_fill(p, i + (uint64_t)(j < valid ? j : 0), buf);
-                for (int w = 0; w < 16; w++)
-                    if (p->varmask >> w & 1) {
-                        uint32_t acc = p->blockw[w];
-                        for (int d = 0; d < p->ndig; d++)
-                            if (slot_word(p, p->pos[d]) == w)
-                                acc |= (uint32_t)buf[p->pos[d]] << slot_shift(p, p->pos[d]);
-                        if (slot_word(p, p->check_pos) == w)
-                            acc |= (uint32_t)buf[p->check_pos] << slot_shift(p, p->check_pos);
-                        W[w * L + j] = acc;
-                    }
-            }
-            uint32_t m = kern(p->mid, W, t, out) & (uint32_t)((1ull << valid) - 1);
-            while (m) {
-                int j = __builtin_ctz(m);
-                m &= m - 1;
-                for (int w = 0; w < 8; w++) dc_put_be32(dig + 4 * w, out[w * L + j]);
-                if (targets_find(t, dig)) vec_push(hits, i + (uint64_t)j);
-            }
-            i += (uint64_t)valid;
-        }
-        return;
+    _Alignas(64) uint32_t keys[16];
+    uint64_t first;
+    int valid;
+} group_buf;
+
+#define DC_DEPTH 8    /* groups in flight: bitmap words are prefetched DC_DEPTH-1 groups ahead */
+#define DC_PENDING 64 /* bitmap passes whose exact check is batched to overlap cache misses */
+
+typedef struct {
+    uint8_t dig[DC_PENDING][32];
+    uint64_t idx[DC_PENDING];
+    uint32_t row[DC_PENDING];
+    int n;
+} pending_buf;
+
+/* Exact checks of a batch, in stages so that the misses of all entries overlap. */
+static void flush_pending(const dc_targets *t, pending_buf *pb, u64vec *hits) {
+    for (int e = 0; e < pb->n; e++) {
+        uint64_t pre = 0;
+        for (int k = 0; k < 8; k++) pre = (pre << 8) | pb->dig[e][k];
+        pb->row[e] = t->dir[pre >> (64 - t->dir_bits)];
+        __builtin_prefetch(&t->prefix[pb->row[e]]);
     }
-    uint32_t basew[16];
-    while (i < stop) {
-        uint64_t hi = i / p->lowmod;
-        uint64_t v = hi;
-        memcpy(basew, p->blockw, sizeof basew);
-        for (int d = p->ndig - p->k - 1; d >= 0; d--) {
-            basew[slot_word(p, p->pos[d])] |= (uint32_t)('0' + v % 10) << slot_shift(p, p->pos[d]);
-            v /= 10;
+    for (int e = 0; e < pb->n; e++) {
+        uint64_t pre = 0;
+        for (int k = 0; k < 8; k++) pre = (pre << 8) | pb->dig[e][k];
+        size_t r = pb->row[e];
+        while (r < t->n && t->prefix[r] < pre) r++;
+        pb->row[e] = (uint32_t)r;
+        if (r < t->n && t->prefix[r] == pre) __builtin_prefetch(t->digests + r * (size_t)t->dsize);
+    }
+    for (int e = 0; e < pb->n; e++) {
+        uint64_t pre = 0;
+        for (int k = 0; k < 8; k++) pre = (pre << 8) | pb->dig[e][k];
+        for (size_t r = pb->row[e]; r < t->n && t->prefix[r] == pre; r++)
+            if (!memcmp(t->digests + r * (size_t)t->dsize, pb->dig[e], (size_t)t->dsize)) {
+                vec_push(hits, pb->idx[e]);
+                break;
+            }
+    }
+    pb->n = 0;
+}
+
+/* Bitmap test of a finished group (its bitmap words were prefetched groups ago), then the full
+ * digest of the rare lanes that pass, queued for the batched exact check. */
+static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *g, int L, compress_fn cf,
+                        pending_buf *pb, u64vec *hits) {
+    for (int j = 0; j < g->valid; j++) {
+        if (!dc_bitmap_test(t, g->keys[j])) continue;
+        uint32_t w[16], st[8];
+        for (int k = 0; k < 16; k++) w[k] = g->W[k * L + j];
+        memcpy(st, p->mid, sizeof st);
+        cf(st, w);
+        for (int k = 0; k < 8; k++) dc_put_be32(pb->dig[pb->n] + 4 * k, st[k]);
+        __builtin_prefetch(&t->dir[st[0] >> (32 - t->dir_bits)]);
+        pb->idx[pb->n++] = g->first + (uint64_t)j;
+        if (pb->n == DC_PENDING) flush_pending(t, pb, hits);
+    }
+}
+
+static inline void prefetch_group(const dc_targets *t, const group_buf *g) {
+    for (int j = 0; j < g->valid; j++) __builtin_prefetch(&t->bitmap[(g->keys[j] >> t->shift) >> 5]);
+}
+
+/* Message words of lanes [first, first+valid) for masks with a check digit (no table). */
+static void fill_generic(const dc_plan *p, group_buf *g, int L, uint8_t *buf) {
+    for (int j = 0; j < L; j++) {
+        plan_fill(p, g->first + (uint64_t)(j < g->valid ? j : 0), buf);
+        for (int w = 0; w < 16; w++) {
+            if (!(p->varmask >> w & 1)) continue;
+            uint32_t acc = p->blockw[w];
+            for (int d = 0; d < p->ndig; d++)
+                if (slot_word(p, p->pos[d]) == w) acc |= (uint32_t)buf[p->pos[d]] << slot_shift(p, p->pos[d]);
+            if (p->check_pos >= 0 && slot_word(p, p->check_pos) == w)
+                acc |= (uint32_t)buf[p->check_pos] << slot_shift(p, p->check_pos);
+            g->W[w * L + j] = acc;
         }
+    }
+}
+
+/* The one-block SHA-256 path over [start, stop) with a multi-buffer kernel of L lanes.  Groups
+ * are software-pipelined: while group n is hashed, the bitmap words of group n-1 arrive. */
+static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint64_t stop,
+                     dc_mb_kernel kern, int L, compress_fn cf, u64vec *hits) {
+    static _Thread_local group_buf gb[DC_DEPTH];
+    static _Thread_local pending_buf pb;
+    uint8_t buf[DC_MAX_TEMPLATE];
+    uint32_t basew[16];
+    memcpy(buf, p->tmpl, p->len);
+    pb.n = 0;
+    for (int n = 0; n < DC_DEPTH; n++)
         for (int w = 0; w < 16; w++)
-            for (int j = 0; j < L; j++) W[w * L + j] = basew[w];
-        uint64_t bstart = hi * p->lowmod;
-        uint64_t bend = bstart + p->lowmod < stop ? bstart + p->lowmod : stop;
-        while (i < bend) {
-            int valid = bend - i < (uint64_t)L ? (int)(bend - i) : L;
+            for (int j = 0; j < L; j++) gb[n].W[w * L + j] = p->blockw[w];
+    uint64_t i = start, hi = UINT64_MAX, bstart = 0, bend = 0;
+    uint64_t issued = 0, checked = 0;
+    while (i < stop) {
+        int cur = (int)(issued % DC_DEPTH);
+        group_buf *g = &gb[cur];
+        g->first = i;
+        if (p->check_pos >= 0) {
+            g->valid = stop - i < (uint64_t)L ? (int)(stop - i) : L;
+            fill_generic(p, g, L, buf);
+        } else {
+            if (i >= bend) { /* a new block of lowmod candidates: the high digits change */
+                hi = i / p->lowmod;
+                bstart = hi * p->lowmod;
+                bend = bstart + p->lowmod < stop ? bstart + p->lowmod : stop;
+                uint64_t v = hi;
+                memcpy(basew, p->blockw, sizeof basew);
+                for (int d = p->ndig - p->k - 1; d >= 0; d--) {
+                    basew[slot_word(p, p->pos[d])] |= (uint32_t)('0' + v % 10) << slot_shift(p, p->pos[d]);
+                    v /= 10;
+                }
+            }
+            g->valid = bend - i < (uint64_t)L ? (int)(bend - i) : L;
             uint64_t lo = i - bstart;
             for (int w = 0; w < 16; w++) {
-                if (!(p->lowmask >> w & 1)) continue;
-                const uint32_t *lt = p->lowtab[w] + lo;
+                if (!(p->varmask >> w & 1)) continue;
                 uint32_t bw = basew[w];
-                for (int j = 0; j < L; j++) W[w * L + j] = bw | lt[j];
+                uint32_t *row = g->W + w * L;
+                if (p->lowmask >> w & 1) {
+                    const uint32_t *lt = p->lowtab[w] + lo;
+                    for (int j = 0; j < L; j++) row[j] = bw | lt[j];
+                } else {
+                    for (int j = 0; j < L; j++) row[j] = bw;
+                }
             }
-            uint32_t m = kern(p->mid, W, t, out) & (uint32_t)((1ull << valid) - 1);
-            while (m) {
-                int j = __builtin_ctz(m);
-                m &= m - 1;
-                for (int w = 0; w < 8; w++) dc_put_be32(dig + 4 * w, out[w * L + j]);
-                if (targets_find(t, dig)) vec_push(hits, i + (uint64_t)j);
-            }
-            i += (uint64_t)valid;
         }
+        kern(p->mid, g->W, g->keys);
+        prefetch_group(t, g);
+        issued++;
+        i += (uint64_t)g->valid;
+        if (issued - checked == DC_DEPTH) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
     }
+    while (checked < issued) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
+    flush_pending(t, &pb, hits);
 }
 
 /* Any algorithm, any template length: an odometer over a template copy. */
@@ -445,14 +540,16 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     if (start < stop && tb->t.n > 0) {
         Py_BEGIN_ALLOW_THREADS
         if (alg == ALG_SHA256 && p->fast) {
+            compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
+                                                                 : dc_sha256_compress_scalar;
             if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
-                run_fast(p, &tb->t, start, stop, dc_mb_avx512, DC_AVX512_LANES, &hits);
+                run_fast(p, &tb->t, start, stop, dc_mb_avx512, DC_AVX512_LANES, cf, &hits);
             else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
-                run_fast(p, &tb->t, start, stop, dc_mb_shani, DC_SHANI_LANES, &hits);
+                run_fast(p, &tb->t, start, stop, dc_mb_shani, DC_SHANI_LANES, cf, &hits);
             else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
-                run_fast(p, &tb->t, start, stop, dc_mb_avx2, DC_AVX2_LANES, &hits);
+                run_fast(p, &tb->t, start, stop, dc_mb_avx2, DC_AVX2_LANES, cf, &hits);
             else
-                run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, &hits);
+                run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, &hits);
         } else {
             run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), &hits);
         }

@@ -35,19 +35,14 @@ void dc_sha256_compress_scalar(uint32_t st[8], const uint32_t win[16]) {
     st[0] += a; st[1] += b; st[2] += c; st[3] += d; st[4] += e; st[5] += f; st[6] += g; st[7] += h;
 }
 
-uint32_t dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out) {
-    uint32_t mask = 0;
+void dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
     for (int l = 0; l < DC_SCALAR_LANES; l++) {
         uint32_t w[16], st[8];
         for (int i = 0; i < 16; i++) w[i] = W[i * DC_SCALAR_LANES + l];
         memcpy(st, mid, sizeof st);
         dc_sha256_compress_scalar(st, w);
-        if (dc_bitmap_test(t, st[7])) {
-            mask |= 1u << l;
-            for (int i = 0; i < 8; i++) out[i * DC_SCALAR_LANES + l] = st[i];
-        }
+        keys[l] = st[7];
     }
-    return mask;
 }
 
 /* ---- MD5 (RFC 1321) ---- */

@@ -74,8 +74,7 @@ static void compress2(uint32_t sa[8], const uint32_t wa[16], uint32_t sb[8], con
     STORE_STATE(sb, S0b, S1b);
 }
 
-uint32_t dc_mb_shani(const uint32_t mid[8], const uint32_t *W, const dc_targets *t, uint32_t *out) {
-    uint32_t mask = 0;
+void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
     for (int l = 0; l < DC_SHANI_LANES; l += 2) {
         uint32_t wa[16], wb[16], sa[8], sb[8];
         for (int i = 0; i < 16; i++) {
@@ -85,14 +84,7 @@ uint32_t dc_mb_shani(const uint32_t mid[8], const uint32_t *W, const dc_targets 
         memcpy(sa, mid, sizeof sa);
         memcpy(sb, mid, sizeof sb);
         compress2(sa, wa, sb, wb);
-        if (dc_bitmap_test(t, sa[7])) {
-            mask |= 1u << l;
-            for (int i = 0; i < 8; i++) out[i * DC_SHANI_LANES + l] = sa[i];
-        }
-        if (dc_bitmap_test(t, sb[7])) {
-            mask |= 2u << l;
-            for (int i = 0; i < 8; i++) out[i * DC_SHANI_LANES + l + 1] = sb[i];
-        }
+        keys[l] = sa[7];
+        keys[l + 1] = sb[7];
     }
-    return mask;
 }
