@@ -70,20 +70,25 @@ SURNAMES: list[tuple[str, str, float]] = [
     ("공", "kong", 0.2), ("현", "hyun", 0.2),
 ]  # fmt: skip
 
-#: (hangul, romanisation, weight for men, weight for women) — common given-name syllables
-GIVEN_SYLLABLES: list[tuple[str, str, float, float]] = [
-    ("민", "min", 8, 6), ("준", "jun", 7, 0.5), ("현", "hyun", 7, 4), ("우", "woo", 6, 0.5),
-    ("성", "sung", 6, 1), ("진", "jin", 5, 4), ("재", "jae", 5, 0.5), ("동", "dong", 4, 0),
-    ("호", "ho", 5, 0), ("영", "young", 5, 6), ("석", "seok", 4, 0), ("훈", "hoon", 4, 0),
-    ("태", "tae", 4, 0.5), ("승", "seung", 5, 1), ("상", "sang", 4, 0.5), ("원", "won", 4, 3),
-    ("종", "jong", 3, 0), ("철", "chul", 2, 0), ("혁", "hyuk", 3, 0), ("건", "gun", 3, 0),
-    ("도", "do", 3, 0.5), ("용", "yong", 3, 0), ("규", "gyu", 3, 0), ("지", "ji", 5, 9),
-    ("서", "seo", 4, 8), ("시", "si", 2, 1), ("윤", "yoon", 3, 5), ("한", "han", 2, 1),
-    ("경", "kyung", 3, 5), ("주", "joo", 3, 4), ("수", "su", 3, 7), ("은", "eun", 1, 8),
-    ("혜", "hye", 0, 6), ("예", "ye", 0.5, 6), ("유", "yu", 2, 5), ("하", "ha", 2, 6),
-    ("미", "mi", 0, 6), ("정", "jung", 3, 6), ("연", "yeon", 1, 6), ("희", "hee", 1, 6),
-    ("소", "so", 0, 4), ("아", "a", 0, 4), ("나", "na", 0, 3), ("채", "chae", 0, 3),
-    ("다", "da", 0, 3), ("린", "rin", 0, 2), ("빈", "bin", 2, 2), ("선", "sun", 1, 3),
+#: (hangul, romanisation, weight as first / second syllable for men, first / second for women):
+#: common given-name syllables, shaped after frequent names (민준, 서연, 지훈, 영희, …)
+GIVEN_SYLLABLES: list[tuple[str, str, float, float, float, float]] = [
+    ("민", "min", 8, 6, 6, 5), ("준", "jun", 4, 9, 0, 0.5), ("서", "seo", 5, 3, 9, 4),
+    ("도", "do", 4, 1, 0, 0), ("예", "ye", 2, 0, 3, 0), ("시", "si", 2, 0, 0, 0),
+    ("하", "ha", 3, 0, 5, 0), ("주", "joo", 3, 1, 2, 2), ("지", "ji", 5, 1, 9, 5),
+    ("현", "hyun", 5, 7, 3, 5), ("건", "gun", 3, 1, 0, 0), ("우", "woo", 2, 7, 0, 3),
+    ("성", "sung", 5, 2, 0, 0), ("동", "dong", 4, 1, 0, 0), ("재", "jae", 4, 1, 0, 0),
+    ("상", "sang", 4, 1, 0, 0), ("영", "young", 4, 2, 3, 5), ("정", "jung", 4, 1, 3, 2),
+    ("진", "jin", 3, 4, 1, 5), ("승", "seung", 4, 0, 0, 0), ("태", "tae", 3, 0, 0, 0),
+    ("종", "jong", 3, 0, 0, 0), ("용", "yong", 2, 1, 0, 0), ("윤", "yoon", 1, 5, 4, 6),
+    ("원", "won", 0, 5, 0, 4), ("호", "ho", 0, 6, 0, 0), ("후", "hoo", 0, 3, 0, 0),
+    ("수", "su", 1, 5, 5, 3), ("혁", "hyuk", 0, 4, 0, 0), ("훈", "hoon", 0, 5, 0, 0),
+    ("석", "seok", 0, 4, 0, 0), ("철", "chul", 0, 2, 0, 0), ("기", "ki", 0, 2, 0, 0),
+    ("빈", "bin", 0, 1, 0, 3), ("규", "gyu", 0, 2, 0, 0), ("채", "chae", 0, 0, 4, 0),
+    ("은", "eun", 0, 0, 5, 5), ("혜", "hye", 0, 0, 4, 0), ("미", "mi", 0, 0, 4, 0),
+    ("유", "yu", 0, 0, 3, 0), ("소", "so", 0, 0, 3, 0), ("다", "da", 0, 0, 2, 0),
+    ("선", "sun", 0, 0, 2, 0), ("경", "kyung", 1, 0, 2, 3), ("연", "yeon", 0, 0, 0, 8),
+    ("아", "a", 0, 0, 0, 4), ("희", "hee", 0, 0, 0, 5), ("린", "rin", 0, 0, 0, 2),
 ]  # fmt: skip
 
 
@@ -98,17 +103,34 @@ class Names:
 
 
 def names(rng: np.random.Generator, female: np.ndarray) -> Names:
-    """Korean names: a surname by census share, then two given-name syllables weighted by sex."""
+    """Korean names: a surname by census share, then two different given-name syllables weighted
+    by sex and position."""
     n = len(female)
     surname = rng.choice(len(SURNAMES), size=n, p=_weights([s[2] for s in SURNAMES]))
-    male_p = _weights([g[2] for g in GIVEN_SYLLABLES])
-    female_p = _weights([g[3] for g in GIVEN_SYLLABLES])
-    syllables = []
-    for _ in range(2):
-        pick = rng.choice(len(GIVEN_SYLLABLES), size=n, p=male_p)
-        pick_f = rng.choice(len(GIVEN_SYLLABLES), size=n, p=female_p)
-        syllables.append(np.where(female, pick_f, pick))
-    s1, s2 = syllables
+    picks = []
+    for position in (0, 1):
+        male_p = _weights([g[2 + position] for g in GIVEN_SYLLABLES])
+        female_p = _weights([g[4 + position] for g in GIVEN_SYLLABLES])
+        picks.append(
+            np.where(
+                female,
+                rng.choice(len(GIVEN_SYLLABLES), size=n, p=female_p),
+                rng.choice(len(GIVEN_SYLLABLES), size=n, p=male_p),
+            )
+        )
+    s1, s2 = picks
+    for _ in range(100):  # no doubled syllable (지지): redraw the second one
+        same = np.flatnonzero(s1 == s2)
+        if not len(same):
+            break
+        k = len(same)
+        male_p = _weights([g[3] for g in GIVEN_SYLLABLES])
+        female_p = _weights([g[5] for g in GIVEN_SYLLABLES])
+        s2[same] = np.where(
+            female[same],
+            rng.choice(len(GIVEN_SYLLABLES), size=k, p=female_p),
+            rng.choice(len(GIVEN_SYLLABLES), size=k, p=male_p),
+        )
     hangul = [g[0] for g in GIVEN_SYLLABLES]
     roman = [g[1] for g in GIVEN_SYLLABLES]
     return Names(
