@@ -16,10 +16,12 @@ Detect = Callable[..., dict[str, ColumnFinding]]
 
 @pytest.fixture()
 def detect() -> Detect:
-    """``detect(name=[values], ...)`` → finding per column name."""
+    """``detect(name=[values], ...)`` → finding per column name (short columns padded with nulls)."""
 
     def run(**columns: list[str | None]) -> dict[str, ColumnFinding]:
-        table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+        rows = max(len(v) for v in columns.values())
+        padded = {name: list(values) + [None] * (rows - len(values)) for name, values in columns.items()}
+        table = pa.table({name: pa.array(values, pa.string()) for name, values in padded.items()})
         return {f.column: f for f in detect_arrow(table)}
 
     return run

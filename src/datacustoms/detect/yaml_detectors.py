@@ -81,7 +81,7 @@ def _first_error(exc: ValidationError, path: Path, data: dict[str, Any]) -> Poli
         if close:
             hint = f"Did you mean {close[0]!r}?"
     else:
-        message = f"{path.name}: {'.'.join(where)}: {error['msg']}"
+        message = f"{path.name}: {'.'.join(where)}: {error['msg'].removeprefix('Value error, ')}"
     return PolicyError(message, hint)
 
 
