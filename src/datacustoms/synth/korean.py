@@ -45,7 +45,7 @@ def first_occurrence_mask(keys: pa.Array | np.ndarray) -> np.ndarray:
     return mask
 
 
-def _weights(values: list[float]) -> np.ndarray:
+def _weights(values: list[float] | np.ndarray) -> np.ndarray:
     w = np.asarray(values, dtype=np.float64)
     return w / w.sum()
 
@@ -107,10 +107,10 @@ def names(rng: np.random.Generator, female: np.ndarray) -> Names:
     by sex and position."""
     n = len(female)
     surname = rng.choice(len(SURNAMES), size=n, p=_weights([s[2] for s in SURNAMES]))
+    w = np.array([g[2:] for g in GIVEN_SYLLABLES], dtype=np.float64)  # m1, m2, f1, f2
     picks = []
     for position in (0, 1):
-        male_p = _weights([g[2 + position] for g in GIVEN_SYLLABLES])
-        female_p = _weights([g[4 + position] for g in GIVEN_SYLLABLES])
+        male_p, female_p = _weights(w[:, position]), _weights(w[:, 2 + position])
         picks.append(
             np.where(
                 female,
@@ -124,8 +124,7 @@ def names(rng: np.random.Generator, female: np.ndarray) -> Names:
         if not len(same):
             break
         k = len(same)
-        male_p = _weights([g[3] for g in GIVEN_SYLLABLES])
-        female_p = _weights([g[5] for g in GIVEN_SYLLABLES])
+        male_p, female_p = _weights(w[:, 1]), _weights(w[:, 3])
         s2[same] = np.where(
             female[same],
             rng.choice(len(GIVEN_SYLLABLES), size=k, p=female_p),
