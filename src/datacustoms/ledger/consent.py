@@ -189,26 +189,39 @@ def judge(consents: list[Consent], recipient: str, purpose: str, country: str, a
     return "other_recipient"
 
 
+RowVerdict = Verdict | Literal["no_identifier"]
+_RANK: tuple[RowVerdict, ...] = (
+    "ok", "withdrawn", "not_yet_given", "other_country", "other_purpose", "other_recipient", "no_consent",
+    "no_identifier",
+)
+
+
+def judge_rows(
+    per_column: list[list[str | None]], known: dict[str, list[Consent]], recipient: str, purpose: str,
+    country: str, at: datetime,
+) -> list[RowVerdict]:
+    """Per row (given each subject column's keyed hashes): the best verdict over its identifiers.
+
+    A row is kept when any of its identifiers (phone or email) has a valid consent.
+    """
+    rows = len(per_column[0]) if per_column else 0
+    out: list[RowVerdict] = []
+    for i in range(rows):
+        tokens = [col[i] for col in per_column if col[i] is not None]
+        if not tokens:
+            out.append("no_identifier")
+            continue
+        verdicts = [judge(known.get(t, []), recipient, purpose, country, at) for t in tokens if t is not None]
+        out.append(min(verdicts, key=_RANK.index))
+    return out
+
+
 def consent_mask(
     store: LedgerStore, batch: pa.RecordBatch, columns: list[str], recipient: str, purpose: str,
     country: str, at: datetime,
-) -> tuple[list[bool], list[Verdict | Literal["no_identifier"]]]:
-    """Per row of ``batch``: keep it? and why. A row is kept when any of its identifiers consented."""
+) -> list[RowVerdict]:
+    """Per row of ``batch``: why it may (``ok``) or may not leave."""
     hasher = store.hasher
     per_col = [hasher.hash_array(batch.column(c)) for c in columns]
-    tokens = {t for col in per_col for t in col if t is not None}
-    known = store.consents_for(tokens)
-    keep: list[bool] = []
-    why: list[Verdict | Literal["no_identifier"]] = []
-    rank = ["ok", "withdrawn", "not_yet_given", "other_country", "other_purpose", "other_recipient", "no_consent"]
-    for i in range(batch.num_rows):
-        row_tokens = [col[i] for col in per_col if col[i] is not None]
-        if not row_tokens:
-            keep.append(False)
-            why.append("no_identifier")
-            continue
-        verdicts = [judge(known.get(t, []), recipient, purpose, country, at) for t in row_tokens]
-        best = min(verdicts, key=rank.index)
-        keep.append(best == "ok")
-        why.append(best)
-    return keep, why
+    known = store.consents_for(t for col in per_col for t in col if t is not None)
+    return judge_rows(per_col, known, recipient, purpose, country, at)
