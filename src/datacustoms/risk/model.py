@@ -1,0 +1,192 @@
+"""Result models of the measure stage (pydantic, so they render to JSON unchanged).
+
+Every figure in a :class:`RiskProfile` derives from one equivalence-class histogram
+(:class:`ClassHistogram`: class size → number of classes) plus, for sensitive columns, the
+per-class value counts of the same group-by. Thresholds are engineering defaults (rules R10–R13)
+and travel with the profile so a report can say what it was judged against.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Thresholds(BaseModel):
+    """Limits the risk checks compare against (all configurable; defaults from rules R10–R13)."""
+
+    k: int = Field(default=5, ge=1, description="R10: minimum equivalence-class size")
+    max_risk: float = Field(default=0.09, gt=0, le=1, description="R11: highest prosecutor risk")
+    avg_risk: float = Field(default=0.075, gt=0, le=1, description="R11: average prosecutor risk")
+    l: int = Field(default=2, ge=1, description="R12: distinct / entropy / recursive l-diversity")  # noqa: E741
+    c: float = Field(default=3.0, gt=0, description="R12: c of recursive (c, l)-diversity")
+    t: float | None = Field(default=None, ge=0, le=1, description="R12: t-closeness (None: report only)")
+    dominance: float = Field(default=0.9, gt=0, le=1, description="R12: share of one value in a class")
+    rare_below: int | None = Field(default=None, ge=1, description="R13: rare value frequency (None: k)")
+    near_unique: float = Field(default=0.9, gt=0, le=1, description="R13: distinct / rows of a column")
+
+    @property
+    def rare_threshold(self) -> int:
+        return self.rare_below if self.rare_below is not None else self.k
+
+
+class ClassHistogram(BaseModel):
+    """Equivalence classes by size: ``counts[i]`` classes hold exactly ``sizes[i]`` records."""
+
+    sizes: list[int] = Field(default_factory=list, description="distinct class sizes, ascending")
+    counts: list[int] = Field(default_factory=list, description="number of classes of each size")
+
+    @property
+    def records(self) -> int:
+        return sum(s * c for s, c in zip(self.sizes, self.counts, strict=True))
+
+    @property
+    def classes(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def min_size(self) -> int:
+        """k of k-anonymity (0 for an empty table)."""
+        return self.sizes[0] if self.sizes else 0
+
+    def classes_of_size(self, size: int) -> int:
+        return next((c for s, c in zip(self.sizes, self.counts, strict=True) if s == size), 0)
+
+    def classes_below(self, k: int) -> int:
+        return sum(c for s, c in zip(self.sizes, self.counts, strict=True) if s < k)
+
+    def records_below(self, k: int) -> int:
+        return sum(s * c for s, c in zip(self.sizes, self.counts, strict=True) if s < k)
+
+
+class AttackerRisk(BaseModel):
+    """Re-identification risk for one attacker model (ARX's prosecutor / journalist / marketer)."""
+
+    model: Literal["prosecutor", "journalist", "marketer"]
+    highest: float = Field(description="highest risk of any record (1 / smallest class)")
+    average: float = Field(description="average risk over records (classes / records)")
+    records_at_highest: int = Field(description="records that carry the highest risk")
+    records_above_threshold: int = Field(default=0, description="records with risk above max_risk")
+    note: str | None = None
+
+
+class PopulationUniqueness(BaseModel):
+    """Estimated population uniques (ARX's RiskModelPopulationUniqueness, Dankar et al. 2012)."""
+
+    population: float
+    sampling_fraction: float
+    sample_uniques: int
+    pitman: float | None = Field(description="estimated population uniques, Pitman / Hoshino 2001")
+    zayatz: float | None = Field(description="estimated population uniques, Zayatz 1991")
+    snb: float | None = Field(description="estimated population uniques, SNB / Chen & Keller-McNulty 1998")
+    dankar: float = Field(description="estimate chosen by Dankar et al.'s decision rule")
+    dankar_model: Literal["pitman", "zayatz", "snb", "none"]
+    dankar_share: float = Field(description="dankar / population")
+
+
+class Diversity(BaseModel):
+    """Attribute disclosure on one sensitive column (rule R12)."""
+
+    column: str
+    ordered: bool = Field(description="numeric values: t uses the ordered distance, else equal distance")
+    distinct_values: int
+    distinct_l: int = Field(description="fewest distinct sensitive values in any class")
+    classes_below_l: int
+    records_below_l: int
+    entropy_l: float = Field(description="exp(smallest class entropy), natural log")
+    classes_below_entropy_l: int
+    recursive_l: int = Field(description="l used for recursive (c, l)-diversity")
+    recursive_c: float | None = Field(
+        description="smallest c making every class (c, l)-diverse is any c above this; "
+        "None when some class has fewer than l distinct values"
+    )
+    classes_failing_recursive: int = Field(description="classes with r1 >= c * (r_l + ... + r_m)")
+    t: float = Field(description="largest distance between a class and the whole table")
+    classes_above_t: int = 0
+    records_above_t: int = 0
+    dominance: float
+    dominated_classes: int = Field(description="classes where one value covers >= dominance")
+    dominated_records: int
+
+
+class RareValues(BaseModel):
+    """Values of one column that occur fewer than ``threshold`` times (rule R13)."""
+
+    column: str
+    threshold: int
+    distinct: int
+    rare_values: int
+    rare_records: int
+    examples: list[str] = Field(default_factory=list, description="a few rare values, truncated")
+
+
+class ColumnUniqueness(BaseModel):
+    """How close a column is to a unique key (rule R13)."""
+
+    column: str
+    rows: int
+    distinct: int
+    ratio: float
+    near_unique: bool
+
+
+class RiskProfile(BaseModel):
+    """Everything the measure stage found for one table and one quasi-identifier set."""
+
+    rows: int
+    qi: list[str]
+    sensitive: list[str] = Field(default_factory=list)
+    thresholds: Thresholds
+    histogram: ClassHistogram
+    k: int
+    classes: int
+    classes_below_k: int
+    records_below_k: int
+    sample_uniques: int
+    prosecutor: AttackerRisk
+    journalist: AttackerRisk
+    marketer: AttackerRisk
+    population: PopulationUniqueness | None = None
+    diversity: list[Diversity] = Field(default_factory=list)
+    rare: list[RareValues] = Field(default_factory=list)
+    uniqueness: list[ColumnUniqueness] = Field(default_factory=list)
+
+
+class UnicityPoint(BaseModel):
+    """ε_p: the share of sampled people singled out by p random points of their trace."""
+
+    p: int
+    eligible: int = Field(description="sampled people with at least p distinct points")
+    unique: int
+    epsilon: float
+    ci_low: float
+    ci_high: float
+
+
+class UnicityResult(BaseModel):
+    """p-point unicity of transaction traces (de Montjoye et al., Science 2015), rule R14."""
+
+    people: int
+    events: int
+    sampled: int
+    time_granularity: str
+    place: str | None
+    amount: str | None
+    amount_bins: int | None
+    median_points: float = Field(description="median distinct points per sampled person")
+    confidence: float = 0.95
+    seed: int
+    points: list[UnicityPoint]
+
+
+class LinkageResult(BaseModel):
+    """How many records an auxiliary table links (rule R16)."""
+
+    on: list[str]
+    rows: int
+    aux_rows: int
+    linked_records: int = Field(description="records matching at least one auxiliary record")
+    unique_links: int = Field(description="records matching exactly one auxiliary record")
+    one_to_one: int = Field(description="records unique on both sides and matching each other")
+    unique_link_rate: float = Field(description="unique_links / rows")

@@ -1,0 +1,267 @@
+"""One entry point for the measure stage: ``risk_profile`` and the rule checks it feeds.
+
+``risk_profile`` validates the column choice before reading anything, runs the one DuckDB
+group-by (quasi-identifiers × sensitive values), and derives every figure from it. The same call
+runs on the input and on the protected output, so a report can show before → after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from datacustoms.errors import UsageError
+from datacustoms.report.model import Check, ColumnFinding
+from datacustoms.risk.classes import build_cells, check_columns, connect, histogram_from_cells
+from datacustoms.risk.diversity import diversity, is_ordered
+from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
+from datacustoms.risk.model import (
+    LinkageResult,
+    RiskProfile,
+    Thresholds,
+    UnicityResult,
+)
+from datacustoms.risk.rare import rare_from_cells
+from datacustoms.table import Table
+
+
+def propose_columns(findings: Sequence[ColumnFinding]) -> tuple[list[str], list[str]]:
+    """(quasi-identifiers, sensitive columns) from detection roles; identifiers never qualify.
+
+    Direct identifiers and pseudonyms are excluded on purpose: they single out by themselves and
+    belong to the hash-reversal and R1 checks, not to the class histogram.
+    """
+    qi = [f.column for f in findings if f.role == "quasi_identifier"]
+    sensitive = [f.column for f in findings if f.role == "sensitive"]
+    return qi, sensitive
+
+
+def risk_profile(
+    table: Table,
+    qi: Sequence[str],
+    sensitive: Sequence[str] = (),
+    *,
+    thresholds: Thresholds | None = None,
+    population: int | None = None,
+    sampling_fraction: float | None = None,
+) -> RiskProfile:
+    """k-anonymity, attacker risks, population uniqueness, diversity and rare values of ``table``.
+
+    ``population`` (N) or ``sampling_fraction`` (π = n / N) enables the population-uniqueness
+    estimates; give at most one.
+    """
+    thresholds = thresholds or Thresholds()
+    qi, sensitive = list(qi), list(sensitive)
+    check_columns(table, qi, sensitive)
+    if population is not None and sampling_fraction is not None:
+        raise UsageError("both a population size and a sampling fraction were given", "give one of them")
+    if sampling_fraction is not None and not 0 < sampling_fraction <= 1:
+        raise UsageError(
+            f"sampling fraction {sampling_fraction} is not in (0, 1]", "e.g. 0.01 for a 1% sample"
+        )
+    if population is not None and population < 1:
+        raise UsageError(f"population {population} is not positive", "give the number of people")
+    with connect() as con:
+        build_cells(con, table, qi, sensitive)
+        hist = histogram_from_cells(con, len(qi))
+        rows = hist.records
+        if population is not None and population < rows:
+            raise UsageError(
+                f"population {population} is smaller than the {rows} records", "give the population size"
+            )
+        diversities = []
+        for i, column in enumerate(sensitive):
+            ordered = is_ordered(con, "dc_cells", i, table.schema.field(column).type)
+            diversities.append(
+                diversity(
+                    con,
+                    column,
+                    i,
+                    qi_count=len(qi),
+                    sensitive_count=len(sensitive),
+                    rows=rows,
+                    ordered=ordered,
+                    thresholds=thresholds,
+                )
+            )
+        keys = [(c, f"q{i}") for i, c in enumerate(qi)] + [(c, f"s{i}") for i, c in enumerate(sensitive)]
+        rare, uniqueness = rare_from_cells(
+            con, keys, rows=rows, threshold=thresholds.rare_threshold, near_unique=thresholds.near_unique
+        )
+    pop = None
+    if rows and (population is not None or sampling_fraction is not None):
+        pop = population_uniqueness(hist, population=population, sampling_fraction=sampling_fraction)
+    return RiskProfile(
+        rows=rows,
+        qi=qi,
+        sensitive=sensitive,
+        thresholds=thresholds,
+        histogram=hist,
+        k=hist.min_size,
+        classes=hist.classes,
+        classes_below_k=hist.classes_below(thresholds.k),
+        records_below_k=hist.records_below(thresholds.k),
+        sample_uniques=hist.classes_of_size(1),
+        prosecutor=prosecutor_risk(hist, thresholds.max_risk),
+        journalist=journalist_risk(hist, thresholds.max_risk),
+        marketer=marketer_risk(hist, thresholds.max_risk),
+        population=pop,
+        diversity=diversities,
+        rare=rare,
+        uniqueness=uniqueness,
+    )
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "0%"
+
+
+def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> list[Check]:
+    """Rules R10–R13 as checks: fail when a threshold is crossed, warn for flags, with figures."""
+    th = thresholds or profile.thresholds
+    subject = ", ".join(profile.qi)
+    checks: list[Check] = []
+    n = profile.rows
+    if n == 0:
+        return [Check(rule="R10", subject=subject, status="warn", message="the table has no rows")]
+    classes_below = profile.histogram.classes_below(th.k)
+    records_below = profile.histogram.records_below(th.k)
+    checks.append(
+        Check(
+            rule="R10",
+            subject=subject,
+            status="pass" if profile.k >= th.k else "fail",
+            message=(
+                f"k = {profile.k} (threshold {th.k}); {classes_below:,} of {profile.classes:,} classes "
+                f"below {th.k}, holding {records_below:,} records ({_pct(records_below, n)}); "
+                f"{profile.sample_uniques:,} sample uniques"
+            ),
+        )
+    )
+    pro = profile.prosecutor
+    above = sum(
+        s * c
+        for s, c in zip(profile.histogram.sizes, profile.histogram.counts, strict=True)
+        if 1.0 / s > th.max_risk
+    )
+    ok = pro.highest <= th.max_risk and pro.average <= th.avg_risk
+    checks.append(
+        Check(
+            rule="R11",
+            subject=subject,
+            status="pass" if ok else "fail",
+            message=(
+                f"prosecutor risk: highest {pro.highest:.3f} (limit {th.max_risk}), "
+                f"average {pro.average:.3f} (limit {th.avg_risk}); "
+                f"{above:,} records ({_pct(above, n)}) above {th.max_risk}; "
+                f"marketer {profile.marketer.average:.3f}"
+            ),
+        )
+    )
+    if profile.population is not None:
+        pop = profile.population
+        checks.append(
+            Check(
+                rule="R11",
+                subject=subject,
+                status="info" if pop.dankar_share == 0 else "warn",
+                message=(
+                    f"estimated population uniques: {pop.dankar:,.0f} of {pop.population:,.0f} people "
+                    f"({100 * pop.dankar_share:.3f}%, {pop.dankar_model} model chosen by Dankar's rule, "
+                    f"sampling fraction {pop.sampling_fraction:.4g})"
+                ),
+            )
+        )
+    for d in profile.diversity:
+        problems = []
+        if d.distinct_l < th.l:
+            problems.append(f"{d.classes_below_l:,} classes ({d.records_below_l:,} records) below l = {th.l}")
+        if th.t is not None and d.t > th.t:
+            problems.append(f"{d.classes_above_t:,} classes farther than t = {th.t}")
+        t_kind = "ordered" if d.ordered else "equal"
+        rc = "n/a" if d.recursive_c is None else f"{d.recursive_c:.2f}"
+        checks.append(
+            Check(
+                rule="R12",
+                subject=d.column,
+                status="fail" if problems else "pass",
+                message=(
+                    f"distinct l = {d.distinct_l}, entropy l = {d.entropy_l:.2f}, recursive c for l = "
+                    f"{d.recursive_l}: > {rc}, t = {d.t:.3f} ({t_kind} distance)"
+                    + (f"; {'; '.join(problems)}" if problems else "")
+                ),
+            )
+        )
+        if d.dominated_classes:
+            checks.append(
+                Check(
+                    rule="R12",
+                    subject=d.column,
+                    status="warn",
+                    message=(
+                        f"{d.dominated_classes:,} classes ({d.dominated_records:,} records, "
+                        f"{_pct(d.dominated_records, n)}) where one value covers ≥ {100 * th.dominance:.0f}%"
+                    ),
+                )
+            )
+    for r in profile.rare:
+        if r.rare_values:
+            checks.append(
+                Check(
+                    rule="R13",
+                    subject=r.column,
+                    status="warn",
+                    message=(
+                        f"{r.rare_values:,} of {r.distinct:,} values occur fewer than {r.threshold} times "
+                        f"({r.rare_records:,} records)"
+                    ),
+                )
+            )
+    for u in profile.uniqueness:
+        if u.near_unique:
+            checks.append(
+                Check(
+                    rule="R13",
+                    subject=u.column,
+                    status="warn",
+                    message=(
+                        f"near-unique column: {u.distinct:,} distinct values "
+                        f"in {u.rows:,} rows ({u.ratio:.1%})"
+                    ),
+                )
+            )
+    return checks
+
+
+def unicity_checks(result: UnicityResult, max_unicity: float = 0.05) -> list[Check]:
+    """R14: fail when p random points single out more than ``max_unicity`` of the people."""
+    worst = max(result.points, key=lambda p: p.epsilon, default=None)
+    if worst is None:
+        return [Check(rule="R14", subject="traces", status="warn", message="no trace had enough points")]
+    figures = ", ".join(f"ε{p.p} = {p.epsilon:.2f} [{p.ci_low:.2f}, {p.ci_high:.2f}]" for p in result.points)
+    return [
+        Check(
+            rule="R14",
+            subject="traces",
+            status="fail" if worst.epsilon > max_unicity else "pass",
+            message=(
+                f"unicity of {result.sampled:,} sampled of {result.people:,} people at "
+                f"{result.time_granularity} granularity: {figures} (limit {max_unicity})"
+            ),
+        )
+    ]
+
+
+def linkage_checks(result: LinkageResult, max_rate: float = 0.09) -> list[Check]:
+    """R16: fail when the auxiliary table links more than ``max_rate`` of the records uniquely."""
+    return [
+        Check(
+            rule="R16",
+            subject=", ".join(result.on),
+            status="fail" if result.unique_link_rate > max_rate else "pass",
+            message=(
+                f"{result.unique_links:,} of {result.rows:,} records ({result.unique_link_rate:.1%}) link to "
+                f"exactly one auxiliary record, {result.one_to_one:,} one-to-one; "
+                f"{result.linked_records:,} link to at least one (limit {max_rate:.0%})"
+            ),
+        )
+    ]
