@@ -1,0 +1,41 @@
+"""Regenerate the JSON Schemas committed under docs/ from the pydantic models.
+
+    python scripts/gen_schemas.py          # write
+    python scripts/gen_schemas.py --check  # exit 1 when a committed schema is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from datacustoms.policy import policy_json_schema_text
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SCHEMAS: dict[str, Callable[[], str]] = {"policy.schema.json": policy_json_schema_text}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args()
+    stale = []
+    for name, generate in SCHEMAS.items():
+        path = DOCS / name
+        text = generate()
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(name)
+        if not args.check:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote docs/{name}")
+    if args.check and stale:
+        print("stale: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

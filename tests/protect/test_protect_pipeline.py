@@ -1,0 +1,159 @@
+"""protect_table end to end: keyed pseudonyms, k, determinism, reveal, atomic output."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from conftest import base_policy, make_export
+
+from datacustoms.errors import InputError
+from datacustoms.io import read
+from datacustoms.policy import parse_policy
+from datacustoms.protect.histogram import class_histogram, class_stats
+from datacustoms.protect.operators.suppress import SuppressionCapExceeded
+from datacustoms.protect.pipeline import protect_table
+from datacustoms.table import Table, from_arrow
+
+
+def _k(table: pa.Table, qi: list[str]) -> int | None:
+    return class_stats(class_histogram(table.to_batches(), qi), 1, suppress=False).k
+
+
+def _attack() -> object:
+    api = pytest.importorskip("datacustoms.attack.api")
+    return api.attack_column
+
+
+def test_output_has_no_reversible_digest_and_meets_k(tmp_path: Path, env_key: str) -> None:
+    source = make_export()
+    out = tmp_path / "out.parquet"
+    policy = parse_policy(base_policy(env_key))
+    result = protect_table(from_arrow(source), policy, out)
+    protected = pq.read_table(out)
+    assert "phone" not in protected.column_names
+    assert protected.num_rows == result.rows_out == source.num_rows - result.suppressed_rows
+    assert result.suppressed_share <= 0.05
+    assert result.k_before == 1
+    assert result.k_after is not None and result.k_after >= 5
+    assert _k(protected, ["age", "sex", "joined"]) == result.k_after
+    assert result.key_id and result.key_id.startswith("k1-")
+    # the recipient's own phone list re-identifies the plain SHA-256 column, not the keyed one
+    attack_column = _attack()
+    known = from_arrow(pa.table({"phone": source.column("phone")}))
+    before = attack_column(from_arrow(source), "phone_sha256", known=known, budget_s=20)  # type: ignore[operator]
+    after = attack_column(read(out), "phone_sha256", known=known, budget_s=20)  # type: ignore[operator]
+    assert before.rows_reversed_share == 1.0
+    assert after.rows_reversed == 0
+
+
+def test_pseudonyms_deterministic_per_key_and_unlinkable_across_recipients(
+    tmp_path: Path, master_key: bytes
+) -> None:
+    table = from_arrow(make_export())
+    spec = base_policy()
+    a1 = protect_table(table, parse_policy(spec), tmp_path / "a1.parquet", master_key=master_key)
+    protect_table(table, parse_policy(spec), tmp_path / "a2.parquet", master_key=master_key)
+    protect_table(table, parse_policy({**spec, "recipient": "Other"}), tmp_path / "b.parquet", master_key=master_key)
+    p1 = pq.read_table(tmp_path / "a1.parquet").column("phone_sha256").to_pylist()
+    p2 = pq.read_table(tmp_path / "a2.parquet").column("phone_sha256").to_pylist()
+    other = pq.read_table(tmp_path / "b.parquet").column("phone_sha256").to_pylist()
+    assert p1 == p2
+    assert not set(p1) & set(other)
+    assert a1.derived_key_ids["pseudonymize"] != a1.key_id
+
+
+def test_tokenize_then_reveal_round_trips(tmp_path: Path, env_key: str, cli: object) -> None:
+    pytest.importorskip("datacustoms.protect.reveal")
+    from datacustoms.cli import app
+
+    source = make_export(rows=200)
+    policy = parse_policy(
+        {**base_policy(env_key, customer_id={"action": "tokenize", "why": "support lookups"}), "suppression": None}
+    )
+    out = tmp_path / "tok.parquet"
+    protect_table(from_arrow(source), policy, out)
+    tokens = pq.read_table(out).column("customer_id").to_pylist()
+    assert not set(tokens) & set(source.column("customer_id").to_pylist())
+    revealed = tmp_path / "revealed.parquet"
+    args = [
+        "reveal", str(out), "--column", "customer_id", "-o", str(revealed), "--reason", "test",
+        "--key-name", env_key, "--recipient", "Alipay", "--purpose", "nsf-score",
+        "--keystore", str(tmp_path / "ks" / "keystore.json"),
+    ]  # fmt: skip
+    (tmp_path / "ks").mkdir(mode=0o700)
+    res = cli.invoke(app, args)  # type: ignore[attr-defined]
+    assert res.exit_code == 0, res.output
+    assert pq.read_table(revealed).column("customer_id").to_pylist() == source.column("customer_id").to_pylist()
+
+
+def _two_batches(first: pa.Table, second: pa.Table) -> Table:
+    def open_batches() -> Iterator[pa.RecordBatch]:
+        yield from first.to_batches()
+        yield from second.to_batches()
+
+    return Table(name="t", schema=first.schema, open_batches=open_batches)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_failure_on_batch_two_leaves_no_output(tmp_path: Path, master_key: bytes, suffix: str) -> None:
+    good = make_export(rows=100)
+    bad = make_export(rows=100, seed=8)
+    bad = bad.set_column(bad.schema.get_field_index("joined"), "joined", pa.array(["not a date"] * 100))
+    spec = {**base_policy(), "suppression": None, "quasi_identifiers": ["sex"]}
+    out = tmp_path / f"out{suffix}"
+    with pytest.raises(InputError, match="'joined': 100 value"):
+        protect_table(_two_batches(good, bad), parse_policy(spec), out, master_key=master_key)
+    assert os.listdir(tmp_path) == []
+
+
+def test_csv_output_and_large_string_input(tmp_path: Path, master_key: bytes) -> None:
+    source = make_export()
+    large = source.cast(pa.schema([pa.field(f.name, pa.large_string()) for f in source.schema]))
+    pq.write_table(large, tmp_path / "in.parquet")
+    table = read(tmp_path / "in.parquet")
+    policy = parse_policy(base_policy())
+    protect_table(table, policy, tmp_path / "out.parquet", master_key=master_key)
+    protect_table(table, policy, tmp_path / "out.csv", master_key=master_key)
+    par = pq.read_table(tmp_path / "out.parquet")
+    assert all(f.type == pa.large_string() for f in par.schema)
+    csv = pacsv.read_csv(tmp_path / "out.csv", convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(par.column_names, pa.string())))
+    assert csv.column("phone_sha256").to_pylist() == par.column("phone_sha256").to_pylist()
+
+
+def test_dry_run_writes_nothing_and_predicts_k(tmp_path: Path, master_key: bytes) -> None:
+    table = from_arrow(make_export())
+    policy = parse_policy(base_policy())
+    out = tmp_path / "out.parquet"
+    dry = protect_table(table, policy, out, dry_run=True, master_key=master_key)
+    assert not out.exists() and dry.rows_out is None
+    real = protect_table(table, policy, out, master_key=master_key)
+    assert dry.k_after == real.k_after and dry.suppressed_rows == real.suppressed_rows
+
+
+def test_suppression_cap_is_enforced_before_writing(tmp_path: Path, master_key: bytes) -> None:
+    spec = {**base_policy(age={"action": "keep"}), "suppression": {"max_share": 0.01}}
+    out = tmp_path / "out.parquet"
+    with pytest.raises(SuppressionCapExceeded, match="cap"):
+        protect_table(from_arrow(make_export()), parse_policy(spec), out, master_key=master_key)
+    assert not out.exists()
+
+
+def test_keystore_key_is_audited(tmp_path: Path) -> None:
+    from datacustoms.protect.keys import Keystore
+
+    ks = tmp_path / "ks" / "keystore.json"
+    (tmp_path / "ks").mkdir(mode=0o700)
+    store = Keystore(ks)
+    store.create("alipay")
+    policy = parse_policy(base_policy("alipay"))
+    result = protect_table(from_arrow(make_export()), policy, tmp_path / "o.parquet", keystore=ks)
+    assert result.key_id == store.active("alipay").id
+    log = store.audit.path.read_text(encoding="utf-8")
+    assert '"action":"protect"' in log and result.key_id in log
+    assert store.active("alipay").material.hex() not in log
