@@ -8,19 +8,17 @@ recipient's own identifiers (linkage mode), or nothing but the export (blind mod
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from datacustoms.attack.column import base_result, finish, read_column
+from datacustoms.attack.column import base_result, extrapolate, finish, read_column
 from datacustoms.attack.hashes.keyspaces import Keyspace
 from datacustoms.attack.hashes.recipes import Recipe
-from datacustoms.attack.hashes.runner import Runner
-from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.attack.hashes.runner import Progress, Runner
+from datacustoms.attack.hashes.targets import ParsedColumn, guess_format
 from datacustoms.attack.model import AttackMode, ColumnAttack
 from datacustoms.attack.reverse import blind_plan, run_jobs
 from datacustoms.errors import UsageError
 from datacustoms.table import Table
-
-Progress = Callable[[str, float], None]
 
 
 def attack_column(
@@ -109,6 +107,18 @@ def attack_column(
     )
 
 
+def digest_columns(table: Table) -> list[str]:
+    """Columns whose sampled values parse as digests (hex, base64, base64url or raw bytes)."""
+    sample = table.sample(rows=2_000)
+    out = []
+    for name in sample.column_names:
+        col = sample.column(name)
+        arr = col.combine_chunks() if col.num_chunks else None
+        if arr is not None and arr.null_count < len(arr) and guess_format(arr) is not None:
+            out.append(name)
+    return out
+
+
 def attack_blind(
     table: Table, column: str, parsed: ParsedColumn, *, header: str | None, budget_s: float, reveal: bool,
     engine: str, progress: Progress | None, started: float, keyspaces: Sequence[Keyspace] | None = None,
@@ -144,10 +154,14 @@ def attack_blind(
     finish(res, parsed, runner, started=started, reveal=reveal, keyspace_sizes=sizes)
     planned = sum(j.keyspace.size for j in jobs)
     ran = {r.keyspace for r in runner.results}
+    if res.status == "not_reversed" and res.candidates_per_second > 0:
+        res.extrapolations = extrapolate(
+            f"all {len(jobs)} planned recipe runs", planned, res.candidates_per_second
+        )
     if res.status == "not_reversed":
         share = res.keyspace_covered / planned if planned else 0.0
         res.reason = (
-            f"no digest reversed: {len(runner.results)} recipe runs covered "
+            f"no digest reversed: {len(runner.results)} recipe run(s) covered "
             f"{res.keyspace_covered:,} candidates "
             f"({share:.1%} of the {planned:,} planned); a keyed hash (HMAC) or random tokens look like this, "
             "so does an identifier outside these keyspaces"

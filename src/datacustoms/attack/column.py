@@ -158,7 +158,7 @@ def finish(
     res.recipes_tried = tried(runner.results)
     res.keyspace_covered = runner.enumerated
     res.engine = "native" if any(r.engine == "native" for r in runner.results) else "python"
-    digests, plains = runner.found.arrays(parsed.fmt.size)
+    digests, plains = runner.found.arrays()
     res.distinct_reversed = len(digests)
     res.rows_reversed = parsed.rows_for(digests)
     valid_rows = parsed.stats.valid
@@ -174,9 +174,7 @@ def finish(
     hit_recipes = [r.with_encoding(enc) for r in runner.recipes_hit]
     res.recipes_hit = [str(r) for r in hit_recipes]
     if hit_recipes:
-        counts = [0] * len(hit_recipes)
-        for i in runner.found.recipes:
-            counts[i] += 1
+        counts = runner.found.per_recipe(len(hit_recipes))
         best = max(range(len(hit_recipes)), key=lambda i: counts[i])
         res.recipe = res.recipes_hit[best]
         size = keyspace_sizes.get(str(runner.recipes_hit[best]), 0)

@@ -94,6 +94,14 @@ def _shape(keyspace: Keyspace, fmt: str) -> str | None:
     if isinstance(keyspace, MaskKeyspace):
         parts = keyspace.parts(fmt)
         return parts[0].template.replace("C", "X") if parts else None
+    if isinstance(keyspace, ks.DateKeyspace):
+        return ks.DATE_SHAPES.get(fmt)
+    return None
+
+
+def _subject(keyspace: Keyspace) -> str | None:
+    if isinstance(keyspace, ListKeyspace):
+        return {"email": "e-mail", "phone": "phone number", "date": "date"}.get(keyspace.family, "value")
     return None
 
 
@@ -113,28 +121,28 @@ def plan_jobs(
 ) -> list[Job]:
     """Every (recipe, keyspace, format), in the order the attack runs them."""
     jobs: list[Job] = []
-    only_keys = {recipe_key(r) for r in only} if only is not None else None
     for k_rank, keyspace in enumerate(keyspaces):
         if not keyspace.enumerable:
             continue
         for f_rank, fmt in enumerate(keyspace.formats):
             shape = _shape(keyspace, fmt)
             variants: list[tuple[int, Recipe]] = []
-            for a_rank, alg in enumerate(algorithms):
-                base = Recipe(algorithm=alg, normalise=fmt, shape=shape)
-                variants.append((0 * 100 + a_rank, base))
-                if double:
-                    variants.append((1 * 100 + a_rank, replace(base, rounds=2)))
-                for salt in salts:
-                    variants.append(
-                        (2 * 100 + a_rank, replace(base, prefix=salt.value, salt_label=salt.label))
-                    )
-                    variants.append(
-                        (2 * 100 + a_rank, replace(base, suffix=salt.value, salt_label=salt.label))
-                    )
+            if only is not None:  # exactly these recipes (sender mode knows the recipe)
+                variants = [(i, replace(r, shape=shape)) for i, r in enumerate(only) if r.normalise == fmt]
+            else:
+                for a_rank, alg in enumerate(algorithms):
+                    base = Recipe(algorithm=alg, normalise=fmt, shape=shape, subject=_subject(keyspace))
+                    variants.append((a_rank, base))
+                    if double:
+                        variants.append((100 + a_rank, replace(base, rounds=2)))
+                    for salt in salts:
+                        variants.append(
+                            (200 + a_rank, replace(base, prefix=salt.value, salt_label=salt.label))
+                        )
+                        variants.append(
+                            (200 + a_rank, replace(base, suffix=salt.value, salt_label=salt.label))
+                        )
             for v_rank, recipe in variants:
-                if only_keys is not None and recipe_key(recipe) not in only_keys:
-                    continue
                 slow = 0 if native(recipe) or isinstance(keyspace, ListKeyspace) else 1
                 jobs.append(Job(recipe, keyspace, fmt, (k_rank, slow, v_rank // 100, v_rank % 100, f_rank)))
     jobs.sort(key=lambda j: j.rank)

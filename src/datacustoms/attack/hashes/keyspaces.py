@@ -426,6 +426,8 @@ def serial_ladder(max_digits: int = 10) -> list[MaskKeyspace]:
     return out
 
 
+DATE_SHAPES = {"ymd": "YYYYMMDD", "iso": "YYYY-MM-DD", "yymmdd": "YYMMDD", "ymd_dots": "YYYY.MM.DD",
+               "ymd_slash": "YYYY/MM/DD"}  # fmt: skip
 DATE_FORMATS = {
     "ymd": "%Y%m%d",
     "iso": "%Y-%m-%d",
@@ -462,7 +464,7 @@ def candidate_list(
 ) -> ListKeyspace:
     """A list of plaintexts (e-mails, phones, names) with the normalisations that fit its kind."""
     if kind == "email":
-        formats: tuple[str, ...] = ("as_is", "trim_lower", "lower", "trim", "upper")
+        formats: tuple[str, ...] = ("as_is", "trim_lower", "lower", "trim", "upper", "trim_upper")
     elif kind == "phone":
         formats = (*PHONE_FORMATS, "as_is", "trim")
     else:

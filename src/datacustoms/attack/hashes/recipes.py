@@ -43,6 +43,7 @@ TEXT_FORMATS: dict[str, str] = {
     "lower": "lower-case",
     "trim_lower": "trimmed, lower-case",
     "upper": "upper-case",
+    "trim_upper": "trimmed, upper-case",
     "digits_only": "digits only",
     "rrn_dash": "YYMMDD-SNNNNNN",
 }
@@ -122,6 +123,8 @@ def normalise(value: str, fmt: str, region: str = "KR") -> str | None:
         return value.strip().lower()
     if fmt == "upper":
         return value.upper()
+    if fmt == "trim_upper":
+        return value.strip().upper()
     if fmt == "digits_only":
         digits = re.sub(r"\D", "", value)
         return digits or None
@@ -156,6 +159,7 @@ class Recipe:
     prefix: bytes = b""
     suffix: bytes = b""
     salt_label: str | None = None  # where the salt came from, e.g. "the column name"
+    subject: str | None = None  # what the identifier is, e.g. "e-mail" (for display when no shape)
     rounds: int = 1  # 2 = algorithm over the lower-case hex of the first digest
     encoding: str = "hex"
 
@@ -204,6 +208,8 @@ class Recipe:
             self.encoding
         ]
         subject = f'"{self.shape}"' if self.shape else _describe(self.normalise)
+        if not self.shape and self.subject:
+            subject = f"{self.subject} ({subject})"
         if self.prefix:
             subject = f"salt ({self.salt_label or 'a fixed value'}) + {subject}"
         if self.suffix:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ import pyarrow as pa
 from datacustoms.attack.hashes.keyspaces import ListKeyspace, MaskKeyspace, Part, candidates, mask_layout
 from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.attack.model import REVERSED_SHARE
 from datacustoms.errors import AttackError
 
 ENGINES = ("auto", "native", "python", "hashcat")
@@ -54,28 +55,61 @@ class JobResult:
         return self.covered >= self.size
 
 
-@dataclass
 class Found:
-    """Reversed digests and their identifiers, appended chunk by chunk."""
+    """Which distinct target digests are reversed (a boolean per target) and one plaintext each.
 
-    digests: list[bytes] = field(default_factory=list)
-    plaintexts: list[bytes] = field(default_factory=list)
-    recipes: list[int] = field(default_factory=list)  # index into Runner.recipes_hit
+    Memory is one byte per distinct target plus the plaintexts found, kept as Arrow chunks,
+    so 10 M targets never become 10 M Python objects held at once.
+    """
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+        self.mask = np.zeros(len(keys), dtype=bool)
+        self.count = 0
+        self._index: list[np.ndarray] = []
+        self._plain: list[pa.Array] = []
+        self._recipe: list[np.ndarray] = []
 
     def __len__(self) -> int:
-        return len(self.digests)
+        return self.count
 
-    def arrays(self, size: int) -> tuple[pa.Array, pa.Array]:
-        """Distinct reversed digests and one plaintext each (first found wins)."""
-        if not self.digests:
+    def add(self, digests: Sequence[bytes], plaintexts: Sequence[bytes], recipe: int) -> int:
+        """Record hits; returns how many distinct targets were new."""
+        if not digests or not len(self.keys):
+            return 0
+        arr = np.array(digests, dtype=self.keys.dtype)
+        pos = np.searchsorted(self.keys, arr)
+        pos[pos >= len(self.keys)] = 0
+        ok = self.keys[pos] == arr
+        new = np.flatnonzero(ok & ~self.mask[pos])
+        if not len(new):
+            return 0
+        idx, first = np.unique(pos[new], return_index=True)
+        chosen = new[first]
+        self.mask[idx] = True
+        self.count += len(idx)
+        self._index.append(idx)
+        self._plain.append(pa.array([plaintexts[i] for i in chosen], pa.binary()))
+        self._recipe.append(np.full(len(idx), recipe, dtype=np.int32))
+        return len(idx)
+
+    def per_recipe(self, n: int) -> list[int]:
+        counts = np.zeros(n, dtype=np.int64)
+        for r in self._recipe:
+            counts += np.bincount(r, minlength=n)[:n]
+        return [int(c) for c in counts]
+
+    def arrays(self) -> tuple[pa.Array, pa.Array]:
+        """Reversed digests (sorted) and their plaintexts."""
+        size = self.keys.dtype.itemsize
+        if not self._index:
             return pa.array([], pa.binary(size)), pa.array([], pa.binary())
-        table = pa.table(
-            {"d": pa.array(self.digests, pa.binary(size)), "p": pa.array(self.plaintexts, pa.binary())}
-        )
-        table = table.append_column("i", pa.array(np.arange(len(self.digests))))
-        firsts = table.group_by("d").aggregate([("i", "min")])
-        keep = table.take(firsts.column("i_min")).sort_by("d")
-        return keep.column("d").combine_chunks(), keep.column("p").combine_chunks()
+        idx = np.concatenate(self._index)
+        order = np.argsort(idx)
+        plains = pa.chunked_array(self._plain).combine_chunks().take(pa.array(order))
+        raw = np.ascontiguousarray(self.keys[idx[order]]).tobytes()
+        digests = pa.FixedSizeBinaryArray.from_buffers(pa.binary(size), len(idx), [None, pa.py_buffer(raw)])
+        return digests, plains
 
 
 class Runner:
@@ -89,7 +123,7 @@ class Runner:
         self.parsed = parsed
         self.size = parsed.fmt.size
         self.keys = parsed.sorted_keys
-        self.found = Found()
+        self.found = Found(self.keys)
         self.recipes_hit: list[Recipe] = []
         self.results: list[JobResult] = []
         self.progress = progress
@@ -103,10 +137,15 @@ class Runner:
             )
         self.engine_name = engine
         self._targets: Any = None
+        self.goal = max(1, int(np.ceil(REVERSED_SHARE * len(self.keys))))
         self.enumerated = 0
         self.busy = 0.0
 
     # ------------------------------------------------------------------ bookkeeping
+    def done(self) -> bool:
+        """True once enough distinct digests are reversed that enumerating further adds little."""
+        return self.found.count >= self.goal
+
     @property
     def targets(self) -> Any:
         if self._targets is None and self.native is not None:
@@ -121,16 +160,12 @@ class Runner:
             and hashlib.new(recipe.algorithm).digest_size == self.size
         )
 
-    def _record(self, recipe: Recipe, idents: Sequence[bytes], digests: Sequence[bytes]) -> int:
+    def record(self, recipe: Recipe, idents: Sequence[bytes], digests: Sequence[bytes]) -> int:
         if not digests:
             return 0
         if recipe not in self.recipes_hit:
             self.recipes_hit.append(recipe)
-        idx = self.recipes_hit.index(recipe)
-        self.found.digests.extend(digests)
-        self.found.plaintexts.extend(idents)
-        self.found.recipes.extend([idx] * len(digests))
-        return len(digests)
+        return self.found.add(digests, idents, self.recipes_hit.index(recipe))
 
     def lookup(self, digests: list[bytes]) -> np.ndarray:
         """Indices of the digests that are targets (vectorised binary search)."""
@@ -150,7 +185,7 @@ class Runner:
         res.engine = "native" if native else "python"
         t0 = time.perf_counter()
         for part in parts:
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or self.done():
                 break
             if native:
                 self._native_part(recipe, part, res, deadline)
@@ -167,18 +202,20 @@ class Runner:
         start, end = part.start, part.end
         chunk = 1 << 22
         cut = len(recipe.prefix), len(tmpl) - len(recipe.suffix)
-        while start < end and time.perf_counter() < deadline:
+        while start < end and time.perf_counter() < deadline and not self.done():
             stop = min(end, start + chunk)
             t = time.perf_counter()
             hits = self.native.search_mask(mask, recipe.algorithm, self.targets, start=start, stop=stop)
             took = time.perf_counter() - t
-            res.hits += self._record(
+            res.hits += self.record(
                 recipe, [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits]
             )
             res.covered += stop - start
+            rate = (stop - start) / max(took, 1e-6)
             start = stop
-            if took < 0.5:
-                chunk = min(chunk * 2, 1 << 30)
+            left = deadline - time.perf_counter()
+            # grow while calls are short, but never past what the remaining budget can cover
+            chunk = int(max(1 << 16, min(chunk * 2 if took < 0.5 else chunk, rate * max(left, 0.0), 1 << 30)))
             self._tick(res)
 
     def _python_part(self, recipe: Recipe, part: Part, res: JobResult, deadline: float) -> None:
@@ -186,14 +223,14 @@ class Runner:
         start, end = part.start, part.end
         plen = len(recipe.prefix)
         slen = len(recipe.suffix)
-        while start < end and time.perf_counter() < deadline:
+        while start < end and time.perf_counter() < deadline and not self.done():
             stop = min(end, start + PY_CHUNK)
             cands = candidates(part, recipe.prefix, recipe.suffix, start, stop)
             digests = [hasher(c) for c in cands]
             hit = self.lookup(digests)
             if len(hit):
                 idents = [cands[i][plen : len(cands[i]) - slen] for i in hit]
-                res.hits += self._record(recipe, idents, [digests[i] for i in hit])
+                res.hits += self.record(recipe, idents, [digests[i] for i in hit])
             res.covered += stop - start
             start = stop
             self._tick(res)
@@ -207,7 +244,7 @@ class Runner:
         res.engine = "native" if native else "python"
         hasher = recipe.hasher()
         for lo in range(0, len(idents), PY_CHUNK * 4):
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or self.done():
                 break
             chunk = idents[lo : lo + PY_CHUNK * 4]
             cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
@@ -215,11 +252,11 @@ class Runner:
                 hits = self.native.search_candidates(
                     pa.array(cands, pa.binary()), recipe.algorithm, self.targets
                 )
-                res.hits += self._record(recipe, [chunk[h.index] for h in hits], [h.digest for h in hits])
+                res.hits += self.record(recipe, [chunk[h.index] for h in hits], [h.digest for h in hits])
             else:
                 digests = [hasher(c) for c in cands]
                 hit = self.lookup(digests)
-                res.hits += self._record(recipe, [chunk[i] for i in hit], [digests[i] for i in hit])
+                res.hits += self.record(recipe, [chunk[i] for i in hit], [digests[i] for i in hit])
             res.covered += len(chunk)
             self._tick(res)
         res.seconds = time.perf_counter() - t0

@@ -1,0 +1,144 @@
+"""``datacustoms attack``: try to reverse hashed identifier columns, as a recipient would.
+
+Exit 0 when nothing was reversed, 1 when any row was reversed (the gate for pipelines), 2 for
+bad input. Recovered plaintexts are printed only with ``--reveal``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from datacustoms.cli.common import emit, err_console, handle_errors
+from datacustoms.table import Table
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Engine(StrEnum):
+    auto = "auto"
+    native = "native"
+    python = "python"
+    hashcat = "hashcat"
+
+
+def _read_known(path: str) -> Table:
+    """A known list: a table file, or a ``.txt`` file of one identifier per line."""
+    import pyarrow as pa
+
+    from datacustoms.errors import InputError
+    from datacustoms.io import read
+    from datacustoms.table import from_arrow
+
+    p = Path(path)
+    if p.suffix.lower() in (".txt", ".lst") and p.is_file():
+        try:
+            lines = [line.strip() for line in p.read_text(encoding="utf-8-sig").splitlines()]
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{p.name} is not UTF-8 text", "save the list as UTF-8, one value per line"
+            ) from None
+        values = [v for v in lines if v]
+        if not values:
+            raise InputError(f"{p.name} holds no values", "one phone number or e-mail per line")
+        return from_arrow(pa.table({"value": pa.array(values, pa.string())}), name=p.stem)
+    return read(path)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("attack")
+    @handle_errors
+    def attack_cmd(
+        path: str = typer.Argument(
+            ..., help="The export: a CSV / Parquet / JSONL / Arrow file or a SQL URL."
+        ),
+        column: list[str] = typer.Option(
+            None,
+            "--column",
+            "-c",
+            help="Digest column to attack (repeatable; default: every column of digests).",
+        ),
+        reference: str | None = typer.Option(
+            None, "--reference", help="Sender mode: the plaintext source table, to discover the exact recipe."
+        ),
+        join: str | None = typer.Option(
+            None,
+            "--join",
+            help="Column present in the export and the reference (default: pair rows by position).",
+        ),
+        known: str | None = typer.Option(
+            None,
+            "--known",
+            help="Linkage mode: the recipient's own identifiers (a table, or .txt one per line).",
+        ),
+        budget: float = typer.Option(30.0, "--budget", help="Seconds the attack may spend per column."),
+        reveal: bool = typer.Option(
+            False, "--reveal", help="Print recovered plaintexts (otherwise masked examples)."
+        ),
+        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format: text or json."),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", help="Write the result here (atomically)."
+        ),
+        engine: Engine = typer.Option(Engine.auto, "--engine", help="auto, native, python or hashcat."),
+        region: str = typer.Option(
+            "KR", "--region", help="Phone numbering plan for phone keyspaces (ISO code)."
+        ),
+    ) -> None:
+        """Reverse hashed identifiers: blind (export only), sender (--reference) or linkage (--known).
+
+        Exit 0 when nothing was reversed, 1 when rows were reversed, 2 for bad input.
+        """
+        from datacustoms.attack.api import attack_column, digest_columns
+        from datacustoms.attack.model import AttackReport
+        from datacustoms.attack.text import render_report
+        from datacustoms.errors import UsageError
+        from datacustoms.io import read
+
+        if budget <= 0:
+            raise UsageError("--budget must be positive", "e.g. --budget 30")
+        if join is not None and reference is None:
+            raise UsageError("--join needs --reference", "pass the plaintext table with --reference SOURCE")
+        table = read(path)
+        ref_table = read(reference) if reference is not None else None
+        known_table = _read_known(known) if known is not None else None
+        columns = list(column) if column else digest_columns(table)
+        if not columns:
+            raise UsageError(f"no column of {table.name} holds digests", "name one with --column")
+        report = AttackReport(source=table.source if table.source != "<memory>" else table.name, rows=None)
+        progress = (
+            _progress() if (fmt is Format.text and output is None and err_console.is_terminal) else None
+        )
+        for name in columns:
+            result = attack_column(
+                table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
+                reveal=reveal, engine=engine.value, progress=progress, region=region.upper(),
+            )  # fmt: skip
+            report.columns.append(result)
+        if report.columns:
+            report.rows = report.columns[0].rows or None
+        text = report.model_dump_json(indent=2) if fmt is Format.json else render_report(report)
+        emit(text, output)
+        if progress is not None:
+            sys.stderr.flush()
+        raise typer.Exit(1 if report.reversed_any else 0)
+
+
+def _progress() -> Callable[[str, float], None]:
+    """A one-line progress callback on stderr (only on a terminal)."""
+    state = {"last": ""}
+
+    def show(label: str, fraction: float) -> None:
+        line = f"\r{fraction:6.1%}  {label[:100]}"
+        if line != state["last"]:
+            state["last"] = line
+            sys.stderr.write(line + "\x1b[K")
+            sys.stderr.flush()
+
+    return show
