@@ -13,6 +13,12 @@ import typer
 from datacustoms.cli.common import console, handle_errors
 from datacustoms.protect.keys import Keystore
 
+
+def _say(text: str) -> None:
+    """One line on stdout, never wrapped (paths and key IDs stay whole)."""
+    console.print(text, soft_wrap=True)
+
+
 keys_app = typer.Typer(
     name="keys",
     help="Create, list and rotate the 256-bit master keys kept in the keystore (mode 0600).",
@@ -36,7 +42,7 @@ def create_cmd(
     """Create a 256-bit key from the OS CSPRNG; prints its ID, never the key."""
     store = _store(keystore)
     info = store.create(name)
-    console.print(f"created key {info.name} version {info.version}: {info.id} in {store.path}")
+    _say(f"created key {info.name} version {info.version}: {info.id} in {store.path}")
 
 
 @keys_app.command("list")
@@ -57,7 +63,7 @@ def list_cmd(
         typer.echo(json.dumps({"keystore": str(store.path), "keys": listed}, indent=2))
         return
     if not infos:
-        console.print(f"no keys in {store.path} — create one with `datacustoms keys create NAME`")
+        _say(f"no keys in {store.path} — create one with `datacustoms keys create NAME`")
         return
     header = ("name", "version", "id", "status", "created", "age (days)", "rotated from")
     rows = [
@@ -65,14 +71,12 @@ def list_cmd(
         for i in infos
     ]
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-    console.print(f"keystore {store.path}")
+    _say(f"keystore {store.path}")
     for r in [header, *rows]:
-        console.print(
-            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip(), soft_wrap=True
-        )
+        _say("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     stale = [i.name for i in infos if i.status == "active" and i.age_days() > ROTATE_AFTER_DAYS]
     for name in stale:
-        console.print(
+        _say(
             f"warning: key {name} is older than {ROTATE_AFTER_DAYS} days — "
             f"rotate it with `datacustoms keys rotate {name}`"
         )
@@ -87,7 +91,7 @@ def rotate_cmd(
     """Add a new version of a key and retire the active one (kept to reveal and re-key old data)."""
     store = _store(keystore)
     info = store.rotate(name)
-    console.print(
+    _say(
         f"rotated key {info.name}: version {info.version} {info.id} is active; "
         f"{info.rotated_from} is retired (kept to reveal and re-key earlier exports)"
     )
@@ -102,10 +106,10 @@ def audit_cmd(
     """Verify the audit log's hash chain and show its last entries (exit 1 if it was modified)."""
     log = _store(keystore).audit
     count = log.verify()
-    console.print(f"audit log {log.path}: {count} entries, hash chain intact")
+    _say(f"audit log {log.path}: {count} entries, hash chain intact")
     for entry in log.entries()[-tail:] if tail > 0 else []:
         shown = {k: v for k, v in entry.items() if k not in ("hash", "prev")}
-        console.print(json.dumps(shown, ensure_ascii=False, sort_keys=True))
+        _say(json.dumps(shown, ensure_ascii=False, sort_keys=True))
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,11 @@ import typer
 from datacustoms.cli.common import console, handle_errors
 
 
+def _say(text: str) -> None:
+    """One line on stdout, never wrapped (paths and key IDs stay whole)."""
+    console.print(text, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("reveal")
     @handle_errors
@@ -66,7 +71,7 @@ def register(app: typer.Typer) -> None:
             key_id=key_id,
         )
         counts = ", ".join(f"{c}: {n:,}" for c, n in result.values.items())
-        console.print(
+        _say(
             f"revealed {counts} value(s) in {result.rows:,} rows with key {', '.join(result.key_ids) or '-'} "
             f"→ {output}; logged as entry {result.audit_entry.get('seq')} of the audit log"
         )

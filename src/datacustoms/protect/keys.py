@@ -166,7 +166,10 @@ def text_weakness(text: str, column_names: Iterable[str] = ()) -> str | None:
         return f"is mostly {max(covered, key=lambda k: covered[k])}"
     bits = _period(stripped) * _class_bits(stripped)
     if bits < MIN_KEY_BYTES * 8:
-        return f"has about {int(bits)} bits of entropy by its length and character classes"
+        return (
+            f"has about {int(bits)} bits of entropy by its length and characters "
+            "(at least 128 are required)"
+        )
     return None
 
 
@@ -174,12 +177,12 @@ def check_key_material(key: bytes, *, column_names: Iterable[str] = (), what: st
     """Refuse a key under 128 bits, or one that is really a passphrase (R5); never echo it."""
     if len(key) < MIN_KEY_BYTES:
         raise KeyMaterialError(f"the {what} has {len(key) * 8} bits; at least 128 are required", _CREATE_HINT)
-    if len(set(key)) < min(8, len(key) // 2):
-        raise KeyMaterialError(f"the {what} repeats too few distinct bytes to be random", _CREATE_HINT)
     if all(32 <= b < 127 for b in key):  # printable text: a passphrase, judge it as text
         reason = text_weakness(key.decode("ascii"), column_names)
         if reason:
             raise KeyMaterialError(f"the {what} looks like a passphrase that {reason}", _CREATE_HINT)
+    if len(set(key)) < min(8, len(key) // 2):
+        raise KeyMaterialError(f"the {what} repeats too few distinct bytes to be random", _CREATE_HINT)
 
 
 def parse_key_text(text: str, *, column_names: Iterable[str] = (), what: str = "key") -> bytes:
@@ -443,8 +446,8 @@ class Keystore:
 
             names = sorted({r.get("name", "") for r in doc["keys"]})
             raise KeyMaterialError(
-                f"no key named {name!r} in keystore {self.path}.{did_you_mean(name, names)}",
-                f"create it with `datacustoms keys create {name}`",
+                f"no key named {name!r} in keystore {self.path}{did_you_mean(name, names)}",
+                f"create it with `datacustoms keys create {name}` or list them with `datacustoms keys list`",
             )
         return sorted(recs, key=lambda r: int(r["version"]), reverse=True)
 
