@@ -170,13 +170,15 @@ class Detector:
         """A column-level check after the share test (cardinality, spread). Default: accept."""
         return True
 
+    def candidates(self, sample: ColumnSample) -> list[str]:
+        """Distinct values that match the pattern (the RE2 stage, in Arrow)."""
+        if self.pattern is None:
+            return sample.values
+        return pc.filter(sample.distinct, sample.full_match(self.pattern)).to_pylist()
+
     def matching(self, sample: ColumnSample) -> list[str]:
         """Distinct values that match the pattern and validate."""
-        if self.pattern is None:
-            candidates = sample.values
-        else:
-            candidates = pc.filter(sample.distinct, sample.full_match(self.pattern)).to_pylist()
-        return [v for v in candidates if self.validate(v)]
+        return [v for v in self.candidates(sample) if self.validate(v)]
 
     def match(self, sample: ColumnSample) -> ColumnFinding | None:
         """Score the column; ``None`` when it is not of this kind."""
@@ -186,7 +188,15 @@ class Detector:
         hint = header_has(sample.name, self.header_words)
         if self.needs_header and hint is None:
             return None
-        valid = self.matching(sample)
+        threshold = self.min_share - (HEADER_RELIEF if hint else 0.0)
+        if type(self).matching is Detector.matching:
+            # the pattern share bounds the validated share: skip Python validation when it fails
+            candidates = self.candidates(sample)
+            if len(candidates) / considered < threshold:
+                return None
+            valid = [v for v in candidates if self.validate(v)]
+        else:
+            valid = self.matching(sample)
         if not valid:
             return None
         share = len(valid) / considered
@@ -194,7 +204,6 @@ class Detector:
         adjusted = share
         if negative:
             adjusted -= NEGATIVE_PENALTY * (1.0 - self.strong_share(valid))
-        threshold = self.min_share - (HEADER_RELIEF if hint else 0.0)
         if adjusted < threshold or not self.accept(sample, valid, hint):
             return None
         return self.finding(sample, valid, share, adjusted, hint, negative)

@@ -9,6 +9,8 @@ household, so a direct identifier. Postcodes (``01000``–``63644``, the 2015 sc
 
 from __future__ import annotations
 
+import re
+
 from datacustoms.detect.base import ColumnSample, Detector
 from datacustoms.detect.registry import register
 
@@ -42,16 +44,38 @@ def region_of(value: str) -> str | None:
     return first if first in _REGIONS else None
 
 
+DISTRICT = r"[가-힣]{1,5}(?:시|군|구)(?: [가-힣]{1,5}(?:구|읍|면|동))?"
+
+
 @register
 class KoreanRegion(Detector):
+    """Provinces (시/도) and districts (시/군/구, e.g. ``강남구``, ``수원시 영통구``)."""
+
     kind = "kr_region"
     role = "quasi_identifier"
     pattern = r"[^0-9]{2,40}"
-    header_words = ("region", "지역", "시도", "province", "city", "도시", "거주지", "sido", "area")
+    header_words = (
+        "region", "지역", "시도", "province", "city", "도시", "거주지", "sido", "area", "district",
+        "시군구", "sigungu", "county",
+    )  # fmt: skip
     priority = 60
 
     def validate(self, value: str) -> bool:
-        return region_of(value) is not None and len(value.split()) <= 3
+        if region_of(value) is not None:
+            return len(value.split()) <= 3
+        return _is_district(value)
+
+    def details(self, sample: ColumnSample, valid: list[str]) -> dict[str, object]:
+        districts = sum(1 for v in valid if region_of(v) is None)
+        n = len(valid)
+        return {"levels": {"province": round((n - districts) / n, 4), "district": round(districts / n, 4)}}
+
+
+_DISTRICT = re.compile(f"^(?:{DISTRICT})$")
+
+
+def _is_district(value: str) -> bool:
+    return _DISTRICT.match(value) is not None
 
 
 @register
