@@ -178,16 +178,19 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
         if th.t is not None and d.t > th.t:
             problems.append(f"{d.classes_above_t:,} classes farther than t = {th.t}")
         t_kind = "ordered" if d.ordered else "equal"
-        rc = "n/a" if d.recursive_c is None else f"{d.recursive_c:.2f}"
+        rc = (
+            f"recursive (c, {d.recursive_l})-diversity needs c > {d.recursive_c:.2f}"
+            if d.recursive_c is not None
+            else f"recursive (c, {d.recursive_l})-diversity unreachable (a class has < {d.recursive_l} values)"
+        )
         checks.append(
             Check(
                 rule="R12",
                 subject=d.column,
                 status="fail" if problems else "pass",
                 message=(
-                    f"distinct l = {d.distinct_l}, entropy l = {d.entropy_l:.2f}, recursive c for l = "
-                    f"{d.recursive_l}: > {rc}, t = {d.t:.3f} ({t_kind} distance)"
-                    + (f"; {'; '.join(problems)}" if problems else "")
+                    f"distinct l = {d.distinct_l}, entropy l = {d.entropy_l:.2f}, {rc}, "
+                    f"t = {d.t:.3f} ({t_kind} distance)" + (f"; {'; '.join(problems)}" if problems else "")
                 ),
             )
         )
