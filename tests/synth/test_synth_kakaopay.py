@@ -14,7 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from datacustoms.errors import UsageError
+from datacustoms.errors import InputError, UsageError
 from datacustoms.synth import ScenarioManifest, generate_kakaopay
 from datacustoms.synth.kakaopay import COUNT_LABELS, EVENT_TYPES
 
@@ -259,3 +259,21 @@ def test_bad_arguments_are_refused_before_writing(tmp_path: Path, kwargs: dict, 
     with pytest.raises(UsageError, match=message):
         generate_kakaopay(tmp_path / "never", **kwargs)
     assert not (tmp_path / "never").exists()
+
+
+def test_a_failed_run_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datacustoms.synth import kakaopay
+
+    def broken(*args: object, **kwargs: object) -> list:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kakaopay, "daily_exports", broken)
+    out = tmp_path / "new"
+    with pytest.raises(InputError, match="No space left"):
+        generate_kakaopay(out, customers=50, days=1)
+    assert not out.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError):
+        generate_kakaopay(empty, customers=50, days=1)
+    assert list(empty.iterdir()) == []

@@ -13,6 +13,7 @@ SHA-256 call itself (about a second per million values).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import zlib
@@ -28,7 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from datacustoms.errors import UsageError, did_you_mean
+from datacustoms.errors import InputError, UsageError, did_you_mean
 from datacustoms.io.atomic import atomic_path, atomic_write_text
 from datacustoms.synth import korean
 
@@ -458,15 +459,22 @@ def _prepare_out(out: Path, force: bool) -> None:
             f"output folder {str(out)!r} is not empty",
             "choose an empty or new folder, or pass --force to overwrite",
         )
-    (out / "export").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "export").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(
+            f"cannot create output folder {str(out)!r}: {err.strerror}", "check the path and permissions"
+        ) from None
 
 
-def _write_csv(table: pa.Table, target: Path) -> None:
+def _write_csv(table: pa.Table, target: Path, written: list[Path]) -> None:
+    written.append(target)
     with atomic_path(target) as tmp:
         pacsv.write_csv(table, tmp, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
 
 
-def _write_parquet(table: pa.Table, target: Path) -> None:
+def _write_parquet(table: pa.Table, target: Path, written: list[Path]) -> None:
+    written.append(target)
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp, compression="zstd")
 
@@ -485,7 +493,8 @@ def generate_kakaopay(
 ) -> ScenarioManifest:
     """Write the scenario into ``out``: customers (CSV + Parquet), events, one export CSV per day,
     and ``manifest.json``. Deterministic in all arguments; refuses a non-empty ``out`` unless
-    ``force``. Every file is written atomically."""
+    ``force``. Every file is written atomically, and a run that fails removes what it wrote
+    (with ``force``, the earlier scenario's manifest goes too, since it no longer holds)."""
     _check_choice(phone_format, PHONE_FORMATS, "--phone-format")
     _check_choice(email_case, EMAIL_CASES, "--email-case")
     _check_choice(digest_encoding, DIGEST_ENCODINGS, "--digest-encoding")
@@ -502,8 +511,40 @@ def generate_kakaopay(
             f"--start must lie between 2015-01-01 and 2099-12-31, not {start}", "e.g. --start 2024-05-14"
         )
     out = Path(out)
+    created = [f for f in (out / "export", out) if not f.exists()]
     _prepare_out(out, force)
+    written: list[Path] = []
+    try:
+        return _write_scenario(
+            out, customers, days, seed, phone_format, email_case, digest_encoding, force, start, written
+        )
+    except BaseException as err:
+        # leave no partial scenario: remove what this run wrote, and a manifest that no longer holds
+        for path in [*written, out / "manifest.json"]:
+            path.unlink(missing_ok=True)
+        for folder in created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(err, OSError):
+            raise InputError(
+                f"cannot write the scenario into {str(out)!r}: {err.strerror or err}",
+                "check free space and permissions",
+            ) from None
+        raise
 
+
+def _write_scenario(
+    out: Path,
+    customers: int,
+    days: int,
+    seed: int,
+    phone_format: str,
+    email_case: str,
+    digest_encoding: str,
+    force: bool,
+    start: date,
+    written: list[Path],
+) -> ScenarioManifest:
     recipe = HashRecipe(
         phone_format=phone_format,  # type: ignore[arg-type]
         phone_example=PHONE_FORMAT_EXAMPLES[phone_format],
@@ -511,16 +552,16 @@ def generate_kakaopay(
         encoding=digest_encoding,  # type: ignore[arg-type]
     )
     pop = build_customers(customers, seed, start)
-    _write_parquet(pop.table, out / "customers.parquet")
-    _write_csv(pop.table, out / "customers.csv")
+    _write_parquet(pop.table, out / "customers.parquet", written)
+    _write_csv(pop.table, out / "customers.csv", written)
     events = build_events(pop, days, seed, start)
-    _write_parquet(events.table, out / "events.parquet")
+    _write_parquet(events.table, out / "events.parquet", written)
 
     digests = export_digests(pop, recipe)
     names: list[str] = []
     for day, table in daily_exports(pop, events, digests, days, seed, start):
         name = f"export/{EXPORT_PATTERN.format(day)}"
-        _write_csv(table, out / name)
+        _write_csv(table, out / name, written)
         names.append(name)
     if force:  # a previous run with more days must not leave exports that this manifest omits
         for stale in (out / "export").glob("kakaopay_to_alipay_*.csv"):
