@@ -6,6 +6,14 @@ l-diversity, t-closeness and rare values; ``unicity`` measures how few points of
 trace single a person out; ``linkage_rate`` joins an auxiliary table on the quasi-identifiers.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# nothing imported here may import the report model, which imports risk.model: the check
+# functions (risk.profile) load on first use. ``unicity`` is both a module and a function: the
+# explicit import below binds the function.
 from datacustoms.risk.classes import check_columns, class_sizes
 from datacustoms.risk.estimators import population_uniqueness
 from datacustoms.risk.linkage import linkage_rate
@@ -22,15 +30,23 @@ from datacustoms.risk.model import (
     UnicityPoint,
     UnicityResult,
 )
-from datacustoms.risk.profile import (
-    linkage_checks,
-    propose_columns,
-    risk_checks,
-    risk_profile,
-    unicity_checks,
-)
 from datacustoms.risk.rare import column_uniqueness
 from datacustoms.risk.unicity import unicity
+
+_LAZY = {
+    "linkage_checks": "profile",
+    "propose_columns": "profile",
+    "risk_checks": "profile",
+    "risk_profile": "profile",
+    "unicity_checks": "profile",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"datacustoms.risk.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'datacustoms.risk' has no attribute {name!r}")
+
 
 __all__ = [
     "AttackerRisk",

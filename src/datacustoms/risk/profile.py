@@ -181,7 +181,7 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
         rc = (
             f"recursive (c, {d.recursive_l})-diversity needs c > {d.recursive_c:.2f}"
             if d.recursive_c is not None
-            else f"recursive (c, {d.recursive_l})-diversity unreachable (a class has < {d.recursive_l} values)"
+            else f"recursive (c, {d.recursive_l})-diversity unreachable (a class has < l values)"
         )
         checks.append(
             Check(
