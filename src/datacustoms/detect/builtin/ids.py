@@ -18,6 +18,7 @@ class KoreanBankAccount(Detector):
     role = "direct_identifier"
     pattern = r"[0-9]{2,6}-[0-9]{2,6}-[0-9]{2,7}(?:-[0-9]{1,3})?|[0-9]{10,14}"
     header_words = ("계좌", "account_no", "accountno", "account_number", "acct", "bank_account", "입금계좌")
+    negative_words = NEGATIVE_WORDS
     needs_header = True
     priority = 65
 
