@@ -6,13 +6,18 @@ report can show before → after with figures computed the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from datacustoms import __version__
+from datacustoms.attack.api import attack_column
+from datacustoms.attack.model import ColumnAttack
 from datacustoms.detect import detect_columns
 from datacustoms.io import read
 from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
+from datacustoms.risk.classes import check_columns
+from datacustoms.risk.model import Thresholds
+from datacustoms.risk.profile import propose_columns, risk_checks, risk_profile
 from datacustoms.table import Table
 
 Progress = Callable[[str, float], None]
@@ -25,7 +30,7 @@ def inspect(
     attack_budget: float = 30.0,
     qi: Sequence[str] | None = None,
     sensitive: Sequence[str] | None = None,
-    thresholds: Any = None,
+    thresholds: Thresholds | Mapping[str, Any] | None = None,
     population: int | None = None,
     sampling_fraction: float | None = None,
     measure: bool = True,
@@ -34,8 +39,15 @@ def inspect(
     progress: Progress | None = None,
     **read_options: Any,
 ) -> Report:
-    """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`."""
+    """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
+
+    ``qi`` / ``sensitive`` default to the columns detection proposes; they are checked against
+    the table before any data is read. ``thresholds`` (rules R10–R13) may be a mapping.
+    """
     table = source if isinstance(source, Table) else read(source, **read_options)
+    limits = thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
+    if qi is not None or sensitive is not None:
+        check_columns(table, qi or [], sensitive or [])
     findings = detect_columns(table, sample_rows=sample_rows)
     report = Report(
         tool_version=__version__,
@@ -50,20 +62,72 @@ def inspect(
         findings=findings,
     )
     report.checks.extend(identifier_checks(findings))
+    digests = [f for f in findings if f.kind.startswith("digest:")]
+    if attack:
+        for f in digests:
+            result = attack_column(
+                table, f.column, header=f.column, budget_s=attack_budget, reveal=reveal, progress=progress
+            )
+            report.attacks.append(result)
+            report.checks.append(reversal_check(result))
+    else:
+        report.checks.extend(
+            Check(
+                rule="R2",
+                subject=f.column,
+                status="warn",
+                message="digest-shaped column not attacked (--no-attack): an unkeyed hash of an identifier is reversible",
+            )
+            for f in digests
+        )
+    if measure:
+        proposed_qi, proposed_sensitive = propose_columns(findings)
+        chosen_qi = list(qi) if qi is not None else proposed_qi
+        chosen_sensitive = list(sensitive) if sensitive is not None else proposed_sensitive
+        if chosen_qi:
+            report.risk = risk_profile(
+                table,
+                chosen_qi,
+                chosen_sensitive,
+                thresholds=limits,
+                population=population,
+                sampling_fraction=sampling_fraction,
+            )
+            report.checks.extend(risk_checks(report.risk, limits))
     return report
 
 
 def identifier_checks(findings: Sequence[ColumnFinding]) -> list[Check]:
-    """R1: no direct identifier in clear. R2 (shape only): digest columns need the attack's proof."""
-    checks: list[Check] = []
-    for f in findings:
-        if f.role == "direct_identifier":
-            checks.append(
-                Check(
-                    rule="R1",
-                    subject=f.column,
-                    status="fail",
-                    message=f"{f.kind} in clear ({f.score:.0%} of sampled values) — drop it or pseudonymise with a key",
-                )
-            )
-    return checks
+    """R1: no direct identifier leaves in clear."""
+    return [
+        Check(
+            rule="R1",
+            subject=f.column,
+            status="fail",
+            message=f"{f.kind} in clear ({f.score:.0%} confidence) — drop it or pseudonymise it with a key",
+        )
+        for f in findings
+        if f.role == "direct_identifier"
+    ]
+
+
+def reversal_check(result: ColumnAttack) -> Check:
+    """R2/R3: a digest column that the attack reversed fails; one it could not reverse warns."""
+    if result.reversed_any:
+        recipe = f" with {result.recipe}" if result.recipe else ""
+        return Check(
+            rule="R2",
+            subject=result.column,
+            status="fail",
+            message=f"{result.rows_reversed_share:.1%} of rows reversed{recipe} in {result.seconds:.1f} s — "
+            "use a keyed pseudonym (HMAC with a secret key) instead of a plain hash",
+        )
+    if result.status == "not_attempted":
+        return Check(rule="R2", subject=result.column, status="warn", message=f"not attacked: {result.reason}")
+    return Check(
+        rule="R2",
+        subject=result.column,
+        status="warn",
+        message=f"not reversed within the keyspaces tried ({result.keyspace_covered:,} candidates); "
+        "this proves nothing about keys — only a keyed HMAC is safe by construction",
+    )

@@ -71,6 +71,9 @@ class Report(BaseModel):
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
     source: SourceInfo
     findings: list[ColumnFinding] = Field(default_factory=list)
+    attacks: list[ColumnAttack] = Field(default_factory=list, description="hash reversal, per digest column")
+    risk: RiskProfile | None = Field(default=None, description="re-identification risk from quasi-identifiers")
+    unicity: UnicityResult | None = Field(default=None, description="p-point unicity of transaction traces")
     checks: list[Check] = Field(default_factory=list)
 
     @property
@@ -90,3 +93,11 @@ class Report(BaseModel):
         import json
 
         return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+# The stage models import Check / ColumnFinding from here, so they are imported last and the
+# Report's forward references resolved once they exist.
+from datacustoms.attack.model import ColumnAttack  # noqa: E402
+from datacustoms.risk.model import RiskProfile, UnicityResult  # noqa: E402
+
+Report.model_rebuild()

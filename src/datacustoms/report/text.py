@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from datacustoms.report.model import Report
+from datacustoms.risk.model import RiskProfile
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "cyan"}
 ROLE_LABEL = {
@@ -40,7 +39,7 @@ def findings_table(report: Report) -> RichTable:
             if ev.header_hint:
                 evidence += f"; header {ev.header_hint!r}"
         if f.uncertain:
-            evidence += f"; {f.uncertain}"
+            evidence += " (uncertain†)"
         table.add_row(f.column, f.kind, ROLE_LABEL.get(f.role, f.role), f"{f.score:.2f}", evidence)
     return table
 
@@ -64,25 +63,57 @@ def sections(report: Report) -> list[RenderableType]:
     parts: list[RenderableType] = [head, verdict_line(report)]
     parts.extend(Text(f"note: {n}", style="dim") for n in src.notes)
     parts.append(findings_table(report))
-    for extra in _stage_sections(report):
-        parts.append(extra)
+    parts.extend(Text(f"† {f.column}: {f.uncertain}", style="dim") for f in report.findings if f.uncertain)
+    parts.extend(stage_sections(report))
     if report.checks:
         parts.append(checks_table(report))
     return parts
 
 
-def _stage_sections(report: Report) -> list[RenderableType]:
+def stage_sections(report: Report) -> list[RenderableType]:
+    """Reversal, risk and unicity, each as a titled block of lines."""
+    from datacustoms.attack.text import render_column
+
     out: list[RenderableType] = []
-    for name in ("attacks", "risk", "unicity", "protection"):
-        part: Any = getattr(report, name, None)
-        if not part:
-            continue
-        items = part if isinstance(part, list) else [part]
-        for item in items:
-            render = getattr(item, "render_text", None)
-            if render is not None:
-                out.append(render())
+    if report.attacks:
+        lines = [line for attack in report.attacks for line in render_column(attack)]
+        out.append(Text("Hash reversal\n", style="bold") + Text("\n".join(lines)))
+    if report.risk is not None:
+        out.append(Text("Re-identification risk\n", style="bold") + Text("\n".join(risk_lines(report.risk))))
+    if report.unicity is not None:
+        u = report.unicity
+        lines = [
+            f"p = {pt.p}: ε = {pt.epsilon:.1%} (95% CI {pt.ci_low:.1%}–{pt.ci_high:.1%}, {pt.eligible:,} people)"
+            for pt in u.points
+        ]
+        head = f"Unicity of traces ({u.sampled:,} of {u.people:,} people, {u.time_granularity} granularity)\n"
+        out.append(Text(head, style="bold") + Text("\n".join(lines)))
     return out
+
+
+def risk_lines(risk: RiskProfile) -> list[str]:
+    """The figures a reader needs first: k, who is singled out, the attacker risks."""
+    share = risk.records_below_k / risk.rows if risk.rows else 0.0
+    lines = [
+        f"quasi-identifiers: {', '.join(risk.qi)}"
+        + (f"; sensitive: {', '.join(risk.sensitive)}" if risk.sensitive else ""),
+        f"k = {risk.k}; {risk.classes:,} classes; {risk.records_below_k:,} records ({share:.1%}) in classes "
+        f"below {risk.thresholds.k}; {risk.sample_uniques:,} sample uniques",
+        f"prosecutor risk: highest {risk.prosecutor.highest:.3f}, average {risk.prosecutor.average:.3f}; "
+        f"journalist {risk.journalist.highest:.3f}; marketer {risk.marketer.average:.3f}",
+    ]
+    if risk.population is not None:
+        pop = risk.population
+        lines.append(
+            f"population uniques (Dankar's rule → {pop.dankar_model}): {pop.dankar:,.0f} "
+            f"({pop.dankar_share:.2%} of {pop.population:,.0f})"
+        )
+    for d in risk.diversity:
+        lines.append(
+            f"{d.column}: distinct l = {d.distinct_l}, entropy l = {d.entropy_l:.2f}, t = {d.t:.3f}, "
+            f"{d.dominated_classes:,} classes where one value covers ≥ {d.dominance:.0%}"
+        )
+    return lines
 
 
 def render(report: Report, width: int = 120) -> str:
