@@ -112,3 +112,11 @@ def test_international_numbers_need_a_valid_plus_number(detect):
     assert set(finding.details["regions"]) == {"US", "GB", "JP", "DE", "SG"}
     invalid = ["+1 000-000-0000", "+44 12", "+999 123456789", "+81 00-0000-0000", "+65 0000 0000"]
     assert detect(intl=invalid * 4)["intl"].kind != "phone"
+
+
+def test_mobiles_stored_as_numbers_count_only_under_a_phone_header(detect, rng):
+    stripped = [d[1:] for d in mobiles(rng)]
+    finding = detect(phone=stripped)["phone"]
+    assert finding.kind == "kr_mobile"
+    assert finding.details["formats"] == {"no_leading_zero": 1.0}
+    assert detect(num=stripped)["num"].kind != "kr_mobile"

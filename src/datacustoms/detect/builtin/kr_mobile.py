@@ -1,7 +1,8 @@
 """Korean mobile numbers in every common export format, legacy prefixes included.
 
 ``010`` numbers have a 4-digit middle block; the retired ``011/016/017/018/019`` prefixes have
-3 or 4 digits. The formats seen are reported per share because the attack stage must try the
+3 or 4 digits. A column stored as a number loses the leading zero (``1012345678``); such values
+count only under a phone header word. The formats seen are reported per share because the attack stage must try the
 same normalisation the sender used before hashing (``01012345678`` vs ``+821012345678``).
 """
 
@@ -16,6 +17,7 @@ SEP = r"[ \-.]?"
 PATTERN = (
     r"(?:\+82[ \-]?|82[ \-]|82)(?:\(0\))?1[016789]" + SEP + r"[0-9]{3,4}" + SEP + r"[0-9]{4}"
     r"|01[016789]" + SEP + r"[0-9]{3,4}" + SEP + r"[0-9]{4}"
+    r"|1[016789][0-9]{7,8}"  # the leading zero lost to a number type or a spreadsheet
 )
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -23,7 +25,9 @@ _DIGITS = re.compile(r"[0-9]+")
 def national_digits(value: str) -> str:
     """``+82 10-1234-5678`` → ``01012345678`` (the national number, digits only)."""
     digits = "".join(_DIGITS.findall(value.replace("(0)", "")))
-    return "0" + digits[2:] if digits.startswith("82") else digits
+    if digits.startswith("82"):
+        return "0" + digits[2:]
+    return "0" + digits if digits.startswith("1") else digits
 
 
 def phone_format(value: str) -> str:
@@ -33,7 +37,7 @@ def phone_format(value: str) -> str:
     if value.startswith("82"):
         return "intl_no_plus"
     if value.isdigit():
-        return "digits"
+        return "digits" if value.startswith("0") else "no_leading_zero"
     if "-" in value:
         return "dashed"
     if "." in value:
@@ -61,6 +65,11 @@ class KoreanMobile(Detector):
 
     def strong_share(self, valid: list[str]) -> float:
         return sum(1 for v in valid if not v.isdigit()) / len(valid)
+
+    def accept(self, sample: ColumnSample, valid: list[str], hint: str | None) -> bool:
+        # Numbers that lost their leading zero (1012345678) count only under a phone header.
+        stripped = sum(1 for v in valid if v.startswith("1"))
+        return hint is not None or stripped <= 0.5 * len(valid)
 
     def details(self, sample: ColumnSample, valid: list[str]) -> dict[str, object]:
         counts: dict[str, int] = {}
