@@ -120,3 +120,10 @@ def test_mobiles_stored_as_numbers_count_only_under_a_phone_header(detect, rng):
     assert finding.kind == "kr_mobile"
     assert finding.details["formats"] == {"no_leading_zero": 1.0}
     assert detect(num=stripped)["num"].kind != "kr_mobile"
+
+
+def test_landline_forms_and_business_numbers_alone(detect, rng):
+    forms = ["(02) 1234-5678", "+82 2-1234-5678", "02)123-4567", "070-1234-5678", "064-712-3456"]
+    assert detect(tel=forms * 8)["tel"].kind == "kr_landline"
+    business = [f"1588-{rng.randint(0, 9999):04d}" for _ in range(30)]
+    assert detect(대표번호=business)["대표번호"].kind == "kr_landline"

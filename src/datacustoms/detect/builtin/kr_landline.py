@@ -42,9 +42,9 @@ class KoreanLandline(Detector):
     priority = 80
 
     def validate(self, value: str) -> bool:
+        if value.startswith("1"):
+            return len(value) == 9  # 1588-1234 (the pattern requires the dash)
         digits = national_digits(value.replace("(", "").replace(")", ""))
-        if digits.startswith("1"):
-            return len(digits) == 8
         if digits.startswith("02"):
             return len(digits) in (9, 10)
         if digits.startswith("070"):
