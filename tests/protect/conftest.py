@@ -22,7 +22,9 @@ def make_export(rows: int = 1500, seed: int = 7) -> pa.Table:
             "phone_sha256": [hashlib.sha256(p.encode()).hexdigest() for p in phones],
             "age": [str(rng.randint(18, 85)) for _ in range(rows)],
             "sex": [rng.choice("MF") for _ in range(rows)],
-            "joined": [f"20{rng.randint(18, 23)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" for _ in range(rows)],
+            "joined": [
+                f"20{rng.randint(18, 23)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" for _ in range(rows)
+            ],
             "balance": [str(rng.randint(0, 10**6)) for _ in range(rows)],
         }
     )

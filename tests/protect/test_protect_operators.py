@@ -23,7 +23,11 @@ TEXT_TYPES = [pa.string(), pa.large_string()]
 @pytest.mark.parametrize("dtype", TEXT_TYPES)
 @pytest.mark.parametrize(
     ("to", "expected"),
-    [("month", ["2024-03", "2023-12", None]), ("quarter", ["2024-Q1", "2023-Q4", None]), ("year", ["2024", "2023", None])],
+    [
+        ("month", ["2024-03", "2023-12", None]),
+        ("quarter", ["2024-Q1", "2023-Q4", None]),
+        ("year", ["2024", "2023", None]),
+    ],
 )
 def test_dates_to_month_quarter_year(dtype: pa.DataType, to: str, expected: list[str | None]) -> None:
     values = pa.array(["2024-03-15", "2023-12-01 10:00:00", None], dtype)
@@ -56,7 +60,9 @@ def test_number_bins_width_and_edges(dtype: pa.DataType) -> None:
 
 
 def test_postcode_prefix() -> None:
-    out = generalize_values(pa.array(["04524", "12345", None], pa.large_string()), Generalize(method="prefix", keep=3), "z")
+    out = generalize_values(
+        pa.array(["04524", "12345", None], pa.large_string()), Generalize(method="prefix", keep=3), "z"
+    )
     assert out.to_pylist() == ["045", "123", None] and out.type == pa.large_string()
 
 

@@ -52,9 +52,7 @@ def test_output_has_no_reversible_digest_and_meets_k(tmp_path: Path, env_key: st
     assert after.rows_reversed == 0
 
 
-def test_pseudonyms_deterministic_per_key_and_unlinkable_across_recipients(
-    tmp_path: Path, master_key: bytes
-) -> None:
+def test_pseudonyms_deterministic_per_key_and_unlinkable_across_recipients(tmp_path: Path, master_key: bytes) -> None:
     table = from_arrow(make_export())
     spec = base_policy()
     a1 = protect_table(table, parse_policy(spec), tmp_path / "a1.parquet", master_key=master_key)
@@ -122,7 +120,10 @@ def test_csv_output_and_large_string_input(tmp_path: Path, master_key: bytes) ->
     protect_table(table, policy, tmp_path / "out.csv", master_key=master_key)
     par = pq.read_table(tmp_path / "out.parquet")
     assert all(f.type == pa.large_string() for f in par.schema)
-    csv = pacsv.read_csv(tmp_path / "out.csv", convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(par.column_names, pa.string())))
+    csv = pacsv.read_csv(
+        tmp_path / "out.csv",
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(par.column_names, pa.string())),
+    )
     assert csv.column("phone_sha256").to_pylist() == par.column("phone_sha256").to_pylist()
 
 

@@ -96,6 +96,7 @@ class LatticeResult(BaseModel):
     nodes_tagged: int = Field(description="successors of a satisfying node, tagged without evaluation")
     seconds: float
     chosen: NodeResult | None
+    minimal_count: int = Field(default=0, description="how many minimal satisfying nodes were found")
     minimal: list[NodeResult] = Field(
         default_factory=list, description="minimal satisfying nodes, best first"
     )
@@ -286,6 +287,7 @@ def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppress
         nodes_tagged=tagged,
         seconds=round(time.perf_counter() - start, 3),
         chosen=minimal[0] if minimal else None,
+        minimal_count=len(minimal),
         minimal=minimal[:10],
         level_names={lad.column: list(lad.names) for lad in ladders},
     )

@@ -1,0 +1,58 @@
+"""Property tests: generalising never lowers k; suppression never adds records and reaches k."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from datacustoms.policy import Generalize, parse_policy
+from datacustoms.protect.histogram import class_histogram, class_stats
+from datacustoms.protect.operators.generalize import generalize_values
+from datacustoms.protect.pipeline import protect_table
+from datacustoms.table import from_arrow
+
+ages = st.lists(st.integers(min_value=0, max_value=99), min_size=1, max_size=200)
+sexes = st.sampled_from(["M", "F"])
+
+
+def _k(columns: dict[str, pa.Array]) -> int:
+    table = pa.table(columns)
+    k = class_stats(class_histogram(table.to_batches(), list(columns)), 1, suppress=False).k
+    assert k is not None
+    return k
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), values=ages)
+def test_generalising_never_lowers_k(data: st.DataObject, values: list[int]) -> None:
+    sex = pa.array(data.draw(st.lists(sexes, min_size=len(values), max_size=len(values))))
+    raw = pa.array(values)
+    k_raw = _k({"age": raw, "sex": sex})
+    previous = k_raw
+    for width in (5, 10, 20, 40, 80):  # each band is a union of the previous ones: a hierarchy
+        banded = generalize_values(raw, Generalize(method="age", width=width), "age")
+        k = _k({"age": banded, "sex": sex})
+        assert k >= previous
+        previous = k
+
+
+@settings(max_examples=15, deadline=None)
+@given(values=ages, k=st.integers(min_value=1, max_value=8))
+def test_suppression_never_adds_records(tmp_path_factory: object, values: list[int], k: int) -> None:
+    table = pa.table({"age": pa.array([str(v) for v in values]), "n": pa.array(range(len(values)))})
+    policy = parse_policy(
+        {
+            "recipient": "r",
+            "purpose": "p",
+            "thresholds": {"k": k},
+            "suppression": {"max_share": 1.0},
+            "columns": {"age": {"action": "generalize", "method": "age", "width": 10}, "n": "keep"},
+        }
+    )
+    folder = tmp_path_factory.mktemp("s")  # type: ignore[attr-defined]
+    result = protect_table(from_arrow(table), policy, folder / "o.parquet")
+    assert result.rows_out is not None and result.rows_out <= len(values)
+    assert result.rows_out == len(values) - result.suppressed_rows
+    if result.rows_out:
+        assert result.k_after is not None and result.k_after >= k
