@@ -117,9 +117,7 @@ def test_one_row_per_customer_per_day_and_linkable_hashes(scenario: ScenarioMani
         assert set(t.column("base_date").to_pylist()) == {day}
         accounts = t.column("account_sha256").to_pylist()
         assert len(set(accounts)) == len(accounts) and set(accounts) == expected_accounts
-        by_day.append(
-            {row["account_sha256"]: (row["phone_sha256"], row["email_sha256"]) for row in t.to_pylist()}
-        )
+        by_day.append({row["account_sha256"]: (row["phone_sha256"], row["email_sha256"]) for row in t.to_pylist()})
     assert by_day[0] == by_day[1] == by_day[2]  # the same person has the same hashes every day
     first = _read_csv(scenario.exports[0]).column("account_sha256").to_pylist()
     second = _read_csv(scenario.exports[1]).column("account_sha256").to_pylist()
@@ -135,9 +133,7 @@ FORMAT_CASES = [
 
 
 @pytest.mark.parametrize(("phone_format", "email_case", "encoding"), FORMAT_CASES)
-def test_export_hashes_follow_the_recipe(
-    tmp_path: Path, phone_format: str, email_case: str, encoding: str
-) -> None:
+def test_export_hashes_follow_the_recipe(tmp_path: Path, phone_format: str, email_case: str, encoding: str) -> None:
     m = generate_kakaopay(
         tmp_path / "out",
         customers=300,
@@ -277,3 +273,13 @@ def test_a_failed_run_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(InputError):
         generate_kakaopay(empty, customers=50, days=1)
     assert list(empty.iterdir()) == []
+
+
+def test_customers_csv_and_parquet_hold_the_same_rows(scenario: ScenarioManifest) -> None:
+    parquet = pq.read_table(scenario.customers_parquet)
+    text_types = {name: pa.string() for name in ("mobile", "rrn", "postcode", "email", "name")}
+    csv = pacsv.read_csv(scenario.customers_csv, convert_options=pacsv.ConvertOptions(column_types=text_types))
+    assert csv.column_names == parquet.column_names
+    for name in ("account_id", "mobile", "email", "rrn", "postcode", "name", "card_count"):
+        assert csv.column(name).to_pylist() == parquet.column(name).to_pylist(), name
+    assert all(len(code) == 5 for code in csv.column("postcode").to_pylist())  # leading zeros kept

@@ -19,9 +19,9 @@ def people():
 
 def _rrn_ok(rrn: str) -> bool:
     d = [int(c) for c in rrn.replace("-", "")]
-    return (
-        11 - sum(x * w for x, w in zip(d[:12], [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5], strict=True)) % 11
-    ) % 10 == d[12]
+    return (11 - sum(x * w for x, w in zip(d[:12], [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5], strict=True)) % 11) % 10 == d[
+        12
+    ]
 
 
 def test_rrn_check_digit_known_answer() -> None:
