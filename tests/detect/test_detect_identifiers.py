@@ -126,3 +126,20 @@ def test_uuid_is_a_pseudonym_unless_the_header_says_advertising_id(detect, rng):
         ad = detect(**{header: values})[header]
         assert (ad.kind, ad.role) == ("uuid", "direct_identifier"), header
         assert ad.details["advertising_id"] is True
+
+
+def test_driver_licence_passport_and_iban(detect, rng):
+    licences = [
+        f"{rng.randint(11, 28)}-{rng.randint(0, 99):02d}-{rng.randint(0, 999999):06d}-{i % 100:02d}" for i in range(30)
+    ]
+    licences += ["서울 12-345678-90", "경기 98-765432-10"]
+    assert detect(col=licences)["col"].kind == "kr_driver_license"
+    assert detect(col=[f"99-{v[3:]}" for v in licences[:30]])["col"].kind != "kr_driver_license"  # region 99
+    passports = [f"M{rng.randint(0, 99999999):08d}" for _ in range(20)] + ["M123A4567", "S987B6543"]
+    assert detect(여권번호=passports)["여권번호"].kind == "kr_passport"
+    assert detect(code=passports)["code"].kind != "kr_passport"
+    ibans = ["GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "NL91ABNA0417164300"] * 10
+    finding = detect(iban=ibans)["iban"]
+    assert finding.kind == "iban" and set(finding.details["countries"]) == {"GB", "DE", "NL"}
+    broken = ["GB82 WEST 1234 5698 7654 33", "DE89370400440532013001", "NL91ABNA0417164301"] * 10
+    assert detect(iban=broken)["iban"].kind != "iban"

@@ -76,9 +76,7 @@ def test_postcodes_need_a_header_and_the_range(detect, rng):
 
 def test_regions_and_addresses(detect, rng):
     found = detect(
-        지역=[
-            rng.choice(["서울", "부산광역시", "경기도", "제주특별자치도", "서울 강남구"]) for _ in range(40)
-        ],
+        지역=[rng.choice(["서울", "부산광역시", "경기도", "제주특별자치도", "서울 강남구"]) for _ in range(40)],
         city=[rng.choice(["Seoul", "Busan", "Gyeonggi-do", "Jeju"]) for _ in range(40)],
         주소=[f"서울특별시 강남구 테헤란로 {rng.randint(1, 500)}" for _ in range(40)],
     )
@@ -99,9 +97,7 @@ def test_amounts(detect, rng):
 
 def test_categories_are_quasi_identifiers_only_with_a_person_header(detect, rng):
     jobs = [rng.choice(["회사원", "학생", "주부", "자영업"]) for _ in range(80)]
-    found = detect(
-        직업=jobs, marital_status=[rng.choice(["single", "married"]) for _ in range(80)], kind=jobs
-    )
+    found = detect(직업=jobs, marital_status=[rng.choice(["single", "married"]) for _ in range(80)], kind=jobs)
     assert (found["직업"].kind, found["직업"].role) == ("category", "quasi_identifier")
     assert found["marital_status"].role == "quasi_identifier"
     assert (found["kind"].kind, found["kind"].role) == ("category", "other")
@@ -109,8 +105,7 @@ def test_categories_are_quasi_identifiers_only_with_a_person_header(detect, rng)
 
 def test_free_text_is_flagged_with_embedded_identifiers_counted(detect, rng):
     notes = [
-        f"고객 요청 {i}번: 010-{rng.randint(2000, 9999)}-{rng.randint(0, 9999):04d} 로 연락 바람"
-        for i in range(20)
+        f"고객 요청 {i}번: 010-{rng.randint(2000, 9999)}-{rng.randint(0, 9999):04d} 로 연락 바람" for i in range(20)
     ]
     notes += [f"배송 메모 {i} 문 앞에 놓아주세요 부탁드립니다" for i in range(20)]
     finding = detect(메모=notes)["메모"]
@@ -121,8 +116,7 @@ def test_free_text_is_flagged_with_embedded_identifiers_counted(detect, rng):
 
 def test_korean_names(detect, rng):
     names = [
-        rng.choice("김이박최정강조윤") + rng.choice("민서지현수우") + rng.choice("준영아윤하은")
-        for _ in range(80)
+        rng.choice("김이박최정강조윤") + rng.choice("민서지현수우") + rng.choice("준영아윤하은") for _ in range(80)
     ]
     found = detect(성명=names, col=names, 상품명=names)
     assert found["성명"].kind == "name_ko" and found["col"].kind == "name_ko"

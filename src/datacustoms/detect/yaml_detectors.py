@@ -109,9 +109,7 @@ def parse_yaml_detectors(path: str | Path) -> list[YamlDetectorSpec]:
     kinds = [spec.kind for spec in specs]
     duplicate = next((k for k in kinds if kinds.count(k) > 1), None)
     if duplicate:
-        raise PolicyError(
-            f"{file.name}: kind {duplicate!r} is declared twice", "give each detector its own kind"
-        )
+        raise PolicyError(f"{file.name}: kind {duplicate!r} is declared twice", "give each detector its own kind")
     return specs
 
 

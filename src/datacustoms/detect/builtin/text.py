@@ -48,9 +48,7 @@ class Category(Detector):
         if longest > 40:
             return None
         hint = header_has(sample.name, self.header_words)
-        finding = self.finding(
-            sample, sample.values, 1.0, 0.35, hint, role="quasi_identifier" if hint else "other"
-        )
+        finding = self.finding(sample, sample.values, 1.0, 0.35, hint, role="quasi_identifier" if hint else "other")
         finding.details = {"codes": sample.distinct_count, "rows_per_code": round(sample.repeat_ratio, 2)}
         return finding
 
