@@ -11,14 +11,16 @@ lose hits, never invent them. Hits carry plaintexts: callers must mask them befo
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -77,16 +79,19 @@ class TargetSet:
     cost about 320 MB plus 208 MB for the native bitmap and prefix index.
     """
 
-    __slots__ = ("_native", "_pyset", "_sorted", "digest_size")
+    __slots__ = ("_native", "_prefix", "_pyset", "_sorted", "digest_size")
 
     def __init__(self, sorted_digests: np.ndarray, digest_size: int) -> None:
         self._sorted = sorted_digests  # (n, digest_size) uint8, sorted, distinct
         self.digest_size = digest_size
         self._native: Any = None
         self._pyset: set[bytes] | None = None
+        self._prefix: np.ndarray | None = None
 
     @classmethod
-    def from_digests(cls, digests: Iterable[bytes] | pa.Array | pa.ChunkedArray, digest_size: int) -> TargetSet:
+    def from_digests(
+        cls, digests: Iterable[bytes] | pa.Array | pa.ChunkedArray, digest_size: int
+    ) -> TargetSet:
         """Collect raw digests (bytes, or an Arrow binary array); nulls are ignored, duplicates merged."""
         if digest_size < 8 or digest_size > 64:
             raise UsageError(f"digest size {digest_size} is not supported", "use a digest of 8 to 64 bytes")
@@ -115,6 +120,24 @@ class TargetSet:
     def digests(self) -> bytes:
         """All distinct digests, sorted, concatenated (for callers that persist a target set)."""
         return self._sorted.tobytes()
+
+    def contains_many(self, digests: bytes) -> np.ndarray:
+        """Membership of each ``digest_size`` slice of ``digests`` (vectorised, for verifying hits)."""
+        ds, n = self.digest_size, len(self)
+        q = np.frombuffer(digests, np.uint8).reshape(-1, ds)
+        if n == 0 or q.shape[0] == 0:
+            return np.zeros(q.shape[0], bool)
+        if _native is not None:
+            return np.frombuffer(_native.contains(self._native_handle(), digests), np.bool_)
+        if self._prefix is None:
+            self._prefix = np.ascontiguousarray(self._sorted[:, :8]).view(">u8").ravel().astype(np.uint64)
+        qp = np.ascontiguousarray(q[:, :8]).view(">u8").ravel().astype(np.uint64)
+        pos = np.minimum(np.searchsorted(self._prefix, qp), n - 1)
+        ok = (self._sorted[pos] == q).all(axis=1)
+        tie = np.flatnonzero(~ok & (self._prefix[pos] == qp))  # same 8-byte prefix, another row
+        for i in tie:
+            ok[i] = q[i].tobytes() in self
+        return ok
 
     def _native_handle(self) -> Any:
         if self._native is None:
@@ -145,12 +168,14 @@ def _digest_matrix(digests: Iterable[bytes] | pa.Array | pa.ChunkedArray, size: 
             lengths = pc.binary_length(arr)
             if len(arr) and (pc.min(lengths).as_py() != size or pc.max(lengths).as_py() != size):
                 raise UsageError(
-                    f"some digests are not {size} bytes long", "pass raw digests of one algorithm (decode hex first)"
+                    f"some digests are not {size} bytes long",
+                    "pass raw digests of one algorithm (decode hex first)",
                 )
             arr = arr.cast(pa.binary(size))
         else:
             raise UsageError(
-                f"digests must be a binary Arrow array, got {arr.type}", "decode hex or base64 to raw bytes first"
+                f"digests must be a binary Arrow array, got {arr.type}",
+                "decode hex or base64 to raw bytes first",
             )
         if len(arr) == 0:
             return np.zeros((0, size), np.uint8)
@@ -163,7 +188,9 @@ def _digest_matrix(digests: Iterable[bytes] | pa.Array | pa.ChunkedArray, size: 
             continue
         b = bytes(d)
         if len(b) != size:
-            raise UsageError(f"a digest is {len(b)} bytes, expected {size}", "pass raw digests of one algorithm")
+            raise UsageError(
+                f"a digest is {len(b)} bytes, expected {size}", "pass raw digests of one algorithm"
+            )
         parts.append(b)
     return np.frombuffer(b"".join(parts), np.uint8).reshape(len(parts), size)
 
@@ -221,7 +248,9 @@ class Mask:
         t, pos = self.template, tuple(int(p) for p in self.positions)
         object.__setattr__(self, "positions", pos)
         if len(set(pos)) != len(pos) or any(p < 0 or p >= len(t) for p in pos):
-            raise UsageError("mask slots must be distinct offsets inside the template", "check the mask positions")
+            raise UsageError(
+                "mask slots must be distinct offsets inside the template", "check the mask positions"
+            )
         if self.check not in (None, "kr_rrn"):
             raise UsageError(f"unknown check digit {self.check!r}", "use check=None or check='kr_rrn'")
         n = len(pos) - (1 if self.check else 0)
@@ -232,7 +261,8 @@ class Mask:
             rrn = [i for i in range(pos[-1] - 1, -1, -1) if i in slots or 48 <= t[i] <= 57][:12]
             if len(rrn) != 12:
                 raise UsageError(
-                    "a kr_rrn mask needs 12 digits before its check digit", "write the fixed RRN digits into the template"
+                    "a kr_rrn mask needs 12 digits before its check digit",
+                    "write the fixed RRN digits into the template",
                 )
             object.__setattr__(self, "_rrn", tuple(reversed(rrn)))
 
@@ -276,7 +306,7 @@ class Mask:
         return bytes(buf)
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     """One reversed digest: the counter value (masks) or row number (lists), and the plaintext."""
 
@@ -301,11 +331,6 @@ def _check_targets(algorithm: str, targets: TargetSet) -> int:
     return size
 
 
-def _verify(algorithm: str, targets: TargetSet, index: int | None, cand: bytes) -> Hit | None:
-    d = hashlib.new(algorithm, cand).digest()
-    return Hit(index, cand, d) if d in targets else None
-
-
 def search_mask(
     mask: Mask,
     algorithm: str,
@@ -326,7 +351,9 @@ def search_mask(
     """
     _check_targets(algorithm, targets)
     if impl not in IMPLEMENTATIONS:
-        raise UsageError(f"unknown engine implementation {impl!r}", f"use one of {', '.join(IMPLEMENTATIONS)}")
+        raise UsageError(
+            f"unknown engine implementation {impl!r}", f"use one of {', '.join(IMPLEMENTATIONS)}"
+        )
     stop = mask.size if stop is None else min(stop, mask.size)
     start = max(0, start)
     if start >= stop or len(targets) == 0:
@@ -334,23 +361,63 @@ def search_mask(
             progress(0)
         return []
     if force_python or _native is None or algorithm not in ALGORITHMS:
-        indices = _python_mask(mask, algorithm, targets, start, stop, progress)
+        chunks = _python_mask(mask, algorithm, targets, start, stop)
     else:
-        indices = _native_mask(mask, algorithm, targets, start, stop, threads, progress, impl)
-    hits = [_verify(algorithm, targets, i, mask.candidate(i)) for i in sorted(indices)]
-    return [h for h in hits if h is not None]
+        chunks = _native_mask(mask, algorithm, targets, start, stop, threads, impl)
+    hits: list[Hit] = []
+    done = 0
+    # verify each chunk's hits while the workers enumerate the next ones
+    for n, found in chunks:
+        found.sort()
+        hits += _verify_many(algorithm, targets, found, _mask_candidates(mask, found))
+        done += n
+        if progress:
+            progress(done)
+    return hits
+
+
+def _mask_candidates(mask: Mask, indices: list[int]) -> list[bytes]:
+    """The plaintexts of many counter values at once (vectorised; equals ``mask.candidate``)."""
+    k, width = len(indices), len(mask.template)
+    if k == 0:
+        return []
+    mat = np.empty((k, width), np.uint8)
+    mat[:] = np.frombuffer(mask.template, np.uint8)
+    v = np.asarray(indices, dtype=np.int64)  # < 10**18, so int64 is exact
+    for p in reversed(mask.enumerated):
+        mat[:, p] = (v % 10).astype(np.uint8) + 48
+        v = v // 10
+    if mask.check:
+        s = np.zeros(k, np.int64)
+        for p, w in zip(mask._rrn, _RRN_WEIGHTS, strict=True):
+            s += (mat[:, p].astype(np.int64) - 48) * w
+        mat[:, mask.positions[-1]] = (48 + (11 - s % 11) % 10).astype(np.uint8)
+    blob = mat.tobytes()
+    return [blob[i : i + width] for i in range(0, k * width, width)]
+
+
+def _verify_many(algorithm: str, targets: TargetSet, indices: Sequence[int], cands: list[bytes]) -> list[Hit]:
+    """Re-hash every reported hit with hashlib and keep those whose digest really is a target."""
+    if not cands:
+        return []
+    ctor = getattr(hashlib, algorithm, None) or (lambda b: hashlib.new(algorithm, b))
+    digests = list(map(methodcaller("digest"), map(ctor, cands)))
+    ok = targets.contains_many(b"".join(digests))
+    enabled = gc.isenabled()
+    gc.disable()  # a million new objects would otherwise trigger full collections again and again
+    try:
+        return [
+            Hit(i, c, d) for i, c, d, good in zip(indices, cands, digests, ok.tolist(), strict=True) if good
+        ]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _native_mask(
-    mask: Mask,
-    algorithm: str,
-    targets: TargetSet,
-    start: int,
-    stop: int,
-    threads: int | None,
-    progress: Callable[[int], None] | None,
-    impl: str,
-) -> list[int]:
+    mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int, threads: int | None, impl: str
+) -> Iterator[tuple[int, list[int]]]:
+    """(candidates done, counter values that matched) per chunk, in counter order."""
     plan, handle = _plan(mask), targets._native_handle()
     workers = max(1, threads or os.cpu_count() or 1)
     total = stop - start
@@ -360,28 +427,17 @@ def _native_mask(
     def run(ab: tuple[int, int]) -> tuple[int, list[int]]:
         return ab[1] - ab[0], _native.search_mask(plan, handle, algorithm, ab[0], ab[1], impl)
 
-    found: list[int] = []
-    done = 0
     if workers == 1 or len(bounds) == 1:
-        results: Iterable[tuple[int, list[int]]] = map(run, bounds)
-        for n, idx in results:
-            found += idx
-            done += n
-            if progress:
-                progress(done)
-        return found
+        yield from map(run, bounds)
+        return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, idx in pool.map(run, bounds):
-            found += idx
-            done += n
-            if progress:
-                progress(done)
-    return found
+        yield from pool.map(run, bounds)
 
 
 def _python_mask(
-    mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int, progress: Callable[[int], None] | None
-) -> list[int]:
+    mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int
+) -> Iterator[tuple[int, list[int]]]:
+    """The same enumeration with hashlib, one candidate at a time (no compiler needed)."""
     lookup: Any = targets._python_set()
     if lookup is None:
         lookup = targets
@@ -389,11 +445,12 @@ def _python_mask(
     slots = mask.enumerated
     width = len(slots)
     buf = bytearray(mask.template)
-    found: list[int] = []
     rrn_slot = mask.positions[-1] if mask.check else -1
     step = 1 << 16
     for a in range(start, stop, step):
-        for i in range(a, min(a + step, stop)):
+        found: list[int] = []
+        b = min(a + step, stop)
+        for i in range(a, b):
             if width:
                 for p, d in zip(slots, f"{i:0{width}d}".encode(), strict=True):
                     buf[p] = d
@@ -402,9 +459,7 @@ def _python_mask(
                 buf[rrn_slot] = 48 + (11 - s % 11) % 10
             if new(algorithm, buf).digest() in lookup:
                 found.append(i)
-        if progress:
-            progress(min(a + step, stop) - start)
-    return found
+        yield b - a, found
 
 
 # --------------------------------------------------------------------------- lists
@@ -418,7 +473,12 @@ def _as_binary_array(values: pa.Array | pa.ChunkedArray | Sequence[bytes | str])
         items = [v.encode() if isinstance(v, str) else v for v in values]
         values = pa.chunked_array([pa.array(items, pa.binary())])
     t = values.type
-    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)):
+    if not (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    ):
         raise UsageError(f"expected a string or binary column, got {t}", "cast the column to string first")
     return values
 
@@ -482,13 +542,9 @@ def search_candidates(
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             for found in pool.map(run, pieces):
                 rows += found
-    hits: list[Hit] = []
-    for r in sorted(rows):
-        v = chunks[r].as_py()
-        hit = _verify(algorithm, targets, r, v.encode() if isinstance(v, str) else v)
-        if hit is not None:
-            hits.append(hit)
-    return hits
+    rows.sort()
+    values = [chunks[r].as_py() for r in rows]
+    return _verify_many(algorithm, targets, rows, [v.encode() if isinstance(v, str) else v for v in values])
 
 
 # --------------------------------------------------------------------------- HMAC

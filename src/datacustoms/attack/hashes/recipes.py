@@ -207,9 +207,13 @@ class Recipe:
         enc = {"hex": "hex", "HEX": "HEX", "base64": "base64", "base64url": "base64url", "raw": "raw"}[
             self.encoding
         ]
-        subject = f'"{self.shape}"' if self.shape else _describe(self.normalise)
-        if not self.shape and self.subject:
-            subject = f"{self.subject} ({subject})"
+        if self.shape:
+            subject = f'"{self.shape}"'
+        elif self.subject:
+            known = self.normalise in TEXT_FORMATS or self.normalise in PHONE_FORMATS
+            subject = f"{self.subject} ({_describe(self.normalise)})" if known else self.subject
+        else:
+            subject = _describe(self.normalise)
         if self.prefix:
             subject = f"salt ({self.salt_label or 'a fixed value'}) + {subject}"
         if self.suffix:

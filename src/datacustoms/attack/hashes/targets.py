@@ -215,16 +215,20 @@ def guess_format(values: pa.Array) -> DigestFormat | None:
     arr = _as_text(values).drop_null()
     if len(arr) == 0:
         return None
-    best: tuple[int, DigestFormat] | None = None
     text = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
     encodings = ("hex", "base64", "base64url") if text else ("raw",)
+    scored: list[tuple[int, DigestFormat]] = []
     for encoding in encodings:
         for size in DIGEST_SIZES:
             fmt = DigestFormat(size=size, encoding=encoding)
-            _, stats = decode_array(arr, fmt)
-            if best is None or stats.valid > best[0]:
-                best = (stats.valid, fmt)
-    if best is None or best[0] * 2 < len(arr):
+            scored.append((decode_array(arr, fmt)[1].valid, fmt))
+    best = max(scored, key=lambda t: t[0])  # first wins ties: hex before base64
+    # 64 hex characters also read as base64 of 48 bytes; random base64 is almost never all-hex,
+    # so hex wins whenever it explains at least half as many values as the best reading
+    hex_best = max((t for t in scored if t[1].encoding == "hex"), key=lambda t: t[0], default=None)
+    if hex_best is not None and hex_best[0] * 2 >= best[0] and hex_best[0] > 0:
+        best = hex_best
+    if best[0] * 2 < len(arr):
         return None
     fmt = best[1]
     if fmt.encoding == "hex":

@@ -371,7 +371,7 @@ typedef struct {
 #define DC_PENDING 64 /* bitmap passes whose exact check is batched to overlap cache misses */
 
 typedef struct {
-    uint8_t dig[DC_PENDING][32];
+    uint8_t dig[DC_PENDING][64];
     uint64_t idx[DC_PENDING];
     uint32_t row[DC_PENDING];
     int n;
@@ -722,6 +722,50 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     return res;
 }
 
+/* ------------------------------------------------------------------ membership */
+
+static PyObject *py_contains(PyObject *self, PyObject *args) {
+    PyObject *tc;
+    Py_buffer q;
+    if (!PyArg_ParseTuple(args, "Oy*", &tc, &q)) return NULL;
+    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    if (!tb) { PyBuffer_Release(&q); return NULL; }
+    const dc_targets *t = &tb->t;
+    if (q.len % t->dsize) {
+        PyBuffer_Release(&q);
+        PyErr_SetString(PyExc_ValueError, "query length is not a multiple of the digest size");
+        return NULL;
+    }
+    size_t n = (size_t)q.len / (size_t)t->dsize;
+    PyObject *res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    if (!res) { PyBuffer_Release(&q); return NULL; }
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+    memset(out, 0, n);
+    u64vec hits = {0};
+    Py_BEGIN_ALLOW_THREADS
+    pending_buf *pb = malloc(sizeof *pb);
+    if (pb) {
+        pb->n = 0;
+        for (size_t i = 0; i < n && t->n; i++) {
+            const uint8_t *d = (const uint8_t *)q.buf + i * (size_t)t->dsize;
+            if (!dc_bitmap_test(t, dc_be32(d + t->dsize - 4))) continue;
+            memcpy(pb->dig[pb->n], d, (size_t)t->dsize);
+            pb->idx[pb->n++] = i;
+            if (pb->n == DC_PENDING) flush_pending(t, pb, &hits);
+        }
+        flush_pending(t, pb, &hits);
+        free(pb);
+    } else {
+        hits.oom = 1;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&q);
+    if (hits.oom) { free(hits.v); Py_DECREF(res); return PyErr_NoMemory(); }
+    for (size_t i = 0; i < hits.n; i++) out[hits.v[i]] = 1;
+    free(hits.v);
+    return res;
+}
+
 /* ------------------------------------------------------------------ misc */
 
 static PyObject *py_digest(PyObject *self, PyObject *args) {
@@ -760,6 +804,7 @@ static PyMethodDef methods[] = {
      "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl) -> row numbers"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
      "hmac_sha256(key, offsets, data, offset, length, offset_width, impl) -> bytes of length*32"},
+    {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
     {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl) -> bytes"},
     {NULL, NULL, 0, NULL}};
 

@@ -1,0 +1,104 @@
+"""Known answers from the C kernels (FIPS 180 / RFC 1321 / RFC 4231) and agreement with hashlib."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+import pyarrow as pa
+import pytest
+from engine_helpers import native_impls, needs_native
+
+from datacustoms.attack.hashes import engine
+
+FIPS = {
+    "sha256": (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+    ),
+    "sha1": ("a9993e364706816aba3e25717850c26c9cd0d89d", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
+    "md5": ("900150983cd24fb0d6963f7d28e17f72", "8215ef0796a20bcaaae116d3876c664a"),
+}
+TWO_BLOCK = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+
+# RFC 4231 test cases 1-4 and 6 (key longer than a block): key, data, HMAC-SHA-256
+RFC4231 = [
+    (b"\x0b" * 20, b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+    (
+        b"Jefe",
+        b"what do ya want for nothing?",
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ),
+    (b"\xaa" * 20, b"\xdd" * 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+    (bytes(range(1, 26)), b"\xcd" * 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
+    (
+        b"\xaa" * 131,
+        b"Test Using Larger Than Block-Size Key - Hash Key First",
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    ),
+]
+
+
+@needs_native
+@pytest.mark.parametrize("impl", ["scalar", "auto"])
+@pytest.mark.parametrize("alg", ["md5", "sha1", "sha256"])
+def test_fips_known_answers(alg: str, impl: str) -> None:
+    from datacustoms import _native
+
+    assert _native.digest(alg, b"abc", impl).hex() == FIPS[alg][0]
+    assert _native.digest(alg, TWO_BLOCK, impl).hex() == FIPS[alg][1]
+
+
+@needs_native
+@pytest.mark.parametrize("alg", ["md5", "sha1", "sha256"])
+def test_kernels_match_hashlib_at_block_edges(alg: str) -> None:
+    from datacustoms import _native
+
+    impls = ["scalar", "sha_ni"] if engine.cpu_features()["sha_ni"] else ["scalar"]
+    for impl in impls:
+        for n in (0, 1, 54, 55, 56, 63, 64, 65, 119, 120, 128, 300):
+            m = os.urandom(n)
+            assert _native.digest(alg, m, impl) == hashlib.new(alg, m).digest(), (impl, n)
+
+
+@pytest.mark.parametrize("force_python", [False, True])
+@pytest.mark.parametrize("key,data,expected", RFC4231)
+def test_hmac_rfc4231(key: bytes, data: bytes, expected: str, force_python: bool) -> None:
+    out = engine.hmac_sha256_batch(key, pa.array([data], pa.binary()), force_python=force_python)
+    assert out.type == pa.binary(32)
+    assert out[0].as_py().hex() == expected
+
+
+@needs_native
+@pytest.mark.parametrize("impl", ["scalar", "sha_ni"])
+def test_hmac_batch_matches_hmac_module(impl: str) -> None:
+    if impl == "sha_ni" and not engine.cpu_features()["sha_ni"]:
+        pytest.skip("no SHA-NI")
+    key = b"k" * 32
+    values = ["010-1234-5678", "", None, "x" * 55, "y" * 56, "z" * 200, "한국어 이름"]
+    for typ in (pa.string(), pa.large_string()):
+        arr = pa.array(values, typ).slice(1)  # a non-zero offset too
+        out = engine.hmac_sha256_batch(key, arr, impl=impl)
+        assert out.null_count == 1
+        for v, o in zip(values[1:], out.to_pylist(), strict=True):
+            if v is None:
+                assert o is None
+            else:
+                assert o == hmac.new(key, v.encode(), "sha256").digest()
+
+
+def test_hmac_native_and_python_agree_on_chunked_input() -> None:
+    chunks = pa.chunked_array([pa.array([f"010{i:08d}" for i in range(500)]), pa.array(["a", None])])
+    a = engine.hmac_sha256_batch(b"secret-key-0123456789", chunks)
+    b = engine.hmac_sha256_batch(b"secret-key-0123456789", chunks, force_python=True)
+    assert isinstance(a, pa.ChunkedArray)
+    assert a.to_pylist() == b.to_pylist()
+
+
+def test_impls_listed_are_runnable() -> None:
+    feats = engine.cpu_features()
+    assert set(feats) == {"avx512", "avx2", "sha_ni", "native"}
+    assert feats["native"] == engine.native_available()
+    for impl in native_impls():
+        assert impl in engine.IMPLEMENTATIONS

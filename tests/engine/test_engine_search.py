@@ -1,0 +1,170 @@
+"""Recovery of planted plaintexts from masks and lists, on every native path and in Python."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pyarrow as pa
+import pytest
+from engine_helpers import native_impls, needs_native
+
+from datacustoms.attack.hashes import engine
+from datacustoms.attack.hashes.engine import Mask, TargetSet, search_candidates, search_mask
+from datacustoms.errors import AttackError, UsageError
+
+PHONE_FORMATS = [b"010XXXXXXXX", b"010-XXXX-XXXX", b"+8210XXXXXXXX", b"+82 10-XXXX-XXXX"]
+
+
+def _plant(mask: Mask, alg: str, lo: int, hi: int, n: int, seed: int = 1) -> tuple[list[int], TargetSet]:
+    idx = sorted(random.Random(seed).sample(range(lo, hi), n))
+    digests = [hashlib.new(alg, mask.candidate(i)).digest() for i in idx]
+    return idx, TargetSet.from_digests(digests, hashlib.new(alg).digest_size)
+
+
+def test_mask_candidate_layout() -> None:
+    m = Mask.from_pattern(b"010-XXXX-XXXX")
+    assert m.size == 10**8
+    assert m.positions == (4, 5, 6, 7, 9, 10, 11, 12)
+    assert m.candidate(12345678) == b"010-1234-5678"
+    assert m.candidate(0) == b"010-0000-0000"
+    assert Mask(b"pre:0100000", (5, 6)).candidate(42) == b"pre:0420000"
+    with pytest.raises(UsageError):
+        m.candidate(10**8)
+
+
+@needs_native
+@pytest.mark.parametrize("impl", native_impls())
+def test_recovers_200_planted_numbers_in_a_million(impl: str) -> None:
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    idx, targets = _plant(mask, "sha256", 3_000_000, 4_000_000, 200)
+    hits = search_mask(mask, "sha256", targets, start=3_000_000, stop=4_000_000, impl=impl)
+    assert [h.index for h in hits] == idx
+    assert all(h.candidate == mask.candidate(h.index) for h in hits)
+    assert all(hashlib.sha256(h.candidate).digest() == h.digest for h in hits)
+
+
+@needs_native
+@pytest.mark.parametrize("pattern", [*PHONE_FORMATS, b"SALT-2024|010XXXXXXXX", b"x" * 60 + b"010-XXXX-XXXX"])
+@pytest.mark.parametrize("alg", ["sha256", "sha1", "md5"])
+def test_formats_salts_and_algorithms(pattern: bytes, alg: str) -> None:
+    mask = Mask.from_pattern(pattern)
+    idx, targets = _plant(mask, alg, 12_340_000, 12_440_000, 50, seed=len(pattern))
+    hits = search_mask(mask, alg, targets, start=12_340_000, stop=12_440_000)
+    assert [h.index for h in hits] == idx
+
+
+@pytest.mark.parametrize("pattern", [b"+8210XXXXXXXX", b"pepper!010-XXXX-XXXX", b"y" * 70 + b"XXXXXX"])
+def test_native_and_python_agree_on_random_slices(pattern: bytes) -> None:
+    mask = Mask.from_pattern(pattern)
+    rng = random.Random(7)
+    for _ in range(3):
+        lo = rng.randrange(0, mask.size - 30_000)
+        idx, targets = _plant(mask, "sha256", lo, lo + 30_000, 25, seed=lo)
+        # a few targets outside the slice and one that matches nothing
+        extra = [hashlib.sha256(mask.candidate((lo + 50_000) % mask.size)).digest(), b"\x00" * 32]
+        targets = TargetSet.from_digests(list(targets_digests(targets)) + extra, 32)
+        a = search_mask(mask, "sha256", targets, start=lo, stop=lo + 30_000)
+        b = search_mask(mask, "sha256", targets, start=lo, stop=lo + 30_000, force_python=True)
+        assert [h.index for h in a] == [h.index for h in b] == idx
+        assert [h.candidate for h in a] == [h.candidate for h in b]
+
+
+def targets_digests(t: TargetSet) -> list[bytes]:
+    raw = t.digests()
+    return [raw[i : i + t.digest_size] for i in range(0, len(raw), t.digest_size)]
+
+
+def test_empty_targets_and_no_match() -> None:
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    empty = TargetSet.from_digests([], 32)
+    assert len(empty) == 0
+    assert search_mask(mask, "sha256", empty, stop=100_000) == []
+    nothing = TargetSet.from_digests([hashlib.sha256(b"not a phone").digest()], 32)
+    assert search_mask(mask, "sha256", nothing, stop=200_000) == []
+    assert search_mask(mask, "sha256", nothing, stop=2_000, force_python=True) == []
+
+
+def test_duplicate_targets_are_merged_and_found_once() -> None:
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    d = hashlib.sha256(mask.candidate(777)).digest()
+    targets = TargetSet.from_digests([d, d, d, hashlib.sha256(b"other").digest()], 32)
+    assert len(targets) == 2
+    assert d in targets and b"\x01" * 32 not in targets
+    hits = search_mask(mask, "sha256", targets, stop=1000)
+    assert [(h.index, h.candidate) for h in hits] == [(777, b"01000000777")]
+
+
+def test_targets_from_arrow_and_equal_prefixes() -> None:
+    base = bytes(8)
+    digests = [base + bytes([i]) * 24 for i in (3, 1, 2, 1)] + [None]
+    targets = TargetSet.from_digests(pa.array(digests, pa.binary()), 32)
+    assert len(targets) == 3
+    assert all(base + bytes([i]) * 24 in targets for i in (1, 2, 3))
+    assert base + bytes([4]) * 24 not in targets
+    with pytest.raises(UsageError):
+        TargetSet.from_digests(pa.array([b"short"]), 32)
+
+
+def test_wrong_digest_size_is_an_attack_error() -> None:
+    targets = TargetSet.from_digests([hashlib.md5(b"x").digest()], 16)
+    with pytest.raises(AttackError):
+        search_mask(Mask.from_pattern(b"XX"), "sha256", targets)
+
+
+def test_progress_reports_every_candidate() -> None:
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    seen: list[int] = []
+    targets = TargetSet.from_digests([hashlib.sha256(b"01000000001").digest()], 32)
+    search_mask(mask, "sha256", targets, start=0, stop=300_000, progress=seen.append, threads=2)
+    assert seen and seen[-1] == 300_000 and seen == sorted(seen)
+
+
+def test_kr_rrn_check_digit_mask() -> None:
+    mask = Mask.from_pattern(b"900101-1XXXXXC", check="kr_rrn")
+    assert mask.size == 10**5
+    rrn = mask.candidate(23456)
+    digits = [int(c) for c in rrn.decode().replace("-", "")]
+    s = sum(d * w for d, w in zip(digits[:12], (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5), strict=True))
+    assert digits[12] == (11 - s % 11) % 10
+    assert rrn.startswith(b"900101-123456")
+    targets = TargetSet.from_digests(
+        [hashlib.sha256(rrn).digest(), hashlib.sha256(b"900101-1234567").digest()], 32
+    )
+    for force in (False, True):
+        hits = search_mask(mask, "sha256", targets, force_python=force)
+        assert [h.candidate for h in hits] == [rrn]  # the wrong-check-digit target is not an RRN
+
+
+@needs_native
+@pytest.mark.parametrize("impl", native_impls())
+def test_kr_rrn_mask_on_every_path(impl: str) -> None:
+    mask = Mask.from_pattern(b"salt:850615-2XXXXXC", check="kr_rrn")
+    idx, targets = _plant(mask, "sha256", 0, mask.size, 40, seed=3)
+    assert [h.index for h in search_mask(mask, "sha256", targets, impl=impl)] == idx
+    idx1, t1 = _plant(mask, "sha1", 0, mask.size, 10, seed=4)
+    assert [h.index for h in search_mask(mask, "sha1", t1, impl=impl)] == idx1
+
+
+@pytest.mark.parametrize("alg", ["sha256", "md5", "sha1", "sha512", "sha3_256", "blake2b", "sha224"])
+def test_list_keyspace(alg: str) -> None:
+    emails = [f"user{i}@example.com" for i in range(3000)]
+    planted = [5, 999, 2999]
+    size = hashlib.new(alg).digest_size
+    targets = TargetSet.from_digests([hashlib.new(alg, emails[i].encode()).digest() for i in planted], size)
+    for cands in (emails, pa.array(emails), pa.array(emails, pa.large_string())):
+        for force in (False, True):
+            hits = search_candidates(cands, alg, targets, force_python=force)
+            assert [(h.index, h.candidate) for h in hits] == [(i, emails[i].encode()) for i in planted]
+
+
+def test_list_keyspace_skips_nulls_and_handles_chunks() -> None:
+    empty_digest = hashlib.sha256(b"").digest()
+    targets = TargetSet.from_digests([empty_digest, hashlib.sha256(b"b").digest()], 32)
+    arr = pa.chunked_array([pa.array(["a", None]), pa.array(["", "b"])])
+    hits = search_candidates(arr, "sha256", targets)
+    assert [(h.index, h.candidate) for h in hits] == [(2, b""), (3, b"b")]
+
+
+def test_measure_rate_is_positive() -> None:
+    assert engine.measure_rate("sha256", seconds=0.05) > 0
