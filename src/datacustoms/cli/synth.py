@@ -30,9 +30,7 @@ def register(app: typer.Typer) -> None:
     @synth_app.command("kakaopay")
     @handle_errors
     def kakaopay_cmd(
-        out: Path = typer.Option(
-            ..., "--out", help="Folder to write into (created if absent; must be empty)."
-        ),
+        out: Path = typer.Option(..., "--out", help="Folder to write into (created if absent; must be empty)."),
         customers: int = typer.Option(10_000, "--customers", help="Number of customers."),
         days: int = typer.Option(3, "--days", help="Number of daily export files."),
         seed: int = typer.Option(2018, "--seed", help="Random seed: the same seed writes the same bytes."),
@@ -44,9 +42,7 @@ def register(app: typer.Typer) -> None:
         digest_encoding: str = typer.Option(
             "hex", "--digest-encoding", help="Digest text: hex (lower), HEX (upper) or base64."
         ),
-        force: bool = typer.Option(
-            False, "--force", help="Write into a non-empty folder, replacing our files."
-        ),
+        force: bool = typer.Option(False, "--force", help="Write into a non-empty folder, replacing our files."),
     ) -> None:
         """The Kakao Pay -> Alipay case: customers, events, and one plain-SHA-256 export CSV per day."""
         from datacustoms.synth import generate_kakaopay

@@ -209,9 +209,7 @@ def build_customers(customers: int, seed: int, start: date = DEFAULT_START) -> P
 
     rng = _rng(seed, "signup")
     years = [y for y in range(KAKAOPAY_LAUNCH.year, last_signup.year + 1)]
-    year = np.array(years)[
-        rng.choice(len(years), size=n, p=_norm([SIGNUP_YEAR_WEIGHTS.get(y, 5) for y in years]))
-    ]
+    year = np.array(years)[rng.choice(len(years), size=n, p=_norm([SIGNUP_YEAR_WEIGHTS.get(y, 5) for y in years]))]
     first = np.maximum(_days(KAKAOPAY_LAUNCH), _year_start(year))
     last = np.minimum(_days(last_signup), _year_start(year + 1) - 1)
     signup_days = first + (rng.random(n) * (last - first + 1)).astype(np.int64)
@@ -299,22 +297,14 @@ def build_events(pop: Population, days: int, seed: int, start: date = DEFAULT_ST
 
     amount = np.zeros(e, dtype=np.int64)
     pay = kind == PAYMENT
-    amount[pay] = np.clip(
-        np.round(rng.lognormal(np.log(13_000), 1.0, size=int(pay.sum())), -1), 100, BALANCE_CAP
-    )
+    amount[pay] = np.clip(np.round(rng.lognormal(np.log(13_000), 1.0, size=int(pay.sum())), -1), 100, BALANCE_CAP)
     top = kind == TOPUP
     steps = np.array([10_000, 20_000, 30_000, 50_000, 100_000, 200_000, 300_000, 500_000, 1_000_000])
-    amount[top] = steps[
-        rng.choice(len(steps), size=int(top.sum()), p=_norm([20, 12, 10, 18, 18, 8, 5, 5, 4]))
-    ]
+    amount[top] = steps[rng.choice(len(steps), size=int(top.sum()), p=_norm([20, 12, 10, 18, 18, 8, 5, 5, 4]))]
     wd = kind == WITHDRAWAL
-    amount[wd] = np.clip(
-        np.round(rng.lognormal(np.log(50_000), 1.0, size=int(wd.sum())), -3), 1_000, BALANCE_CAP
-    )
+    amount[wd] = np.clip(np.round(rng.lognormal(np.log(50_000), 1.0, size=int(wd.sum())), -3), 1_000, BALANCE_CAP)
     rem = kind == REMITTANCE
-    amount[rem] = np.clip(
-        np.round(rng.lognormal(np.log(30_000), 1.1, size=int(rem.sum())), -3), 1_000, BALANCE_CAP
-    )
+    amount[rem] = np.clip(np.round(rng.lognormal(np.log(30_000), 1.1, size=int(rem.sum())), -3), 1_000, BALANCE_CAP)
 
     # payments are paid from Pay money unless a card is registered and chosen (half the time)
     from_money = ~pay | (pop.card_count[customer] == 0) | (rng.random(e) < 0.5)
@@ -325,9 +315,7 @@ def build_events(pop: Population, days: int, seed: int, start: date = DEFAULT_ST
         other = rng.integers(0, n - 1, size=int(rem.sum()))
         recipient[rem] = other + (other >= customer[rem])  # anyone but the sender
 
-    merchant_idx = rng.choice(
-        len(MERCHANTS), size=e, p=_norm(list(1 / np.arange(1, len(MERCHANTS) + 1) ** 0.9))
-    )
+    merchant_idx = rng.choice(len(MERCHANTS), size=e, p=_norm(list(1 / np.arange(1, len(MERCHANTS) + 1) ** 0.9)))
     away = rng.random(e) < 0.15
     region_idx = np.where(
         away,
@@ -399,20 +387,14 @@ def daily_exports(
     balance = pop.initial_balance.astype(np.int64).copy()
     rng = _rng(seed, f"export-order:{days}")
     signup = pop.table.column("signup_date").combine_chunks()
-    dormant = korean.take(
-        ["N", "Y"], pop.table.column("dormant").to_numpy(zero_copy_only=False).astype(np.int64)
-    )
+    dormant = korean.take(["N", "Y"], pop.table.column("dormant").to_numpy(zero_copy_only=False).astype(np.int64))
     cards = pop.table.column("card_count").combine_chunks()
     out: list[tuple[date, pa.Table]] = []
     for d in range(window):
         sl = slice(bounds[d], bounds[d + 1])
-        balance += np.bincount(events.customer[sl], weights=events.money_delta[sl], minlength=n).astype(
-            np.int64
-        )
+        balance += np.bincount(events.customer[sl], weights=events.money_delta[sl], minlength=n).astype(np.int64)
         rem = events.recipient[sl] >= 0
-        balance += np.bincount(events.recipient[sl][rem], weights=events.amount[sl][rem], minlength=n).astype(
-            np.int64
-        )
+        balance += np.bincount(events.recipient[sl][rem], weights=events.amount[sl][rem], minlength=n).astype(np.int64)
         np.clip(balance, 0, BALANCE_CAP, out=balance)
         if d < TRAILING_DAYS - 1:
             continue
@@ -507,9 +489,7 @@ def generate_kakaopay(
     if seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, not {seed}", "e.g. --seed 2018")
     if not date(2015, 1, 1) <= start <= date(2099, 12, 31):
-        raise UsageError(
-            f"--start must lie between 2015-01-01 and 2099-12-31, not {start}", "e.g. --start 2024-05-14"
-        )
+        raise UsageError(f"--start must lie between 2015-01-01 and 2099-12-31, not {start}", "e.g. --start 2024-05-14")
     out = Path(out)
     created = [f for f in (out / "export", out) if not f.exists()]
     _prepare_out(out, force)

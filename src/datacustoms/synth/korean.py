@@ -35,10 +35,7 @@ def join(*parts: pa.Array | str) -> pa.Array:
 
 def first_occurrence_mask(keys: pa.Array | np.ndarray) -> np.ndarray:
     """True for the first row holding each distinct key, False for later duplicates."""
-    if isinstance(keys, pa.Array):
-        codes = pc.dictionary_encode(keys).indices.to_numpy(zero_copy_only=False)
-    else:
-        codes = keys
+    codes = pc.dictionary_encode(keys).indices.to_numpy(zero_copy_only=False) if isinstance(keys, pa.Array) else keys
     _, first = np.unique(codes, return_index=True)
     mask = np.zeros(len(codes), dtype=bool)
     mask[first] = True
