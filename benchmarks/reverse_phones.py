@@ -1,0 +1,173 @@
+"""Reverse plain-SHA-256 hashed Korean mobile numbers: the engine against hashlib (and hashcat).
+
+Plants N random numbers from the 01012345678 keyspace as SHA-256 targets, enumerates the whole
+keyspace with the native engine, checks that exactly the planted numbers come back, and compares
+the rate with a plain hashlib loop (and with hashcat's CPU mask attack when it is installed), all
+in the same run. Also times the four common phone formats and the memory of a 10 M target set.
+
+    python benchmarks/reverse_phones.py            # the headline run (1 M targets, 10^8 keyspace)
+    python benchmarks/reverse_phones.py --quick    # a small run for a loaded machine
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from datacustoms.attack.hashes.engine import Mask, TargetSet, cpu_features, search_mask
+
+FORMATS = [b"010XXXXXXXX", b"010-XXXX-XXXX", b"+8210XXXXXXXX", b"+82 10-XXXX-XXXX"]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def plant(keyspace: int, n: int, seed: int = 2024) -> np.ndarray:
+    """n distinct counter values in [0, keyspace)."""
+    rng = np.random.default_rng(seed)
+    if n * 4 > keyspace:
+        return np.sort(rng.choice(keyspace, n, replace=False))
+    idx = np.unique(rng.integers(0, keyspace, int(n * 1.05) + 16))
+    return np.sort(rng.choice(idx, n, replace=False))
+
+
+def targets_for(mask: Mask, idx: np.ndarray) -> TargetSet:
+    return TargetSet.from_digests((hashlib.sha256(mask.candidate(int(i))).digest() for i in idx), 32)
+
+
+def hashlib_rate(mask: Mask, digests: set[bytes], n: int) -> float:
+    """The plain loop a data team would write: format, hash, look up."""
+    sha = hashlib.sha256
+    t0 = time.perf_counter()
+    found = 0
+    for i in range(n):
+        if sha(b"010%08d" % i).digest() in digests:
+            found += 1
+    return n / (time.perf_counter() - t0)
+
+
+def run_hashcat(idx: np.ndarray, mask: Mask, keyspace: int) -> None:
+    exe = shutil.which("hashcat")
+    if not exe:
+        print("hashcat: not installed, comparison skipped")
+        return
+    digits = len(str(keyspace - 1)) if keyspace > 1 else 0
+    hc_mask = "010" + "0" * (8 - digits) + "?d" * digits
+    with tempfile.TemporaryDirectory() as tmp:
+        hashes = os.path.join(tmp, "hashes.txt")
+        out = os.path.join(tmp, "found.txt")
+        with open(hashes, "w") as f:
+            for i in idx:
+                f.write(hashlib.sha256(mask.candidate(int(i))).hexdigest() + "\n")
+        cmd = [exe, "-m", "1400", "-a", "3", "--potfile-disable", "-O", "-w", "3", "--quiet",
+               "--outfile", out, hashes, hc_mask]  # fmt: skip
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        dt = time.perf_counter() - t0
+        cracked = sum(1 for _ in open(out)) if os.path.exists(out) else 0
+        print(f"hashcat: exit {proc.returncode}, {cracked:,} cracked in {dt:.2f} s "
+              f"(incl. start-up) = {keyspace / dt / 1e6:.1f} M candidates/s")  # fmt: skip
+        if proc.returncode not in (0, 1):
+            print("hashcat stderr:", proc.stderr.strip()[-300:])
+        BENCH["hashcat_rate"] = keyspace / dt
+
+
+BENCH: dict[str, float] = {}
+
+
+def memory_child(n: int) -> None:
+    """Build an n-digest target set in a fresh process and print its peak RSS."""
+    rng = np.random.default_rng(5)
+    raw = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
+    import pyarrow as pa
+
+    arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(raw.tobytes())])
+    del raw
+    t0 = time.perf_counter()
+    ts = TargetSet.from_digests(arr, 32)
+    del arr
+    ts._native_handle()
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    search_mask(mask, "sha256", ts, stop=1_000_000)
+    print(f"{len(ts):,} targets built in {time.perf_counter() - t0:.1f} s, peak RSS {peak_rss_mb():.0f} MB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--targets", type=int, default=1_000_000, help="planted SHA-256 targets")
+    ap.add_argument("--keyspace", type=int, default=10**8, help="power of ten, at most 10^8")
+    ap.add_argument("--hashlib-slice", type=int, default=2_000_000, help="candidates for the hashlib loop")
+    ap.add_argument("--format-targets", type=int, default=100_000, help="targets per phone format")
+    ap.add_argument("--memory-targets", type=int, default=10_000_000, help="size of the memory check (0: skip)")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--quick", action="store_true", help="small sizes for a loaded machine")
+    ap.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.memory_child:
+        memory_child(a.memory_child)
+        return
+    if a.quick:
+        a.targets, a.keyspace, a.hashlib_slice = 100_000, 10**7, 300_000
+        a.format_targets, a.memory_targets = 20_000, 0
+    cores = os.cpu_count() or 1
+    print(f"cpu: {cores} cores, features {cpu_features()}, load average {os.getloadavg()}")
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    mask = Mask(mask.template, mask.positions[-len(str(a.keyspace - 1)) :]) if a.keyspace < 10**8 else mask
+    base = b"010" + b"0" * (8 - len(mask.positions))
+
+    idx = plant(a.keyspace, a.targets)
+    t0 = time.perf_counter()
+    targets = targets_for(mask, idx)
+    print(f"planted {len(targets):,} SHA-256 targets in a keyspace of {a.keyspace:,} ({base.decode()}…) "
+          f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+
+    t0 = time.perf_counter()
+    hits = search_mask(mask, "sha256", targets, threads=a.threads)
+    dt = time.perf_counter() - t0
+    ok = len(hits) == len(idx) and all(h.index == int(i) for h, i in zip(hits, idx, strict=False))
+    rate = a.keyspace / dt
+    print(f"engine: {a.keyspace:,} candidates in {dt:.2f} s = {rate / 1e6:.1f} M/s "
+          f"({rate / cores / 1e6:.1f} M/s per core, lookup and hashlib verification included); "
+          f"hits {len(hits):,} == planted {len(idx):,}: {ok}")  # fmt: skip
+
+    digest_set = {hashlib.sha256(mask.candidate(int(i))).digest() for i in idx}
+    hl = hashlib_rate(mask, digest_set, min(a.hashlib_slice, a.keyspace))
+    print(f"hashlib loop: {hl / 1e6:.2f} M/s on {min(a.hashlib_slice, a.keyspace):,} candidates "
+          f"(10^8 would take {1e8 / hl:.0f} s); engine / hashlib = {rate / hl:.0f}x")  # fmt: skip
+
+    run_hashcat(idx, mask, a.keyspace)
+    if "hashcat_rate" in BENCH:
+        print(f"engine / hashcat = {rate / BENCH['hashcat_rate']:.1f}x")
+
+    total = 0.0
+    fidx = idx[: a.format_targets]
+    for fmt in FORMATS:
+        m = Mask.from_pattern(fmt)
+        if a.keyspace < 10**8:
+            m = Mask(m.template, m.positions[-len(mask.positions) :])
+        ts = targets_for(m, fidx)
+        t0 = time.perf_counter()
+        found = search_mask(m, "sha256", ts, stop=a.keyspace, threads=a.threads)
+        d = time.perf_counter() - t0
+        total += d
+        print(f"format {fmt.decode():18s} {d:6.2f} s  hits {len(found):,} == {len(fidx):,}: "
+              f"{len(found) == len(fidx)}")  # fmt: skip
+    print(f"four formats: {total:.2f} s in all")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB; load average {os.getloadavg()}")
+
+    if a.memory_targets:
+        subprocess.run([sys.executable, __file__, "--memory-child", str(a.memory_targets)], check=False)
+
+
+if __name__ == "__main__":
+    main()
