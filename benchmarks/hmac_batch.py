@@ -1,7 +1,7 @@
 """Keyed pseudonyms: native batch HMAC-SHA-256 against the Python ``hmac`` loop, same data, same run.
 
-    python benchmarks/hmac_batch.py            # 2 M phone numbers
-    python benchmarks/hmac_batch.py --quick    # 200 k
+python benchmarks/hmac_batch.py            # 2 M phone numbers
+python benchmarks/hmac_batch.py --quick    # 200 k
 """
 
 from __future__ import annotations

@@ -74,7 +74,10 @@ def run_hashcat(idx: np.ndarray, mask: Mask, keyspace: int) -> None:
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         dt = time.perf_counter() - t0
-        cracked = sum(1 for _ in open(out)) if os.path.exists(out) else 0
+        cracked = 0
+        if os.path.exists(out):
+            with open(out) as f:
+                cracked = sum(1 for _ in f)
         print(f"hashcat: exit {proc.returncode}, {cracked:,} cracked in {dt:.2f} s "
               f"(incl. start-up) = {keyspace / dt / 1e6:.1f} M candidates/s")  # fmt: skip
         if proc.returncode not in (0, 1):
