@@ -290,3 +290,13 @@ def test_refpe_rekeys_in_memory() -> None:
         old, new, crypto.fpe_encrypt(old, values, column="p", keep_prefix=3), column="p", keep_prefix=3
     )
     assert moved.equals(crypto.fpe_encrypt(new, values, column="p", keep_prefix=3))
+
+
+@pytest.mark.parametrize("force_python", [True, False])
+def test_digests_keep_nulls_on_sliced_arrays(force_python: bool) -> None:
+    key = _key()
+    values = pa.array(["a", None, "b", "c"]).slice(1)
+    digests = crypto.hmac_sha256_digests(key, values, force_python=force_python)
+    digests.validate(full=True)
+    assert digests.null_count == 1 and digests[0].as_py() is None
+    assert digests[1].as_py() == hmac.new(key, b"b", hashlib.sha256).digest()

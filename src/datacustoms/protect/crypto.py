@@ -232,14 +232,16 @@ def hmac_sha256_matrix(key: bytes, values: pa.Array, *, force_python: bool = Fal
 def hmac_sha256_digests(key: bytes, values: pa.Array, *, force_python: bool = False) -> pa.Array:
     """HMAC-SHA-256 of every row as ``FixedSizeBinary(32)``; nulls stay null."""
     values = _as_plain(values)
-    matrix = hmac_sha256_matrix(key, values, force_python=force_python)
+    matrix = np.ascontiguousarray(hmac_sha256_matrix(key, values, force_python=force_python))
+    valid = _validity(values)
     validity = None
-    if values.null_count:
-        validity = values.is_valid().buffers()[1] if values.is_valid().offset == 0 else None
-        if validity is None:  # pragma: no cover - is_valid() returns an unsliced array
-            validity = pa.array(_validity(values)).buffers()[1]
-    data = pa.py_buffer(np.ascontiguousarray(matrix).reshape(-1))
-    return pa.Array.from_buffers(pa.binary(32), len(values), [validity, data])
+    if valid is not None:
+        matrix = matrix.copy()
+        matrix[~valid] = 0
+        validity = pa.array(valid, type=pa.bool_()).buffers()[1]
+    data = pa.py_buffer(matrix.reshape(-1))
+    null_count = -1 if valid is not None else 0
+    return pa.Array.from_buffers(pa.binary(32), len(values), [validity, data], null_count=null_count)
 
 
 # -- vectorised text encodings ------------------------------------------------------------------
@@ -523,40 +525,41 @@ def _fpe_apply(
     cipher = FF1(bytes(key), alphabet=alphabet)
     twk = column.encode("utf-8") if tweak is None else tweak
     index = cipher.index
-    step = cipher.decrypt_numerals if decrypt else cipher.encrypt_numerals
+    many = cipher.decrypt_many if decrypt else cipher.encrypt_many
     row_base = 0
 
-    def transform(text: str, row: int) -> str:
-        chars = list(text)
-        positions = [p for p, ch in enumerate(chars) if ch in index][keep_prefix:]
-        if len(positions) < cipher.minlen:
-            raise InputError(
-                f"row {row} of column {column!r} has {len(positions)} characters to encrypt; "
-                f"FF1 over a {cipher.radix}-character alphabet needs at least {cipher.minlen}",
-                "use tokenize or pseudonymize for short values, or lower keep_prefix",
-            )
-        result = step([index[chars[p]] for p in positions], twk)
-        for p, digit in zip(positions, result, strict=True):
-            chars[p] = alphabet[digit]
-        return "".join(chars)
-
     def one(array: pa.Array) -> pa.Array:
+        """Encrypt each distinct value once (batched FF1), then spread the results by index."""
         nonlocal row_base
         array = _as_plain(array)
-        out: list[str | None] = []
-        cache: dict[str, str] = {}
-        for i, value in enumerate(array.to_pylist()):
-            if value is None:
-                out.append(None)
-                continue
-            text = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
-            got = cache.get(text)
-            if got is None:
-                got = transform(text, row_base + i + 1)
-                cache[text] = got
-            out.append(got)
+        out_type = _string_out_type(array)
+        if array.type in _BINARIES:
+            array = array.cast(out_type)
+        encoded = pc.dictionary_encode(array)
+        indices = encoded.indices
+        texts: list[str] = encoded.dictionary.to_pylist()
+        spots: list[list[int]] = []
+        numerals: list[list[int]] = []
+        for j, text in enumerate(texts):
+            positions = [p for p, ch in enumerate(text) if ch in index][keep_prefix:]
+            if len(positions) < cipher.minlen:
+                row = row_base + int(pc.index(indices, pa.scalar(j, indices.type)).as_py()) + 1
+                raise InputError(
+                    f"row {row} of column {column!r} has {len(positions)} characters to encrypt; "
+                    f"FF1 over a {cipher.radix}-character alphabet needs at least {cipher.minlen}",
+                    "use tokenize or pseudonymize for short values, or lower keep_prefix",
+                )
+            spots.append(positions)
+            numerals.append([index[text[p]] for p in positions])
+        results = many(numerals, twk) if numerals else []
+        changed = []
+        for text, positions, result in zip(texts, spots, results, strict=True):
+            chars = list(text)
+            for p, digit in zip(positions, result, strict=True):
+                chars[p] = alphabet[digit]
+            changed.append("".join(chars))
         row_base += len(array)
-        return pa.array(out, type=_string_out_type(array))
+        return pc.take(pa.array(changed, type=out_type), indices)
 
     return _map_chunks(values, one)
 
