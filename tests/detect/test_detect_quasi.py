@@ -149,3 +149,29 @@ def test_korean_header_hints_are_recorded(detect, rng, header, kind):
     finding = detect(**{header: values})[header]
     assert finding.kind == kind
     assert finding.evidence[0].header_hint is not None
+
+
+def test_year_last_dates_and_unix_times(detect, rng):
+    dmy = [f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/20{rng.randint(10, 24)}" for _ in range(40)]
+    assert detect(col=dmy)["col"].kind == "date"
+    epochs = [str(1_715_000_000 + rng.randint(0, 10**7)) for _ in range(40)]
+    found = detect(created_ts=epochs, n=epochs, ms=[e + "123" for e in epochs])
+    assert found["created_ts"].kind == "timestamp" and found["created_ts"].details["epoch_share"] == 1.0
+    assert found["n"].kind != "timestamp" and found["ms"].kind != "timestamp"
+    assert detect(event_time=["9999999999"] * 30)["event_time"].kind != "timestamp"  # year 2286
+
+
+def test_raw_digest_bytes(rng):
+    import hashlib
+
+    import pyarrow as pa
+
+    from datacustoms.detect.registry import detect_arrow
+
+    raw = [hashlib.sha1(str(i).encode()).digest() for i in range(40)]
+    table = pa.table(
+        {"h": pa.array(raw, pa.binary(20)), "blob": pa.array([b"x" * 300 + bytes([i]) for i in range(40)])}
+    )
+    found = {f.column: f for f in detect_arrow(table)}
+    assert found["h"].kind == "digest:sha1/raw" and found["h"].details["encoding"] == "raw"
+    assert not found["blob"].kind.startswith("digest")

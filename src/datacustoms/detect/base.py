@@ -42,6 +42,15 @@ NEGATIVE_WORDS: tuple[str, ...] = (
 _FLATTEN = re.compile(r"[\s_\-./()\[\]]+")
 
 
+def is_bytes(arrow_type: pa.DataType) -> bool:
+    """Binary, large binary or fixed-size binary."""
+    return bool(
+        pa.types.is_binary(arrow_type)
+        or pa.types.is_large_binary(arrow_type)
+        or pa.types.is_fixed_size_binary(arrow_type)
+    )
+
+
 def flatten_header(name: str) -> str:
     """A column name lower-cased without separators, so ``Phone_No`` and ``phone no`` agree."""
     return _FLATTEN.sub("", name.lower())
@@ -112,8 +121,13 @@ class ColumnSample:
             column = column.dictionary_decode()
         if pa.types.is_null(column.type):
             text = pa.array([None] * rows, type=pa.string())
-        elif pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-            text = pc.cast(pc.binary_length(column), pa.string())  # raw bytes: only lengths matter
+        elif is_bytes(column.type):
+            # raw bytes (e.g. digests stored as fixed_size_binary(32)): hex, so their shape shows;
+            # long blobs only by length. A sample is at most a few thousand rows.
+            text = pa.array(
+                [None if v is None else v.hex() if len(v) <= 64 else f"<{len(v)} bytes>" for v in column.to_pylist()],
+                pa.string(),
+            )
         elif pa.types.is_nested(column.type):
             text = pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
         else:

@@ -25,7 +25,7 @@ import binascii
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms.detect.base import HEADER_RELIEF, ColumnSample, Detector, header_has
+from datacustoms.detect.base import HEADER_RELIEF, ColumnSample, Detector, header_has, is_bytes
 from datacustoms.detect.registry import register
 from datacustoms.report.model import ColumnFinding
 
@@ -82,13 +82,15 @@ class Digest(Detector):
         if shape is None:
             return None
         encoding, nbytes, valid = shape
+        if is_bytes(sample.arrow_type):
+            encoding = "raw"  # the sample shows raw bytes as hex; the column holds the bytes
         share = len(valid) / considered
         if share < threshold:
             return None
         token = header_has(sample.name, TOKEN_WORDS)
         adjusted = share - (0.1 if token and not hint else 0.0)
         algorithm = CANDIDATES[nbytes][0]
-        kind_encoding = "hex" if encoding.startswith("hex") else encoding
+        kind_encoding = "hex" if encoding.startswith("hex") else encoding  # hex, base64, base64url, raw
         finding = self.finding(
             sample,
             valid,
