@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import ClassVar
 
 from datacustoms.detect.base import ColumnSample, Detector
 from datacustoms.detect.registry import register
@@ -66,7 +67,19 @@ class DateColumn(Detector):
     kind = "date"
     role = "quasi_identifier"
     pattern = DATE
-    header_words = ("date", "일자", "날짜", "day", "dt", "일시", "가입일", "등록일", "거래일", "발생일", "기준일")
+    header_words: ClassVar[tuple[str, ...]] = (
+        "date",
+        "일자",
+        "날짜",
+        "day",
+        "dt",
+        "일시",
+        "가입일",
+        "등록일",
+        "거래일",
+        "발생일",
+        "기준일",
+    )
     priority = 40
 
     def validate(self, value: str) -> bool:
