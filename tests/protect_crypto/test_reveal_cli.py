@@ -169,3 +169,17 @@ def test_reveal_fpe_column_with_env_key(
     assert [r["phone"] for r in rows] == phones
     entry = AuditLog.beside(Keystore().path).entries()[-1]
     assert entry["method"] == "fpe" and entry["key_ids"] == [crypto.key_id(master)]
+
+
+def test_keys_list_warns_about_old_active_keys(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
+    ks = tmp_path / "ks.json"
+    runner.invoke(app, ["keys", "create", "old-key", "--keystore", str(ks)])
+    runner.invoke(app, ["keys", "create", "new-key", "--keystore", str(ks)])
+    doc = json.loads(ks.read_text())
+    doc["keys"][0]["created"] = "2023-01-01T00:00:00+00:00"
+    ks.write_text(json.dumps(doc))
+    os.chmod(ks, 0o600)
+    result = runner.invoke(app, ["keys", "list", "--keystore", str(ks)])
+    assert result.exit_code == 0
+    assert "key old-key is older than 365 days" in result.output
+    assert "keys rotate old-key" in result.output and "new-key is older" not in result.output

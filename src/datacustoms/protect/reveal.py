@@ -134,7 +134,8 @@ class _TokenOpener:
                 raise KeyMaterialError(
                     f"row {self.row_base + r + 1} of column {column!r} does not decrypt with key {ids} "
                     "for this recipient and purpose",
-                    "check --key-name, --recipient and --purpose; a modified token cannot be read",
+                    "check --key-name, --recipient and --purpose; a modified token cannot be read, "
+                    "and keyed pseudonyms are one-way (nothing to reveal)",
                 )
             parts.append(one)
         return pa.concat_arrays(parts)
