@@ -10,7 +10,9 @@ only after the last batch (:func:`datacustoms.io.atomic.atomic_path`).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,10 +25,13 @@ from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
+from datacustoms.protect.operators.common import Kernel
 from datacustoms.protect.operators.suppress import check_cap, suppress_kernel
 from datacustoms.protect.plan import Plan, build_plan
 from datacustoms.table import Table
 
+#: worker threads that transform batches while the main thread reads and writes
+WORKERS = min(4, os.cpu_count() or 1)
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 
@@ -52,9 +57,7 @@ class ProtectResult(BaseModel):
     qi: list[str] = Field(default_factory=list)
     k_required: int
     k_before: int | None = Field(default=None, description="smallest class over the raw QIs")
-    k_after: int | None = Field(
-        default=None, description="smallest class over the generalised QIs, after suppression"
-    )
+    k_after: int | None = Field(default=None, description="smallest class over the generalised QIs, after suppression")
     classes_after: int | None = None
     steps: list[StepInfo] = Field(default_factory=list)
     dropped: list[str] = Field(default_factory=list)
@@ -128,11 +131,49 @@ def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
 
 
-class _Writer:
-    """Parquet or CSV writer opened on the first batch; later batches are cast to its schema."""
+def _apply(kernels: list[Kernel], batch: pa.RecordBatch) -> pa.RecordBatch:
+    for kernel in kernels:
+        batch = kernel(batch)
+    return batch
 
-    def __init__(self, path: Path, fmt: str) -> None:
+
+def transformed(
+    batches: Iterator[pa.RecordBatch], kernels: list[Kernel], *, workers: int = WORKERS
+) -> Iterator[pa.RecordBatch]:
+    """The batches through the kernels, in order, with a few batches in flight on worker threads.
+
+    Arrow compute, the native HMAC and the Parquet reader and writer release the GIL, so reading
+    batch n+1, transforming batch n and compressing batch n-1 overlap. At most ``2 × workers``
+    batches are held, whatever the table's size. An error in any batch is raised here, in order.
+    """
+    if workers <= 1:
+        for batch in batches:
+            yield _apply(kernels, batch)
+        return
+    pending: deque[Future[pa.RecordBatch]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="protect") as pool:
+        try:
+            for batch in batches:
+                pending.append(pool.submit(_apply, kernels, batch))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+class _Writer:
+    """Parquet or CSV writer opened on the first batch; later batches are cast to its schema.
+
+    Keyed columns (pseudonyms, tokens) are all distinct and random: dictionary encoding and
+    min/max statistics only cost time there, so they are off for those columns.
+    """
+
+    def __init__(self, path: Path, fmt: str, high_entropy: tuple[str, ...] = ()) -> None:
         self.path, self.fmt = path, fmt
+        self.high_entropy = high_entropy
         self.schema: pa.Schema | None = None
         self._w: Any = None
 
@@ -140,7 +181,15 @@ class _Writer:
         if self._w is None:
             self.schema = batch.schema
             if self.fmt == "parquet":
-                self._w = pq.ParquetWriter(self.path, batch.schema, compression="zstd")
+                plain = [c for c in batch.schema.names if c not in self.high_entropy]
+                self._w = pq.ParquetWriter(
+                    self.path,
+                    batch.schema,
+                    compression="zstd",
+                    compression_level=1,
+                    use_dictionary=plain,
+                    write_statistics=plain,
+                )
             else:
                 self._w = pacsv.CSVWriter(str(self.path), batch.schema)
         elif batch.schema != self.schema:
@@ -208,9 +257,7 @@ def protect_table(
             else:
                 check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
             # suppress right after the QI rewrite: the class keys are computed on generalised QIs
-            position = (
-                max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
-            )
+            position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
             kernels.insert(position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
     rows_in = after.rows if after is not None else table.num_rows
     result = ProtectResult(
@@ -237,12 +284,11 @@ def protect_table(
     if dry_run or output is None:
         return result
     rows_out = 0
+    keyed = tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
     with atomic_path(output) as tmp:
-        writer = _Writer(tmp, fmt or "parquet")
+        writer = _Writer(tmp, fmt or "parquet", keyed)
         try:
-            for batch in table.batches():
-                for kernel in kernels:
-                    batch = kernel(batch)
+            for batch in transformed(table.batches(), kernels):
                 rows_out += batch.num_rows
                 writer.write(batch)
             if writer.schema is None:  # an empty table still gets a file with the output schema

@@ -80,4 +80,6 @@ def refuse_unparsed(column: str, parsed: pa.Array, original: pa.Array, what: str
 def blank_to_null(text: pa.Array) -> pa.Array:
     """Empty or blank text is treated as missing (CSV exports write missing values as '')."""
     blank = pc.equal(pc.utf8_trim_whitespace(text), "")
+    if not pc.any(blank).as_py():  # the usual case: no copy
+        return text
     return pc.if_else(blank, pa.scalar(None, text.type), text)
