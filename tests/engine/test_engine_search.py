@@ -128,9 +128,7 @@ def test_kr_rrn_check_digit_mask() -> None:
     s = sum(d * w for d, w in zip(digits[:12], (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5), strict=True))
     assert digits[12] == (11 - s % 11) % 10
     assert rrn.startswith(b"900101-123456")
-    targets = TargetSet.from_digests(
-        [hashlib.sha256(rrn).digest(), hashlib.sha256(b"900101-1234567").digest()], 32
-    )
+    targets = TargetSet.from_digests([hashlib.sha256(rrn).digest(), hashlib.sha256(b"900101-1234567").digest()], 32)
     for force in (False, True):
         hits = search_mask(mask, "sha256", targets, force_python=force)
         assert [h.candidate for h in hits] == [rrn]  # the wrong-check-digit target is not an RRN

@@ -17,5 +17,6 @@ typedef __m256i V;
 #define STORE(p, v) _mm256_storeu_si256((__m256i *)(p), v)
 
 #define KERNEL_NAME dc_mb_avx2
+#define FULL_KERNEL_NAME dc_mbfull_avx2
 
 #include "sha256_mb_impl.h"

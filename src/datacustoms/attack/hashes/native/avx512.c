@@ -18,5 +18,6 @@ typedef __m512i V;
 #define STORE(p, v) _mm512_storeu_si512((void *)(p), v)
 
 #define KERNEL_NAME dc_mb_avx512
+#define FULL_KERNEL_NAME dc_mbfull_avx512
 
 #include "sha256_mb_impl.h"

@@ -52,6 +52,8 @@ typedef struct {
 /* A multi-buffer kernel hashes L one-block messages from `mid` (words in W[w*L + lane]) and
  * stores each lane's last digest word H7 in keys[lane]; the caller does the lookup. */
 typedef void (*dc_mb_kernel)(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* The same with all 64 rounds, storing the final state words in out[w*L + lane]. */
+typedef void (*dc_mbfull_kernel)(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 
 extern const uint32_t dc_K256[64];
 extern const uint32_t dc_IV256[8];
@@ -81,10 +83,12 @@ void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 
 /* avx2.c (compiled with -mavx2) */
 void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mbfull_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_AVX2_LANES 8
 
 /* avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl) */
 void dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_AVX512_LANES 16
 
 #endif

@@ -123,7 +123,7 @@ static int parse_impl(const char *name) {
 
 /* The compression function for whole messages (lists, HMAC, long masks). */
 static compress_fn pick_compress(int impl) {
-    if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) return dc_sha256_compress_shani;
+    if (impl != IMPL_SCALAR && has_shani) return dc_sha256_compress_shani;
     return dc_sha256_compress_scalar;
 }
 
@@ -682,6 +682,64 @@ static void hmac_states(const uint8_t *key, size_t klen, compress_fn cf, uint32_
     cf(ost, wo);
 }
 
+/* One row, any length, with a scalar compression function. */
+static void hmac_one(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, Py_ssize_t i,
+                     uint8_t *out, compress_fn cf) {
+    size_t n;
+    const uint8_t *m = strings_item(s, i, &n);
+    uint32_t st[8], ow[16] = {0};
+    uint8_t inner[32];
+    memcpy(st, ist, sizeof st);
+    sha256_from(st, m, n, 64, cf, inner);
+    for (int k = 0; k < 8; k++) ow[k] = dc_be32(inner + 4 * k);
+    ow[8] = 0x80000000u;
+    ow[15] = (64 + 32) * 8;
+    memcpy(st, ost, sizeof st);
+    cf(st, ow);
+    for (int k = 0; k < 8; k++) dc_put_be32(out + 4 * k, st[k]);
+}
+
+/* Rows of at most 55 bytes go through L-lane kernels (inner block, then outer block); longer
+ * rows take the scalar path. */
+static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, uint8_t *out,
+                    dc_mbfull_kernel kern, int L, compress_fn cf) {
+    _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
+    Py_ssize_t rows[16];
+    int cnt = 0;
+    memset(Wi, 0, sizeof Wi);
+    for (int j = 0; j < L; j++) {
+        for (int w = 8; w < 16; w++) Wo[w * L + j] = 0;
+        Wo[8 * L + j] = 0x80000000u;
+        Wo[15 * L + j] = (64 + 32) * 8;
+    }
+    for (Py_ssize_t i = 0; i <= s->length; i++) {
+        if (i < s->length) {
+            size_t n;
+            const uint8_t *m = strings_item(s, i, &n);
+            if (n > 55) {
+                hmac_one(ist, ost, s, i, out + 32 * i, cf);
+                continue;
+            }
+            uint8_t blk[64] = {0};
+            memcpy(blk, m, n);
+            blk[n] = 0x80;
+            uint64_t bits = (64 + (uint64_t)n) * 8;
+            for (int k = 0; k < 8; k++) blk[63 - k] = (uint8_t)(bits >> (8 * k));
+            for (int w = 0; w < 16; w++) Wi[w * L + cnt] = dc_be32(blk + 4 * w);
+            rows[cnt++] = i;
+            if (cnt < L) continue;
+        }
+        if (!cnt) break;
+        kern(ist, Wi, st);
+        for (int w = 0; w < 8; w++)
+            for (int j = 0; j < L; j++) Wo[w * L + j] = st[w * L + j];
+        kern(ost, Wo, st);
+        for (int j = 0; j < cnt; j++)
+            for (int w = 0; w < 8; w++) dc_put_be32(out + 32 * rows[j] + 4 * w, st[w * L + j]);
+        cnt = 0;
+    }
+}
+
 static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_buffer key;
     PyObject *offs, *data;
@@ -698,24 +756,16 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     if (!res) { strings_release(&s); PyBuffer_Release(&key); return NULL; }
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
     compress_fn cf = pick_compress(impl);
+    dc_mbfull_kernel kern = NULL;
+    int L = 1;
+    if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) { kern = dc_mbfull_avx512; L = DC_AVX512_LANES; }
+    else if (impl == IMPL_AVX2) { kern = dc_mbfull_avx2; L = DC_AVX2_LANES; }
     Py_BEGIN_ALLOW_THREADS
     uint32_t ist[8], ost[8];
     hmac_states(key.buf, (size_t)key.len, cf, ist, ost);
-    uint32_t ow[16] = {0};
-    ow[8] = 0x80000000u;
-    ow[15] = (64 + 32) * 8;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        size_t n;
-        const uint8_t *m = strings_item(&s, i, &n);
-        uint32_t st[8];
-        uint8_t inner[32];
-        memcpy(st, ist, sizeof st);
-        sha256_from(st, m, n, 64, cf, inner);
-        for (int k = 0; k < 8; k++) ow[k] = dc_be32(inner + 4 * k);
-        memcpy(st, ost, sizeof st);
-        cf(st, ow);
-        for (int k = 0; k < 8; k++) dc_put_be32(out + 32 * i + 4 * k, st[k]);
-    }
+    if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
+    else
+        for (Py_ssize_t i = 0; i < length; i++) hmac_one(ist, ost, &s, i, out + 32 * i, cf);
     Py_END_ALLOW_THREADS
     strings_release(&s);
     PyBuffer_Release(&key);

@@ -36,3 +36,27 @@ void KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
     (void)a; (void)b; (void)c; (void)f; (void)g; (void)h;
     STORE(keys, ADD(e, SET1((int)mid[7])));
 }
+
+/* All 64 rounds and the full state (for batch HMAC, where every lane's digest is needed). */
+void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
+    V w[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
+    V a = SET1((int)mid[0]), b = SET1((int)mid[1]), c = SET1((int)mid[2]), d = SET1((int)mid[3]);
+    V e = SET1((int)mid[4]), f = SET1((int)mid[5]), g = SET1((int)mid[6]), h = SET1((int)mid[7]);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) RND(i, w[i]);
+#pragma GCC unroll 48
+    for (int i = 16; i < 64; i++) {
+        SCHED(i);
+        RND(i, w[i & 15]);
+    }
+    STORE(out + 0 * L, ADD(a, SET1((int)mid[0])));
+    STORE(out + 1 * L, ADD(b, SET1((int)mid[1])));
+    STORE(out + 2 * L, ADD(c, SET1((int)mid[2])));
+    STORE(out + 3 * L, ADD(d, SET1((int)mid[3])));
+    STORE(out + 4 * L, ADD(e, SET1((int)mid[4])));
+    STORE(out + 5 * L, ADD(f, SET1((int)mid[5])));
+    STORE(out + 6 * L, ADD(g, SET1((int)mid[6])));
+    STORE(out + 7 * L, ADD(h, SET1((int)mid[7])));
+}
