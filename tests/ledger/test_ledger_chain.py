@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from datacustoms.errors import LedgerTampered
@@ -26,7 +28,7 @@ def test_canonical_hash_known_answer() -> None:
 def test_chain_links_and_verifies(ledger_url: str) -> None:
     entries = _fill(ledger_url)
     assert entries[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.entry_hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(entries))
     with LedgerStore(ledger_url, create=False) as store:
         result = store.verify()
         assert result.ok and result.entries == 5 and result.head == entries[-1].entry_hash

@@ -17,7 +17,7 @@ from datacustoms.ledger import LedgerStore
 from datacustoms.ledger.consent import import_consents
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_ledger_transfer import CONSENTS, INPUT, write_policy  # noqa: E402
+from test_ledger_transfer import CONSENTS, INPUT, write_policy
 
 RUNNER = textwrap.dedent("""
     import os, pathlib, signal, sys, time

@@ -42,6 +42,7 @@ record:
     overseas_ground: consent
     notice: {items: phone, country_time_method: SG daily, recipient: Alipay, purpose_and_retention: NSF 1y, refusal: settings}
     pseudonym_purpose: NSF score
+    pseudonym_use: scoring the risk of non-sufficient funds per customer
     use_until: 2027-12-31
     destruction: deleted at the end of use
     credit_data: true
@@ -171,6 +172,13 @@ def test_abroad_without_a_ground_is_refused(work: Path, ledger_url: str) -> None
     outcome = run_transfer(str(work / "in.csv"), policy, work / "o.csv", ledger=ledger_url, attack=False)
     rules = {f.rule for f in outcome.record.failed_checks}
     assert outcome.refused and {"R25", "R36"} <= rules
+
+
+def test_korean_profile_needs_the_pseudonym_record(work: Path, ledger_url: str) -> None:
+    policy = write_policy(work)
+    policy.write_text(policy.read_text().replace("    destruction: deleted at the end of use\n", ""))
+    outcome = run_transfer(str(work / "in.csv"), policy, work / "o.csv", ledger=ledger_url, attack=False)
+    assert outcome.refused and [f.rule for f in outcome.record.failed_checks] == ["R34"]
 
 
 def test_failed_proof_is_refused_and_leaves_nothing(work: Path, ledger_url: str) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table as RichTable
 
 from datacustoms.cli.common import console, emit, handle_errors
@@ -18,7 +19,7 @@ from datacustoms.errors import LedgerTampered, UsageError
 LEDGER_HELP = "Ledger location: a SQLite path or a SQLAlchemy URL (default: $DATACUSTOMS_LEDGER or ~/.local/share/datacustoms/ledger.db)."
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
 
@@ -86,18 +87,21 @@ def register(app: typer.Typer) -> None:
         """List the ledger's entries, oldest first."""
         with _store(ledger) as store:
             entries = store.entries(kind)
-        table = RichTable(title=f"{len(entries)} ledger entries", title_justify="left")
-        for name in ("#", "time (UTC)", "kind", "status", "recipient", "country", "purpose", "rows", "hash"):
-            table.add_column(name, overflow="fold")
+        table = RichTable(title=f"{len(entries)} ledger entries", title_justify="left", box=box.SIMPLE_HEAD)
+        for name in ("#", "time (UTC)", "kind", "status", "to", "purpose / file", "rows"):
+            fixed = name not in ("to", "purpose / file")
+            table.add_column(name, overflow="fold", no_wrap=fixed)
         for e in entries:
             b = e.body
+            when = e.created[:16].replace("T", " ")
             if e.kind == "transfer":
-                table.add_row(str(e.seq), e.created[:19], e.kind, b.get("status", ""),
-                              (b.get("recipient") or {}).get("name", ""), (b.get("recipient") or {}).get("country", ""),
-                              b.get("purpose", ""), f"{(b.get('dataset') or {}).get('rows') or 0:,}", e.short)
+                r = b.get("recipient") or {}
+                table.add_row(str(e.seq), when, "transfer", b.get("status", ""),
+                              f"{r.get('name', '')} ({r.get('country', '')})", b.get("purpose", ""),
+                              f"{(b.get('dataset') or {}).get('rows') or 0:,}")
             else:
-                table.add_row(str(e.seq), e.created[:19], e.kind, "", "", "", b.get("file", ""),
-                              f"{b.get('rows', 0):,}", e.short)
+                table.add_row(str(e.seq), when, "consent" if e.kind == "consent_import" else e.kind, "", "",
+                              b.get("file", ""), f"{b.get('rows', 0):,}")
         console.print(table)
 
     @ledger_app.command("show")
@@ -179,7 +183,7 @@ def register(app: typer.Typer) -> None:
                 raise UsageError("--email is not an email address", "e.g. name@example.com")
             kind, shown = "email", _mask_email(canonical)
         with _store(ledger) as store:
-            hits = store.lookup(store.hasher.token(kind, canonical))  # type: ignore[arg-type]
+            hits = store.lookup(store.hasher.token(kind, canonical))
         rows = [{
             "entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
             "recipient": (e.body.get("recipient") or {}).get("name"),
@@ -194,11 +198,12 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print(f"No recorded transfer included {shown}.")
             return
-        table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left")
+        table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left",
+                          box=box.SIMPLE_HEAD)
         for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields", "kept until"):
-            table.add_column(name, overflow="fold")
+            table.add_column(name, overflow="fold", no_wrap=name in ("#", "country"))
         for r in rows:
-            table.add_row(str(r["entry"]), str(r["time"])[:19], r["recipient"] or "", r["country"] or "",
+            table.add_row(str(r["entry"]), str(r["time"])[:16].replace("T", " "), r["recipient"] or "", r["country"] or "",
                           r["role"] or "", r["purpose"] or "", r["legal_basis"] or "", ", ".join(r["fields"]),
                           str(r["retention_until"] or ""))
         console.print(table)

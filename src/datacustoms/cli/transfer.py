@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from datacustoms.cli.ledger import LEDGER_HELP
 from datacustoms.errors import UsageError
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     html = "html"
@@ -39,7 +39,7 @@ def outcome_text(outcome: Any) -> str:
         lines.append(f"SENT — {r.dataset.name} ({r.dataset.rows:,} rows) to {r.recipient.name} ({r.recipient.country}) "
                      f"for {r.purpose!r}")
     else:
-        lines.append(f"REFUSED — nothing was written; the refusal is recorded")
+        lines.append("REFUSED — nothing was written; the refusal is recorded")
         lines += [f"  {reason}" for reason in r.refusal_reasons]
     lines.append(f"ledger entry {outcome.entry.seq}: {outcome.entry.entry_hash} (transfer {r.transfer_id})")
     lines.append(f"role: declared {r.role.declared}" + (f", classified {r.role.classified}" if r.role.classified else ""))

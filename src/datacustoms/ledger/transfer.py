@@ -212,7 +212,7 @@ def term_checks(policy: Any, spec: RecordSpec, subject_columns: list[str]) -> li
                                                spec.korea.notice else "")))
     keyed = [n for n, a in policy.columns.items() if a.action in KEYED]
     if spec.korea is not None and keyed:
-        missing = [f for f in ("pseudonym_purpose", "use_until", "destruction") if getattr(spec.korea, f) is None]
+        missing = [f for f in ("pseudonym_purpose", "pseudonym_use", "use_until", "destruction") if getattr(spec.korea, f) is None]
         if missing:
             checks.append(TransferCheck("R34", "pseudonymised-information record", "fail",
                                         f"PIPA 28-4: record.korea needs {', '.join(missing)}"))
@@ -367,7 +367,7 @@ def run_transfer(
         checks = term_checks(policy, spec, subject_cols)
         transfer_id = uuid.uuid4().hex
         role = classify_role(spec.role, spec.role_questions)
-        base = {
+        base: dict[str, Any] = {
             "transfer_id": transfer_id, "created": at, "operator": _operator(), "tool_version": __version__,
             "recipient": spec.recipient, "role": role, "purpose": spec.purpose, "legal_basis": spec.legal_basis,
             "transfer_mechanism": spec.transfer_mechanism, "sender_country": spec.sender_country,

@@ -192,7 +192,7 @@ def class_size_chart(histogram: Any, k: int | None) -> Markup | None:
         labels.append(str(lo) if hi == lo else (f"{lo}–{hi}" if hi else f"{lo}+"))
     shares = [r / total for r in records]
     hot = [lo < (k or 0) for lo in SIZE_BUCKETS]
-    return bar_chart(labels, shares, title="Records by equivalence-class size", y_max=max(shares + [1e-12]),
+    return bar_chart(labels, shares, title="Records by equivalence-class size", y_max=max([*shares, 1e-12]),
                      value_labels=[_pct(s) if s else "" for s in shares], highlight=hot)
 
 

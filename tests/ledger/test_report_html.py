@@ -1,0 +1,95 @@
+"""The HTML report: verdict first, self-contained, no network reference, secrets absent."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from datacustoms.report.html import class_size_chart, render_html
+from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
+from datacustoms.risk.model import AttackerRisk, ClassHistogram, RiskProfile, Thresholds, UnicityPoint, UnicityResult
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+URL_REF = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+def _report(failing: bool) -> Report:
+    checks = [Check(rule="R1", subject="phone", status="fail", message="kr_mobile in clear <script>x</script>")]
+    return Report(
+        source=SourceInfo(name="export.csv", path="export.csv", format="csv", rows=44, columns=3),
+        findings=[ColumnFinding(column="phone", kind="kr_mobile", role="direct_identifier", score=0.99)],
+        checks=checks if failing else [Check(rule="R10", subject="table", status="pass", message="k = 5")],
+        created=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+def _risk() -> RiskProfile:
+    prosecutor = AttackerRisk(model="prosecutor", highest=1.0, average=0.16, records_at_highest=3)
+    return RiskProfile(rows=44, qi=["age", "zip"], thresholds=Thresholds(k=5), k=1, classes=7,
+                       histogram=ClassHistogram(sizes=[1, 2, 7, 30], counts=[3, 2, 1, 1]), classes_below_k=5,
+                       records_below_k=7, sample_uniques=3, prosecutor=prosecutor, journalist=prosecutor,
+                       marketer=prosecutor)
+
+
+def assert_offline(html: str) -> None:
+    assert "http://" not in html and "https://" not in html
+    assert not URL_REF.search(html)
+    assert "<script" not in html.lower() and "<link" not in html.lower() and "@import" not in html
+    assert "default-src 'none'" in html  # and the page forbids itself any request
+
+
+def test_verdict_first_and_escaped() -> None:
+    html = render_html(_report(failing=True))
+    body = html.split("<body>", 1)[1]
+    assert body.index('id="verdict"') < body.index('id="columns"')
+    assert "FAIL" in body and "1 check(s) failed" in body
+    assert "&lt;script&gt;" in html and "<script>x" not in html
+    assert_offline(html)
+    assert "PASS" in render_html(_report(failing=False))
+
+
+def test_charts_and_stages_render_when_present() -> None:
+    report = _report(failing=True)
+    unicity = UnicityResult(people=10, events=100, sampled=10, time_granularity="day", place=None, amount=None,
+                            amount_bins=None, median_points=5, seed=0,
+                            points=[UnicityPoint(p=1, eligible=10, unique=2, epsilon=0.2, ci_low=0.1, ci_high=0.3),
+                                    UnicityPoint(p=4, eligible=10, unique=9, epsilon=0.9, ci_low=0.8, ci_high=0.95)])
+    attacks = [{"column": "phone_sha256", "recipe": "sha256(digits)", "keyspace": "kr_mobile",
+                "keyspace_size": 100_000_000, "rate": 4.2e7, "seconds": 2.4, "reversed_share": 1.0,
+                "examples": ["010-****-5678"], "plaintext": "01012345678"}]
+    view = {**report.model_dump(), "risk": _risk(), "unicity": unicity, "attacks": attacks}
+    after = {**view, "risk": _risk().model_copy(update={"k": 5, "records_below_k": 0}), "attacks": []}
+    html = render_html(after, before=view, actions={"phone": "pseudonymize"},
+                       record={"status": "sent", "recipient": {"name": "Partner", "country": "SG"}})
+    assert html.count("<svg") == 3  # class sizes, unicity, before → after
+    assert "Records by equivalence-class size" in html and "p=4" in html and "90.0%" in html
+    assert "sha256(digits)" in html and "010-****-5678" in html and "100,000,000" in html
+    assert "01012345678" not in html  # a field named plaintext is never rendered
+    assert "Transfer record" in html and "recipient.country" in html and "pseudonymize" in html
+    assert_offline(html)
+
+
+def test_class_size_chart_marks_classes_below_k() -> None:
+    svg = str(class_size_chart(ClassHistogram(sizes=[1, 6], counts=[2, 1]), 5))
+    assert svg.count('class="bar hot"') == 4 and "25.0%" in svg and "75.0%" in svg
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
+def test_renders_in_headless_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render_html({**_report(failing=True).model_dump(), "risk": _risk()}), encoding="utf-8")
+    assert CHROMIUM is not None
+    proc = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--user-data-dir=" + str(tmp_path / "profile"), "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert 'id="verdict"' in dom and "FAIL" in dom and "<svg" in dom
+    assert "Records by equivalence-class size" in dom
