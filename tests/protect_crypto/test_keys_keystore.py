@@ -213,3 +213,13 @@ def test_audit_log_is_hash_chained_and_detects_edits(store: Keystore) -> None:
     log.path.write_text("\n".join(text.splitlines()[1:]) + "\n")  # first line removed
     with pytest.raises(LedgerTampered, match="line 1"):
         AuditLog(log.path).verify()
+
+
+@posix_only
+def test_audit_who_is_the_os_account_not_the_user_variable(store: Keystore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pwd
+
+    monkeypatch.setenv("USER", "someone-else")
+    monkeypatch.setenv("LOGNAME", "someone-else")
+    entry = store.audit.append("reveal", rows=1)
+    assert entry["who"] == pwd.getpwuid(os.getuid()).pw_name

@@ -550,10 +550,16 @@ def _entry_hash(entry: dict[str, Any]) -> str:
 
 
 def _who() -> str:
+    """The operating-system account running the process (not $USER, which anyone can set)."""
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, OSError):  # not POSIX, or no passwd entry (containers)
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 @dataclass
