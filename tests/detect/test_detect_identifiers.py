@@ -143,3 +143,19 @@ def test_driver_licence_passport_and_iban(detect, rng):
     assert finding.kind == "iban" and set(finding.details["countries"]) == {"GB", "DE", "NL"}
     broken = ["GB82 WEST 1234 5698 7654 33", "DE89370400440532013001", "NL91ABNA0417164301"] * 10
     assert detect(iban=broken)["iban"].kind != "iban"
+
+
+def test_masked_identifiers_are_quasi_identifiers_not_clear_or_anonymous(detect, rng):
+    found = detect(
+        phone=[f"010-****-{rng.randint(0, 9999):04d}" for _ in range(40)],
+        rrn=[f"{rng.randint(50, 99)}0{rng.randint(1, 9)}15-{rng.choice('12')}******" for _ in range(40)],
+        mail=[f"ab{i}***@naver.com" for i in range(40)],
+        name=[rng.choice("김이박") + "*" + rng.choice("수민준") for _ in range(40)],
+        card=[f"4{rng.randint(100, 999)}-12**-****-{rng.randint(1000, 9999)}" for _ in range(40)],
+        alex=[f"alex{i}@example.com" for i in range(40)],
+    )
+    for column, kind in [("phone", "kr_mobile"), ("rrn", "kr_rrn"), ("mail", "email"), ("name", "name_ko"),
+                         ("card", "payment_card")]:  # fmt: skip
+        assert (found[column].kind, found[column].role) == (f"masked:{kind}", "quasi_identifier"), column
+    assert found["phone"].details["visible_characters_median"] == 7
+    assert found["alex"].kind == "email"  # an x in a name is not a mask
