@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 #: command modules, in the order they appear in --help (each exposes register(app))
-COMMAND_MODULES = ("inspect", "attack", "synth", "ledger", "consent", "transfer", "keys", "reveal", "protect", "policy", "risk")
+COMMAND_MODULES = ("demo", "inspect", "attack", "synth", "ledger", "consent", "transfer", "keys", "reveal", "protect", "policy", "risk")
 
 for _name in COMMAND_MODULES:
     import_module(f"datacustoms.cli.{_name}").register(app)
@@ -42,9 +42,23 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point."""
+    """Console entry point: usage errors are one line too (exit 2), never a usage box."""
+    import click
+
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, standalone_mode=False, prog_name="datacustoms")
+    except click.exceptions.NoArgsIsHelpError as err:
+        print(err.format_message() if hasattr(err, "format_message") else str(err))
+        sys.exit(0)
+    except click.UsageError as err:
+        where = err.ctx.command_path if err.ctx is not None else "datacustoms"
+        message = err.message.rstrip(".")  # format_message() repeats click's "Did you mean"
+        print(f"error: {message} — see `{where} --help`", file=sys.stderr)
+        sys.exit(2)
+    except click.Abort:
+        print("error: aborted — nothing was written", file=sys.stderr)
+        sys.exit(130)
     except DatacustomsError as err:  # raised outside a command body (rare)
         print(f"error: {err.one_line()}", file=sys.stderr)
         sys.exit(err.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
