@@ -54,10 +54,8 @@ def register(app: typer.Typer) -> None:
     @group.command("suggest")
     @handle_errors
     def suggest_cmd(
-        path: str = typer.Argument(..., help="The table to protect."),
-        output: Path | None = typer.Option(
-            None, "--output", "-o", help="Write the policy YAML here (else stdout)."
-        ),
+        input: str = typer.Argument(..., help="The table to protect."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the policy YAML here (else stdout)."),
         k: int = typer.Option(5, "--k", help="Smallest equivalence class to reach (R10)."),
         hierarchies: Path | None = typer.Option(
             None,
@@ -66,9 +64,7 @@ def register(app: typer.Typer) -> None:
         ),
         recipient: str | None = typer.Option(None, "--recipient", help="Who receives the data."),
         purpose: str | None = typer.Option(None, "--purpose", help="What the recipient may use it for."),
-        qi: str | None = typer.Option(
-            None, "--qi", help="Quasi-identifiers, comma-separated (default: detected)."
-        ),
+        qi: str | None = typer.Option(None, "--qi", help="Quasi-identifiers, comma-separated (default: detected)."),
         sensitive: str | None = typer.Option(None, "--sensitive", help="Sensitive columns, comma-separated."),
         join_key: str | None = typer.Option(
             None, "--join-key", help="Columns the recipient joins on (pseudonymised), comma-separated."
@@ -76,12 +72,8 @@ def register(app: typer.Typer) -> None:
         max_suppression: float = typer.Option(
             0.05, "--max-suppression", help="Largest share of records that may be suppressed (0–1)."
         ),
-        key: str = typer.Option(
-            "env:DATACUSTOMS_KEY", "--key", help="Key reference written into the policy."
-        ),
-        fmt: Format = typer.Option(
-            Format.text, "--format", "-f", help="Format of the summary (text or json)."
-        ),
+        key: str = typer.Option("env:DATACUSTOMS_KEY", "--key", help="Key reference written into the policy."),
+        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Format of the summary (text or json)."),
     ) -> None:
         """Propose a policy: drop clear identifiers, key the join keys, generalise QIs to reach k."""
         from datacustoms.io import read
@@ -92,7 +84,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--k must be at least 1", "e.g. --k 5")
         if not 0 <= max_suppression <= 1:
             raise UsageError("--max-suppression must be between 0 and 1", "e.g. --max-suppression 0.05")
-        table = read(path)
+        table = read(input)
         policy_dir = (output.parent if output is not None else Path(".")).resolve()
         suggestion = suggest_policy(
             table,
@@ -107,7 +99,7 @@ def register(app: typer.Typer) -> None:
             key=key,
             policy_dir=policy_dir,
         )
-        header = "# datacustoms policy, suggested from " + Path(path).name + "; review before use.\n"
+        header = "# datacustoms policy, suggested from " + Path(input).name + "; review before use.\n"
         text = header + dump_policy(suggestion.policy)
         if fmt is Format.json:
             doc = {
@@ -131,22 +123,18 @@ def register(app: typer.Typer) -> None:
     @group.command("check")
     @handle_errors
     def check_cmd(
-        policy_path: Path = typer.Argument(..., help="The policy YAML file."),
-        input_path: str | None = typer.Option(
-            None, "--input", help="Also check the policy against this table."
-        ),
-        keystore: Path | None = typer.Option(
-            None, "--keystore", help="Keystore file, to check that the key exists."
-        ),
+        policy: Path = typer.Argument(..., help="The policy YAML file."),
+        input_path: str | None = typer.Option(None, "--input", help="Also check the policy against this table."),
+        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file, to check that the key exists."),
     ) -> None:
         """Validate a policy (and, with --input, that it fits the table and its key loads) without writing."""
         from datacustoms.io import read
         from datacustoms.policy import Pseudonymize, load_policy
 
-        policy = load_policy(policy_path)
+        spec = load_policy(policy)
         warnings = [
             f"{name}: a pseudonym column without `why:` — say why the recipient needs it or drop it (R9)"
-            for name, act in policy.columns.items()
+            for name, act in spec.columns.items()
             if isinstance(act, Pseudonymize) and not act.why
         ]
         if input_path is not None:
@@ -154,10 +142,10 @@ def register(app: typer.Typer) -> None:
             from datacustoms.protect.plan import build_plan
 
             table = read(input_path)
-            policy.check_columns(table.column_names)
-            loaded = load_master_key(policy, keystore, table.column_names)
-            build_plan(policy, table.column_names, loaded[0] if loaded else None)
+            spec.check_columns(table.column_names)
+            loaded = load_master_key(spec, keystore, table.column_names)
+            build_plan(spec, table.column_names, loaded[0] if loaded else None)
         for line in warnings:
             typer.echo(f"warning: {line}")
         where = f" against {input_path}" if input_path else ""
-        typer.echo(f"policy {policy_path.name} is valid{where}: {len(policy.columns)} columns")
+        typer.echo(f"policy {policy.name} is valid{where}: {len(spec.columns)} columns")

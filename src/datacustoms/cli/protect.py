@@ -46,9 +46,7 @@ def _text(result: object, proof: object | None) -> str:
         lines.append("before → after:")
         lines += [f"  {line}" for line in proof.lines]
         if proof.passed:
-            lines.append(
-                "verdict: pass — the output meets the policy (pseudonymised data is still personal data)"
-            )
+            lines.append("verdict: pass — the output meets the policy (pseudonymised data is still personal data)")
         else:
             lines.append("verdict: FAIL — the output does not meet the policy:")
             lines += [f"  {f}" for f in proof.failures]
@@ -59,19 +57,13 @@ def register(app: typer.Typer) -> None:
     @app.command("protect")
     @handle_errors
     def protect_cmd(
-        path: str = typer.Argument(..., help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL)."),
+        input: str = typer.Argument(..., help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL)."),
         policy_path: Path = typer.Option(..., "--policy", "-p", help="The policy YAML file."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Output file: .parquet or .csv."),
-        dry_run: bool = typer.Option(
-            False, "--dry-run", help="Print the plan and the predicted k; write nothing."
-        ),
-        keystore: Path | None = typer.Option(
-            None, "--keystore", help="Keystore file (default: the user's keystore)."
-        ),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
+        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file (default: the user's keystore)."),
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format of the summary."),
-        report: Path | None = typer.Option(
-            None, "--report", help="Also write the summary as JSON to this file."
-        ),
+        report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
         attack_budget: float = typer.Option(
             30.0, "--attack-budget", help="Seconds the reversal attack may spend on the input and output."
         ),
@@ -92,17 +84,15 @@ def register(app: typer.Typer) -> None:
             raise UsageError("no output file", "pass -o OUTPUT.parquet (or .csv), or --dry-run")
         if output is not None:
             output_format(output)
-            if Path(path).resolve() == output.resolve():
+            if Path(input).resolve() == output.resolve():
                 raise UsageError("the output would overwrite the input", "write to another file")
         policy = load_policy(policy_path)
-        table = read(path)
+        table = read(input)
         result = protect_table(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
         proof = None
         if not dry_run and output is not None:
             proof = prove(table, read(output), policy, attack_budget=attack_budget, attack=not no_attack)
-        failed = (proof is not None and not proof.passed) or (
-            dry_run and (not result.meets_k or bool(result.notes))
-        )
+        failed = (proof is not None and not proof.passed) or (dry_run and (not result.meets_k or bool(result.notes)))
         doc = {
             "result": result.model_dump(mode="json"),
             "proof": proof.model_dump(mode="json") if proof is not None else None,
