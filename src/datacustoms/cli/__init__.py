@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except click.UsageError as err:
         where = err.ctx.command_path if err.ctx is not None else "datacustoms"
-        message = err.message.rstrip(".")  # format_message() repeats click's "Did you mean"
+        message = err.format_message()
+        if message.count("Did you mean") > 1:  # click and typer both add the suggestion
+            message = err.message
+        message = message.rstrip(".")
         print(f"error: {message} — see `{where} --help`", file=sys.stderr)
         sys.exit(2)
     except click.Abort:
