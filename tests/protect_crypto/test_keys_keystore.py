@@ -223,3 +223,22 @@ def test_audit_who_is_the_os_account_not_the_user_variable(store: Keystore, monk
     monkeypatch.setenv("LOGNAME", "someone-else")
     entry = store.audit.append("reveal", rows=1)
     assert entry["who"] == pwd.getpwuid(os.getuid()).pw_name
+
+
+def test_find_key_material_in_an_export() -> None:
+    import pyarrow as pa
+
+    master = secrets.token_bytes(32)
+    derived = crypto.derive_key(master, recipient="a", purpose="b", operation="pseudonymize")
+    clean = pa.record_batch({"id": ["1", "2"], "note": ["fine", None], "n": [1, 2]})
+    leaky = pa.record_batch(
+        {
+            "id": ["3", "4"],
+            "note": [f"key={master.hex().upper()}", "x"],
+            "n": [3, 4],
+        }
+    )
+    leaky2 = pa.record_batch({"id": [base64.urlsafe_b64encode(derived).decode(), "6"], "note": ["y", "z"], "n": [5, 6]})
+    assert keys.find_key_material([clean], [master, derived]) == {}
+    assert keys.find_key_material([clean, leaky, leaky2], [master, derived]) == {"note": 1, "id": 1}
+    assert keys.find_key_material([leaky], []) == {}

@@ -651,3 +651,48 @@ class AuditLog:
                 )
             prev = entry["hash"]
         return len(entries)
+
+
+# -- keys must not travel with the data (R18) ---------------------------------------------------
+
+
+def key_encodings(key: bytes) -> list[str]:
+    """The text forms a key is usually written in: hex, base64 and base64url (unpadded)."""
+    std = base64.b64encode(key).decode("ascii").rstrip("=")
+    url = base64.urlsafe_b64encode(key).decode("ascii").rstrip("=")
+    return sorted({key.hex(), std, url})
+
+
+def find_key_material(batches: Iterable[Any], keys: Iterable[bytes]) -> dict[str, int]:
+    """Count, per column, the cells that contain any of ``keys`` as hex or base64 (R18).
+
+    Run it on an export before it leaves, with the master key and the derived keys that made
+    it. Hex matches in either case. Returns counts only; an empty dict means no key was found.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    patterns = []
+    for key in keys:
+        for form in key_encodings(bytes(key)):
+            patterns.append("(?i:" + re.escape(form) + ")" if _HEX.fullmatch(form) else re.escape(form))
+    if not patterns:
+        return {}
+    regex = "|".join(patterns)
+    counts: dict[str, int] = {}
+    for batch in batches:
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            kind = column.type
+            if pa.types.is_dictionary(kind):
+                column = column.dictionary_decode()
+                kind = column.type
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+                    column = pc.cast(column, pa.large_string(), safe=False)
+                else:
+                    continue
+            hits = pc.match_substring_regex(column, regex)
+            n = int(pc.sum(pc.cast(pc.fill_null(hits, False), pa.int64())).as_py() or 0)
+            if n:
+                counts[name] = counts.get(name, 0) + n
+    return counts
