@@ -1,7 +1,7 @@
 """Regenerate the JSON Schemas committed under docs/ from the pydantic models.
 
-    python scripts/gen_schemas.py          # write
-    python scripts/gen_schemas.py --check  # exit 1 when a committed schema is stale
+python scripts/gen_schemas.py          # write
+python scripts/gen_schemas.py --check  # exit 1 when a committed schema is stale
 """
 
 from __future__ import annotations
@@ -12,9 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from datacustoms.policy import policy_json_schema_text
+from datacustoms.report.model import report_json_schema_text
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-SCHEMAS: dict[str, Callable[[], str]] = {"policy.schema.json": policy_json_schema_text}
+SCHEMAS: dict[str, Callable[[], str]] = {
+    "policy.schema.json": policy_json_schema_text,
+    "report.schema.json": report_json_schema_text,
+}
 
 
 def main() -> int:

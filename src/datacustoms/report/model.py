@@ -9,10 +9,11 @@ unless the user asked (``--reveal``); examples are masked.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 SCHEMA_VERSION = "1.0"
 
@@ -80,6 +81,7 @@ class Report(BaseModel):
     def failed(self) -> bool:
         return any(c.status == "fail" for c in self.checks)
 
+    @computed_field(description="fail when any check failed; the CLI's exit code follows it")  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> Literal["pass", "fail"]:
         return "fail" if self.failed else "pass"
@@ -88,11 +90,7 @@ class Report(BaseModel):
         return next((f for f in self.findings if f.column == column), None)
 
     def to_json(self) -> str:
-        data = self.model_dump(mode="json")
-        data["verdict"] = self.verdict
-        import json
-
-        return json.dumps(data, ensure_ascii=False, indent=2)
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
 # The stage models import Check / ColumnFinding from here, so they are imported last and the
@@ -101,3 +99,11 @@ from datacustoms.attack.model import ColumnAttack  # noqa: E402
 from datacustoms.risk.model import RiskProfile, UnicityResult  # noqa: E402
 
 Report.model_rebuild()
+
+
+def report_json_schema_text() -> str:
+    """The JSON Schema of ``inspect --format json`` (what ``docs/report.schema.json`` holds)."""
+    schema = Report.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"datacustoms report {SCHEMA_VERSION}"
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
