@@ -91,6 +91,8 @@ class Job:
 
 
 def _shape(keyspace: Keyspace, fmt: str) -> str | None:
+    if isinstance(keyspace, MaskKeyspace) and keyspace.family == "numeric":
+        return None  # one shape per digit count: described by the subject instead
     if isinstance(keyspace, MaskKeyspace):
         parts = keyspace.parts(fmt)
         return parts[0].template.replace("C", "X") if parts else None
@@ -102,6 +104,8 @@ def _shape(keyspace: Keyspace, fmt: str) -> str | None:
 def _subject(keyspace: Keyspace) -> str | None:
     if isinstance(keyspace, ListKeyspace):
         return {"email": "e-mail", "phone": "phone number", "date": "date"}.get(keyspace.family, "value")
+    if keyspace.family == "numeric":
+        return keyspace.description
     return None
 
 
@@ -128,7 +132,9 @@ def plan_jobs(
             shape = _shape(keyspace, fmt)
             variants: list[tuple[int, Recipe]] = []
             if only is not None:  # exactly these recipes (sender mode knows the recipe)
-                variants = [(i, replace(r, shape=shape)) for i, r in enumerate(only) if r.normalise == fmt]
+                variants = [
+                    (i, replace(r, shape=shape, subject=_subject(keyspace))) for i, r in enumerate(only) if r.normalise == fmt
+                ]
             else:
                 for a_rank, alg in enumerate(algorithms):
                     base = Recipe(algorithm=alg, normalise=fmt, shape=shape, subject=_subject(keyspace))

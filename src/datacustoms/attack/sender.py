@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
+import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -124,7 +125,7 @@ def candidate_recipes(
     algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str
 ) -> list[Recipe]:
     """Every recipe sender mode tries, simplest first."""
-    norms = [*PHONE_FORMATS, *TEXT_FORMATS]
+    norms = [*TEXT_FORMATS, *PHONE_FORMATS]  # ties go to the simplest normalisation
     salts = guess_salts(column, dataset)
     if ref_column not in (column, dataset):
         salts += guess_salts(ref_column, None)
@@ -169,35 +170,34 @@ def discover(
     return recipe, ref_col, hits, total
 
 
-def identifier_family(
-    values: Sequence[str], recipe: Recipe, region: str = "KR"
-) -> tuple[str | None, list[str]]:
+def identifier_family(values: Sequence[str], recipe: Recipe, region: str = "KR") -> tuple[str | None, list[str]]:
     """What the plaintexts are (phone, rrn, numeric, date, email) and the phone blocks seen."""
     normed = [n for v in values if (n := normalise(v, recipe.normalise, region)) is not None]
     if not normed:
         return None, []
     if all("@" in v for v in normed):
         return "email", []
-    if recipe.normalise in PHONE_FORMATS:
-        blocks = []
-        for v in values:
-            p = parse_phone(v, region)
-            if p is not None:
-                nsn = "".join(p.groups)
-                blocks.append(
-                    "mobile"
-                    if nsn.startswith("10")
-                    else ("legacy" if nsn[:2] in ks.KR_LEGACY_PREFIXES else "landline")
-                )
-        return "phone", sorted(set(blocks))
-    digits = [re.sub(r"\D", "", v) for v in normed]
-    if all(len(d) == 13 for d in digits) and all(re.fullmatch(r"\d{6}-?\d{7}", v) for v in normed):
+    if all(re.fullmatch(r"\d{6}-?\d{7}", v) for v in normed):
         return "rrn", []
-    if all(re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", v) for v in normed):
+    if all(re.fullmatch(r"(19|20)\d{2}[-./]?\d{2}[-./]?\d{2}", v) for v in normed):
         return "date", []
+    phones = [p for v in normed if (p := parse_phone(v, region)) is not None and _valid_phone(v, region)]
+    if len(phones) * 5 >= len(normed) * 4:
+        blocks = set()
+        for p in phones:
+            nsn = "".join(p.groups)
+            blocks.add("mobile" if nsn.startswith("10") else ("legacy" if nsn[:2] in ks.KR_LEGACY_PREFIXES else "landline"))
+        return "phone", sorted(blocks)
     if all(re.fullmatch(r"\d{1,18}", v) for v in normed):
         return "numeric", [str(max(len(v) for v in normed))]
     return None, []
+
+
+def _valid_phone(value: str, region: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(value, region))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def outsider_keyspaces(family: str | None, detail: list[str], region: str = "KR") -> list[Keyspace]:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -85,6 +86,8 @@ def parse_phone(value: str, region: str = "KR") -> ParsedPhone | None:
     try:
         num = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
         return None
     nsn = phonenumbers.national_significant_number(num)
     if not nsn or not nsn.isdigit():
@@ -191,12 +194,12 @@ class Recipe:
 
     def hasher(self) -> Callable[[bytes], bytes]:
         """A fast per-candidate function (candidates already carry the salt when enumerated)."""
-        name = self.algorithm
+        new = _constructor(self.algorithm)
         if self.rounds == 1:
-            return lambda data: hashlib.new(name, data).digest()
+            return lambda data: new(data).digest()
 
         def twice(data: bytes) -> bytes:
-            return hashlib.new(name, hashlib.new(name, data).hexdigest().encode()).digest()
+            return new(new(data).hexdigest().encode()).digest()
 
         return twice
 
@@ -221,6 +224,14 @@ class Recipe:
         if self.rounds == 2:
             return f"{self.algorithm}({enc}) of hex({self.algorithm}({subject}))"
         return f"{self.algorithm}({enc}) of {subject}"
+
+
+def _constructor(algorithm: str) -> Callable[[bytes], Any]:
+    """hashlib's direct constructor (several times faster per call than ``hashlib.new``)."""
+    direct = getattr(hashlib, algorithm, None)
+    if callable(direct):
+        return direct
+    return lambda data: hashlib.new(algorithm, data)
 
 
 def _describe(fmt: str) -> str:

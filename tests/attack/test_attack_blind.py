@@ -1,0 +1,191 @@
+"""Blind mode: known plaintexts are recovered under every recipe family; keyed or random columns are not."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import random
+
+import pyarrow as pa
+import pytest
+
+from datacustoms.attack import attack_column
+from datacustoms.attack.hashes import keyspaces as ks
+from datacustoms.attack.hashes.engine import native_available
+from datacustoms.attack.hashes.recipes import normalise
+from datacustoms.table import Table, from_arrow
+
+RNG = random.Random(20240801)
+PHONES = sorted({f"0101000{RNG.randrange(10_000):04d}" for _ in range(60)})
+SLICE = [ks.kr_mobile().narrowed("1000")]  # 0101000XXXX: 10^4 candidates per format
+
+
+def _table(values: list[str | None], column: str = "phone_hash", name: str = "export") -> Table:
+    return from_arrow(pa.table({column: pa.array(values, pa.string())}), name=name)
+
+
+def _hex(alg: str, data: str) -> str:
+    return hashlib.new(alg, data.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["digits", "dashes", "e164", "intl", "cc_digits", "intl_dashes", "spaces", "intl_spaces"])
+def test_every_phone_format_is_recovered(fmt: str) -> None:
+    values = [_hex("sha256", normalise(p, fmt) or "") for p in PHONES]
+    res = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", budget_s=60)
+    assert res.status == "reversed" and res.rows_reversed == len(PHONES)
+    assert res.recipe is not None and res.recipe.startswith("sha256(hex) of")
+    assert normalise("01010001234", fmt).replace("1234", "XXXX") in res.recipe  # the shape, e.g. "+82 10-1000-XXXX"
+
+
+@pytest.mark.parametrize(
+    "alg", ["md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "blake2b", "blake2s"]
+)
+def test_every_algorithm_is_recovered(alg: str) -> None:
+    values = [_hex(alg, normalise(p, "dashes") or "") for p in PHONES]
+    res = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", budget_s=60)
+    assert res.status == "reversed", res.reason
+    assert res.recipe == f'{alg}(hex) of "010-1000-XXXX"'
+    assert res.distinct_reversed == len(PHONES)
+
+
+def test_double_hashing_is_recovered() -> None:
+    values = [_hex("sha256", _hex("sha256", p)) for p in PHONES]
+    res = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", budget_s=60)
+    assert res.status == "reversed"
+    assert res.recipe == 'sha256(hex) of hex(sha256("0101000XXXX"))'
+
+
+@pytest.mark.parametrize(("where", "label"), [("prefix", "the column name"), ("suffix", "the dataset name")])
+def test_guessable_salts_are_recovered_and_never_printed(where: str, label: str) -> None:
+    salt = "phone_hash" if label == "the column name" else "kakao_export_2019"
+    values = [_hex("sha256", salt + p if where == "prefix" else p + salt) for p in PHONES]
+    res = attack_column(
+        _table(values, name="kakao_export_2019"), "phone_hash", keyspaces=SLICE, engine="python", budget_s=60
+    )
+    assert res.status == "reversed"
+    assert res.recipe is not None and f"salt ({label})" in res.recipe
+    assert salt not in res.model_dump_json(exclude={"column"})  # the salt is named, never printed
+
+
+@pytest.mark.parametrize(
+    ("encode", "label"),
+    [
+        (lambda d: d.hex().upper(), "HEX"),
+        (lambda d: base64.b64encode(d).decode(), "base64"),
+        (lambda d: base64.urlsafe_b64encode(d).decode().rstrip("="), "base64"),
+    ],
+)
+def test_output_encodings(encode, label: str) -> None:
+    values = [encode(hashlib.sha1(p.encode()).digest()) for p in PHONES]
+    res = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", budget_s=60)
+    assert res.status == "reversed"
+    assert res.recipe is not None and res.recipe.startswith(f"sha1({label}")
+
+
+def test_ftc_example_recovered_by_a_us_phone_keyspace_slice() -> None:
+    ftc_md5 = "2813448ce6316cb70b38fa29c8c64130"  # MD5("123-456-7890"), FTC 2024
+    assert hashlib.md5(b"123-456-7890").hexdigest() == ftc_md5
+    us = ks.national_mobile("US", strict=False).narrowed("1234567")  # 123-456-7XXX
+    res = attack_column(_table([ftc_md5], column="phone"), "phone", keyspaces=[us], region="US", engine="python", reveal=True)
+    assert res.status == "reversed"
+    assert res.recipe == 'md5(hex) of "123-456-7XXX"'
+    assert res.revealed is not None and res.revealed[0].plaintext == "123-456-7890"
+    assert res.examples == ["123-***-7890"]
+
+
+def test_account_serials_with_the_default_plan() -> None:
+    values = [_hex("sha256", str(i)) for i in RNG.sample(range(1, 900_000), 40)]
+    res = attack_column(_table(values, column="고객번호"), "고객번호", engine="auto", budget_s=120)
+    assert res.status == "reversed"
+    assert res.recipe == "sha256(hex) of numbers 1…999999"
+    assert "header suggests numeric identifiers" in res.notes
+
+
+def test_rrn_with_check_digit() -> None:
+    day = ks.rrn(dt.date(1990, 1, 1), dt.date(1990, 1, 1))
+    part = day.parts("rrn_dash")[1]  # 900101-2XXXXXC
+    sample = ks.candidates(part, b"", b"", 0, 100_000)
+    chosen = [c.decode() for c in RNG.sample(sample, 20)]
+    values = [_hex("sha256", c) for c in chosen]
+    res = attack_column(_table(values, column="주민등록번호_hash"), "주민등록번호_hash", keyspaces=[day], engine="python")
+    assert res.status == "reversed" and res.recipe == 'sha256(hex) of "900101-1XXXXXX"'
+    assert all(e.startswith("90****-") for e in res.examples)
+
+
+def test_birth_dates_with_the_default_plan() -> None:
+    values = [_hex("md5", d) for d in ("1985-03-14", "1990-12-01", "2001-07-30")]
+    res = attack_column(_table(values, column="birth_date"), "birth_date", engine="python", budget_s=60)
+    assert res.status == "reversed" and res.recipe == 'md5(hex) of "YYYY-MM-DD"'
+
+
+def test_keyed_hmac_is_not_reversed() -> None:
+    key = os.urandom(32)
+    values = [hmac.new(key, p.encode(), "sha256").hexdigest() for p in PHONES]
+    tiny = [ks.kr_mobile().narrowed("10000")]  # every recipe runs to the end: keep it to 10^3 each
+    res = attack_column(_table(values), "phone_hash", keyspaces=tiny, engine="python", budget_s=60)
+    assert res.status == "not_reversed"
+    assert res.rows_reversed == 0 and res.distinct_reversed == 0 and res.recipe is None
+    assert res.keyspace_covered > 0 and "HMAC" in res.reason
+    assert all(t.complete for t in res.recipes_tried)
+
+
+def test_random_tokens_are_not_reported_reversed() -> None:
+    values = [os.urandom(32).hex() for _ in range(200)]
+    tiny = [ks.kr_mobile().narrowed("10000")]
+    res = attack_column(_table(values, column="token"), "token", keyspaces=tiny, engine="auto", budget_s=60)
+    assert res.status == "not_reversed" and not res.reversed_any
+    assert res.extrapolations and res.extrapolations[0].candidates == sum(t.size for t in res.recipes_tried)
+
+
+def test_malformed_and_nulls_are_counted_not_fatal() -> None:
+    values: list[str | None] = [_hex("sha256", p) for p in PHONES]
+    values[0] = values[0].upper()
+    values[1] = f"  {values[1]} "
+    values += [None, None, "garbage", ""]
+    res = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python")
+    assert res.status == "reversed"
+    assert (res.rows_null, res.rows_malformed, res.rows_whitespace) == (2, 2, 1)
+    assert res.rows_reversed == len(PHONES) and res.rows == len(PHONES) + 4
+
+
+def test_plaintexts_only_with_reveal() -> None:
+    values = [_hex("sha256", p) for p in PHONES]
+    hidden = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python")
+    dump = hidden.model_dump_json()
+    assert hidden.revealed is None and not any(p in dump or p[3:] in dump for p in PHONES)
+    assert all(e.startswith("010****") for e in hidden.examples)
+    shown = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", reveal=True)
+    assert shown.revealed is not None and {r.plaintext for r in shown.revealed} == set(PHONES)
+
+
+def test_email_digests_need_a_list() -> None:
+    res = attack_column(_table([_hex("sha256", "kim@naver.com")], column="email"), "email")
+    assert res.status == "not_attempted" and "--known" in res.reason
+
+
+def test_not_a_digest_column() -> None:
+    res = attack_column(_table(["010-1234-5678", "hello"], column="phone"), "phone")
+    assert res.status == "not_attempted"
+
+
+@pytest.mark.skipif(not native_available(), reason="native engine not built")
+def test_native_and_python_agree() -> None:
+    phones = [f"0101000{n:04d}" for n in RNG.sample(range(10_000), 300)]
+    values = [_hex("sha256", normalise(p, "e164") or "") for p in phones] + [os.urandom(32).hex()]
+    a = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="native", reveal=True)
+    b = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", reveal=True)
+    assert a.distinct_reversed == 300 and a.status == "reversed"
+    assert a.engine == "native" and b.engine == "python"
+    assert (a.status, a.recipe, a.rows_reversed) == (b.status, b.recipe, b.rows_reversed)
+    assert a.revealed == b.revealed
+
+
+def test_budget_is_respected_without_wall_clock_assertions() -> None:
+    values = [os.urandom(32).hex() for _ in range(10)]
+    res = attack_column(_table(values), "phone_hash", engine="python", budget_s=0.2)
+    assert res.status == "not_reversed"
+    assert any(not t.complete for t in res.recipes_tried)
+    assert res.keyspace_covered < ks.kr_mobile().size

@@ -1,0 +1,88 @@
+"""Digest columns parse into raw bytes; nulls, whitespace and malformed values are counted."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pyarrow as pa
+import pytest
+
+from datacustoms.attack.hashes.targets import DigestFormat, decode_array, guess_format, parse_batches
+
+DIGESTS = [hashlib.sha256(f"v{i}".encode()).digest() for i in range(6)]
+
+
+@pytest.mark.parametrize("string_type", [pa.string(), pa.large_string()])
+def test_hex_mixed_case_whitespace_nulls_and_malformed_are_counted(string_type: pa.DataType) -> None:
+    values = [
+        DIGESTS[0].hex(),
+        DIGESTS[1].hex().upper(),
+        f"  {DIGESTS[2].hex()}\t",
+        None,
+        "not a digest",
+        DIGESTS[3].hex()[:-1] + "g",  # right length, bad character
+        DIGESTS[4].hex()[:40],  # wrong length
+        "",
+    ]
+    arr = pa.array(values, string_type)
+    mostly_valid = pa.array(values + [d.hex() for d in DIGESTS] * 2, string_type)
+    fmt = guess_format(mostly_valid)
+    assert fmt is not None and (fmt.size, fmt.encoding, fmt.case) == (32, "hex", "mixed")
+    assert guess_format(arr) is None  # fewer than half of the values are digests: not a digest column
+    decoded, stats = decode_array(arr, fmt)
+    assert (stats.rows, stats.nulls, stats.whitespace, stats.malformed, stats.valid) == (8, 1, 1, 4, 3)
+    assert decoded.to_pylist()[:3] == DIGESTS[:3]
+    assert decoded.to_pylist()[3:] == [None] * 5
+
+
+@pytest.mark.parametrize(
+    ("encode", "encoding"),
+    [
+        (lambda d: base64.b64encode(d).decode(), "base64"),
+        (lambda d: base64.b64encode(d).decode().rstrip("="), "base64"),
+        (lambda d: base64.urlsafe_b64encode(d).decode(), "base64url"),
+        (lambda d: base64.urlsafe_b64encode(d).decode().rstrip("="), "base64url"),
+    ],
+)
+def test_base64_variants_decode_exactly(encode, encoding: str) -> None:
+    digests = [hashlib.sha256(f"x{i}".encode()).digest() for i in range(64)]  # some hold + / - _
+    arr = pa.array([encode(d) for d in digests])
+    fmt = guess_format(arr)
+    assert fmt is not None and fmt.size == 32
+    assert fmt.encoding in (encoding, "base64")  # an alphabet-neutral sample may read as either
+    decoded, stats = decode_array(arr, DigestFormat(32, encoding))
+    assert stats.valid == 64 and decoded.to_pylist() == digests
+
+
+@pytest.mark.parametrize(("algorithm", "size"), [("md5", 16), ("sha1", 20), ("sha224", 28), ("sha384", 48), ("sha512", 64)])
+def test_digest_size_is_recognised(algorithm: str, size: int) -> None:
+    arr = pa.array([hashlib.new(algorithm, str(i).encode()).hexdigest() for i in range(10)])
+    fmt = guess_format(arr)
+    assert fmt is not None and fmt.size == size and algorithm in fmt.algorithms
+
+
+def test_raw_binary_column() -> None:
+    arr = pa.array([*DIGESTS, b"short", None], pa.binary())
+    fmt = guess_format(arr)
+    assert fmt is not None and (fmt.size, fmt.encoding) == (32, "raw")
+    decoded, stats = decode_array(arr, fmt)
+    assert (stats.valid, stats.malformed, stats.nulls) == (6, 1, 1)
+    assert decoded.to_pylist()[:6] == DIGESTS
+
+
+def test_not_digests() -> None:
+    assert guess_format(pa.array(["010-1234-5678", "hello", "kim@naver.com"])) is None
+    assert guess_format(pa.array([None, None], pa.string())) is None
+
+
+def test_parse_batches_keeps_distinct_digests_with_row_counts() -> None:
+    hexes = [d.hex() for d in DIGESTS]
+    batches = [pa.array(hexes[:4] + hexes[:2]), pa.array([*hexes[2:], None, "bad"])]
+    parsed = parse_batches(batches, DigestFormat(32, "hex"))
+    assert len(parsed.distinct) == 6
+    assert parsed.distinct.to_pylist() == sorted(DIGESTS)
+    assert int(parsed.counts.sum()) == 10
+    assert parsed.stats.nulls == 1 and parsed.stats.malformed == 1
+    assert parsed.rows_for(pa.array([DIGESTS[0], DIGESTS[5]], pa.binary(32))) == 3
+    assert list(parsed.sorted_keys) == sorted(DIGESTS)
