@@ -166,3 +166,17 @@ def test_list_keyspace_skips_nulls_and_handles_chunks() -> None:
 
 def test_measure_rate_is_positive() -> None:
     assert engine.measure_rate("sha256", seconds=0.05) > 0
+
+
+def test_targetset_sorts_and_dedups_with_shared_prefixes() -> None:
+    rng = random.Random(3)
+    for _ in range(100):
+        pool = [
+            bytes([rng.randrange(3)]) * 8 + bytes(rng.randrange(3) for _ in range(8))
+            for _ in range(rng.randrange(0, 30))
+        ]
+        ts = TargetSet.from_digests(pool, 16)
+        assert ts.digests() == b"".join(sorted(set(pool)))
+        assert all(d in ts for d in pool)
+        assert bool(ts.contains_many(b"".join(pool)).all())
+        assert not ts.contains_many(b"\x07" * 16).any()

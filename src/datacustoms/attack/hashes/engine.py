@@ -200,12 +200,21 @@ def _sort_unique(raw: np.ndarray) -> np.ndarray:
     n, size = raw.shape
     if n == 0:
         return np.zeros((0, size), np.uint8)
-    prefix = np.ascontiguousarray(raw[:, :8]).view(">u8").ravel().astype(np.uint64)
-    order = np.argsort(prefix, kind="stable")
-    prefix = prefix[order]
+    order = np.argsort(np.ascontiguousarray(raw[:, :8]).view(">u8").ravel(), kind="stable")
     rows = raw[order]
+    del order  # peak memory: the input, the sorted copy and one 8-byte column
+    prefix = np.ascontiguousarray(rows[:, :8]).view(">u8").ravel()
     tie = np.flatnonzero(prefix[1:] == prefix[:-1])
-    if tie.size:  # equal 8-byte prefixes: duplicates (common) or true ties (rare); order fully
+    if tie.size:  # adjacent exact duplicates: drop them without a Python loop
+        dup = tie[(rows[tie] == rows[tie + 1]).all(axis=1)] + 1
+        if dup.size:
+            keep = np.ones(n, bool)
+            keep[dup] = False
+            rows = rows[keep]
+            n = rows.shape[0]
+            prefix = np.ascontiguousarray(rows[:, :8]).view(">u8").ravel()
+            tie = np.flatnonzero(prefix[1:] == prefix[:-1])
+    if tie.size:  # different digests sharing 8 bytes (rare): order those runs fully
         starts = np.unique(np.concatenate([tie, tie + 1]))
         groups = np.split(starts, np.flatnonzero(np.diff(starts) != 1) + 1)
         keep = np.ones(n, bool)
