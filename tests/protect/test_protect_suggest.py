@@ -80,7 +80,10 @@ def test_suggest_drops_identifiers_and_keys_join_keys(tmp_path: Path) -> None:
     s = suggest_policy(table, k=5, recipient="Alipay", purpose="nsf-score", policy_dir=tmp_path)
     cols = s.policy.columns
     assert isinstance(cols["phone"], Drop)
-    assert isinstance(cols["phone_sha256"], Pseudonymize) and isinstance(cols["customer_id"], Pseudonymize)
+    assert isinstance(cols["customer_id"], Pseudonymize)  # the one join key, an ID before a digest
+    assert isinstance(cols["phone_sha256"], Drop)
+    both = suggest_policy(table, join_keys=["customer_id", "phone_sha256"], policy_dir=tmp_path)
+    assert isinstance(both.policy.columns["phone_sha256"], Pseudonymize)
     assert s.policy.key == "env:DATACUSTOMS_KEY"
     assert s.lattice is not None and s.lattice.chosen is not None
     assert s.lattice.chosen.k is not None and s.lattice.chosen.k >= 5

@@ -1,8 +1,10 @@
 """``policy suggest``: a starting policy from an inspection, with the least-loss generalisation.
 
 Per column, from detection: clear direct identifiers are dropped (the purpose rarely needs a
-phone number in clear), join keys (customer IDs, accounts, and unkeyed digests that were sent so
-the recipient could match) get keyed pseudonyms, sensitive and other columns are kept, and the
+phone number in clear); one join key gets a keyed pseudonym — the ``join_keys`` named, else the
+first customer ID or account, else the first unkeyed digest (sent so the recipient could match)
+— and other keys of the same person are dropped (R9: one is enough to match); sensitive and
+other columns are kept; and the
 quasi-identifiers are generalised as little as possible so that every equivalence class has at
 least k records, allowing at most ``max_suppression`` of the records to be suppressed.
 
@@ -97,9 +99,7 @@ class LatticeResult(BaseModel):
     seconds: float
     chosen: NodeResult | None
     minimal_count: int = Field(default=0, description="how many minimal satisfying nodes were found")
-    minimal: list[NodeResult] = Field(
-        default_factory=list, description="minimal satisfying nodes, best first"
-    )
+    minimal: list[NodeResult] = Field(default_factory=list, description="minimal satisfying nodes, best first")
     level_names: dict[str, list[str]] = Field(default_factory=dict)
 
 
@@ -135,9 +135,7 @@ def _parses_as_dates(values: pa.Array) -> bool:
     return bool(len(values)) and bool(pc.all(ok).as_py())
 
 
-def build_ladder(
-    column: str, distinct: pa.Array, finding: ColumnFinding | None, hierarchies: Path | None
-) -> QILevels:
+def build_ladder(column: str, distinct: pa.Array, finding: ColumnFinding | None, hierarchies: Path | None) -> QILevels:
     """The generalisation levels for one QI: from a hierarchy file if there is one, else by kind."""
     if hierarchies is not None:
         path = find_hierarchy(hierarchies, column)
@@ -175,9 +173,7 @@ def build_ladder(
     else:
         ladder = [(Keep(), "value")]
     ladder.append((Drop(), "dropped"))
-    return QILevels(
-        column, tuple(a for a, _ in ladder), tuple(n for _, n in ladder), f"built for kind {kind}"
-    )
+    return QILevels(column, tuple(a for a, _ in ladder), tuple(n for _, n in ladder), f"built for kind {kind}")
 
 
 def _level_values(ladder: QILevels, distinct: pa.Array, base_dir: Path | None) -> list[pa.Array]:
@@ -339,16 +335,29 @@ def suggest_policy(
             )
         ]  # fmt: skip
     columns: dict[str, Any] = {}
+    candidates = [
+        c for c in names
+        if c not in qi and c in by_col and (by_col[c].role == "pseudonym" or by_col[c].kind in JOIN_KEY_KINDS)
+    ]  # fmt: skip
+    # one join key is enough to match records (R9): the declared ones, else the best candidate
+    # (an ID before a digest of a phone or email), and the other candidates are dropped
+    chosen_keys = list(join_keys) if join_keys else sorted(candidates, key=lambda c: by_col[c].kind == "digest")[:1]
+    why = "join key: the recipient matches records on it; keyed so it cannot be reversed (R2, R8)"
     for name in names:
         f = by_col.get(name)
         if name in qi:
             continue
-        if name in (join_keys or []) or (
-            f is not None and (f.role == "pseudonym" or f.kind in JOIN_KEY_KINDS)
-        ):
-            why = "join key: the recipient matches records on it; keyed so it cannot be reversed (R2, R8)"
+        if name in chosen_keys:
             columns[name] = Pseudonymize(why=why)
             reasons[name] = f"pseudonymize — {f.kind if f else 'join key'}: {why}"
+        elif name in candidates:
+            columns[name] = Drop()
+            reasons[name] = (
+                f"drop — another key of the same person ({f.kind if f else 'id'}); {chosen_keys[0]!r} is "
+                "the join key; name more with --join-key (R9)"
+                if chosen_keys
+                else "drop"
+            )
         elif f is not None and f.role == "direct_identifier":
             columns[name] = Drop()
             reasons[name] = f"drop — a clear {f.kind}; the purpose does not need it (R1, R29)"
@@ -367,8 +376,7 @@ def suggest_policy(
         lattice = search_lattice(build_base(hist, ladders), ladders, k, max_suppression)
         if lattice.chosen is None:
             notes.append(
-                f"no generalisation reaches k={k} with at most {max_suppression:.0%} suppressed; "
-                "every QI is dropped"
+                f"no generalisation reaches k={k} with at most {max_suppression:.0%} suppressed; every QI is dropped"
             )
         levels = lattice.chosen.levels if lattice.chosen else {lad.column: lad.height for lad in ladders}
         for lad in ladders:
@@ -385,9 +393,7 @@ def suggest_policy(
     ordered = {name: columns[name] for name in names}
     needs_key = any(isinstance(a, Pseudonymize) for a in ordered.values())
     if recipient is None or purpose is None:
-        notes.append(
-            "name the recipient and the purpose in the policy before using it (--recipient, --purpose)"
-        )
+        notes.append("name the recipient and the purpose in the policy before using it (--recipient, --purpose)")
     policy = Policy(
         recipient=recipient or "unnamed recipient",
         purpose=purpose or "unstated purpose",
