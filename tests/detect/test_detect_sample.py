@@ -63,3 +63,16 @@ def test_a_python_detector_registers_like_a_builtin():
         assert detect_columns(from_arrow(table))[0].kind == "ticket_test"
     finally:
         unregister("ticket_test")
+
+
+def test_short_header_words_match_whole_tokens_only():
+    assert header_has("userAge", ("age",)) == "age" and header_has("age_band", ("age",)) == "age"
+    for name in ("page", "usage", "percentage", "message"):
+        assert header_has(name, ("age",)) is None, name
+    assert header_has("phone_SHA256", ("sha",)) == "sha"
+    assert header_has("zip_code", ("ip",)) is None and header_has("client_ip", ("ip",)) == "ip"
+
+
+def test_percentages_under_a_page_like_header_are_not_ages():
+    table = pa.table({"percentage": [str(i % 100) for i in range(200)], "page": [str(i % 90) for i in range(200)]})
+    assert all(f.kind != "age" for f in detect_columns(from_arrow(table)))

@@ -56,11 +56,36 @@ def flatten_header(name: str) -> str:
     return _FLATTEN.sub("", name.lower())
 
 
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_TOKEN_SPLIT = re.compile(r"[^0-9a-z가-힣]+")
+SHORT_WORD = 3  # ASCII header words this short match whole tokens only ("age" ≠ "page", "usage")
+
+
+def header_tokens(name: str) -> list[str]:
+    """``userAge_band`` → ``['user', 'age', 'band']`` (camelCase and separators split)."""
+    return [t for t in _TOKEN_SPLIT.split(_CAMEL.sub(r"\1_\2", name).lower()) if t]
+
+
 def header_has(name: str, words: tuple[str, ...]) -> str | None:
-    """The first header word found in a column name (case-insensitive, ignoring _ - and spaces)."""
+    """The first header word found in a column name.
+
+    Case and separators (``_ - . space``) are ignored, so ``Phone_No`` contains ``phoneno`` and
+    ``휴대폰 번호`` contains ``휴대폰번호``. Short ASCII words (``age``, ``ip``, ``ts``, ``sha``) must be a
+    whole token, optionally followed by digits (``sha256``, ``age2``): ``page`` and ``zip`` do not
+    contain a header word.
+    """
     flat = flatten_header(name)
+    tokens: list[str] | None = None
     for word in words:
-        if flatten_header(word) in flat:
+        key = flatten_header(word)
+        if not key:
+            continue
+        if len(key) <= SHORT_WORD and key.isascii():
+            if tokens is None:
+                tokens = header_tokens(name)
+            if any(t == key or (t.startswith(key) and t[len(key) :].isdigit()) for t in tokens):
+                return word
+        elif key in flat:
             return word
     return None
 
