@@ -25,6 +25,20 @@ CASES = [
 SUBSET_ROWS = 1500
 
 
+@pytest.fixture(scope="module")
+def adult(adult_csv):
+    if not adult_csv.exists():
+        pytest.skip("the shared UCI Adult data set is not available")
+    return datacustoms.read(adult_csv)
+
+
+@pytest.fixture(scope="module")
+def adult_df(adult_csv):
+    if not adult_csv.exists():
+        pytest.skip("the shared UCI Adult data set is not available")
+    return pd.read_csv(adult_csv, sep=";", dtype=str, keep_default_na=False)
+
+
 def _recursive_c(df: pd.DataFrame, qi: list[str], sa: str, l_: int) -> float:
     """Machanavajjhala et al. (2007): smallest c with r1 < c (r_l + … + r_m) in every class, bound."""
     worst = 0.0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import special
 
+import datacustoms
 from datacustoms.risk import class_sizes, population_uniqueness
 from datacustoms.risk import estimators as est
 from datacustoms.risk.model import ClassHistogram
@@ -17,6 +19,20 @@ QI_LARGE = ["sex", "age", "race", "marital-status", "education", "native-country
 
 # sizes 1, 2, 5, 5: n = 13 records in J = 4 classes
 SMALL = ClassHistogram(sizes=[1, 2, 5], counts=[1, 1, 2])
+
+
+@pytest.fixture(scope="module")
+def adult(adult_csv):
+    if not adult_csv.exists():
+        pytest.skip("the shared UCI Adult data set is not available")
+    return datacustoms.read(adult_csv)
+
+
+@pytest.fixture(scope="module")
+def adult_df(adult_csv):
+    if not adult_csv.exists():
+        pytest.skip("the shared UCI Adult data set is not available")
+    return pd.read_csv(adult_csv, sep=";", dtype=str, keep_default_na=False)
 
 
 def test_prosecutor_risk_hand_worked():

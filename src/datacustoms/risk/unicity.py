@@ -46,7 +46,9 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
     denom = 1 + z * z / trials
     centre = (phat + z * z / (2 * trials)) / denom
     half = z * math.sqrt(phat * (1 - phat) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return low, high
 
 
 def _time_expr(column: str, arrow_type: pa.DataType, granularity: str) -> str:
@@ -220,7 +222,7 @@ class _Holders:
         self.people = people
         self.idx = idx.astype(np.int64, copy=False)
         ids, starts = np.unique(pid, return_index=True)
-        ends = np.append(starts[1:], len(pid))
+        ends = np.append(starts[1:], len(pid)) if len(pid) else starts
         self.span = {int(p): (int(a), int(b)) for p, a, b in zip(ids, starts, ends, strict=True)}
         self.dense_from = max(1, people // 32)  # a bitset (people/8 bytes) beats 4-byte indices
         self.bits: dict[int, np.ndarray] = {}
