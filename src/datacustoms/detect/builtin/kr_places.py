@@ -30,6 +30,8 @@ REGIONS_EN = (
     "chungcheongnam-do", "jeollabuk-do", "jeollanam-do", "gyeongsangbuk-do", "gyeongsangnam-do",
 )  # fmt: skip
 _REGIONS = frozenset(REGIONS_KO) | frozenset(REGIONS_EN)
+#: RE2 alternation of every region name, longest first (names hold only letters, spaces, hyphens)
+REGION_NAMES = "|".join(sorted(_REGIONS, key=len, reverse=True))
 
 
 def region_of(value: str) -> str | None:
@@ -53,7 +55,10 @@ class KoreanRegion(Detector):
 
     kind = "kr_region"
     role = "quasi_identifier"
-    pattern = r"[^0-9]{2,40}"
+    pattern = (
+        f"(?i:{REGION_NAMES})(?: special city| metropolitan city| province|-si| city)?"
+        r"(?: [가-힣A-Za-z\-]{1,15}){0,2}|(?:" + DISTRICT + ")"
+    )
     header_words = (
         "region", "지역", "시도", "province", "city", "도시", "거주지", "sido", "area", "district",
         "시군구", "sigungu", "county",
@@ -82,7 +87,7 @@ def _is_district(value: str) -> bool:
 class KoreanAddress(Detector):
     kind = "kr_address"
     role = "direct_identifier"
-    pattern = r".{6,120}[0-9].*"
+    pattern = f"(?i:{REGION_NAMES})[ ,].{{3,120}}"
     header_words = ("주소", "address", "addr", "도로명", "지번", "배송지", "거주지주소")
     priority = 65
 
