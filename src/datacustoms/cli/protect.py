@@ -65,7 +65,9 @@ def register(app: typer.Typer) -> None:
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format of the summary."),
         report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
         attack_budget: float = typer.Option(
-            30.0, "--attack-budget", help="Seconds the reversal attack may spend on the input and output."
+            30.0,
+            "--attack-budget",
+            help="Seconds the reversal attack may spend per digest column, split over input and output.",
         ),
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
     ) -> None:

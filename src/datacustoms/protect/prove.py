@@ -1,7 +1,8 @@
 """Prove the protection: run detection, the reversal attack and the risk profile on the input and
 on the output, and show **before → after** ("phone_sha256: 100% reversible → dropped; k: 1 → 7").
 
-The same calls run on both sides, so the figures are comparable. The output fails the policy
+Both sides go through :func:`datacustoms.inspection.inspect`, the call behind ``datacustoms
+inspect``, so the figures are the ones an auditor would get. The output fails the policy
 (``Proof.passed`` is false, the CLI exits 1) when any output column is still reversible, when k
 or the highest prosecutor risk misses the policy's thresholds, when l-diversity is below the
 policy's l, or when a column the policy sends in clear (``keep``, ``mask``) still holds a direct
@@ -10,14 +11,9 @@ identifier. Nothing here holds a value from the data: counts, shares, kinds and 
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from datacustoms.policy import Policy
-from datacustoms.report.model import ColumnFinding
 from datacustoms.table import Table
 
 CLEAR_ACTIONS = frozenset({"keep", "mask"})
@@ -71,23 +67,6 @@ class Proof(BaseModel):
         return not self.failures
 
 
-def _attack_function() -> Callable[..., Any] | None:
-    """The reversal attack on one column, when the attack stage is installed in this build."""
-    for name in ("datacustoms.attack", "datacustoms.attack.api"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        found = getattr(module, "attack_column", None)
-        if callable(found):
-            return found
-    return None
-
-
-def _is_digest(f: ColumnFinding) -> bool:
-    return f.role == "pseudonym" or f.kind.startswith("digest")
-
-
 def snapshot(
     table: Table,
     *,
@@ -98,40 +77,37 @@ def snapshot(
     attack_budget: float = 30.0,
     attack: bool = True,
 ) -> Snapshot:
-    """Detect, attack digest-like columns, and measure risk on one table."""
-    from datacustoms.detect import detect_columns
+    """Inspect one table (detect, attack digest columns, measure risk) the way ``inspect`` does."""
+    from datacustoms.inspection import inspect
 
-    findings = detect_columns(table)
-    snap = Snapshot(rows=table.num_rows, qi=[c for c in qi if c in table.column_names])
-    run_attack = _attack_function() if attack else None
-    snap.attack_available = run_attack is not None
-    digests = [f for f in findings if _is_digest(f)]
-    budget = attack_budget / max(1, len(digests))
-    for f in findings:
+    qi = [c for c in qi if c in table.column_names]
+    usable_sensitive = [c for c in sensitive if c in table.column_names and c not in qi]
+    report = inspect(
+        table,
+        attack=attack,
+        attack_budget=attack_budget,
+        qi=qi,
+        sensitive=usable_sensitive,
+        thresholds={"k": k, "max_risk": max_risk},
+        measure=bool(qi),
+    )
+    attacks = {a.column: a for a in report.attacks}
+    snap = Snapshot(rows=report.source.rows or 0, qi=qi, attack_available=attack)
+    for f in report.findings:
         state = ColumnState(column=f.column, kind=f.kind, role=f.role)
-        if run_attack is not None and _is_digest(f):
-            result = run_attack(table, f.column, budget_s=budget)
+        result = attacks.get(f.column)
+        if result is not None:
             state.attacked = True
-            state.reversed_share = float(getattr(result, "rows_reversed_share", 0.0))
-            state.recipe = getattr(result, "recipe", None)
-            state.attack_status = str(getattr(result, "status", ""))
+            state.reversed_share = result.rows_reversed_share
+            state.recipe = result.recipe
+            state.attack_status = str(result.status)
         snap.columns.append(state)
-    if snap.qi:
-        try:
-            from datacustoms.risk.model import Thresholds as RiskThresholds
-            from datacustoms.risk.profile import risk_profile
-        except ImportError:
-            snap.risk_available = False
-            return snap
-        usable_sensitive = [c for c in sensitive if c in table.column_names and c not in snap.qi]
-        profile = risk_profile(
-            table, snap.qi, usable_sensitive, thresholds=RiskThresholds(k=k, max_risk=max_risk)
-        )
-        snap.k = profile.k
-        snap.max_risk = profile.prosecutor.highest
-        snap.records_below_k = profile.records_below_k
-        if profile.diversity:
-            snap.l = min(d.distinct_l for d in profile.diversity)
+    if report.risk is not None:
+        snap.k = report.risk.k
+        snap.max_risk = report.risk.prosecutor.highest
+        snap.records_below_k = report.risk.records_below_k
+        if report.risk.diversity:
+            snap.l = min(d.distinct_l for d in report.risk.diversity)
     return snap
 
 
@@ -148,9 +124,7 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
             right = (
                 "dropped"
                 if out is None
-                else (
-                    f"{_pct(out.reversed_share)} reversible" if out.attacked else f"not a digest ({out.kind})"
-                )
+                else (f"{_pct(out.reversed_share)} reversible" if out.attacked else f"not a digest ({out.kind})")
             )
             proof.lines.append(f"{col.column}: {_pct(col.reversed_share)} reversible → {right}")
         elif col.role == "pseudonym" or col.kind.startswith("digest"):
@@ -168,9 +142,7 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
             f"k: {before.k if before.k is not None else 'n/a'} → {after.k if after.k is not None else 'n/a'}"
         )
         if before.max_risk is not None or after.max_risk is not None:
-            proof.lines.append(
-                f"highest re-identification risk: {_pct(before.max_risk)} → {_pct(after.max_risk)}"
-            )
+            proof.lines.append(f"highest re-identification risk: {_pct(before.max_risk)} → {_pct(after.max_risk)}")
         if after.l is not None:
             proof.lines.append(f"l (distinct sensitive values per class): {before.l} → {after.l}")
     proof.lines.append(f"rows: {before.rows} → {after.rows}")
@@ -190,13 +162,11 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
         if th.l is not None and after.l is not None and after.l < th.l:
             proof.failures.append(f"l = {after.l} is below the policy's {th.l} (R12)")
     if not after.attack_available:
-        proof.lines.append("reversal attack: not available in this build; digests were not attacked")
+        proof.lines.append("reversal attack: skipped (--no-attack); digest columns were not attacked")
     return proof
 
 
-def prove(
-    before: Table, after: Table, policy: Policy, *, attack_budget: float = 30.0, attack: bool = True
-) -> Proof:
+def prove(before: Table, after: Table, policy: Policy, *, attack_budget: float = 30.0, attack: bool = True) -> Proof:
     """Run the same checks on the input and the output and compare them."""
     qi = policy.qi_columns()
     k, max_risk = policy.thresholds.k, policy.thresholds.max_risk
