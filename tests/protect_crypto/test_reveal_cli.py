@@ -183,3 +183,63 @@ def test_keys_list_warns_about_old_active_keys(app: typer.Typer, runner: CliRunn
     assert result.exit_code == 0
     assert "key old-key is older than 365 days" in result.output
     assert "keys rotate old-key" in result.output and "new-key is older" not in result.output
+
+
+def test_rekey_tokens_after_rotation(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
+    store = Keystore()
+    old = store.create("acme")
+    src = _tokens(store, "acme", tmp_path)
+    new = store.rotate("acme")
+    out = tmp_path / "rekeyed.parquet"
+    args = ["keys", "rekey", str(src), "-c", "phone", "-o", str(out), "--key-name", "acme",
+            "--recipient", "alipay", "--purpose", "nsf"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    new_key = crypto.derive_key(store.active("acme").material, recipient="alipay", purpose="nsf", operation="tokenize")
+    rekeyed = pq.read_table(out)
+    assert rekeyed["phone"].to_pylist() == crypto.tokenize(new_key, pa.array(PHONES), column="phone").to_pylist()
+    assert rekeyed["row"].to_pylist() == [1, 2, 3, 4]
+    assert pq.read_table(src)["phone"].to_pylist() != rekeyed["phone"].to_pylist()
+    entry = AuditLog.beside(store.path).entries()[-1]
+    assert entry["action"] == "rekey" and entry["from_key_ids"] == [old.id] and entry["to_key_id"] == new.id
+    assert "010-" not in AuditLog.beside(store.path).path.read_text()
+    # only the active version is needed to reveal the re-keyed file
+    plain = tmp_path / "plain.parquet"
+    args = ["reveal", str(out), "-c", "phone", "-o", str(plain), "--reason", "check", "--key-name", "acme",
+            "--recipient", "alipay", "--purpose", "nsf", "--key-id", new.id]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    assert pq.read_table(plain)["phone"].to_pylist() == PHONES
+
+
+def test_rekey_fpe_defaults_to_the_previous_version(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
+    store = Keystore()
+    store.create("acme")
+    phones = ["010-1234-5678", None, "010-0000-0001"]
+    opts = {"column": "phone", "keep_prefix": 3}
+
+    def fpe_key() -> bytes:
+        return crypto.derive_key(store.active("acme").material, recipient="r", purpose="p", operation="fpe")
+
+    src = tmp_path / "fpe.parquet"
+    pq.write_table(pa.table({"phone": crypto.fpe_encrypt(fpe_key(), pa.array(phones), **opts)}), src)
+    store.rotate("acme")
+    out = tmp_path / "fpe2.parquet"
+    args = ["keys", "rekey", str(src), "-c", "phone", "-o", str(out), "--key-name", "acme", "--recipient", "r",
+            "--purpose", "p", "--method", "fpe", "--keep-prefix", "3"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    expected = crypto.fpe_encrypt(fpe_key(), pa.array(phones), **opts).to_pylist()
+    assert pq.read_table(out)["phone"].to_pylist() == expected
+
+
+def test_rekey_with_wrong_purpose_writes_nothing(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
+    store = Keystore()
+    store.create("acme")
+    src = _tokens(store, "acme", tmp_path)
+    store.rotate("acme")
+    out = tmp_path / "rekeyed.parquet"
+    args = ["keys", "rekey", str(src), "-c", "phone", "-o", str(out), "--key-name", "acme",
+            "--recipient", "alipay", "--purpose", "other"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and not out.exists()
+    assert AuditLog.beside(store.path).entries()[-1]["action"] == "rekey_refused"

@@ -97,6 +97,50 @@ def rotate_cmd(
     )
 
 
+@keys_app.command("rekey")
+@handle_errors
+def rekey_cmd(
+    source: str = typer.Argument(..., help="A protected file with token or FF1 columns."),
+    column: list[str] = typer.Option(..., "--column", "-c", help="A token or FF1 column to re-key (repeatable)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the re-keyed table (atomically)."),
+    key_name: str = typer.Option(..., "--key-name", help="Keystore key name (after `keys rotate`)."),
+    recipient: str = typer.Option(..., "--recipient", help="Recipient the values were protected for."),
+    purpose: str = typer.Option(..., "--purpose", help="Purpose the values were protected for."),
+    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    method: str = typer.Option("token", "--method", help="token (AES-SIV) or fpe (FF1)."),
+    from_key_id: str | None = typer.Option(
+        None, "--from-key-id", help="Old version to decrypt with (default: tokens try all; FF1 the previous)."
+    ),
+    alphabet: str = typer.Option("0123456789", "--alphabet", help="FF1 alphabet (fpe only)."),
+    keep_prefix: int = typer.Option(0, "--keep-prefix", help="Alphabet characters left in clear (fpe only)."),
+    tweak: str | None = typer.Option(None, "--tweak", help="FF1 tweak as text (fpe only; default: the column name)."),
+    reason: str = typer.Option("key rotation", "--reason", help="Recorded in the audit log."),
+) -> None:
+    """Move token / FF1 columns to the active key version; the plaintext is never written."""
+    from datacustoms.protect.reveal import rekey_file
+
+    result = rekey_file(
+        source,
+        output,
+        columns=column,
+        key_name=key_name,
+        recipient=recipient,
+        purpose=purpose,
+        keystore=keystore,
+        method=method,
+        from_key_id=from_key_id,
+        alphabet=alphabet,
+        keep_prefix=keep_prefix,
+        tweak=tweak.encode("utf-8") if tweak is not None else None,
+        reason=reason,
+    )
+    counts = ", ".join(f"{c}: {n:,}" for c, n in result.values.items())
+    _say(
+        f"re-keyed {counts} value(s) in {result.rows:,} rows from {', '.join(result.key_ids) or '-'} "
+        f"to {result.audit_entry.get('to_key_id')} → {output}; logged as audit entry {result.audit_entry.get('seq')}"
+    )
+
+
 @keys_app.command("audit")
 @handle_errors
 def audit_cmd(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from datacustoms.errors import ColumnError, DatacustomsError, KeyMaterialError, 
 from datacustoms.io.atomic import atomic_path
 from datacustoms.protect import crypto
 from datacustoms.protect.keys import AuditLog, Keystore, MasterKey, resolve_key_versions
+from datacustoms.table import Table
 
 METHODS = ("token", "fpe")
 OUTPUT_SUFFIXES = {
@@ -205,27 +206,55 @@ def reveal_file(
         "output": str(output),
     }
 
+    def transform(col: str, values: pa.Array) -> pa.Array:
+        if method == "token":
+            return openers[col].open(values, col)
+        return crypto.fpe_decrypt(
+            keys[0][1], values, column=col, alphabet=alphabet, keep_prefix=keep_prefix, tweak=tweak
+        )
+
+    def finish() -> dict[str, Any]:
+        used = sorted({i for o in openers.values() for i in o.used}) if method == "token" else [0]
+        result.key_ids = [keys[i][0].id for i in used]
+        return log.append(
+            "reveal",
+            **base,
+            key_ids=result.key_ids,
+            derived_key_ids=[crypto.key_id(keys[i][1]) for i in used],
+            rows=result.rows,
+            values=result.values,
+        )
+
+    _rewrite(table, output, fmt, columns, transform, finish, result, log, "reveal_refused", base)
+    return result
+
+
+def _rewrite(
+    table: Table,
+    output: str | os.PathLike[str],
+    fmt: str,
+    columns: Sequence[str],
+    transform: Callable[[str, pa.Array], pa.Array],
+    finish: Callable[[], dict[str, Any]],
+    result: RevealResult,
+    log: AuditLog,
+    refused_action: str,
+    base: dict[str, Any],
+) -> None:
+    """Stream ``table`` to ``output`` with ``columns`` transformed; log, then rename into place.
+
+    ``finish`` writes the audit line after the last batch and before the rename, so an output
+    never exists without its line; a refusal is logged as ``refused_action`` and nothing is left.
+    """
+
     def batches() -> Iterator[pa.RecordBatch]:
         for batch in table.batches():
             arrays = list(batch.columns)
             for col in columns:
                 i = batch.schema.get_field_index(col)
                 values = _blank_to_null(crypto._as_plain(batch.column(i)))
-                if method == "token":
-                    opener = openers[col]
-                    out = opener.open(values, col)
-                    opener.row_base += len(values)
-                else:
-                    out = crypto.fpe_decrypt(
-                        keys[0][1],
-                        values,
-                        column=col,
-                        alphabet=alphabet,
-                        keep_prefix=keep_prefix,
-                        tweak=tweak,
-                    )
+                arrays[i] = transform(col, values)
                 result.values[col] += len(values) - values.null_count
-                arrays[i] = out
             result.rows += batch.num_rows
             schema = pa.schema(
                 [batch.schema.field(j).with_type(a.type) for j, a in enumerate(arrays)],
@@ -241,18 +270,110 @@ def reveal_file(
                     writer.write(batch)
             finally:
                 writer.close(table.schema)
-            used = sorted({i for o in openers.values() for i in o.used}) if method == "token" else [0]
-            result.key_ids = [keys[i][0].id for i in used]
-            result.audit_entry = log.append(
-                "reveal",
-                **base,
-                key_ids=result.key_ids,
-                derived_key_ids=[crypto.key_id(keys[i][1]) for i in used],
-                rows=result.rows,
-                values=result.values,
-            )
+            result.audit_entry = finish()
     except DatacustomsError as err:
         if not result.audit_entry:
-            log.append("reveal_refused", **base, rows_read=result.rows, error=err.message)
+            log.append(refused_action, **base, rows_read=result.rows, error=err.message)
         raise
+
+
+def rekey_file(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    columns: Sequence[str],
+    key_name: str,
+    recipient: str,
+    purpose: str,
+    keystore: str | os.PathLike[str] | None = None,
+    method: str = "token",
+    from_key_id: str | None = None,
+    alphabet: str = crypto.DIGITS,
+    keep_prefix: int = 0,
+    tweak: bytes | None = None,
+    reason: str = "key rotation",
+    read_options: dict[str, Any] | None = None,
+) -> RevealResult:
+    """After ``keys rotate``: move token or FF1 columns to the active key version (R21).
+
+    Each batch is decrypted under the old version and encrypted under the active one in memory;
+    no plaintext is written. Tokens try every version (rows already re-keyed pass through); FF1
+    uses ``from_key_id``, by default the version the active one was rotated from. Keyed
+    pseudonyms are one-way and cannot be re-keyed here (see ``crypto.pseudonym_translation``).
+    """
+    from datacustoms.io import read
+
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}", "use --method token or --method fpe")
+    if not columns:
+        raise UsageError("name the columns to re-key", "pass --column NAME (repeatable)")
+    if key_name.startswith("env:"):
+        raise UsageError(
+            "re-keying needs the key's versions, which only the keystore keeps",
+            "put the key in the keystore, or decrypt and re-protect with the two environment keys",
+        )
+    fmt = output_format(output)
+    store = Keystore(keystore)
+    log = AuditLog.beside(store.path)
+    name = key_name.removeprefix("keystore:")
+    versions = store.versions(name)
+    active = versions[0]
+    if active.status != "active":
+        raise KeyMaterialError(f"key {name!r} has no active version", f"run `datacustoms keys rotate {name}`")
+    if from_key_id is not None:
+        olds = [v for v in versions if v.id == from_key_id]
+        if not olds:
+            raise KeyMaterialError(f"key {name!r} has no version {from_key_id}", "run `datacustoms keys list`")
+    elif method == "token":
+        olds = versions
+    else:
+        info = next(i for i in store.list() if i.id == active.id)
+        if info.rotated_from is None:
+            raise KeyMaterialError(f"key {name!r} was never rotated", "pass --from-key-id or rotate it first")
+        olds = [store.by_id(info.rotated_from)]
+    operation = "tokenize" if method == "token" else "fpe"
+
+    def derive(m: MasterKey) -> bytes:
+        return crypto.derive_key(m.material, recipient=recipient, purpose=purpose, operation=operation)
+
+    old_keys = [(m, derive(m)) for m in olds]
+    new_key = derive(active)
+    table = read(source, **(read_options or {}))
+    for col in columns:
+        if col not in table.column_names:
+            raise ColumnError(col, table.column_names)
+    result = RevealResult(values=dict.fromkeys(columns, 0))
+    openers = {col: _TokenOpener(old_keys) for col in columns}
+    opts: dict[str, Any] = {"alphabet": alphabet, "keep_prefix": keep_prefix, "tweak": tweak}
+    base = {
+        "key_name": name,
+        "recipient": recipient,
+        "purpose": purpose,
+        "reason": reason.strip() or "key rotation",
+        "method": method,
+        "columns": list(columns),
+        "input": str(source),
+        "output": str(output),
+    }
+
+    def transform(col: str, values: pa.Array) -> pa.Array:
+        if method == "token":
+            return crypto.tokenize(new_key, openers[col].open(values, col), column=col)
+        plain = crypto.fpe_decrypt(old_keys[0][1], values, column=col, **opts)
+        return crypto.fpe_encrypt(new_key, plain, column=col, **opts)
+
+    def finish() -> dict[str, Any]:
+        used = sorted({i for o in openers.values() for i in o.used}) if method == "token" else [0]
+        result.key_ids = [old_keys[i][0].id for i in used]
+        return log.append(
+            "rekey",
+            **base,
+            from_key_ids=result.key_ids,
+            to_key_id=active.id,
+            to_derived_key_id=crypto.key_id(new_key),
+            rows=result.rows,
+            values=result.values,
+        )
+
+    _rewrite(table, output, fmt, columns, transform, finish, result, log, "rekey_refused", base)
     return result
