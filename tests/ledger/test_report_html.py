@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from datacustoms.attack.model import ColumnAttack, Extrapolation, RecipeTried, Revealed
 from datacustoms.report.html import class_size_chart, render_html
 from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
 from datacustoms.risk.model import AttackerRisk, ClassHistogram, RiskProfile, Thresholds, UnicityPoint, UnicityResult
@@ -59,17 +60,25 @@ def test_charts_and_stages_render_when_present() -> None:
                             amount_bins=None, median_points=5, seed=0,
                             points=[UnicityPoint(p=1, eligible=10, unique=2, epsilon=0.2, ci_low=0.1, ci_high=0.3),
                                     UnicityPoint(p=4, eligible=10, unique=9, epsilon=0.9, ci_low=0.8, ci_high=0.95)])
-    attacks = [{"column": "phone_sha256", "recipe": "sha256(digits)", "keyspace": "kr_mobile",
-                "keyspace_size": 100_000_000, "rate": 4.2e7, "seconds": 2.4, "reversed_share": 1.0,
-                "examples": ["010-****-5678"], "plaintext": "01012345678"}]
+    attacks = [ColumnAttack(
+        column="phone_sha256", mode="blind", status="reversed", reason="every digest matched",
+        recipe="sha256(hex) of 01XXXXXXXXX", keyspace_covered=100_000_000, candidates_per_second=4.2e7,
+        seconds=2.4, rows=44, rows_reversed=44, rows_reversed_share=1.0, examples=["010-****-5678"],
+        recipes_tried=[RecipeTried(recipe="sha256(hex) of 01XXXXXXXXX", keyspace="kr_mobile", size=100_000_000,
+                                   covered=100_000_000, complete=True, hits=44, seconds=2.4, engine="avx512")],
+        extrapolations=[Extrapolation(label="one GPU", candidates=100_000_000, rate=2e10, seconds=0.005,
+                                      measured=False)],
+        revealed=[Revealed(digest="ab" * 32, plaintext="01012345678")],
+    )]
     view = {**report.model_dump(), "risk": _risk(), "unicity": unicity, "attacks": attacks}
     after = {**view, "risk": _risk().model_copy(update={"k": 5, "records_below_k": 0}), "attacks": []}
     html = render_html(after, before=view, actions={"phone": "pseudonymize"},
                        record={"status": "sent", "recipient": {"name": "Partner", "country": "SG"}})
     assert html.count("<svg") == 3  # class sizes, unicity, before → after
     assert "Records by equivalence-class size" in html and "p=4" in html and "90.0%" in html
-    assert "sha256(digits)" in html and "010-****-5678" in html and "100,000,000" in html
-    assert "01012345678" not in html  # a field named plaintext is never rendered
+    assert "sha256(hex) of 01XXXXXXXXX" in html and "010-****-5678" in html and "100,000,000" in html
+    assert "kr_mobile" in html and "one GPU: 5 ms" in html and "reversed" in html
+    assert "01012345678" not in html  # revealed plaintexts are never rendered
     assert "Transfer record" in html and "recipient.country" in html and "pseudonymize" in html
     assert_offline(html)
 

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 #: class-size buckets for the distribution chart (lower bounds)
 SIZE_BUCKETS = (1, 2, 3, 4, 5, 10, 20, 50, 100)
-_SECRET_WORDS = ("plain", "secret", "salt", "key_material", "recovered_values")
+_SECRET_WORDS = ("plain", "secret", "salt", "key_material", "recovered_values", "revealed")
 
 
 @lru_cache(maxsize=1)
@@ -238,20 +238,27 @@ def _risk_summary(risk: Any) -> dict[str, Any] | None:
 
 
 def _attack_rows(attacks: Any) -> list[dict[str, Any]]:
+    """One row per attacked column (``ColumnAttack`` or a mapping with similar names)."""
     rows = []
     for a in _as_list(attacks):
+        tried = _as_list(_get(a, "recipes_tried"))
+        hit = next((t for t in tried if _get(t, "hits")), tried[0] if tried else None)
+        keyspaces = list(dict.fromkeys(str(_get(t, "keyspace")) for t in tried if _get(t, "keyspace")))
+        extrapolations = [f"{_get(e, 'label', default='')}: {_duration(_get(e, 'seconds'))}"
+                          for e in _as_list(_get(a, "extrapolations"))]
         rows.append({
             "column": _get(a, "column", "target", default="—"),
-            "recipe": _get(a, "recipe", "recipe_name", "method", default="—"),
-            "keyspace": _get(a, "keyspace_name", "keyspace", default="—"),
-            "keyspace_size": _get(a, "keyspace_size", "candidates", "size"),
-            "rate": _get(a, "rate", "hashes_per_second", "rate_per_s"),
+            "status": _get(a, "status"),
+            "reason": _get(a, "reason"),
+            "recipe": _get(a, "recipe", "recipe_name", "method") or (_get(hit, "recipe") if hit else None) or "—",
+            "keyspace": ", ".join(keyspaces[:3]) or _get(a, "keyspace_name", "keyspace", default="—"),
+            "keyspace_size": _get(a, "keyspace_covered", "keyspace_size", "candidates", "size"),
+            "rate": _get(a, "candidates_per_second", "rate", "hashes_per_second", "rate_per_s"),
             "seconds": _get(a, "seconds", "elapsed_s", "elapsed", "time_s"),
-            "full_seconds": _get(a, "full_keyspace_seconds", "estimated_seconds", "time_to_exhaust_s"),
-            "reversed": _get(a, "reversed_share", "recovered_share", "match_rate", "share"),
-            "reversed_rows": _get(a, "reversed_rows", "recovered_rows", "matched_rows", "recovered"),
+            "full": ", ".join(extrapolations[:3]) or _duration(_get(a, "full_keyspace_seconds", "estimated_seconds")),
+            "reversed": _get(a, "rows_reversed_share", "reversed_share", "recovered_share", "match_rate"),
+            "reversed_rows": _get(a, "rows_reversed", "reversed_rows", "recovered_rows", "matched_rows"),
             "examples": [str(x) for x in _as_list(_get(a, "examples", "masked_examples"))][:3],
-            "extra": _scalars(a, skip=("column", "examples", "masked_examples")),
         })
     return rows
 
