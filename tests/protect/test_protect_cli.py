@@ -106,3 +106,18 @@ def test_policy_check_names_unknown_columns(files: tuple[Path, Path], cli: CliRu
     res = cli.invoke(app, ["policy", "check", str(pol), "--input", str(src)])
     assert res.exit_code == 2
     assert "Did you mean 'customer_id'?" in res.output
+
+
+def test_key_material_in_the_output_fails_r18(tmp_path: Path, env_key: str, cli: CliRunner) -> None:
+    import os
+
+    table = make_export()
+    leaked = [os.environ["DC_TEST_KEY"] if i == 3 else "x" for i in range(table.num_rows)]
+    src = tmp_path / "export.csv"
+    pacsv.write_csv(table.append_column("note", [leaked]), src)
+    pol = tmp_path / "policy.yaml"
+    pol.write_text(yaml.safe_dump(base_policy(env_key, note="keep")), encoding="utf-8")
+    res = cli.invoke(app, ["protect", str(src), "-p", str(pol), "-o", str(tmp_path / "o.parquet"), "--no-attack"])
+    assert res.exit_code == 1, res.output
+    assert "note: 1 cells hold key material (R18)" in res.output
+    assert os.environ["DC_TEST_KEY"] not in res.output

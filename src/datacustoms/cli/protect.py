@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         """
         from datacustoms.io import read
         from datacustoms.policy import load_policy
-        from datacustoms.protect.pipeline import output_format, protect_table
+        from datacustoms.protect.pipeline import load_master_key, output_format, protect_table
         from datacustoms.protect.prove import prove
 
         if attack_budget <= 0:
@@ -93,7 +93,15 @@ def register(app: typer.Typer) -> None:
         result = protect_table(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
         proof = None
         if not dry_run and output is not None:
-            proof = prove(table, read(output), policy, attack_budget=attack_budget, attack=not no_attack)
+            loaded = load_master_key(policy, keystore, table.column_names)
+            proof = prove(
+                table,
+                read(output),
+                policy,
+                attack_budget=attack_budget,
+                attack=not no_attack,
+                master_key=loaded[0] if loaded else None,
+            )
         failed = (proof is not None and not proof.passed) or (dry_run and (not result.meets_k or bool(result.notes)))
         doc = {
             "result": result.model_dump(mode="json"),

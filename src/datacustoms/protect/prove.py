@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from datacustoms.policy import Policy
+from datacustoms.policy import KEYED_ACTIONS, Policy
 from datacustoms.table import Table
 
 CLEAR_ACTIONS = frozenset({"keep", "mask"})
@@ -166,8 +166,31 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
     return proof
 
 
-def prove(before: Table, after: Table, policy: Policy, *, attack_budget: float = 30.0, attack: bool = True) -> Proof:
-    """Run the same checks on the input and the output and compare them."""
+def key_leaks(table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
+    """R18: cells of ``table`` that contain the master key or a key derived from it (counts only)."""
+    from datacustoms.protect import crypto
+    from datacustoms.protect.keys import find_key_material
+
+    derived = [
+        crypto.derive_key(master_key, recipient=policy.recipient, purpose=policy.purpose, operation=op)
+        for op in sorted(KEYED_ACTIONS)
+    ]
+    return find_key_material(table.batches(), [master_key, *derived])
+
+
+def prove(
+    before: Table,
+    after: Table,
+    policy: Policy,
+    *,
+    attack_budget: float = 30.0,
+    attack: bool = True,
+    master_key: bytes | None = None,
+) -> Proof:
+    """Run the same checks on the input and the output and compare them.
+
+    With ``master_key``, the output is also scanned for the key and its derived keys (R18).
+    """
     qi = policy.qi_columns()
     k, max_risk = policy.thresholds.k, policy.thresholds.max_risk
     half = attack_budget / 2
@@ -184,4 +207,9 @@ def prove(before: Table, after: Table, policy: Policy, *, attack_budget: float =
         attack_budget=half,
         attack=attack,
     )
-    return compare(snap_before, snap_after, policy)
+    proof = compare(snap_before, snap_after, policy)
+    if master_key is not None:
+        leaks = key_leaks(after, policy, master_key)
+        proof.lines.append(f"key material in the output: {sum(leaks.values())} cells")
+        proof.failures += [f"{col}: {n} cells hold key material (R18)" for col, n in sorted(leaks.items())]
+    return proof
