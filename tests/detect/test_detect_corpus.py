@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from datacustoms.detect.accuracy import evaluate_corpus, load_labels
@@ -67,4 +68,7 @@ def test_corpus_script_reproduces_the_committed_files(tmp_path):
     spec.loader.exec_module(module)
     module.build(tmp_path)
     for path in sorted(tmp_path.iterdir()):
-        assert path.read_bytes() == (CORPUS / path.name).read_bytes(), path.name
+        if path.suffix == ".parquet":  # the writer's version is in the file: compare the contents
+            assert pq.read_table(path).equals(pq.read_table(CORPUS / path.name)), path.name
+        else:
+            assert path.read_bytes() == (CORPUS / path.name).read_bytes(), path.name
