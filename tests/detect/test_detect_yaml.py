@@ -80,6 +80,7 @@ def test_a_single_mapping_is_accepted(tmp_path, cleanup):
         ("detectors: [\n", "not valid YAML"),
         ("- just\n- a list\n", "expected a mapping"),
         ("detectors: []\n", "detectors"),
+        ("kind: other\nrole: other\npattern: a\n", "'other' means no finding"),
     ],
 )  # fmt: skip
 def test_bad_yaml_is_one_line_naming_the_field(tmp_path, text, expected):

@@ -46,6 +46,13 @@ class YamlDetectorSpec(BaseModel):
     priority: int = Field(default=50, ge=0, le=100)
     needs_header: bool = False
 
+    @field_validator("kind")
+    @classmethod
+    def _not_other(cls, value: str) -> str:
+        if value == "other":
+            raise ValueError("'other' means no finding; choose a name for what the column holds")
+        return value
+
     @field_validator("pattern")
     @classmethod
     def _re2(cls, value: str) -> str:
