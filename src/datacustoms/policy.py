@@ -104,9 +104,9 @@ class Generalize(_Strict):
     action: Literal["generalize"] = "generalize"
     method: Literal["date", "age", "number", "prefix", "hierarchy"]
     to: Literal["month", "quarter", "year"] | None = Field(default=None, description="method: date")
-    width: float | None = Field(default=None, gt=0, description="method: age or number — band width")
-    top: float | None = Field(default=None, description="method: age — values ≥ top become 'top+'")
-    edges: list[float] | None = Field(default=None, description="method: number — explicit bin edges")
+    width: int | float | None = Field(default=None, gt=0, description="method: age or number — band width")
+    top: int | float | None = Field(default=None, description="method: age — values ≥ top become 'top+'")
+    edges: list[int | float] | None = Field(default=None, description="method: number — explicit bin edges")
     keep: int | None = Field(default=None, ge=0, description="method: prefix — characters kept")
     file: str | None = Field(default=None, description="method: hierarchy — ARX CSV `value;l1;…;*`")
     level: int | None = Field(default=None, ge=0, description="method: hierarchy — 0 is the value itself")

@@ -135,6 +135,10 @@ def _parses_as_dates(values: pa.Array) -> bool:
     return bool(len(values)) and bool(pc.all(ok).as_py())
 
 
+def _whole(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x
+
+
 def build_ladder(column: str, distinct: pa.Array, finding: ColumnFinding | None, hierarchies: Path | None) -> QILevels:
     """The generalisation levels for one QI: from a hierarchy file if there is one, else by kind."""
     if hierarchies is not None:
@@ -168,7 +172,7 @@ def build_ladder(column: str, distinct: pa.Array, finding: ColumnFinding | None,
         span = float(pc.max(nums).as_py() - pc.min(nums).as_py()) or 1.0
         base = 10.0 ** math.floor(math.log10(span / 100)) if span > 100 else 1.0
         ladder = [(Keep(), "value")] + [
-            (Generalize(method="number", width=base * m), f"bins of {base * m:g}") for m in (1, 10, 100)
+            (Generalize(method="number", width=_whole(base * m)), f"bins of {base * m:g}") for m in (1, 10, 100)
         ]
     else:
         ladder = [(Keep(), "value")]
