@@ -54,11 +54,22 @@ def test_missing_hashcat_is_a_clear_error() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(hashcat_path() is None, reason="hashcat is not installed")
 def test_real_hashcat_run() -> None:
+    import time
+
+    from datacustoms.attack.hashcat import run_hashcat_jobs
+    from datacustoms.attack.hashes.runner import Runner
+    from datacustoms.attack.hashes.targets import DigestFormat, parse_batches
+    from datacustoms.attack.reverse import Job
+
     phones = ["01010001234", "01010009876"]
-    table = from_arrow(pa.table({"hp": [hashlib.sha256(p.encode()).hexdigest() for p in phones]}))
-    res = attack_column(table, "hp", engine="hashcat", keyspaces=[ks.kr_mobile().narrowed("1000")], budget_s=300,
-                        reveal=True)  # fmt: skip
-    if res.status == "not_reversed" and any(t.engine == "hashcat" and not t.complete for t in res.recipes_tried):
+    parsed = parse_batches([pa.array([hashlib.sha256(p.encode()).hexdigest() for p in phones])], DigestFormat(32, "hex"))
+    runner = Runner(parsed, engine="python")
+    space = ks.kr_mobile().narrowed("1000")
+    job = Job(Recipe("sha256", "digits", shape="0101000XXXX"), space, "digits", (0,))
+    run_hashcat_jobs(runner, [job], len(parsed.distinct), time.perf_counter() + 300)
+    (res,) = runner.results
+    if res.engine == "hashcat" and not res.complete:
         pytest.skip("hashcat could not run a device here")
-    assert res.status == "reversed"
-    assert {r.plaintext for r in res.revealed or []} == set(phones)
+    assert res.engine == "hashcat" and res.hits == 2
+    _, plains = runner.found.arrays()
+    assert sorted(plains.to_pylist()) == [p.encode() for p in phones]
