@@ -109,3 +109,16 @@ def test_mixed_lengths_and_mixed_alphabets_are_not_digests(detect):
 def test_hashed_customer_ids_are_digests_not_customer_numbers(detect):
     values = [hashlib.sha256(str(10_000 + i).encode()).hexdigest() for i in range(40)]
     assert detect(customer_id=values)["customer_id"].kind == "digest:sha256/hex"
+
+
+def test_source_hint_names_the_hashed_identifier_from_the_header(detect):
+    values = [raw.hex() for raw in digests(32)]
+    found = detect(phone_sha256=values, email_enc=values, account_sha256=values, 주민번호_해시=values, h=values)
+    hints = {name: f.details["source_hint"] for name, f in found.items()}
+    assert hints == {
+        "phone_sha256": "kr_mobile",
+        "email_enc": "email",
+        "account_sha256": "customer_id",
+        "주민번호_해시": "kr_rrn",
+        "h": None,
+    }

@@ -49,6 +49,21 @@ UNCERTAIN = (
 )
 
 
+def source_hint(column: str) -> str | None:
+    """Which identifier the header says was hashed (``phone_sha256`` → ``kr_mobile``), or ``None``.
+
+    Header words only: it tells the attack stage which keyspace to try first, nothing more.
+    """
+    from datacustoms.detect.registry import registered
+
+    ranked = sorted(registered().values(), key=lambda cls: -cls.priority)
+    for cls in ranked:
+        if cls.role == "direct_identifier" and cls.header_words and header_has(column, cls.header_words):
+            return cls.kind
+    # bare words that, next to a hash, usually mean the internal account or member key
+    return "customer_id" if header_has(column, ("account", "user", "member", "customer", "고객", "회원")) else None
+
+
 def b64_bytes(length: int, padded: bool) -> int | None:
     """The byte length that base64 text of ``length`` characters encodes, if it is a digest size."""
     for n in CANDIDATES:
@@ -107,6 +122,7 @@ class Digest(Detector):
             "candidate_algorithms": list(CANDIDATES[nbytes]),
             "unique_share": round(unique_share, 4),
             "value_length": length,
+            "source_hint": source_hint(sample.name),
         }
         finding.uncertain = UNCERTAIN + (
             f"; the header word {token!r} points to a random token" if token and not hint else ""
