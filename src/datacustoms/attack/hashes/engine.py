@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -89,9 +88,7 @@ class TargetSet:
         self._prefix: np.ndarray | None = None
 
     @classmethod
-    def from_digests(
-        cls, digests: Iterable[bytes] | pa.Array | pa.ChunkedArray, digest_size: int
-    ) -> TargetSet:
+    def from_digests(cls, digests: Iterable[bytes] | pa.Array | pa.ChunkedArray, digest_size: int) -> TargetSet:
         """Collect raw digests (bytes, or an Arrow binary array); nulls are ignored, duplicates merged."""
         if digest_size < 8 or digest_size > 64:
             raise UsageError(f"digest size {digest_size} is not supported", "use a digest of 8 to 64 bytes")
@@ -188,9 +185,7 @@ def _digest_matrix(digests: Iterable[bytes] | pa.Array | pa.ChunkedArray, size: 
             continue
         b = bytes(d)
         if len(b) != size:
-            raise UsageError(
-                f"a digest is {len(b)} bytes, expected {size}", "pass raw digests of one algorithm"
-            )
+            raise UsageError(f"a digest is {len(b)} bytes, expected {size}", "pass raw digests of one algorithm")
         parts.append(b)
     return np.frombuffer(b"".join(parts), np.uint8).reshape(len(parts), size)
 
@@ -257,9 +252,7 @@ class Mask:
         t, pos = self.template, tuple(int(p) for p in self.positions)
         object.__setattr__(self, "positions", pos)
         if len(set(pos)) != len(pos) or any(p < 0 or p >= len(t) for p in pos):
-            raise UsageError(
-                "mask slots must be distinct offsets inside the template", "check the mask positions"
-            )
+            raise UsageError("mask slots must be distinct offsets inside the template", "check the mask positions")
         if self.check not in (None, "kr_rrn"):
             raise UsageError(f"unknown check digit {self.check!r}", "use check=None or check='kr_rrn'")
         n = len(pos) - (1 if self.check else 0)
@@ -360,9 +353,7 @@ def search_mask(
     """
     _check_targets(algorithm, targets)
     if impl not in IMPLEMENTATIONS:
-        raise UsageError(
-            f"unknown engine implementation {impl!r}", f"use one of {', '.join(IMPLEMENTATIONS)}"
-        )
+        raise UsageError(f"unknown engine implementation {impl!r}", f"use one of {', '.join(IMPLEMENTATIONS)}")
     stop = mask.size if stop is None else min(stop, mask.size)
     start = max(0, start)
     if start >= stop or len(targets) == 0:
@@ -410,14 +401,12 @@ def _verify_many(algorithm: str, targets: TargetSet, indices: Sequence[int], can
     if not cands:
         return []
     ctor = getattr(hashlib, algorithm, None) or (lambda b: hashlib.new(algorithm, b))
-    digests = list(map(methodcaller("digest"), map(ctor, cands)))
+    digests = [ctor(c).digest() for c in cands]
     ok = targets.contains_many(b"".join(digests))
     enabled = gc.isenabled()
     gc.disable()  # a million new objects would otherwise trigger full collections again and again
     try:
-        return [
-            Hit(i, c, d) for i, c, d, good in zip(indices, cands, digests, ok.tolist(), strict=True) if good
-        ]
+        return [Hit(i, c, d) for i, c, d, good in zip(indices, cands, digests, ok.tolist(), strict=True) if good]
     finally:
         if enabled:
             gc.enable()
@@ -483,10 +472,7 @@ def _as_binary_array(values: pa.Array | pa.ChunkedArray | Sequence[bytes | str])
         values = pa.chunked_array([pa.array(items, pa.binary())])
     t = values.type
     if not (
-        pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_binary(t)
-        or pa.types.is_large_binary(t)
+        pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
     ):
         raise UsageError(f"expected a string or binary column, got {t}", "cast the column to string first")
     return values
