@@ -117,13 +117,13 @@ def _coverage(text: str, column_names: Iterable[str]) -> tuple[dict[str, int], i
         for m in pattern.finditer(low):
             kinds["a date"].update(range(m.start(), m.end()))
     for column in column_names:
-        col = column.lower()
-        if len(col) < 3:
-            continue
-        start = low.find(col)
-        while start >= 0:
-            kinds["a column name"].update(range(start, start + len(col)))
-            start = low.find(col, start + 1)
+        for col in {column.lower(), _normalise(column)}:  # "phone_number" and "phonenumber"
+            if len(col) < 3:
+                continue
+            start = low.find(col)
+            while start >= 0:
+                kinds["a column name"].update(range(start, start + len(col)))
+                start = low.find(col, start + 1)
     # counting and keyboard runs: 1234, abcd, 9876
     runs: set[int] = set()
     i = 0
@@ -152,6 +152,8 @@ def text_weakness(text: str, column_names: Iterable[str] = ()) -> str | None:
     """
     names = [c for c in column_names if c]
     stripped = text.strip()
+    if len(stripped) > 1024:
+        return "is too long to be a key (over 1,024 characters)"
     norm = _normalise(stripped)
     if any(norm == _normalise(c) for c in names if _normalise(c)):
         return "is a column name of this table"
