@@ -56,3 +56,25 @@ def test_suppression_never_adds_records(tmp_path_factory: object, values: list[i
     assert result.rows_out == len(values) - result.suppressed_rows
     if result.rows_out:
         assert result.k_after is not None and result.k_after >= k
+
+
+texts = st.lists(st.one_of(st.none(), st.text(min_size=1, max_size=40)), min_size=1, max_size=60)
+
+
+@settings(max_examples=25, deadline=None)
+@given(values=texts)
+def test_tokenize_round_trips_through_the_pipeline(tmp_path_factory: object, values: list[str | None]) -> None:
+    import secrets
+
+    import pyarrow.parquet as pq
+
+    from datacustoms.protect import crypto
+    from datacustoms.protect.pipeline import protect
+
+    key = secrets.token_bytes(32)
+    spec = {"recipient": "r", "purpose": "p", "key": "env:UNUSED", "columns": {"v": {"action": "tokenize"}}}
+    out = tmp_path_factory.mktemp("t") / "o.parquet"  # type: ignore[attr-defined]
+    protect(pa.table({"v": pa.array(values, pa.string())}), parse_policy(spec), out, master_key=key)
+    tokens = pq.read_table(out).column("v")
+    derived = crypto.derive_key(key, recipient="r", purpose="p", operation="tokenize")
+    assert crypto.detokenize(derived, tokens, column="v").to_pylist() == values

@@ -302,3 +302,23 @@ def protect_table(
     if key_source == "keystore" or (key_source is not None and keystore is not None):
         _audit(policy, keystore, result)
     return result
+
+
+def protect(
+    source: Any,
+    policy: Policy | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None,
+    *,
+    keystore: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    master_key: bytes | None = None,
+    **read_options: Any,
+) -> ProtectResult:
+    """The library entry point: ``source`` is anything :func:`datacustoms.read` takes, ``policy`` a
+    :class:`~datacustoms.policy.Policy` or the path of a policy YAML file."""
+    from datacustoms.io import read
+    from datacustoms.policy import load_policy
+
+    table = source if isinstance(source, Table) else read(source, **read_options)
+    spec = policy if isinstance(policy, Policy) else load_policy(Path(policy))
+    return protect_table(table, spec, output, keystore=keystore, dry_run=dry_run, master_key=master_key)
