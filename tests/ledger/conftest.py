@@ -74,8 +74,11 @@ def raw_sql(ledger_url: str) -> Iterator[Callable[..., Any]]:
 
     def run(sql: str, **params: Any) -> Any:
         with engine.begin() as conn:
-            return conn.execute(sa.text(sql), params).fetchall() if sql.lstrip().upper().startswith(
-                "SELECT") else conn.execute(sa.text(sql), params).rowcount
+            return (
+                conn.execute(sa.text(sql), params).fetchall()
+                if sql.lstrip().upper().startswith("SELECT")
+                else conn.execute(sa.text(sql), params).rowcount
+            )
 
     yield run
     engine.dispose()

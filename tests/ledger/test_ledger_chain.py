@@ -48,8 +48,11 @@ def test_edit_a_field_is_named(ledger_url: str, raw_sql) -> None:  # type: ignor
 def test_edit_with_recomputed_hash_breaks_the_next_link(ledger_url: str, raw_sql) -> None:  # type: ignore[no-untyped-def]
     entries = _fill(ledger_url)
     forged = Entry(3, "transfer", entries[2].created, {**entries[2].body, "n": 99}, entries[2].prev_hash, "")
-    raw_sql("UPDATE dc_entries SET body = :b, entry_hash = :h WHERE seq = 3",
-            b=canonical_json(forged.body), h=forged.recompute())
+    raw_sql(
+        "UPDATE dc_entries SET body = :b, entry_hash = :h WHERE seq = 3",
+        b=canonical_json(forged.body),
+        h=forged.recompute(),
+    )
     with LedgerStore(ledger_url) as store:
         first = store.verify().first
     assert first is not None and first.seq == 4 and first.damage == "deleted"

@@ -34,9 +34,19 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_consent_transfer_lookup_verify_export(setup: Path, ledger_url: str) -> None:
     code, out, _ = run("consent", "import", str(setup / "consents.csv"), "--ledger", ledger_url)
     assert code == 0 and "5 new" in out
-    code, out, err = run("transfer", str(setup / "in.csv"), "--policy", str(setup / "policy.yaml"),
-                         "-o", str(setup / "out.parquet"), "--ledger", ledger_url, "--no-attack",
-                         "--report", str(setup / "report.html"))
+    code, out, err = run(
+        "transfer",
+        str(setup / "in.csv"),
+        "--policy",
+        str(setup / "policy.yaml"),
+        "-o",
+        str(setup / "out.parquet"),
+        "--ledger",
+        ledger_url,
+        "--no-attack",
+        "--report",
+        str(setup / "report.html"),
+    )
     assert code == 0, err
     assert out.startswith("SENT") and (setup / "out.parquet").is_file()
     page = (setup / "report.html").read_text(encoding="utf-8")
@@ -60,8 +70,9 @@ def test_consent_transfer_lookup_verify_export(setup: Path, ledger_url: str) -> 
     target = setup / "ledger.json"
     assert run("ledger", "export", "--format", "json", "-o", str(target), "--ledger", ledger_url)[0] == 0
     doc = json.loads(target.read_text(encoding="utf-8"))
-    entries = [Entry(e["seq"], e["kind"], e["created"], e["body"], e["prev_hash"], e["entry_hash"])
-               for e in doc["entries"]]
+    entries = [
+        Entry(e["seq"], e["kind"], e["created"], e["body"], e["prev_hash"], e["entry_hash"]) for e in doc["entries"]
+    ]
     assert verify_chain(entries, doc["head"]).ok and doc["head"] == head.split()[0]
     code, out, _ = run("ledger", "export", "--format", "csv", "--ledger", ledger_url)
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -70,9 +81,20 @@ def test_consent_transfer_lookup_verify_export(setup: Path, ledger_url: str) -> 
 
 
 def test_refused_transfer_exits_1_and_verify_detects_tampering(setup: Path, ledger_url: str, raw_sql) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = run("transfer", str(setup / "in.csv"), "--policy", str(setup / "policy.yaml"),
-                       "-o", str(setup / "out.csv"), "--ledger", ledger_url, "--no-attack", "--strict",
-                       "--format", "json")
+    code, out, _ = run(
+        "transfer",
+        str(setup / "in.csv"),
+        "--policy",
+        str(setup / "policy.yaml"),
+        "-o",
+        str(setup / "out.csv"),
+        "--ledger",
+        ledger_url,
+        "--no-attack",
+        "--strict",
+        "--format",
+        "json",
+    )
     assert code == 1 and json.loads(out)["status"] == "refused" and not (setup / "out.csv").exists()
     raw_sql("UPDATE dc_entries SET body = REPLACE(body, :a, :b)", a='"refused"', b='"sent"')
     code, _, err = run("ledger", "verify", "--ledger", ledger_url)
@@ -89,8 +111,16 @@ def test_bad_input_is_one_line_exit_2(setup: Path, ledger_url: str, tmp_path: Pa
     assert code == 2 and "no ledger entry" in err
     code, _, err = run("ledger", "list", "--ledger", str(tmp_path / "missing" / "nope.db"))
     assert code == 2 and "no ledger" in err
-    code, _, err = run("transfer", str(setup / "in.csv"), "--policy", str(setup / "policy.yaml"),
-                       "-o", str(setup / "out.txt"), "--ledger", ledger_url)
+    code, _, err = run(
+        "transfer",
+        str(setup / "in.csv"),
+        "--policy",
+        str(setup / "policy.yaml"),
+        "-o",
+        str(setup / "out.txt"),
+        "--ledger",
+        ledger_url,
+    )
     assert code == 2 and ".parquet or .csv" in err
     code, _, err = run("ledger", "list", "--ledger", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert code == 2 and "cannot open the ledger" in err

@@ -22,8 +22,12 @@ WRITER = textwrap.dedent("""
 def test_two_processes_fifty_entries_each(ledger_url: str) -> None:
     LedgerStore(ledger_url).close()  # create the schema first; creation races are tested separately
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, ledger_url, name, "50"], env=dict(os.environ),
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, ledger_url, name, "50"],
+            env=dict(os.environ),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("aa", "bb")
     ]
     for p in procs:
@@ -41,8 +45,12 @@ def test_two_processes_fifty_entries_each(ledger_url: str) -> None:
 
 def test_concurrent_first_open_creates_one_schema(ledger_url: str) -> None:
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, ledger_url, name, "3"], env=dict(os.environ),
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, ledger_url, name, "3"],
+            env=dict(os.environ),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("cc", "dd", "ee")
     ]
     for p in procs:
@@ -50,3 +58,19 @@ def test_concurrent_first_open_creates_one_schema(ledger_url: str) -> None:
         assert p.returncode == 0, err
     with LedgerStore(ledger_url) as store:
         assert store.verify().ok and store.head()[0] == 9
+
+
+def test_readers_do_not_take_the_write_lock(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    path = tmp_path / "ledger.db"
+    with LedgerStore(str(path)) as store:
+        store.append("transfer", {"n": 1})
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of an append
+    try:
+        with LedgerStore(str(path)) as store:
+            assert store.verify().ok and store.head()[0] == 1
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

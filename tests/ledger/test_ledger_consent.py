@@ -15,8 +15,13 @@ from datacustoms.ledger.store import Consent
 AT = datetime(2025, 6, 1, tzinfo=UTC)
 
 
-def c(countries: tuple[str, ...] = ("SG",), purpose: str = "nsf score", recipient: str = "alipay",
-      given: str = "2024-01-01T00:00:00+00:00", withdrawn: str | None = None) -> Consent:
+def c(
+    countries: tuple[str, ...] = ("SG",),
+    purpose: str = "nsf score",
+    recipient: str = "alipay",
+    given: str = "2024-01-01T00:00:00+00:00",
+    withdrawn: str | None = None,
+) -> Consent:
     return Consent("x" * 64, recipient, purpose, countries, given, withdrawn)
 
 
@@ -36,8 +41,11 @@ def test_judge_edge_cases() -> None:
 
 def test_import_stores_only_keyed_hashes_and_reimport_withdraws(ledger_url: str, tmp_path: Path, raw_sql) -> None:  # type: ignore[no-untyped-def]
     f = tmp_path / "consents.csv"
-    f.write_text("phone,email,recipient,purpose,countries,given,withdrawn\n"
-                 "010-1234-5678,kim@naver.com,Alipay,NSF score,SG|KR,2024-01-01,\n", encoding="utf-8")
+    f.write_text(
+        "phone,email,recipient,purpose,countries,given,withdrawn\n"
+        "010-1234-5678,kim@naver.com,Alipay,NSF score,SG|KR,2024-01-01,\n",
+        encoding="utf-8",
+    )
     with LedgerStore(ledger_url) as store:
         result = import_consents(store, f)
         assert (result.rows, result.new, result.updated) == (2, 2, 0)  # one row per identifier
@@ -47,8 +55,11 @@ def test_import_stores_only_keyed_hashes_and_reimport_withdraws(ledger_url: str,
         assert consent.countries == ("KR", "SG") and consent.withdrawn is None
     dump = " ".join(str(v) for row in raw_sql("SELECT * FROM dc_consents") for v in row)
     assert "1234" not in dump and "naver" not in dump  # no subject in clear
-    f.write_text("phone,recipient,purpose,countries,given,withdrawn\n"
-                 "01012345678,Alipay,NSF score,SG;KR,2024-01-01,2025-03-01T09:00:00+09:00\n", encoding="utf-8")
+    f.write_text(
+        "phone,recipient,purpose,countries,given,withdrawn\n"
+        "01012345678,Alipay,NSF score,SG;KR,2024-01-01,2025-03-01T09:00:00+09:00\n",
+        encoding="utf-8",
+    )
     with LedgerStore(ledger_url) as store:
         result = import_consents(store, f)
         assert (result.new, result.updated, result.withdrawn) == (0, 1, 1)
@@ -59,12 +70,15 @@ def test_import_stores_only_keyed_hashes_and_reimport_withdraws(ledger_url: str,
         assert kinds == ["consent_import", "consent_import"] and store.verify().ok
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("subject,recipient,purpose,countries\n010-1234-5678,A,B,SG\n", "given"),
-    ("subject,recipient,purpose,countries,given\nnot-a-phone,A,B,SG,2024-01-01\n", "row 1"),
-    ("subject,recipient,purpose,countries,given\n010-1234-5678,A,B,Singapore,2024-01-01\n", "alpha-2"),
-    ("subject,recipient,purpose,countries,given\n010-1234-5678,A,B,SG,yesterday\n", "ISO date"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("subject,recipient,purpose,countries\n010-1234-5678,A,B,SG\n", "given"),
+        ("subject,recipient,purpose,countries,given\nnot-a-phone,A,B,SG,2024-01-01\n", "row 1"),
+        ("subject,recipient,purpose,countries,given\n010-1234-5678,A,B,Singapore,2024-01-01\n", "alpha-2"),
+        ("subject,recipient,purpose,countries,given\n010-1234-5678,A,B,SG,yesterday\n", "ISO date"),
+    ],
+)
 def test_bad_consent_files_name_the_problem(tmp_path: Path, content: str, message: str) -> None:
     f = tmp_path / "c.csv"
     f.write_text(content, encoding="utf-8")

@@ -51,12 +51,17 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger_url: str) -> t
 
 
 def _start(mode: str, source: Path, policy: Path, out: Path, url: str, flag: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", RUNNER, mode, str(source), str(policy), str(out), url, str(flag)],
-                            env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, mode, str(source), str(policy), str(out), url, str(flag)],
+        env=dict(os.environ),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def test_kill_9_before_the_record_leaves_nothing(setup: tuple[Path, Path, Path], ledger_url: str,
-                                                 tmp_path: Path) -> None:
+def test_kill_9_before_the_record_leaves_nothing(
+    setup: tuple[Path, Path, Path], ledger_url: str, tmp_path: Path
+) -> None:
     source, policy, out = setup
     flag = tmp_path / "ready"
     proc = _start("stall-before-record", source, policy, out, ledger_url, flag)
@@ -81,8 +86,9 @@ def test_kill_9_before_the_record_leaves_nothing(setup: tuple[Path, Path, Path],
     assert run_transfer(str(source), policy, out, ledger=ledger_url, attack=False).record.status == "sent"
 
 
-def test_kill_9_between_record_and_rename_over_reports(setup: tuple[Path, Path, Path], ledger_url: str,
-                                                       tmp_path: Path) -> None:
+def test_kill_9_between_record_and_rename_over_reports(
+    setup: tuple[Path, Path, Path], ledger_url: str, tmp_path: Path
+) -> None:
     source, policy, out = setup
     proc = _start("die-after-record", source, policy, out, ledger_url, tmp_path / "unused")
     proc.wait(timeout=120)

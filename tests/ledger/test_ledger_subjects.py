@@ -27,8 +27,19 @@ def test_known_answers() -> None:
     assert index_digest(["b", "a", "a"]) == index_digest(["a", "b"])
 
 
-@pytest.mark.parametrize("raw", ["010-1234-5678", "01012345678", "+82 10-1234-5678", "+821012345678",
-                                 "010 1234 5678", "(010) 1234-5678", "0082 10 1234 5678", "+82 010-1234-5678"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "010-1234-5678",
+        "01012345678",
+        "+82 10-1234-5678",
+        "+821012345678",
+        "010 1234 5678",
+        "(010) 1234-5678",
+        "0082 10 1234 5678",
+        "+82 010-1234-5678",
+    ],
+)
 def test_korean_mobile_formats_share_one_canonical_form(raw: str) -> None:
     assert normalise_phone(raw) == "+821012345678"
 

@@ -11,6 +11,7 @@ import pytest
 
 from datacustoms.errors import PolicyError
 from datacustoms.ledger import LedgerStore
+from datacustoms.ledger.chain import canonical_json
 from datacustoms.ledger.consent import import_consents
 from datacustoms.ledger.transfer import run_transfer
 
@@ -49,9 +50,11 @@ record:
 """
 
 
-def write_policy(folder: Path, *, k: int = 1, benefit: str = "sender", extra: str = "", record: bool = True,
-                 country: str = "SG") -> Path:
-    text = textwrap.dedent(f"""
+def write_policy(
+    folder: Path, *, k: int = 1, benefit: str = "sender", extra: str = "", record: bool = True, country: str = "SG"
+) -> Path:
+    text = (
+        textwrap.dedent(f"""
         recipient: Alipay Singapore
         recipient_country: {country}
         purpose: NSF score
@@ -66,7 +69,10 @@ def write_policy(folder: Path, *, k: int = 1, benefit: str = "sender", extra: st
           region: keep
           balance: keep
         thresholds: {{k: {k}, max_risk: 1.0}}
-    """) + (RECORD.replace("BENEFIT", benefit) if record else "") + extra
+    """)
+        + (RECORD.replace("BENEFIT", benefit) if record else "")
+        + extra
+    )
     path = folder / "policy.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -96,6 +102,7 @@ def test_sent_transfer_is_recorded_with_consent_counts(work: Path, ledger_url: s
     assert r.status == "sent" and out.is_file() and not outcome.refused
     assert r.dataset.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
     assert r.dataset.rows == 2 and r.source_rows == 5
+    assert r.report_sha256 == hashlib.sha256(canonical_json(outcome.verification()).encode()).hexdigest()
     c = r.consent
     assert (c.rows_kept, c.rows_dropped, c.withdrawn, c.other_country, c.other_purpose) == (2, 3, 1, 1, 1)
     assert r.data_items == ["phone", "age", "region", "balance"]
@@ -117,28 +124,34 @@ def test_sent_transfer_is_recorded_with_consent_counts(work: Path, ledger_url: s
 
 def test_consent_judged_at_the_transfer_time(work: Path, ledger_url: str) -> None:
     before_withdrawal = datetime(2024, 6, 1, tzinfo=UTC)
-    outcome = run_transfer(str(work / "in.csv"), write_policy(work), work / "o.csv", ledger=ledger_url,
-                           attack=False, at=before_withdrawal)
+    outcome = run_transfer(
+        str(work / "in.csv"), write_policy(work), work / "o.csv", ledger=ledger_url, attack=False, at=before_withdrawal
+    )
     assert outcome.record.consent.rows_kept == 3 and outcome.record.consent.withdrawn == 0
     assert outcome.record.transfer_id in lookup(ledger_url, "01044445555")
     too_early = datetime(2023, 6, 1, tzinfo=UTC)
-    outcome = run_transfer(str(work / "in.csv"), write_policy(work), work / "o2.csv", ledger=ledger_url,
-                           attack=False, at=too_early, strict=True)
+    outcome = run_transfer(
+        str(work / "in.csv"),
+        write_policy(work),
+        work / "o2.csv",
+        ledger=ledger_url,
+        attack=False,
+        at=too_early,
+        strict=True,
+    )
     assert outcome.refused and outcome.record.consent.not_yet_given == 3 and not (work / "o2.csv").exists()
 
 
 def test_other_recipient_has_no_consent(work: Path, ledger_url: str) -> None:
     policy = write_policy(work)
     policy.write_text(policy.read_text().replace("recipient: Alipay Singapore", "recipient: Apple"))
-    outcome = run_transfer(str(work / "in.csv"), policy, work / "o.csv", ledger=ledger_url, attack=False,
-                           strict=True)
+    outcome = run_transfer(str(work / "in.csv"), policy, work / "o.csv", ledger=ledger_url, attack=False, strict=True)
     assert outcome.refused and outcome.record.consent.other_recipient == 5
 
 
 def test_strict_refuses_and_records(work: Path, ledger_url: str) -> None:
     out = work / "out.csv"
-    outcome = run_transfer(str(work / "in.csv"), write_policy(work), out, ledger=ledger_url, attack=False,
-                           strict=True)
+    outcome = run_transfer(str(work / "in.csv"), write_policy(work), out, ledger=ledger_url, attack=False, strict=True)
     assert outcome.refused and not out.exists()
     assert outcome.record.consent.rows_dropped == 3 and outcome.record.dataset.sha256 is None
     with LedgerStore(ledger_url) as store:
@@ -149,8 +162,9 @@ def test_strict_refuses_and_records(work: Path, ledger_url: str) -> None:
 
 def test_processor_with_its_own_benefit_is_refused(work: Path, ledger_url: str) -> None:
     out = work / "out.csv"
-    outcome = run_transfer(str(work / "in.csv"), write_policy(work, benefit="recipient"), out,
-                           ledger=ledger_url, attack=False)
+    outcome = run_transfer(
+        str(work / "in.csv"), write_policy(work, benefit="recipient"), out, ledger=ledger_url, attack=False
+    )
     assert outcome.refused and not out.exists()
     assert outcome.record.role.classified == "controller" and not outcome.record.role.consistent
     assert any(f.rule == "R27" for f in outcome.record.failed_checks)
@@ -158,8 +172,9 @@ def test_processor_with_its_own_benefit_is_refused(work: Path, ledger_url: str) 
 
 def test_processor_without_answers_is_refused(work: Path, ledger_url: str) -> None:
     policy = write_policy(work)
-    policy.write_text(policy.read_text().replace(
-        "  role_questions: {purpose: sender, benefit: sender, control: sender}\n", ""))
+    policy.write_text(
+        policy.read_text().replace("  role_questions: {purpose: sender, benefit: sender, control: sender}\n", "")
+    )
     outcome = run_transfer(str(work / "in.csv"), policy, work / "o.csv", ledger=ledger_url, attack=False)
     assert outcome.refused and any(f.rule == "R27" for f in outcome.record.failed_checks)
 

@@ -31,10 +31,20 @@ def _report(failing: bool) -> Report:
 
 def _risk() -> RiskProfile:
     prosecutor = AttackerRisk(model="prosecutor", highest=1.0, average=0.16, records_at_highest=3)
-    return RiskProfile(rows=44, qi=["age", "zip"], thresholds=Thresholds(k=5), k=1, classes=7,
-                       histogram=ClassHistogram(sizes=[1, 2, 7, 30], counts=[3, 2, 1, 1]), classes_below_k=5,
-                       records_below_k=7, sample_uniques=3, prosecutor=prosecutor, journalist=prosecutor,
-                       marketer=prosecutor)
+    return RiskProfile(
+        rows=44,
+        qi=["age", "zip"],
+        thresholds=Thresholds(k=5),
+        k=1,
+        classes=7,
+        histogram=ClassHistogram(sizes=[1, 2, 7, 30], counts=[3, 2, 1, 1]),
+        classes_below_k=5,
+        records_below_k=7,
+        sample_uniques=3,
+        prosecutor=prosecutor,
+        journalist=prosecutor,
+        marketer=prosecutor,
+    )
 
 
 def assert_offline(html: str) -> None:
@@ -56,24 +66,61 @@ def test_verdict_first_and_escaped() -> None:
 
 def test_charts_and_stages_render_when_present() -> None:
     report = _report(failing=True)
-    unicity = UnicityResult(people=10, events=100, sampled=10, time_granularity="day", place=None, amount=None,
-                            amount_bins=None, median_points=5, seed=0,
-                            points=[UnicityPoint(p=1, eligible=10, unique=2, epsilon=0.2, ci_low=0.1, ci_high=0.3),
-                                    UnicityPoint(p=4, eligible=10, unique=9, epsilon=0.9, ci_low=0.8, ci_high=0.95)])
-    attacks = [ColumnAttack(
-        column="phone_sha256", mode="blind", status="reversed", reason="every digest matched",
-        recipe="sha256(hex) of 01XXXXXXXXX", keyspace_covered=100_000_000, candidates_per_second=4.2e7,
-        seconds=2.4, rows=44, rows_reversed=44, rows_reversed_share=1.0, examples=["010-****-5678"],
-        recipes_tried=[RecipeTried(recipe="sha256(hex) of 01XXXXXXXXX", keyspace="kr_mobile", size=100_000_000,
-                                   covered=100_000_000, complete=True, hits=44, seconds=2.4, engine="avx512")],
-        extrapolations=[Extrapolation(label="one GPU", candidates=100_000_000, rate=2e10, seconds=0.005,
-                                      measured=False)],
-        revealed=[Revealed(digest="ab" * 32, plaintext="01012345678")],
-    )]
+    unicity = UnicityResult(
+        people=10,
+        events=100,
+        sampled=10,
+        time_granularity="day",
+        place=None,
+        amount=None,
+        amount_bins=None,
+        median_points=5,
+        seed=0,
+        points=[
+            UnicityPoint(p=1, eligible=10, unique=2, epsilon=0.2, ci_low=0.1, ci_high=0.3),
+            UnicityPoint(p=4, eligible=10, unique=9, epsilon=0.9, ci_low=0.8, ci_high=0.95),
+        ],
+    )
+    attacks = [
+        ColumnAttack(
+            column="phone_sha256",
+            mode="blind",
+            status="reversed",
+            reason="every digest matched",
+            recipe="sha256(hex) of 01XXXXXXXXX",
+            keyspace_covered=100_000_000,
+            candidates_per_second=4.2e7,
+            seconds=2.4,
+            rows=44,
+            rows_reversed=44,
+            rows_reversed_share=1.0,
+            examples=["010-****-5678"],
+            recipes_tried=[
+                RecipeTried(
+                    recipe="sha256(hex) of 01XXXXXXXXX",
+                    keyspace="kr_mobile",
+                    size=100_000_000,
+                    covered=100_000_000,
+                    complete=True,
+                    hits=44,
+                    seconds=2.4,
+                    engine="avx512",
+                )
+            ],
+            extrapolations=[
+                Extrapolation(label="one GPU", candidates=100_000_000, rate=2e10, seconds=0.005, measured=False)
+            ],
+            revealed=[Revealed(digest="ab" * 32, plaintext="01012345678")],
+        )
+    ]
     view = {**report.model_dump(), "risk": _risk(), "unicity": unicity, "attacks": attacks}
     after = {**view, "risk": _risk().model_copy(update={"k": 5, "records_below_k": 0}), "attacks": []}
-    html = render_html(after, before=view, actions={"phone": "pseudonymize"},
-                       record={"status": "sent", "recipient": {"name": "Partner", "country": "SG"}})
+    html = render_html(
+        after,
+        before=view,
+        actions={"phone": "pseudonymize"},
+        record={"status": "sent", "recipient": {"name": "Partner", "country": "SG"}},
+    )
     assert html.count("<svg") == 3  # class sizes, unicity, before → after
     assert "Records by equivalence-class size" in html and "p=4" in html and "90.0%" in html
     assert "sha256(hex) of 01XXXXXXXXX" in html and "010-****-5678" in html and "100,000,000" in html
@@ -94,9 +141,19 @@ def test_renders_in_headless_chromium(tmp_path: Path) -> None:
     page.write_text(render_html({**_report(failing=True).model_dump(), "risk": _risk()}), encoding="utf-8")
     assert CHROMIUM is not None
     proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--user-data-dir=" + str(tmp_path / "profile"), "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--user-data-dir=" + str(tmp_path / "profile"),
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout

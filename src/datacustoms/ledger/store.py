@@ -145,8 +145,10 @@ class LedgerStore:
 
                 @sa.event.listens_for(engine, "begin")
                 def _begin(conn: Connection) -> None:
-                    # take the write lock before reading the head: no two appends see the same head
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    # writers take the write lock before reading the head: no two appends see the
+                    # same head; readers use a deferred BEGIN so a read-only copy can be verified
+                    write = conn.get_execution_options().get("dc_write", False)
+                    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
                 return engine
             return sa.create_engine(parsed, pool_pre_ping=True)
@@ -156,9 +158,16 @@ class LedgerStore:
         except ModuleNotFoundError as err:
             raise MissingDependency("a PostgreSQL ledger", "postgres", err.name or "psycopg") from None
 
+    def _writer(self) -> Engine:
+        """The engine for write transactions (SQLite: BEGIN IMMEDIATE)."""
+        return self._engine.execution_options(dc_write=True)
+
     def _ensure_schema(self, create: bool) -> None:
         try:
-            with self._engine.begin() as conn:
+            with self._engine.connect() as conn:
+                if sa.inspect(conn).has_table("dc_head", schema=self.schema):
+                    return
+            with self._writer().begin() as conn:
                 if self.dialect == "postgresql":
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
                     if self.schema:
@@ -189,15 +198,19 @@ class LedgerStore:
         if self._hasher is None:
             key = load_key(self.sqlite_path, create=True)
             kcv = key_check_value(key)
-            with self._engine.begin() as conn:
-                row = conn.execute(sa.select(self.meta_t.c.value).where(self.meta_t.c.name == "key_check")).first()
-                if row is None:
-                    conn.execute(sa.insert(self.meta_t).values(name="key_check", value=kcv))
-                elif row[0] != kcv:
-                    raise KeyMaterialError(
-                        "the subject-hash key is not the one this ledger was created with",
-                        "set DATACUSTOMS_LEDGER_KEY (or restore the .key file) to the ledger's key",
-                    )
+            query = sa.select(self.meta_t.c.value).where(self.meta_t.c.name == "key_check")
+            with self._engine.connect() as conn:
+                row = conn.execute(query).first()
+            if row is None:  # first use: remember the key's check value (a write, so locked)
+                with self._writer().begin() as conn:
+                    row = conn.execute(query).first()
+                    if row is None:
+                        conn.execute(sa.insert(self.meta_t).values(name="key_check", value=kcv))
+            if row is not None and row[0] != kcv:
+                raise KeyMaterialError(
+                    "the subject-hash key is not the one this ledger was created with",
+                    "set DATACUSTOMS_LEDGER_KEY (or restore the .key file) to the ledger's key",
+                )
             self._hasher = SubjectHasher(key)
         return self._hasher
 
@@ -218,7 +231,7 @@ class LedgerStore:
         body = dict(body)
         tokens = sorted(set(subjects))
         try:
-            with self._lock, self._engine.begin() as conn:
+            with self._lock, self._writer().begin() as conn:
                 head = conn.execute(
                     sa.select(self.head_t.c.seq, self.head_t.c.entry_hash)
                     .where(self.head_t.c.id == 1).with_for_update()
