@@ -288,7 +288,7 @@ def protect_table(
     with atomic_path(output) as tmp:
         writer = _Writer(tmp, fmt or "parquet", keyed)
         try:
-            for batch in transformed(table.batches(), kernels):
+            for batch in transformed(table.batches(), kernels, workers=WORKERS):
                 rows_out += batch.num_rows
                 writer.write(batch)
             if writer.schema is None:  # an empty table still gets a file with the output schema
