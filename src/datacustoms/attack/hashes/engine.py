@@ -318,9 +318,10 @@ class Hit:
 
 
 @lru_cache(maxsize=64)
-def _plan(mask: Mask) -> Any:
+def _plan(mask: Mask, algorithm: str) -> Any:
+    """The native form of a mask for one algorithm (message words, midstate, digit tables)."""
     check_pos = mask.positions[-1] if mask.check else -1
-    return _native.plan_new(mask.template, mask.enumerated, check_pos, mask._rrn or (0,) * 12)
+    return _native.plan_new(mask.template, mask.enumerated, check_pos, mask._rrn or (0,) * 12, algorithm)
 
 
 def _check_targets(algorithm: str, targets: TargetSet) -> int:
@@ -416,7 +417,7 @@ def _native_mask(
     mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int, threads: int | None, impl: str
 ) -> Iterator[tuple[int, list[int]]]:
     """(candidates done, counter values that matched) per chunk, in counter order."""
-    plan, handle = _plan(mask), targets._native_handle()
+    plan, handle = _plan(mask, algorithm), targets._native_handle()
     workers = max(1, threads or os.cpu_count() or 1)
     total = stop - start
     chunk = max(1 << 14, min(_CHUNK, -(-total // (workers * 4))))

@@ -55,6 +55,46 @@ class JobResult:
         return self.covered >= self.size
 
 
+class KeyIndex:
+    """Position of digests among the sorted distinct targets, in bulk.
+
+    Sorting the ``S{n}`` keys lexicographically also sorts their first 8 bytes read as a
+    big-endian integer, so one ``searchsorted`` over a uint64 array finds the candidate slot
+    (much faster than comparing byte strings); the full digest is then compared, and the rare
+    distinct digests sharing an 8-byte prefix fall back to a byte-string search.
+    """
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+        self.size = keys.dtype.itemsize
+        self.prefix = self._prefix(keys)
+
+    def _prefix(self, arr: np.ndarray) -> np.ndarray:
+        raw = np.frombuffer(np.ascontiguousarray(arr).tobytes(), dtype=np.uint8).reshape(len(arr), self.size)
+        head = np.zeros((len(arr), 8), dtype=np.uint8)
+        head[:, : min(8, self.size)] = raw[:, :8]
+        return head.view(">u8").ravel().astype(np.uint64)
+
+    def find(self, digests: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, found) for each digest; positions are only meaningful where found."""
+        if not len(self.keys) or not len(digests):
+            return np.zeros(len(digests), dtype=np.int64), np.zeros(len(digests), dtype=bool)
+        arr = np.frombuffer(b"".join(digests), dtype=f"S{self.size}") if all(
+            len(d) == self.size for d in digests
+        ) else np.array(digests, dtype=f"S{self.size}")  # fmt: skip
+        query = self._prefix(arr)
+        pos = np.searchsorted(self.prefix, query).astype(np.int64)
+        pos[pos >= len(self.keys)] = 0
+        ok = self.keys[pos] == arr
+        miss = np.flatnonzero(~ok & (self.prefix[pos] == query))
+        if len(miss):  # 8-byte prefix shared by several distinct targets: exact search for these
+            exact = np.searchsorted(self.keys, arr[miss])
+            exact[exact >= len(self.keys)] = 0
+            pos[miss] = exact
+            ok[miss] = self.keys[exact] == arr[miss]
+        return pos, ok
+
+
 class Found:
     """Which distinct target digests are reversed (a boolean per target) and one plaintext each.
 
@@ -62,8 +102,9 @@ class Found:
     so 10 M targets never become 10 M Python objects held at once.
     """
 
-    def __init__(self, keys: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray, index: KeyIndex | None = None) -> None:
         self.keys = keys
+        self.index = index or KeyIndex(keys)
         self.mask = np.zeros(len(keys), dtype=bool)
         self.count = 0
         self._index: list[np.ndarray] = []
@@ -77,10 +118,7 @@ class Found:
         """Record hits; returns how many distinct targets were new."""
         if not digests or not len(self.keys):
             return 0
-        arr = np.array(digests, dtype=self.keys.dtype)
-        pos = np.searchsorted(self.keys, arr)
-        pos[pos >= len(self.keys)] = 0
-        ok = self.keys[pos] == arr
+        pos, ok = self.index.find(digests)
         new = np.flatnonzero(ok & ~self.mask[pos])
         if not len(new):
             return 0
@@ -124,6 +162,7 @@ class Runner:
         self.size = parsed.fmt.size
         self.keys = parsed.sorted_keys
         self.found = Found(self.keys)
+        self.index = self.found.index
         self.recipes_hit: list[Recipe] = []
         self.results: list[JobResult] = []
         self.progress = progress
@@ -171,10 +210,7 @@ class Runner:
         """Indices of the digests that are targets (vectorised binary search)."""
         if not len(self.keys):
             return np.empty(0, dtype=np.int64)
-        arr = np.array(digests, dtype=f"S{self.size}")
-        pos = np.searchsorted(self.keys, arr)
-        pos[pos >= len(self.keys)] = 0
-        return np.flatnonzero(self.keys[pos] == arr)
+        return np.flatnonzero(self.index.find(digests)[1])
 
     # ------------------------------------------------------------------ runs
     def run_mask(self, recipe: Recipe, keyspace: MaskKeyspace, fmt: str, deadline: float) -> JobResult:

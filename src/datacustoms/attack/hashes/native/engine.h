@@ -38,6 +38,8 @@ typedef struct {
     int rrn_pos[12];                /* the 12 weighted digit offsets before the check digit */
     uint64_t size;                  /* 10 ** ndig */
     /* SHA-256 one-block fast path (all slots in the last block, tail <= 55 bytes) */
+    int alg;                        /* 0 md5, 1 sha1, 2 sha256 */
+    int le;                         /* message words are little-endian (MD5) */
     int fast;
     size_t tail_off;
     uint32_t mid[8];                /* state after the constant leading blocks */
@@ -72,6 +74,10 @@ static inline int dc_bitmap_test(const dc_targets *t, uint32_t key) {
 /* scalar.c */
 void dc_sha256_compress_scalar(uint32_t st[8], const uint32_t w[16]);
 void dc_md5(const uint8_t *msg, size_t len, uint8_t out[16]);
+void dc_md5_compress_words(uint32_t st[4], const uint32_t m[16]);  /* little-endian words */
+void dc_sha1_compress_words(uint32_t st[5], const uint32_t w[16]); /* big-endian words */
+extern const uint32_t dc_MD5K[64];
+extern const uint8_t dc_MD5R[64];
 void dc_sha1(const uint8_t *msg, size_t len, uint8_t out[20]);
 void dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_SCALAR_LANES 4
@@ -89,6 +95,9 @@ void dc_mbfull_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 /* avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl) */
 void dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
+/* MD5 and SHA-1, 16 lanes; keys are the big-endian last 4 digest bytes, as for SHA-256 */
+void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_sha1_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX512_LANES 16
 
 #endif

@@ -235,7 +235,11 @@ static void plan_free(PyObject *cap) {
 /* Word index and bit shift of template byte `pos` inside the tail block. */
 static inline int slot_word(const dc_plan *p, int pos) { return (int)((size_t)pos - p->tail_off) >> 2; }
 static inline int slot_shift(const dc_plan *p, int pos) {
-    return 24 - 8 * (int)(((size_t)pos - p->tail_off) & 3);
+    int byte = (int)(((size_t)pos - p->tail_off) & 3);
+    return p->le ? 8 * byte : 24 - 8 * byte;
+}
+static inline uint32_t le32(const uint8_t *b) {
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
 }
 
 static int rrn_check(const uint8_t *buf, const int rrn_pos[12]) {
@@ -249,9 +253,14 @@ static PyObject *py_plan_new(PyObject *self, PyObject *args) {
     Py_buffer tv;
     PyObject *positions, *rrn;
     int check_pos;
-    if (!PyArg_ParseTuple(args, "y*OiO", &tv, &positions, &check_pos, &rrn)) return NULL;
+    const char *algname = "sha256";
+    if (!PyArg_ParseTuple(args, "y*OiO|s", &tv, &positions, &check_pos, &rrn, &algname)) return NULL;
+    int alg = parse_alg(algname);
+    if (alg < 0) { PyBuffer_Release(&tv); return NULL; }
     dc_plan *p = calloc(1, sizeof *p);
     if (!p) { PyBuffer_Release(&tv); return PyErr_NoMemory(); }
+    p->alg = alg;
+    p->le = alg == ALG_MD5;
     PyObject *cap = PyCapsule_New(p, "datacustoms.plan", plan_free);
     if (!cap) { free(p); PyBuffer_Release(&tv); return NULL; }
     if (tv.len > DC_MAX_TEMPLATE) {
@@ -305,13 +314,20 @@ static PyObject *py_plan_new(PyObject *self, PyObject *args) {
     /* SHA-256 fast path: constant leading blocks become a midstate, the rest is one block. */
     p->tail_off = (minpos / 64) * 64;
     if (minpos == p->len) p->tail_off = (p->len / 64) * 64;
-    memcpy(p->mid, dc_IV256, sizeof p->mid);
+    static const uint32_t iv_md5[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+    static const uint32_t iv_sha1[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+    if (alg == ALG_MD5) memcpy(p->mid, iv_md5, sizeof iv_md5);
+    else if (alg == ALG_SHA1) memcpy(p->mid, iv_sha1, sizeof iv_sha1);
+    else memcpy(p->mid, dc_IV256, sizeof dc_IV256);
     p->fast = (p->len - p->tail_off) <= 55;
     if (p->fast) {
         uint32_t w[16];
         for (size_t b = 0; b < p->tail_off; b += 64) {
-            for (int k = 0; k < 16; k++) w[k] = dc_be32(p->tmpl + b + 4 * k);
-            dc_sha256_compress_scalar(p->mid, w);
+            for (int k = 0; k < 16; k++)
+                w[k] = p->le ? le32(p->tmpl + b + 4 * k) : dc_be32(p->tmpl + b + 4 * k);
+            if (alg == ALG_MD5) dc_md5_compress_words(p->mid, w);
+            else if (alg == ALG_SHA1) dc_sha1_compress_words(p->mid, w);
+            else dc_sha256_compress_scalar(p->mid, w);
         }
         uint8_t blk[64] = {0};
         size_t rem = p->len - p->tail_off;
@@ -320,8 +336,8 @@ static PyObject *py_plan_new(PyObject *self, PyObject *args) {
         if (check_pos >= 0) blk[check_pos - p->tail_off] = 0;
         blk[rem] = 0x80;
         uint64_t bits = (uint64_t)p->len * 8;
-        for (int k = 0; k < 8; k++) blk[63 - k] = (uint8_t)(bits >> (8 * k));
-        for (int k = 0; k < 16; k++) p->blockw[k] = dc_be32(blk + 4 * k);
+        for (int k = 0; k < 8; k++) blk[p->le ? 56 + k : 63 - k] = (uint8_t)(bits >> (8 * k));
+        for (int k = 0; k < 16; k++) p->blockw[k] = p->le ? le32(blk + 4 * k) : dc_be32(blk + 4 * k);
         for (int i = 0; i < p->ndig; i++) p->varmask |= 1 << slot_word(p, p->pos[i]);
         if (check_pos >= 0) p->varmask |= 1 << slot_word(p, check_pos);
         p->k = check_pos >= 0 ? 0 : (p->ndig < 4 ? p->ndig : 4);
@@ -412,11 +428,20 @@ static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *
     for (int j = 0; j < g->valid; j++) {
         if (!dc_bitmap_test(t, g->keys[j])) continue;
         uint32_t w[16], st[8];
+        uint8_t *dig = pb->dig[pb->n];
         for (int k = 0; k < 16; k++) w[k] = g->W[k * L + j];
         memcpy(st, p->mid, sizeof st);
-        cf(st, w);
-        for (int k = 0; k < 8; k++) dc_put_be32(pb->dig[pb->n] + 4 * k, st[k]);
-        __builtin_prefetch(&t->dir[st[0] >> (32 - t->dir_bits)]);
+        if (p->alg == ALG_SHA256) {
+            cf(st, w);
+            for (int k = 0; k < 8; k++) dc_put_be32(dig + 4 * k, st[k]);
+        } else if (p->alg == ALG_SHA1) {
+            dc_sha1_compress_words(st, w);
+            for (int k = 0; k < 5; k++) dc_put_be32(dig + 4 * k, st[k]);
+        } else {
+            dc_md5_compress_words(st, w);
+            for (int k = 0; k < 16; k++) dig[k] = (uint8_t)(st[k / 4] >> (8 * (k % 4)));
+        }
+        __builtin_prefetch(&t->dir[dc_be32(dig) >> (32 - t->dir_bits)]);
         pb->idx[pb->n++] = g->first + (uint64_t)j;
         if (pb->n == DC_PENDING) flush_pending(t, pb, hits);
     }
@@ -535,11 +560,18 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "target digests do not match the algorithm's size");
         return NULL;
     }
+    if (alg != p->alg) {
+        PyErr_SetString(PyExc_ValueError, "the mask was prepared for another algorithm");
+        return NULL;
+    }
     if (stop > p->size) stop = p->size;
     u64vec hits = {0};
     if (start < stop && tb->t.n > 0) {
         Py_BEGIN_ALLOW_THREADS
-        if (alg == ALG_SHA256 && p->fast) {
+        if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
+            run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
+                     DC_AVX512_LANES, dc_sha256_compress_scalar, &hits);
+        } else if (alg == ALG_SHA256 && p->fast) {
             compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
                                                                  : dc_sha256_compress_scalar;
             if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
@@ -846,7 +878,7 @@ static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
 static PyMethodDef methods[] = {
     {"cpu_features", py_cpu_features, METH_NOARGS, "CPU features the dispatcher uses."},
     {"targets_new", py_targets_new, METH_VARARGS, "targets_new(sorted_digests, digest_size, bitmap_bits)"},
-    {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions)"},
+    {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256')"},
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
     {"search_mask", py_search_mask, METH_VARARGS,
      "search_mask(plan, targets, algorithm, start, stop, impl) -> counter values that matched"},

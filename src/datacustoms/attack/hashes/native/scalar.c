@@ -46,7 +46,7 @@ void dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
 }
 
 /* ---- MD5 (RFC 1321) ---- */
-static const uint32_t md5_K[64] = {
+const uint32_t dc_MD5K[64] = {
     0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
     0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
     0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
@@ -55,7 +55,7 @@ static const uint32_t md5_K[64] = {
     0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
     0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
-static const uint8_t md5_R[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+const uint8_t dc_MD5R[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
                                   5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
                                   4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
                                   6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
@@ -65,6 +65,10 @@ static void md5_block(uint32_t st[4], const uint8_t *p) {
     for (int i = 0; i < 16; i++)
         m[i] = (uint32_t)p[4 * i] | ((uint32_t)p[4 * i + 1] << 8) | ((uint32_t)p[4 * i + 2] << 16) |
                ((uint32_t)p[4 * i + 3] << 24);
+    dc_md5_compress_words(st, m);
+}
+
+void dc_md5_compress_words(uint32_t st[4], const uint32_t m[16]) {
     uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
     for (int i = 0; i < 64; i++) {
         uint32_t f;
@@ -76,7 +80,7 @@ static void md5_block(uint32_t st[4], const uint8_t *p) {
         uint32_t tmp = d;
         d = c;
         c = b;
-        b = b + ROL(a + f + md5_K[i] + m[g], md5_R[i]);
+        b = b + ROL(a + f + dc_MD5K[i] + m[g], dc_MD5R[i]);
         a = tmp;
     }
     st[0] += a; st[1] += b; st[2] += c; st[3] += d;
@@ -101,8 +105,14 @@ void dc_md5(const uint8_t *msg, size_t len, uint8_t out[16]) {
 
 /* ---- SHA-1 (FIPS 180-4) ---- */
 static void sha1_block(uint32_t st[5], const uint8_t *p) {
-    uint32_t w[80];
+    uint32_t w[16];
     for (int i = 0; i < 16; i++) w[i] = dc_be32(p + 4 * i);
+    dc_sha1_compress_words(st, w);
+}
+
+void dc_sha1_compress_words(uint32_t st[5], const uint32_t win[16]) {
+    uint32_t w[80];
+    for (int i = 0; i < 16; i++) w[i] = win[i];
     for (int i = 16; i < 80; i++) w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = st[0], b = st[1], c = st[2], d = st[3], e = st[4];
     for (int i = 0; i < 80; i++) {
