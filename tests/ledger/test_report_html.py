@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import socket
 import subprocess
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -135,27 +138,64 @@ def test_class_size_chart_marks_classes_below_k() -> None:
     assert svg.count('class="bar hot"') == 4 and "25.0%" in svg and "75.0%" in svg
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
-def test_renders_in_headless_chromium(tmp_path: Path) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(render_html({**_report(failing=True).model_dump(), "risk": _risk()}), encoding="utf-8")
+CHROME_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--no-default-browser-check",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+]
+#: the browser's own service hosts, in case a build still calls home despite the flags
+BROWSER_HOSTS = ("google.com", "googleapis.com", "gvt1.com", "gstatic.com")
+
+
+class _RecordingProxy:
+    """A proxy that answers nothing and records the first line of every request it receives."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(32)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.settimeout(2)
+            with contextlib.suppress(OSError):
+                self.lines.append(conn.recv(4096).split(b"\r\n")[0].decode(errors="replace"))
+            conn.close()
+
+    def page_requests(self) -> list[str]:
+        return [line for line in self.lines if not any(h in line for h in BROWSER_HOSTS)]
+
+
+def _chromium(page: Path, profile: Path, proxy: _RecordingProxy) -> str:
     assert CHROMIUM is not None
     proc = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--user-data-dir=" + str(tmp_path / "profile"),
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={profile}", f"--proxy-server=127.0.0.1:{proxy.port}",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    dom = proc.stdout
+    return proc.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
+def test_renders_in_headless_chromium_without_a_request(tmp_path: Path) -> None:
+    proxy = _RecordingProxy()
+    # control: a page with an external image does reach the proxy, so silence below means something
+    control = tmp_path / "control.html"
+    control.write_text('<html><body><img src="http://example.invalid/x.png"></body></html>', encoding="utf-8")
+    _chromium(control, tmp_path / "p1", proxy)
+    assert any("example.invalid" in line for line in proxy.page_requests()), proxy.lines
+    proxy.lines.clear()
+    page = tmp_path / "report.html"
+    page.write_text(render_html({**_report(failing=True).model_dump(), "risk": _risk()}), encoding="utf-8")
+    dom = _chromium(page, tmp_path / "p2", proxy)
     assert 'id="verdict"' in dom and "FAIL" in dom and "<svg" in dom
     assert "Records by equivalence-class size" in dom
+    assert proxy.page_requests() == []
