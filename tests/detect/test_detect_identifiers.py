@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
+import pytest
 from detect_helpers import luhn_complete, rrn_complete
 
 from datacustoms.detect.builtin.kr_rrn import KoreanRRN, rrn_check_digit_ok
@@ -159,3 +160,12 @@ def test_masked_identifiers_are_quasi_identifiers_not_clear_or_anonymous(detect,
         assert (found[column].kind, found[column].role) == (f"masked:{kind}", "quasi_identifier"), column
     assert found["phone"].details["visible_characters_median"] == 7
     assert found["alex"].kind == "email"  # an x in a name is not a mask
+
+
+def test_login_ids_mixing_emails_and_phones(detect, rng):
+    mixed = [f"u{i}@kakao.com" if i % 3 else f"010-{rng.randint(2000, 9999)}-{i:04d}" for i in range(90)]
+    finding = detect(login_id=mixed)["login_id"]
+    assert (finding.kind, finding.role) == ("email_or_phone", "direct_identifier")
+    assert finding.details["shares"]["kr_mobile"] == pytest.approx(1 / 3, abs=0.01)
+    mostly_mail = [f"u{i}@kakao.com" for i in range(95)] + [f"010-2345-{i:04d}" for i in range(5)]
+    assert detect(login_id=mostly_mail)["login_id"].kind == "email"

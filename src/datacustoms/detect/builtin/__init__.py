@@ -12,6 +12,7 @@ from datacustoms.detect.builtin import (  # noqa: F401
     kr_mobile,
     kr_places,
     kr_rrn,
+    login_id,
     masked,
     money,
     name_ko,
