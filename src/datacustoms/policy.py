@@ -259,7 +259,7 @@ class Policy(_Strict):
             for name in names:
                 if name not in available:
                     raise ColumnError(name, available, what=f"{group} column")
-                if self.action_for(name).action == "drop" and name in self.columns:
+                if self.action_for(name).action == "drop":
                     raise PolicyError(f"{group} column {name!r} is dropped", f"remove it from {group}")
         unmentioned = [c for c in available if c not in self.columns]
         if unmentioned and self.default_action == "refuse":

@@ -158,3 +158,31 @@ def test_keystore_key_is_audited(tmp_path: Path) -> None:
     log = store.audit.path.read_text(encoding="utf-8")
     assert '"action":"protect"' in log and result.key_id in log
     assert store.active("alipay").material.hex() not in log
+
+
+def test_fpe_keeps_the_shape_and_shift_dates_reads_a_dropped_subject(tmp_path: Path, master_key: bytes) -> None:
+    import datetime as dt
+
+    from datacustoms.protect import crypto
+
+    source = make_export(rows=300)
+    spec = base_policy(
+        phone={"action": "fpe", "keep_prefix": 3},
+        joined={"action": "shift_dates", "subject": "customer_id", "max_days": 10},
+        customer_id="drop",
+    )
+    spec.update({"suppression": None, "quasi_identifiers": ["sex"]})
+    out = tmp_path / "o.parquet"
+    protect_table(from_arrow(source), parse_policy(spec), out, master_key=master_key)
+    got = pq.read_table(out)
+    assert "customer_id" not in got.column_names
+    phones = got.column("phone").to_pylist()
+    plain = source.column("phone").to_pylist()
+    assert all(len(p) == 11 and p.startswith("010") and p.isdigit() for p in phones)
+    assert sum(a == b for a, b in zip(phones, plain, strict=True)) == 0
+    key = crypto.derive_key(master_key, recipient="Alipay", purpose="nsf-score", operation="fpe")
+    back = crypto.fpe_decrypt(key, got.column("phone"), column="phone", keep_prefix=3)
+    assert back.to_pylist() == plain
+    shifted = [dt.date.fromisoformat(d) for d in got.column("joined").to_pylist()]
+    original = [dt.date.fromisoformat(d) for d in source.column("joined").to_pylist()]
+    assert all(1 <= abs((a - b).days) <= 10 for a, b in zip(shifted, original, strict=True))
