@@ -8,8 +8,6 @@ same normalisation the sender used before hashing (``01012345678`` vs ``+8210123
 
 from __future__ import annotations
 
-import re
-
 from datacustoms.detect.base import NEGATIVE_WORDS, ColumnSample, Detector
 from datacustoms.detect.registry import register
 
@@ -19,12 +17,12 @@ PATTERN = (
     r"|01[016789]" + SEP + r"[0-9]{3,4}" + SEP + r"[0-9]{4}"
     r"|1[016789][0-9]{7,8}"  # the leading zero lost to a number type or a spreadsheet
 )
-_DIGITS = re.compile(r"[0-9]+")
+_SEPARATORS = str.maketrans("", "", " -.+()")  # the only non-digits the pattern admits
 
 
 def national_digits(value: str) -> str:
     """``+82 10-1234-5678`` → ``01012345678`` (the national number, digits only)."""
-    digits = "".join(_DIGITS.findall(value.replace("(0)", "")))
+    digits = value.replace("(0)", "").translate(_SEPARATORS)
     if digits.startswith("82"):
         return "0" + digits[2:]
     return "0" + digits if digits.startswith("1") else digits
