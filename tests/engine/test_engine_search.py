@@ -182,3 +182,17 @@ def test_targetset_sorts_and_dedups_with_shared_prefixes() -> None:
         assert all(d in ts for d in pool)
         assert bool(ts.contains_many(b"".join(pool)).all())
         assert not ts.contains_many(b"\x07" * 16).any()
+
+
+def test_a_failing_progress_callback_stops_the_search() -> None:
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    targets = TargetSet.from_digests([hashlib.sha256(b"01099999999").digest()], 32)
+    calls: list[int] = []
+
+    def stop_early(done: int) -> None:
+        calls.append(done)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        search_mask(mask, "sha256", targets, progress=stop_early, threads=2)
+    assert len(calls) == 1 and calls[0] < mask.size

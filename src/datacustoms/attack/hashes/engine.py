@@ -53,6 +53,14 @@ def cpu_features() -> dict[str, bool]:
     return feats
 
 
+def _cores() -> int:
+    """CPUs this process may run on (a container's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def _digest_size(algorithm: str) -> int:
     try:
         return int(hashlib.new(algorithm).digest_size)
@@ -418,7 +426,7 @@ def _native_mask(
 ) -> Iterator[tuple[int, list[int]]]:
     """(candidates done, counter values that matched) per chunk, in counter order."""
     plan, handle = _plan(mask, algorithm), targets._native_handle()
-    workers = max(1, threads or os.cpu_count() or 1)
+    workers = max(1, threads or _cores())
     total = stop - start
     chunk = max(1 << 14, min(_CHUNK, -(-total // (workers * 4))))
     bounds = [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
@@ -429,8 +437,11 @@ def _native_mask(
     if workers == 1 or len(bounds) == 1:
         yield from map(run, bounds)
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         yield from pool.map(run, bounds)
+    finally:  # Ctrl-C or a failing progress callback: drop the chunks not started yet
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _python_mask(
@@ -535,7 +546,7 @@ def search_candidates(
             found = _native.search_list(offs, data, off, n, width, handle, algorithm, impl)
             return [base + i for i in found if arr[i].is_valid]
 
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(max_workers=_cores()) as pool:
             for found in pool.map(run, pieces):
                 rows += found
     rows.sort()
@@ -573,7 +584,7 @@ def hmac_sha256_batch(
             out[32 * i : 32 * i + 32] = h.digest()
         data = pa.py_buffer(bytes(out))
     else:
-        workers = os.cpu_count() or 1
+        workers = _cores()
         step = max(1 << 15, -(-n // workers))
         pieces = [arr.slice(a, step) for a in range(0, n, step)]
 
