@@ -1,6 +1,6 @@
 """The equivalence-class histogram over (generalised) quasi-identifiers: one DuckDB group-by.
 
-Batches stream into DuckDB as an Arrow reader; the result holds one row per class (the QI
+Batches stream into DuckDB as an Arrow reader (with the risk stage's bounded-memory settings); the result holds one row per class (the QI
 values as text, and ``n``), which is small next to the table. ``k`` is the smallest class.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacustoms.protect.operators.common import as_text
 from datacustoms.protect.operators.suppress import class_keys
+from datacustoms.risk.classes import connect  # bounded memory, spills to disk
 
 COUNT = "__n"
 
@@ -34,13 +34,9 @@ def class_histogram(batches: Iterable[pa.RecordBatch], qi: list[str]) -> pa.Tabl
     schema = pa.schema([pa.field(c, pa.large_string()) for c in qi])
     reader = pa.RecordBatchReader.from_batches(schema, _text_batches(batches, qi))
     cols = ", ".join(quote(c) for c in qi)
-    con = duckdb.connect()
-    try:
+    with connect() as con:
         con.register("qi_stream", reader)
-        result = con.sql(f"SELECT {cols}, count(*) AS {COUNT} FROM qi_stream GROUP BY ALL").to_arrow_table()
-    finally:
-        con.close()
-    return result
+        return con.sql(f"SELECT {cols}, count(*) AS {COUNT} FROM qi_stream GROUP BY ALL").to_arrow_table()
 
 
 @dataclass(frozen=True)

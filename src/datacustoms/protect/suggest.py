@@ -51,6 +51,7 @@ from datacustoms.protect.histogram import COUNT, class_histogram, quote
 from datacustoms.protect.operators.generalize import generalize_values
 from datacustoms.protect.operators.hierarchy import load_hierarchy
 from datacustoms.report.model import ColumnFinding
+from datacustoms.risk.classes import connect
 from datacustoms.table import Table
 
 #: kinds whose column is a join key: pseudonymised, not dropped
@@ -258,9 +259,7 @@ def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppress
     minimal: list[NodeResult] = []
     minimal_nodes: list[tuple[int, ...]] = []
     evaluated = tagged = 0
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads = 2")
+    with connect() as con:
         con.register("base_arrow", base)
         con.execute("CREATE TABLE base AS SELECT * FROM base_arrow")
         for height in sorted(by_height):
@@ -273,8 +272,6 @@ def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppress
                 if rows and result.suppressed_share <= max_suppression and result.k is not None:
                     minimal.append(result)
                     minimal_nodes.append(node)
-    finally:
-        con.close()
     minimal.sort(key=lambda r: (r.loss, r.height, list(r.levels.values())))
     return LatticeResult(
         qi=[lad.column for lad in ladders],
