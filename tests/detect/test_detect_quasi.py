@@ -175,3 +175,15 @@ def test_raw_digest_bytes(rng):
     found = {f.column: f for f in detect_arrow(table)}
     assert found["h"].kind == "digest:sha1/raw" and found["h"].details["encoding"] == "raw"
     assert not found["blob"].kind.startswith("digest")
+
+
+def test_income_health_and_religion_codes_are_sensitive(detect, rng):
+    found = detect(
+        **{
+            "salary-class": [rng.choice(["<=50K", ">50K"]) for _ in range(60)],
+            "종교": [rng.choice(["불교", "기독교", "천주교", "없음"]) for _ in range(60)],
+            "diagnosis_code": [rng.choice(["E11", "I10", "J45"]) for _ in range(60)],
+        }
+    )
+    for column, finding in found.items():
+        assert (finding.kind, finding.role) == ("category", "sensitive"), column

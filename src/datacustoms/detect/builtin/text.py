@@ -1,8 +1,9 @@
 """Low-cardinality codes (``category``) and long varied text (``free_text``).
 
 A code column is a quasi-identifier only when its header says it describes a person (occupation,
-marital status, education, 직업, …); otherwise it is reported as ``category`` with role
-``other``. Free text is flagged as sensitive: people write names, numbers and health facts into
+marital status, education, 직업, …), and sensitive when it says what a recipient must not learn
+(income, health, religion, political opinion, … — GDPR Art. 9 and PIPA Art. 23 categories);
+otherwise it is reported as ``category`` with role ``other``. Free text is flagged as sensitive: people write names, numbers and health facts into
 comment fields, so the finding counts values that embed an e-mail, a phone number or a long hex
 run (a commit or a digest) without ever showing them.
 """
@@ -14,13 +15,18 @@ import pyarrow.compute as pc
 
 from datacustoms.detect.base import ColumnSample, Detector, header_has
 from datacustoms.detect.registry import register
-from datacustoms.report.model import ColumnFinding
+from datacustoms.report.model import ColumnFinding, Role
 
 PERSON_WORDS = (
     "occupation", "job", "직업", "직종", "직군", "marital", "결혼", "혼인", "education", "학력",
-    "nationality", "국적", "religion", "종교", "race", "ethnic", "income_band", "소득구간", "직위",
-    "position", "department", "부서", "disability", "장애", "blood", "혈액형", "member_grade", "등급",
-    "country", "국가", "workclass", "relationship", "household", "가구",
+    "nationality", "국적", "race", "ethnic", "직위", "position", "department", "부서", "blood",
+    "혈액형", "member_grade", "등급", "country", "국가", "workclass", "relationship", "household", "가구",
+)  # fmt: skip
+#: codes that *are* what a recipient must not learn: income and GDPR Art. 9 / PIPA Art. 23 categories
+SENSITIVE_WORDS = (
+    "income", "salary", "소득", "급여", "연봉", "credit_grade", "신용등급", "신용점수", "health", "건강",
+    "disease", "질병", "diagnosis", "진단", "medical", "의료", "disability", "장애", "religion", "종교",
+    "political", "정당", "정치", "union", "노조", "sexual", "성적지향", "criminal", "범죄", "biometric",
 )  # fmt: skip
 EMBEDDED = {
     "email": r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+\.[A-Za-z]{2,}",
@@ -38,7 +44,7 @@ def _count(values: pa.Array, mask: pa.Array) -> int:
 class Category(Detector):
     kind = "category"
     role = "other"
-    header_words = PERSON_WORDS
+    header_words = (*SENSITIVE_WORDS, *PERSON_WORDS)
     priority = 10
 
     def match(self, sample: ColumnSample) -> ColumnFinding | None:
@@ -48,7 +54,12 @@ class Category(Detector):
         if longest > 40:
             return None
         hint = header_has(sample.name, self.header_words)
-        finding = self.finding(sample, sample.values, 1.0, 0.35, hint, role="quasi_identifier" if hint else "other")
+        role: Role = "other"
+        if header_has(sample.name, SENSITIVE_WORDS):
+            role = "sensitive"
+        elif hint is not None:
+            role = "quasi_identifier"
+        finding = self.finding(sample, sample.values, 1.0, 0.35, hint, role=role)
         finding.details = {"codes": sample.distinct_count, "rows_per_code": round(sample.repeat_ratio, 2)}
         return finding
 
