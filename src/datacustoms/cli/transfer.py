@@ -44,7 +44,9 @@ def outcome_text(outcome: Any) -> str:
     lines.append(f"ledger entry {outcome.entry.seq}: {outcome.entry.entry_hash} (transfer {r.transfer_id})")
     lines.append(f"role: declared {r.role.declared}" + (f", classified {r.role.classified}" if r.role.classified else ""))
     c = r.consent
-    if c.required:
+    if c.required and c.rows_checked == 0 and r.status == "refused":
+        lines.append("consent (R28): not checked — refused before any row was read")
+    elif c.required:
         lines.append(f"consent (R28): {c.rows_kept:,} of {c.rows_checked:,} rows kept, {c.rows_dropped:,} dropped "
                      f"(no consent {c.no_consent:,}, withdrawn {c.withdrawn:,}, other country {c.other_country:,}, "
                      f"other purpose {c.other_purpose:,}, other recipient {c.other_recipient:,}, "
