@@ -259,7 +259,8 @@ def protect_table(
             # suppress right after the QI rewrite: the class keys are computed on generalised QIs
             position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
             kernels.insert(position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
-    rows_in = after.rows if after is not None else table.num_rows
+    # without QIs the row count comes from the write pass (a CSV would otherwise be read twice)
+    rows_in = after.rows if after is not None else (table.num_rows if dry_run else 0)
     result = ProtectResult(
         input=table.source,
         output=None if dry_run or output is None else str(output),
@@ -284,11 +285,19 @@ def protect_table(
     if dry_run or output is None:
         return result
     rows_out = 0
+    rows_read = 0
+
+    def counted() -> Iterator[pa.RecordBatch]:
+        nonlocal rows_read
+        for batch in table.batches():
+            rows_read += batch.num_rows
+            yield batch
+
     keyed = tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
     with atomic_path(output) as tmp:
         writer = _Writer(tmp, fmt or "parquet", keyed)
         try:
-            for batch in transformed(table.batches(), kernels, workers=WORKERS):
+            for batch in transformed(counted(), kernels, workers=WORKERS):
                 rows_out += batch.num_rows
                 writer.write(batch)
             if writer.schema is None:  # an empty table still gets a file with the output schema
@@ -299,6 +308,7 @@ def protect_table(
         finally:
             writer.close()
     result.rows_out = rows_out
+    result.rows_in = rows_read
     if key_source == "keystore" or (key_source is not None and keystore is not None):
         _audit(policy, keystore, result)
     return result
