@@ -86,3 +86,22 @@ def test_parse_batches_keeps_distinct_digests_with_row_counts() -> None:
     assert parsed.stats.nulls == 1 and parsed.stats.malformed == 1
     assert parsed.rows_for(pa.array([DIGESTS[0], DIGESTS[5]], pa.binary(32))) == 3
     assert list(parsed.sorted_keys) == sorted(DIGESTS)
+
+
+def test_key_index_handles_shared_prefixes_and_trailing_zero_bytes() -> None:
+    import os
+
+    import numpy as np
+
+    from datacustoms.attack.hashes.runner import KeyIndex
+
+    keys = [os.urandom(32) for _ in range(500)]
+    keys += [keys[0][:8] + os.urandom(24) for _ in range(5)]  # distinct digests, same first 8 bytes
+    keys.append(os.urandom(28) + b"\0" * 4)
+    keys.append(b"\0" * 32)
+    ordered = sorted(set(keys))
+    index = KeyIndex(np.frombuffer(b"".join(ordered), dtype="S32"))
+    queries = keys[:5] + keys[-7:] + [os.urandom(32), keys[0][:8] + os.urandom(24)]
+    pos, ok = index.find(queries)
+    assert ok.tolist() == [True] * 12 + [False, False]
+    assert [ordered[p] for p in pos[:12]] == queries[:12]

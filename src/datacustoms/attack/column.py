@@ -39,16 +39,28 @@ def read_column(table: Table, column: str, fmt: DigestFormat | None = None) -> P
     if column not in table.column_names:
         raise ColumnError(column, table.column_names)
     if fmt is None:
-        sample = table.sample(rows=2_000).column(column)
-        fmt = guess_format(sample.combine_chunks() if sample.num_chunks else pa.array([], pa.string()))
+        fmt = guess_format(head_values(table, column))
         if fmt is None:
             return None
     try:
         return parse_batches((b.column(0) for b in table.batches([column])), fmt)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-        raise InputError(
-            f"column {column!r} cannot be read as text ({err})", "check the column's type"
-        ) from None
+        raise InputError(f"column {column!r} cannot be read as text ({err})", "check the column's type") from None
+
+
+def head_values(table: Table, column: str, n: int = 2_000) -> pa.Array:
+    """The first ``n`` non-null values of a column (enough to tell the encoding; no full pass)."""
+    got: list[pa.Array] = []
+    rows = 0
+    for batch in table.batches([column]):
+        arr = batch.column(0).drop_null()
+        got.append(arr.slice(0, n - rows))
+        rows += len(got[-1])
+        if rows >= n:
+            break
+    if not got:
+        return pa.array([], pa.string())
+    return pa.concat_arrays(got)
 
 
 def digest_info(fmt: DigestFormat | None) -> DigestInfo:
@@ -162,9 +174,7 @@ def finish(
     res.distinct_reversed = len(digests)
     res.rows_reversed = parsed.rows_for(digests)
     valid_rows = parsed.stats.valid
-    res.distinct_reversed_share = (
-        res.distinct_reversed / res.distinct_digests if res.distinct_digests else 0.0
-    )
+    res.distinct_reversed_share = res.distinct_reversed / res.distinct_digests if res.distinct_digests else 0.0
     res.rows_reversed_share = res.rows_reversed / valid_rows if valid_rows else 0.0
     res.seconds = round(time.perf_counter() - started, 4)
     res.candidates_per_second = runner.enumerated / runner.busy if runner.busy > 0 else 0.0

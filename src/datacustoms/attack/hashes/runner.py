@@ -153,9 +153,7 @@ class Found:
 class Runner:
     """Enumerates jobs against one parsed column."""
 
-    def __init__(
-        self, parsed: ParsedColumn, *, engine: str = "auto", progress: Progress | None = None
-    ) -> None:
+    def __init__(self, parsed: ParsedColumn, *, engine: str = "auto", progress: Progress | None = None) -> None:
         if engine not in ENGINES:
             raise AttackError(f"unknown engine {engine!r}", f"use one of {', '.join(ENGINES)}")
         self.parsed = parsed
@@ -243,9 +241,7 @@ class Runner:
             t = time.perf_counter()
             hits = self.native.search_mask(mask, recipe.algorithm, self.targets, start=start, stop=stop)
             took = time.perf_counter() - t
-            res.hits += self.record(
-                recipe, [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits]
-            )
+            res.hits += self.record(recipe, [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits])
             res.covered += stop - start
             rate = (stop - start) / max(took, 1e-6)
             start = stop
@@ -285,9 +281,7 @@ class Runner:
             chunk = idents[lo : lo + PY_CHUNK * 4]
             cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
             if native and self.native is not None:
-                hits = self.native.search_candidates(
-                    pa.array(cands, pa.binary()), recipe.algorithm, self.targets
-                )
+                hits = self.native.search_candidates(pa.array(cands, pa.binary()), recipe.algorithm, self.targets)
                 res.hits += self.record(recipe, [chunk[h.index] for h in hits], [h.digest for h in hits])
             else:
                 digests = [hasher(c) for c in cands]

@@ -100,9 +100,7 @@ def _char_matrix(arr: pa.Array, length: int) -> np.ndarray:
     if n == 0:
         return np.empty((0, length), dtype=np.uint8)
     bufs = arr.buffers()
-    off_dtype = (
-        np.int64 if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type) else np.int32
-    )
+    off_dtype = np.int64 if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type) else np.int32
     offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=arr.offset + n + 1)[arr.offset :]
     start = int(offsets[0])
     data = np.frombuffer(bufs[2], dtype=np.uint8, count=start + n * length)[start:]
@@ -150,11 +148,7 @@ def _as_text(arr: pa.Array) -> pa.Array:
         arr = arr.dictionary_decode()
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         return arr
-    if (
-        pa.types.is_binary(arr.type)
-        or pa.types.is_large_binary(arr.type)
-        or pa.types.is_fixed_size_binary(arr.type)
-    ):
+    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) or pa.types.is_fixed_size_binary(arr.type):
         return arr
     return pc.cast(arr, pa.string())
 
@@ -177,14 +171,18 @@ def decode_array(arr: pa.Array, fmt: DigestFormat) -> tuple[pa.FixedSizeBinaryAr
         stats.valid = int(valid.sum())
         stats.malformed = stats.rows - stats.nulls - stats.valid
         return _fixed(out, valid, size), stats
-    trimmed = pc.utf8_trim_whitespace(arr)
-    stats.whitespace = int(
-        pc.sum(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(arr))).as_py() or 0
-    )
-    lengths = np.asarray(pc.fill_null(pc.binary_length(trimmed), -1).to_numpy(zero_copy_only=False))
+    raw_len = np.asarray(pc.fill_null(pc.binary_length(arr), -1).to_numpy(zero_copy_only=False))
+    expected = _lengths(fmt.encoding, size)
+    odd = ~np.isin(raw_len, expected) & (raw_len >= 0)
+    trimmed = arr
+    lengths = raw_len
+    if odd.any():  # only values of an unexpected length can carry whitespace worth trimming
+        trimmed = pc.utf8_trim_whitespace(arr)
+        lengths = np.asarray(pc.fill_null(pc.binary_length(trimmed), -1).to_numpy(zero_copy_only=False))
+        stats.whitespace = int((lengths != raw_len).sum())
     out = np.zeros((len(arr), size), dtype=np.uint8)
     valid = np.zeros(len(arr), dtype=bool)
-    for length in _lengths(fmt.encoding, size):
+    for length in expected:
         rows = lengths == length
         if not rows.any():
             continue
@@ -287,9 +285,7 @@ def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat) -> ParsedColum
     if pending:
         parts.append(_count(pending))
     merged = (
-        _merge(parts)
-        if parts
-        else pa.table({"d": pa.array([], pa.binary(fmt.size)), "n": pa.array([], pa.int64())})
+        _merge(parts) if parts else pa.table({"d": pa.array([], pa.binary(fmt.size)), "n": pa.array([], pa.int64())})
     )
     merged = merged.sort_by("d")
     distinct = merged.column("d").combine_chunks()
@@ -300,9 +296,7 @@ def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat) -> ParsedColum
 def _count(arrays: list[pa.Array]) -> pa.Table:
     vc = pc.value_counts(pa.chunked_array(arrays).combine_chunks()) if arrays else None
     if vc is None or len(vc) == 0:
-        return pa.table(
-            {"d": pa.array([], arrays[0].type if arrays else pa.binary(1)), "n": pa.array([], pa.int64())}
-        )
+        return pa.table({"d": pa.array([], arrays[0].type if arrays else pa.binary(1)), "n": pa.array([], pa.int64())})
     return pa.table({"d": vc.field("values"), "n": vc.field("counts")})
 
 
