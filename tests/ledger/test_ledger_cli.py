@@ -124,3 +124,30 @@ def test_bad_input_is_one_line_exit_2(setup: Path, ledger_url: str, tmp_path: Pa
     assert code == 2 and ".parquet or .csv" in err
     code, _, err = run("ledger", "list", "--ledger", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert code == 2 and "cannot open the ledger" in err
+
+
+def test_destruction_is_recorded_and_shown_by_lookup(setup: Path, ledger_url: str) -> None:
+    assert run("consent", "import", str(setup / "consents.csv"), "--ledger", ledger_url)[0] == 0
+    code, _, err = run("transfer", str(setup / "in.csv"), "--policy", str(setup / "policy.yaml"),
+                       "-o", str(setup / "out.csv"), "--ledger", ledger_url, "--no-attack")
+    assert code == 0, err
+    receipt = setup / "certificate.pdf"
+    receipt.write_bytes(b"%PDF destruction certificate")
+    code, out, err = run("ledger", "destroyed", "2", "--on", "2026-01-31", "--method", "secure erase",
+                         "--confirmed-by", "recipient DPO", "--receipt", str(receipt), "--ledger", ledger_url)
+    assert code == 0 and "destroyed on 2026-01-31" in out, err
+    code, _, err = run("ledger", "destroyed", "2", "--on", "2026-01-31", "--method", "again",
+                       "--confirmed-by", "x", "--ledger", ledger_url)
+    assert code == 2 and "already recorded" in err
+    code, _, err = run("ledger", "destroyed", "1", "--on", "2026-01-31", "--method", "m",
+                       "--confirmed-by", "x", "--ledger", ledger_url)
+    assert code == 2 and "not a sent transfer" in err
+    code, _, err = run("ledger", "destroyed", "2", "--on", "2999-01-01", "--method", "m",
+                       "--confirmed-by", "x", "--ledger", ledger_url)
+    assert code == 2 and "future" in err
+    code, out, _ = run("ledger", "lookup", "--phone", "010-1234-5678", "--json", "--ledger", ledger_url)
+    assert json.loads(out)["transfers"][0]["destroyed_on"] == "2026-01-31"
+    code, out, _ = run("ledger", "show", "3", "--ledger", ledger_url)
+    body = json.loads(out)["body"]
+    assert body["receipt_name"] == "certificate.pdf" and len(body["receipt_sha256"]) == 64
+    assert run("ledger", "verify", "--ledger", ledger_url)[0] == 0

@@ -82,7 +82,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def list_cmd(
         ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-        kind: str | None = typer.Option(None, "--kind", help="Only entries of this kind: transfer or consent_import."),
+        kind: str | None = typer.Option(
+            None, "--kind", help="Only entries of this kind: transfer, consent_import or destruction."),
     ) -> None:
         """List the ledger's entries, oldest first."""
         with _store(ledger) as store:
@@ -99,6 +100,9 @@ def register(app: typer.Typer) -> None:
                 table.add_row(str(e.seq), when, "transfer", b.get("status", ""),
                               f"{r.get('name', '')} ({r.get('country', '')})", b.get("purpose", ""),
                               f"{(b.get('dataset') or {}).get('rows') or 0:,}")
+            elif e.kind == "destruction":
+                table.add_row(str(e.seq), when, "destroyed", "", f"transfer #{b.get('transfer_entry')}",
+                              f"on {b.get('destroyed_on')}: {b.get('method', '')}", "")
             else:
                 table.add_row(str(e.seq), when, "consent" if e.kind == "consent_import" else e.kind, "", "",
                               b.get("file", ""), f"{b.get('rows', 0):,}")
@@ -159,6 +163,30 @@ def register(app: typer.Typer) -> None:
         else:
             emit(export_csv(entries), output)
 
+    @ledger_app.command("destroyed")
+    @handle_errors
+    def destroyed_cmd(
+        entry_id: str = typer.Argument(..., help="The transfer: entry number, transfer id or hash prefix."),
+        on: str = typer.Option(..., "--on", help="Day the recipient destroyed the data (YYYY-MM-DD)."),
+        method: str = typer.Option(..., "--method", help="How it was destroyed (e.g. 'secure erase, model deleted')."),
+        confirmed_by: str = typer.Option(..., "--confirmed-by", help="Who confirmed it (name, role, organisation)."),
+        receipt: Path | None = typer.Option(None, "--receipt", help="The destruction certificate; its SHA-256 is recorded."),
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    ) -> None:
+        """Record that a transfer's data was destroyed (R22): an append-only destruction entry."""
+        from datetime import date
+
+        from datacustoms.ledger.destruction import record_destruction
+
+        try:
+            day = date.fromisoformat(on)
+        except ValueError:
+            raise UsageError(f"--on {on!r} is not a date", "use YYYY-MM-DD") from None
+        with _store(ledger) as store:
+            entry = record_destruction(store, entry_id, destroyed_on=day, method=method,
+                                       confirmed_by=confirmed_by, receipt=receipt)
+        typer.echo(f"recorded: transfer {entry.body['transfer_id']} destroyed on {day} — ledger entry {entry.seq}")
+
     @ledger_app.command("lookup")
     @handle_errors
     def lookup_cmd(
@@ -182,8 +210,11 @@ def register(app: typer.Typer) -> None:
             if canonical is None:
                 raise UsageError("--email is not an email address", "e.g. name@example.com")
             kind, shown = "email", _mask_email(canonical)
+        from datacustoms.ledger.destruction import destructions
+
         with _store(ledger) as store:
             hits = store.lookup(store.hasher.token(kind, canonical))
+            destroyed = destructions(store)
         rows = [{
             "entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
             "recipient": (e.body.get("recipient") or {}).get("name"),
@@ -191,6 +222,7 @@ def register(app: typer.Typer) -> None:
             "role": (e.body.get("role") or {}).get("classified") or (e.body.get("role") or {}).get("declared"),
             "purpose": e.body.get("purpose"), "legal_basis": e.body.get("legal_basis"),
             "fields": e.body.get("data_items", []), "retention_until": e.body.get("retention_until"),
+            "destroyed_on": (destroyed.get(e.body.get("transfer_id", "")) or {}).get("destroyed_on"),
         } for e in hits]
         if as_json:
             typer.echo(json.dumps({"subject": shown, "transfers": rows}, ensure_ascii=False, indent=2))
@@ -200,10 +232,11 @@ def register(app: typer.Typer) -> None:
             return
         table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left",
                           box=box.SIMPLE_HEAD)
-        for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields", "kept until"):
+        for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields",
+                     "kept until", "destroyed"):
             table.add_column(name, overflow="fold", no_wrap=name in ("#", "country"))
         for r in rows:
             table.add_row(str(r["entry"]), str(r["time"])[:16].replace("T", " "), r["recipient"] or "", r["country"] or "",
                           r["role"] or "", r["purpose"] or "", r["legal_basis"] or "", ", ".join(r["fields"]),
-                          str(r["retention_until"] or ""))
+                          str(r["retention_until"] or ""), str(r["destroyed_on"] or ""))
         console.print(table)
