@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from datacustoms.attack.column import base_result, extrapolate, finish, read_column
+from datacustoms.attack.column import base_result, extrapolate, finish, head_values, read_column
 from datacustoms.attack.hashes.keyspaces import Keyspace
 from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.runner import Progress, Runner
@@ -44,9 +44,7 @@ def attack_column(
     if budget_s <= 0:
         raise UsageError("the attack budget must be positive", "pass --budget SECONDS, e.g. 30")
     if reference is not None and known is not None:
-        raise UsageError(
-            "sender mode (--reference) and linkage mode (--known) are exclusive", "pass one of them"
-        )
+        raise UsageError("sender mode (--reference) and linkage mode (--known) are exclusive", "pass one of them")
     started = time.perf_counter()
     mode: AttackMode = "sender" if reference is not None else ("linkage" if known is not None else "blind")
     parsed = read_column(table, column)
@@ -109,12 +107,10 @@ def attack_column(
 
 def digest_columns(table: Table) -> list[str]:
     """Columns whose sampled values parse as digests (hex, base64, base64url or raw bytes)."""
-    sample = table.sample(rows=2_000)
     out = []
-    for name in sample.column_names:
-        col = sample.column(name)
-        arr = col.combine_chunks() if col.num_chunks else None
-        if arr is not None and arr.null_count < len(arr) and guess_format(arr) is not None:
+    for name in table.column_names:
+        head = head_values(table, name)
+        if len(head) and guess_format(head) is not None:
             out.append(name)
     return out
 
@@ -155,9 +151,7 @@ def attack_blind(
     planned = sum(j.keyspace.size for j in jobs)
     ran = {r.keyspace for r in runner.results}
     if res.status == "not_reversed" and res.candidates_per_second > 0:
-        res.extrapolations = extrapolate(
-            f"all {len(jobs)} planned recipe runs", planned, res.candidates_per_second
-        )
+        res.extrapolations = extrapolate(f"all {len(jobs)} planned recipe runs", planned, res.candidates_per_second)
     if res.status == "not_reversed":
         share = res.keyspace_covered / planned if planned else 0.0
         res.reason = (
@@ -178,8 +172,7 @@ def attack_blind(
             {
                 n
                 for j in jobs
-                if (n := getattr(j.keyspace, "note", None))
-                and j.keyspace.name in {k.split(":")[0] for k in ran}
+                if (n := getattr(j.keyspace, "note", None)) and j.keyspace.name in {k.split(":")[0] for k in ran}
             }
         )
     )

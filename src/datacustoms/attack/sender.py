@@ -59,9 +59,7 @@ def collect_pairs(
     limit: int = SAMPLE_PAIRS,
 ) -> Pairs:
     """(plaintext, digest) pairs per candidate reference column."""
-    ref_cols = (
-        [column] if column in reference.column_names else [c for c in reference.column_names if c != join]
-    )
+    ref_cols = [column] if column in reference.column_names else [c for c in reference.column_names if c != join]
     if join is not None:
         for t, label in ((table, "export"), (reference, "reference")):
             if join not in t.column_names:
@@ -121,9 +119,7 @@ def _head(table: Table, column: str, n: int) -> pa.Array:
     return pa.concat_arrays(got).slice(0, n)
 
 
-def candidate_recipes(
-    algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str
-) -> list[Recipe]:
+def candidate_recipes(algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str) -> list[Recipe]:
     """Every recipe sender mode tries, simplest first."""
     norms = [*TEXT_FORMATS, *PHONE_FORMATS]  # ties go to the simplest normalisation
     salts = guess_salts(column, dataset)
@@ -155,13 +151,10 @@ def discover(
         for recipe in candidate_recipes(algorithms, column, dataset, ref_col):
             if recipe.normalise not in norm_cache:
                 norm_cache[recipe.normalise] = [
-                    n.encode() if (n := normalise(v, recipe.normalise, region)) is not None else None
-                    for v, _ in sample
+                    n.encode() if (n := normalise(v, recipe.normalise, region)) is not None else None for v, _ in sample
                 ]
             normed = norm_cache[recipe.normalise]
-            hits = sum(
-                1 for n, (_, d) in zip(normed, sample, strict=True) if n is not None and recipe.digest(n) == d
-            )
+            hits = sum(1 for n, (_, d) in zip(normed, sample, strict=True) if n is not None and recipe.digest(n) == d)
             if hits > best[0]:
                 best = (hits, len(sample), recipe, ref_col)
     hits, total, recipe, ref_col = best
@@ -186,7 +179,9 @@ def identifier_family(values: Sequence[str], recipe: Recipe, region: str = "KR")
         blocks = set()
         for p in phones:
             nsn = "".join(p.groups)
-            blocks.add("mobile" if nsn.startswith("10") else ("legacy" if nsn[:2] in ks.KR_LEGACY_PREFIXES else "landline"))
+            blocks.add(
+                "mobile" if nsn.startswith("10") else ("legacy" if nsn[:2] in ks.KR_LEGACY_PREFIXES else "landline")
+            )
         return "phone", sorted(blocks)
     if all(re.fullmatch(r"\d{1,18}", v) for v in normed):
         return "numeric", [str(max(len(v) for v in normed))]
@@ -221,8 +216,7 @@ def specialise(recipe: Recipe, keyspace: Keyspace, sample: Sequence[str], region
     for fmt in keyspace.formats:
         if isinstance(keyspace, MaskKeyspace):
             pats = [
-                re.compile(re.escape(p.template).replace("X", r"\d").replace("C", r"\d"))
-                for p in keyspace.parts(fmt)
+                re.compile(re.escape(p.template).replace("X", r"\d").replace("C", r"\d")) for p in keyspace.parts(fmt)
             ]
             fits = any(any(p.fullmatch(v) for p in pats) for v in normed)
         else:
@@ -293,11 +287,17 @@ def attack_sender(
         f"recipe discovered in {discovery_s:.3f} s: it reproduces {hits} of {total} sampled digests "
         f"from reference column {ref_col!r}",
     )
-    if only and not res.extrapolations:
+    if only and res.status == "not_reversed":  # the recipe is known: say what the whole keyspace costs
         size = sum(k.size for k in spaces)
         runner = Runner(parsed, engine="auto" if engine == "hashcat" else engine)
         rate, _ = rate_for(runner, only[0])
         res.extrapolations = extrapolate(f"the full keyspace under {found}", size, rate)
+        res.reason = (
+            f"recipe found ({found}) but the budget ended before a hit: its {size:,} candidates take "
+            f"{size / rate:,.1f} s on this machine — the column is reversible"
+            if rate > 0
+            else f"recipe found ({found}); not reversed within the budget"
+        )
     return res
 
 
