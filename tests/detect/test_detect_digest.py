@@ -122,3 +122,14 @@ def test_source_hint_names_the_hashed_identifier_from_the_header(detect):
         "주민번호_해시": "kr_rrn",
         "h": None,
     }
+
+
+def test_uuid_hex_without_dashes_is_a_uuid_not_an_md5(detect):
+    import uuid
+
+    r = random.Random(4)
+    hexes = [uuid.UUID(int=r.getrandbits(128), version=4).hex for _ in range(60)]
+    finding = detect(trace_id=hexes)["trace_id"]
+    assert finding.kind == "uuid" and finding.details["without_dashes_share"] == 1.0
+    md5s = [raw.hex() for raw in digests(16, 60)]
+    assert detect(trace_id=md5s)["trace_id"].kind == "digest:md5/hex"

@@ -23,16 +23,21 @@ AD_WORDS = ("adid", "ad_id", "idfa", "gaid", "aaid", "advertising", "광고", "d
 class Uuid(Detector):
     kind = "uuid"
     role = "pseudonym"
-    pattern = r"\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?"
+    pattern = (
+        r"\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?"
+        r"|[0-9a-f]{12}[1-8][0-9a-f]{3}[89ab][0-9a-f]{15}|[0-9A-F]{12}[1-8][0-9A-F]{3}[89AB][0-9A-F]{15}"
+    )
     header_words = ("uuid", "guid", *AD_WORDS)
     priority = 85
 
     def validate(self, value: str) -> bool:
         try:
-            uuidlib.UUID(value)
+            parsed = uuidlib.UUID(value)
         except ValueError:
             return False
-        return True
+        # 32 hex digits without dashes count only with an RFC 4122 version and variant: an MD5
+        # digest has them by chance once in 64 values, a uuid4().hex column always
+        return "-" in value or (parsed.variant == uuidlib.RFC_4122 and 1 <= (parsed.version or 0) <= 8)
 
     def match(self, sample: ColumnSample) -> ColumnFinding | None:
         found = super().match(sample)
@@ -55,4 +60,5 @@ class Uuid(Detector):
             "versions": {k: round(v / len(valid), 4) for k, v in sorted(versions.items())},
             "advertising_id": False,
             "upper_case": any(c.isupper() for c in "".join(valid[:50])),
+            "without_dashes_share": round(sum(1 for v in valid if "-" not in v) / len(valid), 4),
         }
