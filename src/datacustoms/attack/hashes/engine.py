@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover - depends on the install
 ALGORITHMS = ("md5", "sha1", "sha256")
 IMPLEMENTATIONS = ("auto", "scalar", "sha_ni", "avx2", "avx512")
 _RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_NATIVE_MAX_TEMPLATE = 4096  # DC_MAX_TEMPLATE in engine.h
 _CHUNK = 1 << 21  # candidates per native call: ~40 ms, so progress and cancellation stay responsive
 
 
@@ -369,7 +370,8 @@ def search_mask(
         if progress:
             progress(0)
         return []
-    if force_python or _native is None or algorithm not in ALGORITHMS:
+    native = not force_python and _native is not None and algorithm in ALGORITHMS
+    if not native or len(mask.template) > _NATIVE_MAX_TEMPLATE:
         chunks = _python_mask(mask, algorithm, targets, start, stop)
     else:
         chunks = _native_mask(mask, algorithm, targets, start, stop, threads, impl)
