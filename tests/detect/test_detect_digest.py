@@ -133,3 +133,11 @@ def test_uuid_hex_without_dashes_is_a_uuid_not_an_md5(detect):
     assert finding.kind == "uuid" and finding.details["without_dashes_share"] == 1.0
     md5s = [raw.hex() for raw in digests(16, 60)]
     assert detect(trace_id=md5s)["trace_id"].kind == "digest:md5/hex"
+
+
+@pytest.mark.parametrize("prefix", ["0x", "\\x", "sha256:", "{SHA256}"])
+def test_a_common_prefix_is_stripped_and_reported(detect, prefix):
+    values = [prefix + raw.hex() for raw in digests(32)]
+    finding = detect(col=values)["col"]
+    assert finding.kind == "digest:sha256/hex"
+    assert finding.details["prefix"] == prefix

@@ -49,6 +49,20 @@ UNCERTAIN = (
 )
 
 
+PREFIXES = ("0x", "\\x", "sha256:", "sha1:", "md5:", "sha512:", "{SHA256}", "{SHA}", "{MD5}")
+
+
+def _strip_prefix(values: pa.Array) -> tuple[pa.Array, str | None]:
+    """Drop a prefix that (nearly) every value carries, e.g. ``0x`` or ``sha256:``."""
+    if len(values) == 0:
+        return values, None
+    for prefix in PREFIXES:
+        starts = pc.starts_with(values, prefix, ignore_case=prefix.startswith("0x"))
+        if int(pc.sum(pc.cast(starts, pa.int64())).as_py() or 0) >= 0.9 * len(values):
+            return pc.utf8_slice_codeunits(values, len(prefix)), prefix
+    return values, None
+
+
 def source_hint(column: str) -> str | None:
     """Which identifier the header says was hashed (``phone_sha256`` → ``kr_mobile``), or ``None``.
 
@@ -85,14 +99,15 @@ class Digest(Detector):
         if considered == 0:
             return None
         hint = header_has(sample.name, self.header_words)
-        lengths = pc.utf8_length(sample.distinct)
+        distinct, prefix = _strip_prefix(sample.distinct)
+        lengths = pc.utf8_length(distinct)
         counts = pc.value_counts(lengths)
         top = max(counts.to_pylist(), key=lambda c: c["counts"])
         length, same = int(top["values"]), int(top["counts"])
         threshold = self.min_share - (HEADER_RELIEF / 2 if hint else 0.0)
         if same / considered < threshold:
             return None
-        at_length = pc.filter(sample.distinct, pc.equal(lengths, pa.scalar(length, lengths.type)))
+        at_length = pc.filter(distinct, pc.equal(lengths, pa.scalar(length, lengths.type)))
         shape = self._hex(at_length, length) or self._base64(at_length, length)
         if shape is None:
             return None
@@ -124,6 +139,8 @@ class Digest(Detector):
             "value_length": length,
             "source_hint": source_hint(sample.name),
         }
+        if prefix:
+            finding.details["prefix"] = prefix  # strip it before decoding
         finding.uncertain = UNCERTAIN + (
             f"; the header word {token!r} points to a random token" if token and not hint else ""
         )
