@@ -20,3 +20,14 @@ typedef __m256i V;
 #define FULL_KERNEL_NAME dc_mbfull_avx2
 
 #include "sha256_mb_impl.h"
+
+#define FCH(x, y, z) _mm256_xor_si256(_mm256_and_si256(x, y), _mm256_andnot_si256(x, z))
+#define FPAR(x, y, z) XOR3(x, y, z)
+#define FMAJ(x, y, z) MAJ(x, y, z)
+#define FI(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, _mm256_set1_epi32(-1))))
+#define ROLV(x, n) _mm256_or_si256(_mm256_slli_epi32(x, n), _mm256_srli_epi32(x, 32 - (n)))
+#define XOR(x, y) _mm256_xor_si256(x, y)
+#define MD5_KERNEL_NAME dc_mb_md5_avx2
+#define SHA1_KERNEL_NAME dc_mb_sha1_avx2
+
+#include "md5_sha1_mb_impl.h"

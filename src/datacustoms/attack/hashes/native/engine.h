@@ -98,6 +98,8 @@ void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 /* MD5 and SHA-1, 16 lanes; keys are the big-endian last 4 digest bytes, as for SHA-256 */
 void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_sha1_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX512_LANES 16
 
 #endif

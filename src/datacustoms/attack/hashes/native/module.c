@@ -571,6 +571,9 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
         if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
             run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
                      DC_AVX512_LANES, dc_sha256_compress_scalar, &hits);
+        } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
+            run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx2 : dc_mb_sha1_avx2,
+                     DC_AVX2_LANES, dc_sha256_compress_scalar, &hits);
         } else if (alg == ALG_SHA256 && p->fast) {
             compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
                                                                  : dc_sha256_compress_scalar;
