@@ -48,8 +48,8 @@ def test_search_matches_exhaustive_evaluation() -> None:
     ]
     base = build_base(hist, ladders)
     result = search_lattice(base, ladders, k=5, max_suppression=0.05)
-    assert result.nodes_evaluated + result.nodes_tagged == result.nodes_total
-    assert result.nodes_tagged > 0
+    assert result.nodes_evaluated + result.nodes_tagged + result.nodes_bounded == result.nodes_total
+    assert result.nodes_tagged + result.nodes_bounded > 0  # part of the lattice was never evaluated
     con = duckdb.connect()
     con.register("base", base)
     every = [
@@ -61,8 +61,7 @@ def test_search_matches_exhaustive_evaluation() -> None:
         if not any(o is not r and all(o.levels[c] <= r.levels[c] for c in qi) for o in good)
     ]  # fmt: skip
     found = {tuple(r.levels.values()) for r in result.minimal}
-    assert result.minimal_count == len(minimal)
-    assert found <= {tuple(r.levels.values()) for r in minimal}
+    assert found <= {tuple(r.levels.values()) for r in minimal}  # every node reported is minimal
     assert result.chosen is not None
     assert result.chosen.loss == min(r.loss for r in minimal)
     # monotonicity: every successor of a satisfying node satisfies

@@ -32,7 +32,8 @@ def _summary(suggestion: object) -> str:
     if lat is not None:
         lines.append(
             f"generalisation lattice: {lat.nodes_total} nodes, {lat.nodes_evaluated} evaluated, "
-            f"{lat.nodes_tagged} tagged by monotonicity, {lat.seconds:.2f} s"
+            f"{lat.nodes_tagged} tagged by monotonicity, {lat.nodes_bounded} cut by the loss bound, "
+            f"{lat.seconds:.2f} s"
         )
         if lat.chosen is not None:
             c = lat.chosen

@@ -9,11 +9,13 @@ quasi-identifiers are generalised as little as possible so that every equivalenc
 least k records, allowing at most ``max_suppression`` of the records to be suppressed.
 
 The generalisation is a lattice search in the spirit of ARX's Flash: a node is one level per
-quasi-identifier; the search goes bottom-up by total height and uses monotonicity — when a node
-reaches k, all its successors do, so they are tagged without evaluation and only the *minimal*
-satisfying nodes are evaluated and compared. Each evaluated node is one DuckDB ``GROUP BY`` over
-the pre-joined level columns of the base histogram (the raw QI combinations with their counts),
-never a Python loop over rows. Levels come from ARX-format hierarchy files (``--hierarchies``)
+quasi-identifier. Nodes are visited bottom-up, in order of precision loss (a topological order:
+a predecessor always loses less), using monotonicity — when a node reaches k, all its successors
+do, so they are tagged without evaluation and only *minimal* satisfying nodes are evaluated — and
+a bound: loss is never below precision loss, so the search stops once the next node's precision
+loss reaches the best loss found. Each evaluated node is one DuckDB ``GROUP BY`` over the
+pre-joined level columns (integer codes) of the base histogram (the raw QI combinations with
+their counts), never a Python loop over rows. Levels come from ARX-format hierarchy files (``--hierarchies``)
 or are built per kind (dates → month / quarter / year, ages → bands of 5 / 10 / 20, postcodes →
 shorter prefixes, anything → itself / dropped); the top level of a built hierarchy is ``drop``.
 
@@ -97,9 +99,14 @@ class LatticeResult(BaseModel):
     nodes_total: int
     nodes_evaluated: int
     nodes_tagged: int = Field(description="successors of a satisfying node, tagged without evaluation")
+    nodes_bounded: int = Field(
+        default=0, description="nodes left unvisited: their precision loss alone ≥ the best loss"
+    )
     seconds: float
     chosen: NodeResult | None
-    minimal_count: int = Field(default=0, description="how many minimal satisfying nodes were found")
+    minimal_count: int = Field(
+        default=0, description="minimal satisfying nodes found before the bound stopped the search"
+    )
     minimal: list[NodeResult] = Field(default_factory=list, description="minimal satisfying nodes, best first")
     level_names: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -203,16 +210,26 @@ def _col(i: int, level: int) -> str:
 
 
 def build_base(hist: pa.Table, ladders: list[QILevels]) -> pa.Table:
-    """The base histogram with one column per (QI, level): what every node's GROUP BY reads."""
+    """The base histogram with one column per (QI, level): what every node's GROUP BY reads.
+
+    Each level column holds small integer codes of the generalised labels (grouping on integers
+    is cheaper than on text, and groups are the same).
+    """
     arrays: dict[str, pa.Array] = {}
     for i, ladder in enumerate(ladders):
         raw = hist.column(ladder.column).combine_chunks()
         distinct = pc.unique(raw)
         idx = pc.index_in(raw, value_set=distinct)
         for level, mapped in enumerate(_level_values(ladder, distinct, None)):
-            arrays[_col(i, level)] = pc.take(mapped, idx)
+            codes = pc.index_in(mapped, value_set=pc.unique(mapped), skip_nulls=False)
+            arrays[_col(i, level)] = pc.take(codes, idx)
     arrays[COUNT] = hist.column(COUNT).combine_chunks()
     return pa.table(arrays)
+
+
+def precision_loss(node: tuple[int, ...], heights: list[int]) -> float:
+    """Sweeney's precision loss: the mean over QIs of level / height."""
+    return sum(lv / h for lv, h in zip(node, heights, strict=True) if h) / len(node) if node else 0.0
 
 
 def _evaluate(
@@ -227,8 +244,7 @@ def _evaluate(
     row = con.execute(sql).fetchone()
     assert row is not None
     suppressed, classes, smallest = int(row[0]), int(row[1]), row[2]
-    heights = [lad.height for lad in ladders]
-    prec = sum(lv / h for lv, h in zip(node, heights, strict=True) if h) / len(node) if node else 0.0
+    prec = precision_loss(node, [lad.height for lad in ladders])
     share = suppressed / rows if rows else 0.0
     return NodeResult(
         levels={lad.column: lv for lad, lv in zip(ladders, node, strict=True)},
@@ -243,7 +259,13 @@ def _evaluate(
 
 
 def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppression: float) -> LatticeResult:
-    """Bottom-up search with monotonicity tagging; returns the least-loss minimal node."""
+    """Bottom-up search with monotonicity tagging and a loss bound; returns the least-loss node.
+
+    Nodes are visited in order of precision loss, which is a topological order of the lattice (a
+    predecessor always has a lower precision loss), so a node's predecessors are settled before
+    it: a node above a satisfying node is tagged, not evaluated. Because loss ≥ precision loss,
+    the search stops as soon as the next node's precision loss reaches the best loss found.
+    """
     start = time.perf_counter()
     heights = [lad.height for lad in ladders]
     rows = int(pc.sum(base.column(COUNT)).as_py() or 0)
@@ -253,25 +275,30 @@ def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppress
             f"the generalisation lattice has {total:,} nodes (more than {MAX_NODES:,})",
             "name fewer quasi-identifiers with --qi or use hierarchies with fewer levels",
         )
-    by_height: dict[int, list[tuple[int, ...]]] = {}
-    for node in itertools.product(*(range(h + 1) for h in heights)):
-        by_height.setdefault(sum(node), []).append(node)
+    order = sorted(
+        itertools.product(*(range(h + 1) for h in heights)),
+        key=lambda node: (precision_loss(node, heights), sum(node), node),
+    )
     minimal: list[NodeResult] = []
     minimal_nodes: list[tuple[int, ...]] = []
-    evaluated = tagged = 0
+    evaluated = tagged = bounded = 0
+    best = math.inf
     with connect() as con:
         con.register("base_arrow", base)
         con.execute("CREATE TABLE base AS SELECT * FROM base_arrow")
-        for height in sorted(by_height):
-            for node in by_height[height]:
-                if any(all(a <= b for a, b in zip(m, node, strict=True)) for m in minimal_nodes):
-                    tagged += 1  # a successor of a satisfying node: satisfies, never minimal
-                    continue
-                result = _evaluate(con, node, k, rows, ladders)
-                evaluated += 1
-                if rows and result.suppressed_share <= max_suppression and result.k is not None:
-                    minimal.append(result)
-                    minimal_nodes.append(node)
+        for position, node in enumerate(order):
+            if precision_loss(node, heights) >= best:
+                bounded = total - position  # no node from here on can lose less than the best
+                break
+            if any(all(a <= b for a, b in zip(m, node, strict=True)) for m in minimal_nodes):
+                tagged += 1  # a successor of a satisfying node: satisfies, never minimal
+                continue
+            result = _evaluate(con, node, k, rows, ladders)
+            evaluated += 1
+            if rows and result.suppressed_share <= max_suppression and result.k is not None:
+                minimal.append(result)
+                minimal_nodes.append(node)
+                best = min(best, result.loss)
     minimal.sort(key=lambda r: (r.loss, r.height, list(r.levels.values())))
     return LatticeResult(
         qi=[lad.column for lad in ladders],
@@ -282,6 +309,7 @@ def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppress
         nodes_total=total,
         nodes_evaluated=evaluated,
         nodes_tagged=tagged,
+        nodes_bounded=bounded,
         seconds=round(time.perf_counter() - start, 3),
         chosen=minimal[0] if minimal else None,
         minimal_count=len(minimal),
