@@ -130,13 +130,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate a policy (and, with --input, that it fits the table and its key loads) without writing."""
         from datacustoms.io import read
-        from datacustoms.policy import Pseudonymize, load_policy
+        from datacustoms.policy import Mask, Pseudonymize, load_policy
 
         spec = load_policy(policy)
         warnings = [
             f"{name}: a pseudonym column without `why:` — say why the recipient needs it or drop it (R9)"
             for name, act in spec.columns.items()
             if isinstance(act, Pseudonymize) and not act.why
+        ]
+        warnings += [
+            f"{name}: a mask keeps {act.keep_first + act.keep_last} characters in clear; it is not a pseudonym (R7)"
+            for name, act in spec.columns.items()
+            if isinstance(act, Mask) and act.keep_first + act.keep_last
         ]
         if input_path is not None:
             from datacustoms.protect.pipeline import load_master_key

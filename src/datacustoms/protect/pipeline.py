@@ -50,6 +50,9 @@ class ProtectResult(BaseModel):
     dry_run: bool = False
     recipient: str
     purpose: str
+    recipient_country: str | None = None
+    legal_basis: str | None = None
+    role: str | None = None
     rows_in: int
     rows_out: int | None = None
     suppressed_rows: int = 0
@@ -268,6 +271,9 @@ def protect_table(
         dry_run=dry_run,
         recipient=policy.recipient,
         purpose=policy.purpose,
+        recipient_country=policy.recipient_country,
+        legal_basis=policy.legal_basis,
+        role=policy.role,
         rows_in=rows_in,
         suppressed_rows=after.suppressed_rows if after else 0,
         suppressed_share=round(after.suppressed_rows / after.rows, 6) if after and after.rows else 0.0,
