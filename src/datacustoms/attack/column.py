@@ -43,7 +43,7 @@ def read_column(table: Table, column: str, fmt: DigestFormat | None = None) -> P
         if fmt is None:
             return None
     try:
-        return parse_batches((b.column(0) for b in table.batches([column])), fmt)
+        return parse_batches((b.column(0) for b in table.batches([column])), fmt, rows_hint=table.num_rows_hint)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
         raise InputError(f"column {column!r} cannot be read as text ({err})", "check the column's type") from None
 
@@ -172,7 +172,8 @@ def finish(
     res.engine = "native" if any(r.engine == "native" for r in runner.results) else "python"
     digests, plains = runner.found.arrays()
     res.distinct_reversed = len(digests)
-    res.rows_reversed = parsed.rows_for(digests)
+    # rows reversed: the reversed flags over the distinct digests, weighted by their row counts
+    res.rows_reversed = int(parsed.counts[runner.found.mask].sum())
     valid_rows = parsed.stats.valid
     res.distinct_reversed_share = res.distinct_reversed / res.distinct_digests if res.distinct_digests else 0.0
     res.rows_reversed_share = res.rows_reversed / valid_rows if valid_rows else 0.0

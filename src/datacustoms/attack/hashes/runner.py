@@ -186,7 +186,12 @@ class Runner:
     @property
     def targets(self) -> Any:
         if self._targets is None and self.native is not None:
-            self._targets = self.native.TargetSet.from_digests(self.parsed.distinct, self.size)
+            matrix = self.parsed.matrix
+            if matrix is not None and matrix.shape == (len(self.keys), self.size):
+                # already sorted and distinct: share the memory instead of copying 10 M digests
+                self._targets = self.native.TargetSet(matrix, self.size)
+            else:
+                self._targets = self.native.TargetSet.from_digests(self.parsed.distinct, self.size)
         return self._targets
 
     def uses_native(self, recipe: Recipe) -> bool:

@@ -155,6 +155,12 @@ def _as_text(arr: pa.Array) -> pa.Array:
 
 def decode_array(arr: pa.Array, fmt: DigestFormat) -> tuple[pa.FixedSizeBinaryArray, ParseStats]:
     """Decode one array of encoded digests; the result is row-aligned (null where not a digest)."""
+    out, valid, stats = decode_rows(arr, fmt)
+    return _fixed(out, valid, fmt.size), stats
+
+
+def decode_rows(arr: pa.Array, fmt: DigestFormat) -> tuple[np.ndarray, np.ndarray, ParseStats]:
+    """Decode one array → an (n, size) byte matrix, a validity mask and the counts."""
     arr = _as_text(arr)
     stats = ParseStats(rows=len(arr), nulls=arr.null_count)
     size = fmt.size
@@ -170,7 +176,7 @@ def decode_array(arr: pa.Array, fmt: DigestFormat) -> tuple[pa.FixedSizeBinaryAr
             out[valid] = _char_matrix(sub, size)
         stats.valid = int(valid.sum())
         stats.malformed = stats.rows - stats.nulls - stats.valid
-        return _fixed(out, valid, size), stats
+        return out, valid, stats
     raw_len = np.asarray(pc.fill_null(pc.binary_length(arr), -1).to_numpy(zero_copy_only=False))
     expected = _lengths(fmt.encoding, size)
     odd = ~np.isin(raw_len, expected) & (raw_len >= 0)
@@ -198,7 +204,7 @@ def decode_array(arr: pa.Array, fmt: DigestFormat) -> tuple[pa.FixedSizeBinaryAr
             stats.lower += int(((good >= ord("a")) & (good <= ord("f"))).any(axis=1).sum())
     stats.valid = int(valid.sum())
     stats.malformed = stats.rows - stats.nulls - stats.valid
-    return _fixed(out, valid, size), stats
+    return out, valid, stats
 
 
 def _fixed(out: np.ndarray, valid: np.ndarray, size: int) -> pa.FixedSizeBinaryArray:
@@ -244,6 +250,7 @@ class ParsedColumn:
     distinct: pa.FixedSizeBinaryArray  # sorted distinct digests
     counts: np.ndarray  # rows per distinct digest (int64), aligned with ``distinct``
     notes: list[str] = field(default_factory=list)
+    matrix: np.ndarray | None = None  # the distinct digests as an (n, size) uint8 matrix (shared memory)
 
     @property
     def sorted_keys(self) -> np.ndarray:
@@ -266,42 +273,73 @@ def as_keys(arr: pa.FixedSizeBinaryArray, size: int) -> np.ndarray:
     return np.frombuffer(buf, dtype=f"S{size}", count=arr.offset + len(arr))[arr.offset :]
 
 
-def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat) -> ParsedColumn:
-    """Stream a column's arrays, decode them, and keep only distinct digests with row counts."""
+def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat, rows_hint: int | None = None) -> ParsedColumn:
+    """Stream a column's arrays, decode them, and keep only distinct digests with row counts.
+
+    Valid digests are gathered in one byte matrix (preallocated from ``rows_hint`` when known),
+    then sorted by their first 8 bytes and deduplicated with numpy: about 32 bytes per row of
+    working memory for SHA-256 and no Python object per row.
+    """
+    size = fmt.size
     stats = ParseStats()
-    parts: list[pa.Table] = []
-    pending: list[pa.Array] = []
-    pending_rows = 0
+    buf = np.empty((rows_hint, size), dtype=np.uint8) if rows_hint else None
+    filled = 0
+    chunks: list[np.ndarray] = []
     for arr in batches:
-        decoded, st = decode_array(arr, fmt)
+        out, valid, st = decode_rows(arr, fmt)
         stats.add(st)
-        pending.append(decoded.drop_null())
-        pending_rows += len(pending[-1])
-        if pending_rows >= 1_000_000:
-            parts.append(_count(pending))
-            pending, pending_rows = [], 0
-            if len(parts) >= 8:
-                parts = [_merge(parts)]
-    if pending:
-        parts.append(_count(pending))
-    merged = (
-        _merge(parts) if parts else pa.table({"d": pa.array([], pa.binary(fmt.size)), "n": pa.array([], pa.int64())})
-    )
-    merged = merged.sort_by("d")
-    distinct = merged.column("d").combine_chunks()
-    counts = np.asarray(merged.column("n").to_numpy(), dtype=np.int64)
-    return ParsedColumn(fmt=fmt, stats=stats, distinct=distinct, counts=counts)
+        rows = out[valid] if not valid.all() else out
+        if buf is not None and filled + len(rows) <= len(buf):
+            buf[filled : filled + len(rows)] = rows
+            filled += len(rows)
+        else:
+            chunks.append(rows)
+    parts = ([buf[:filled]] if buf is not None and filled else []) + chunks
+    mat = parts[0] if len(parts) == 1 else (np.concatenate(parts) if parts else np.empty((0, size), np.uint8))
+    del buf, chunks, parts
+    distinct, counts = sort_unique_counts(mat)
+    del mat
+    data = pa.py_buffer(distinct)  # zero-copy: the Arrow array and the numpy matrix share memory
+    arr_distinct = pa.FixedSizeBinaryArray.from_buffers(pa.binary(size), len(distinct), [None, data])
+    parsed = ParsedColumn(fmt=fmt, stats=stats, distinct=arr_distinct, counts=counts)
+    parsed.matrix = distinct
+    return parsed
 
 
-def _count(arrays: list[pa.Array]) -> pa.Table:
-    vc = pc.value_counts(pa.chunked_array(arrays).combine_chunks()) if arrays else None
-    if vc is None or len(vc) == 0:
-        return pa.table({"d": pa.array([], arrays[0].type if arrays else pa.binary(1)), "n": pa.array([], pa.int64())})
-    return pa.table({"d": vc.field("values"), "n": vc.field("counts")})
+def _prefix64(mat: np.ndarray) -> np.ndarray:
+    head = np.zeros((len(mat), 8), dtype=np.uint8)
+    width = min(8, mat.shape[1])
+    head[:, :width] = mat[:, :width]
+    return head.view(">u8").ravel().astype(np.uint64)
 
 
-def _merge(parts: list[pa.Table]) -> pa.Table:
-    if len(parts) == 1:
-        return parts[0]
-    grouped = pa.concat_tables(parts).group_by("d").aggregate([("n", "sum")])
-    return grouped.select(["d", "n_sum"]).rename_columns(["d", "n"])
+def sort_unique_counts(mat: np.ndarray, block: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a byte matrix in lexicographic order, and how often each occurs."""
+    n = len(mat)
+    if n == 0:
+        return np.empty((0, mat.shape[1]), np.uint8), np.empty(0, np.int64)
+    key = _prefix64(mat)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    change = np.ones(n, dtype=bool)  # change[i]: sorted row i differs from row i-1
+    for a in range(1, n, block):
+        b = min(n, a + block)
+        cur = mat[order[a:b]]
+        prev = mat[order[a - 1 : b - 1]]
+        change[a:b] = (cur != prev).any(axis=1)
+    clash = np.flatnonzero(change[1:] & (key[1:] == key[:-1])) + 1
+    if len(clash):  # distinct rows sharing an 8-byte prefix: order those runs by their full bytes
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        ends = np.append(starts[1:], n)
+        run = np.searchsorted(starts, clash, side="right") - 1
+        for r in np.unique(run):
+            lo, hi = int(starts[r]), int(ends[r])
+            seg = order[lo:hi]
+            seg_rows = [mat[i].tobytes() for i in seg]
+            ranked = sorted(range(len(seg)), key=lambda j: seg_rows[j])
+            order[lo:hi] = seg[ranked]
+            for j in range(lo + 1, hi):
+                change[j] = mat[order[j]].tobytes() != mat[order[j - 1]].tobytes()
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, n)).astype(np.int64)
+    return mat[order[starts]], counts
