@@ -83,6 +83,8 @@ def test_suggest_drops_identifiers_and_keys_join_keys(tmp_path: Path) -> None:
     assert isinstance(cols["phone_sha256"], Drop)
     both = suggest_policy(table, join_keys=["customer_id", "phone_sha256"], policy_dir=tmp_path)
     assert isinstance(both.policy.columns["phone_sha256"], Pseudonymize)
+    by_phone = suggest_policy(table, join_keys=["phone"], policy_dir=tmp_path).policy.columns["phone"]
+    assert isinstance(by_phone, Pseudonymize) and by_phone.normalize == "digits"
     assert s.policy.key == "env:DATACUSTOMS_KEY"
     assert s.lattice is not None and s.lattice.chosen is not None
     assert s.lattice.chosen.k is not None and s.lattice.chosen.k >= 5

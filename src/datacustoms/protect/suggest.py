@@ -377,7 +377,7 @@ def suggest_policy(
         if name in qi:
             continue
         if name in chosen_keys:
-            columns[name] = Pseudonymize(why=why)
+            columns[name] = Pseudonymize(why=why, normalize=_normalization(f))
             reasons[name] = f"pseudonymize — {f.kind if f else 'join key'}: {why}"
         elif name in candidates:
             columns[name] = Drop()
@@ -435,6 +435,16 @@ def suggest_policy(
         base_dir=str(policy_dir) if policy_dir is not None else None,
     )
     return Suggestion(policy=policy, lattice=lattice, reasons=reasons, notes=notes)
+
+
+def _normalization(finding: ColumnFinding | None) -> Literal["trim", "lower", "digits"]:
+    """Phones are keyed on their digits and e-mails in lower case, so formats do not split people."""
+    kind = finding.kind if finding is not None else ""
+    if "mobile" in kind or "phone" in kind or "landline" in kind or kind == "kr_rrn":
+        return "digits"
+    if kind == "email":
+        return "lower"
+    return "trim"
 
 
 def _relative(path: Path, folder: Path) -> str:
