@@ -10,6 +10,8 @@ only after the last batch (:func:`datacustoms.io.atomic.atomic_path`).
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -132,6 +134,56 @@ def _qi_stream(table: Table, plan: Plan, policy: Policy) -> Iterator[pa.RecordBa
 
 def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = object()
+
+
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
+    """Read ``batches`` on a background thread, at most ``depth`` ahead, so reading overlaps writing.
+
+    Errors raised while reading are re-raised here, in order. When the consumer stops early, the
+    reader is told to stop and nothing more is read.
+    """
+    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_DONE)
+        except BaseException as err:  # handed to the consumer, raised there
+            put(_Failure(err))
+
+    reader = threading.Thread(target=run, name="protect-read", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=10)
 
 
 def _apply(kernels: list[Kernel], batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -303,7 +355,7 @@ def protect_table(
     with atomic_path(output) as tmp:
         writer = _Writer(tmp, fmt or "parquet", keyed)
         try:
-            for batch in transformed(counted(), kernels, workers=WORKERS):
+            for batch in transformed(prefetch(counted()), kernels, workers=WORKERS):
                 rows_out += batch.num_rows
                 writer.write(batch)
             if writer.schema is None:  # an empty table still gets a file with the output schema
