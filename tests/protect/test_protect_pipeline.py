@@ -186,3 +186,18 @@ def test_fpe_keeps_the_shape_and_shift_dates_reads_a_dropped_subject(tmp_path: P
     shifted = [dt.date.fromisoformat(d) for d in got.column("joined").to_pylist()]
     original = [dt.date.fromisoformat(d) for d in source.column("joined").to_pylist()]
     assert all(1 <= abs((a - b).days) <= 10 for a, b in zip(shifted, original, strict=True))
+
+
+def test_a_read_error_on_batch_two_is_raised_and_leaves_no_output(tmp_path: Path, master_key: bytes) -> None:
+    first = make_export(rows=100)
+
+    def open_batches() -> Iterator[pa.RecordBatch]:
+        yield from first.to_batches()
+        raise InputError("line 101 has 3 fields, the header 7", "fix the file")
+
+    table = Table(name="t", schema=first.schema, open_batches=open_batches)
+    spec = {**base_policy(), "suppression": None, "quasi_identifiers": None}
+    spec["columns"] = {**spec["columns"], "age": "keep", "joined": "keep"}  # type: ignore[dict-item]
+    with pytest.raises(InputError, match="line 101"):
+        protect_table(table, parse_policy(spec), tmp_path / "o.parquet", master_key=master_key)
+    assert os.listdir(tmp_path) == []
