@@ -24,6 +24,9 @@ typedef struct {
     uint32_t *bitmap;       /* 2**bits bits over the big-endian last 4 digest bytes */
     int bits;
     int shift;              /* 32 - bits */
+    uint32_t *small;        /* a coarse copy of the bitmap (2**small_bits bits) that fits in L2 */
+    int small_bits;
+    int small_shift;
     uint32_t *dir;          /* dir[b]: first row whose prefix >> (64 - dir_bits) >= b */
     int dir_bits;
 } dc_targets;

@@ -168,6 +168,7 @@ static void targets_free(PyObject *cap) {
     if (!b) return;
     free(b->t.prefix);
     free(b->t.bitmap);
+    free(b->t.small);
     free(b->t.dir);
     PyBuffer_Release(&b->view);
     free(b);
@@ -193,10 +194,13 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     t->shift = 32 - bits;
     t->prefix = malloc((t->n ? t->n : 1) * sizeof(uint64_t));
     t->bitmap = alloc_huge((((size_t)1 << bits) / 32 + 1) * sizeof(uint32_t));
+    t->small_bits = bits < 23 ? bits : 23; /* 1 MiB: most candidates stop here without leaving L2 */
+    t->small_shift = 32 - t->small_bits;
+    t->small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
     t->dir_bits = 1;
     while (t->dir_bits < 22 && ((size_t)1 << t->dir_bits) < t->n) t->dir_bits++;
     t->dir = malloc((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
-    if (!t->prefix || !t->bitmap || !t->dir || t->n >= 0xffffffffu) {
+    if (!t->prefix || !t->bitmap || !t->small || !t->dir || t->n >= 0xffffffffu) {
         PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
         Py_XDECREF(tmp);
         return PyErr_NoMemory();
@@ -212,8 +216,11 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "digests must be sorted");
             return NULL;
         }
-        uint32_t bit = dc_be32(d + dsize - 4) >> t->shift;
+        uint32_t key = dc_be32(d + dsize - 4);
+        uint32_t bit = key >> t->shift;
         t->bitmap[bit >> 5] |= 1u << (bit & 31);
+        bit = key >> t->small_shift;
+        t->small[bit >> 5] |= 1u << (bit & 31);
     }
     size_t row = 0;
     for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
@@ -381,6 +388,7 @@ typedef struct {
     _Alignas(64) uint32_t keys[16];
     uint64_t first;
     int valid;
+    uint32_t pass; /* lanes that passed the coarse bitmap */
 } group_buf;
 
 #define DC_DEPTH 8    /* groups in flight: bitmap words are prefetched DC_DEPTH-1 groups ahead */
@@ -425,7 +433,8 @@ static void flush_pending(const dc_targets *t, pending_buf *pb, u64vec *hits) {
  * digest of the rare lanes that pass, queued for the batched exact check. */
 static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *g, int L, compress_fn cf,
                         pending_buf *pb, u64vec *hits) {
-    for (int j = 0; j < g->valid; j++) {
+    for (uint32_t m = g->pass; m; m &= m - 1) {
+        int j = __builtin_ctz(m);
         if (!dc_bitmap_test(t, g->keys[j])) continue;
         uint32_t w[16], st[8];
         uint8_t *dig = pb->dig[pb->n];
@@ -447,8 +456,18 @@ static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *
     }
 }
 
-static inline void prefetch_group(const dc_targets *t, const group_buf *g) {
-    for (int j = 0; j < g->valid; j++) __builtin_prefetch(&t->bitmap[(g->keys[j] >> t->shift) >> 5]);
+/* The coarse bitmap now (it sits in L2), and a prefetch of the fine bitmap word for the lanes
+ * that pass; check_group reads those words a few groups later. */
+static inline void prefetch_group(const dc_targets *t, group_buf *g) {
+    uint32_t pass = 0;
+    for (int j = 0; j < g->valid; j++) {
+        uint32_t b = g->keys[j] >> t->small_shift;
+        if ((t->small[b >> 5] >> (b & 31)) & 1u) {
+            pass |= 1u << j;
+            __builtin_prefetch(&t->bitmap[(g->keys[j] >> t->shift) >> 5]);
+        }
+    }
+    g->pass = pass;
 }
 
 /* Message words of lanes [first, first+valid) for masks with a check digit (no table). */
