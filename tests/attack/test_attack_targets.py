@@ -105,3 +105,24 @@ def test_key_index_handles_shared_prefixes_and_trailing_zero_bytes() -> None:
     pos, ok = index.find(queries)
     assert ok.tolist() == [True] * 12 + [False, False]
     assert [ordered[p] for p in pos[:12]] == queries[:12]
+
+
+@pytest.mark.parametrize("size", [16, 20, 32, 64])
+def test_sort_unique_counts_matches_a_counter(size: int) -> None:
+    import os
+    import random
+    from collections import Counter
+
+    import numpy as np
+
+    from datacustoms.attack.hashes.targets import sort_unique_counts
+
+    rng = random.Random(size)
+    rows = [os.urandom(size) for _ in range(300)]
+    rows += [rows[0][:8] + os.urandom(size - 8) for _ in range(4)]  # shared 8-byte prefixes
+    rows += rng.choices(rows, k=700)  # duplicates
+    mat = np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), size).copy()
+    distinct, counts = sort_unique_counts(mat, block=64)
+    expected = Counter(rows)
+    assert [r.tobytes() for r in distinct] == sorted(expected)
+    assert counts.tolist() == [expected[r] for r in sorted(expected)]

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from datacustoms.attack.hashes.keyspaces import ListKeyspace, MaskKeyspace, Part, candidates, mask_layout
 from datacustoms.attack.hashes.recipes import Recipe
-from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.attack.hashes.targets import ParsedColumn, prefix64
 from datacustoms.attack.model import REVERSED_SHARE
 from datacustoms.errors import AttackError
 
@@ -70,10 +70,8 @@ class KeyIndex:
         self.prefix = self._prefix(keys)
 
     def _prefix(self, arr: np.ndarray) -> np.ndarray:
-        raw = np.frombuffer(np.ascontiguousarray(arr).tobytes(), dtype=np.uint8).reshape(len(arr), self.size)
-        head = np.zeros((len(arr), 8), dtype=np.uint8)
-        head[:, : min(8, self.size)] = raw[:, :8]
-        return head.view(">u8").ravel().astype(np.uint64)
+        raw = np.ascontiguousarray(arr).view(np.uint8).reshape(len(arr), self.size)  # no copy when contiguous
+        return prefix64(raw)
 
     def find(self, digests: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
         """(positions, found) for each digest; positions are only meaningful where found."""

@@ -306,29 +306,37 @@ def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat, rows_hint: int
     return parsed
 
 
-def _prefix64(mat: np.ndarray) -> np.ndarray:
+def prefix64(mat: np.ndarray) -> np.ndarray:
+    """The first 8 bytes of each row as a big-endian integer (native uint64; one 8-byte copy per row)."""
     head = np.zeros((len(mat), 8), dtype=np.uint8)
     width = min(8, mat.shape[1])
     head[:, :width] = mat[:, :width]
-    return head.view(">u8").ravel().astype(np.uint64)
+    key = head.view(np.uint64).ravel()
+    if key.dtype.byteorder == "=" and np.little_endian:
+        key.byteswap(inplace=True)
+    return key
 
 
-def sort_unique_counts(mat: np.ndarray, block: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+def sort_unique_counts(mat: np.ndarray, block: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of a byte matrix in lexicographic order, and how often each occurs."""
     n = len(mat)
     if n == 0:
         return np.empty((0, mat.shape[1]), np.uint8), np.empty(0, np.int64)
-    key = _prefix64(mat)
+    key = prefix64(mat)
     order = np.argsort(key, kind="stable")
-    key = key[order]
     change = np.ones(n, dtype=bool)  # change[i]: sorted row i differs from row i-1
+    same_key = np.zeros(n, dtype=bool)  # same_key[i]: sorted rows i and i-1 share the 8-byte prefix
     for a in range(1, n, block):
         b = min(n, a + block)
-        cur = mat[order[a:b]]
-        prev = mat[order[a - 1 : b - 1]]
-        change[a:b] = (cur != prev).any(axis=1)
-    clash = np.flatnonzero(change[1:] & (key[1:] == key[:-1])) + 1
+        idx = order[a - 1 : b]
+        rows = mat[idx]
+        change[a:b] = (rows[1:] != rows[:-1]).any(axis=1)
+        k = key[idx]
+        same_key[a:b] = k[1:] == k[:-1]
+    clash = np.flatnonzero(change & same_key)
+    del same_key
     if len(clash):  # distinct rows sharing an 8-byte prefix: order those runs by their full bytes
+        key = key[order]
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
         ends = np.append(starts[1:], n)
         run = np.searchsorted(starts, clash, side="right") - 1
