@@ -54,8 +54,7 @@ class Pseudonymize(_Strict):
     bits: int = Field(default=128, description="pseudonym length in bits: 128–256, a multiple of 8")
     normalize: Literal["none", "trim", "lower", "digits"] = Field(
         default="trim",
-        description="applied before keying so that '010-1234-5678' and '01012345678' give one pseudonym "
-        "with 'digits'",
+        description="applied before keying so that '010-1234-5678' and '01012345678' give one pseudonym with 'digits'",
     )
     why: str | None = Field(default=None, description="why the recipient needs a join key (R9)")
 
@@ -85,9 +84,7 @@ class Fpe(_Strict):
         default="0123456789",
         description="characters that are encrypted; any other character (e.g. '-') stays in place",
     )
-    keep_prefix: int = Field(
-        default=0, ge=0, description="leading alphabet characters left in clear (e.g. 3 for 010)"
-    )
+    keep_prefix: int = Field(default=0, ge=0, description="leading alphabet characters left in clear (e.g. 3 for 010)")
     why: str | None = None
 
     @field_validator("alphabet")
@@ -134,14 +131,18 @@ class Generalize(_Strict):
 class Mask(_Strict):
     """Replace characters by ``char``, keeping ``keep_first`` and ``keep_last`` characters.
 
-    A mask is for display, not protection: the kept characters leak (R7). Values no longer than
-    ``keep_first + keep_last`` are masked entirely.
+    ``010-1234-5678`` with ``keep_first: 3`` and ``keep_last: 4`` → ``010-****-5678`` (separators
+    stay unless ``separators: false``). A mask is for display, not protection: the kept characters
+    leak (R7). Values no longer than ``keep_first + keep_last`` are masked entirely.
     """
 
     action: Literal["mask"] = "mask"
     keep_first: int = Field(default=0, ge=0)
     keep_last: int = Field(default=4, ge=0)
     char: str = Field(default="*", min_length=1, max_length=1)
+    separators: bool = Field(
+        default=True, description="only letters and digits are masked and counted; other characters stay"
+    )
 
 
 class ShiftDates(_Strict):
@@ -276,9 +277,7 @@ def _first_error(exc: ValidationError, where: str) -> PolicyError:
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if err.get("type") == "extra_forbidden":
         field = str(err["loc"][-1]) if err.get("loc") else "?"
-        return PolicyError(
-            f"{where}: unknown option {field!r}", "remove it or check the spelling in docs/policy.md"
-        )
+        return PolicyError(f"{where}: unknown option {field!r}", "remove it or check the spelling in docs/policy.md")
     if err.get("type") == "missing":
         return PolicyError(f"{where}: {loc} is required", "add it to the policy")
     return PolicyError(f"{where}: {loc + ': ' if loc else ''}{msg}", "fix the policy (see docs/policy.md)")
@@ -287,9 +286,7 @@ def _first_error(exc: ValidationError, where: str) -> PolicyError:
 def parse_policy(data: Any, *, base_dir: str | Path | None = None) -> Policy:
     """Validate a policy given as a mapping (the parsed YAML)."""
     if not isinstance(data, dict):
-        raise PolicyError(
-            "a policy must be a mapping with recipient, purpose and columns", "see docs/policy.md"
-        )
+        raise PolicyError("a policy must be a mapping with recipient, purpose and columns", "see docs/policy.md")
     top_fields = set(Policy.model_fields) - {"base_dir"}
     for name in data:
         if name not in top_fields:
@@ -342,9 +339,7 @@ def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy YAML file."""
     path = Path(path)
     if not path.is_file():
-        raise PolicyError(
-            f"policy file {str(path)!r} not found", "check the path or run `datacustoms policy suggest`"
-        )
+        raise PolicyError(f"policy file {str(path)!r} not found", "check the path or run `datacustoms policy suggest`")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:

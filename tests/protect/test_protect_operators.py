@@ -89,11 +89,21 @@ def test_ragged_hierarchy_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("dtype", TEXT_TYPES)
 def test_mask_keep_last_four(dtype: pa.DataType) -> None:
-    out = mask_values(pa.array(["01012345678", "123", None, "010-1234-5678"], dtype), Mask(keep_last=4))
+    values = pa.array(["01012345678", "123", None, "010-1234-5678"], dtype)
+    out = mask_values(values, Mask(keep_last=4, separators=False))
     assert out.to_pylist() == ["*******5678", "***", None, "*********5678"]
     assert out.type == dtype
-    first = mask_values(pa.array(["01012345678"], dtype), Mask(keep_first=3, keep_last=0, char="#"))
+    first = mask_values(pa.array(["01012345678"], dtype), Mask(keep_first=3, keep_last=0, char="#", separators=False))
     assert first.to_pylist() == ["010########"]
+
+
+@pytest.mark.parametrize("dtype", TEXT_TYPES)
+def test_mask_keeps_separators_in_place(dtype: pa.DataType) -> None:
+    values = pa.array(["010-1234-5678", "01012345678", "김철수", "a\nb-cdefg", None], dtype)
+    out = mask_values(values, Mask(keep_first=3, keep_last=4))
+    assert out.type == dtype
+    assert out.to_pylist() == ["010-****-5678", "010****5678", "***", "*\n*-*****", None]
+    assert mask_values(values, Mask(keep_last=4)).to_pylist()[0] == "***-****-5678"
 
 
 def test_normalize_digits_makes_formats_agree() -> None:
