@@ -196,3 +196,15 @@ def test_a_failing_progress_callback_stops_the_search() -> None:
     with pytest.raises(KeyboardInterrupt):
         search_mask(mask, "sha256", targets, progress=stop_early, threads=2)
     assert len(calls) == 1 and calls[0] < mask.size
+
+
+def test_bulk_candidates_equal_one_by_one_even_with_nul_bytes() -> None:
+    masks = [
+        Mask(b"a\x00\x000", (3,)),
+        Mask(b"0\x00", (0,)),
+        Mask.from_pattern(b"900101-1XXXXXC", check="kr_rrn"),
+        Mask.from_pattern(b"010-XXXX-XXXX"),
+    ]
+    for m in masks:
+        idx = list(range(0, m.size, max(1, m.size // 500)))
+        assert engine._mask_candidates(m, idx) == [m.candidate(i) for i in idx]

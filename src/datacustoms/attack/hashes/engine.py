@@ -403,6 +403,9 @@ def _mask_candidates(mask: Mask, indices: list[int]) -> list[bytes]:
         for p, w in zip(mask._rrn, _RRN_WEIGHTS, strict=True):
             s += (mat[:, p].astype(np.int64) - 48) * w
         mat[:, mask.positions[-1]] = (48 + (11 - s % 11) % 10).astype(np.uint8)
+    if mask.template[-1] != 0 or (width - 1) in mask.positions:
+        # no candidate ends in NUL, so numpy's fixed-width bytes (which drop trailing NULs) are exact
+        return list(mat.view(f"S{width}").ravel().tolist())
     blob = mat.tobytes()
     return [blob[i : i + width] for i in range(0, k * width, width)]
 
