@@ -220,3 +220,20 @@ def test_lookup_finds_exactly_the_transfers_that_included_a_subject(work: Path, 
     assert lookup(ledger_url, "010-1234-5678") == list(ids)
     assert lookup(ledger_url, "b@gmail.com") == [ids[0]]
     assert lookup(ledger_url, "010-0000-0000") == []
+
+
+def test_suppressed_rows_are_not_in_the_subject_index(work: Path, ledger_url: str) -> None:
+    source = work / "with_outlier.csv"
+    source.write_text(INPUT + "010-7777-1111,old@naver.com,91,Seoul,600\n", encoding="utf-8")
+    policy = write_policy(work, k=2, extra="suppression: {max_share: 0.5}\n")
+    text = policy.read_text().replace("legal_basis: consent", "legal_basis: contract")
+    policy.write_text(text.replace("record:\n", "record:\n  consent: not_required\n"))
+    outcome = run_transfer(str(source), policy, work / "o.csv", ledger=ledger_url, attack=False)
+    assert outcome.record.status == "sent" and outcome.record.dataset.rows == 5
+    assert outcome.protect.suppressed_rows == 1
+    assert outcome.record.subjects_indexed == 10  # 5 rows left, each with a phone and an email
+    tid = outcome.record.transfer_id
+    assert lookup(ledger_url, "010-7777-1111") == [] and lookup(ledger_url, "old@naver.com") == []
+    assert lookup(ledger_url, "010-8888-9999") == [tid]  # no consent needed here: it left
+    with LedgerStore(ledger_url) as store:
+        assert store.verify().ok

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 from pydantic import ValidationError
 
@@ -60,6 +61,8 @@ from datacustoms.table import Table
 #: detector kinds whose values identify a person for consent and lookup
 SUBJECT_KINDS = frozenset({"kr_mobile", "phone", "email"})
 KEYED = frozenset({"pseudonymize", "tokenize", "fpe", "shift_dates"})
+#: words that state no transfer mechanism at all
+_NO_ANSWER = frozenset({"", "none", "n/a", "na", "-", "null", "no", "tbd", "unknown"})
 
 
 @dataclass
@@ -193,9 +196,12 @@ def term_checks(policy: Any, spec: RecordSpec, subject_columns: list[str]) -> li
     abroad = country != spec.sender_country
     if abroad:
         korea_ground = spec.korea.overseas_ground if spec.korea else None
-        if spec.transfer_mechanism or korea_ground:
+        mechanism = spec.transfer_mechanism
+        if mechanism is not None and mechanism.strip().lower() in _NO_ANSWER:
+            mechanism = None
+        if mechanism or korea_ground:
             checks.append(TransferCheck("R25", f"transfer to {country}", "pass",
-                                        f"recorded ground: {spec.transfer_mechanism or korea_ground}"))
+                                        f"recorded ground: {mechanism or korea_ground}"))
         else:
             checks.append(TransferCheck("R25", f"transfer to {country}", "fail",
                                         "a transfer abroad needs adequacy, a safeguard (SCC module and date) or "
@@ -287,6 +293,50 @@ def _filtered(table: Table, masks: list[np.ndarray]) -> Table:
 
     return Table(name=table.name, schema=table.schema, open_batches=open_batches, source=table.source,
                  format=table.format, num_rows_hint=int(sum(int(m.sum()) for m in masks)), notes=list(table.notes))
+
+
+def _suppression_masks(table: Table, policy: Any, keystore: str | os.PathLike[str] | None) -> list[np.ndarray]:
+    """Per batch: the rows protection keeps after suppressing classes below k.
+
+    Rebuilt from the protect stage's own building blocks (the plan's QI kernels, the class
+    histogram, the small-class keys), so the subject index names only the people whose rows left.
+    """
+    from datacustoms.protect.histogram import class_histogram, small_class_keys
+    from datacustoms.protect.operators.suppress import class_keys
+    from datacustoms.protect.pipeline import load_master_key
+    from datacustoms.protect.plan import build_plan
+
+    loaded = load_master_key(policy, keystore, table.column_names)
+    plan = build_plan(policy, table.column_names, loaded[0] if loaded else None)
+    qi = list(plan.qi)
+    needed = list(qi)
+    for name in qi:
+        act = policy.action_for(name)
+        subject = getattr(act, "subject", None)
+        if act.action == "shift_dates" and subject and subject not in needed:
+            needed.append(subject)
+    kernels = plan.qi_kernels()
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        for batch in table.batches(needed):
+            for kernel in kernels:
+                batch = kernel(batch)
+            yield batch.select(qi)
+
+    small = pc.cast(small_class_keys(class_histogram(stream(), qi), qi, policy.thresholds.k), pa.large_string())
+    return [~np.asarray(pc.is_in(class_keys([b.column(c) for c in qi]), value_set=small)
+                        .to_numpy(zero_copy_only=False), dtype=bool) for b in stream()]
+
+
+def _index_tokens(store: LedgerStore, table: Table, columns: list[str], masks: list[np.ndarray]) -> set[str]:
+    """Keyed hashes of the identifiers in the rows that ``masks`` keep."""
+    tokens: set[str] = set()
+    hasher = store.hasher
+    for batch, keep in zip(table.batches(columns), masks, strict=True):
+        for name in columns:
+            tokens.update(t for t, k in zip(hasher.hash_array(batch.column(name)), keep, strict=True)
+                          if k and t is not None)
+    return tokens
 
 
 # ---------------------------------------------------------------------------------------- files
@@ -430,6 +480,14 @@ def run_transfer(
                                  cpass.counts, source_rows, proof, result)
                 outcome.risk_before, outcome.risk_after = outcome_risk
                 return outcome
+            tokens = cpass.tokens
+            if subject_cols and result.suppressed_rows:
+                # suppressed rows did not leave: index only the people whose rows did
+                masks = _suppression_masks(sending, policy, keystore)
+                if sum(int(m.sum()) for m in masks) != result.rows_out:
+                    raise LedgerError("the rows kept by suppression could not be matched to the output",
+                                      "report this as a bug; nothing was recorded or released")
+                tokens = _index_tokens(store, sending, subject_cols, masks)
             keyed = [s for s in result.steps if s.action in KEYED]
             record = TransferRecord(
                 **base, status="sent", data_items=list(out_table.column_names),
@@ -439,12 +497,12 @@ def run_transfer(
                 source_rows=source_rows,
                 dataset=DatasetInfo(name=target.name, format=output_format(target), sha256=_sha256_file(staged),
                                     bytes=staged.stat().st_size, rows=result.rows_out),
-                subjects_indexed=len(cpass.tokens), subject_index_sha256=index_digest(cpass.tokens),
+                subjects_indexed=len(tokens), subject_index_sha256=index_digest(tokens),
                 consent=cpass.counts, verdict="pass",
                 report_sha256=hashlib.sha256(canonical_json(_verification(checks, proof)).encode()).hexdigest(),
                 label="pseudonymised personal data" if keyed else "de-identified personal data (not anonymous)",
             )
-            entry = store.append("transfer", record.model_dump(mode="json"), cpass.tokens)
+            entry = store.append("transfer", record.model_dump(mode="json"), tokens)
             # the record is committed: only now may the file appear under its name
             os.replace(staged, target)
             _fsync(target.parent)
