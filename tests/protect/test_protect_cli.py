@@ -121,3 +121,30 @@ def test_key_material_in_the_output_fails_r18(tmp_path: Path, env_key: str, cli:
     assert res.exit_code == 1, res.output
     assert "note: 1 cells hold key material (R18)" in res.output
     assert os.environ["DC_TEST_KEY"] not in res.output
+
+
+def test_policy_suggest_json_on_adult(adult_dir: Path, tmp_path: Path, cli: CliRunner) -> None:
+    res = cli.invoke(
+        app,
+        ["policy", "suggest", str(adult_dir / "adult.csv"), "--hierarchies", str(adult_dir), "--qi",
+         "sex,age,race,marital-status,education", "--format", "json", "-o", str(tmp_path / "p.yaml")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    chosen = doc["lattice"]["chosen"]
+    assert chosen["k"] >= 5 and chosen["suppressed_share"] <= 0.05
+    assert set(chosen["levels"]) == {"sex", "age", "race", "marital-status", "education"}
+    assert (tmp_path / "p.yaml").exists()
+
+
+def test_protect_fails_when_l_diversity_is_below_the_policy(
+    files: tuple[Path, Path], env_key: str, cli: CliRunner
+) -> None:
+    src, pol = files
+    spec = base_policy()
+    spec["thresholds"] = {"k": 5, "max_risk": 0.2, "l": 50}
+    spec["sensitive"] = ["balance"]
+    pol.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    res = cli.invoke(app, ["protect", str(src), "-p", str(pol), "-o", str(src.with_name("o.parquet")), "--no-attack"])
+    assert res.exit_code == 1, res.output
+    assert "(R12)" in res.output
