@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from datacustoms.attack.model import ColumnAttack, Extrapolation, RecipeTried, Revealed
-from datacustoms.report.html import class_size_chart, render_html
+from datacustoms.report.html import class_size_chart, render_html, render_protect_html
 from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
 from datacustoms.risk.model import AttackerRisk, ClassHistogram, RiskProfile, Thresholds, UnicityPoint, UnicityResult
 
@@ -199,3 +199,20 @@ def test_renders_in_headless_chromium_without_a_request(tmp_path: Path) -> None:
     assert 'id="verdict"' in dom and "FAIL" in dom and "<svg" in dom
     assert "Records by equivalence-class size" in dom
     assert proxy.page_requests() == []
+
+
+def test_protect_page_from_a_result_and_its_proof() -> None:
+    from datacustoms.protect.pipeline import ProtectResult, StepInfo
+    from datacustoms.protect.prove import ColumnState, Proof, Snapshot
+
+    result = ProtectResult(input="in.csv", output="out.parquet", format="parquet", recipient="Partner",
+                           purpose="scoring", rows_in=10, rows_out=10, k_required=5,
+                           steps=[StepInfo(column="phone", action="pseudonymize", detail="HMAC-SHA-256")],
+                           dropped=["email"])
+    before = Snapshot(rows=10, columns=[ColumnState(column="phone", kind="kr_mobile", role="direct_identifier"),
+                                        ColumnState(column="email", kind="email", role="direct_identifier")])
+    after = Snapshot(rows=10, columns=[ColumnState(column="phone", kind="digest:md5/hex", role="pseudonym",
+                                                   attacked=True, reversed_share=0.0, attack_status="not_reversed")])
+    html = render_protect_html(result, Proof(before=before, after=after, failures=["k = 2 is below the policy's 5 (R10)"]))
+    assert "FAIL" in html and "R10" in html and "pseudonymize (HMAC-SHA-256)" in html and "not sent" in html
+    assert_offline(html)

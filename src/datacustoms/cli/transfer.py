@@ -65,37 +65,19 @@ def outcome_text(outcome: Any) -> str:
 
 def outcome_html(outcome: Any) -> str:
     """The transfer as one offline page: verdict, columns and actions, reversal, risk, record."""
-    from datacustoms.report.html import render_html
+    from datacustoms.report.html import render_html, render_protect_html
 
-    proof = outcome.proof
+    r = outcome.record
+    title = f"datacustoms transfer — {r.recipient.name}, {r.purpose}"
     checks = [c.as_dict() for c in outcome.checks]
-
-    def side(snapshot: Any, risk: Any, name: str, rows: int) -> dict[str, Any]:
-        columns = list(getattr(snapshot, "columns", []) or [])
-        return {
-            "source": {"name": name, "format": outcome.record.dataset.format, "rows": rows,
-                       "columns": len(columns), "notes": []},
-            "findings": [{"column": c.column, "kind": c.kind, "role": c.role} for c in columns],
-            "attacks": [{"column": c.column, "recipe": c.recipe, "reversed_share": c.reversed_share,
-                         "status": c.attack_status} for c in columns if c.attacked],
-            "risk": risk,
-            "checks": checks if name == outcome.record.dataset.name else [],
-            "created": outcome.record.created,
-            "tool_version": outcome.record.tool_version,
-        }
-
-    actions: dict[str, str] = {}
-    if outcome.protect is not None:
-        for step in outcome.protect.steps:
-            actions[step.column] = step.action + (f" ({step.detail})" if step.detail else "")
-        for name in outcome.protect.dropped:
-            actions[name] = "drop"
-    after = side(proof.after if proof else None, outcome.risk_after, outcome.record.dataset.name,
-                 outcome.record.dataset.rows or 0)
-    before = side(proof.before, outcome.risk_before, outcome.record.source_name,
-                  outcome.record.source_rows) if proof is not None else None
-    return render_html(after, before=before, record=outcome.record, actions=actions,
-                       title=f"datacustoms transfer — {outcome.record.recipient.name}, {outcome.record.purpose}")
+    if outcome.protect is None:  # refused before protection: the terms and the record
+        view = {"source": {"name": r.source_name, "format": r.dataset.format, "rows": r.source_rows,
+                           "columns": 0, "notes": []},
+                "checks": checks, "created": r.created, "tool_version": r.tool_version}
+        return render_html(view, record=r, title=title)
+    return render_protect_html(outcome.protect, outcome.proof, checks=checks, record=r,
+                               risk_before=outcome.risk_before, risk_after=outcome.risk_after,
+                               output_name=r.dataset.name, title=title)
 
 
 def register(app: typer.Typer) -> None:

@@ -390,6 +390,60 @@ def render_html(
     return _env().get_template("report.html.j2").render(**context)
 
 
+def render_protect_html(
+    result: Any,
+    proof: Any,
+    *,
+    checks: Sequence[Any] | None = None,
+    record: Any = None,
+    risk_before: Any = None,
+    risk_after: Any = None,
+    output_name: str | None = None,
+    title: str | None = None,
+) -> str:
+    """A protection run as one page: ``result`` is a ``ProtectResult``, ``proof`` its ``Proof``.
+
+    The proof's before / after snapshots become the two sides; failures of the proof become
+    failed checks unless ``checks`` is given (a transfer passes its own, R24–R36 included).
+    """
+    if checks is None:
+        checks = [{"rule": (f.rsplit("(", 1)[-1].rstrip(")") if f.endswith(")") else "proof"),
+                   "subject": f.split(":", 1)[0], "status": "fail", "message": f}
+                  for f in _as_list(_get(proof, "failures"))]
+    out_name = output_name or str(_get(result, "output", default="output") or "output").rsplit("/", 1)[-1]
+    fmt = _get(result, "format", default="")
+    created = _get(record, "created") if record is not None else None
+
+    def side(snapshot: Any, risk: Any, name: str, rows: Any, with_checks: bool) -> dict[str, Any]:
+        columns = _as_list(_get(snapshot, "columns")) if snapshot is not None else []
+        return {
+            "source": {"name": name, "format": fmt, "rows": rows, "columns": len(columns), "notes": []},
+            "findings": [{"column": _get(c, "column"), "kind": _get(c, "kind"), "role": _get(c, "role")}
+                         for c in columns],
+            "attacks": [{"column": _get(c, "column"), "recipe": _get(c, "recipe"),
+                         "reversed_share": _get(c, "reversed_share"), "status": _get(c, "attack_status")}
+                        for c in columns if _get(c, "attacked")],
+            "risk": risk,
+            "checks": list(checks or []) if with_checks else [],
+            "created": created or datetime.now().astimezone(),
+            "tool_version": _get(record, "tool_version", default="") if record is not None else "",
+        }
+
+    actions: dict[str, str] = {}
+    for step in _as_list(_get(result, "steps")):
+        detail = _get(step, "detail")
+        actions[str(_get(step, "column"))] = str(_get(step, "action")) + (f" ({detail})" if detail else "")
+    for name in _as_list(_get(result, "dropped")):
+        actions[str(name)] = "drop"
+    after_snap = _get(proof, "after") if proof is not None else None
+    before_snap = _get(proof, "before") if proof is not None else None
+    after = side(after_snap, risk_after, out_name, _get(result, "rows_out", default=_get(after_snap, "rows")), True)
+    before = side(before_snap, risk_before, str(_get(result, "input", default="input")).rsplit("/", 1)[-1],
+                  _get(result, "rows_in", default=_get(before_snap, "rows")), False) if proof is not None else None
+    return render_html(after, before=before, record=record, actions=actions,
+                       title=title or f"datacustoms protect — {_get(result, 'recipient', default='')}")
+
+
 def _fmt_time(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
@@ -398,4 +452,4 @@ def _fmt_time(value: Any) -> str:
     return str(value or "")
 
 
-__all__ = ["bar_chart", "class_size_chart", "paired_chart", "render_html", "unicity_chart"]
+__all__ = ["bar_chart", "class_size_chart", "paired_chart", "render_html", "render_protect_html", "unicity_chart"]
