@@ -2,9 +2,9 @@
 
 The extension needs a C compiler (gcc or clang). Each SIMD path is its own compile unit with its
 own flags (never ``-march=native``: the wheel must load on any x86-64 and pick its path at run
-time with ``__builtin_cpu_supports``). If anything about the build fails — no compiler, an old
-assembler, a non-x86 machine — the install goes on without it and datacustoms uses its pure-Python
-engine, which gives the same answers, only slower.
+time with ``__builtin_cpu_supports``); other CPUs get the portable C paths only. If anything about
+the build fails — no compiler, an old assembler — the install goes on without it and datacustoms
+uses its pure-Python engine, which gives the same answers, only slower.
 """
 
 from __future__ import annotations
@@ -63,16 +63,21 @@ class OptionalBuildExt(build_ext):
 
 
 def native_extensions() -> list[Extension]:
-    """The native engine where it can work (x86-64 with gcc/clang), else nothing."""
-    if not X86 or os.environ.get("DATACUSTOMS_NO_NATIVE") or sys.platform == "win32":
+    """The native engine (gcc/clang): every path on x86-64, the portable C paths elsewhere."""
+    if os.environ.get("DATACUSTOMS_NO_NATIVE") or sys.platform == "win32":
         return []
     sources = sorted(str(p.as_posix()) for p in NATIVE.glob("*.c"))
+    macros: list[tuple[str, str | None]] = []
+    if not X86:  # no SIMD units; scalar.c supplies link stubs the dispatcher never selects
+        sources = [s for s in sources if Path(s).name not in UNIT_FLAGS]
+        macros.append(("DC_NO_SIMD", "1"))
     return [
         Extension(
             "datacustoms._native",
             sources=sources,
             include_dirs=[str(NATIVE)],
             depends=[str(p.as_posix()) for p in NATIVE.glob("*.h")],
+            define_macros=macros,
             extra_compile_args=COMMON_FLAGS,
             optional=True,
         )

@@ -20,7 +20,7 @@ enum { ALG_MD5, ALG_SHA1, ALG_SHA256 };
 static int has_shani, has_avx2, has_avx512;
 
 static void detect_cpu(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(DC_NO_SIMD)
     __builtin_cpu_init();
     has_shani = __builtin_cpu_supports("sha") ? 1 : 0;
     has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;

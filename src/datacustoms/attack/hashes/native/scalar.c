@@ -142,3 +142,19 @@ void dc_sha1(const uint8_t *msg, size_t len, uint8_t out[20]) {
     if (total == 128) sha1_block(st, buf + 64);
     for (int k = 0; k < 5; k++) dc_put_be32(out + 4 * k, st[k]);
 }
+
+#ifdef DC_NO_SIMD
+/* Builds without the SIMD units (non-x86 CPUs): the dispatcher never selects these, because
+ * detect_cpu() leaves every feature flag at 0; they exist only so that module.c links. */
+#include <stdlib.h>
+void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]) { dc_sha256_compress_scalar(st, w); }
+void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { dc_mb_scalar(mid, W, keys); }
+void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
+void dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
+void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
+void dc_mb_sha1_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
+void dc_mb_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
+void dc_mb_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
+void dc_mbfull_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *out) { (void)mid; (void)W; (void)out; abort(); }
+void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out) { (void)mid; (void)W; (void)out; abort(); }
+#endif
