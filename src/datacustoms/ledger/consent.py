@@ -106,13 +106,14 @@ def read_consent_rows(path: str | Path, hasher: SubjectHasher) -> tuple[list[dic
     line = 0
     for batch in table.batches():
         data = {name: batch.column(name).to_pylist() for name in batch.schema.names}
+        hashed = {col: hasher.hash_array(batch.column(col).cast(pa.large_string()), kind) for col, kind in subject_cols}
         for i in range(batch.num_rows):
             line += 1
             tokens = []
-            for col, kind in subject_cols:
+            for col, _kind in subject_cols:
                 raw = data[col][i]
                 if raw is not None and str(raw).strip():
-                    token = hasher.hash_value(str(raw), kind)
+                    token = hashed[col][i]
                     if token is None:
                         raise InputError(f"consent row {line}: the {col} value is not a phone number or email",
                                          "fix or remove the row (the value is not shown here)")
