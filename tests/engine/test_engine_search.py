@@ -208,3 +208,28 @@ def test_bulk_candidates_equal_one_by_one_even_with_nul_bytes() -> None:
     for m in masks:
         idx = list(range(0, m.size, max(1, m.size // 500)))
         assert engine._mask_candidates(m, idx) == [m.candidate(i) for i in idx]
+
+
+def test_without_the_extension_everything_still_answers_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    mask = Mask.from_pattern(b"pre|010-XXXX-XXXX")
+    idx, targets = _plant(mask, "sha256", 5_000, 25_000, 30, seed=11)
+    emails = [f"u{i}@example.org" for i in range(100)]
+    list_targets = TargetSet.from_digests([hashlib.md5(emails[7].encode()).digest()], 16)
+    with_native = (
+        [h.index for h in search_mask(mask, "sha256", targets, start=5_000, stop=25_000)],
+        [h.index for h in search_candidates(emails, "md5", list_targets)],
+        engine.hmac_sha256_batch(b"key", pa.array(["a", None, "b"])).to_pylist(),
+    )
+    monkeypatch.setattr(engine, "_native", None)
+    assert not engine.native_available()
+    assert engine.cpu_features()["native"] is False
+    fresh = TargetSet.from_digests(targets_digests(targets) + [bytes(8) + b"\x01" * 24, bytes(8) + b"\x02" * 24], 32)
+    without = (
+        [h.index for h in search_mask(mask, "sha256", fresh, start=5_000, stop=25_000)],
+        [h.index for h in search_candidates(emails, "md5", TargetSet.from_digests(targets_digests(list_targets), 16))],
+        engine.hmac_sha256_batch(b"key", pa.array(["a", None, "b"])).to_pylist(),
+    )
+    assert with_native == without
+    assert with_native[0] == idx and with_native[1] == [7]
+    ties = fresh.contains_many(bytes(8) + b"\x02" * 24 + bytes(8) + b"\x03" * 24)
+    assert ties.tolist() == [True, False]

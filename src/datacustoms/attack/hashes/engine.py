@@ -84,7 +84,7 @@ class TargetSet:
     """Distinct raw digests of one size, sorted, with the native lookup structure built lazily.
 
     Digests live in one contiguous buffer (not one Python object each), so 10 M SHA-256 targets
-    cost about 320 MB plus 208 MB for the native bitmap and prefix index.
+    cost about 320 MB plus about 225 MB for the native bitmaps and prefix index.
     """
 
     __slots__ = ("_native", "_prefix", "_pyset", "_sorted", "digest_size")
