@@ -223,7 +223,7 @@ def test_without_the_extension_everything_still_answers_the_same(monkeypatch: py
     monkeypatch.setattr(engine, "_native", None)
     assert not engine.native_available()
     assert engine.cpu_features()["native"] is False
-    fresh = TargetSet.from_digests(targets_digests(targets) + [bytes(8) + b"\x01" * 24, bytes(8) + b"\x02" * 24], 32)
+    fresh = TargetSet.from_digests([*targets_digests(targets), bytes(8) + b"\x01" * 24, bytes(8) + b"\x02" * 24], 32)
     without = (
         [h.index for h in search_mask(mask, "sha256", fresh, start=5_000, stop=25_000)],
         [h.index for h in search_candidates(emails, "md5", TargetSet.from_digests(targets_digests(list_targets), 16))],
