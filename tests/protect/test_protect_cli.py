@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pytest
 import yaml
+from protect_helpers import base_policy, make_export
 from typer.testing import CliRunner
 
-from conftest import base_policy, make_export
 from datacustoms.cli import app
 
 

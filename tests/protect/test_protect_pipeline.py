@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from protect_helpers import base_policy, make_export
 
-from conftest import base_policy, make_export
 from datacustoms.errors import InputError
 from datacustoms.io import read
 from datacustoms.policy import parse_policy

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from protect_helpers import base_policy
 
-from conftest import base_policy
 from datacustoms.errors import ColumnError, PolicyError
 from datacustoms.policy import Generalize, load_policy, parse_policy, policy_json_schema_text
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from protect_helpers import make_export
 
-from conftest import make_export
 from datacustoms.io import read
 from datacustoms.policy import Drop, Generalize, Pseudonymize, dump_policy, load_policy
 from datacustoms.protect.histogram import class_histogram
