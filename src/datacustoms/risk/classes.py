@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 
 import duckdb
+import numpy as np
 
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.risk.model import ClassHistogram
@@ -112,9 +113,7 @@ def build_cells(
         raise
 
 
-def histogram_from_cells(
-    con: duckdb.DuckDBPyConnection, qi_count: int, name: str = "dc_cells"
-) -> ClassHistogram:
+def histogram_from_cells(con: duckdb.DuckDBPyConnection, qi_count: int, name: str = "dc_cells") -> ClassHistogram:
     """Class size → number of classes, from the cells table (marginalising sensitive columns)."""
     keys = ", ".join(f"q{i}" for i in range(qi_count))
     rows = con.execute(
@@ -122,6 +121,12 @@ def histogram_from_cells(
         "GROUP BY size ORDER BY size"
     ).fetchall()
     return ClassHistogram(sizes=[int(r[0]) for r in rows], counts=[int(r[1]) for r in rows])
+
+
+def histogram_from_sizes(sizes: np.ndarray) -> ClassHistogram:
+    """The histogram of an array holding one size per class."""
+    values, counts = np.unique(np.asarray(sizes, dtype=np.int64), return_counts=True)
+    return ClassHistogram(sizes=[int(v) for v in values], counts=[int(c) for c in counts])
 
 
 def class_sizes(

@@ -1,32 +1,68 @@
-"""Attribute disclosure on sensitive columns (rule R12), from the cells of the one group-by.
+"""Attribute disclosure on sensitive columns (rule R12), from the classes of the one group-by.
 
-For each equivalence class and sensitive column, the per-value counts n_v (class size f, table
-distribution p_v) give:
+The group-by returns, per equivalence class, its size and the list of its sensitive values.
+The values are dictionary-encoded once (exact), and the per-class value counts n_v ("cells") are
+counted with numpy. For a class of size f, with p_v the value's share of the whole table:
 
 - distinct l-diversity: the number of distinct values (Machanavajjhala et al. 2007);
 - entropy l-diversity: exp(H) with H = −Σ (n_v/f) ln(n_v/f) = ln f − Σ n_v ln n_v / f;
 - recursive (c, l)-diversity: with counts sorted r_1 ≥ r_2 ≥ …, a class is (c, l)-diverse when
   r_1 < c (r_l + … + r_m); the smallest workable c is above max r_1 / (f − r_1 − … − r_{l−1});
-- t-closeness (Li et al. 2007): equal distance for categorical values, ½ Σ |q_v − p_v|; ordered
-  distance for numeric values, Σ_i |Σ_{j≤i} (q_j − p_j)| / (m − 1) over the m sorted values;
+- t-closeness (Li et al. 2007): equal distance for categorical values, ½ Σ |q_v − p_v| (the total
+  variation, Σ max(q_v − p_v, 0)); ordered distance for numeric values,
+  Σ_i |Σ_{j≤i} (q_j − p_j)| / (m − 1) over the m values in numeric order;
 - dominance: classes where one value covers at least a share (default 90%).
 
-Everything runs as SQL aggregates over the cells, so only a handful of numbers come back.
-The ordered distance needs each class's cumulative distribution against the table's at all m
-values; between two of a class's values its cumulative share is constant, so the sum over each
-gap is found from prefix sums of the table's cumulative distribution and one ASOF join.
+The ordered distance needs each class's cumulative share against the table's at all m values;
+between two of a class's values its cumulative share is constant, so the sum over each gap is
+found from prefix sums of the table's cumulative share and one ``searchsorted``.
 """
 
 from __future__ import annotations
 
-import duckdb
-import pyarrow as pa
+from dataclasses import dataclass
 
-from datacustoms.risk.classes import quote
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from datacustoms.risk.model import Diversity, Thresholds
 
+#: counting cells with a dense bincount when classes × values stays below this, else by sorting
+DENSE_CELLS = 64_000_000
 
-def is_ordered(con: duckdb.DuckDBPyConnection, cells: str, index: int, arrow_type: pa.DataType) -> bool:
+
+@dataclass
+class Cells:
+    """Per-class value counts, sorted by class: ``cls[i]`` holds ``n[i]`` records of value ``code[i]``."""
+
+    cls: np.ndarray
+    code: np.ndarray
+    n: np.ndarray
+    values: pa.Array  # the dictionary: code → value (NULL is a value of its own)
+    classes: int
+
+
+def count_cells(codes: pa.ListArray | pa.ChunkedArray, dictionary: pa.Array) -> Cells:
+    """Count each (class, value) from the per-class lists of value codes (indices into ``dictionary``)."""
+    if isinstance(codes, pa.ChunkedArray):
+        codes = codes.combine_chunks() if codes.num_chunks else pa.array([], pa.list_(pa.int32()))
+    lengths = np.diff(np.asarray(codes.offsets))
+    classes = len(lengths)
+    flat = np.asarray(codes.flatten().to_numpy(zero_copy_only=False), dtype=np.int64)
+    m = max(len(dictionary), 1)
+    owner = np.repeat(np.arange(classes, dtype=np.int64), lengths)
+    key = owner * m + flat
+    if classes * m <= DENSE_CELLS:
+        counts = np.bincount(key, minlength=classes * m)
+        keys = np.flatnonzero(counts)
+        n = counts[keys]
+    else:
+        keys, n = np.unique(key, return_counts=True)
+    return Cells(cls=keys // m, code=keys % m, n=n.astype(np.int64), values=dictionary, classes=classes)
+
+
+def is_ordered(values: pa.Array, arrow_type: pa.DataType) -> bool:
     """Numeric or temporal columns are ordered; text columns too when every value is a number."""
     if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
         return True
@@ -34,152 +70,121 @@ def is_ordered(con: duckdb.DuckDBPyConnection, cells: str, index: int, arrow_typ
         return True
     if not (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)):
         return False
-    row = con.execute(
-        f"SELECT count(*) FILTER (WHERE v IS NOT NULL), "
-        f"count(*) FILTER (WHERE v IS NOT NULL AND TRY_CAST(v AS DOUBLE) IS NULL) "
-        f"FROM (SELECT DISTINCT s{index} AS v FROM {cells})"
-    ).fetchone()
-    assert row is not None
-    return bool(row[0] >= 2 and row[1] == 0)
+    present = pc.drop_null(values)
+    if len(present) < 2:
+        return False
+    try:
+        pc.cast(pc.utf8_trim_whitespace(present), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
 
 
-def _marginal(cells: str, qi_count: int, index: int, sensitive_count: int) -> str:
-    keys = ", ".join(f"q{i}" for i in range(qi_count))
-    if sensitive_count == 1:
-        return f"SELECT {keys}, s0 AS v, n FROM {cells}"
-    return f"SELECT {keys}, s{index} AS v, sum(n)::BIGINT AS n FROM {cells} GROUP BY {keys}, s{index}"
+def _numeric_rank(values: pa.Array) -> np.ndarray:
+    """Rank of each dictionary value in numeric order, NULL last."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        values = pc.utf8_trim_whitespace(values)
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        values = pc.cast(values, pa.float64()) if not pa.types.is_temporal(values.type) else values
+    numbers = np.asarray(pc.cast(values, pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=np.float64)
+    nulls = np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    numbers = np.where(nulls, np.inf, numbers)
+    order = np.lexsort((nulls, numbers))  # NaN-free: NULL was mapped to +inf, and sorts after it
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def diversity(
-    con: duckdb.DuckDBPyConnection,
-    column: str,
-    index: int,
-    *,
-    qi_count: int,
-    sensitive_count: int,
-    rows: int,
-    ordered: bool,
-    thresholds: Thresholds,
-    cells: str = "dc_cells",
-) -> Diversity:
-    """All R12 figures for sensitive column number ``index`` of the cells table."""
-    keys = ", ".join(f"q{i}" for i in range(qi_count))
-    l_ = thresholds.l
-    top_rest = f"list_sum(max(n, {l_ - 1}))" if l_ > 1 else "0"
-    t_limit = thresholds.t if thresholds.t is not None else 2.0  # 2: nothing is above it
-    ln_l = f"ln({float(l_)})"
-    sql = f"""
-    WITH m AS ({_marginal(cells, qi_count, index, sensitive_count)}),
-    g AS (SELECT v, sum(n)::DOUBLE / {rows} AS p FROM m GROUP BY v),
-    w AS (SELECT m.*, g.p, sum(m.n) OVER (PARTITION BY {keys}) AS size
-          FROM m JOIN g ON m.v IS NOT DISTINCT FROM g.v),
-    c AS (SELECT any_value(size)::BIGINT AS size, count(*) AS d, max(n) AS top,
-                 sum(n * ln(n)) AS nln, 0.5 * (1 + sum(abs(n / size - p) - p)) AS t,
-                 {top_rest} AS topl
-          FROM w GROUP BY {keys}),
-    e AS (SELECT *, ln(size) - nln / size AS h, size - topl AS rest FROM c)
-    SELECT (SELECT count(*) FROM g), min(d),
-           count(*) FILTER (WHERE d < {l_}), coalesce(sum(size) FILTER (WHERE d < {l_}), 0),
-           min(h), count(*) FILTER (WHERE h < {ln_l} - 1e-9),
-           max(top / rest) FILTER (WHERE rest > 0), count(*) FILTER (WHERE rest <= 0),
-           count(*) FILTER (WHERE top >= {thresholds.c} * rest),
-           max(t), count(*) FILTER (WHERE t > {t_limit} + 1e-12),
-           coalesce(sum(size) FILTER (WHERE t > {t_limit} + 1e-12), 0),
-           count(*) FILTER (WHERE top >= {thresholds.dominance} * size - 1e-9),
-           coalesce(sum(size) FILTER (WHERE top >= {thresholds.dominance} * size - 1e-9), 0)
-    FROM e
-    """
-    row = con.execute(sql).fetchone()
-    assert row is not None
-    (distinct_values, min_d, below_l, below_l_rec, min_h, below_h, max_ratio, no_rest, failing_rec,
-     max_t, above_t, above_t_rec, dom, dom_rec) = row  # fmt: skip
+    cells: Cells, column: str, *, rows: int, ordered: bool, thresholds: Thresholds
+) -> tuple[Diversity, np.ndarray]:
+    """All R12 figures for one sensitive column, and the size of each class."""
+    th = thresholds
+    m = len(cells.values)
+    if cells.classes == 0 or rows == 0:
+        empty = Diversity(
+            column=column, ordered=ordered, distinct_values=0, distinct_l=0, classes_below_l=0,
+            records_below_l=0, entropy_l=0.0, classes_below_entropy_l=0, recursive_l=th.l, recursive_c=None,
+            classes_failing_recursive=0, t=0.0, dominance=th.dominance, dominated_classes=0, dominated_records=0,
+        )  # fmt: skip
+        return empty, np.zeros(cells.classes, dtype=np.int64)
+    n = cells.n.astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, cells.cls[1:] != cells.cls[:-1]])
+    lengths = np.diff(np.r_[starts, len(n)])
+    size = np.add.reduceat(n, starts)
+    top = np.maximum.reduceat(n, starts)
+    nln = np.add.reduceat(n * np.log(n), starts)
+    p = np.bincount(cells.code, weights=n, minlength=m) / rows
+    share = n / np.repeat(size, lengths)
     if ordered:
-        max_t, above_t, above_t_rec = _ordered_t(con, cells, qi_count, index, sensitive_count, rows, t_limit)
-    import math
-
-    return Diversity(
+        t = _ordered_distance(cells, starts, share, p)
+    else:
+        t = np.add.reduceat(np.maximum(share - p[cells.code], 0.0), starts)  # ½ Σ |q − p|
+    if th.l <= 1:
+        topl = np.zeros_like(size)
+    elif th.l == 2:
+        topl = top
+    else:  # the l − 1 largest counts of each class
+        order = np.lexsort((-n, cells.cls))
+        n_sorted = n[order]
+        within = np.arange(len(n)) - np.repeat(starts, lengths)
+        topl = np.add.reduceat(np.where(within < th.l - 1, n_sorted, 0.0), starts)
+    below_l = lengths < th.l
+    h = np.maximum(np.log(size) - nln / size, 0.0)
+    rest = size - topl
+    has_rest = rest > 0
+    above_t = t > (th.t if th.t is not None else 2.0) + 1e-12
+    dominated = top >= th.dominance * size - 1e-9
+    result = Diversity(
         column=column,
         ordered=ordered,
-        distinct_values=int(distinct_values),
-        distinct_l=int(min_d or 0),
-        classes_below_l=int(below_l),
-        records_below_l=int(below_l_rec),
-        entropy_l=math.exp(min_h) if min_h is not None else 0.0,
-        classes_below_entropy_l=int(below_h),
-        recursive_l=l_,
-        recursive_c=None if no_rest or max_ratio is None else float(max_ratio),
-        classes_failing_recursive=int(failing_rec),
-        t=max(0.0, float(max_t or 0.0)),
-        classes_above_t=int(above_t) if thresholds.t is not None else 0,
-        records_above_t=int(above_t_rec) if thresholds.t is not None else 0,
-        dominance=thresholds.dominance,
-        dominated_classes=int(dom),
-        dominated_records=int(dom_rec),
+        distinct_values=m,
+        distinct_l=int(lengths.min()),
+        classes_below_l=int(below_l.sum()),
+        records_below_l=int(size[below_l].sum()),
+        entropy_l=float(np.exp(h.min())),
+        classes_below_entropy_l=int((h < np.log(th.l) - 1e-9).sum()),
+        recursive_l=th.l,
+        recursive_c=float((top / rest).max()) if has_rest.all() else None,
+        classes_failing_recursive=int((top >= th.c * rest).sum()),
+        t=max(0.0, float(t.max())),
+        classes_above_t=int(above_t.sum()) if th.t is not None else 0,
+        records_above_t=int(size[above_t].sum()) if th.t is not None else 0,
+        dominance=th.dominance,
+        dominated_classes=int(dominated.sum()),
+        dominated_records=int(size[dominated].sum()),
     )
+    return result, size.astype(np.int64)
 
 
-def _ordered_t(
-    con: duckdb.DuckDBPyConnection,
-    cells: str,
-    qi_count: int,
-    index: int,
-    sensitive_count: int,
-    rows: int,
-    t_limit: float,
-) -> tuple[float, int, int]:
-    """Largest ordered-distance EMD of any class, and the classes / records above ``t_limit``.
+def _ordered_distance(cells: Cells, starts: np.ndarray, share: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Ordered-distance EMD of each class against the table (Li et al. 2007), exactly.
 
-    Values are ranked r = 0..m−1 (numerically, NULL last); P(r) is the table's cumulative share,
-    PS(x) = Σ_{i<x} P(i). A class with cumulative share Q constant on ranks [r, next) adds
-    Σ_{i∈[r,next)} |Q − P(i)|; with split = #{i : P(i) ≤ Q} (an ASOF join) clipped to [r, next)
-    this is Q(split − r) − (PS(split) − PS(r)) + (PS(next) − PS(split)) − Q(next − split). Ranks
-    before the class's first value add PS(first).
+    Values get ranks r = 0..m−1 (numeric order, NULL last); P(r) is the table's cumulative share
+    and PS(x) = Σ_{i<x} P(i). A class whose cumulative share is Q on ranks [r, next) adds
+    Σ_{i∈[r,next)} |Q − P(i)| = Q(s − r) − (PS(s) − PS(r)) + (PS(next) − PS(s)) − Q(next − s), with
+    s = #{i : P(i) ≤ Q} clipped to [r, next]; ranks before its first value add PS(first).
     """
-    keys = ", ".join(f"q{i}" for i in range(qi_count))
-    sql = f"""
-    CREATE OR REPLACE TEMP TABLE dc_pv AS
-    WITH m AS ({_marginal(cells, qi_count, index, sensitive_count)}),
-    g AS (SELECT v, sum(n) AS cnt FROM m GROUP BY v)
-    SELECT v, (row_number() OVER o - 1)::BIGINT AS r,
-           sum(cnt) OVER (o ROWS UNBOUNDED PRECEDING)::DOUBLE / {rows} AS cp
-    FROM g WINDOW o AS (ORDER BY TRY_CAST(v AS DOUBLE) NULLS LAST, v NULLS LAST)
-    """
-    con.execute(sql)
-    count_row = con.execute("SELECT count(*) FROM dc_pv").fetchone()
-    assert count_row is not None
-    m = int(count_row[0])
+    m = len(p)
     if m < 2:
-        return 0.0, 0, 0
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dc_ps AS "
-        "SELECT r, coalesce(sum(cp) OVER (ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) "
-        f"AS ps FROM (SELECT r, cp FROM dc_pv UNION ALL SELECT {m}, 0.0)"
-    )
-    sql = f"""
-    WITH m AS ({_marginal(cells, qi_count, index, sensitive_count)}),
-    w AS (SELECT {keys}, pv.r,
-                 sum(m.n) OVER (PARTITION BY {keys} ORDER BY pv.r ROWS UNBOUNDED PRECEDING)::DOUBLE
-                   / sum(m.n) OVER (PARTITION BY {keys}) AS qc,
-                 lead(pv.r, 1, {m}) OVER (PARTITION BY {keys} ORDER BY pv.r) AS nxt,
-                 min(pv.r) OVER (PARTITION BY {keys}) AS rfirst,
-                 sum(m.n) OVER (PARTITION BY {keys}) AS size
-          FROM m JOIN dc_pv pv ON m.v IS NOT DISTINCT FROM pv.v),
-    a AS (SELECT w.*, coalesce(pv.r + 1, 0) AS split0 FROM w ASOF LEFT JOIN dc_pv pv ON w.qc >= pv.cp),
-    x AS (SELECT {keys}, r, nxt, qc, rfirst, size, least(greatest(split0, r), nxt) AS split FROM a),
-    y AS (SELECT x.*, p1.ps AS ps_r, p2.ps AS ps_split, p3.ps AS ps_next, p4.ps AS ps_first
-          FROM x JOIN dc_ps p1 ON p1.r = x.r JOIN dc_ps p2 ON p2.r = x.split
-                 JOIN dc_ps p3 ON p3.r = x.nxt JOIN dc_ps p4 ON p4.r = x.rfirst),
-    c AS (SELECT any_value(size) AS size,
-                 (sum(qc * (split - r) - (ps_split - ps_r) + (ps_next - ps_split) - qc * (nxt - split))
-                  + any_value(ps_first)) / {m - 1} AS t
-          FROM y GROUP BY {keys})
-    SELECT max(t), count(*) FILTER (WHERE t > {t_limit} + 1e-12),
-           coalesce(sum(size) FILTER (WHERE t > {t_limit} + 1e-12), 0)
-    FROM c
-    """
-    row = con.execute(sql).fetchone()
-    assert row is not None
-    return float(row[0] or 0.0), int(row[1]), int(row[2])
-
-
-__all__ = ["diversity", "is_ordered", "quote"]
+        return np.zeros(len(starts))
+    rank_of_code = _numeric_rank(cells.values)
+    p_by_rank = np.empty(m)
+    p_by_rank[rank_of_code] = p
+    big_p = np.cumsum(p_by_rank)
+    ps = np.r_[0.0, np.cumsum(big_p)]  # ps[x] = Σ_{i<x} P(i)
+    rank = rank_of_code[cells.code]
+    order = np.lexsort((rank, cells.cls))  # by class, then by rank
+    rank, share = rank[order], share[order]
+    lengths = np.diff(np.r_[starts, len(rank)])
+    seg = np.repeat(np.arange(len(starts)), lengths)
+    cum = np.cumsum(share)
+    before = np.r_[0.0, cum][np.repeat(starts, lengths)]
+    q = cum - before  # the class's cumulative share at each of its values
+    nxt = np.r_[rank[1:], m]
+    last = np.r_[starts[1:] - 1, len(rank) - 1]
+    nxt[last] = m
+    split = np.clip(np.searchsorted(big_p, q, side="right"), rank, nxt)
+    part = q * (split - rank) - (ps[split] - ps[rank]) + (ps[nxt] - ps[split]) - q * (nxt - split)
+    total = np.bincount(seg, weights=part, minlength=len(starts)) + ps[rank[starts]]
+    return total / (m - 1)

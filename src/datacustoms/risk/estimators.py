@@ -36,9 +36,7 @@ def prosecutor_risk(hist: ClassHistogram, max_risk: float = 0.09) -> AttackerRis
         highest=1.0 / hist.sizes[0],
         average=hist.classes / hist.records,
         records_at_highest=hist.sizes[0] * hist.counts[0],
-        records_above_threshold=sum(
-            s * c for s, c in zip(hist.sizes, hist.counts, strict=True) if 1.0 / s > max_risk
-        ),
+        records_above_threshold=sum(s * c for s, c in zip(hist.sizes, hist.counts, strict=True) if 1.0 / s > max_risk),
     )
 
 

@@ -44,7 +44,7 @@ def linkage_rate(table: Table, aux: Table, on: Sequence[str]) -> LinkageResult:
             "coalesce(sum(l.n), 0), coalesce(sum(l.n) FILTER (WHERE r.n = 1), 0), "
             "count(*) FILTER (WHERE r.n = 1 AND l.n = 1) "
             f"FROM dc_left l JOIN dc_right r ON {join}"
-        ).fetchone()
+        ).fetchall()[0]
     assert row is not None
     rows, aux_rows, linked, unique, one_to_one = (int(v) for v in row)
     return LinkageResult(

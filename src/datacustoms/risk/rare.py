@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
+import numpy as np
+import pyarrow as pa
 
 from datacustoms.risk.classes import check_columns, connect, quote, source_sql
 from datacustoms.risk.model import ColumnUniqueness, RareValues
@@ -26,44 +27,39 @@ def _example(value: object) -> str:
     return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
 
 
-def rare_from_cells(
-    con: duckdb.DuckDBPyConnection,
-    columns: Sequence[tuple[str, str]],
+def rare_from_counts(
+    column: str,
+    values: pa.Array,
+    counts: np.ndarray,
     *,
     rows: int,
     threshold: int,
     near_unique: float,
-    cells: str = "dc_cells",
-) -> tuple[list[RareValues], list[ColumnUniqueness]]:
-    """Rare values and uniqueness of each (name, cells column) pair, from the cells' marginals."""
-    rare: list[RareValues] = []
-    unique: list[ColumnUniqueness] = []
-    for name, key in columns:
-        row = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE cnt < {threshold}), "
-            f"coalesce(sum(cnt) FILTER (WHERE cnt < {threshold}), 0), "
-            f"arg_min(v, cnt, {EXAMPLES}) FILTER (WHERE cnt < {threshold}) "
-            f"FROM (SELECT {key} AS v, sum(n) AS cnt FROM {cells} GROUP BY {key})"
-        ).fetchone()
-        assert row is not None
-        distinct, rare_values, rare_records, examples = row
-        rare.append(
-            RareValues(
-                column=name,
-                threshold=threshold,
-                distinct=int(distinct),
-                rare_values=int(rare_values),
-                rare_records=int(rare_records),
-                examples=[_example(v) for v in (examples or [])],
-            )
-        )
-        ratio = distinct / rows if rows else 0.0
-        unique.append(
-            ColumnUniqueness(
-                column=name, rows=rows, distinct=int(distinct), ratio=ratio, near_unique=ratio > near_unique
-            )
-        )
-    return rare, unique
+) -> tuple[RareValues, ColumnUniqueness]:
+    """Rare values and uniqueness of one column from its value counts (NULL counts as a value)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    rare = np.flatnonzero(counts < threshold)
+    rare = rare[np.argsort(counts[rare], kind="stable")]
+    examples = [_example(values[int(i)].as_py()) for i in rare[:EXAMPLES]]
+    distinct = len(counts)
+    ratio = distinct / rows if rows else 0.0
+    return (
+        RareValues(
+            column=column,
+            threshold=threshold,
+            distinct=distinct,
+            rare_values=len(rare),
+            rare_records=int(counts[rare].sum()),
+            examples=examples,
+        ),
+        ColumnUniqueness(column=column, rows=rows, distinct=distinct, ratio=ratio, near_unique=ratio > near_unique),
+    )
+
+
+def marginal_counts(classes: pa.Table, column: str, weight: str = "size") -> tuple[pa.Array, np.ndarray]:
+    """Value counts of one quasi-identifier from the class table (each class weighted by its size)."""
+    grouped = classes.select([column, weight]).group_by(column).aggregate([(weight, "sum")])
+    return grouped.column(column).combine_chunks(), np.asarray(grouped.column(f"{weight}_sum").to_numpy())
 
 
 def column_uniqueness(
@@ -77,11 +73,10 @@ def column_uniqueness(
     with connect() as con:
         src = source_sql(con, table, names, "dc_uniq_src")
         items = ", ".join(
-            f"count(DISTINCT {quote(c)}) + (count(*) FILTER (WHERE {quote(c)} IS NULL) > 0)::INT"
-            for c in names
+            f"count(DISTINCT {quote(c)}) + (count(*) FILTER (WHERE {quote(c)} IS NULL) > 0)::INT" for c in names
         )
         row = con.execute(f"SELECT count(*), {items} FROM (SELECT {', '.join(map(quote, names))} FROM {src})")
-        values = row.fetchone()
+        values = row.fetchall()[0]
     assert values is not None
     rows = int(values[0])
     result = []

@@ -83,9 +83,7 @@ def unicity(
         if column is not None and column not in names:
             raise ColumnError(column, names, what)
     if time_granularity not in GRANULARITIES:
-        raise UsageError(
-            f"unknown time granularity {time_granularity!r}", f"use one of {', '.join(GRANULARITIES)}"
-        )
+        raise UsageError(f"unknown time granularity {time_granularity!r}", f"use one of {', '.join(GRANULARITIES)}")
     ps = sorted(set(points))
     if not ps or ps[0] < 1 or ps[-1] > 16:
         raise UsageError(f"points {list(points)} are not between 1 and 16", "e.g. --points 1..5")
@@ -111,7 +109,7 @@ def unicity(
             f"SELECT {pe} AS person, count(*) AS cnt, hash({pe}, {int(seed)}) AS h "
             f"FROM {src} WHERE {pe} IS NOT NULL GROUP BY {pe})"
         )
-        totals = con.execute("SELECT count(*), coalesce(sum(cnt), 0) FROM dc_people").fetchone()
+        totals = con.execute("SELECT count(*), coalesce(sum(cnt), 0) FROM dc_people").fetchall()[0]
         assert totals is not None
         people, n_events = int(totals[0]), int(totals[1])
         con.execute(
@@ -131,7 +129,7 @@ def unicity(
         stats = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE npts >= {max_p}), coalesce(median(npts), 0) "
             "FROM (SELECT sid, any_value(npts) AS npts FROM dc_ranked GROUP BY sid)"
-        ).fetchone()
+        ).fetchall()[0]
         assert stats is not None
         sampled, eligible, median_points = int(stats[0]), int(stats[1]), float(stats[2])
         if sampled == 0 and n_events > 0:
@@ -205,7 +203,7 @@ def _amount_expr(con: duckdb.DuckDBPyConnection, src: str, amount: str | None, b
     if not bins or bins == 1:
         return col if bins is None else "0"
     qs = ", ".join(f"{i / bins:.10f}" for i in range(1, bins))
-    row = con.execute(f"SELECT approx_quantile({col}, [{qs}]) FROM {src}").fetchone()
+    row = con.execute(f"SELECT approx_quantile({col}, [{qs}]) FROM {src}").fetchall()[0]
     cuts = sorted({float(c) for c in (row[0] if row and row[0] else []) if c is not None})
     if not cuts:
         return "0"
