@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pyarrow as pa
 
 from datacustoms.attack.hashes.recipes import Recipe
-from datacustoms.attack.hashes.runner import JobResult, Runner, python_rate
+from datacustoms.attack.hashes.runner import JobResult, Runner
 from datacustoms.attack.hashes.targets import DigestFormat, ParsedColumn, guess_format, parse_batches
 from datacustoms.attack.model import (
     GPU_RATE,
@@ -127,9 +127,7 @@ def tried(results: list[JobResult]) -> list[RecipeTried]:
 
 def rate_for(runner: Runner, recipe: Recipe) -> tuple[float, bool]:
     """Candidates per second for this recipe on this machine (native measured, or Python)."""
-    if runner.uses_native(recipe) and runner.native is not None:
-        return float(runner.native.measure_rate(recipe.algorithm, 0.2)), True
-    return python_rate(recipe), True
+    return runner.rate(recipe), True
 
 
 def extrapolate(label: str, candidates: int, rate: float) -> list[Extrapolation]:

@@ -151,9 +151,7 @@ def _run_one(exe: str, runner: Runner, job: Job, folder: Path, hash_file: Path, 
             break
         if proc.returncode not in (0, 1):  # 0 cracked, 1 exhausted; anything else stopped early
             if proc.returncode not in (2, 3, 4):
-                raise AttackError(
-                    f"hashcat failed with exit code {proc.returncode}", "run hashcat -I to check devices"
-                )
+                raise AttackError(f"hashcat failed with exit code {proc.returncode}", "run hashcat -I to check devices")
             break
         res.covered += part.size
     cut = len(recipe.prefix)

@@ -44,9 +44,7 @@ def known_values(known: Table, column: str) -> tuple[str, list[str]]:
         for v in pc.unique(arr.drop_null()).to_pylist():
             seen[v] = None
     if not seen:
-        raise InputError(
-            f"the known list's column {name!r} holds no values", "pass a file of phones or e-mails"
-        )
+        raise InputError(f"the known list's column {name!r} holds no values", "pass a file of phones or e-mails")
     return name, list(seen)
 
 
@@ -70,9 +68,7 @@ def list_kind(values: list[str]) -> str:
     sample = values[:200]
     if sum(1 for v in sample if EMAIL.fullmatch(v.strip())) * 2 > len(sample):
         return "email"
-    if sum(1 for v in sample if parse_phone(v) is not None and sum(c.isdigit() for c in v) >= 7) * 2 > len(
-        sample
-    ):
+    if sum(1 for v in sample if parse_phone(v) is not None and sum(c.isdigit() for c in v) >= 7) * 2 > len(sample):
         return "phone"
     return "text"
 
@@ -98,10 +94,10 @@ def attack_linkage(
     runner = Runner(parsed, engine="auto" if engine == "hashcat" else engine, progress=progress)
     salts = guess_salts(column, table.name)
     deadline = started + budget_s
-    jobs = plan_jobs([full], parsed.fmt.algorithms, salts, native=runner.uses_native)
+    jobs = plan_jobs([full], parsed.fmt.algorithms, salts, rate=runner.rate)
     if len(values) > PROBE:  # order recipes by hits on a sample; the probe's own hits count too
         probe = ks.candidate_list(values[:PROBE], kind, name=f"known:{name}[sample]", region=region)
-        probe_jobs = plan_jobs([probe], parsed.fmt.algorithms, salts, native=runner.uses_native)
+        probe_jobs = plan_jobs([probe], parsed.fmt.algorithms, salts, rate=runner.rate)
         run_jobs(runner, probe_jobs, len(parsed.distinct), min(deadline, started + budget_s / 4))
         live = {recipe_key(r) for r in runner.recipes_hit}
         jobs.sort(key=lambda j: (recipe_key(j.recipe) not in live, j.rank))
@@ -112,12 +108,9 @@ def attack_linkage(
     if sizes:
         res.notes.append(f"{len(runner.results)} recipe runs over the list")
     if res.status == "not_reversed":
-        res.reason = (
-            f"none of the {len(values):,} known {kind} values matched under {len(runner.results)} recipe runs"
-        )
+        res.reason = f"none of the {len(values):,} known {kind} values matched under {len(runner.results)} recipe runs"
     else:
         res.reason = (
-            f"{res.rows_reversed:,} rows ({res.rows_reversed_share:.1%}) linked to the known list "
-            f"with {res.recipe}"
+            f"{res.rows_reversed:,} rows ({res.rows_reversed_share:.1%}) linked to the known list with {res.recipe}"
         )
     return res

@@ -75,9 +75,7 @@ class ColumnAttack(BaseModel):
     rows: int = 0
     rows_null: int = 0
     rows_malformed: int = 0
-    rows_whitespace: int = Field(
-        default=0, description="values with surrounding whitespace (trimmed, then parsed)"
-    )
+    rows_whitespace: int = Field(default=0, description="values with surrounding whitespace (trimmed, then parsed)")
     distinct_digests: int = 0
     rows_reversed: int = 0
     rows_reversed_share: float = 0.0

@@ -63,9 +63,7 @@ def _rrn_decades() -> list[MaskKeyspace]:
 def plan_keyspaces(family: str | None, region: str = "KR") -> list[Keyspace]:
     """Keyspaces for a family, cheapest (or most likely) first; unknown family: a broad default."""
     phones: list[Keyspace] = (
-        [ks.kr_mobile(), ks.kr_mobile_legacy(), ks.kr_landline()]
-        if region == "KR"
-        else [ks.national_mobile(region)]
+        [ks.kr_mobile(), ks.kr_mobile_legacy(), ks.kr_landline()] if region == "KR" else [ks.national_mobile(region)]
     )
     serials: list[Keyspace] = list(ks.serial_ladder(10))
     dates: list[Keyspace] = [ks.dates(dt.date(1920, 1, 1), dt.date(2030, 12, 31))]
@@ -82,12 +80,18 @@ def plan_keyspaces(family: str | None, region: str = "KR") -> list[Keyspace]:
     return [phones[0], serials[0], dates[0], serials[1], *phones[1:2], serials[2], *phones[2:], *serials[3:]]
 
 
+#: cost multipliers of less likely recipes: unsalted single hash, double hash, guessed salt …
+TIER_PENALTY = (1.0, 3.0, 20.0)
+#: … and the digest size's first algorithm (SHA-256 for 32 bytes) against the rarer ones
+ALG_PENALTY = (1.0, 30.0, 30.0)
+
+
 @dataclass(frozen=True)
 class Job:
     recipe: Recipe
     keyspace: Keyspace
     fmt: str
-    rank: tuple[int, ...]
+    rank: tuple[float, ...]
 
 
 def _shape(keyspace: Keyspace, fmt: str) -> str | None:
@@ -119,7 +123,7 @@ def plan_jobs(
     algorithms: Sequence[str],
     salts: Sequence[Salt],
     *,
-    native: Callable[[Recipe], bool],
+    rate: Callable[[Recipe], float],
     double: bool = True,
     only: Sequence[Recipe] | None = None,
 ) -> list[Job]:
@@ -133,7 +137,9 @@ def plan_jobs(
             variants: list[tuple[int, Recipe]] = []
             if only is not None:  # exactly these recipes (sender mode knows the recipe)
                 variants = [
-                    (i, replace(r, shape=shape, subject=_subject(keyspace))) for i, r in enumerate(only) if r.normalise == fmt
+                    (i, replace(r, shape=shape, subject=_subject(keyspace)))
+                    for i, r in enumerate(only)
+                    if r.normalise == fmt
                 ]
             else:
                 for a_rank, alg in enumerate(algorithms):
@@ -142,15 +148,14 @@ def plan_jobs(
                     if double:
                         variants.append((100 + a_rank, replace(base, rounds=2)))
                     for salt in salts:
-                        variants.append(
-                            (200 + a_rank, replace(base, prefix=salt.value, salt_label=salt.label))
-                        )
-                        variants.append(
-                            (200 + a_rank, replace(base, suffix=salt.value, salt_label=salt.label))
-                        )
+                        variants.append((200 + a_rank, replace(base, prefix=salt.value, salt_label=salt.label)))
+                        variants.append((200 + a_rank, replace(base, suffix=salt.value, salt_label=salt.label)))
             for v_rank, recipe in variants:
-                slow = 0 if native(recipe) or isinstance(keyspace, ListKeyspace) else 1
-                jobs.append(Job(recipe, keyspace, fmt, (k_rank, slow, v_rank // 100, v_rank % 100, f_rank)))
+                # expected seconds, penalised for less likely variants (double hashing, salts)
+                a_rank = v_rank % 100
+                weight = TIER_PENALTY[v_rank // 100] * ALG_PENALTY[min(a_rank, len(ALG_PENALTY) - 1)]
+                cost = keyspace.size / max(rate(recipe), 1.0) * weight
+                jobs.append(Job(recipe, keyspace, fmt, (cost, k_rank, v_rank // 100, v_rank % 100, f_rank)))
     jobs.sort(key=lambda j: j.rank)
     return jobs
 
@@ -187,4 +192,4 @@ def blind_plan(
     spaces = list(keyspaces) if keyspaces is not None else plan_keyspaces(family, region)
     algorithms = [a for a in parsed.fmt.algorithms]
     salts = guess_salts(column, dataset)
-    return family, plan_jobs(spaces, algorithms, salts, native=runner.uses_native, only=only)
+    return family, plan_jobs(spaces, algorithms, salts, rate=runner.rate, only=only)

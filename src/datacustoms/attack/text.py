@@ -73,9 +73,7 @@ def render_column(c: ColumnAttack) -> list[str]:
 
 
 def render_report(report: AttackReport) -> str:
-    head = f"datacustoms attack — {report.source}" + (
-        f" ({report.rows:,} rows)" if report.rows is not None else ""
-    )
+    head = f"datacustoms attack — {report.source}" + (f" ({report.rows:,} rows)" if report.rows is not None else "")
     out = [head, ""]
     for c in report.columns:
         out.extend(render_column(c))

@@ -21,7 +21,6 @@ import pyarrow as pa
 from datacustoms.attack.hashes.keyspaces import ListKeyspace, MaskKeyspace, Part, candidates, mask_layout
 from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.targets import ParsedColumn, prefix64
-from datacustoms.attack.model import REVERSED_SHARE
 from datacustoms.errors import AttackError
 
 ENGINES = ("auto", "native", "python", "hashcat")
@@ -172,14 +171,22 @@ class Runner:
             )
         self.engine_name = engine
         self._targets: Any = None
-        self.goal = max(1, int(np.ceil(REVERSED_SHARE * len(self.keys))))
         self.enumerated = 0
         self.busy = 0.0
 
     # ------------------------------------------------------------------ bookkeeping
+    def rate(self, recipe: Recipe) -> float:
+        """Candidates per second this runner reaches for a recipe (measured once per process)."""
+        if self.uses_native(recipe) and self.native is not None:
+            key = ("native", recipe.algorithm, 1)
+            if key not in _RATES:
+                _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.2))
+            return _RATES[key]
+        return python_rate(recipe)
+
     def done(self) -> bool:
-        """True once enough distinct digests are reversed that enumerating further adds little."""
-        return self.found.count >= self.goal
+        """True once every distinct digest is reversed: nothing is left to find."""
+        return self.found.count >= len(self.keys)
 
     @property
     def targets(self) -> Any:
@@ -306,8 +313,18 @@ class Runner:
         self.busy += res.seconds
 
 
+_RATES: dict[tuple[str, str, int], float] = {}
+
+
 def python_rate(recipe: Recipe, sample: int = 20_000) -> float:
-    """Candidates per second of the pure-Python path for this recipe (one core)."""
+    """Candidates per second of the pure-Python path for this recipe (one core; measured once)."""
+    key = ("python", recipe.algorithm, recipe.rounds)
+    if key not in _RATES:
+        _RATES[key] = _python_rate(recipe, sample)
+    return _RATES[key]
+
+
+def _python_rate(recipe: Recipe, sample: int) -> float:
     hasher = recipe.hasher()
     cands = candidates(Part("010XXXXXXXX"), recipe.prefix, recipe.suffix, 0, sample)
     t = time.perf_counter()

@@ -456,16 +456,23 @@ static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *
     }
 }
 
-/* The coarse bitmap now (it sits in L2), and a prefetch of the fine bitmap word for the lanes
- * that pass; check_group reads those words a few groups later. */
-static inline void prefetch_group(const dc_targets *t, group_buf *g) {
+/* Stage 1, right after hashing: prefetch every lane's coarse bitmap word (1 MiB, mostly L2). */
+static inline void prefetch_coarse(const dc_targets *t, const group_buf *g) {
+    for (int j = 0; j < g->valid; j++) __builtin_prefetch(&t->small[(g->keys[j] >> t->small_shift) >> 5]);
+}
+
+/* Stage 2, DC_DEPTH/2 groups later: test the coarse bitmap and prefetch the fine bitmap word of
+ * the ~10 % of lanes that pass; stage 3 (check_group) reads those words DC_DEPTH/2 groups later. */
+static inline void filter_coarse(const dc_targets *t, group_buf *g) {
     uint32_t pass = 0;
     for (int j = 0; j < g->valid; j++) {
         uint32_t b = g->keys[j] >> t->small_shift;
-        if ((t->small[b >> 5] >> (b & 31)) & 1u) {
-            pass |= 1u << j;
-            __builtin_prefetch(&t->bitmap[(g->keys[j] >> t->shift) >> 5]);
-        }
+        uint32_t hit = (t->small[b >> 5] >> (b & 31)) & 1u;
+        pass |= hit << j;
+    }
+    for (uint32_t m = pass; m; m &= m - 1) {
+        int j = __builtin_ctz(m);
+        __builtin_prefetch(&t->bitmap[(g->keys[j] >> t->shift) >> 5]);
     }
     g->pass = pass;
 }
@@ -500,7 +507,7 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
         for (int w = 0; w < 16; w++)
             for (int j = 0; j < L; j++) gb[n].W[w * L + j] = p->blockw[w];
     uint64_t i = start, hi = UINT64_MAX, bstart = 0, bend = 0;
-    uint64_t issued = 0, checked = 0;
+    uint64_t issued = 0, filtered = 0, checked = 0;
     while (i < stop) {
         int cur = (int)(issued % DC_DEPTH);
         group_buf *g = &gb[cur];
@@ -535,11 +542,13 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
             }
         }
         kern(p->mid, g->W, g->keys);
-        prefetch_group(t, g);
+        prefetch_coarse(t, g);
         issued++;
         i += (uint64_t)g->valid;
+        if (issued - filtered == DC_DEPTH / 2) filter_coarse(t, &gb[filtered++ % DC_DEPTH]);
         if (issued - checked == DC_DEPTH) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
     }
+    while (filtered < issued) filter_coarse(t, &gb[filtered++ % DC_DEPTH]);
     while (checked < issued) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
     flush_pending(t, &pb, hits);
 }
