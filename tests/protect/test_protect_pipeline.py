@@ -46,9 +46,9 @@ def test_output_has_no_reversible_digest_and_meets_k(tmp_path: Path, env_key: st
     # the recipient's own phone list re-identifies the plain SHA-256 column, not the keyed one
     attack_column = _attack()
     known = from_arrow(pa.table({"phone": source.column("phone")}))
-    before = attack_column(from_arrow(source), "phone_sha256", known=known, budget_s=20)  # type: ignore[operator]
+    before = attack_column(from_arrow(source), "phone_sha256", known=known, budget_s=60)  # type: ignore[operator]
     after = attack_column(read(out), "phone_sha256", known=known, budget_s=20)  # type: ignore[operator]
-    assert before.rows_reversed_share == 1.0
+    assert before.rows_reversed_share >= 0.99  # linkage stops once 99% of the digests are linked
     assert after.rows_reversed == 0
 
 
