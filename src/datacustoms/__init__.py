@@ -4,6 +4,8 @@
     table = datacustoms.read("export.csv")
     report = datacustoms.inspect(table)
     print(report.verdict)
+    policy = datacustoms.load_policy("policy.yaml")
+    result = datacustoms.protect_file("export.csv", policy, "safe.parquet")
 """
 
 from __future__ import annotations
@@ -18,7 +20,21 @@ except PackageNotFoundError:  # running from a source tree without installation
 from datacustoms.errors import DatacustomsError
 from datacustoms.inspection import inspect
 from datacustoms.io import read
+from datacustoms.policy import Policy, load_policy
+from datacustoms.protect.pipeline import protect as protect_file
+from datacustoms.protect.pipeline import protect_table
 from datacustoms.report.model import Report
 from datacustoms.table import Table
 
-__all__ = ["DatacustomsError", "Report", "Table", "__version__", "inspect", "read"]
+__all__ = [
+    "DatacustomsError",
+    "Policy",
+    "Report",
+    "Table",
+    "__version__",
+    "inspect",
+    "load_policy",
+    "protect_file",
+    "protect_table",
+    "read",
+]

@@ -210,6 +210,11 @@ class Policy(_Strict):
     sensitive: list[str] = Field(default_factory=list, description="columns checked for l-diversity")
     suppression: Suppression | None = None
     columns: dict[str, ColumnAction]
+    record: dict[str, Any] | None = Field(
+        default=None,
+        description="the transfer record's fields (R24, R27, R34, R36); validated by `datacustoms transfer`, "
+        "see docs/ledger.md; `protect` keeps it for the record only",
+    )
 
     # where relative hierarchy files are resolved (the policy file's folder); not part of the schema
     base_dir: str | None = Field(default=None, exclude=True, json_schema_extra={"hidden": True})
