@@ -497,8 +497,8 @@ static void fill_generic(const dc_plan *p, group_buf *g, int L, uint8_t *buf) {
  * are software-pipelined: while group n is hashed, the bitmap words of group n-1 arrive. */
 static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint64_t stop,
                      dc_mb_kernel kern, int L, compress_fn cf, u64vec *hits) {
-    static _Thread_local group_buf gb[DC_DEPTH];
-    static _Thread_local pending_buf pb;
+    group_buf gb[DC_DEPTH]; /* on the stack (~14 KiB): thread-local storage costs a call per access */
+    pending_buf pb;
     uint8_t buf[DC_MAX_TEMPLATE];
     uint32_t basew[16];
     memcpy(buf, p->tmpl, p->len);
