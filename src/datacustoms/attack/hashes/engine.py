@@ -555,7 +555,7 @@ def search_candidates(
             for found in pool.map(run, pieces):
                 rows += found
     rows.sort()
-    values = [chunks[r].as_py() for r in rows]
+    values = chunks.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
     return _verify_many(algorithm, targets, rows, [v.encode() if isinstance(v, str) else v for v in values])
 
 
