@@ -41,7 +41,7 @@ def test_discovers_exact_recipe_with_a_join_column() -> None:
                         engine="python")  # fmt: skip
     assert res.mode == "sender" and res.status == "reversed"
     assert res.recipe == 'sha256(hex) of salt (the dataset name) + "+82101000XXXX"'  # the test slice's shape
-    assert any("reproduces 64 of 64 sampled digests from reference column 'mobile'" in n for n in res.notes)
+    assert any("reproduces 64 of 64 sampled digests (reference column 'mobile')" in n for n in res.notes)
     assert res.rows_reversed == len(PHONES)
     assert res.extrapolations and res.extrapolations[0].measured
 
@@ -71,8 +71,17 @@ def test_sender_mode_input_errors() -> None:
     values = [hashlib.sha256(p.encode()).hexdigest() for p in PHONES]
     with pytest.raises(ColumnError):
         attack_column(_export(values), "phone_hash", reference=_reference([0, 1]), join="user_id")
-    with pytest.raises(UsageError):  # aligned rows need equal counts
-        attack_column(_export(values), "phone_hash", reference=_reference([0, 1]))
+    with pytest.raises(UsageError):
+        attack_column(_export(values), "phone_hash", reference=_reference([0, 1]), known=_reference([0]))
+
+
+def test_unpaired_reference_still_names_the_recipe() -> None:
+    # the reference holds other rows in another order and no join key: its values are hashed and looked up
+    values = [hashlib.sha256((normalise(p, "dashes") or "").encode()).hexdigest() for p in PHONES[:50]]
+    ref = from_arrow(pa.table({"crm_phone": [f"+82 {p[1:3]}-{p[3:7]}-{p[7:]}" for p in PHONES[20:]]}), name="crm")
+    res = attack_column(_export(values), "phone_hash", reference=ref, keyspaces=SLICE, engine="python")
+    assert res.status == "reversed" and res.recipe == 'sha256(hex) of "010-1000-XXXX"'
+    assert any("sampled reference values found among the export's digests" in n for n in res.notes)
 
 
 def test_linkage_with_a_known_list() -> None:

@@ -35,7 +35,7 @@ def known_values(known: Table, column: str) -> tuple[str, list[str]]:
     elif len(known.column_names) == 1:
         name = known.column_names[0]
     else:
-        name = _best_column(known)
+        name = _best_column(known, header_family(column))
     seen: dict[str, None] = {}
     for batch in known.batches([name]):
         arr = batch.column(0)
@@ -48,11 +48,13 @@ def known_values(known: Table, column: str) -> tuple[str, list[str]]:
     return name, list(seen)
 
 
-def _best_column(known: Table) -> str:
-    """The column that looks most like phones or e-mails (by header, then by a sample)."""
-    for c in known.column_names:
-        if header_family(c) in ("phone", "email"):
-            return c
+def _best_column(known: Table, family: str | None) -> str:
+    """The known column of the digest column's family (by header), else the most phone/e-mail-like."""
+    wanted = (family,) if family in ("phone", "email") else ("phone", "email")
+    for fam in wanted:
+        for c in known.column_names:
+            if header_family(c) == fam:
+                return c
     sample = known.sample(rows=200)
     best, score = known.column_names[0], -1
     for c in known.column_names:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import phonenumbers
@@ -33,8 +33,8 @@ from datacustoms.attack.hashes.recipes import (
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, decode_array
 from datacustoms.attack.model import ColumnAttack
-from datacustoms.attack.reverse import plan_keyspaces
-from datacustoms.errors import ColumnError, UsageError
+from datacustoms.attack.reverse import header_family, plan_keyspaces
+from datacustoms.errors import ColumnError
 from datacustoms.table import Table
 
 SAMPLE_PAIRS = 64
@@ -59,7 +59,7 @@ def collect_pairs(
     limit: int = SAMPLE_PAIRS,
 ) -> Pairs:
     """(plaintext, digest) pairs per candidate reference column."""
-    ref_cols = [column] if column in reference.column_names else [c for c in reference.column_names if c != join]
+    ref_cols = reference_columns(reference, column, join)
     if join is not None:
         for t, label in ((table, "export"), (reference, "reference")):
             if join not in t.column_names:
@@ -89,11 +89,6 @@ def collect_pairs(
                     if v is not None and k in wanted:
                         pairs[c].append((v, wanted[k]))
         return pairs
-    if table.num_rows != reference.num_rows:
-        raise UsageError(
-            f"the export has {table.num_rows} rows and the reference {reference.num_rows}",
-            "rows can only be paired by position when the counts match: pass --join COLUMN",
-        )
     pairs = {c: [] for c in ref_cols}
     export_vals = _head(table, column, limit)
     ref_head = {c: _head(reference, c, limit).to_pylist() for c in ref_cols}
@@ -119,9 +114,11 @@ def _head(table: Table, column: str, n: int) -> pa.Array:
     return pa.concat_arrays(got).slice(0, n)
 
 
-def candidate_recipes(algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str) -> list[Recipe]:
-    """Every recipe sender mode tries, simplest first."""
-    norms = [*TEXT_FORMATS, *PHONE_FORMATS]  # ties go to the simplest normalisation
+def candidate_recipes(
+    algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str, phones: bool = True
+) -> list[Recipe]:
+    """Every recipe sender mode tries, simplest first (phone formats only for phone-like values)."""
+    norms = [*TEXT_FORMATS, *PHONE_FORMATS] if phones else list(TEXT_FORMATS)  # ties go to the simplest
     salts = guess_salts(column, dataset)
     if ref_column not in (column, dataset):
         salts += guess_salts(ref_column, None)
@@ -137,30 +134,95 @@ def candidate_recipes(algorithms: Sequence[str], column: str, dataset: str | Non
     return out
 
 
+def reference_columns(reference: Table, column: str, join: str | None) -> list[str]:
+    """Reference columns that may hold the plaintext: the same name, else same header family first."""
+    if column in reference.column_names:
+        return [column]
+    family = header_family(column)
+    cols = [c for c in reference.column_names if c != join]
+    return sorted(cols, key=lambda c: family is None or header_family(c) != family)
+
+
+def _phone_like(values: Sequence[str], region: str) -> bool:
+    return sum(1 for v in values[:32] if parse_phone(v, region) is not None) * 2 > min(len(values), 32)
+
+
+def _scan(
+    columns: Sequence[tuple[str, list[str]]],
+    score: Callable[[Recipe, list[bytes | None]], int],
+    algorithms: Sequence[str],
+    column: str,
+    dataset: str | None,
+    region: str,
+) -> tuple[int, Recipe | None, str | None]:
+    """Try every recipe on each column's values (most likely column first); stop at the first that hits."""
+    best: tuple[int, Recipe | None, str | None] = (0, None, None)
+    for col, values in columns:
+        if not values:
+            continue
+        norm_cache: dict[str, list[bytes | None]] = {}
+        for recipe in candidate_recipes(algorithms, column, dataset, col, phones=_phone_like(values, region)):
+            if recipe.normalise not in norm_cache:
+                norm_cache[recipe.normalise] = [
+                    n.encode() if (n := normalise(v, recipe.normalise, region)) is not None else None for v in values
+                ]
+            hits = score(recipe, norm_cache[recipe.normalise])
+            if hits > best[0]:
+                best = (hits, recipe, col)
+        if best[1] is not None:
+            break
+    return best
+
+
 def discover(
     pairs: Pairs, algorithms: Sequence[str], column: str, dataset: str | None, region: str = "KR"
 ) -> tuple[Recipe | None, str | None, int, int]:
     """The recipe that reproduces most sampled digests: (recipe, reference column, matched, sampled)."""
-    best: tuple[int, int, Recipe | None, str | None] = (0, 0, None, None)
-    recipe: Recipe | None
-    ref_col: str | None
-    for ref_col, sample in pairs.items():
-        if not sample:
-            continue
-        norm_cache: dict[str, list[bytes | None]] = {}
-        for recipe in candidate_recipes(algorithms, column, dataset, ref_col):
-            if recipe.normalise not in norm_cache:
-                norm_cache[recipe.normalise] = [
-                    n.encode() if (n := normalise(v, recipe.normalise, region)) is not None else None for v, _ in sample
-                ]
-            normed = norm_cache[recipe.normalise]
-            hits = sum(1 for n, (_, d) in zip(normed, sample, strict=True) if n is not None and recipe.digest(n) == d)
-            if hits > best[0]:
-                best = (hits, len(sample), recipe, ref_col)
-    hits, total, recipe, ref_col = best
-    if recipe is None or hits < max(1, MIN_MATCH * total):
-        return None, None, hits, total
-    return recipe, ref_col, hits, total
+    digests: dict[str, list[bytes]] = {c: [d for _, d in p] for c, p in pairs.items()}
+    current: dict[str, list[bytes]] = {}
+
+    def score(recipe: Recipe, normed: list[bytes | None]) -> int:
+        want = current["d"]
+        return sum(1 for n, d in zip(normed, want, strict=True) if n is not None and recipe.digest(n) == d)
+
+    best: tuple[int, Recipe | None, str | None] = (0, None, None)
+    total = 0
+    for col, sample in pairs.items():
+        current["d"] = digests[col]
+        hits, recipe, ref_col = _scan([(col, [v for v, _ in sample])], score, algorithms, column, dataset, region)
+        if hits >= max(1, MIN_MATCH * len(sample)):
+            return recipe, ref_col, hits, len(sample)
+        if hits > best[0]:
+            best, total = (hits, recipe, ref_col), len(sample)
+    return None, None, best[0], total
+
+
+def discover_unpaired(
+    reference: Table, column: str, parsed: ParsedColumn, dataset: str | None, region: str = "KR",
+    limit: int = 64, join: str | None = None,
+) -> tuple[Recipe | None, str | None, int, int, list[str]]:  # fmt: skip
+    """Without pairs: hash a sample of reference values under every recipe and count those in the export.
+
+    A digest match cannot happen by chance, so one hit proves the recipe; the best recipe is the
+    one that puts the most sampled values into the export.
+    """
+    from datacustoms.attack.column import head_values
+    from datacustoms.attack.hashes.runner import KeyIndex
+
+    index = KeyIndex(parsed.sorted_keys)
+    columns = [
+        (c, [v for v in _text(head_values(reference, c, limit)).to_pylist() if v])
+        for c in reference_columns(reference, column, join)
+    ]
+
+    def score(recipe: Recipe, normed: list[bytes | None]) -> int:
+        digests = [recipe.digest(n) for n in normed if n is not None]
+        return int(index.find(digests)[1].sum()) if digests else 0
+
+    hits, recipe, col = _scan(columns, score, parsed.fmt.algorithms, column, dataset, region)
+    values = dict(columns).get(col, []) if col is not None else []
+    total = len(values) if col is not None else max((len(v) for _, v in columns), default=0)
+    return recipe, col, hits, total, values
 
 
 def identifier_family(values: Sequence[str], recipe: Recipe, region: str = "KR") -> tuple[str | None, list[str]]:
@@ -174,7 +236,14 @@ def identifier_family(values: Sequence[str], recipe: Recipe, region: str = "KR")
         return "rrn", []
     if all(re.fullmatch(r"(19|20)\d{2}[-./]?\d{2}[-./]?\d{2}", v) for v in normed):
         return "date", []
-    phones = [p for v in normed if (p := parse_phone(v, region)) is not None and _valid_phone(v, region)]
+    shaped = recipe.normalise in PHONE_FORMATS
+    phones = [
+        p
+        for v in normed
+        if (shaped or v.startswith(("0", "+")) or not v.isdigit())
+        and (p := parse_phone(v, region)) is not None
+        and _valid_phone(v, region)
+    ]
     if len(phones) * 5 >= len(normed) * 4:
         blocks = set()
         for p in phones:
@@ -244,23 +313,29 @@ def attack_sender(
     """Discover the recipe from the reference, then enumerate its keyspace as an outsider."""
     from datacustoms.attack.api import attack_blind
 
-    pairs = collect_pairs(table, column, parsed, reference, join)
+    aligned = join is not None or table.num_rows == reference.num_rows
+    pairs: Pairs = collect_pairs(table, column, parsed, reference, join) if aligned else {}
     recipe, ref_col, hits, total = discover(pairs, parsed.fmt.algorithms, column, table.name, region)
+    how = "sampled digests" if recipe is not None else ""
+    sample: list[str] = [v for v, _ in pairs[ref_col]] if ref_col is not None else []
+    if recipe is None:  # no usable pairing: hash reference values and look them up among all digests
+        recipe, ref_col, hits, total, sample = discover_unpaired(
+            reference, column, parsed, table.name, region, join=join
+        )
+        how = "sampled reference values found among the export's digests"
     discovery_s = time.perf_counter() - started
     if recipe is None or ref_col is None:
         res = base_result(column, "sender", parsed)
         res.status = "not_reversed"
-        sampled = max((len(v) for v in pairs.values()), default=0)
         res.reason = (
-            f"no candidate recipe reproduces the digests from the reference ({sampled} paired values): "
-            "consistent with a keyed hash (HMAC) or an unusual recipe"
-            if sampled
-            else "no reference row could be paired with the export: check --join or the row order"
+            f"no candidate recipe turns the reference's values into these digests ({total} values tried per "
+            "recipe): consistent with a keyed hash (HMAC), an unusual recipe, or a reference of other people"
         )
         res.seconds = round(discovery_s, 4)
         return res
-    sample = [v for v, _ in pairs[ref_col]]
     family, detail = identifier_family(sample, recipe, region)
+    subjects = {"email": "e-mail", "phone": "phone number", "rrn": "RRN", "numeric": "number", "date": "date"}
+    recipe = replace(recipe, subject=subjects.get(family or "", "value"))
     spaces = list(keyspaces) if keyspaces is not None else outsider_keyspaces(family, detail, region)
     only = [r for k in spaces for r in specialise(recipe, k, sample, region)]
     found = str(recipe.with_encoding(_encoding(parsed)))
@@ -284,8 +359,8 @@ def attack_sender(
     res.recipe = res.recipe or found
     res.notes.insert(
         0,
-        f"recipe discovered in {discovery_s:.3f} s: it reproduces {hits} of {total} sampled digests "
-        f"from reference column {ref_col!r}",
+        f"recipe discovered in {discovery_s:.3f} s: it reproduces {hits} of {total} {how} "
+        f"(reference column {ref_col!r})",
     )
     if only and res.status == "not_reversed":  # the recipe is known: say what the whole keyspace costs
         size = sum(k.size for k in spaces)
