@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import yaml
 
 from datacustoms.attack.api import attack_column
 from datacustoms.attack.text import human_seconds
@@ -97,6 +99,18 @@ def run_demo(out: Path, *, customers: int = 2_000, days: int = 2, seed: int = 20
     clear = [f"{f.column} ({f.kind})" for f in internal.findings if f.role == "direct_identifier"]
     say(f"5. The sender's internal table holds in clear: {', '.join(clear)} — it must never leave as is.")
 
+    proof_lines, transfer = _protect_and_record(out, export_path, budget=budget)
+    say("6. The fix: a suggested policy (keyed HMAC pseudonym for the join key, other keys dropped, "
+        "quasi-identifiers generalised to k ≥ 5), applied and checked again with the same tests:")  # fmt: skip
+    for line in proof_lines:
+        say(f"   {line}")
+    say(
+        "7. The transfer as it was declared — Alipay a mere 'processor', though the score served its own "
+        f"model — is {'REFUSED' if transfer.refused else 'sent'} and recorded"
+        + (f" ({'; '.join(transfer.record.refusal_reasons[:1])})" if transfer.refused else "")
+        + f"; ledger entry {transfer.entry.seq}, chain verified."
+    )
+
     files = {"export_report": out / "export-report.json", "export_html": out / "export-report.html"}
     atomic_write_text(files["export_report"], report.to_json())
     from datacustoms.report.html import render_html
@@ -113,6 +127,52 @@ def run_demo(out: Path, *, customers: int = 2_000, days: int = 2, seed: int = 20
         email_linked_share=linked.rows_reversed_share,
         files=files,
     )
+
+
+def _protect_and_record(out: Path, export_path: Path, *, budget: float) -> tuple[list[str], Any]:
+    """Suggest a policy, protect the export with a demo key, prove it; then attempt the transfer
+    with the role Kakao Pay claimed, which the R27 questions refuse, and record it."""
+    from datacustoms.ledger.store import LedgerStore
+    from datacustoms.ledger.transfer import run_transfer
+    from datacustoms.policy import dump_policy
+    from datacustoms.protect.keys import Keystore
+    from datacustoms.protect.pipeline import load_master_key, protect_table
+    from datacustoms.protect.prove import prove
+    from datacustoms.protect.suggest import suggest_policy
+
+    keystore = out / "keys" / "keystore.json"
+    keystore.parent.mkdir(exist_ok=True)
+    Keystore(keystore).create("demo")
+    table = read(export_path)
+    suggestion = suggest_policy(table, k=5, recipient="Alipay Singapore", purpose="NSF score", key="demo",
+                                policy_dir=out)  # fmt: skip
+    policy = suggestion.policy
+    policy_path = out / "policy.yaml"
+    atomic_write_text(policy_path, dump_policy(policy))
+    safe = out / "export-protected.csv"
+    protect_table(table, policy, safe, keystore=keystore)
+    loaded = load_master_key(policy, str(keystore), table.column_names)
+    proof = prove(table, read(safe), policy, attack_budget=budget / 2, master_key=loaded[0] if loaded else None)
+
+    declared = yaml.safe_load(policy_path.read_text(encoding="utf-8"))
+    declared.update(recipient_country="SG", legal_basis="processing entrustment", role="processor")
+    declared["record"] = {
+        "contact": "privacy@alipay.example",
+        "role_questions": {"purpose": "both", "benefit": "recipient", "control": "recipient"},
+        "transfer_mechanism": "none recorded",
+        "subject_categories": ["Kakao Pay customers"],
+        "key_holder": "sender",
+        "retention_until": "2025-12-31",
+        "consent": "not_required",
+    }
+    declared_path = out / "policy-as-declared.yaml"
+    atomic_write_text(declared_path, yaml.safe_dump(declared, allow_unicode=True, sort_keys=False))
+    ledger = LedgerStore(f"sqlite:///{out / 'ledger.db'}")
+    outcome = run_transfer(str(export_path), declared_path, out / "sent-to-alipay.csv", ledger=ledger,
+                           keystore=keystore, attack_budget=budget / 2)  # fmt: skip
+    if not ledger.verify().ok:
+        raise RuntimeError("the demo ledger does not verify")
+    return list(proof.lines), outcome
 
 
 def _recipient_list(customers_csv: Path, target: Path, *, share: float, seed: int) -> Path:
