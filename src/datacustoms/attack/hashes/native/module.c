@@ -392,39 +392,63 @@ typedef struct {
 } group_buf;
 
 #define DC_DEPTH 8    /* groups in flight: bitmap words are prefetched DC_DEPTH-1 groups ahead */
-#define DC_PENDING 64 /* bitmap passes whose exact check is batched to overlap cache misses */
+#define DC_LAG 8    /* bitmap passes between the stages of their exact check */
+#define DC_RING 32  /* >= 3 * DC_LAG + 1 entries in flight */
 
+/* The exact check of bitmap passes, software-pipelined over a ring: each new entry prefetches
+ * its directory bucket, the entry DC_LAG before it reads the bucket and prefetches the prefix,
+ * the one 2*DC_LAG before scans the prefixes and prefetches the digest row, and the one
+ * 3*DC_LAG before compares the digests.  Every cache miss has many entries' time to arrive. */
 typedef struct {
-    uint8_t dig[DC_PENDING][64];
-    uint64_t idx[DC_PENDING];
-    uint32_t row[DC_PENDING];
-    int n;
+    uint8_t dig[DC_RING][64];
+    uint64_t idx[DC_RING];
+    uint64_t pre[DC_RING];
+    uint32_t row[DC_RING];
+    uint64_t n;
 } pending_buf;
 
-/* Exact checks of a batch, in stages so that the misses of all entries overlap. */
-static void flush_pending(const dc_targets *t, pending_buf *pb, u64vec *hits) {
-    for (int e = 0; e < pb->n; e++) {
+static inline uint8_t *pend_slot(pending_buf *pb) { return pb->dig[pb->n % DC_RING]; }
+
+static inline void pend_stage(const dc_targets *t, pending_buf *pb, uint64_t k, int stage, u64vec *hits) {
+    size_t e = (size_t)(k % DC_RING);
+    if (stage == 1) {
         uint64_t pre = 0;
-        for (int k = 0; k < 8; k++) pre = (pre << 8) | pb->dig[e][k];
-        pb->row[e] = t->dir[pre >> (64 - t->dir_bits)];
+        for (int b = 0; b < 8; b++) pre = (pre << 8) | pb->dig[e][b];
+        pb->pre[e] = pre;
+        __builtin_prefetch(&t->dir[pre >> (64 - t->dir_bits)]);
+    } else if (stage == 2) {
+        pb->row[e] = t->dir[pb->pre[e] >> (64 - t->dir_bits)];
         __builtin_prefetch(&t->prefix[pb->row[e]]);
-    }
-    for (int e = 0; e < pb->n; e++) {
-        uint64_t pre = 0;
-        for (int k = 0; k < 8; k++) pre = (pre << 8) | pb->dig[e][k];
+    } else if (stage == 3) {
         size_t r = pb->row[e];
-        while (r < t->n && t->prefix[r] < pre) r++;
+        while (r < t->n && t->prefix[r] < pb->pre[e]) r++;
         pb->row[e] = (uint32_t)r;
-        if (r < t->n && t->prefix[r] == pre) __builtin_prefetch(t->digests + r * (size_t)t->dsize);
-    }
-    for (int e = 0; e < pb->n; e++) {
-        uint64_t pre = 0;
-        for (int k = 0; k < 8; k++) pre = (pre << 8) | pb->dig[e][k];
-        for (size_t r = pb->row[e]; r < t->n && t->prefix[r] == pre; r++)
+        if (r < t->n && t->prefix[r] == pb->pre[e]) __builtin_prefetch(t->digests + r * (size_t)t->dsize);
+    } else {
+        for (size_t r = pb->row[e]; r < t->n && t->prefix[r] == pb->pre[e]; r++)
             if (!memcmp(t->digests + r * (size_t)t->dsize, pb->dig[e], (size_t)t->dsize)) {
                 vec_push(hits, pb->idx[e]);
                 break;
             }
+    }
+}
+
+/* Queue the digest just written to pend_slot(pb) and advance the older entries one stage. */
+static inline void pend_commit(const dc_targets *t, pending_buf *pb, uint64_t idx, u64vec *hits) {
+    uint64_t k = pb->n++;
+    pb->idx[k % DC_RING] = idx;
+    pend_stage(t, pb, k, 1, hits);
+    if (k >= DC_LAG) pend_stage(t, pb, k - DC_LAG, 2, hits);
+    if (k >= 2 * DC_LAG) pend_stage(t, pb, k - 2 * DC_LAG, 3, hits);
+    if (k >= 3 * DC_LAG) pend_stage(t, pb, k - 3 * DC_LAG, 4, hits);
+}
+
+/* Finish every entry still in flight. */
+static void flush_pending(const dc_targets *t, pending_buf *pb, u64vec *hits) {
+    uint64_t n = pb->n;
+    for (int stage = 2; stage <= 4; stage++) {
+        uint64_t lag = (uint64_t)(stage - 1) * DC_LAG;
+        for (uint64_t k = n > lag ? n - lag : 0; k < n; k++) pend_stage(t, pb, k, stage, hits);
     }
     pb->n = 0;
 }
@@ -437,7 +461,7 @@ static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *
         int j = __builtin_ctz(m);
         if (!dc_bitmap_test(t, g->keys[j])) continue;
         uint32_t w[16], st[8];
-        uint8_t *dig = pb->dig[pb->n];
+        uint8_t *dig = pend_slot(pb);
         for (int k = 0; k < 16; k++) w[k] = g->W[k * L + j];
         memcpy(st, p->mid, sizeof st);
         if (p->alg == ALG_SHA256) {
@@ -450,9 +474,7 @@ static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *
             dc_md5_compress_words(st, w);
             for (int k = 0; k < 16; k++) dig[k] = (uint8_t)(st[k / 4] >> (8 * (k % 4)));
         }
-        __builtin_prefetch(&t->dir[dc_be32(dig) >> (32 - t->dir_bits)]);
-        pb->idx[pb->n++] = g->first + (uint64_t)j;
-        if (pb->n == DC_PENDING) flush_pending(t, pb, hits);
+        pend_commit(t, pb, g->first + (uint64_t)j, hits);
     }
 }
 
@@ -862,9 +884,8 @@ static PyObject *py_contains(PyObject *self, PyObject *args) {
         for (size_t i = 0; i < n && t->n; i++) {
             const uint8_t *d = (const uint8_t *)q.buf + i * (size_t)t->dsize;
             if (!dc_bitmap_test(t, dc_be32(d + t->dsize - 4))) continue;
-            memcpy(pb->dig[pb->n], d, (size_t)t->dsize);
-            pb->idx[pb->n++] = i;
-            if (pb->n == DC_PENDING) flush_pending(t, pb, &hits);
+            memcpy(pend_slot(pb), d, (size_t)t->dsize);
+            pend_commit(t, pb, i, &hits);
         }
         flush_pending(t, pb, &hits);
         free(pb);
