@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import random
 
 import pyarrow as pa
@@ -233,3 +234,11 @@ def test_without_the_extension_everything_still_answers_the_same(monkeypatch: py
     assert with_native[0] == idx and with_native[1] == [7]
     ties = fresh.contains_many(bytes(8) + b"\x02" * 24 + bytes(8) + b"\x03" * 24)
     assert ties.tolist() == [True, False]
+
+
+def test_string_view_columns_are_accepted() -> None:
+    values = pa.array(["a", None, "bc"], pa.string_view())
+    targets = TargetSet.from_digests([hashlib.sha256(b"bc").digest()], 32)
+    assert [(h.index, h.candidate) for h in search_candidates(values, "sha256", targets)] == [(2, b"bc")]
+    out = engine.hmac_sha256_batch(b"k", values).to_pylist()
+    assert out[1] is None and out[2] == hmac.new(b"k", b"bc", "sha256").digest()

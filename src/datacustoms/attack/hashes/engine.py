@@ -488,6 +488,9 @@ def _as_binary_array(values: pa.Array | pa.ChunkedArray | Sequence[bytes | str])
         items = [v.encode() if isinstance(v, str) else v for v in values]
         values = pa.chunked_array([pa.array(items, pa.binary())])
     t = values.type
+    if pa.types.is_string_view(t) or pa.types.is_binary_view(t):  # view layouts: no offsets buffer
+        values = values.cast(pa.large_string() if pa.types.is_string_view(t) else pa.large_binary())
+        t = values.type
     if not (
         pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
     ):
