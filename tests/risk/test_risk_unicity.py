@@ -176,3 +176,10 @@ def test_pairs_from_itertools_are_all_unique_at_two_points():
         rows += [(str(who), "2024-01-01", a), (str(who), "2024-01-01", b)]
     result = unicity(datacustoms.read(_table(rows)), "who", "at", "shop", points=(1, 2))
     assert [p.unique for p in result.points] == [0, 6]
+
+
+def test_empty_events_give_a_warning_not_a_pass():
+    empty = datacustoms.read(pa.table({"who": pa.array([], pa.string()), "at": pa.array([], pa.string())}))
+    result = unicity(empty, "who", "at")
+    assert result.people == 0 and all(p.eligible == 0 for p in result.points)
+    assert unicity_checks(result)[0].status == "warn"

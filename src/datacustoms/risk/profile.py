@@ -272,8 +272,16 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
 def unicity_checks(result: UnicityResult, max_unicity: float = 0.05) -> list[Check]:
     """R14: fail when p random points single out more than ``max_unicity`` of the people."""
     worst = max(result.points, key=lambda p: p.epsilon, default=None)
-    if worst is None:
-        return [Check(rule="R14", subject="traces", status="warn", message="no trace had enough points")]
+    if worst is None or worst.eligible == 0:
+        most = max((p.p for p in result.points), default=0)
+        return [
+            Check(
+                rule="R14",
+                subject="traces",
+                status="warn",
+                message=f"no sampled person has {most} distinct points: unicity could not be measured",
+            )
+        ]
     figures = ", ".join(f"ε{p.p} = {p.epsilon:.2f} [{p.ci_low:.2f}, {p.ci_high:.2f}]" for p in result.points)
     return [
         Check(
