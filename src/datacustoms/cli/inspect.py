@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -11,7 +12,7 @@ from datacustoms.cli.common import console, emit, handle_errors
 from datacustoms.errors import UsageError
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     html = "html"
@@ -25,23 +26,41 @@ def register(app: typer.Typer) -> None:
     @app.command("inspect")
     @handle_errors
     def inspect_cmd(
-        path: str = typer.Argument(..., help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, or a SQL URL."),
+        path: str = typer.Argument(
+            ..., help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, or a SQL URL."
+        ),
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here (atomically) instead of stdout."),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", help="Write the report here (atomically) instead of stdout."
+        ),
         table: str | None = typer.Option(None, "--table", help="Table name when PATH is a SQL URL."),
-        encoding: str | None = typer.Option(None, "--encoding", help="CSV encoding (default: sniffed: UTF-8, UTF-8-BOM or CP949)."),
+        encoding: str | None = typer.Option(
+            None, "--encoding", help="CSV encoding (default: sniffed: UTF-8, UTF-8-BOM or CP949)."
+        ),
         delimiter: str | None = typer.Option(None, "--delimiter", help="CSV delimiter (default: sniffed)."),
-        input_format: str | None = typer.Option(None, "--input-format", help="csv, parquet, jsonl, ipc or sql (default: from the file)."),
+        input_format: str | None = typer.Option(
+            None, "--input-format", help="csv, parquet, jsonl, ipc or sql (default: from the file)."
+        ),
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the hash-reversal attack on digest columns."),
-        attack_budget: float = typer.Option(30.0, "--attack-budget", help="Seconds the reversal attack may spend per column."),
-        qi: str | None = typer.Option(None, "--qi", help="Quasi-identifier columns, comma-separated (default: proposed from detection)."),
-        sensitive: str | None = typer.Option(None, "--sensitive", help="Sensitive columns, comma-separated (default: proposed)."),
+        attack_budget: float = typer.Option(
+            30.0, "--attack-budget", help="Seconds the reversal attack may spend per column."
+        ),
+        qi: str | None = typer.Option(
+            None, "--qi", help="Quasi-identifier columns, comma-separated (default: proposed from detection)."
+        ),
+        sensitive: str | None = typer.Option(
+            None, "--sensitive", help="Sensitive columns, comma-separated (default: proposed)."
+        ),
         k: int = typer.Option(5, "--k", help="Minimum equivalence-class size (R10)."),
         max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11)."),
-        population: int | None = typer.Option(None, "--population", help="Population size, for population-uniqueness estimates."),
+        population: int | None = typer.Option(
+            None, "--population", help="Population size, for population-uniqueness estimates."
+        ),
         sample_rows: int = typer.Option(20_000, "--sample-rows", help="Rows sampled for detection."),
         detectors: Path | None = typer.Option(None, "--detectors", help="A YAML file of extra pattern detectors."),
-        reveal: bool = typer.Option(False, "--reveal", help="Print recovered plaintexts (otherwise only masked examples)."),
+        reveal: bool = typer.Option(
+            False, "--reveal", help="Print recovered plaintexts (otherwise only masked examples)."
+        ),
     ) -> None:
         """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -55,7 +74,7 @@ def register(app: typer.Typer) -> None:
             from datacustoms.detect.yaml_detectors import load_yaml_detectors
 
             load_yaml_detectors(detectors)
-        read_options = {
+        read_options: dict[str, Any] = {
             key: value
             for key, value in (
                 ("table", table), ("encoding", encoding), ("delimiter", delimiter), ("format", input_format)

@@ -25,9 +25,13 @@ def read_sql(url: str, *, table: str | None, name: str | None = None) -> Table:
     except ModuleNotFoundError as err:
         raise MissingDependency(f"the database URL {url.split('://')[0]}://", "postgres", err.name or "") from None
     except sa.exc.ArgumentError:
-        raise InputError(f"{url.split('://')[0]}:// is not a database URL SQLAlchemy knows", "e.g. sqlite:///file.db") from None
+        raise InputError(
+            f"{url.split('://')[0]}:// is not a database URL SQLAlchemy knows", "e.g. sqlite:///file.db"
+        ) from None
     except sa.exc.SQLAlchemyError as err:
-        raise InputError(f"cannot connect to the database ({type(err).__name__})", "check the URL and that the server runs") from None
+        raise InputError(
+            f"cannot connect to the database ({type(err).__name__})", "check the URL and that the server runs"
+        ) from None
     if table not in tables:
         raise ColumnError(table, tables, what="table")
     columns = [c["name"] for c in inspector.get_columns(table)]
@@ -37,7 +41,7 @@ def read_sql(url: str, *, table: str | None, name: str | None = None) -> Table:
         with engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(sa.select(meta_table))
             for rows in result.partitions(FETCH_ROWS):
-                cols = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+                cols: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
                 yield pa.record_batch([_to_arrow(c) for c in cols], names=columns)
 
     first = next(open_batches(), None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -118,14 +120,6 @@ def risk_lines(risk: RiskProfile) -> list[str]:
 
 def render(report: Report, width: int = 120) -> str:
     """The report as plain text (colours only when writing to a terminal)."""
-    console = Console(width=width, record=True, highlight=False, file=_Null())
+    console = Console(width=width, record=True, highlight=False, file=io.StringIO())
     console.print(Group(*sections(report)))
     return console.export_text()
-
-
-class _Null:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
