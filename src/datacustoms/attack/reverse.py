@@ -98,8 +98,7 @@ def _shape(keyspace: Keyspace, fmt: str) -> str | None:
     if isinstance(keyspace, MaskKeyspace) and keyspace.family == "numeric":
         return None  # one shape per digit count: described by the subject instead
     if isinstance(keyspace, MaskKeyspace):
-        parts = keyspace.parts(fmt)
-        return parts[0].template.replace("C", "X") if parts else None
+        return keyspace.shape(fmt)
     if isinstance(keyspace, ks.DateKeyspace):
         return ks.DATE_SHAPES.get(fmt)
     return None

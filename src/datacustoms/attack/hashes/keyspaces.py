@@ -72,9 +72,7 @@ class Part:
         return Part("".join(chars), start, None if (start == 0 and stop == 10**rest) else stop)
 
 
-def mask_layout(
-    part: Part, prefix: bytes = b"", suffix: bytes = b""
-) -> tuple[bytes, tuple[int, ...], str | None]:
+def mask_layout(part: Part, prefix: bytes = b"", suffix: bytes = b"") -> tuple[bytes, tuple[int, ...], str | None]:
     """Template bytes (slots as ``0``), slot offsets (check slot last) and the check kind."""
     body = part.template.encode("utf-8")
     slots = tuple(len(prefix) + i for i, c in enumerate(body) if c == ord("X"))
@@ -136,6 +134,15 @@ class MaskKeyspace:
     parts_by_format: tuple[tuple[str, tuple[Part, ...]], ...]
     enumerable: bool = True
     note: str | None = None
+    display: tuple[tuple[str, str], ...] = ()  # format → shape shown in recipes, when parts vary (RRNs)
+
+    def shape(self, fmt: str) -> str | None:
+        """How an identifier of this keyspace looks in a format, e.g. ``010-XXXX-XXXX``."""
+        for name, shown in self.display:
+            if name == fmt:
+                return shown
+        parts = self.parts(fmt)
+        return parts[0].template.replace("C", "X") if parts else None
 
     def parts(self, fmt: str) -> tuple[Part, ...]:
         for name, parts in self.parts_by_format:
@@ -197,17 +204,13 @@ def _phone_keyspace(
     name: str, description: str, cc: str, trunk: str, shapes: Sequence[tuple[str, ...]],
     formats: Sequence[str] = tuple(PHONE_FORMATS), note: str | None = None,
 ) -> MaskKeyspace:  # fmt: skip
-    by_format = tuple(
-        (fmt, tuple(Part(render_phone(cc, trunk, groups, fmt)) for groups in shapes)) for fmt in formats
-    )
+    by_format = tuple((fmt, tuple(Part(render_phone(cc, trunk, groups, fmt)) for groups in shapes)) for fmt in formats)
     return MaskKeyspace(name, "phone", description, tuple(formats), by_format, note=note)
 
 
 def kr_mobile() -> MaskKeyspace:
     """010 + 8 digits: the 10^8 numbers an attacker enumerates for Korean mobiles."""
-    return _phone_keyspace(
-        "kr_mobile_010", "Korean mobile 010-XXXX-XXXX", "82", "0", [("10", "XXXX", "XXXX")]
-    )
+    return _phone_keyspace("kr_mobile_010", "Korean mobile 010-XXXX-XXXX", "82", "0", [("10", "XXXX", "XXXX")])
 
 
 KR_LEGACY_PREFIXES = ("11", "16", "17", "18", "19")
@@ -216,9 +219,7 @@ KR_LEGACY_PREFIXES = ("11", "16", "17", "18", "19")
 def kr_mobile_legacy() -> MaskKeyspace:
     """Retired 011/016/017/018/019 numbers with a 3- or 4-digit middle block."""
     shapes = [(p, mid, "XXXX") for p in KR_LEGACY_PREFIXES for mid in ("XXX", "XXXX")]
-    return _phone_keyspace(
-        "kr_mobile_legacy", "Korean legacy mobile 01[16789]-XXX(X)-XXXX", "82", "0", shapes
-    )
+    return _phone_keyspace("kr_mobile_legacy", "Korean legacy mobile 01[16789]-XXX(X)-XXXX", "82", "0", shapes)
 
 
 KR_AREA_CODES = (
@@ -264,12 +265,8 @@ def national_mobile(region: str, *, strict: bool = True) -> MaskKeyspace:
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     trunk = meta.national_prefix or ""
     if example is not None:  # does the national format write the trunk prefix (KR 0) or not (US 1)?
-        national = re.sub(
-            r"\D", "", phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
-        )
-        if not national.startswith(trunk + str(example.national_number)) or national == str(
-            example.national_number
-        ):
+        national = re.sub(r"\D", "", phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL))
+        if not national.startswith(trunk + str(example.national_number)) or national == str(example.national_number):
             trunk = ""
     pattern = re.compile(meta.mobile.national_number_pattern)
     general = meta.general_desc.possible_length if meta.general_desc is not None else ()
@@ -389,6 +386,7 @@ def rrn(
         tuple(by_format),
         enumerable,
         note,
+        tuple((fmt, "YYMMDD-SXXXXXX" if fmt == "rrn_dash" else "YYMMDDSXXXXXX") for fmt in formats),
     )
 
 

@@ -10,8 +10,10 @@ collected in Arrow-friendly arrays, never a per-target Python dict.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from datacustoms.errors import AttackError
 
 ENGINES = ("auto", "native", "python", "hashcat")
 PY_CHUNK = 1 << 16
+SMALL_PART = 1 << 21  # masks up to this size run one per thread (see _native_small_parts)
 Progress = Callable[[str, float], None]
 
 
@@ -228,16 +231,44 @@ class Runner:
         native = self.uses_native(recipe)
         res.engine = "native" if native else "python"
         t0 = time.perf_counter()
-        for part in parts:
-            if time.perf_counter() >= deadline or self.done():
-                break
-            if native:
-                self._native_part(recipe, part, res, deadline)
-            else:
-                self._python_part(recipe, part, res, deadline)
+        if native and len(parts) > 1 and max(p.size for p in parts) <= SMALL_PART:
+            self._native_small_parts(recipe, parts, res, deadline)
+        else:
+            for part in parts:
+                if time.perf_counter() >= deadline or self.done():
+                    break
+                if native:
+                    self._native_part(recipe, part, res, deadline)
+                else:
+                    self._python_part(recipe, part, res, deadline)
         res.seconds = time.perf_counter() - t0
         self._finish(res)
         return res
+
+    def _native_small_parts(self, recipe: Recipe, parts: Sequence[Part], res: JobResult, deadline: float) -> None:
+        """Many small masks (an RRN keyspace has one per birth date and sex digit): one native call
+        per mask on one thread each, the masks spread over all cores, so per-call overhead stays small."""
+        assert self.native is not None
+        native = self.native
+        workers = max(1, os.cpu_count() or 1)
+
+        def one(part: Part) -> tuple[list[bytes], list[bytes]]:
+            tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
+            mask = native.Mask(template=tmpl, positions=positions, check=check)
+            hits = native.search_mask(mask, recipe.algorithm, self.targets, start=part.start, stop=part.end, threads=1)
+            cut = len(recipe.prefix), len(tmpl) - len(recipe.suffix)
+            return [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits]
+
+        step = workers * 16
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for lo in range(0, len(parts), step):
+                if time.perf_counter() >= deadline or self.done():
+                    break
+                batch = parts[lo : lo + step]
+                for part, (idents, digests) in zip(batch, pool.map(one, batch), strict=True):
+                    res.hits += self.record(recipe, idents, digests)
+                    res.covered += part.size
+                self._tick(res)
 
     def _native_part(self, recipe: Recipe, part: Part, res: JobResult, deadline: float) -> None:
         assert self.native is not None
