@@ -42,9 +42,7 @@ def _read_known(path: str) -> Table:
         try:
             lines = [line.strip() for line in p.read_text(encoding="utf-8-sig").splitlines()]
         except UnicodeDecodeError:
-            raise InputError(
-                f"{p.name} is not UTF-8 text", "save the list as UTF-8, one value per line"
-            ) from None
+            raise InputError(f"{p.name} is not UTF-8 text", "save the list as UTF-8, one value per line") from None
         values = [v for v in lines if v]
         if not values:
             raise InputError(f"{p.name} holds no values", "one phone number or e-mail per line")
@@ -56,9 +54,7 @@ def register(app: typer.Typer) -> None:
     @app.command("attack")
     @handle_errors
     def attack_cmd(
-        path: str = typer.Argument(
-            ..., help="The export: a CSV / Parquet / JSONL / Arrow file or a SQL URL."
-        ),
+        path: str = typer.Argument(..., help="The export: a CSV / Parquet / JSONL / Arrow file or a SQL URL."),
         column: list[str] = typer.Option(
             None,
             "--column",
@@ -71,7 +67,8 @@ def register(app: typer.Typer) -> None:
         join: str | None = typer.Option(
             None,
             "--join",
-            help="Column present in the export and the reference (default: pair rows by position).",
+            help="Column present in the export and the reference (default: pair rows by position when the "
+            "row counts match, else look the reference's values up among the digests).",
         ),
         known: str | None = typer.Option(
             None,
@@ -79,17 +76,11 @@ def register(app: typer.Typer) -> None:
             help="Linkage mode: the recipient's own identifiers (a table, or .txt one per line).",
         ),
         budget: float = typer.Option(30.0, "--budget", help="Seconds the attack may spend per column."),
-        reveal: bool = typer.Option(
-            False, "--reveal", help="Print recovered plaintexts (otherwise masked examples)."
-        ),
+        reveal: bool = typer.Option(False, "--reveal", help="Print recovered plaintexts (otherwise masked examples)."),
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format: text or json."),
-        output: Path | None = typer.Option(
-            None, "--output", "-o", help="Write the result here (atomically)."
-        ),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the result here (atomically)."),
         engine: Engine = typer.Option(Engine.auto, "--engine", help="auto, native, python or hashcat."),
-        region: str = typer.Option(
-            "KR", "--region", help="Phone numbering plan for phone keyspaces (ISO code)."
-        ),
+        region: str = typer.Option("KR", "--region", help="Phone numbering plan for phone keyspaces (ISO code)."),
     ) -> None:
         """Reverse hashed identifiers: blind (export only), sender (--reference) or linkage (--known).
 
@@ -112,9 +103,7 @@ def register(app: typer.Typer) -> None:
         if not columns:
             raise UsageError(f"no column of {table.name} holds digests", "name one with --column")
         report = AttackReport(source=table.source if table.source != "<memory>" else table.name, rows=None)
-        progress = (
-            _progress() if (fmt is Format.text and output is None and err_console.is_terminal) else None
-        )
+        progress = _progress() if (fmt is Format.text and output is None and err_console.is_terminal) else None
         for name in columns:
             result = attack_column(
                 table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
