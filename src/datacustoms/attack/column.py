@@ -168,8 +168,7 @@ def finish(
     res.recipes_tried = tried(runner.results)
     res.keyspace_covered = runner.enumerated
     res.engine = "native" if any(r.engine == "native" for r in runner.results) else "python"
-    digests, plains = runner.found.arrays()
-    res.distinct_reversed = len(digests)
+    res.distinct_reversed = runner.found.count
     # rows reversed: the reversed flags over the distinct digests, weighted by their row counts
     res.rows_reversed = int(parsed.counts[runner.found.mask].sum())
     valid_rows = parsed.stats.valid
@@ -200,10 +199,10 @@ def finish(
         res.status = "reversed"
     else:
         res.status = "partially_reversed"
-    res.examples = [mask_value(render(p)) for p in plains.to_pylist()[:EXAMPLES]]
+    first = runner.found.head(REVEAL_LIMIT if reveal else EXAMPLES)
+    res.examples = [mask_value(render(p)) for _, p in first[:EXAMPLES]]
     if reveal:
-        pairs = zip(digests.to_pylist()[:REVEAL_LIMIT], plains.to_pylist()[:REVEAL_LIMIT], strict=True)
-        res.revealed = [Revealed(digest=d.hex(), plaintext=render(p)) for d, p in pairs]
-        if len(digests) > REVEAL_LIMIT:
-            res.notes.append(f"revealed the first {REVEAL_LIMIT} of {len(digests)} reversed values")
+        res.revealed = [Revealed(digest=d.hex(), plaintext=render(p)) for d, p in first]
+        if res.distinct_reversed > REVEAL_LIMIT:
+            res.notes.append(f"revealed {REVEAL_LIMIT} of {res.distinct_reversed:,} reversed values")
     return res

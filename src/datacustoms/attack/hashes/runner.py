@@ -137,6 +137,20 @@ class Found:
             counts += np.bincount(r, minlength=n)[:n]
         return [int(c) for c in counts]
 
+    def head(self, n: int) -> list[tuple[bytes, bytes]]:
+        """The first ``n`` (digest, plaintext) pairs found, sorted by digest (no full materialisation)."""
+        out: list[tuple[bytes, bytes]] = []
+        size = self.keys.dtype.itemsize
+        for idx, plains in zip(self._index, self._plain, strict=True):
+            take = min(n - len(out), len(idx))
+            digests = self.keys[idx[:take]]
+            out.extend(
+                (d.ljust(size, b"\0"), p) for d, p in zip(digests, plains.slice(0, take).to_pylist(), strict=True)
+            )
+            if len(out) >= n:
+                break
+        return sorted(out)
+
     def arrays(self) -> tuple[pa.Array, pa.Array]:
         """Reversed digests (sorted) and their plaintexts."""
         size = self.keys.dtype.itemsize
