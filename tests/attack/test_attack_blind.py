@@ -189,3 +189,18 @@ def test_budget_is_respected_without_wall_clock_assertions() -> None:
     assert res.status == "not_reversed"
     assert any(not t.complete for t in res.recipes_tried)
     assert res.keyspace_covered < ks.kr_mobile().size
+
+
+@pytest.mark.parametrize("kind", ["large_string", "dictionary", "raw_binary"])
+def test_column_types(kind: str) -> None:
+    raw = [hashlib.sha256(p.encode()).digest() for p in PHONES]
+    if kind == "large_string":
+        arr = pa.array([d.hex() for d in raw], pa.large_string())
+    elif kind == "dictionary":
+        arr = pa.array([d.hex() for d in raw] * 2).dictionary_encode()
+    else:
+        arr = pa.array(raw, pa.binary())
+    table = from_arrow(pa.table({"hp": arr}))
+    res = attack_column(table, "hp", keyspaces=SLICE, engine="python")
+    assert res.status == "reversed" and res.distinct_reversed == len(PHONES)
+    assert res.digest.encoding == ("raw" if kind == "raw_binary" else "hex")

@@ -83,7 +83,9 @@ class KeyIndex:
             len(d) == self.size for d in digests
         ) else np.array(digests, dtype=f"S{self.size}")  # fmt: skip
         query = self._prefix(arr)
-        pos = np.searchsorted(self.prefix, query).astype(np.int64)
+        order = np.argsort(query)  # sorted queries walk the index sequentially (cache friendly)
+        pos = np.empty(len(query), dtype=np.int64)
+        pos[order] = np.searchsorted(self.prefix, query[order])
         pos[pos >= len(self.keys)] = 0
         ok = self.keys[pos] == arr
         miss = np.flatnonzero(~ok & (self.prefix[pos] == query))
