@@ -266,12 +266,13 @@ class Runner:
         per mask on one thread each, the masks spread over all cores, so per-call overhead stays small."""
         assert self.native is not None
         native = self.native
+        targets = self.targets  # built once here, not raced by the worker threads
         workers = max(1, os.cpu_count() or 1)
 
         def one(part: Part) -> tuple[list[bytes], list[bytes]]:
             tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
             mask = native.Mask(template=tmpl, positions=positions, check=check)
-            hits = native.search_mask(mask, recipe.algorithm, self.targets, start=part.start, stop=part.end, threads=1)
+            hits = native.search_mask(mask, recipe.algorithm, targets, start=part.start, stop=part.end, threads=1)
             cut = len(recipe.prefix), len(tmpl) - len(recipe.suffix)
             return [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits]
 
