@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.engines import check_engine
 from datacustoms.errors import UsageError
 
 
@@ -61,6 +63,10 @@ def register(app: typer.Typer) -> None:
         reveal: bool = typer.Option(
             False, "--reveal", help="Print recovered plaintexts (otherwise only masked examples)."
         ),
+        engine: str = typer.Option(
+            "embedded", "--engine", help="embedded (this process) or spark (PATH may then be a Spark table name)."
+        ),
+        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
     ) -> None:
         """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -81,7 +87,12 @@ def register(app: typer.Typer) -> None:
             )
             if value is not None
         }  # fmt: skip
-        report = inspect(
+        run: Any = inspect
+        if check_engine(engine) == "spark":
+            from datacustoms.engines.spark_inspect import spark_inspect
+
+            run, read_options = partial(spark_inspect, master=spark_master), {}
+        report = run(
             path,
             attack=not no_attack,
             attack_budget=attack_budget,

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from datacustoms.cli.common import emit, handle_errors
+from datacustoms.engines import check_engine
 from datacustoms.errors import UsageError
 
 
@@ -70,6 +71,10 @@ def register(app: typer.Typer) -> None:
             help="Seconds the reversal attack may spend per digest column, split over input and output.",
         ),
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
+        engine: str = typer.Option(
+            "embedded", "--engine", help="embedded (this process) or spark (the output is then a Parquet folder)."
+        ),
+        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
     ) -> None:
         """Apply a policy: drop, pseudonymise, tokenise, encrypt, generalise, suppress — then prove it.
 
@@ -89,10 +94,19 @@ def register(app: typer.Typer) -> None:
             if Path(input).resolve() == output.resolve():
                 raise UsageError("the output would overwrite the input", "write to another file")
         policy = load_policy(policy_path)
-        table = read(input)
-        result = protect_table(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
         proof = None
-        if not dry_run and output is not None:
+        spark = check_engine(engine) == "spark"
+        if spark:
+            from datacustoms.engines.spark_protect import protect_and_prove
+
+            result, proof = protect_and_prove(
+                input, policy, output, master=spark_master, keystore=keystore, dry_run=dry_run,
+                attack_budget=attack_budget, attack=not no_attack,
+            )  # fmt: skip
+        else:
+            table = read(input)
+            result = protect_table(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
+        if not spark and not dry_run and output is not None:
             loaded = load_master_key(policy, keystore, table.column_names)
             proof = prove(
                 table,

@@ -11,6 +11,7 @@ import typer
 
 from datacustoms.cli.common import emit, handle_errors
 from datacustoms.cli.ledger import LEDGER_HELP
+from datacustoms.engines import check_engine
 from datacustoms.errors import UsageError
 
 
@@ -94,6 +95,8 @@ def register(app: typer.Typer) -> None:
         keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file (default: the user's keystore)."),
         attack_budget: float = typer.Option(30.0, "--attack-budget", help="Seconds the reversal attack may spend on input and output."),
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
+        engine: str = typer.Option("embedded", "--engine", help="embedded, or spark: Spark reads PATH (a path or a table name)."),
+        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
     ) -> None:
         """Protect, prove and record a transfer; the output appears only after its record is committed.
 
@@ -108,7 +111,12 @@ def register(app: typer.Typer) -> None:
             suffix = report.suffix.lower()
             report_fmt = Format.html if suffix in (".html", ".htm") else Format.json if suffix == ".json" else Format.text
         want_html = fmt is Format.html or report_fmt is Format.html
-        outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
+        source: Any = path
+        if check_engine(engine) == "spark":  # Spark reads the source; the recorded file is written here
+            from datacustoms.engines.spark import read_spark
+
+            source = read_spark(path, master=spark_master)
+        outcome = run_transfer(source, policy, output, ledger=ledger, strict=strict, keystore=keystore,
                                attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html)
         render = {Format.text: outcome_text, Format.json: outcome_json, Format.html: outcome_html}
         if report is not None and report_fmt is not None:

@@ -1,0 +1,309 @@
+"""``inspect`` on Spark: detection on a Spark sample, digests and classes counted by Spark ``groupBy``.
+
+How the work divides (see docs/scaling.md):
+
+* detection: ``sample()`` on the executors, the embedded detectors on the collected Arrow sample;
+* reversal: one ``groupBy(digest).count()`` shuffles the column down to its distinct digests with
+  row counts; the driver decodes them and enumerates the keyspace with the native engine (the
+  same :func:`~datacustoms.attack.api.attack_blind` as the embedded engine), and rows reversed
+  are the hits weighted by Spark's counts;
+* risk: one ``groupBy(quasi-identifiers)`` with the per-class lists of sensitive-value codes (the
+  embedded engine's DuckDB group-by, written for Spark); every figure derives from that table
+  on the driver with the embedded engine's own functions.
+
+The result is the same :class:`~datacustoms.report.model.Report` as the embedded engine's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datacustoms import __version__
+from datacustoms.attack.api import attack_blind
+from datacustoms.attack.column import base_result
+from datacustoms.attack.hashes.keyspaces import Keyspace
+from datacustoms.attack.hashes.targets import (
+    DigestFormat,
+    ParsedColumn,
+    ParseStats,
+    _lengths,
+    decode_rows,
+    guess_format,
+)
+from datacustoms.attack.model import ColumnAttack
+from datacustoms.detect.registry import detect_arrow
+from datacustoms.engines import DEFAULT_SPARK_MASTER
+from datacustoms.engines.spark import as_table, frame, source_name
+from datacustoms.errors import ColumnError, UsageError
+from datacustoms.inspection import Progress, identifier_checks, reversal_check
+from datacustoms.report.model import Check, Report, SourceInfo
+from datacustoms.risk.classes import check_columns, histogram_from_sizes
+from datacustoms.risk.diversity import count_cells, diversity, is_ordered
+from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
+from datacustoms.risk.model import ColumnUniqueness, RareValues, RiskProfile, Thresholds
+from datacustoms.risk.profile import propose_columns, risk_checks
+from datacustoms.risk.rare import marginal_counts, rare_from_counts
+from datacustoms.table import Table
+
+
+def spark_inspect(
+    source: Any,
+    *,
+    master: str = DEFAULT_SPARK_MASTER,
+    attack: bool = True,
+    attack_budget: float = 30.0,
+    qi: Sequence[str] | None = None,
+    sensitive: Sequence[str] | None = None,
+    thresholds: Thresholds | Mapping[str, Any] | None = None,
+    population: int | None = None,
+    sampling_fraction: float | None = None,
+    measure: bool = True,
+    reveal: bool = False,
+    sample_rows: int = 20_000,
+    progress: Progress | None = None,
+    keyspaces: Sequence[Keyspace] | None = None,
+    name: str | None = None,
+) -> Report:
+    """:func:`datacustoms.inspection.inspect` with Spark doing the reading, sampling and group-bys.
+
+    ``source`` is a Spark DataFrame, a path Spark reads or a catalog table name. ``keyspaces``
+    narrows the reversal attack (tests pass small slices), as in ``attack_column``.
+    """
+    df = frame(source, master=master)
+    table = as_table(df, name or source_name(source), sample_rows=sample_rows)
+    limits = thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
+    if qi is not None or sensitive is not None:
+        check_columns(table, qi or [], sensitive or [])
+    findings = detect_arrow(table.sample(sample_rows))
+    report = Report(
+        tool_version=__version__,
+        source=SourceInfo(
+            name=table.name,
+            path=table.source,
+            format="spark",
+            rows=table.num_rows,
+            columns=len(table.column_names),
+            notes=[*table.notes, f"engine: spark ({df.sparkSession.sparkContext.master})"],
+        ),
+        findings=findings,
+    )
+    report.checks.extend(identifier_checks(findings))
+    digests = [f for f in findings if f.kind.startswith("digest:")]
+    if attack:
+        for f in digests:
+            result = spark_attack_column(
+                df, table, f.column, budget_s=attack_budget, reveal=reveal, progress=progress, keyspaces=keyspaces
+            )
+            report.attacks.append(result)
+            report.checks.append(reversal_check(result))
+    else:
+        report.checks.extend(
+            Check(
+                rule="R2",
+                subject=f.column,
+                status="warn",
+                message="digest-shaped column not attacked (--no-attack): an unkeyed hash of an identifier is reversible",
+            )
+            for f in digests
+        )
+    if measure:
+        proposed_qi, proposed_sensitive = propose_columns(findings)
+        chosen_qi = list(qi) if qi is not None else proposed_qi
+        chosen_sensitive = list(sensitive) if sensitive is not None else proposed_sensitive
+        if chosen_qi:
+            report.risk = spark_risk_profile(
+                df,
+                table,
+                chosen_qi,
+                chosen_sensitive,
+                thresholds=limits,
+                population=population,
+                sampling_fraction=sampling_fraction,
+            )
+            report.checks.extend(risk_checks(report.risk, limits))
+    return report
+
+
+# ---------------------------------------------------------------------------------- reversal
+
+
+def distinct_digests(df: Any, column: str, fmt: DigestFormat | None = None) -> ParsedColumn | None:
+    """The column's distinct digests with row counts: one Spark ``groupBy``, then decoded on the driver.
+
+    Values that decode to the same digest (case, padding, surrounding whitespace) are merged and
+    their counts summed, so the result equals the embedded :func:`parse_batches` over every row.
+    """
+    from pyspark.sql import functions as F
+
+    grouped = df.groupBy(F.col(column).alias("v")).agg(F.count(F.lit(1)).alias("n")).toArrow()
+    values = grouped.column("v").combine_chunks()
+    weights = np.asarray(grouped.column("n").to_numpy(), dtype=np.int64)
+    if fmt is None:
+        head = values.drop_null().slice(0, 2_000)
+        fmt = guess_format(head) if len(head) else None
+        if fmt is None:
+            return None
+    out, valid, _ = decode_rows(values, fmt)
+    is_null = np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    stats = ParseStats(rows=int(weights.sum()), nulls=int(weights[is_null].sum()), valid=int(weights[valid].sum()))
+    stats.malformed = stats.rows - stats.nulls - stats.valid
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        raw = np.asarray(pc.fill_null(pc.binary_length(values), -1).to_numpy(zero_copy_only=False))
+        if (~np.isin(raw, _lengths(fmt.encoding, fmt.size)) & (raw >= 0)).any():
+            trimmed = pc.fill_null(pc.binary_length(pc.utf8_trim_whitespace(values)), -1)
+            stats.whitespace = int(weights[np.asarray(trimmed.to_numpy(zero_copy_only=False)) != raw].sum())
+    mat, w = out[valid], weights[valid]
+    if len(mat):
+        order = np.lexsort(mat.T[::-1])
+        mat, w = mat[order], w[order]
+        starts = np.flatnonzero(np.concatenate([[True], (mat[1:] != mat[:-1]).any(axis=1)]))
+        mat, counts = np.ascontiguousarray(mat[starts]), np.add.reduceat(w, starts).astype(np.int64)
+    else:
+        mat, counts = np.empty((0, fmt.size), np.uint8), np.empty(0, np.int64)
+    arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(mat), [None, pa.py_buffer(mat)])
+    return ParsedColumn(fmt=fmt, stats=stats, distinct=arr, counts=counts, matrix=mat)
+
+
+def spark_attack_column(
+    df: Any,
+    table: Table,
+    column: str,
+    *,
+    budget_s: float = 30.0,
+    reveal: bool = False,
+    progress: Progress | None = None,
+    keyspaces: Sequence[Keyspace] | None = None,
+    region: str = "KR",
+) -> ColumnAttack:
+    """Blind reversal of one digest column: Spark counts the distinct digests, the driver enumerates."""
+    if budget_s <= 0:
+        raise UsageError("the attack budget must be positive", "pass --budget SECONDS, e.g. 30")
+    if column not in table.column_names:
+        raise ColumnError(column, table.column_names)
+    started = time.perf_counter()
+    parsed = distinct_digests(df, column)
+    if parsed is None:
+        res = base_result(column, "blind", None)
+        res.reason = "the values are not digests of a known size and encoding (hex, base64, base64url, raw)"
+        return res
+    if len(parsed.distinct) == 0:
+        res = base_result(column, "blind", parsed)
+        res.reason = "the column holds no parsable digests"
+        return res
+    return attack_blind(
+        table,
+        column,
+        parsed,
+        header=column,
+        budget_s=budget_s,
+        reveal=reveal,
+        engine="auto",
+        progress=progress,
+        started=started,
+        keyspaces=keyspaces,
+        region=region,
+    )
+
+
+# ---------------------------------------------------------------------------------- risk
+
+
+def class_table(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> tuple[pa.Table, list[pa.Array]]:
+    """One row per equivalence class: ``q0..``, ``size`` and per sensitive column a list of value codes.
+
+    Each sensitive column's distinct values (its dictionary) are collected once and broadcast
+    back as (value, code) pairs, joined null-safely, so the shuffled lists carry small integers.
+    """
+    from pyspark.sql import functions as F
+
+    spark = df.sparkSession
+    x = df.select(
+        *[F.col(c).alias(f"q{i}") for i, c in enumerate(qi)],
+        *[F.col(c).alias(f"s{i}") for i, c in enumerate(sensitive)],
+    )
+    dictionaries: list[pa.Array] = []
+    for i, _ in enumerate(sensitive):
+        values = x.select(F.col(f"s{i}").alias("v")).distinct().toArrow().column("v").combine_chunks()
+        dictionaries.append(values)
+        pairs = spark.createDataFrame(
+            pa.table({f"v{i}": values, f"c{i}": pa.array(np.arange(len(values), dtype=np.int32))}),
+            schema=f"v{i} {x.schema[f's{i}'].dataType.simpleString()}, c{i} int",
+        )
+        x = x.join(F.broadcast(pairs), x[f"s{i}"].eqNullSafe(pairs[f"v{i}"]), "left")
+    aggs = [F.count(F.lit(1)).alias("size")] + [F.collect_list(f"c{i}").alias(f"s{i}") for i in range(len(sensitive))]
+    classes = x.groupBy(*[f"q{i}" for i in range(len(qi))]).agg(*aggs).toArrow()
+    return classes, dictionaries
+
+
+def spark_risk_profile(
+    df: Any,
+    table: Table,
+    qi: Sequence[str],
+    sensitive: Sequence[str] = (),
+    *,
+    thresholds: Thresholds | None = None,
+    population: int | None = None,
+    sampling_fraction: float | None = None,
+) -> RiskProfile:
+    """:func:`datacustoms.risk.profile.risk_profile` with the class group-by run by Spark."""
+    thresholds = thresholds or Thresholds()
+    qi, sensitive = list(qi), list(sensitive)
+    check_columns(table, qi, sensitive)
+    if population is not None and sampling_fraction is not None:
+        raise UsageError("both a population size and a sampling fraction were given", "give one of them")
+    if sampling_fraction is not None and not 0 < sampling_fraction <= 1:
+        raise UsageError(f"sampling fraction {sampling_fraction} is not in (0, 1]", "e.g. 0.01 for a 1% sample")
+    if population is not None and population < 1:
+        raise UsageError(f"population {population} is not positive", "give the number of people")
+    classes, dictionaries = class_table(df, qi, sensitive)
+    sizes = np.asarray(classes.column("size").to_numpy(), dtype=np.int64)
+    rows = int(sizes.sum())
+    if population is not None and population < rows:
+        raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
+    hist = histogram_from_sizes(sizes)
+    diversities = []
+    rare: list[RareValues] = []
+    uniqueness: list[ColumnUniqueness] = []
+    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
+    for i, column in enumerate(qi):
+        values, counts = marginal_counts(classes, f"q{i}")
+        r, u = rare_from_counts(column, values, counts, rows=rows, threshold=rare_below, near_unique=near)
+        rare.append(r)
+        uniqueness.append(u)
+    for i, column in enumerate(sensitive):
+        cells = count_cells(classes.column(f"s{i}"), dictionaries[i])
+        ordered = is_ordered(cells.values, table.schema.field(column).type)
+        result, _ = diversity(cells, column, rows=rows, ordered=ordered, thresholds=thresholds)
+        diversities.append(result)
+        counts = np.bincount(cells.code, weights=cells.n, minlength=len(cells.values)).astype(np.int64)
+        r, u = rare_from_counts(column, cells.values, counts, rows=rows, threshold=rare_below, near_unique=near)
+        rare.append(r)
+        uniqueness.append(u)
+    pop = None
+    if rows and (population is not None or sampling_fraction is not None):
+        pop = population_uniqueness(hist, population=population, sampling_fraction=sampling_fraction)
+    return RiskProfile(
+        rows=rows,
+        qi=qi,
+        sensitive=sensitive,
+        thresholds=thresholds,
+        histogram=hist,
+        k=hist.min_size,
+        classes=hist.classes,
+        classes_below_k=hist.classes_below(thresholds.k),
+        records_below_k=hist.records_below(thresholds.k),
+        sample_uniques=hist.classes_of_size(1),
+        prosecutor=prosecutor_risk(hist, thresholds.max_risk),
+        journalist=journalist_risk(hist, thresholds.max_risk),
+        marketer=marketer_risk(hist, thresholds.max_risk),
+        population=pop,
+        diversity=diversities,
+        rare=rare,
+        uniqueness=uniqueness,
+    )

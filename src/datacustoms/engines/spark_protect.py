@@ -1,0 +1,363 @@
+"""``protect`` on Spark: the same ``build_plan`` kernels through ``mapInArrow``, committed as a folder.
+
+The embedded pipeline's two passes map onto Spark directly:
+
+1. the class histograms (raw and generalised quasi-identifiers) are a ``mapInArrow`` that turns
+   the QI columns into text (after the QI kernels) followed by a ``groupBy().count()``; the
+   small tables come back to the driver, which computes k and the suppression keys with the
+   embedded functions (:mod:`datacustoms.protect.histogram`);
+2. the write pass is one ``mapInArrow`` applying the plan's kernels (with the suppression kernel
+   where the embedded pipeline puts it) and Spark's Parquet writer.
+
+Commit: the job writes into a hidden sibling folder (``.<name>.spark-<id>``) through Spark's
+file-output committer (task output is promoted only when its task commits, ``_SUCCESS`` is
+written only when the job commits) and the folder is renamed onto the target only after the job
+succeeded. A kernel that raises on any partition fails the job; the staging folder is deleted,
+so no output, partial or complete, ever appears under the target's name. An existing target is
+refused (Spark's ``errorifexists``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from datacustoms.engines import DEFAULT_SPARK_MASTER
+from datacustoms.engines.spark import SparkJobError, arrow_schema, as_table, frame, source_name, spark_schema
+from datacustoms.errors import UsageError
+from datacustoms.policy import Policy, ShiftDates
+from datacustoms.protect.histogram import COUNT, ClassStats, class_stats, small_class_keys
+from datacustoms.protect.operators.common import Kernel, as_text
+from datacustoms.protect.operators.suppress import check_cap, suppress_kernel
+from datacustoms.protect.pipeline import ProtectResult, StepInfo, _audit, load_master_key
+from datacustoms.protect.plan import build_plan
+
+#: the marker a failing kernel's exception carries from an executor back to the driver
+FAILURE = "datacustoms-kernel-failure"
+_FAILURE_RE = re.compile(FAILURE + r"\[column=(.*?)\]\[error=(\w+)\]")
+
+Step = tuple[str, Kernel]
+
+
+class KernelFailure(RuntimeError):
+    """Raised on an executor: names the column and the error type, never a value from the data."""
+
+    def __init__(self, column: str, error: BaseException) -> None:
+        super().__init__(f"{FAILURE}[column={column}][error={type(error).__name__}]")
+
+
+def run_steps(steps: Sequence[Step], batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Apply ``(column, kernel)`` steps; a failure names its column (and nothing of the data)."""
+    for column, kernel in steps:
+        try:
+            batch = kernel(batch)
+        except Exception as err:
+            raise KernelFailure(column, err) from None
+    return batch
+
+
+def output_schema(steps: Sequence[Step], schema: pa.Schema) -> pa.Schema:
+    """The schema the steps produce, found by running them on an empty batch of ``schema``."""
+    empty = pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
+    return run_steps(steps, empty).schema
+
+
+def map_steps(df: Any, steps: Sequence[Step]) -> Any:
+    """``df`` through the steps on the executors (``mapInArrow``), with the output schema Spark needs."""
+    out = output_schema(steps, arrow_schema(df))
+    target = pa.schema([pa.field(f.name, _plain(f.type)) for f in out])
+    frozen = list(steps)
+
+    def apply(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            result = run_steps(frozen, batch)
+            yield result if result.schema == target else result.cast(target)
+
+    return df.mapInArrow(apply, spark_schema(target))
+
+
+def _plain(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_large_string(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        return pa.binary()
+    return t
+
+
+def raise_job_error(err: BaseException, what: str) -> None:
+    """Turn a Spark job failure into one clear line, naming the column when a kernel failed."""
+    text = str(err)
+    found = _FAILURE_RE.search(text)
+    if found:
+        raise SparkJobError(
+            f"{what} failed: the kernel for column {found.group(1)!r} raised {found.group(2)} on an executor; "
+            "nothing was written",
+            "check that column's values against the policy (try `datacustoms protect --dry-run`)",
+        ) from None
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
+    raise SparkJobError(f"{what} failed in Spark ({first[:200]}); nothing was written", "see the Spark log") from None
+
+
+# ---------------------------------------------------------------------------------- histograms
+
+
+def _text_steps(qi: Sequence[str]) -> list[Step]:
+    def to_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+        cols = [pc.cast(as_text(batch.column(c)), pa.string()) for c in qi]
+        return pa.RecordBatch.from_arrays(cols, names=list(qi))
+
+    return [("(quasi-identifiers)", to_text)]
+
+
+def spark_class_histogram(df: Any, qi: Sequence[str], steps: Sequence[Step] = ()) -> pa.Table:
+    """``qi`` (as text, after ``steps``) plus ``__n``: one row per class, counted by Spark ``groupBy``.
+
+    The same table :func:`datacustoms.protect.histogram.class_histogram` builds with DuckDB.
+    """
+    from pyspark.sql import functions as F
+
+    texts = map_steps(df, [*steps, *_text_steps(qi)])
+    try:
+        return texts.groupBy(*qi).agg(F.count(F.lit(1)).alias(COUNT)).toArrow()
+    except Exception as err:
+        raise_job_error(err, "the class histogram")
+        raise
+
+
+def _needed(policy: Policy, qi: Sequence[str]) -> list[str]:
+    needed = list(qi)
+    for name in qi:
+        act = policy.action_for(name)
+        if isinstance(act, ShiftDates) and act.subject not in needed:
+            needed.append(act.subject)
+    return needed
+
+
+# ---------------------------------------------------------------------------------- commit
+
+
+def commit_parquet(df: Any, output: str | os.PathLike[str]) -> int:
+    """Write ``df`` as a folder of Parquet files that appears complete or not at all; returns rows.
+
+    Local (or mounted) paths: staged in a hidden sibling folder, renamed into place after the
+    job committed. URIs (``s3a://``, ``hdfs://``): Spark's committer alone — the job writes
+    ``_SUCCESS`` last, and readers must look for it (object stores have no atomic rename).
+    """
+    text = os.fspath(output)
+    if "://" in text:
+        try:
+            df.write.mode("errorifexists").option("compression", "zstd").parquet(text)
+        except Exception as err:
+            raise_job_error(err, f"writing {text}")
+        return -1
+    target = Path(text)
+    if target.exists():
+        raise UsageError(
+            f"{target} already exists", "remove it or choose another output folder (Spark never overwrites)"
+        )
+    if not target.parent.is_dir():
+        raise UsageError(f"output folder {str(target.parent)!r} does not exist", "create it first")
+    staging = target.parent / f".{target.name}.spark-{uuid.uuid4().hex[:12]}"
+    try:
+        try:
+            df.write.mode("errorifexists").option("compression", "zstd").parquet(str(staging))
+        except Exception as err:
+            raise_job_error(err, f"writing {target.name}")
+        if not (staging / "_SUCCESS").exists():
+            raise SparkJobError(f"Spark did not commit {target.name} (no _SUCCESS)", "see the Spark log")
+        rows = int(ds.dataset(staging, format="parquet").count_rows())
+        os.replace(staging, target)
+        return rows
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------- protect
+
+
+def spark_protect(
+    source: Any,
+    policy: Policy,
+    output: str | os.PathLike[str] | None,
+    *,
+    master: str = DEFAULT_SPARK_MASTER,
+    keystore: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    master_key: bytes | None = None,
+) -> ProtectResult:
+    """:func:`datacustoms.protect.pipeline.protect_table` on Spark; ``output`` is a Parquet folder."""
+    df = frame(source, master=master)
+    columns = list(df.columns)
+    policy.check_columns(columns)
+    if not dry_run and output is None:
+        raise UsageError("no output path", "pass -o OUTPUT_FOLDER or --dry-run")
+    if output is not None and "://" not in os.fspath(output) and Path(output).exists() and not dry_run:
+        raise UsageError(
+            f"{output} already exists", "remove it or choose another output folder (Spark never overwrites)"
+        )
+    key_id = key_source = None
+    if master_key is None:
+        loaded = load_master_key(policy, keystore, columns)
+        if loaded is not None:
+            master_key, key_id, key_source = loaded
+    elif policy.needs_key():
+        from datacustoms.protect import crypto
+
+        key_id = crypto.key_id(master_key)
+    plan = build_plan(policy, columns, master_key)
+    k = policy.thresholds.k
+    qi = list(plan.qi)
+    suppress = policy.suppression is not None
+    before: ClassStats | None = None
+    after: ClassStats | None = None
+    notes: list[str] = []
+    steps: list[Step] = [(s.column, s.kernel) for s in plan.steps]
+    steps.append(("(output columns)", plan.kernels[-1]))
+    if qi:
+        before = class_stats(spark_class_histogram(df.select(*qi), qi), k, suppress=False)
+        qi_steps = [(s.column, s.kernel) for s in plan.steps if s.column in qi]
+        hist = spark_class_histogram(df.select(*_needed(policy, qi)), qi, qi_steps)
+        after = class_stats(hist, k, suppress=suppress)
+        if suppress and policy.suppression is not None and after.suppressed_rows:
+            if dry_run:
+                share = after.suppressed_rows / after.rows if after.rows else 0.0
+                if share > policy.suppression.max_share:
+                    notes.append(
+                        f"suppression would remove {share:.1%} of the records, above the cap of "
+                        f"{policy.suppression.max_share:.1%}: protect will refuse"
+                    )
+            else:
+                check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
+            position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if qi_steps else 0
+            steps.insert(position, ("(suppression)", suppress_kernel(qi, small_class_keys(hist, qi, k))))
+    rows_in = after.rows if after is not None else int(df.count())
+    result = ProtectResult(
+        input=source_name(source) if not isinstance(source, str | os.PathLike) else os.fspath(source),
+        output=None if dry_run or output is None else os.fspath(output),
+        format="parquet",
+        dry_run=dry_run,
+        recipient=policy.recipient,
+        purpose=policy.purpose,
+        recipient_country=policy.recipient_country,
+        legal_basis=policy.legal_basis,
+        role=policy.role,
+        rows_in=rows_in,
+        suppressed_rows=after.suppressed_rows if after else 0,
+        suppressed_share=round(after.suppressed_rows / after.rows, 6) if after and after.rows else 0.0,
+        qi=qi,
+        k_required=k,
+        k_before=before.k if before else None,
+        k_after=after.k_after if after else None,
+        classes_after=(after.classes - after.suppressed_classes) if after else None,
+        steps=[StepInfo(column=s.column, action=s.action, detail=s.detail) for s in plan.steps],
+        dropped=list(plan.dropped),
+        key_id=key_id,
+        derived_key_ids=dict(plan.key_ids),
+        notes=notes,
+    )
+    if dry_run or output is None:
+        return result
+    rows_out = commit_parquet(map_steps(df, steps), output)
+    result.rows_out = rows_out if rows_out >= 0 else None
+    if key_source == "keystore" or (key_source is not None and keystore is not None):
+        _audit(policy, keystore, result)
+    return result
+
+
+def spark_prove(
+    source: Any,
+    output: str | os.PathLike[str],
+    policy: Policy,
+    *,
+    master: str = DEFAULT_SPARK_MASTER,
+    attack_budget: float = 30.0,
+    attack: bool = True,
+    master_key: bytes | None = None,
+) -> Any:
+    """:func:`datacustoms.protect.prove.prove` with both inspections run on Spark."""
+    from datacustoms.protect.prove import compare, key_leaks
+
+    qi = policy.qi_columns()
+    k, max_risk = policy.thresholds.k, policy.thresholds.max_risk
+    half = attack_budget / 2
+    before_df, after_df = frame(source, master=master), frame(output, master=master)
+    before = _snapshot(before_df, qi, policy.sensitive, k, max_risk, half, attack)
+    after = _snapshot(after_df, [c for c in qi if c in after_df.columns], policy.sensitive, k, max_risk, half, attack)
+    proof = compare(before, after, policy)
+    if master_key is not None:
+        leaks = key_leaks(as_table(after_df, "output", sample_rows=1), policy, master_key)
+        proof.lines.append(f"key material in the output: {sum(leaks.values())} cells")
+        proof.failures += [f"{col}: {n} cells hold key material (R18)" for col, n in sorted(leaks.items())]
+    return proof
+
+
+def _snapshot(
+    df: Any, qi: list[str], sensitive: Sequence[str], k: int, max_risk: float, budget: float, attack: bool
+) -> Any:
+    """:func:`datacustoms.protect.prove.snapshot` on Spark (the same fields from the same report)."""
+    from datacustoms.engines.spark_inspect import spark_inspect
+    from datacustoms.protect.prove import ColumnState, Snapshot
+
+    usable = [c for c in sensitive if c in df.columns and c not in qi]
+    report = spark_inspect(
+        df,
+        attack=attack,
+        attack_budget=budget,
+        qi=qi,
+        sensitive=usable,
+        thresholds={"k": k, "max_risk": max_risk},
+        measure=bool(qi),
+    )
+    attacks = {a.column: a for a in report.attacks}
+    snap = Snapshot(rows=report.source.rows or 0, qi=qi, attack_available=attack)
+    for f in report.findings:
+        state = ColumnState(column=f.column, kind=f.kind, role=f.role)
+        res = attacks.get(f.column)
+        if res is not None:
+            state.attacked, state.reversed_share = True, res.rows_reversed_share
+            state.recipe, state.attack_status = res.recipe, str(res.status)
+        snap.columns.append(state)
+    if report.risk is not None:
+        snap.k = report.risk.k
+        snap.max_risk = report.risk.prosecutor.highest
+        snap.records_below_k = report.risk.records_below_k
+        if report.risk.diversity:
+            snap.l = min(d.distinct_l for d in report.risk.diversity)
+    return snap
+
+
+def protect_and_prove(
+    source: Any,
+    policy: Policy,
+    output: str | os.PathLike[str] | None,
+    *,
+    master: str = DEFAULT_SPARK_MASTER,
+    keystore: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    attack_budget: float = 30.0,
+    attack: bool = True,
+) -> tuple[ProtectResult, Any]:
+    """What ``datacustoms protect --engine spark`` runs: protect, then prove on Spark (no proof in a dry run)."""
+    if output is not None and Path(os.fspath(output)).suffix.lower() not in (".parquet", ".pq"):
+        raise UsageError("--engine spark writes a folder of Parquet files", "name the output OUTPUT.parquet")
+    result = spark_protect(
+        source, policy, None if dry_run else output, master=master, keystore=keystore, dry_run=dry_run
+    )
+    if dry_run or output is None:
+        return result, None
+    df = frame(source, master=master)
+    loaded = load_master_key(policy, keystore, list(df.columns))
+    proof = spark_prove(
+        df, output, policy, master=master, attack_budget=attack_budget, attack=attack,
+        master_key=loaded[0] if loaded else None,
+    )  # fmt: skip
+    return result, proof

@@ -1,0 +1,215 @@
+"""The Spark engine gives the same findings, figures and protected bytes as the embedded engine.
+
+Every Spark test shares the one ``local[2]`` session of ``conftest.py``; the data is tiny.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from spark_fixtures import make_export, policy_spec
+
+from datacustoms.attack.api import attack_column
+from datacustoms.attack.hashes import keyspaces as ks
+from datacustoms.engines import check_engine, is_spark_dataframe
+from datacustoms.errors import MissingDependency, UsageError
+from datacustoms.inspection import inspect
+from datacustoms.io import read
+from datacustoms.policy import parse_policy
+from datacustoms.protect.pipeline import protect_table
+from datacustoms.table import from_arrow
+
+ENGINES = ("embedded", "spark")
+QI = ["age", "sex", "joined"]
+KEY = bytes(range(32))
+
+
+def _inspect(engine: str, path: Path, **kw: Any) -> Any:
+    if engine == "spark":
+        from datacustoms.engines.spark_inspect import spark_inspect
+
+        return spark_inspect(str(path), **kw)
+    return inspect(str(path), **kw)
+
+
+def _truth(table: pa.Table) -> tuple[int, int]:
+    """(k, classes) over the QIs, counted in plain Python."""
+    counts = Counter(zip(*(table.column(c).to_pylist() for c in QI), strict=True))
+    return min(counts.values()), len(counts)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("engine", ENGINES)
+def test_risk_figures_match_a_plain_count(spark: Any, export_path: Path, engine: str) -> None:
+    report = _inspect(engine, export_path, attack=False, qi=QI, sensitive=["diagnosis"])
+    k, classes = _truth(make_export())
+    risk = report.risk
+    assert risk is not None and risk.rows == 600
+    assert (risk.k, risk.classes) == (k, classes)
+    assert risk.prosecutor.highest == pytest.approx(1 / k)
+    assert risk.prosecutor.average == pytest.approx(classes / 600)
+    assert report.failed  # R1: the clear phone column fails on both engines
+
+
+@pytest.mark.spark
+def test_both_engines_same_findings_checks_and_figures(spark: Any, export_path: Path) -> None:
+    emb = _inspect("embedded", export_path, attack=False, qi=QI, sensitive=["diagnosis"])
+    spk = _inspect("spark", export_path, attack=False, qi=QI, sensitive=["diagnosis"])
+    assert [(f.column, f.kind, f.role) for f in emb.findings] == [(f.column, f.kind, f.role) for f in spk.findings]
+    assert [(c.rule, c.subject, c.status) for c in emb.checks] == [(c.rule, c.subject, c.status) for c in spk.checks]
+    assert emb.risk is not None and spk.risk is not None
+    assert emb.risk.histogram == spk.risk.histogram
+    assert emb.risk.prosecutor == spk.risk.prosecutor
+    assert emb.risk.journalist == spk.risk.journalist
+    assert emb.risk.diversity == spk.risk.diversity
+    assert [(r.column, r.distinct, r.rare_values, r.rare_records) for r in emb.risk.rare] == [
+        (r.column, r.distinct, r.rare_values, r.rare_records) for r in spk.risk.rare
+    ]
+    assert emb.risk.uniqueness == spk.risk.uniqueness
+
+
+@pytest.mark.spark
+def test_reversal_same_on_both_engines(spark: Any, export_path: Path) -> None:
+    from datacustoms.engines.spark import as_table, frame
+    from datacustoms.engines.spark_inspect import spark_attack_column
+
+    space = [ks.kr_mobile().narrowed("1000")]  # 010-1000-XXXX: the fixture's phones, 10^4 candidates
+    emb = attack_column(read(str(export_path)), "phone_sha256", keyspaces=space)
+    df = frame(str(export_path))
+    spk = spark_attack_column(df, as_table(df, "export"), "phone_sha256", keyspaces=space)
+    assert spk.status == emb.status == "reversed"
+    assert spk.recipe == emb.recipe
+    assert (spk.rows, spk.rows_reversed, spk.distinct_digests, spk.distinct_reversed) == (
+        emb.rows, emb.rows_reversed, emb.distinct_digests, emb.distinct_reversed,
+    )  # fmt: skip
+    assert spk.rows_reversed == 600
+    assert spk.examples and all("*" in e for e in spk.examples)  # masked, never the phone
+
+
+@pytest.mark.spark
+def test_digest_counts_merge_case_variants(spark: Any) -> None:
+    """Upper- and lower-case hex of one digest are one target whose rows add up (as embedded)."""
+    from datacustoms.engines.spark_inspect import distinct_digests
+
+    d = "ab" * 32
+    table = pa.table({"h": [d, d.upper(), d, None, "zz" * 32, "cd" * 32]})
+    parsed = distinct_digests(spark.createDataFrame(table), "h")
+    assert parsed is not None
+    assert len(parsed.distinct) == 2
+    assert sorted(parsed.counts.tolist()) == [1, 3]
+    assert (parsed.stats.rows, parsed.stats.nulls, parsed.stats.malformed, parsed.stats.valid) == (6, 1, 1, 4)
+
+
+def _protected_columns(path: Path) -> dict[str, list[Any]]:
+    table = ds.dataset(path, format="parquet").to_table()
+    return {c: sorted(table.column(c).to_pylist(), key=lambda v: (v is None, v)) for c in table.column_names}
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("text_type", [pa.string(), pa.large_string()])
+def test_same_protected_bytes_on_both_engines(spark: Any, tmp_path: Path, text_type: pa.DataType) -> None:
+    """HMAC, AES-SIV, generalisation and suppression give the same values, sorted, on both engines."""
+    from datacustoms.engines.spark_protect import spark_protect
+
+    source = make_export().cast(pa.schema([pa.field(f.name, text_type) for f in make_export().schema]))
+    policy = parse_policy(policy_spec())
+    emb = protect_table(from_arrow(source, "export"), policy, tmp_path / "emb.parquet", master_key=KEY)
+    # Spark hands the kernels `string` whatever the source held; the embedded run saw `text_type`
+    spk = spark_protect(spark.createDataFrame(source), policy, tmp_path / "spk.parquet", master_key=KEY)
+    assert (spk.k_before, spk.k_after, spk.suppressed_rows, spk.rows_in, spk.rows_out) == (
+        emb.k_before, emb.k_after, emb.suppressed_rows, emb.rows_in, emb.rows_out,
+    )  # fmt: skip
+    assert spk.suppressed_rows > 0  # the suppression kernel ran on the executors
+    assert spk.derived_key_ids == emb.derived_key_ids
+    got, want = _protected_columns(tmp_path / "spk.parquet"), _protected_columns(tmp_path / "emb.parquet")
+    assert list(got) == list(want) == ["customer_id", "phone_sha256", "age", "sex", "joined", "diagnosis"]
+    assert got == want
+    assert (tmp_path / "spk.parquet" / "_SUCCESS").exists()
+    assert pq.read_schema(next((tmp_path / "spk.parquet").glob("*.parquet"))).field("phone_sha256").type == pa.string()
+
+
+@pytest.mark.spark
+def test_failing_kernel_names_the_column_and_leaves_no_output(spark: Any, tmp_path: Path) -> None:
+    from datacustoms.engines.spark import SparkJobError
+    from datacustoms.engines.spark_protect import commit_parquet, map_steps
+
+    def explode(batch: pa.RecordBatch) -> pa.RecordBatch:
+        if pc.any(pc.equal(batch.column("v"), "bad")).as_py():
+            raise ValueError("secret value bad")  # the message must not travel
+        return batch
+
+    rows = pa.table({"v": ["ok"] * 50 + ["bad"] + ["ok"] * 49})
+    df = spark.createDataFrame(rows).repartition(2)  # the bad row sits in one of two partitions
+    target = tmp_path / "out.parquet"
+    with pytest.raises(SparkJobError) as info:
+        commit_parquet(map_steps(df, [("v", explode)]), target)
+    message = str(info.value)
+    assert "'v'" in message and "ValueError" in message and "nothing was written" in message
+    assert "secret" not in message
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []  # the staging folder is gone too
+
+
+@pytest.mark.spark
+def test_existing_output_is_refused(spark: Any, tmp_path: Path) -> None:
+    from datacustoms.engines.spark_protect import commit_parquet
+
+    target = tmp_path / "out.parquet"
+    target.mkdir()
+    with pytest.raises(UsageError, match="already exists"):
+        commit_parquet(spark.createDataFrame(pa.table({"v": ["a"]})), target)
+
+
+@pytest.mark.spark
+def test_read_accepts_a_spark_dataframe(spark: Any) -> None:
+    df = spark.createDataFrame(make_export()).repartition(3)
+    assert is_spark_dataframe(df)
+    table = read(df)
+    assert table.format == "spark" and table.num_rows == 600
+    streamed = pa.Table.from_batches(list(table.batches(["customer_id"])))
+    assert sorted(streamed.column(0).to_pylist()) == make_export().column("customer_id").to_pylist()
+    assert table.sample(100).num_rows <= 100
+
+
+@pytest.mark.spark
+def test_cli_inspect_and_protect_on_spark(spark: Any, export_path: Path, tmp_path: Path, cli: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import yaml
+
+    from datacustoms.cli import app
+
+    monkeypatch.setenv("DC_SPARK_TEST_KEY", KEY.hex())
+    args = ["--engine", "spark", "--spark-master", "local[2]"]
+    res = cli.invoke(app, ["inspect", str(export_path), "--no-attack", "--format", "json", *args])
+    assert res.exit_code == 1, res.output  # the clear phone column fails R1
+    assert '"format": "spark"' in res.output
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(policy_spec()))
+    out = tmp_path / "out.parquet"
+    res = cli.invoke(app, ["protect", str(export_path), "-p", str(policy), "-o", str(out), "--no-attack", *args])
+    assert res.exit_code == 0, res.output
+    assert "k: " in res.output and (out / "_SUCCESS").exists()
+    res = cli.invoke(app, ["protect", str(export_path), "-p", str(policy), "-o", str(tmp_path / "x.csv"), *args])
+    assert res.exit_code == 2
+
+
+def test_unknown_engine_is_a_usage_error() -> None:
+    assert check_engine("Spark") == "spark"
+    with pytest.raises(UsageError, match="--engine embedded"):
+        check_engine("flink")
+
+
+def test_missing_pyspark_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datacustoms.engines.spark import require_pyspark
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(MissingDependency, match=r"datacustoms\[spark\]"):
+        require_pyspark()
