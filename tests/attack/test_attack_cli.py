@@ -98,3 +98,18 @@ def test_sender_mode_from_the_cli(tmp_path: Path, cli: CliRunner) -> None:
     result = cli.invoke(app, ["attack", str(export), "-c", "acct_sha1", "--reference", str(ref), "--join", "uid"])
     assert result.exit_code == 1, result.output
     assert "sender mode" in result.output and "recipe discovered" in result.output
+
+
+def test_keyspace_option(tmp_path: Path, cli: CliRunner) -> None:
+    # a post-2020 RRN (random tail) is enumerable once the birth date and sex are known: 10^6 candidates
+    rrns = ["210304-4000117", "210304-4933201", "210304-4582764"]
+    rows = [[hashlib.sha256(r.encode()).hexdigest()] for r in rrns]
+    export = _csv(tmp_path / "rrn.csv", ["rrn_hash"], rows)
+    result = cli.invoke(app, ["attack", str(export), "--keyspace", "rrn:2021-03-04..2021-03-04:4:random"])
+    assert result.exit_code == 1, result.output
+    assert 'sha256(hex) of "YYMMDD-SXXXXXX"' in result.output
+    assert "210304-4" not in result.output  # masked: only the first two digits stay
+    wide = cli.invoke(app, ["attack", str(export), "-k", "rrn:2021-01-01..2021-12-31:random", "--budget", "1"])
+    assert wide.exit_code == 0 and "not enumerated" in wide.output and "random tails" in wide.output
+    bad = cli.invoke(app, ["attack", str(export), "--keyspace", "numeric:12"])
+    assert bad.exit_code == 2 and "LOW..HIGH" in bad.output

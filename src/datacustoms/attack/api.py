@@ -133,6 +133,12 @@ def attack_blind(
         keyspaces=keyspaces,
         only=only,
     )
+    skipped = [k for k in keyspaces or () if not k.enumerable]
+    res.notes.extend(
+        f"{k.name}: {k.size:,} candidates, not enumerated ({k.note or 'not enumerable'}); "
+        f"a GPU at 20 GH/s would take {k.size / 20e9:,.1f} s"
+        for k in skipped
+    )
     if not jobs:
         res.reason = (
             "e-mail digests cannot be enumerated: pass a candidate list (--known FILE) for a linkage attack"

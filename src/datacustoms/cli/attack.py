@@ -81,6 +81,14 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the result here (atomically)."),
         engine: Engine = typer.Option(Engine.auto, "--engine", help="auto, native, python or hashcat."),
         region: str = typer.Option("KR", "--region", help="Phone numbering plan for phone keyspaces (ISO code)."),
+        keyspace: list[str] = typer.Option(
+            None,
+            "--keyspace",
+            "-k",
+            help="Enumerate these keyspaces instead of the planned ones (repeatable), e.g. kr_mobile, "
+            "numeric:1..5000000, rrn:1990-01-01..1990-12-31, rrn:2021-03-04..2021-03-04:4:random, mobile:US, "
+            "dates:1950-01-01..2010-12-31.",
+        ),
     ) -> None:
         """Reverse hashed identifiers: blind (export only), sender (--reference) or linkage (--known).
 
@@ -96,6 +104,14 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--budget must be positive", "e.g. --budget 30")
         if join is not None and reference is None:
             raise UsageError("--join needs --reference", "pass the plaintext table with --reference SOURCE")
+        from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, parse_keyspace
+
+        spaces = None
+        if keyspace:
+            try:
+                spaces = [parse_keyspace(spec) for spec in keyspace]
+            except ValueError as err:
+                raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
         table = read(path)
         ref_table = read(reference) if reference is not None else None
         known_table = _read_known(known) if known is not None else None
@@ -107,7 +123,7 @@ def register(app: typer.Typer) -> None:
         for name in columns:
             result = attack_column(
                 table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
-                reveal=reveal, engine=engine.value, progress=progress, region=region.upper(),
+                reveal=reveal, engine=engine.value, progress=progress, region=region.upper(), keyspaces=spaces,
             )  # fmt: skip
             report.columns.append(result)
         if report.columns:

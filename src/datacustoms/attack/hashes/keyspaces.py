@@ -468,3 +468,40 @@ def candidate_list(
     else:
         formats = ("as_is", "trim", "lower", "trim_lower", "upper", "digits_only")
     return ListKeyspace(name, kind, f"{len(values)} listed {kind} values", tuple(values), formats, region)
+
+
+KEYSPACE_SPECS = (
+    "kr_mobile",
+    "kr_mobile_legacy",
+    "kr_landline",
+    "mobile:REGION[:all]",
+    "rrn:YYYY-MM-DD..YYYY-MM-DD[:SEX][:random]",
+    "numeric:LOW..HIGH[:WIDTH]",
+    "dates:YYYY-MM-DD..YYYY-MM-DD",
+)
+
+
+def parse_keyspace(spec: str) -> Keyspace:
+    """A keyspace from a short text spec (the CLI's ``--keyspace``); ValueError names the problem."""
+    name, _, rest = spec.strip().partition(":")
+    args = rest.split(":") if rest else []
+    try:
+        if name in ("kr_mobile", "kr_mobile_legacy", "kr_landline") and not args:
+            return {"kr_mobile": kr_mobile, "kr_mobile_legacy": kr_mobile_legacy, "kr_landline": kr_landline}[name]()
+        if name == "mobile" and args:
+            return national_mobile(args[0], strict=not (len(args) > 1 and args[1] == "all"))
+        if name in ("rrn", "dates", "numeric") and args:
+            low, sep, high = args[0].partition("..")
+            if not sep:
+                raise ValueError("a range is written LOW..HIGH")
+            if name == "numeric":
+                width = int(args[1]) if len(args) > 1 else None
+                return numeric_range(int(low), int(high), width=width)
+            start, end = dt.date.fromisoformat(low), dt.date.fromisoformat(high)
+            if name == "dates":
+                return dates(start, end)
+            sex = next((a for a in args[1:] if a.isdigit() and len(a) == 1), None)
+            return rrn(start, end, sex=sex, random_tail="random" in args[1:])
+    except (ValueError, KeyError) as err:
+        raise ValueError(f"keyspace {spec!r}: {err}") from None
+    raise ValueError(f"unknown keyspace {spec!r}; use one of: {', '.join(KEYSPACE_SPECS)}")
