@@ -87,3 +87,19 @@ def test_dates_and_lists() -> None:
     assert d.candidates("iso")[:1] == [b"2000-01-01"] and d.candidates("ymd")[-1:] == [b"20001231"]
     emails = ks.candidate_list([" Kim@Naver.com", "kim@naver.com"], "email")
     assert emails.candidates("trim_lower") == [b"kim@naver.com"]
+
+
+def test_keyspace_specs() -> None:
+    assert ks.parse_keyspace("kr_mobile").size == 10**8
+    assert ks.parse_keyspace("numeric:1..5000000").size == 5_000_000
+    padded = ks.parse_keyspace("numeric:1..99999:8")
+    assert padded.parts("plain")[0].template == "X" * 8
+    assert ks.parse_keyspace("rrn:1990-01-01..1990-01-31").size == 31 * 2 * 10**5
+    known = ks.parse_keyspace("rrn:2021-03-04..2021-03-04:4:random")
+    assert known.enumerable and known.size == 10**6
+    assert not ks.parse_keyspace("rrn:2021-03-01..2021-03-04:random").enumerable
+    assert ks.parse_keyspace("dates:2000-01-01..2000-12-31").size == 366
+    assert ks.parse_keyspace("mobile:US:all").size == 10**10
+    for bad in ("foo", "numeric:12", "rrn:1990-13-01..1991-01-01", "mobile:ZZ", "kr_mobile:1"):
+        with pytest.raises(ValueError):
+            ks.parse_keyspace(bad)
