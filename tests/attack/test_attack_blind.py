@@ -205,3 +205,23 @@ def test_column_types(kind: str) -> None:
     res = attack_column(table, "hp", keyspaces=SLICE, engine="python")
     assert res.status == "reversed" and res.distinct_reversed == len(PHONES)
     assert res.digest.encoding == ("raw" if kind == "raw_binary" else "hex")
+
+
+def test_probes_reorder_python_jobs_without_dropping_any() -> None:
+    import time
+
+    from datacustoms.attack.hashes.runner import Runner
+    from datacustoms.attack.hashes.targets import DigestFormat, parse_batches
+    from datacustoms.attack.reverse import plan_jobs, probe_order
+
+    phones = [f"01010{n:06d}" for n in RNG.sample(range(10**6), 3000)]
+    values = pa.array([_hex("sha256", normalise(p, "intl") or "") for p in phones])
+    parsed = parse_batches([values], DigestFormat(32, "hex"))
+    runner = Runner(parsed, engine="python")
+    space = ks.kr_mobile().narrowed("10")  # 010-10XX-XXXX: 10^6 per format
+    jobs = plan_jobs([space], ["sha256"], [], rate=runner.rate)
+    assert jobs[0].fmt == "digits"  # the prior order
+    ordered = probe_order(runner, jobs, time.perf_counter() + 600)
+    assert ordered[0].fmt == "intl" and ordered[0].recipe.rounds == 1
+    assert sorted(map(id, ordered)) == sorted(map(id, jobs))  # reordered, nothing dropped
+    assert 0 < len(runner.found) < 3000  # the probe's own hits are real and kept

@@ -16,7 +16,7 @@ from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, guess_format
 from datacustoms.attack.model import AttackMode, ColumnAttack
-from datacustoms.attack.reverse import blind_plan, run_jobs
+from datacustoms.attack.reverse import PROBE_MIN_TARGETS, blind_plan, probe_order, run_jobs
 from datacustoms.errors import UsageError
 from datacustoms.table import Table
 
@@ -152,6 +152,8 @@ def attack_blind(
 
         sizes = run_hashcat_jobs(runner, jobs, len(parsed.distinct), deadline)
     else:
+        if runner.native is None and len(parsed.distinct) >= PROBE_MIN_TARGETS and len(jobs) > 1:
+            jobs = probe_order(runner, jobs, started + budget_s * 0.2)
         sizes = run_jobs(runner, jobs, len(parsed.distinct), deadline)
     finish(res, parsed, runner, started=started, reveal=reveal, keyspace_sizes=sizes)
     planned = sum(j.keyspace.size for j in jobs)

@@ -159,6 +159,25 @@ def plan_jobs(
     return jobs
 
 
+#: below this many distinct targets a probe of ~16 k candidates per recipe expects no hit at all
+PROBE_MIN_TARGETS = 2_000
+
+
+def probe_order(runner: Runner, jobs: list[Job], deadline: float) -> list[Job]:
+    """Without the native engine, try a few windows of every masked job first and run the jobs
+    whose windows hit before the others. Probes only reorder: a recipe without probe hits still
+    runs in its turn (targets need not be spread evenly over the keyspace)."""
+    score: dict[int, int] = {}
+    for i, job in enumerate(jobs):
+        if time.perf_counter() >= deadline:
+            break
+        if isinstance(job.keyspace, MaskKeyspace):
+            score[i] = runner.probe_mask(job.recipe, job.keyspace, job.fmt, deadline).hits
+    hit = sorted((i for i in score if score[i] > 0), key=lambda i: -score[i])
+    first = set(hit)
+    return [jobs[i] for i in hit] + [j for i, j in enumerate(jobs) if i not in first]
+
+
 def run_jobs(runner: Runner, jobs: list[Job], distinct: int, deadline: float) -> dict[str, int]:
     """Run jobs in order until the deadline or 99% of distinct digests are reversed.
 

@@ -308,9 +308,31 @@ class Runner:
             chunk = int(max(1 << 16, min(chunk * 2 if took < 0.5 else chunk, rate * max(left, 0.0), 1 << 30)))
             self._tick(res)
 
-    def _python_part(self, recipe: Recipe, part: Part, res: JobResult, deadline: float) -> None:
+    def probe_mask(
+        self, recipe: Recipe, keyspace: MaskKeyspace, fmt: str, deadline: float, windows: int = 8, width: int = 2048
+    ) -> JobResult:
+        """Python-enumerate a few small windows spread over each part (to order recipes, not to judge)."""
+        parts = keyspace.parts(fmt)
+        res = JobResult(recipe, f"{keyspace.name}:{fmt}:probe", 0)
+        t0 = time.perf_counter()
+        for part in parts:
+            for w in range(windows):
+                mid = part.start + (part.size * (2 * w + 1)) // (2 * windows)
+                a = max(part.start, mid - width // 2)
+                b = min(part.end, a + width)
+                if b > a and time.perf_counter() < deadline:
+                    self._python_part(recipe, part, res, deadline, a, b)
+        res.size = res.covered
+        res.seconds = time.perf_counter() - t0
+        self._finish(res)
+        return res
+
+    def _python_part(
+        self, recipe: Recipe, part: Part, res: JobResult, deadline: float, lo: int | None = None, hi: int | None = None
+    ) -> None:
         hasher = recipe.hasher()
-        start, end = part.start, part.end
+        start = part.start if lo is None else lo
+        end = part.end if hi is None else hi
         plen = len(recipe.prefix)
         slen = len(recipe.suffix)
         while start < end and time.perf_counter() < deadline and not self.done():
