@@ -225,3 +225,12 @@ def test_probes_reorder_python_jobs_without_dropping_any() -> None:
     assert ordered[0].fmt == "intl" and ordered[0].recipe.rounds == 1
     assert sorted(map(id, ordered)) == sorted(map(id, jobs))  # reordered, nothing dropped
     assert 0 < len(runner.found) < 3000  # the probe's own hits are real and kept
+
+
+def test_progress_is_reported() -> None:
+    calls: list[tuple[str, float]] = []
+    values = [_hex("sha256", p) for p in PHONES]
+    attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python",
+                  progress=lambda label, done: calls.append((label, done)))  # fmt: skip
+    assert calls and all(0.0 <= f <= 1.0 for _, f in calls)
+    assert any("0101000XXXX" in label for label, _ in calls)
