@@ -158,8 +158,10 @@ def attack_blind(
     finish(res, parsed, runner, started=started, reveal=reveal, keyspace_sizes=sizes)
     planned = sum(j.keyspace.size for j in jobs)
     ran = {r.keyspace for r in runner.results}
-    if res.status == "not_reversed" and res.candidates_per_second > 0:
-        res.extrapolations = extrapolate(f"all {len(jobs)} planned recipe runs", planned, res.candidates_per_second)
+    if res.status == "not_reversed":  # what finishing the plan costs, at each recipe's own rate
+        seconds = sum(j.keyspace.size / max(runner.rate(j.recipe), 1.0) for j in jobs)
+        rate = planned / seconds if seconds > 0 else 0.0
+        res.extrapolations = extrapolate(f"all {len(jobs)} planned recipe runs", planned, rate)
     if res.status == "not_reversed":
         share = res.keyspace_covered / planned if planned else 0.0
         res.reason = (
