@@ -1,0 +1,323 @@
+"""Spark ``local[2]`` vs the embedded engine on a scenario-shaped export: rows/s and driver memory.
+
+The export looks like the Kakao Pay flow: a plain-SHA-256 phone column, a customer number, age,
+sex, province, join date, a merchant category and an amount. It is generated with numpy and
+pyarrow straight to Parquet (1 M-row row groups), never through Python objects per row.
+
+Stages, each run for each engine in a fresh subprocess (so peak memory is the stage's own):
+
+* ``inspect``  — detection on a sample and the risk profile over (age, sex, province) with the
+  category as sensitive column, without the keyspace attack;
+* ``digests``  — the per-row half of a reversal with the recipe known: decode the digest column
+  and count its distinct digests (embedded: streamed on the driver; Spark: ``groupBy``);
+* ``protect``  — HMAC pseudonym of the digest column, token-free generalisation of age and date,
+  phone-free output, written as Parquet (Spark: a committed folder);
+* ``keyspace`` — enumerating a slice of the 010 mobile keyspace against the export's distinct
+  digests: the driver's native engine vs keyspace ranges split over Spark tasks (``mapInArrow``
+  over a range DataFrame calling ``search_mask`` per range).
+
+Peak memory: the Python driver's peak RSS (``ru_maxrss``) and, for Spark, the peak RSS of the JVM
+(``VmHWM``; in local mode it hosts the executors too) and of the largest Python worker.
+
+    python benchmarks/spark_scale.py --quick          # 1 M rows
+    python benchmarks/spark_scale.py --rows 50000000  # the target size
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PROVINCES = [
+    "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
+    "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주",
+]  # fmt: skip
+CATEGORIES = ["grocery", "fuel", "travel", "online", "restaurant", "health", "education", "other"]
+CHUNK = 1_000_000
+QI = ["age", "sex", "province"]
+SPARK_CONF = {"spark.sql.shuffle.partitions": "8", "spark.driver.memory": "2g"}
+
+
+# ---------------------------------------------------------------------------------- data
+
+
+def _hex_sha256(phones: np.ndarray) -> pa.Array:
+    """Plain SHA-256 (lower-case hex) of each phone string: the scenario's export column."""
+    raw = phones.astype("S11").tolist()
+    out = bytearray(64 * len(raw))
+    for i, p in enumerate(raw):
+        out[64 * i : 64 * i + 64] = hashlib.sha256(p).hexdigest().encode()
+    offsets = np.arange(0, 64 * len(raw) + 1, 64, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(raw), pa.py_buffer(offsets), pa.py_buffer(bytes(out)))
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Write the export to ``path`` in 1 M-row row groups (bounded memory whatever ``rows``)."""
+    rng = np.random.default_rng(seed)
+    tmp = path.with_suffix(".partial")
+    writer: pq.ParquetWriter | None = None
+    try:
+        for start in range(0, rows, CHUNK):
+            n = min(CHUNK, rows - start)
+            phones = np.char.add("010", np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8))
+            joined = np.datetime64("2014-01-01") + rng.integers(0, 365 * 9, n).astype("timedelta64[D]")
+            batch = pa.table(
+                {
+                    "customer_id": pa.array(np.char.add("C", np.char.zfill((np.arange(n) + start).astype(str), 10))),
+                    "phone_sha256": _hex_sha256(phones),
+                    "age": pa.array(rng.integers(19, 90, n), pa.int32()),
+                    "sex": pa.array(np.where(rng.random(n) < 0.5, "M", "F")),
+                    "province": pa.array(np.asarray(PROVINCES)[rng.integers(0, len(PROVINCES), n)]),
+                    "joined": pa.array(joined.astype(str)),
+                    "category": pa.array(np.asarray(CATEGORIES)[rng.integers(0, len(CATEGORIES), n)]),
+                    "amount": pa.array(rng.integers(100, 2_000_000, n), pa.int64()),
+                }
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, batch.schema, compression="zstd")
+            writer.write_table(batch, row_group_size=CHUNK)
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp, path)
+
+
+POLICY: dict[str, Any] = {
+    "recipient": "Alipay",
+    "recipient_country": "CN",
+    "purpose": "nsf-score",
+    "legal_basis": "contract",
+    "role": "processor",
+    "key": "env:DC_BENCH_KEY",
+    "thresholds": {"k": 1, "max_risk": 1.0},
+    "quasi_identifiers": ["age", "sex", "province"],
+    "columns": {
+        "customer_id": "drop",
+        "phone_sha256": {"action": "pseudonymize", "why": "join key"},
+        "age": {"action": "generalize", "method": "age", "width": 10},
+        "sex": "keep",
+        "province": "keep",
+        "joined": {"action": "generalize", "method": "date", "to": "year"},
+        "category": "keep",
+        "amount": "keep",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------- memory
+
+
+def _proc_status(pid: int, field: str) -> int:
+    """A ``/proc/<pid>/status`` figure in bytes (0 when unreadable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _descendants(root: int) -> list[tuple[int, str]]:
+    kids: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        kids.setdefault(ppid, []).append(int(entry.name))
+        names[int(entry.name)] = name
+    out, todo = [], list(kids.get(root, []))
+    while todo:
+        pid = todo.pop()
+        out.append((pid, names.get(pid, "")))
+        todo += kids.get(pid, [])
+    return out
+
+
+def _memory() -> dict[str, float]:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report its parent's
+    mem = {"driver_python_peak_mb": _proc_status(os.getpid(), "VmHWM") / 2**20}
+    procs = _descendants(os.getpid())
+    jvm = [_proc_status(p, "VmHWM") for p, n in procs if n == "java"]
+    workers = [_proc_status(p, "VmHWM") for p, n in procs if n.startswith("python")]
+    if jvm:
+        mem["jvm_peak_mb"] = max(jvm) / 2**20
+    if workers:
+        mem["python_worker_peak_mb"] = max(workers) / 2**20
+    return mem
+
+
+# ---------------------------------------------------------------------------------- stages
+
+
+def _stage(engine: str, stage: str, data: Path, work: Path, span: int) -> dict[str, Any]:
+    """Run one stage in this (fresh) process and return its timing and memory."""
+    os.environ["DC_BENCH_KEY"] = hashlib.sha256(b"spark_scale benchmark key").hexdigest()
+    spark: Any = None
+    started = 0.0
+    if engine == "spark":
+        from datacustoms.engines.spark import frame, session
+
+        t = time.perf_counter()
+        spark = session("local[2]", SPARK_CONF)
+        started = time.perf_counter() - t
+    t0 = time.perf_counter()
+    extra: dict[str, Any] = {}
+    if stage == "inspect":
+        if engine == "spark":
+            from datacustoms.engines.spark_inspect import spark_inspect
+
+            report = spark_inspect(str(data), attack=False, qi=QI, sensitive=["category"])
+        else:
+            from datacustoms.inspection import inspect
+
+            report = inspect(str(data), attack=False, qi=QI, sensitive=["category"])
+        assert report.risk is not None
+        extra = {"k": report.risk.k, "classes": report.risk.classes}
+    elif stage == "digests":
+        if engine == "spark":
+            from datacustoms.engines.spark_inspect import distinct_digests
+
+            parsed = distinct_digests(frame(str(data)), "phone_sha256")
+        else:
+            from datacustoms.attack.column import read_column
+            from datacustoms.io import read
+
+            parsed = read_column(read(str(data)), "phone_sha256")
+        assert parsed is not None
+        extra = {"distinct": len(parsed.distinct)}
+    elif stage == "protect":
+        from datacustoms.policy import parse_policy
+
+        policy = parse_policy(POLICY)
+        if engine == "spark":
+            from datacustoms.engines.spark_protect import spark_protect
+
+            result = spark_protect(str(data), policy, work / "spark_out.parquet")
+        else:
+            from datacustoms.io import read
+            from datacustoms.protect.pipeline import protect_table
+
+            result = protect_table(read(str(data)), policy, work / "embedded_out.parquet")
+        extra = {"rows_out": result.rows_out, "k_after": result.k_after}
+    elif stage == "keyspace":
+        extra = _keyspace(engine, spark, data, span)
+    seconds = time.perf_counter() - t0
+    return {"engine": engine, "stage": stage, "seconds": seconds, "session_start_s": started, **extra, **_memory()}
+
+
+def _keyspace(engine: str, spark: Any, data: Path, span: int) -> dict[str, Any]:
+    """Enumerate ``span`` candidates of 010XXXXXXXX against the export's distinct digests."""
+    from datacustoms.attack.column import read_column
+    from datacustoms.attack.hashes.engine import Mask, TargetSet, search_mask
+    from datacustoms.io import read
+
+    parsed = read_column(read(str(data)), "phone_sha256")
+    assert parsed is not None and parsed.matrix is not None
+    targets_bytes = parsed.matrix.tobytes()
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    t = time.perf_counter()
+    if engine == "embedded":
+        hits = len(search_mask(mask, "sha256", TargetSet(parsed.matrix, 32), start=0, stop=span))
+        return {"candidates": span, "hits": hits, "enumerate_s": time.perf_counter() - t}
+    shared = spark.sparkContext.broadcast(targets_bytes)
+    parts = 8
+
+    def search(batches: Any) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        from datacustoms.attack.hashes.engine import Mask, TargetSet, search_mask
+
+        mat = np.frombuffer(shared.value, dtype=np.uint8).reshape(-1, 32)
+        targets = TargetSet(mat, 32)
+        m = Mask.from_pattern(b"010XXXXXXXX")
+        for batch in batches:
+            for lo, hi in zip(batch.column("lo").to_pylist(), batch.column("hi").to_pylist(), strict=True):
+                found = search_mask(m, "sha256", targets, start=lo, stop=hi, threads=1)
+                yield pa.RecordBatch.from_arrays([pa.array([len(found)], pa.int64())], names=["hits"])
+
+    step = -(-span // parts)
+    ranges = spark.createDataFrame([(a, min(a + step, span)) for a in range(0, span, step)], "lo long, hi long")
+    hits = ranges.repartition(parts).mapInArrow(search, "hits long").groupBy().sum("hits").collect()[0][0]
+    return {"candidates": span, "hits": int(hits or 0), "enumerate_s": time.perf_counter() - t}
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=50_000_000, help="rows of the export (default 50 M)")
+    parser.add_argument("--quick", action="store_true", help="1 M rows")
+    parser.add_argument("--stages", default="inspect,digests,protect,keyspace")
+    parser.add_argument("--span", type=int, default=50_000_000, help="keyspace candidates to enumerate")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the export is generated (kept)")
+    parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "STAGE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    rows = 1_000_000 if args.quick else args.rows
+    work = args.workdir or Path(tempfile.gettempdir()) / "datacustoms-spark-scale"
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / f"export-{rows}.parquet"
+    if args.worker:
+        print(json.dumps(_stage(args.worker[0], args.worker[1], data, work, args.span)))
+        return
+    if not data.exists():
+        t = time.perf_counter()
+        generate(data, rows)
+        print(f"generated {rows:,} rows in {time.perf_counter() - t:.1f} s → {data.stat().st_size / 2**20:.0f} MiB")
+    results: list[dict[str, Any]] = []
+    for stage in args.stages.split(","):
+        for engine in ("embedded", "spark"):
+            for out in ("spark_out.parquet", "embedded_out.parquet"):
+                shutil.rmtree(work / out, ignore_errors=True) if (work / out).is_dir() else (work / out).unlink(
+                    missing_ok=True
+                )
+            cmd = [sys.executable, __file__, "--rows", str(rows), "--workdir", str(work), "--span", str(args.span)]
+            proc = subprocess.run([*cmd, "--worker", engine, stage], capture_output=True, text=True, check=False)
+            line = next((x for x in reversed(proc.stdout.splitlines()) if x.startswith("{")), None)
+            if proc.returncode or line is None:
+                print(f"{stage}/{engine} failed:\n{proc.stderr[-2000:]}")
+                continue
+            res = json.loads(line)
+            results.append(res)
+            count = res.get("candidates", rows)
+            took = res.get("enumerate_s", res["seconds"])
+            unit = "candidates/s" if stage == "keyspace" else "rows/s"
+            mem = ", ".join(f"{k} {v:,.0f}" for k, v in res.items() if k.endswith("_mb"))
+            figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "rows_out", "hits")}
+            print(
+                f"{stage:8s} {engine:8s} {took:7.1f} s  {count / took:>12,.0f} {unit}  "
+                f"[{mem}]" + (f"  session start {res['session_start_s']:.1f} s" if engine == "spark" else "")
+                + f"  {figures}"
+            )  # fmt: skip
+    for stage in args.stages.split(","):
+        pair = {r["engine"]: r for r in results if r["stage"] == stage}
+        if len(pair) == 2:
+            key = "enumerate_s" if stage == "keyspace" else "seconds"
+            ratio = pair["embedded"][key] / pair["spark"][key]
+            print(f"{stage}: spark local[2] / embedded speed = {ratio:.2f}x")
+    print(json.dumps({"rows": rows, "results": results}))
+
+
+if __name__ == "__main__":
+    main()
