@@ -33,6 +33,8 @@ class Table:
     num_rows_hint: int | None = None
     duckdb_scan: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: reads only some columns (Parquet, datasets); ``batches(columns)`` uses it when present
+    open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
     _sample: pa.Table | None = field(default=None, repr=False)
     _num_rows: int | None = field(default=None, repr=False)
 
@@ -43,6 +45,9 @@ class Table:
     def batches(self, columns: Iterable[str] | None = None) -> Iterator[pa.RecordBatch]:
         """Stream the table (optionally only some columns), one record batch at a time."""
         wanted = list(columns) if columns is not None else None
+        if wanted is not None and self.open_columns is not None:
+            yield from self.open_columns(wanted)
+            return
         for batch in self.open_batches():
             if wanted is not None:
                 batch = batch.select(wanted)

@@ -125,3 +125,11 @@ def test_in_memory_frames() -> None:
     assert datacustoms.read(DATA).num_rows == 3
     with pytest.raises(InputError, match="cannot read an object"):
         datacustoms.read(object())
+
+
+def test_parquet_projection_reads_only_the_asked_columns(tmp_path: Path) -> None:
+    pq.write_table(DATA, tmp_path / "x.parquet")
+    table = datacustoms.read(tmp_path / "x.parquet")
+    batches = list(table.batches(["age"]))
+    assert [b.schema.names for b in batches] == [["age"]]
+    assert sum(b.num_rows for b in batches) == 3

@@ -105,6 +105,9 @@ def _read_parquet(path: Path, name: str | None) -> Table:
     def open_batches() -> Iterator[pa.RecordBatch]:
         yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
 
+    def open_columns(columns: list[str]) -> Iterator[pa.RecordBatch]:
+        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=columns)
+
     return Table(
         name=name or path.stem,
         schema=schema,
@@ -113,6 +116,7 @@ def _read_parquet(path: Path, name: str | None) -> Table:
         format="parquet",
         num_rows_hint=rows,
         duckdb_scan=f"read_parquet({_sql_literal(str(path))})",
+        open_columns=open_columns,
     )
 
 
@@ -127,6 +131,9 @@ def _read_parquet_dir(path: Path, name: str | None) -> Table:
     def open_batches() -> Iterator[pa.RecordBatch]:
         yield from dataset.to_batches(batch_size=BATCH_ROWS)
 
+    def open_columns(columns: list[str]) -> Iterator[pa.RecordBatch]:
+        yield from dataset.to_batches(batch_size=BATCH_ROWS, columns=columns)
+
     return Table(
         name=name or path.name,
         schema=dataset.schema,
@@ -134,6 +141,7 @@ def _read_parquet_dir(path: Path, name: str | None) -> Table:
         source=str(path),
         format="parquet",
         duckdb_scan=f"read_parquet({_sql_literal(str(path / '**' / '*.parquet'))})",
+        open_columns=open_columns,
     )
 
 
