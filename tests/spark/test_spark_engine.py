@@ -213,3 +213,47 @@ def test_missing_pyspark_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(MissingDependency, match=r"datacustoms\[spark\]"):
         require_pyspark()
+
+
+RECORD = {
+    "contact": "dpo@alipay.example",
+    "consent": "not_required",
+    "role_questions": {"purpose": "sender", "benefit": "sender", "control": "sender"},
+    "transfer_mechanism": "contract (SCC module 2, 2024-01-01)",
+    "subject_categories": ["payment customers"],
+    "key_holder": "sender",
+    "retention_until": "2027-12-31",
+    "korea": {
+        "overseas_ground": "contract",
+        "pseudonym_purpose": "NSF score",
+        "pseudonym_use": "scoring the risk of non-sufficient funds per customer",
+        "use_until": "2027-12-31",
+        "destruction": "deleted at the end of use",
+    },
+}
+
+
+@pytest.mark.spark
+def test_cli_transfer_reads_through_spark(
+    spark: Any, export_path: Path, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from datacustoms.cli import app
+
+    monkeypatch.setenv("DC_SPARK_TEST_KEY", KEY.hex())
+    monkeypatch.setenv("DATACUSTOMS_LEDGER_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump({**policy_spec(), "record": RECORD}))
+    out = tmp_path / "sent.parquet"
+    args = ["--engine", "spark", "--spark-master", "local[2]", "--no-attack", "--ledger", str(tmp_path / "l.db")]
+    res = cli.invoke(app, ["transfer", str(export_path), "-p", str(policy), "-o", str(out), *args])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("SENT") and out.is_file()
+    assert (
+        pq.read_table(out).num_rows
+        == 600
+        - protect_table(
+            read(str(export_path)), parse_policy(policy_spec()), tmp_path / "e.parquet", master_key=KEY
+        ).suppressed_rows
+    )
