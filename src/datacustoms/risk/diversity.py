@@ -47,12 +47,15 @@ def count_cells(codes: pa.ListArray | pa.ChunkedArray, dictionary: pa.Array) -> 
     """Count each (class, value) from the per-class lists of value codes (indices into ``dictionary``)."""
     if isinstance(codes, pa.ChunkedArray):
         codes = codes.combine_chunks() if codes.num_chunks else pa.array([], pa.list_(pa.int32()))
-    lengths = np.diff(np.asarray(codes.offsets))
+    offsets = np.asarray(codes.offsets)
+    lengths = np.diff(offsets)
     classes = len(lengths)
-    flat = np.asarray(codes.flatten().to_numpy(zero_copy_only=False), dtype=np.int64)
+    flat = np.asarray(codes.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_numpy(zero_copy_only=False))
     m = max(len(dictionary), 1)
-    owner = np.repeat(np.arange(classes, dtype=np.int64), lengths)
-    key = owner * m + flat
+    small = classes * m < 2**31  # int32 keys halve the memory traffic
+    dtype = np.int32 if small else np.int64
+    owner: np.ndarray = np.repeat(np.arange(classes, dtype=dtype), lengths)
+    key = owner * dtype(m) + flat.astype(dtype, copy=False)
     if classes * m <= DENSE_CELLS:
         counts = np.bincount(key, minlength=classes * m)
         keys = np.flatnonzero(counts)
