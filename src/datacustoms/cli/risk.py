@@ -42,9 +42,7 @@ def _points(value: str) -> list[int]:
             return list(range(low, high + 1))
         return [int(v) for v in _split(value)]
     except ValueError:
-        raise UsageError(
-            f"--points {value!r} is not a range or a list", "e.g. --points 1..5 or 1,2,4"
-        ) from None
+        raise UsageError(f"--points {value!r} is not a range or a list", "e.g. --points 1..5 or 1,2,4") from None
 
 
 def _status_line(checks: list[Check]) -> str:
@@ -56,9 +54,7 @@ def register(app: typer.Typer) -> None:
     @app.command("risk")
     @handle_errors
     def risk_cmd(
-        path: str = typer.Argument(
-            ..., help="A CSV / Parquet / JSONL / Arrow file, a Parquet folder or a SQL URL."
-        ),
+        path: str = typer.Argument(..., help="A CSV / Parquet / JSONL / Arrow file, a Parquet folder or a SQL URL."),
         qi: str | None = typer.Option(
             None, "--qi", help="Quasi-identifier columns, comma-separated (default: proposed from detection)."
         ),
@@ -69,9 +65,7 @@ def register(app: typer.Typer) -> None:
         max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11)."),
         avg_risk: float = typer.Option(0.075, "--avg-risk", help="Highest acceptable average risk (R11)."),
         l_div: int = typer.Option(2, "--l", help="Minimum distinct l-diversity of sensitive columns (R12)."),
-        t_close: float | None = typer.Option(
-            None, "--t", help="Maximum t-closeness distance (R12; default: report)."
-        ),
+        t_close: float | None = typer.Option(None, "--t", help="Maximum t-closeness distance (R12; default: report)."),
         population: int | None = typer.Option(
             None, "--population", help="Population size N, for population-uniqueness estimates."
         ),
@@ -86,9 +80,7 @@ def register(app: typer.Typer) -> None:
         ),
         table: str | None = typer.Option(None, "--table", help="Table name when PATH is a SQL URL."),
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format: text or json."),
-        output: Path | None = typer.Option(
-            None, "--output", "-o", help="Write here (atomically) instead of stdout."
-        ),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     ) -> None:
         """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values."""
         from datacustoms.io import read
@@ -154,9 +146,7 @@ def register(app: typer.Typer) -> None:
     def unicity_cmd(
         events: str = typer.Argument(..., help="An events table: one row per transaction."),
         person: str = typer.Option(..., "--person", help="Column naming the person (or pseudonym)."),
-        time: str = typer.Option(
-            ..., "--time", help="Column with the event time (timestamp, date, text or epoch s)."
-        ),
+        time: str = typer.Option(..., "--time", help="Column with the event time (timestamp, date, text or epoch s)."),
         place: str | None = typer.Option(None, "--place", help="Column with the place or merchant."),
         amount: str | None = typer.Option(None, "--amount", help="Column with the amount."),
         time_granularity: str = typer.Option("day", "--time-granularity", help="hour, day or week."),
@@ -171,9 +161,7 @@ def register(app: typer.Typer) -> None:
         ),
         table: str | None = typer.Option(None, "--table", help="Table name when EVENTS is a SQL URL."),
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format: text or json."),
-        output: Path | None = typer.Option(
-            None, "--output", "-o", help="Write here (atomically) instead of stdout."
-        ),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     ) -> None:
         """p-point unicity of transaction traces (de Montjoye et al. 2015), with confidence intervals."""
         from datacustoms.io import read
@@ -205,8 +193,7 @@ def register(app: typer.Typer) -> None:
                 f"point = {result.time_granularity}"
                 + (f" × {result.place}" if result.place else "")
                 + (
-                    f" × {result.amount}"
-                    + (f" in {result.amount_bins} bins" if result.amount_bins else " (exact)")
+                    f" × {result.amount}" + (f" in {result.amount_bins} bins" if result.amount_bins else " (exact)")
                     if result.amount
                     else ""
                 ),
@@ -215,8 +202,7 @@ def register(app: typer.Typer) -> None:
             ]
             for p in result.points:
                 lines.append(
-                    f"{p.p:>3}  {p.eligible:>9,}  {p.unique:>8,}  {p.epsilon:>6.3f}  "
-                    f"[{p.ci_low:.3f}, {p.ci_high:.3f}]"
+                    f"{p.p:>3}  {p.eligible:>9,}  {p.unique:>8,}  {p.epsilon:>6.3f}  [{p.ci_low:.3f}, {p.ci_high:.3f}]"
                 )
             lines += ["", *(f"[{c.status}] {c.rule} {c.message}" for c in checks), _status_line(checks)]
             emit("\n".join(lines), output)
