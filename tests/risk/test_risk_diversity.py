@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -11,7 +12,7 @@ from pycanon import anonymity
 
 import datacustoms
 from datacustoms.report.model import ColumnFinding
-from datacustoms.risk import Thresholds, propose_columns, risk_checks, risk_profile
+from datacustoms.risk import Thresholds, column_uniqueness, propose_columns, risk_checks, risk_profile
 
 CASES = [
     (["sex", "age", "race"], "salary-class"),
@@ -189,3 +190,48 @@ def test_profile_argument_errors(adult):
         risk_profile(adult, ["sex"], sampling_fraction=1.5)
     with pytest.raises(UsageError, match="smaller"):
         risk_profile(adult, ["sex"], population=10)
+
+
+def _ordered_emd(df: pd.DataFrame, qi: list[str], sa: str) -> float:
+    """Li et al.'s ordered distance straight from the definition (NULL ranked last)."""
+    values = sorted(df[sa].dropna().unique().tolist()) + ([None] if df[sa].isna().any() else [])
+    m = len(values)
+    total = len(df)
+    p = [((df[sa].isna()).sum() if v is None else (df[sa] == v).sum()) / total for v in values]
+    worst = 0.0
+    for _, group in df.groupby(qi, dropna=False):
+        q = [((group[sa].isna()).sum() if v is None else (group[sa] == v).sum()) / len(group) for v in values]
+        running, emd = 0.0, 0.0
+        for i in range(m):
+            running += q[i] - p[i]
+            emd += abs(running)
+        worst = max(worst, emd / (m - 1))
+    return worst
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ordered_distance_matches_the_definition_with_nulls(seed):
+    rng = np.random.default_rng(seed)
+    rows = 300
+    income = rng.integers(0, 40, rows).astype(float)
+    income[rng.random(rows) < 0.1] = np.nan
+    df = pd.DataFrame({"a": rng.integers(0, 6, rows), "b": rng.choice(["x", "y", None], rows), "income": income})
+    table = datacustoms.read(
+        pa.table({"a": df["a"], "b": pa.array(df["b"].tolist()), "income": pa.array(income, from_pandas=True)})
+    )
+    d = risk_profile(table, ["a", "b"], ["income"]).diversity[0]
+    assert d.ordered
+    assert d.t == pytest.approx(_ordered_emd(df, ["a", "b"], "income"), abs=1e-12)
+
+
+def test_recursive_l3_on_adult(adult, adult_df):
+    qi = ["sex", "race"]
+    d = risk_profile(adult, qi, ["marital-status"], thresholds=Thresholds(l=3)).diversity[0]
+    assert d.recursive_c == pytest.approx(_recursive_c(adult_df, qi, "marital-status", 3))
+
+
+def test_column_uniqueness_counts_null_as_a_value():
+    table = datacustoms.read(pa.table({"id": ["a", "b", "c", None], "flag": ["y", "y", None, None]}))
+    result = {u.column: u for u in column_uniqueness(table)}
+    assert (result["id"].distinct, result["id"].near_unique) == (4, True)
+    assert (result["flag"].distinct, result["flag"].ratio) == (2, 0.5)
