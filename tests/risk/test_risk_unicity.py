@@ -183,3 +183,12 @@ def test_empty_events_give_a_warning_not_a_pass():
     result = unicity(empty, "who", "at")
     assert result.people == 0 and all(p.eligible == 0 for p in result.points)
     assert unicity_checks(result)[0].status == "warn"
+
+
+def test_time_zone_aware_times_are_bucketed_on_their_own_clock():
+    """20:00 UTC on 14 May is 05:00 on 15 May in Seoul: by the Seoul day, A and B share no day."""
+    seoul = pa.timestamp("s", tz="Asia/Seoul")
+    times = pc.strptime(pa.array(["2024-05-14 14:00", "2024-05-14 20:00"]), format="%Y-%m-%d %H:%M", unit="s")
+    data = pa.table({"who": ["A", "B"], "at": times.cast(seoul)})
+    result = unicity(datacustoms.read(data), "who", "at", points=(1,))
+    assert result.points[0].unique == 2  # 23:00 on the 14th and 05:00 on the 15th, Seoul time

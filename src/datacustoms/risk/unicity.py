@@ -55,6 +55,9 @@ def _time_expr(column: str, arrow_type: pa.DataType, granularity: str) -> str:
     col = quote(column)
     if pa.types.is_integer(arrow_type):
         ts = f"to_timestamp({col})"  # epoch seconds
+    elif pa.types.is_timestamp(arrow_type) and arrow_type.tz:  # buckets follow the data's own clock
+        zone = str(arrow_type.tz).replace("'", "''")
+        ts = f"timezone('{zone}', {col})"
     elif pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type):
         ts = f"CAST({col} AS TIMESTAMP)"
     else:
