@@ -142,7 +142,8 @@ def main() -> None:
         f"→ {base_per_row / ours_per_row:.0f}× faster per row"
     )
     print(
-        f"targets: whole profile ≤ 5 s ({'met' if ours['seconds'] <= 5 else 'MISSED'}), "
+        f"targets: whole profile of 10 M rows ≤ 5 s ("
+        f"{('met' if ours['seconds'] <= 5 else 'MISSED') if ours['rows'] >= 10_000_000 else 'not measured'}), "
         f"peak ≤ 2048 MB ({'met' if ours['peak_rss_mb'] <= 2048 else 'MISSED'}), "
         f"≥ 20× per row ({'met' if base_per_row / ours_per_row >= 20 else 'MISSED'})"
     )

@@ -105,8 +105,8 @@ def main() -> None:
     base_per_event = base_seconds / base_events
     print(
         f"per event: datacustoms {ours_per_event * 1e9:.0f} ns, baseline {base_per_event * 1e9:.0f} ns "
-        f"→ {base_per_event / ours_per_event:.1f}× faster; target ≤ 60 s: "
-        f"{'met' if ours <= 60 else 'MISSED'}"
+        f"→ {base_per_event / ours_per_event:.1f}× faster; target (1 M people × 100 events ≤ 60 s): "
+        f"{('met' if ours <= 60 else 'MISSED') if result.events >= 100_000_000 else 'not measured'}"
     )
 
 
