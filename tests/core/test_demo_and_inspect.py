@@ -18,7 +18,7 @@ from datacustoms.demo import run_demo
 def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     out = tmp_path_factory.mktemp("demo") / "run"
     lines: list[str] = []
-    result = run_demo(out, customers=400, days=1, seed=7, budget=40, say=lines.append)
+    result = run_demo(out, customers=400, days=2, seed=7, budget=40, say=lines.append)
     return result, lines
 
 
@@ -31,6 +31,7 @@ def test_demo_reverses_phones_and_accounts_and_refuses_the_declared_transfer(dem
     text = "\n".join(lines)
     assert "REFUSED" in text and "k: 1 → 5" in text
     assert "0% reversible" in text
+    assert "daily exports share one hash per person" in text
 
 
 def test_demo_never_prints_recovered_numbers(demo) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     def demo_cmd(
         out: Path = typer.Option(Path("datacustoms-demo"), "--out", help="Folder for the generated files and reports."),
         customers: int = typer.Option(2_000, "--customers", help="Customers in the scenario."),
-        days: int = typer.Option(2, "--days", help="Daily exports to generate."),
+        days: int = typer.Option(3, "--days", help="Daily exports to generate."),
         seed: int = typer.Option(2018, "--seed", help="Seed: the same seed gives the same data."),
         budget: float = typer.Option(60.0, "--attack-budget", help="Seconds the reversal may spend per column."),
         force: bool = typer.Option(False, "--force", help="Replace an earlier demo in --out."),
