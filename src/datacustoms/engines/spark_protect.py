@@ -133,6 +133,17 @@ def spark_class_histogram(df: Any, qi: Sequence[str], steps: Sequence[Step] = ()
         raise
 
 
+def raw_class_histogram(df: Any, qi: Sequence[str]) -> pa.Table:
+    """Class sizes over the raw QIs, counted by Spark alone (no Python worker).
+
+    Only the sizes are used (k before protection), and grouping the raw values forms the same
+    classes as grouping their text (NULL is one group in both), so no conversion is needed.
+    """
+    from pyspark.sql import functions as F
+
+    return df.groupBy(*qi).agg(F.count(F.lit(1)).alias(COUNT)).select(COUNT).toArrow()
+
+
 def _needed(policy: Policy, qi: Sequence[str]) -> list[str]:
     needed = list(qi)
     for name in qi:
@@ -223,7 +234,7 @@ def spark_protect(
     steps: list[Step] = [(s.column, s.kernel) for s in plan.steps]
     steps.append(("(output columns)", plan.kernels[-1]))
     if qi:
-        before = class_stats(spark_class_histogram(df.select(*qi), qi), k, suppress=False)
+        before = class_stats(raw_class_histogram(df, qi), k, suppress=False)
         qi_steps = [(s.column, s.kernel) for s in plan.steps if s.column in qi]
         hist = spark_class_histogram(df.select(*_needed(policy, qi)), qi, qi_steps)
         after = class_stats(hist, k, suppress=suppress)
