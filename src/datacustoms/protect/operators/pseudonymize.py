@@ -14,7 +14,15 @@ import pyarrow.compute as pc
 
 from datacustoms.policy import Pseudonymize
 from datacustoms.protect import crypto
-from datacustoms.protect.operators.common import Kernel, as_array, as_text, blank_to_null, replace_column
+from datacustoms.protect.operators.common import (
+    Kernel,
+    as_array,
+    as_text,
+    blank_to_null,
+    bytes_within,
+    replace_column,
+    trim,
+)
 
 
 def normalize(values: pa.Array, how: str) -> pa.Array:
@@ -22,10 +30,10 @@ def normalize(values: pa.Array, how: str) -> pa.Array:
     text = as_text(as_array(values))
     if how == "none":
         return text
-    text = pc.utf8_trim_whitespace(text)
+    text = trim(text)
     if how == "lower":
         text = pc.utf8_lower(text)
-    elif how == "digits":
+    elif how == "digits" and not bytes_within(text, 0x30, 0x39):  # digits only: nothing to strip
         text = pc.replace_substring_regex(text, r"[^0-9]", "")
     return blank_to_null(text)
 
