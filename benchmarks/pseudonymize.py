@@ -102,7 +102,7 @@ def in_child(src: Path, out: Path, key: bytes) -> dict[str, float]:
     env = {**os.environ, "BENCH_KEY": key.hex()}
     cmd = [sys.executable, __file__, "--child", "--src", str(src), "--out", str(out)]
     done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def baseline(values: list[str], key: bytes) -> tuple[list[str], float]:
@@ -131,6 +131,7 @@ def main() -> None:
     derived = crypto.derive_key(master, recipient="benchmark", purpose="throughput", operation="pseudonymize")
     native = crypto._native_hmac() is not None
     small_rows = max(args.rows // 4, 1)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="dc-bench-") as tmp:
         folder = Path(tmp)
         big, small = folder / "big.parquet", folder / "small.parquet"
@@ -146,7 +147,11 @@ def main() -> None:
         assert got == expected, "protect and the hmac loop disagree"
     ours = big_run["rows"] / big_run["seconds"]
     theirs = len(slice_values) / base_seconds
-    print(f"native HMAC kernel: {'yes' if native else 'no (pure-Python fallback)'}; cores: {os.cpu_count()}")
+    print(
+        f"native HMAC kernel: {'yes' if native else 'no (pure-Python fallback)'}; cores: {os.cpu_count()}; "
+        f"1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after "
+        "(wall figures assume the cores are free; CPU-seconds do not)"
+    )
     print(
         f"protect (Parquet → pseudonymize → Parquet), {int(big_run['rows']):,} rows: "
         f"{big_run['seconds']:.2f} s = {ours / 1e6:.2f} M rows/s end to end"

@@ -228,6 +228,12 @@ class _Writer:
     back): zstd then sees only the characters, which made the write about a third cheaper and the
     file about 8% smaller than ``PLAIN`` (4-byte length before every value) in our measurements.
     The values read back are the same; DuckDB, Polars, Spark and pyarrow read this encoding.
+
+    zstd level 1 stays the codec: on 128-bit hex pseudonyms (measured per million rows, one core)
+    it wrote 16 MB in about 0.07 CPU-s, lz4 32 MB in 0.06, snappy 32 MB in 0.055, no compression
+    32 MB in 0.05. Hex text holds 4 bits per byte, which only an entropy coder recovers; halving
+    the file is worth the ~0.01-0.02 CPU-s. Writing each batch as it comes (one row group per
+    input batch) measured no slower than gathering ~1 M-row groups, and keeps the stages in step.
     """
 
     def __init__(self, path: Path, fmt: str, high_entropy: tuple[str, ...] = ()) -> None:
