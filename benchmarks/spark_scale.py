@@ -10,8 +10,8 @@ Stages, each run for each engine in a fresh subprocess (so peak memory is the st
   category as sensitive column, without the keyspace attack;
 * ``digests``  — the per-row half of a reversal with the recipe known: decode the digest column
   and count its distinct digests (embedded: streamed on the driver; Spark: ``groupBy``);
-* ``protect``  — HMAC pseudonym of the digest column, token-free generalisation of age and date,
-  phone-free output, written as Parquet (Spark: a committed folder);
+* ``protect``  — HMAC pseudonym of the digest column, age and date generalised, the customer
+  number dropped, written as Parquet (Spark: a committed folder);
 * ``keyspace`` — enumerating a slice of the 010 mobile keyspace against the export's distinct
   digests: the driver's native engine vs keyspace ranges split over Spark tasks (``mapInArrow``
   over a range DataFrame calling ``search_mask`` per range).
