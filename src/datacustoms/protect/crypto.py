@@ -232,8 +232,10 @@ def hmac_sha256_matrix(key: bytes, values: pa.Array, *, force_python: bool = Fal
     """HMAC-SHA-256 of every row of a (large_)string/binary array, as an n × 32 uint8 matrix.
 
     Uses the native batch kernel when it is built (``datacustoms.attack.hashes.engine``), else the
-    pure-Python loop; both give identical bytes (RFC 4231 known answers in the tests). Rows that
-    are null hold whatever the kernel computed; callers mask them.
+    pure-Python loop; both give identical bytes (RFC 4231 known answers in the tests). Up to
+    :data:`_ONE_THREAD_ROWS` rows the kernel runs on the calling thread (it releases the GIL, so
+    the pipeline's workers run it side by side); larger arrays go to the engine's thread pool.
+    Rows that are null hold whatever the kernel computed; callers mask them.
     """
     values = _as_plain(values)
     if not force_python and values.type in _STRINGS and len(values) <= _ONE_THREAD_ROWS:
