@@ -257,3 +257,24 @@ def test_cli_transfer_reads_through_spark(
             read(str(export_path)), parse_policy(policy_spec()), tmp_path / "e.parquet", master_key=KEY
         ).suppressed_rows
     )
+
+
+@pytest.mark.spark
+def test_sources_a_table_name_and_a_csv_path(spark: Any, tmp_path: Path) -> None:
+    """A catalog table and a CSV file (every column read as text) give the embedded engine's findings."""
+    import pyarrow.csv as pacsv
+
+    from datacustoms.engines.spark_inspect import spark_inspect
+    from datacustoms.errors import InputError
+
+    export = make_export(200)
+    spark.createDataFrame(export).createOrReplaceTempView("dc_export_view")
+    csv = tmp_path / "export.csv"
+    pacsv.write_csv(export, csv)
+    want = [(f.column, f.kind) for f in inspect(str(csv), attack=False, measure=False).findings]
+    for source in ("dc_export_view", str(csv)):
+        report = spark_inspect(source, attack=False, measure=False)
+        assert report.source.rows == 200
+        assert [(f.column, f.kind) for f in report.findings] == want
+    with pytest.raises(InputError, match="neither a file nor a table"):
+        spark_inspect("no_such_table_anywhere", attack=False)
