@@ -1,7 +1,8 @@
 """One entry point for the measure stage: ``risk_profile`` and the rule checks it feeds.
 
 ``risk_profile`` validates the column choice before reading anything, runs the one DuckDB
-group-by (quasi-identifiers × sensitive values), and derives every figure from it. The same call
+group-by (quasi-identifiers × sensitive values) into a temporary table, and derives every figure
+from it inside DuckDB (``risk.cellstats``): only a few numbers per column come back to Python. The same call
 runs on the input and on the protected output, so a report can show before → after.
 """
 
@@ -9,24 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
-import numpy as np
-import pyarrow as pa
-
 from datacustoms.errors import UsageError
 from datacustoms.report.model import Check, ColumnFinding
-from datacustoms.risk.classes import check_columns, connect, histogram_from_sizes, quote, source_sql
-from datacustoms.risk.diversity import count_cells, diversity, is_ordered
+from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
+from datacustoms.risk.classes import build_cells, check_columns, connect
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
 from datacustoms.risk.model import (
     ColumnUniqueness,
+    Diversity,
     LinkageResult,
     RareValues,
     RiskProfile,
     Thresholds,
     UnicityResult,
 )
-from datacustoms.risk.rare import marginal_counts, rare_from_counts
 from datacustoms.table import Table
 
 
@@ -39,42 +36,6 @@ def propose_columns(findings: Sequence[ColumnFinding]) -> tuple[list[str], list[
     qi = [f.column for f in findings if f.role == "quasi_identifier"]
     sensitive = [f.column for f in findings if f.role == "sensitive"]
     return qi, sensitive
-
-
-def _arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
-    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-    result = fetch()
-    return result if isinstance(result, pa.Table) else result.read_all()
-
-
-def _class_table(
-    con: duckdb.DuckDBPyConnection, table: Table, qi: list[str], sensitive: list[str]
-) -> tuple[pa.Table, list[pa.Array]]:
-    """The one group-by: per class its quasi-identifiers, its size and its sensitive value codes.
-
-    Each sensitive column is first reduced to its distinct values (its dictionary); the class
-    lists then hold small integer codes, not the values, which keeps the result compact.
-    """
-    dictionaries = []
-    joins = ""
-    for i, column in enumerate(sensitive):
-        src = source_sql(con, table, [column], f"dc_dict_src{i}")
-        con.execute(
-            f"CREATE TEMP TABLE dc_d{i} AS SELECT v, (row_number() OVER () - 1)::INTEGER AS code "
-            f"FROM (SELECT DISTINCT {quote(column)} AS v FROM {src})"
-        )
-        dictionaries.append(_arrow(con.sql(f"SELECT v FROM dc_d{i} ORDER BY code")).column("v").combine_chunks())
-        joins += f" JOIN dc_d{i} d{i} ON x.s{i} IS NOT DISTINCT FROM d{i}.v"
-    src = source_sql(con, table, [*qi, *sensitive], "dc_src")
-    keys = ", ".join(f"x.q{i}" for i in range(len(qi)))
-    items = [f"{quote(c)} AS q{i}" for i, c in enumerate(qi)] + [f"{quote(c)} AS s{i}" for i, c in enumerate(sensitive)]
-    lists = "".join(f", list(d{i}.code) AS s{i}" for i in range(len(sensitive)))
-    names = ", ".join(f"x.q{i} AS q{i}" for i in range(len(qi)))
-    relation = con.sql(
-        f"SELECT {names}, count(*)::BIGINT AS size{lists} "
-        f"FROM (SELECT {', '.join(items)} FROM {src}) x{joins} GROUP BY {keys}"
-    )
-    return _arrow(relation), dictionaries
 
 
 def risk_profile(
@@ -100,32 +61,29 @@ def risk_profile(
         raise UsageError(f"sampling fraction {sampling_fraction} is not in (0, 1]", "e.g. 0.01 for a 1% sample")
     if population is not None and population < 1:
         raise UsageError(f"population {population} is not positive", "give the number of people")
-    with connect() as con:
-        classes, dictionaries = _class_table(con, table, qi, sensitive)
-    sizes = np.asarray(classes.column("size").to_numpy(), dtype=np.int64)
-    rows = int(sizes.sum())
-    if population is not None and population < rows:
-        raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
-    hist = histogram_from_sizes(sizes)
-    diversities = []
+    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
+    diversities: list[Diversity] = []
     rare: list[RareValues] = []
     uniqueness: list[ColumnUniqueness] = []
-    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
-    for i, column in enumerate(qi):
-        values, counts = marginal_counts(classes, f"q{i}")
-        r, u = rare_from_counts(column, values, counts, rows=rows, threshold=rare_below, near_unique=near)
-        rare.append(r)
-        uniqueness.append(u)
-    for i, column in enumerate(sensitive):
-        cells = count_cells(classes.column(f"s{i}"), dictionaries[i])
-        ordered = is_ordered(cells.values, table.schema.field(column).type)
-        result, _ = diversity(cells, column, rows=rows, ordered=ordered, thresholds=thresholds)
-        diversities.append(result)
-        counts = np.bincount(cells.code, weights=cells.n, minlength=len(cells.values)).astype(np.int64)
-        r, u = rare_from_counts(column, cells.values, counts, rows=rows, threshold=rare_below, near_unique=near)
-        rare.append(r)
-        uniqueness.append(u)
-        del cells
+    with connect() as con:
+        build_cells(con, table, qi, sensitive)  # the one scan of the source
+        classes = class_table(con, len(qi), len(sensitive))
+        hist = histogram(con, classes)
+        rows = hist.records
+        if population is not None and population < rows:
+            raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
+        for r, u in qi_rare_values(con, classes, qi, rows=rows, threshold=rare_below, near_unique=near):
+            rare.append(r)
+            uniqueness.append(u)
+        for i, column in enumerate(sensitive):
+            result, counts = diversity(
+                con, len(qi), len(sensitive), i, column, table.schema.field(column).type,
+                rows=rows, thresholds=thresholds,
+            )  # fmt: skip
+            diversities.append(result)
+            r, u = rare_values(con, column, counts, rows=rows, threshold=rare_below, near_unique=near)
+            rare.append(r)
+            uniqueness.append(u)
     pop = None
     if rows and (population is not None or sampling_fraction is not None):
         pop = population_uniqueness(hist, population=population, sampling_fraction=sampling_fraction)

@@ -22,7 +22,8 @@ EXAMPLES = 5
 EXAMPLE_CHARS = 24
 
 
-def _example(value: object) -> str:
+def example(value: object) -> str:
+    """A value as shown in a report: NULL spelled out, long text truncated."""
     text = "NULL" if value is None else str(value)
     return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
 
@@ -40,7 +41,7 @@ def rare_from_counts(
     counts = np.asarray(counts, dtype=np.int64)
     rare = np.flatnonzero(counts < threshold)
     rare = rare[np.argsort(counts[rare], kind="stable")]
-    examples = [_example(values[int(i)].as_py()) for i in rare[:EXAMPLES]]
+    examples = [example(values[int(i)].as_py()) for i in rare[:EXAMPLES]]
     distinct = len(counts)
     ratio = distinct / rows if rows else 0.0
     return (
