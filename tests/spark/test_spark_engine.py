@@ -278,3 +278,19 @@ def test_sources_a_table_name_and_a_csv_path(spark: Any, tmp_path: Path) -> None
         assert [(f.column, f.kind) for f in report.findings] == want
     with pytest.raises(InputError, match="neither a file nor a table"):
         spark_inspect("no_such_table_anywhere", attack=False)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("qi", [["age", "sex", "joined"], ["sex"]])  # fails in the histogram / the write pass
+def test_policy_kernel_failing_on_one_partition_writes_nothing(spark: Any, tmp_path: Path, qi: list[str]) -> None:
+    from datacustoms.engines.spark import SparkJobError
+    from datacustoms.engines.spark_protect import spark_protect
+
+    rows = make_export(100).to_pylist()
+    rows[70]["joined"] = "20x9-13-45"  # not a date: the generalise kernel refuses it
+    df = spark.createDataFrame(pa.Table.from_pylist(rows, schema=make_export(1).schema)).repartition(2)
+    policy = parse_policy({**policy_spec(), "quasi_identifiers": qi, "suppression": None})
+    target = tmp_path / "out.parquet"
+    with pytest.raises(SparkJobError, match=r"column 'joined' raised InputError.*nothing was written"):
+        spark_protect(df, policy, target, master_key=KEY)
+    assert list(tmp_path.iterdir()) == []
