@@ -278,6 +278,9 @@ def test_sources_a_table_name_and_a_csv_path(spark: Any, tmp_path: Path) -> None
         assert [(f.column, f.kind) for f in report.findings] == want
     with pytest.raises(InputError, match="neither a file nor a table"):
         spark_inspect("no_such_table_anywhere", attack=False)
+    with pytest.raises(UsageError, match="encoding cannot be used with the Spark engine"):
+        spark_inspect(str(csv), encoding="cp949")
+    assert spark_inspect(str(csv), attack=False, measure=False, format="csv").source.rows == 200
 
 
 @pytest.mark.spark

@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         if check_engine(engine) == "spark":
             from datacustoms.engines.spark_inspect import spark_inspect
 
-            run, read_options = partial(spark_inspect, master=spark_master), {}
+            run = partial(spark_inspect, master=spark_master)
         report = run(
             path,
             attack=not no_attack,

@@ -69,13 +69,22 @@ def spark_inspect(
     progress: Progress | None = None,
     keyspaces: Sequence[Keyspace] | None = None,
     name: str | None = None,
+    **read_options: Any,
 ) -> Report:
     """:func:`datacustoms.inspection.inspect` with Spark doing the reading, sampling and group-bys.
 
     ``source`` is a Spark DataFrame, a path Spark reads or a catalog table name. ``keyspaces``
-    narrows the reversal attack (tests pass small slices), as in ``attack_column``.
+    narrows the reversal attack (tests pass small slices), as in ``attack_column``. Of the
+    embedded reader's options only ``format`` applies; the others are refused, not ignored.
     """
-    df = frame(source, master=master)
+    unsupported = sorted(k for k, v in read_options.items() if v is not None and k != "format")
+    if unsupported:
+        raise UsageError(
+            f"{', '.join(unsupported)} cannot be used with the Spark engine",
+            "Spark reads CSV as UTF-8 with a header and a comma; convert the file or use --engine embedded",
+        )
+    fmt = read_options.get("format")
+    df = frame(source, master=master, format={"jsonl": "json"}.get(fmt, fmt) if fmt else None)
     table = as_table(df, name or source_name(source), sample_rows=sample_rows)
     limits = thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
     if qi is not None or sensitive is not None:
