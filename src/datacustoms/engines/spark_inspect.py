@@ -7,9 +7,9 @@ How the work divides (see docs/scaling.md):
   row counts; the driver decodes them and enumerates the keyspace with the native engine (the
   same :func:`~datacustoms.attack.api.attack_blind` as the embedded engine), and rows reversed
   are the hits weighted by Spark's counts;
-* risk: one ``groupBy(quasi-identifiers)`` with the per-class lists of sensitive-value codes (the
-  embedded engine's DuckDB group-by, written for Spark); every figure derives from that table
-  on the driver with the embedded engine's own functions.
+* risk: one ``groupBy(quasi-identifiers, sensitive columns).count()`` gives the cells table the
+  embedded engine builds with DuckDB; the driver loads it into the same bounded DuckDB and
+  derives every figure with the embedded engine's own functions.
 
 The result is the same :class:`~datacustoms.report.model.Report` as the embedded engine's.
 """
@@ -43,12 +43,11 @@ from datacustoms.engines.spark import as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.inspection import Progress, identifier_checks, reversal_check
 from datacustoms.report.model import Check, Report, SourceInfo
-from datacustoms.risk.classes import check_columns, histogram_from_sizes
-from datacustoms.risk.diversity import count_cells, diversity, is_ordered
+from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
+from datacustoms.risk.classes import check_columns, connect
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
-from datacustoms.risk.model import ColumnUniqueness, RareValues, RiskProfile, Thresholds
+from datacustoms.risk.model import ColumnUniqueness, Diversity, RareValues, RiskProfile, Thresholds
 from datacustoms.risk.profile import propose_columns, risk_checks
-from datacustoms.risk.rare import marginal_counts, rare_from_counts
 from datacustoms.table import Table
 
 
@@ -283,31 +282,19 @@ def _head(table: Table, column: str, n: int = 2_000) -> pa.Array | None:
 # ---------------------------------------------------------------------------------- risk
 
 
-def class_table(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> tuple[pa.Table, list[pa.Array]]:
-    """One row per equivalence class: ``q0..``, ``size`` and per sensitive column a list of value codes.
+def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> pa.Table:
+    """The cells table ``(q0.., s0.., n)``: one row per class × sensitive values, counted by Spark.
 
-    Each sensitive column's distinct values (its dictionary) are collected once and broadcast
-    back as (value, code) pairs, joined null-safely, so the shuffled lists carry small integers.
+    The same table :func:`datacustoms.risk.classes.build_cells` makes with DuckDB; SQL's
+    ``GROUP BY`` and Spark's ``groupBy`` both keep NULL as a value of its own.
     """
     from pyspark.sql import functions as F
 
-    spark = df.sparkSession
-    x = df.select(
-        *[F.col(c).alias(f"q{i}") for i, c in enumerate(qi)],
-        *[F.col(c).alias(f"s{i}") for i, c in enumerate(sensitive)],
-    )
-    dictionaries: list[pa.Array] = []
-    for i, _ in enumerate(sensitive):
-        values = x.select(F.col(f"s{i}").alias("v")).distinct().toArrow().column("v").combine_chunks()
-        dictionaries.append(values)
-        pairs = spark.createDataFrame(
-            pa.table({f"v{i}": values, f"c{i}": pa.array(np.arange(len(values), dtype=np.int32))}),
-            schema=f"v{i} {x.schema[f's{i}'].dataType.simpleString()}, c{i} int",
-        )
-        x = x.join(F.broadcast(pairs), x[f"s{i}"].eqNullSafe(pairs[f"v{i}"]), "left")
-    aggs = [F.count(F.lit(1)).alias("size")] + [F.collect_list(f"c{i}").alias(f"s{i}") for i in range(len(sensitive))]
-    classes = x.groupBy(*[f"q{i}" for i in range(len(qi))]).agg(*aggs).toArrow()
-    return classes, dictionaries
+    keys = [F.col(c).alias(f"q{i}") for i, c in enumerate(qi)] + [
+        F.col(c).alias(f"s{i}") for i, c in enumerate(sensitive)
+    ]
+    names = [f"q{i}" for i in range(len(qi))] + [f"s{i}" for i in range(len(sensitive))]
+    return df.select(*keys).groupBy(*names).agg(F.count(F.lit(1)).alias("n")).toArrow()
 
 
 def spark_risk_profile(
@@ -320,7 +307,11 @@ def spark_risk_profile(
     population: int | None = None,
     sampling_fraction: float | None = None,
 ) -> RiskProfile:
-    """:func:`datacustoms.risk.profile.risk_profile` with the class group-by run by Spark."""
+    """:func:`datacustoms.risk.profile.risk_profile` with the one group-by run by Spark.
+
+    Spark shuffles the rows down to the cells table; the driver loads it into the same bounded,
+    spilling DuckDB the embedded engine uses and derives every figure with the same functions.
+    """
     thresholds = thresholds or Thresholds()
     qi, sensitive = list(qi), list(sensitive)
     check_columns(table, qi, sensitive)
@@ -330,30 +321,33 @@ def spark_risk_profile(
         raise UsageError(f"sampling fraction {sampling_fraction} is not in (0, 1]", "e.g. 0.01 for a 1% sample")
     if population is not None and population < 1:
         raise UsageError(f"population {population} is not positive", "give the number of people")
-    classes, dictionaries = class_table(df, qi, sensitive)
-    sizes = np.asarray(classes.column("size").to_numpy(), dtype=np.int64)
-    rows = int(sizes.sum())
-    if population is not None and population < rows:
-        raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
-    hist = histogram_from_sizes(sizes)
-    diversities = []
+    cells = spark_cells(df, qi, sensitive)
+    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
+    diversities: list[Diversity] = []
     rare: list[RareValues] = []
     uniqueness: list[ColumnUniqueness] = []
-    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
-    for i, column in enumerate(qi):
-        values, counts = marginal_counts(classes, f"q{i}")
-        r, u = rare_from_counts(column, values, counts, rows=rows, threshold=rare_below, near_unique=near)
-        rare.append(r)
-        uniqueness.append(u)
-    for i, column in enumerate(sensitive):
-        cells = count_cells(classes.column(f"s{i}"), dictionaries[i])
-        ordered = is_ordered(cells.values, table.schema.field(column).type)
-        result, _ = diversity(cells, column, rows=rows, ordered=ordered, thresholds=thresholds)
-        diversities.append(result)
-        counts = np.bincount(cells.code, weights=cells.n, minlength=len(cells.values)).astype(np.int64)
-        r, u = rare_from_counts(column, cells.values, counts, rows=rows, threshold=rare_below, near_unique=near)
-        rare.append(r)
-        uniqueness.append(u)
+    with connect() as con:
+        con.register("dc_spark_cells", cells)
+        con.execute("CREATE OR REPLACE TEMP TABLE dc_cells AS SELECT * EXCLUDE (n), n::BIGINT AS n FROM dc_spark_cells")
+        con.unregister("dc_spark_cells")
+        del cells
+        classes = class_table(con, len(qi), len(sensitive))
+        hist = histogram(con, classes)
+        rows = hist.records
+        if population is not None and population < rows:
+            raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
+        for r, u in qi_rare_values(con, classes, qi, rows=rows, threshold=rare_below, near_unique=near):
+            rare.append(r)
+            uniqueness.append(u)
+        for i, column in enumerate(sensitive):
+            result, counts = diversity(
+                con, len(qi), len(sensitive), i, column, table.schema.field(column).type,
+                rows=rows, thresholds=thresholds,
+            )  # fmt: skip
+            diversities.append(result)
+            r, u = rare_values(con, column, counts, rows=rows, threshold=rare_below, near_unique=near)
+            rare.append(r)
+            uniqueness.append(u)
     pop = None
     if rows and (population is not None or sampling_fraction is not None):
         pop = population_uniqueness(hist, population=population, sampling_fraction=sampling_fraction)
