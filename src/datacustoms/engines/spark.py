@@ -65,8 +65,10 @@ def session(master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = No
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
-        if master in _sessions:
-            return _sessions[master]
+        cached = _sessions.pop(master, None)
+        if cached is not None and getattr(cached.sparkContext, "_jsc", None) is not None:  # not stopped
+            _sessions[master] = cached
+            return cached
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         if master.startswith("local"):
