@@ -297,3 +297,17 @@ def test_policy_kernel_failing_on_one_partition_writes_nothing(spark: Any, tmp_p
     with pytest.raises(SparkJobError, match=r"column 'joined' raised InputError.*nothing was written"):
         spark_protect(df, policy, target, master_key=KEY)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.spark
+def test_key_material_scan_runs_on_the_executors(spark: Any) -> None:
+    """R18: a cell holding the master key (hex or base64) is counted per column, values never returned."""
+    import base64
+
+    from datacustoms.engines.spark_protect import spark_key_leaks
+
+    policy = parse_policy(policy_spec())
+    cells = ["ok"] * 40 + [f"note {KEY.hex().upper()}", base64.b64encode(KEY).decode()]
+    df = spark.createDataFrame(pa.table({"a": cells, "b": ["x"] * 42})).repartition(2)
+    assert spark_key_leaks(df, policy, KEY) == {"a": 2}
+    assert spark_key_leaks(df.select("b"), policy, KEY) == {}
