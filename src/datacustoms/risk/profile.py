@@ -26,6 +26,10 @@ from datacustoms.risk.model import (
 )
 from datacustoms.table import Table
 
+#: DuckDB's budget for the profile: the cells table can hold about one row per record (a
+#: near-unique sensitive column), so keep the working set small and let DuckDB spill the rest
+MEMORY_LIMIT = "256MB"
+
 
 def propose_columns(findings: Sequence[ColumnFinding]) -> tuple[list[str], list[str]]:
     """(quasi-identifiers, sensitive columns) from detection roles; identifiers never qualify.
@@ -65,7 +69,7 @@ def risk_profile(
     diversities: list[Diversity] = []
     rare: list[RareValues] = []
     uniqueness: list[ColumnUniqueness] = []
-    with connect() as con:
+    with connect(memory_limit=MEMORY_LIMIT) as con:
         build_cells(con, table, qi, sensitive)  # the one scan of the source
         classes = class_table(con, len(qi), len(sensitive))
         hist = histogram(con, classes)
