@@ -47,7 +47,7 @@ from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rar
 from datacustoms.risk.classes import check_columns, connect
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
 from datacustoms.risk.model import ColumnUniqueness, Diversity, RareValues, RiskProfile, Thresholds
-from datacustoms.risk.profile import propose_columns, risk_checks
+from datacustoms.risk.profile import MEMORY_LIMIT, propose_columns, risk_checks
 from datacustoms.table import Table
 
 
@@ -326,7 +326,7 @@ def spark_risk_profile(
     diversities: list[Diversity] = []
     rare: list[RareValues] = []
     uniqueness: list[ColumnUniqueness] = []
-    with connect() as con:
+    with connect(memory_limit=MEMORY_LIMIT) as con:  # the embedded profile's budget
         con.register("dc_spark_cells", cells)
         con.execute("CREATE OR REPLACE TEMP TABLE dc_cells AS SELECT * EXCLUDE (n), n::BIGINT AS n FROM dc_spark_cells")
         con.unregister("dc_spark_cells")
