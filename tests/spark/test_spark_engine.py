@@ -311,3 +311,13 @@ def test_key_material_scan_runs_on_the_executors(spark: Any) -> None:
     df = spark.createDataFrame(pa.table({"a": cells, "b": ["x"] * 42})).repartition(2)
     assert spark_key_leaks(df, policy, KEY) == {"a": 2}
     assert spark_key_leaks(df.select("b"), policy, KEY) == {}
+
+
+def test_pyspark_3_is_refused_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from datacustoms.engines.spark import require_pyspark
+
+    monkeypatch.setitem(sys.modules, "pyspark", types.SimpleNamespace(__version__="3.5.1"))
+    with pytest.raises(MissingDependency, match=r"pyspark 4 or later.*datacustoms\[spark\]"):
+        require_pyspark()

@@ -49,6 +49,9 @@ def require_pyspark() -> Any:
         import pyspark
     except ImportError:
         raise MissingDependency("the Spark engine", "spark", "pyspark") from None
+    major = int(str(getattr(pyspark, "__version__", "0")).split(".")[0] or 0)
+    if major < 4:  # DataFrame.toArrow() arrived in Spark 4.0
+        raise MissingDependency("the Spark engine (pyspark 4 or later)", "spark", "pyspark>=4")
     return pyspark
 
 
