@@ -11,7 +11,7 @@ counts n_v and the table's shares p_v:
 - recursive (c, l): ``row_number()`` over the class's counts in descending order gives
   r_1 + … + r_{l−1}; the class needs c > r_1 / (f − r_1 − … − r_{l−1});
 - t, equal distance: Σ max(n_v / f − p_v, 0) (= ½ Σ |q_v − p_v|), one join with the table's counts;
-- t, ordered distance: see :func:`_ordered_parts`;
+- t, ordered distance: see :func:`_ordered_classes`;
 - dominance: max n_v ≥ share · f.
 """
 

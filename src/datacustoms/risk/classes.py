@@ -19,7 +19,6 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 
 import duckdb
-import numpy as np
 
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.risk.model import ClassHistogram
@@ -121,12 +120,6 @@ def histogram_from_cells(con: duckdb.DuckDBPyConnection, qi_count: int, name: st
         "GROUP BY size ORDER BY size"
     ).fetchall()
     return ClassHistogram(sizes=[int(r[0]) for r in rows], counts=[int(r[1]) for r in rows])
-
-
-def histogram_from_sizes(sizes: np.ndarray) -> ClassHistogram:
-    """The histogram of an array holding one size per class."""
-    values, counts = np.unique(np.asarray(sizes, dtype=np.int64), return_counts=True)
-    return ClassHistogram(sizes=[int(v) for v in values], counts=[int(c) for c in counts])
 
 
 def class_sizes(

@@ -2,20 +2,18 @@
 
 A value seen fewer than k times singles out its holders whatever the other columns say (HIPAA's
 "unique identifying characteristic"); a column whose distinct count is close to its row count is
-an identifier in all but name. For quasi-identifiers and sensitive columns the counts are the
-marginals of the cells table, so no extra pass over the data is needed; other columns can be
-measured with :func:`column_uniqueness` (one DuckDB pass over the named columns).
+an identifier in all but name. For quasi-identifiers and sensitive columns ``risk_profile``
+counts the values inside DuckDB from the cells table (``risk.cellstats.rare_values``: counts and
+five examples come back, never the distinct values); other columns can be measured with
+:func:`column_uniqueness` (one DuckDB pass over the named columns, one row back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-import pyarrow as pa
-
 from datacustoms.risk.classes import check_columns, connect, quote, source_sql
-from datacustoms.risk.model import ColumnUniqueness, RareValues
+from datacustoms.risk.model import ColumnUniqueness
 from datacustoms.table import Table
 
 EXAMPLES = 5
@@ -26,41 +24,6 @@ def example(value: object) -> str:
     """A value as shown in a report: NULL spelled out, long text truncated."""
     text = "NULL" if value is None else str(value)
     return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
-
-
-def rare_from_counts(
-    column: str,
-    values: pa.Array,
-    counts: np.ndarray,
-    *,
-    rows: int,
-    threshold: int,
-    near_unique: float,
-) -> tuple[RareValues, ColumnUniqueness]:
-    """Rare values and uniqueness of one column from its value counts (NULL counts as a value)."""
-    counts = np.asarray(counts, dtype=np.int64)
-    rare = np.flatnonzero(counts < threshold)
-    rare = rare[np.argsort(counts[rare], kind="stable")]
-    examples = [example(values[int(i)].as_py()) for i in rare[:EXAMPLES]]
-    distinct = len(counts)
-    ratio = distinct / rows if rows else 0.0
-    return (
-        RareValues(
-            column=column,
-            threshold=threshold,
-            distinct=distinct,
-            rare_values=len(rare),
-            rare_records=int(counts[rare].sum()),
-            examples=examples,
-        ),
-        ColumnUniqueness(column=column, rows=rows, distinct=distinct, ratio=ratio, near_unique=ratio > near_unique),
-    )
-
-
-def marginal_counts(classes: pa.Table, column: str, weight: str = "size") -> tuple[pa.Array, np.ndarray]:
-    """Value counts of one quasi-identifier from the class table (each class weighted by its size)."""
-    grouped = classes.select([column, weight]).group_by(column).aggregate([(weight, "sum")])
-    return grouped.column(column).combine_chunks(), np.asarray(grouped.column(f"{weight}_sum").to_numpy())
 
 
 def column_uniqueness(
