@@ -61,6 +61,7 @@ def connect(memory_limit: str = MEMORY_LIMIT, threads: int = THREADS) -> Iterato
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET threads = {int(threads)}")
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")  # long queries must not draw on the user's terminal
         con.execute(f"SET temp_directory = '{spill}'")
         yield con
     finally:

@@ -28,7 +28,7 @@ from datacustoms.table import Table
 
 #: DuckDB's budget for the profile: the cells table can hold about one row per record (a
 #: near-unique sensitive column), so keep the working set small and let DuckDB spill the rest
-MEMORY_LIMIT = "256MB"
+MEMORY_LIMIT = "384MB"
 
 
 def propose_columns(findings: Sequence[ColumnFinding]) -> tuple[list[str], list[str]]:
