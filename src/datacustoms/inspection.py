@@ -16,7 +16,7 @@ from datacustoms.detect import detect_columns
 from datacustoms.io import read
 from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
 from datacustoms.risk.classes import check_columns
-from datacustoms.risk.model import Thresholds
+from datacustoms.risk.model import RiskProfile, Thresholds
 from datacustoms.risk.profile import propose_columns, risk_checks, risk_profile
 from datacustoms.table import Table
 
@@ -45,29 +45,74 @@ def inspect(
     the table before any data is read. ``thresholds`` (rules R10–R13) may be a mapping.
     """
     table = source if isinstance(source, Table) else read(source, **read_options)
-    limits = thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
+    limits = resolve_thresholds(thresholds)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
     findings = detect_columns(table, sample_rows=sample_rows)
-    report = Report(
-        tool_version=__version__,
-        source=SourceInfo(
-            name=table.name,
-            path=table.source,
-            format=table.format,
-            rows=table.num_rows,
-            columns=len(table.column_names),
-            notes=list(table.notes),
-        ),
-        findings=findings,
+
+    def attack_one(column: str) -> ColumnAttack:
+        return attack_column(table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress)
+
+    def profile(chosen_qi: list[str], chosen_sensitive: list[str]) -> RiskProfile:
+        return risk_profile(
+            table,
+            chosen_qi,
+            chosen_sensitive,
+            thresholds=limits,
+            population=population,
+            sampling_fraction=sampling_fraction,
+        )
+
+    return run_stages(
+        source_info(table),
+        findings,
+        attack_one=attack_one if attack else None,
+        profile=profile if measure else None,
+        qi=qi,
+        sensitive=sensitive,
+        limits=limits,
     )
+
+
+def resolve_thresholds(thresholds: Thresholds | Mapping[str, Any] | None) -> Thresholds:
+    """Rules R10–R13's limits from a :class:`Thresholds`, a mapping of its fields, or the defaults."""
+    return thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
+
+
+def source_info(table: Table, *, format: str | None = None, extra_notes: Sequence[str] = ()) -> SourceInfo:
+    """The report's description of what was read; an engine may name its own format and add notes."""
+    return SourceInfo(
+        name=table.name,
+        path=table.source,
+        format=table.format if format is None else format,
+        rows=table.num_rows,
+        columns=len(table.column_names),
+        notes=[*table.notes, *extra_notes],
+    )
+
+
+def run_stages(
+    source: SourceInfo,
+    findings: list[ColumnFinding],
+    *,
+    attack_one: Callable[[str], ColumnAttack] | None,
+    profile: Callable[[list[str], list[str]], RiskProfile] | None,
+    qi: Sequence[str] | None,
+    sensitive: Sequence[str] | None,
+    limits: Thresholds,
+) -> Report:
+    """Findings → checks → attacks → risk, the one orchestration every engine runs.
+
+    An engine passes its own stage implementations: ``attack_one`` reverses one digest column
+    (None means --no-attack), ``profile`` measures risk for the chosen columns (None means
+    --no-measure). Keeping the order and the checks here is what makes engines' reports agree.
+    """
+    report = Report(tool_version=__version__, source=source, findings=findings)
     report.checks.extend(identifier_checks(findings))
     digests = [f for f in findings if f.kind.startswith("digest:")]
-    if attack:
+    if attack_one is not None:
         for f in digests:
-            result = attack_column(
-                table, f.column, header=f.column, budget_s=attack_budget, reveal=reveal, progress=progress
-            )
+            result = attack_one(f.column)
             report.attacks.append(result)
             report.checks.append(reversal_check(result))
     else:
@@ -80,19 +125,12 @@ def inspect(
             )
             for f in digests
         )
-    if measure:
+    if profile is not None:
         proposed_qi, proposed_sensitive = propose_columns(findings)
         chosen_qi = list(qi) if qi is not None else proposed_qi
         chosen_sensitive = list(sensitive) if sensitive is not None else proposed_sensitive
         if chosen_qi:
-            report.risk = risk_profile(
-                table,
-                chosen_qi,
-                chosen_sensitive,
-                thresholds=limits,
-                population=population,
-                sampling_fraction=sampling_fraction,
-            )
+            report.risk = profile(chosen_qi, chosen_sensitive)
             report.checks.extend(risk_checks(report.risk, limits))
     return report
 

@@ -24,7 +24,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms import __version__
 from datacustoms.attack.api import attack_blind
 from datacustoms.attack.column import base_result
 from datacustoms.attack.hashes.keyspaces import Keyspace
@@ -41,13 +40,13 @@ from datacustoms.detect.registry import detect_arrow
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 from datacustoms.engines.spark import as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
-from datacustoms.inspection import Progress, identifier_checks, reversal_check
-from datacustoms.report.model import Check, Report, SourceInfo
+from datacustoms.inspection import Progress, resolve_thresholds, run_stages, source_info
+from datacustoms.report.model import Report
 from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
 from datacustoms.risk.classes import check_columns, connect
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
 from datacustoms.risk.model import ColumnUniqueness, Diversity, RareValues, RiskProfile, Thresholds
-from datacustoms.risk.profile import MEMORY_LIMIT, propose_columns, risk_checks
+from datacustoms.risk.profile import MEMORY_LIMIT
 from datacustoms.table import Table
 
 
@@ -85,57 +84,36 @@ def spark_inspect(
     fmt = read_options.get("format")
     df = frame(source, master=master, format={"jsonl": "json"}.get(fmt, fmt) if fmt else None)
     table = as_table(df, name or source_name(source), sample_rows=sample_rows)
-    limits = thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
+    limits = resolve_thresholds(thresholds)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
     findings = detect_arrow(table.sample(sample_rows))
-    report = Report(
-        tool_version=__version__,
-        source=SourceInfo(
-            name=table.name,
-            path=table.source,
-            format="spark",
-            rows=table.num_rows,
-            columns=len(table.column_names),
-            notes=[*table.notes, f"engine: spark ({df.sparkSession.sparkContext.master})"],
-        ),
-        findings=findings,
-    )
-    report.checks.extend(identifier_checks(findings))
-    digests = [f for f in findings if f.kind.startswith("digest:")]
-    if attack:
-        for f in digests:
-            result = spark_attack_column(
-                df, table, f.column, budget_s=attack_budget, reveal=reveal, progress=progress, keyspaces=keyspaces
-            )
-            report.attacks.append(result)
-            report.checks.append(reversal_check(result))
-    else:
-        report.checks.extend(
-            Check(
-                rule="R2",
-                subject=f.column,
-                status="warn",
-                message="digest-shaped column not attacked (--no-attack): an unkeyed hash of an identifier is reversible",
-            )
-            for f in digests
+
+    def attack_one(column: str) -> ColumnAttack:
+        return spark_attack_column(
+            df, table, column, budget_s=attack_budget, reveal=reveal, progress=progress, keyspaces=keyspaces
         )
-    if measure:
-        proposed_qi, proposed_sensitive = propose_columns(findings)
-        chosen_qi = list(qi) if qi is not None else proposed_qi
-        chosen_sensitive = list(sensitive) if sensitive is not None else proposed_sensitive
-        if chosen_qi:
-            report.risk = spark_risk_profile(
-                df,
-                table,
-                chosen_qi,
-                chosen_sensitive,
-                thresholds=limits,
-                population=population,
-                sampling_fraction=sampling_fraction,
-            )
-            report.checks.extend(risk_checks(report.risk, limits))
-    return report
+
+    def profile(chosen_qi: list[str], chosen_sensitive: list[str]) -> RiskProfile:
+        return spark_risk_profile(
+            df,
+            table,
+            chosen_qi,
+            chosen_sensitive,
+            thresholds=limits,
+            population=population,
+            sampling_fraction=sampling_fraction,
+        )
+
+    return run_stages(
+        source_info(table, format="spark", extra_notes=[f"engine: spark ({df.sparkSession.sparkContext.master})"]),
+        findings,
+        attack_one=attack_one if attack else None,
+        profile=profile if measure else None,
+        qi=qi,
+        sensitive=sensitive,
+        limits=limits,
+    )
 
 
 # ---------------------------------------------------------------------------------- reversal
