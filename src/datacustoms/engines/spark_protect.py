@@ -34,11 +34,18 @@ import pyarrow.dataset as ds
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 from datacustoms.engines.spark import SparkJobError, arrow_schema, frame, source_name, spark_schema
 from datacustoms.errors import UsageError
-from datacustoms.policy import Policy, ShiftDates
-from datacustoms.protect.histogram import COUNT, ClassStats, class_stats, small_class_keys
+from datacustoms.policy import Policy
+from datacustoms.protect.histogram import COUNT
 from datacustoms.protect.operators.common import Kernel, as_text
-from datacustoms.protect.operators.suppress import check_cap, suppress_kernel
-from datacustoms.protect.pipeline import ProtectResult, StepInfo, _audit, load_master_key
+from datacustoms.protect.pipeline import (
+    ProtectResult,
+    audit_if_keyed,
+    build_result,
+    load_master_key,
+    measure_classes,
+    qi_inputs,
+    resolve_key,
+)
 from datacustoms.protect.plan import build_plan
 
 #: the marker a failing kernel's exception carries from an executor back to the driver
@@ -144,15 +151,6 @@ def raw_class_histogram(df: Any, qi: Sequence[str]) -> pa.Table:
     return df.groupBy(*qi).agg(F.count(F.lit(1)).alias(COUNT)).select(COUNT).toArrow()
 
 
-def _needed(policy: Policy, qi: Sequence[str]) -> list[str]:
-    needed = list(qi)
-    for name in qi:
-        act = policy.action_for(name)
-        if isinstance(act, ShiftDates) and act.subject not in needed:
-            needed.append(act.subject)
-    return needed
-
-
 # ---------------------------------------------------------------------------------- commit
 
 
@@ -215,72 +213,39 @@ def spark_protect(
         raise UsageError(
             f"{output} already exists", "remove it or choose another output folder (Spark never overwrites)"
         )
-    key_id = key_source = None
-    if master_key is None:
-        loaded = load_master_key(policy, keystore, columns)
-        if loaded is not None:
-            master_key, key_id, key_source = loaded
-    elif policy.needs_key():
-        from datacustoms.protect import crypto
-
-        key_id = crypto.key_id(master_key)
+    master_key, key_id, key_source = resolve_key(policy, keystore, columns, master_key)
     plan = build_plan(policy, columns, master_key)
-    k = policy.thresholds.k
     qi = list(plan.qi)
-    suppress = policy.suppression is not None
-    before: ClassStats | None = None
-    after: ClassStats | None = None
-    notes: list[str] = []
+    qi_steps = [(s.column, s.kernel) for s in plan.steps if s.column in qi]
+    measured = measure_classes(
+        policy,
+        plan,
+        dry_run=dry_run,
+        raw_histogram=lambda: raw_class_histogram(df, qi),
+        protected_histogram=lambda: spark_class_histogram(df.select(*qi_inputs(policy, qi)), qi, qi_steps),
+    )
     steps: list[Step] = [(s.column, s.kernel) for s in plan.steps]
     steps.append(("(output columns)", plan.kernels[-1]))
-    if qi:
-        before = class_stats(raw_class_histogram(df, qi), k, suppress=False)
-        qi_steps = [(s.column, s.kernel) for s in plan.steps if s.column in qi]
-        hist = spark_class_histogram(df.select(*_needed(policy, qi)), qi, qi_steps)
-        after = class_stats(hist, k, suppress=suppress)
-        if suppress and policy.suppression is not None and after.suppressed_rows:
-            if dry_run:
-                share = after.suppressed_rows / after.rows if after.rows else 0.0
-                if share > policy.suppression.max_share:
-                    notes.append(
-                        f"suppression would remove {share:.1%} of the records, above the cap of "
-                        f"{policy.suppression.max_share:.1%}: protect will refuse"
-                    )
-            else:
-                check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
-            position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if qi_steps else 0
-            steps.insert(position, ("(suppression)", suppress_kernel(qi, small_class_keys(hist, qi, k))))
-    rows_in = after.rows if after is not None else int(df.count())
-    result = ProtectResult(
+    if measured.suppression is not None:
+        position, kernel = measured.suppression
+        steps.insert(position, ("(suppression)", kernel))
+    rows_in = measured.after.rows if measured.after is not None else int(df.count())
+    result = build_result(
+        policy,
+        plan,
+        measured,
         input=source_name(source) if not isinstance(source, str | os.PathLike) else os.fspath(source),
         output=None if dry_run or output is None else os.fspath(output),
         format="parquet",
         dry_run=dry_run,
-        recipient=policy.recipient,
-        purpose=policy.purpose,
-        recipient_country=policy.recipient_country,
-        legal_basis=policy.legal_basis,
-        role=policy.role,
         rows_in=rows_in,
-        suppressed_rows=after.suppressed_rows if after else 0,
-        suppressed_share=round(after.suppressed_rows / after.rows, 6) if after and after.rows else 0.0,
-        qi=qi,
-        k_required=k,
-        k_before=before.k if before else None,
-        k_after=after.k_after if after else None,
-        classes_after=(after.classes - after.suppressed_classes) if after else None,
-        steps=[StepInfo(column=s.column, action=s.action, detail=s.detail) for s in plan.steps],
-        dropped=list(plan.dropped),
         key_id=key_id,
-        derived_key_ids=dict(plan.key_ids),
-        notes=notes,
     )
     if dry_run or output is None:
         return result
     rows_out = commit_parquet(map_steps(df, steps), output)
     result.rows_out = rows_out if rows_out >= 0 else None
-    if key_source == "keystore" or (key_source is not None and keystore is not None):
-        _audit(policy, keystore, result)
+    audit_if_keyed(policy, keystore, key_source, result)
     return result
 
 
@@ -295,20 +260,17 @@ def spark_prove(
     master_key: bytes | None = None,
 ) -> Any:
     """:func:`datacustoms.protect.prove.prove` with both inspections run on Spark."""
-    from datacustoms.protect.prove import compare
+    from datacustoms.protect.prove import prove_with
 
-    qi = policy.qi_columns()
-    k, max_risk = policy.thresholds.k, policy.thresholds.max_risk
-    half = attack_budget / 2
     before_df, after_df = frame(source, master=master), frame(output, master=master)
-    before = _snapshot(before_df, qi, policy.sensitive, k, max_risk, half, attack)
-    after = _snapshot(after_df, [c for c in qi if c in after_df.columns], policy.sensitive, k, max_risk, half, attack)
-    proof = compare(before, after, policy)
-    if master_key is not None:
-        leaks = spark_key_leaks(after_df, policy, master_key)
-        proof.lines.append(f"key material in the output: {sum(leaks.values())} cells")
-        proof.failures += [f"{col}: {n} cells hold key material (R18)" for col, n in sorted(leaks.items())]
-    return proof
+    return prove_with(
+        policy,
+        attack_budget=attack_budget,
+        before=lambda qi, k, max_risk, half: _snapshot(before_df, qi, policy.sensitive, k, max_risk, half, attack),
+        after=lambda qi, k, max_risk, half: _snapshot(after_df, qi, policy.sensitive, k, max_risk, half, attack),
+        after_columns=list(after_df.columns),
+        leaks=None if master_key is None else lambda: spark_key_leaks(after_df, policy, master_key),
+    )
 
 
 def spark_key_leaks(df: Any, policy: Policy, master_key: bytes) -> dict[str, int]:
@@ -345,34 +307,19 @@ def _snapshot(
 ) -> Any:
     """:func:`datacustoms.protect.prove.snapshot` on Spark (the same fields from the same report)."""
     from datacustoms.engines.spark_inspect import spark_inspect
-    from datacustoms.protect.prove import ColumnState, Snapshot
+    from datacustoms.protect.prove import snapshot_with
 
-    usable = [c for c in sensitive if c in df.columns and c not in qi]
-    report = spark_inspect(
+    return snapshot_with(
+        spark_inspect,
         df,
-        attack=attack,
-        attack_budget=budget,
+        df.columns,
         qi=qi,
-        sensitive=usable,
-        thresholds={"k": k, "max_risk": max_risk},
-        measure=bool(qi),
+        sensitive=sensitive,
+        k=k,
+        max_risk=max_risk,
+        attack_budget=budget,
+        attack=attack,
     )
-    attacks = {a.column: a for a in report.attacks}
-    snap = Snapshot(rows=report.source.rows or 0, qi=qi, attack_available=attack)
-    for f in report.findings:
-        state = ColumnState(column=f.column, kind=f.kind, role=f.role)
-        res = attacks.get(f.column)
-        if res is not None:
-            state.attacked, state.reversed_share = True, res.rows_reversed_share
-            state.recipe, state.attack_status = res.recipe, str(res.status)
-        snap.columns.append(state)
-    if report.risk is not None:
-        snap.k = report.risk.k
-        snap.max_risk = report.risk.prosecutor.highest
-        snap.records_below_k = report.risk.records_below_k
-        if report.risk.diversity:
-            snap.l = min(d.distinct_l for d in report.risk.diversity)
-    return snap
 
 
 def protect_and_prove(

@@ -13,8 +13,9 @@ import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,14 +118,136 @@ def _audit(policy: Policy, keystore: str | os.PathLike[str] | None, result: Prot
     )
 
 
-def _qi_stream(table: Table, plan: Plan, policy: Policy) -> Iterator[pa.RecordBatch]:
-    """Batches of the generalised QI columns only (plus what their kernels read)."""
-    qi = list(plan.qi)
+def resolve_key(
+    policy: Policy,
+    keystore: str | os.PathLike[str] | None,
+    column_names: list[str],
+    master_key: bytes | None,
+) -> tuple[bytes | None, str | None, str | None]:
+    """The master key to use, its ID and its source (None when the caller passed the bytes)."""
+    key_id = key_source = None
+    if master_key is None:
+        loaded = load_master_key(policy, keystore, column_names)
+        if loaded is not None:
+            master_key, key_id, key_source = loaded
+    elif policy.needs_key():
+        from datacustoms.protect import crypto
+
+        key_id = crypto.key_id(master_key)
+    return master_key, key_id, key_source
+
+
+def audit_if_keyed(
+    policy: Policy, keystore: str | os.PathLike[str] | None, key_source: str | None, result: ProtectResult
+) -> None:
+    """R20: log the pseudonymisation when the key came from a keystore (or one was named)."""
+    if key_source == "keystore" or (key_source is not None and keystore is not None):
+        _audit(policy, keystore, result)
+
+
+def qi_inputs(policy: Policy, qi: Sequence[str]) -> list[str]:
+    """The QI columns plus the columns their kernels read (a date shift's subject)."""
     needed = list(qi)
     for name in qi:
         act = policy.action_for(name)
         if isinstance(act, ShiftDates) and act.subject not in needed:
             needed.append(act.subject)
+    return needed
+
+
+@dataclass
+class Measured:
+    """The class statistics before and after the QI rewrite, and where suppression goes."""
+
+    before: ClassStats | None = None
+    after: ClassStats | None = None
+    notes: list[str] = field(default_factory=list)
+    #: (position among the plan's steps, kernel): suppress right after the QI rewrite
+    suppression: tuple[int, Kernel] | None = None
+
+
+def measure_classes(
+    policy: Policy,
+    plan: Plan,
+    *,
+    dry_run: bool,
+    raw_histogram: Callable[[], pa.Table],
+    protected_histogram: Callable[[], pa.Table],
+) -> Measured:
+    """k before and after the plan, the suppression cap (R14) and the suppression kernel.
+
+    An engine passes how it counts classes (DuckDB over batches, or Spark ``groupBy``); the
+    decisions taken on the counts are the same for every engine.
+    """
+    qi = list(plan.qi)
+    measured = Measured()
+    if not qi:
+        return measured
+    k = policy.thresholds.k
+    suppress = policy.suppression is not None
+    measured.before = class_stats(raw_histogram(), k, suppress=False)
+    hist = protected_histogram()
+    after = measured.after = class_stats(hist, k, suppress=suppress)
+    if suppress and policy.suppression is not None and after.suppressed_rows:
+        if dry_run:
+            share = after.suppressed_rows / after.rows if after.rows else 0.0
+            if share > policy.suppression.max_share:
+                measured.notes.append(
+                    f"suppression would remove {share:.1%} of the records, above the cap of "
+                    f"{policy.suppression.max_share:.1%}: protect will refuse"
+                )
+        else:
+            check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
+        # suppress right after the QI rewrite: the class keys are computed on generalised QIs
+        position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
+        measured.suppression = (position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
+    return measured
+
+
+def build_result(
+    policy: Policy,
+    plan: Plan,
+    measured: Measured,
+    *,
+    input: str,
+    output: str | None,
+    format: Literal["parquet", "csv"] | None,
+    dry_run: bool,
+    rows_in: int,
+    key_id: str | None,
+) -> ProtectResult:
+    """The :class:`ProtectResult` of a run (``rows_out`` is set after the write)."""
+    before, after = measured.before, measured.after
+    return ProtectResult(
+        input=input,
+        output=output,
+        format=format,
+        dry_run=dry_run,
+        recipient=policy.recipient,
+        purpose=policy.purpose,
+        recipient_country=policy.recipient_country,
+        legal_basis=policy.legal_basis,
+        role=policy.role,
+        rows_in=rows_in,
+        suppressed_rows=after.suppressed_rows if after else 0,
+        suppressed_share=round(after.suppressed_rows / after.rows, 6) if after and after.rows else 0.0,
+        qi=list(plan.qi),
+        k_required=policy.thresholds.k,
+        k_before=before.k if before else None,
+        k_after=after.k_after if after else None,
+        classes_after=(after.classes - after.suppressed_classes) if after else None,
+        steps=[StepInfo(column=s.column, action=s.action, detail=s.detail) for s in plan.steps],
+        dropped=list(plan.dropped),
+        key_id=key_id,
+        derived_key_ids=dict(plan.key_ids),
+        notes=measured.notes,
+    )
+
+
+def _qi_stream(table: Table, plan: Plan, policy: Policy) -> Iterator[pa.RecordBatch]:
+    """Batches of the generalised QI columns only (plus what their kernels read)."""
+    qi = list(plan.qi)
+    needed = qi_inputs(policy, qi)
     kernels = plan.qi_kernels()
     for batch in table.batches(needed):
         for kernel in kernels:
@@ -295,66 +418,31 @@ def protect_table(
     fmt = output_format(output) if output is not None else None
     if not dry_run and output is None:
         raise UsageError("no output path", "pass -o OUTPUT.parquet or --dry-run")
-    key_id = None
-    key_source = None
-    if master_key is None:
-        loaded = load_master_key(policy, keystore, table.column_names)
-        if loaded is not None:
-            master_key, key_id, key_source = loaded
-    elif policy.needs_key():
-        from datacustoms.protect import crypto
-
-        key_id = crypto.key_id(master_key)
+    master_key, key_id, key_source = resolve_key(policy, keystore, table.column_names, master_key)
     plan = build_plan(policy, table.column_names, master_key)
-    k = policy.thresholds.k
     qi = list(plan.qi)
-    suppress = policy.suppression is not None
-    before: ClassStats | None = None
-    after: ClassStats | None = None
-    notes: list[str] = []
+    measured = measure_classes(
+        policy,
+        plan,
+        dry_run=dry_run,
+        raw_histogram=lambda: class_histogram(table.batches(qi), qi),
+        protected_histogram=lambda: class_histogram(_qi_stream(table, plan, policy), qi),
+    )
     kernels = list(plan.kernels)
-    if qi:
-        before = class_stats(class_histogram(table.batches(qi), qi), k, suppress=False)
-        hist = class_histogram(_qi_stream(table, plan, policy), qi)
-        after = class_stats(hist, k, suppress=suppress)
-        if suppress and policy.suppression is not None and after.suppressed_rows:
-            if dry_run:
-                share = after.suppressed_rows / after.rows if after.rows else 0.0
-                if share > policy.suppression.max_share:
-                    notes.append(
-                        f"suppression would remove {share:.1%} of the records, above the cap of "
-                        f"{policy.suppression.max_share:.1%}: protect will refuse"
-                    )
-            else:
-                check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
-            # suppress right after the QI rewrite: the class keys are computed on generalised QIs
-            position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
-            kernels.insert(position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
+    if measured.suppression is not None:
+        kernels.insert(*measured.suppression)
     # without QIs the row count comes from the write pass (a CSV would otherwise be read twice)
-    rows_in = after.rows if after is not None else (table.num_rows if dry_run else 0)
-    result = ProtectResult(
+    rows_in = measured.after.rows if measured.after is not None else (table.num_rows if dry_run else 0)
+    result = build_result(
+        policy,
+        plan,
+        measured,
         input=table.source,
         output=None if dry_run or output is None else str(output),
         format=fmt,
         dry_run=dry_run,
-        recipient=policy.recipient,
-        purpose=policy.purpose,
-        recipient_country=policy.recipient_country,
-        legal_basis=policy.legal_basis,
-        role=policy.role,
         rows_in=rows_in,
-        suppressed_rows=after.suppressed_rows if after else 0,
-        suppressed_share=round(after.suppressed_rows / after.rows, 6) if after and after.rows else 0.0,
-        qi=qi,
-        k_required=k,
-        k_before=before.k if before else None,
-        k_after=after.k_after if after else None,
-        classes_after=(after.classes - after.suppressed_classes) if after else None,
-        steps=[StepInfo(column=s.column, action=s.action, detail=s.detail) for s in plan.steps],
-        dropped=list(plan.dropped),
         key_id=key_id,
-        derived_key_ids=dict(plan.key_ids),
-        notes=notes,
     )
     if dry_run or output is None:
         return result
@@ -383,8 +471,7 @@ def protect_table(
             writer.close()
     result.rows_out = rows_out
     result.rows_in = rows_read
-    if key_source == "keystore" or (key_source is not None and keystore is not None):
-        _audit(policy, keystore, result)
+    audit_if_keyed(policy, keystore, key_source, result)
     return result
 
 

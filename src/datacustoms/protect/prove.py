@@ -11,9 +11,13 @@ identifier. Nothing here holds a value from the data: counts, shares, kinds and 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from datacustoms.policy import KEYED_ACTIONS, Policy
+from datacustoms.report.model import Report
 from datacustoms.table import Table
 
 CLEAR_ACTIONS = frozenset({"keep", "mask"})
@@ -81,9 +85,38 @@ def snapshot(
     from datacustoms.inspection import inspect
 
     qi = [c for c in qi if c in table.column_names]
-    usable_sensitive = [c for c in sensitive if c in table.column_names and c not in qi]
-    report = inspect(
+    return snapshot_with(
+        inspect,
         table,
+        table.column_names,
+        qi=qi,
+        sensitive=sensitive,
+        k=k,
+        max_risk=max_risk,
+        attack_budget=attack_budget,
+        attack=attack,
+    )
+
+
+def snapshot_with(
+    inspect: Callable[..., Report],
+    source: Any,
+    columns: Sequence[str],
+    *,
+    qi: list[str],
+    sensitive: Sequence[str],
+    k: int,
+    max_risk: float,
+    attack_budget: float,
+    attack: bool,
+) -> Snapshot:
+    """A :class:`Snapshot` of ``source`` through an engine's ``inspect`` (embedded or Spark).
+
+    Both sides of a proof must be measured with the same options, whichever engine reads them.
+    """
+    usable_sensitive = [c for c in sensitive if c in columns and c not in qi]
+    report = inspect(
+        source,
         attack=attack,
         attack_budget=attack_budget,
         qi=qi,
@@ -91,6 +124,11 @@ def snapshot(
         thresholds={"k": k, "max_risk": max_risk},
         measure=bool(qi),
     )
+    return snapshot_of(report, qi, attack)
+
+
+def snapshot_of(report: Report, qi: list[str], attack: bool) -> Snapshot:
+    """The fields a proof compares, taken from an inspection report."""
     attacks = {a.column: a for a in report.attacks}
     snap = Snapshot(rows=report.source.rows or 0, qi=qi, attack_available=attack)
     for f in report.findings:
@@ -191,25 +229,46 @@ def prove(
 
     With ``master_key``, the output is also scanned for the key and its derived keys (R18).
     """
+    return prove_with(
+        policy,
+        attack_budget=attack_budget,
+        before=lambda qi, k, max_risk, half: snapshot(
+            before, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=half, attack=attack
+        ),
+        after=lambda qi, k, max_risk, half: snapshot(
+            after, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=half, attack=attack
+        ),
+        after_columns=after.column_names,
+        leaks=None if master_key is None else lambda: key_leaks(after, policy, master_key),
+    )
+
+
+#: ``(qi, k, max_risk, attack budget) -> Snapshot``: one side of a proof, measured by some engine
+TakeSnapshot = Callable[[list[str], int, float, float], Snapshot]
+
+
+def prove_with(
+    policy: Policy,
+    *,
+    attack_budget: float,
+    before: TakeSnapshot,
+    after: TakeSnapshot,
+    after_columns: Sequence[str],
+    leaks: Callable[[], dict[str, int]] | None,
+) -> Proof:
+    """Before → after with the policy's thresholds, half the attack budget each side, then R18.
+
+    The engines differ in how they take a snapshot and scan for key material, not in what a
+    proof compares; ``leaks`` is None when no master key is known.
+    """
     qi = policy.qi_columns()
     k, max_risk = policy.thresholds.k, policy.thresholds.max_risk
     half = attack_budget / 2
-    snap_before = snapshot(
-        before, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=half, attack=attack
-    )
-    out_qi = [c for c in qi if c in after.column_names]
-    snap_after = snapshot(
-        after,
-        qi=out_qi,
-        sensitive=policy.sensitive,
-        k=k,
-        max_risk=max_risk,
-        attack_budget=half,
-        attack=attack,
-    )
+    snap_before = before(qi, k, max_risk, half)
+    snap_after = after([c for c in qi if c in after_columns], k, max_risk, half)
     proof = compare(snap_before, snap_after, policy)
-    if master_key is not None:
-        leaks = key_leaks(after, policy, master_key)
-        proof.lines.append(f"key material in the output: {sum(leaks.values())} cells")
-        proof.failures += [f"{col}: {n} cells hold key material (R18)" for col, n in sorted(leaks.items())]
+    if leaks is not None:
+        found = leaks()
+        proof.lines.append(f"key material in the output: {sum(found.values())} cells")
+        proof.failures += [f"{col}: {n} cells hold key material (R18)" for col, n in sorted(found.items())]
     return proof
