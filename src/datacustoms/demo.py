@@ -168,7 +168,9 @@ def _protect_and_record(out: Path, export_path: Path, *, budget: float) -> tuple
 
     keystore = out / "keys" / "keystore.json"
     keystore.parent.mkdir(exist_ok=True)
-    Keystore(keystore).create("demo")
+    store = Keystore(keystore)
+    if not any(k.name == "demo" for k in store.list()):  # a rerun with --force keeps its key
+        store.create("demo")
     table = read(export_path)
     suggestion = suggest_policy(table, k=5, recipient="Alipay Singapore", purpose="NSF score", key="demo",
                                 policy_dir=out)  # fmt: skip

@@ -23,5 +23,7 @@ def register(app: typer.Typer) -> None:
         """Run the whole loop on synthetic data shaped like the Kakao Pay → Alipay transfer."""
         from datacustoms.demo import run_demo
 
+        # a folder that holds an earlier demo is replaced; any other non-empty folder is refused
+        force = force or ((out / "manifest.json").is_file() and (out / "export-report.json").is_file())
         run_demo(out, customers=customers, days=days, seed=seed, budget=budget, force=force,
                  say=lambda line: console.print(line, markup=False))  # fmt: skip
