@@ -80,7 +80,7 @@ def classify_role(declared: RecipientRole, questions: RoleQuestions | None) -> R
         classified = "controller"
         parts = []
         if q.purpose != "sender":
-            parts.append(f"the purpose is the {q.purpose}'s")
+            parts.append("the purpose is shared" if q.purpose == "both" else f"the purpose is the {q.purpose}'s")
         if q.benefit != "sender":
             parts.append(f"the {'recipient' if q.benefit == 'recipient' else 'recipient also'} benefits")
         if q.control != "sender":
