@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,11 +43,9 @@ from datacustoms.engines.spark import as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.inspection import Progress, resolve_thresholds, run_stages, source_info
 from datacustoms.report.model import Report
-from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
-from datacustoms.risk.classes import check_columns, connect
-from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
-from datacustoms.risk.model import ColumnUniqueness, Diversity, RareValues, RiskProfile, Thresholds
-from datacustoms.risk.profile import MEMORY_LIMIT
+from datacustoms.risk.classes import check_columns
+from datacustoms.risk.model import RiskProfile, Thresholds
+from datacustoms.risk.profile import risk_profile
 from datacustoms.table import Table
 
 
@@ -290,61 +289,15 @@ def spark_risk_profile(
     Spark shuffles the rows down to the cells table; the driver loads it into the same bounded,
     spilling DuckDB the embedded engine uses and derives every figure with the same functions.
     """
-    thresholds = thresholds or Thresholds()
     qi, sensitive = list(qi), list(sensitive)
-    check_columns(table, qi, sensitive)
-    if population is not None and sampling_fraction is not None:
-        raise UsageError("both a population size and a sampling fraction were given", "give one of them")
-    if sampling_fraction is not None and not 0 < sampling_fraction <= 1:
-        raise UsageError(f"sampling fraction {sampling_fraction} is not in (0, 1]", "e.g. 0.01 for a 1% sample")
-    if population is not None and population < 1:
-        raise UsageError(f"population {population} is not positive", "give the number of people")
-    cells = spark_cells(df, qi, sensitive)
-    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
-    diversities: list[Diversity] = []
-    rare: list[RareValues] = []
-    uniqueness: list[ColumnUniqueness] = []
-    with connect(memory_limit=MEMORY_LIMIT) as con:  # the embedded profile's budget
+
+    def load_cells(con: duckdb.DuckDBPyConnection) -> None:
+        cells = spark_cells(df, qi, sensitive)
         con.register("dc_spark_cells", cells)
         con.execute("CREATE OR REPLACE TEMP TABLE dc_cells AS SELECT * EXCLUDE (n), n::BIGINT AS n FROM dc_spark_cells")
         con.unregister("dc_spark_cells")
-        del cells
-        classes = class_table(con, len(qi), len(sensitive))
-        hist = histogram(con, classes)
-        rows = hist.records
-        if population is not None and population < rows:
-            raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
-        for r, u in qi_rare_values(con, classes, qi, rows=rows, threshold=rare_below, near_unique=near):
-            rare.append(r)
-            uniqueness.append(u)
-        for i, column in enumerate(sensitive):
-            result, counts = diversity(
-                con, len(qi), len(sensitive), i, column, table.schema.field(column).type,
-                rows=rows, thresholds=thresholds,
-            )  # fmt: skip
-            diversities.append(result)
-            r, u = rare_values(con, column, counts, rows=rows, threshold=rare_below, near_unique=near)
-            rare.append(r)
-            uniqueness.append(u)
-    pop = None
-    if rows and (population is not None or sampling_fraction is not None):
-        pop = population_uniqueness(hist, population=population, sampling_fraction=sampling_fraction)
-    return RiskProfile(
-        rows=rows,
-        qi=qi,
-        sensitive=sensitive,
-        thresholds=thresholds,
-        histogram=hist,
-        k=hist.min_size,
-        classes=hist.classes,
-        classes_below_k=hist.classes_below(thresholds.k),
-        records_below_k=hist.records_below(thresholds.k),
-        sample_uniques=hist.classes_of_size(1),
-        prosecutor=prosecutor_risk(hist, thresholds.max_risk),
-        journalist=journalist_risk(hist, thresholds.max_risk),
-        marketer=marketer_risk(hist, thresholds.max_risk),
-        population=pop,
-        diversity=diversities,
-        rare=rare,
-        uniqueness=uniqueness,
-    )
+
+    return risk_profile(
+        table, qi, sensitive, thresholds=thresholds, population=population,
+        sampling_fraction=sampling_fraction, load_cells=load_cells,
+    )  # fmt: skip

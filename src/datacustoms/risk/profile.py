@@ -8,7 +8,9 @@ runs on the input and on the protected output, so a report can show before → a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import duckdb
 
 from datacustoms.errors import UsageError
 from datacustoms.report.model import Check, ColumnFinding
@@ -42,6 +44,10 @@ def propose_columns(findings: Sequence[ColumnFinding]) -> tuple[list[str], list[
     return qi, sensitive
 
 
+#: fills the temp table ``dc_cells(q0.., s0.., n)`` in a connection (another engine's group-by)
+CellLoader = Callable[[duckdb.DuckDBPyConnection], None]
+
+
 def risk_profile(
     table: Table,
     qi: Sequence[str],
@@ -50,11 +56,14 @@ def risk_profile(
     thresholds: Thresholds | None = None,
     population: int | None = None,
     sampling_fraction: float | None = None,
+    load_cells: CellLoader | None = None,
 ) -> RiskProfile:
     """k-anonymity, attacker risks, population uniqueness, diversity and rare values of ``table``.
 
     ``population`` (N) or ``sampling_fraction`` (π = n / N) enables the population-uniqueness
-    estimates; give at most one.
+    estimates; give at most one. ``load_cells`` replaces the DuckDB scan that builds the cells
+    table (the Spark engine runs that group-by on its executors); every figure is then derived
+    the same way.
     """
     thresholds = thresholds or Thresholds()
     qi, sensitive = list(qi), list(sensitive)
@@ -70,7 +79,10 @@ def risk_profile(
     rare: list[RareValues] = []
     uniqueness: list[ColumnUniqueness] = []
     with connect(memory_limit=MEMORY_LIMIT) as con:
-        build_cells(con, table, qi, sensitive)  # the one scan of the source
+        if load_cells is None:
+            build_cells(con, table, qi, sensitive)  # the one scan of the source
+        else:
+            load_cells(con)
         classes = class_table(con, len(qi), len(sensitive))
         hist = histogram(con, classes)
         rows = hist.records
