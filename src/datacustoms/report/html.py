@@ -19,6 +19,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from datacustoms.attack.text import human_rate, human_seconds
+
 #: class-size buckets for the distribution chart (lower bounds)
 SIZE_BUCKETS = (1, 2, 3, 4, 5, 10, 20, 50, 100)
 _SECRET_WORDS = ("plain", "secret", "salt", "key_material", "recovered_values", "revealed")
@@ -63,20 +65,7 @@ def _pct(value: Any) -> str:
 
 
 def _duration(seconds: Any) -> str:
-    if seconds is None:
-        return "—"
-    s = float(seconds)
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 120:
-        return f"{s:.1f} s"
-    if s < 7200:
-        return f"{s / 60:.1f} min"
-    if s < 172_800:
-        return f"{s / 3600:.1f} h"
-    if s < 3.15e7 * 2:
-        return f"{s / 86400:.1f} days"
-    return f"{s / 3.15e7:.3g} years"
+    return "—" if seconds is None else human_seconds(float(seconds))
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -253,7 +242,7 @@ def _attack_rows(attacks: Any) -> list[dict[str, Any]]:
             "recipe": _get(a, "recipe", "recipe_name", "method") or (_get(hit, "recipe") if hit else None) or "—",
             "keyspace": ", ".join(keyspaces[:3]) or _get(a, "keyspace_name", "keyspace", default="—"),
             "keyspace_size": _get(a, "keyspace_covered", "keyspace_size", "candidates", "size"),
-            "rate": _get(a, "candidates_per_second", "rate", "hashes_per_second", "rate_per_s"),
+            "rate": human_rate(float(rate)) if (rate := _get(a, "candidates_per_second")) else "—",
             "seconds": _get(a, "seconds", "elapsed_s", "elapsed", "time_s"),
             "full": ", ".join(extrapolations[:3]) or _duration(_get(a, "full_keyspace_seconds", "estimated_seconds")),
             "reversed": _get(a, "rows_reversed_share", "reversed_share", "recovered_share", "match_rate"),
