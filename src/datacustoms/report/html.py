@@ -227,7 +227,7 @@ def _risk_summary(risk: Any) -> dict[str, Any] | None:
 
 
 def _attack_rows(attacks: Any) -> list[dict[str, Any]]:
-    """One row per attacked column (``ColumnAttack`` or a mapping with similar names)."""
+    """One row per attacked column (a ``ColumnAttack`` or its JSON form)."""
     rows = []
     for a in _as_list(attacks):
         tried = _as_list(_get(a, "recipes_tried"))
@@ -236,18 +236,18 @@ def _attack_rows(attacks: Any) -> list[dict[str, Any]]:
         extrapolations = [f"{_get(e, 'label', default='')}: {_duration(_get(e, 'seconds'))}"
                           for e in _as_list(_get(a, "extrapolations"))]
         rows.append({
-            "column": _get(a, "column", "target", default="—"),
+            "column": _get(a, "column", default="—"),
             "status": _get(a, "status"),
             "reason": _get(a, "reason"),
-            "recipe": _get(a, "recipe", "recipe_name", "method") or (_get(hit, "recipe") if hit else None) or "—",
-            "keyspace": ", ".join(keyspaces[:3]) or _get(a, "keyspace_name", "keyspace", default="—"),
-            "keyspace_size": _get(a, "keyspace_covered", "keyspace_size", "candidates", "size"),
+            "recipe": _get(a, "recipe") or (_get(hit, "recipe") if hit else None) or "—",
+            "keyspace": ", ".join(keyspaces[:3]) or "—",
+            "keyspace_size": _get(a, "keyspace_covered"),
             "rate": human_rate(float(rate)) if (rate := _get(a, "candidates_per_second")) else "—",
-            "seconds": _get(a, "seconds", "elapsed_s", "elapsed", "time_s"),
-            "full": ", ".join(extrapolations[:3]) or _duration(_get(a, "full_keyspace_seconds", "estimated_seconds")),
-            "reversed": _get(a, "rows_reversed_share", "reversed_share", "recovered_share", "match_rate"),
-            "reversed_rows": _get(a, "rows_reversed", "reversed_rows", "recovered_rows", "matched_rows"),
-            "examples": [str(x) for x in _as_list(_get(a, "examples", "masked_examples"))][:3],
+            "seconds": _get(a, "seconds"),
+            "full": ", ".join(extrapolations[:3]) or "—",
+            "reversed": _get(a, "rows_reversed_share"),
+            "reversed_rows": _get(a, "rows_reversed"),
+            "examples": [str(x) for x in _as_list(_get(a, "examples"))][:3],
         })
     return rows
 
