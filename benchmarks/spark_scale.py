@@ -48,7 +48,14 @@ PROVINCES = [
 CATEGORIES = ["grocery", "fuel", "travel", "online", "restaurant", "health", "education", "other"]
 CHUNK = 1_000_000
 QI = ["age", "sex", "province"]
-SPARK_CONF = {"spark.sql.shuffle.partitions": "8", "spark.driver.memory": "2g"}
+# The driver collects every distinct digest (about 45 B each through Arrow): at 50 M rows that is
+# beyond Spark's default 1 GiB result limit and a 2 GiB heap, so both are raised (as a cluster's
+# driver would be sized for the table it inspects).
+SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "8",
+    "spark.driver.memory": "6g",
+    "spark.driver.maxResultSize": "4g",
+}
 
 
 # ---------------------------------------------------------------------------------- data

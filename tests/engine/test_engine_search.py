@@ -57,6 +57,24 @@ def test_formats_salts_and_algorithms(pattern: bytes, alg: str) -> None:
     assert [h.index for h in hits] == idx
 
 
+@needs_native
+@pytest.mark.parametrize(
+    ("pattern", "nonzero_words"),
+    [(b"XXXXX", 2), (b"010XXXXXXXX", 3), (b"010-XXXX-XXXX", 4), (b"+82 10-XXXX-XXXX", 5),
+     (b"+82 10-XXXX-XXXX/kr!", 6), (b"z" * 40 + b"XXXXX", 12), (b"z" * 64 + b"010XXXXXXXX", 3)],
+)  # fmt: skip
+@pytest.mark.parametrize("impl", native_impls())
+def test_zero_word_kernels_on_every_path(pattern: bytes, nonzero_words: int, impl: str) -> None:
+    """Short messages run kernels that skip their zero block words; each must match hashlib."""
+    mask = Mask.from_pattern(pattern)
+    assert engine._native.plan_info(engine._plan(mask, "sha256"))["nonzero_words"] == nonzero_words
+    hi = min(mask.size, 200_000)
+    idx, targets = _plant(mask, "sha256", 0, hi, 60, seed=nonzero_words)
+    hits = search_mask(mask, "sha256", targets, stop=hi, impl=impl)
+    assert [h.index for h in hits] == idx
+    assert [h.candidate for h in hits] == [mask.candidate(i) for i in idx]
+
+
 @pytest.mark.parametrize("pattern", [b"+8210XXXXXXXX", b"pepper!010-XXXX-XXXX", b"y" * 70 + b"XXXXXX"])
 def test_native_and_python_agree_on_random_slices(pattern: bytes) -> None:
     mask = Mask.from_pattern(pattern)

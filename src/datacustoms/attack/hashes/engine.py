@@ -11,7 +11,6 @@ lose hits, never invent them. Hits carry plaintexts: callers must mask them befo
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import hmac
 import os
@@ -20,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pyarrow as pa
@@ -326,6 +325,69 @@ class Hit:
     digest: bytes
 
 
+class Hits(Sequence[Hit]):
+    """Verified hits column by column, in index order: ``indices`` (counter values or row numbers),
+    ``candidates`` (plaintexts) and ``digests``.
+
+    A blind attack on a million-row export returns a million hits; three columns cost a few
+    pointers per hit where a million :class:`Hit` objects cost far more. Indexing and iteration
+    still give :class:`Hit` rows, so small callers need not care.
+    """
+
+    __slots__ = ("candidates", "digests", "indices")
+
+    def __init__(
+        self,
+        indices: np.ndarray | Sequence[int] = (),
+        candidates: list[bytes] | None = None,
+        digests: list[bytes] | None = None,
+    ) -> None:
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.candidates: list[bytes] = candidates if candidates is not None else []
+        self.digests: list[bytes] = digests if digests is not None else []
+        if not len(self.indices) == len(self.candidates) == len(self.digests):
+            raise ValueError("hit columns differ in length")
+
+    @classmethod
+    def concat(cls, parts: Sequence[Hits]) -> Hits:
+        if len(parts) == 1:
+            return parts[0]
+        cands: list[bytes] = []
+        digests: list[bytes] = []
+        for p in parts:
+            cands += p.candidates
+            digests += p.digests
+        return cls(np.concatenate([p.indices for p in parts]) if parts else (), cands, digests)
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    @overload
+    def __getitem__(self, i: int) -> Hit: ...
+    @overload
+    def __getitem__(self, i: slice) -> Hits: ...
+    def __getitem__(self, i: int | slice) -> Hit | Hits:
+        if isinstance(i, slice):
+            return Hits(self.indices[i], self.candidates[i], self.digests[i])
+        return Hit(int(self.indices[i]), self.candidates[i], self.digests[i])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Hits):
+            return (
+                self.candidates == other.candidates
+                and self.digests == other.digests
+                and bool(np.array_equal(self.indices, other.indices))
+            )
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable columns
+
+    def __repr__(self) -> str:  # never the plaintexts: hits are secrets until masked
+        return f"Hits({len(self)} verified)"
+
+
 @lru_cache(maxsize=64)
 def _plan(mask: Mask, algorithm: str) -> Any:
     """The native form of a mask for one algorithm (message words, midstate, digit tables)."""
@@ -354,7 +416,7 @@ def search_mask(
     force_python: bool = False,
     progress: Callable[[int], None] | None = None,
     impl: str = "auto",
-) -> list[Hit]:
+) -> Hits:
     """Enumerate counter values ``[start, stop)`` of ``mask``; return the verified hits in counter order.
 
     ``progress(done)`` is called with the number of candidates finished so far. ``impl`` forces
@@ -369,25 +431,25 @@ def search_mask(
     if start >= stop or len(targets) == 0:
         if progress:
             progress(0)
-        return []
+        return Hits()
     native = not force_python and _native is not None and algorithm in ALGORITHMS
     if not native or len(mask.template) > _NATIVE_MAX_TEMPLATE:
         chunks = _python_mask(mask, algorithm, targets, start, stop)
     else:
         chunks = _native_mask(mask, algorithm, targets, start, stop, threads, impl)
-    hits: list[Hit] = []
+    parts: list[Hits] = []
     done = 0
     # verify each chunk's hits while the workers enumerate the next ones
     for n, found in chunks:
-        found.sort()
-        hits += _verify_many(algorithm, targets, found, _mask_candidates(mask, found))
+        found = np.sort(found)  # the kernel's pipelined lookup reports out of order
+        parts.append(_verify_many(algorithm, targets, found, _mask_candidates(mask, found)))
         done += n
         if progress:
             progress(done)
-    return hits
+    return Hits.concat(parts)
 
 
-def _mask_candidates(mask: Mask, indices: list[int]) -> list[bytes]:
+def _mask_candidates(mask: Mask, indices: np.ndarray) -> list[bytes]:
     """The plaintexts of many counter values at once (vectorised; equals ``mask.candidate``)."""
     k, width = len(indices), len(mask.template)
     if k == 0:
@@ -410,25 +472,23 @@ def _mask_candidates(mask: Mask, indices: list[int]) -> list[bytes]:
     return [blob[i : i + width] for i in range(0, k * width, width)]
 
 
-def _verify_many(algorithm: str, targets: TargetSet, indices: Sequence[int], cands: list[bytes]) -> list[Hit]:
+def _verify_many(algorithm: str, targets: TargetSet, indices: np.ndarray, cands: list[bytes]) -> Hits:
     """Re-hash every reported hit with hashlib and keep those whose digest really is a target."""
     if not cands:
-        return []
+        return Hits()
     ctor = getattr(hashlib, algorithm, None) or (lambda b: hashlib.new(algorithm, b))
     digests = [ctor(c).digest() for c in cands]
     ok = targets.contains_many(b"".join(digests))
-    enabled = gc.isenabled()
-    gc.disable()  # a million new objects would otherwise trigger full collections again and again
-    try:
-        return [Hit(i, c, d) for i, c, d, good in zip(indices, cands, digests, ok.tolist(), strict=True) if good]
-    finally:
-        if enabled:
-            gc.enable()
+    if ok.all():
+        return Hits(indices, cands, digests)
+    keep = np.flatnonzero(ok)
+    rows = keep.tolist()
+    return Hits(np.asarray(indices)[keep], [cands[i] for i in rows], [digests[i] for i in rows])
 
 
 def _native_mask(
     mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int, threads: int | None, impl: str
-) -> Iterator[tuple[int, list[int]]]:
+) -> Iterator[tuple[int, np.ndarray]]:
     """(candidates done, counter values that matched) per chunk, in counter order."""
     plan, handle = _plan(mask, algorithm), targets._native_handle()
     workers = max(1, threads or _cores())
@@ -436,8 +496,9 @@ def _native_mask(
     chunk = max(1 << 14, min(_CHUNK, -(-total // (workers * 4))))
     bounds = [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
 
-    def run(ab: tuple[int, int]) -> tuple[int, list[int]]:
-        return ab[1] - ab[0], _native.search_mask(plan, handle, algorithm, ab[0], ab[1], impl)
+    def run(ab: tuple[int, int]) -> tuple[int, np.ndarray]:
+        found = _native.search_mask(plan, handle, algorithm, ab[0], ab[1], impl)
+        return ab[1] - ab[0], np.frombuffer(found, np.uint64).view(np.int64)  # counters < 10**18
 
     if workers == 1 or len(bounds) == 1:
         yield from map(run, bounds)
@@ -451,7 +512,7 @@ def _native_mask(
 
 def _python_mask(
     mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int
-) -> Iterator[tuple[int, list[int]]]:
+) -> Iterator[tuple[int, np.ndarray]]:
     """The same enumeration with hashlib, one candidate at a time (no compiler needed)."""
     lookup: Any = targets._python_set()
     if lookup is None:
@@ -474,7 +535,7 @@ def _python_mask(
                 buf[rrn_slot] = 48 + (11 - s % 11) % 10
             if new(algorithm, buf).digest() in lookup:
                 found.append(i)
-        yield b - a, found
+        yield b - a, np.array(found, np.int64)
 
 
 # --------------------------------------------------------------------------- lists
@@ -522,7 +583,7 @@ def search_candidates(
     *,
     force_python: bool = False,
     impl: str = "auto",
-) -> list[Hit]:
+) -> Hits:
     """Hash every candidate of a list keyspace (emails, names, a leaked phone list) and look it up.
 
     ``index`` of each hit is the candidate's row number. Nulls are skipped. md5, sha1 and sha256
@@ -531,7 +592,7 @@ def search_candidates(
     _check_targets(algorithm, targets)
     chunks = _as_binary_array(candidates)
     if len(targets) == 0 or len(chunks) == 0:
-        return []
+        return Hits()
     rows: list[int] = []
     pieces = _slices(chunks, 1 << 18)
     if force_python or _native is None or algorithm not in ALGORITHMS:
@@ -551,15 +612,18 @@ def search_candidates(
         def run(piece: tuple[int, pa.Array]) -> list[int]:
             base, arr = piece
             offs, data, off, n, width = _buffers(arr)
-            found = _native.search_list(offs, data, off, n, width, handle, algorithm, impl)
-            return [base + i for i in found if arr[i].is_valid]
+            found = np.frombuffer(_native.search_list(offs, data, off, n, width, handle, algorithm, impl), np.uint64)
+            if arr.null_count:  # a null is an empty slot in the buffers: never a candidate
+                found = found[arr.is_valid().to_numpy(zero_copy_only=False)[found]]
+            return (found.astype(np.int64) + base).tolist()
 
         with ThreadPoolExecutor(max_workers=_cores()) as pool:
             for found in pool.map(run, pieces):
                 rows += found
     rows.sort()
     values = chunks.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
-    return _verify_many(algorithm, targets, rows, [v.encode() if isinstance(v, str) else v for v in values])
+    cands = [v.encode() if isinstance(v, str) else v for v in values]
+    return _verify_many(algorithm, targets, np.asarray(rows, np.int64), cands)
 
 
 # --------------------------------------------------------------------------- HMAC

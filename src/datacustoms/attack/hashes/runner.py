@@ -274,7 +274,7 @@ class Runner:
             mask = native.Mask(template=tmpl, positions=positions, check=check)
             hits = native.search_mask(mask, recipe.algorithm, targets, start=part.start, stop=part.end, threads=1)
             cut = len(recipe.prefix), len(tmpl) - len(recipe.suffix)
-            return [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits]
+            return [c[cut[0] : cut[1]] for c in hits.candidates], hits.digests
 
         step = workers * 16
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -299,7 +299,7 @@ class Runner:
             t = time.perf_counter()
             hits = self.native.search_mask(mask, recipe.algorithm, self.targets, start=start, stop=stop)
             took = time.perf_counter() - t
-            res.hits += self.record(recipe, [h.candidate[cut[0] : cut[1]] for h in hits], [h.digest for h in hits])
+            res.hits += self.record(recipe, [c[cut[0] : cut[1]] for c in hits.candidates], hits.digests)
             res.covered += stop - start
             rate = (stop - start) / max(took, 1e-6)
             start = stop
@@ -362,7 +362,7 @@ class Runner:
             cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
             if native and self.native is not None:
                 hits = self.native.search_candidates(pa.array(cands, pa.binary()), recipe.algorithm, self.targets)
-                res.hits += self.record(recipe, [chunk[h.index] for h in hits], [h.digest for h in hits])
+                res.hits += self.record(recipe, [chunk[i] for i in hits.indices.tolist()], hits.digests)
             else:
                 digests = [hasher(c) for c in cands]
                 hit = self.lookup(digests)

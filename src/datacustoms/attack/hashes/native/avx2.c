@@ -16,10 +16,22 @@ typedef __m256i V;
 #define LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
 #define STORE(p, v) _mm256_storeu_si256((__m256i *)(p), v)
 
-#define KERNEL_NAME dc_mb_avx2
 #define FULL_KERNEL_NAME dc_mbfull_avx2
 
 #include "sha256_mb_impl.h"
+
+#define KERNEL_NAME dc_mb_avx2
+#define NZ 16
+#include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx2_nz3
+#define NZ 3
+#include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx2_nz4
+#define NZ 4
+#include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx2_nz5
+#define NZ 5
+#include "sha256_mb_kernel.h"
 
 #define FCH(x, y, z) _mm256_xor_si256(_mm256_and_si256(x, y), _mm256_andnot_si256(x, z))
 #define FPAR(x, y, z) XOR3(x, y, z)

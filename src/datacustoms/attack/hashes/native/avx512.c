@@ -17,10 +17,22 @@ typedef __m512i V;
 #define LOAD(p) _mm512_loadu_si512((const void *)(p))
 #define STORE(p, v) _mm512_storeu_si512((void *)(p), v)
 
-#define KERNEL_NAME dc_mb_avx512
 #define FULL_KERNEL_NAME dc_mbfull_avx512
 
 #include "sha256_mb_impl.h"
+
+#define KERNEL_NAME dc_mb_avx512
+#define NZ 16
+#include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx512_nz3
+#define NZ 3
+#include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx512_nz4
+#define NZ 4
+#include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx512_nz5
+#define NZ 5
+#include "sha256_mb_kernel.h"
 
 #define FCH(x, y, z) _mm512_ternarylogic_epi32(x, y, z, 0xCA)
 #define FPAR(x, y, z) _mm512_ternarylogic_epi32(x, y, z, 0x96)

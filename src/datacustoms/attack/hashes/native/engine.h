@@ -50,6 +50,7 @@ typedef struct {
     int k;                          /* low digits served from lowtab */
     uint64_t lowmod;                /* 10 ** k */
     int varmask;                    /* bit w set: word w holds a slot (hi, low or check) */
+    int nz;                         /* tail-block words nz..14 are zero in every candidate */
     int lowmask;                    /* bit w set: word w holds one of the k low slots */
     uint32_t *lowtab[16];           /* per low word: lowmod + 64 entries of OR-able digit bits */
 } dc_plan;
@@ -92,11 +93,18 @@ void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 
 /* avx2.c (compiled with -mavx2) */
 void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* the same for messages whose tail-block words NZ..14 are zero (sha256_mb_kernel.h) */
+void dc_mb_avx2_nz3(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz5(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mbfull_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_AVX2_LANES 8
 
 /* avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl) */
 void dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz3(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz5(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 /* MD5 and SHA-1, 16 lanes; keys are the big-endian last 4 digest bytes, as for SHA-256 */
 void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);

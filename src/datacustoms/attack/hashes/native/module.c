@@ -48,17 +48,13 @@ static void vec_push(u64vec *a, uint64_t x) {
     a->v[a->n++] = x;
 }
 
-static PyObject *vec_to_list(u64vec *a) {
+/* The values as one bytes object of native-endian uint64 (numpy reads it without a copy per
+ * value: a million hits would otherwise be a million Python ints). */
+static PyObject *vec_to_bytes(u64vec *a) {
     if (a->oom) { free(a->v); return PyErr_NoMemory(); }
-    PyObject *lst = PyList_New((Py_ssize_t)a->n);
-    if (!lst) { free(a->v); return NULL; }
-    for (size_t i = 0; i < a->n; i++) {
-        PyObject *x = PyLong_FromUnsignedLongLong(a->v[i]);
-        if (!x) { Py_DECREF(lst); free(a->v); return NULL; }
-        PyList_SET_ITEM(lst, (Py_ssize_t)i, x);
-    }
+    PyObject *out = PyBytes_FromStringAndSize(a->n ? (const char *)a->v : "", (Py_ssize_t)(a->n * sizeof *a->v));
     free(a->v);
-    return lst;
+    return out;
 }
 
 typedef void (*compress_fn)(uint32_t st[8], const uint32_t w[16]);
@@ -347,6 +343,8 @@ static PyObject *py_plan_new(PyObject *self, PyObject *args) {
         for (int k = 0; k < 16; k++) p->blockw[k] = p->le ? le32(blk + 4 * k) : dc_be32(blk + 4 * k);
         for (int i = 0; i < p->ndig; i++) p->varmask |= 1 << slot_word(p, p->pos[i]);
         if (check_pos >= 0) p->varmask |= 1 << slot_word(p, check_pos);
+        for (int w = 0; w < 15; w++)
+            if (p->blockw[w] || (p->varmask >> w & 1)) p->nz = w + 1;
         p->k = check_pos >= 0 ? 0 : (p->ndig < 4 ? p->ndig : 4);
         p->lowmod = 1;
         for (int i = 0; i < p->k; i++) p->lowmod *= 10;
@@ -593,6 +591,13 @@ static void run_slow(const dc_plan *p, const dc_targets *t, int alg, uint64_t st
     }
 }
 
+/* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits. */
+static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512) {
+    if (avx512)
+        return p->nz <= 3 ? dc_mb_avx512_nz3 : p->nz == 4 ? dc_mb_avx512_nz4 : p->nz == 5 ? dc_mb_avx512_nz5 : dc_mb_avx512;
+    return p->nz <= 3 ? dc_mb_avx2_nz3 : p->nz == 4 ? dc_mb_avx2_nz4 : p->nz == 5 ? dc_mb_avx2_nz5 : dc_mb_avx2;
+}
+
 static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     PyObject *pc, *tc;
     const char *algname, *implname;
@@ -628,11 +633,11 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
             compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
                                                                  : dc_sha256_compress_scalar;
             if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
-                run_fast(p, &tb->t, start, stop, dc_mb_avx512, DC_AVX512_LANES, cf, &hits);
+                run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, &hits);
             else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
                 run_fast(p, &tb->t, start, stop, dc_mb_shani, DC_SHANI_LANES, cf, &hits);
             else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
-                run_fast(p, &tb->t, start, stop, dc_mb_avx2, DC_AVX2_LANES, cf, &hits);
+                run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, &hits);
             else
                 run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, &hits);
         } else {
@@ -640,7 +645,7 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS
     }
-    return vec_to_list(&hits);
+    return vec_to_bytes(&hits);
 }
 
 /* ------------------------------------------------------------------ Arrow string arrays */
@@ -741,7 +746,7 @@ static PyObject *py_search_list(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     strings_release(&s);
-    return vec_to_list(&hits);
+    return vec_to_bytes(&hits);
 }
 
 /* ------------------------------------------------------------------ HMAC-SHA-256 batch */
@@ -923,8 +928,8 @@ static PyObject *py_cpu_features(PyObject *self, PyObject *noargs) {
 static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
     dc_plan *p = PyCapsule_GetPointer(cap, "datacustoms.plan");
     if (!p) return NULL;
-    return Py_BuildValue("{s:K,s:O,s:n}", "size", (unsigned long long)p->size, "fast", p->fast ? Py_True : Py_False,
-                         "tail_offset", (Py_ssize_t)p->tail_off);
+    return Py_BuildValue("{s:K,s:O,s:n,s:i}", "size", (unsigned long long)p->size, "fast", p->fast ? Py_True : Py_False,
+                         "tail_offset", (Py_ssize_t)p->tail_off, "nonzero_words", p->nz);
 }
 
 static PyMethodDef methods[] = {
@@ -933,9 +938,9 @@ static PyMethodDef methods[] = {
     {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256')"},
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
     {"search_mask", py_search_mask, METH_VARARGS,
-     "search_mask(plan, targets, algorithm, start, stop, impl) -> counter values that matched"},
+     "search_mask(plan, targets, algorithm, start, stop, impl) -> matched counter values as uint64 bytes"},
     {"search_list", py_search_list, METH_VARARGS,
-     "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl) -> row numbers"},
+     "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl) -> row numbers as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
      "hmac_sha256(key, offsets, data, offset, length, offset_width, impl) -> bytes of length*32"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},

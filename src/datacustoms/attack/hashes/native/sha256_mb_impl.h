@@ -1,9 +1,6 @@
 /* Multi-buffer one-block SHA-256 (included by avx2.c and avx512.c, which define the vector
- * type V, the lane count L and the operations below).
- *
- * Only the last digest word is produced: H7 equals e after round 60 plus mid[7], so three of the
- * 64 rounds are skipped.  The caller tests H7 against the target bitmap and recomputes the full
- * digest of the rare lanes that pass. */
+ * type V, the lane count L and the operations below): the round and schedule macros, and the
+ * full kernel for batch HMAC.  The search kernels are in sha256_mb_kernel.h. */
 
 #define SIG0(x) XOR3(ROR(x, 2), ROR(x, 13), ROR(x, 22))
 #define SIG1(x) XOR3(ROR(x, 6), ROR(x, 11), ROR(x, 25))
@@ -19,23 +16,6 @@
 
 #define SCHED(i) \
     (w[(i) & 15] = ADD(ADD(w[(i) & 15], sig0(w[((i) + 1) & 15])), ADD(w[((i) + 9) & 15], sig1(w[((i) + 14) & 15]))))
-
-void KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
-    V w[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
-    V a = SET1((int)mid[0]), b = SET1((int)mid[1]), c = SET1((int)mid[2]), d = SET1((int)mid[3]);
-    V e = SET1((int)mid[4]), f = SET1((int)mid[5]), g = SET1((int)mid[6]), h = SET1((int)mid[7]);
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) RND(i, w[i]);
-#pragma GCC unroll 45
-    for (int i = 16; i < 61; i++) {
-        SCHED(i);
-        RND(i, w[i & 15]);
-    }
-    (void)a; (void)b; (void)c; (void)f; (void)g; (void)h;
-    STORE(keys, ADD(e, SET1((int)mid[7])));
-}
 
 /* All 64 rounds and the full state (for batch HMAC, where every lane's digest is needed). */
 void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
