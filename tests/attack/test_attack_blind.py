@@ -160,6 +160,7 @@ def test_plaintexts_only_with_reveal() -> None:
     assert all(e.startswith("010****") for e in hidden.examples)
     shown = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", reveal=True)
     assert shown.revealed is not None and {r.plaintext for r in shown.revealed} == set(PHONES)
+    assert all(_hex("sha256", r.plaintext) == r.digest for r in shown.revealed)  # each paired with its own digest
 
 
 def test_email_digests_need_a_list() -> None:
@@ -182,6 +183,7 @@ def test_native_and_python_agree() -> None:
     assert a.engine == "native" and b.engine == "python"
     assert (a.status, a.recipe, a.rows_reversed) == (b.status, b.recipe, b.rows_reversed)
     assert a.revealed == b.revealed
+    assert a.revealed is not None and all(_hex("sha256", normalise(r.plaintext, "e164") or "") == r.digest for r in a.revealed)
 
 
 def test_budget_is_respected_without_wall_clock_assertions() -> None:

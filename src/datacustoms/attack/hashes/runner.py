@@ -57,6 +57,13 @@ class JobResult:
         return self.covered >= self.size
 
 
+def _identifiers(candidates: list[bytes], prefix: int, suffix: int) -> list[bytes]:
+    """The identifiers inside hashed candidates: the recipe's salt prefix and suffix cut off."""
+    if not prefix and not suffix:
+        return candidates
+    return [c[prefix : len(c) - suffix] for c in candidates]
+
+
 class KeyIndex:
     """Position of digests among the sorted distinct targets, in bulk.
 
@@ -79,9 +86,8 @@ class KeyIndex:
         """(positions, found) for each digest; positions are only meaningful where found."""
         if not len(self.keys) or not len(digests):
             return np.zeros(len(digests), dtype=np.int64), np.zeros(len(digests), dtype=bool)
-        arr = np.frombuffer(b"".join(digests), dtype=f"S{self.size}") if all(
-            len(d) == self.size for d in digests
-        ) else np.array(digests, dtype=f"S{self.size}")  # fmt: skip
+        same = set(map(len, digests)) == {self.size}  # C-speed; hits of one algorithm always are
+        arr = np.frombuffer(b"".join(digests), dtype=f"S{self.size}") if same else np.array(digests, f"S{self.size}")
         query = self._prefix(arr)
         order = np.argsort(query)  # sorted queries walk the index sequentially (cache friendly)
         pos = np.empty(len(query), dtype=np.int64)
@@ -129,7 +135,7 @@ class Found:
         self.mask[idx] = True
         self.count += len(idx)
         self._index.append(idx)
-        self._plain.append(pa.array([plaintexts[i] for i in chosen], pa.binary()))
+        self._plain.append(pa.array(plaintexts, pa.binary()).take(pa.array(chosen)))  # in idx order
         self._recipe.append(np.full(len(idx), recipe, dtype=np.int32))
         return len(idx)
 
@@ -273,8 +279,7 @@ class Runner:
             tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
             mask = native.Mask(template=tmpl, positions=positions, check=check)
             hits = native.search_mask(mask, recipe.algorithm, targets, start=part.start, stop=part.end, threads=1)
-            cut = len(recipe.prefix), len(tmpl) - len(recipe.suffix)
-            return [c[cut[0] : cut[1]] for c in hits.candidates], hits.digests
+            return _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix)), hits.digests
 
         step = workers * 16
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -293,13 +298,13 @@ class Runner:
         mask = self.native.Mask(template=tmpl, positions=positions, check=check)
         start, end = part.start, part.end
         chunk = 1 << 22
-        cut = len(recipe.prefix), len(tmpl) - len(recipe.suffix)
         while start < end and time.perf_counter() < deadline and not self.done():
             stop = min(end, start + chunk)
             t = time.perf_counter()
             hits = self.native.search_mask(mask, recipe.algorithm, self.targets, start=start, stop=stop)
             took = time.perf_counter() - t
-            res.hits += self.record(recipe, [c[cut[0] : cut[1]] for c in hits.candidates], hits.digests)
+            idents = _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix))
+            res.hits += self.record(recipe, idents, hits.digests)
             res.covered += stop - start
             rate = (stop - start) / max(took, 1e-6)
             start = stop
