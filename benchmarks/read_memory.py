@@ -7,11 +7,14 @@ year, a sex, a postcode, an amount), then runs, each in a fresh process:
   histogram), reporting wall time and peak RSS;
 * baseline: ``pandas.read_csv(FILE, dtype=str)``, the obvious way to look at a table in Python.
 
-It prints both peaks and their ratio; ours should stay flat as the file grows.
+It prints both peaks and their ratio; ours should stay flat as the file grows. With ``--parquet``
+the same rows are also written as Parquet (1 M-row row groups) and measured the same way, against
+``pandas.read_parquet``.
 
     python benchmarks/read_memory.py                  # about 1 GB
     python benchmarks/read_memory.py --quick          # about 0.2 GB
     python benchmarks/read_memory.py --gigabytes 10   # the 10 GB case (needs disk and time)
+    python benchmarks/read_memory.py --parquet        # the CSV, then the same rows as Parquet
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 ROW_BYTES = 150  # about, for the columns below
 CHILD = """
@@ -55,6 +59,25 @@ def write_csv(path: Path, rows: int, chunk: int = 500_000) -> None:
             }))  # fmt: skip
 
 
+def write_parquet(csv: Path, path: Path) -> None:
+    """The CSV's rows as Parquet, streamed (never the whole table in memory)."""
+    opts = pacsv.ConvertOptions(column_types={n: pa.string() for n in ("birth_year", "postcode", "amount")})
+    reader = pacsv.open_csv(csv, convert_options=opts, read_options=pacsv.ReadOptions(block_size=64 << 20))
+    with pq.ParquetWriter(path, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch, row_group_size=1 << 20)
+
+
+def inspect_body(path: Path) -> str:
+    return (
+        "from datacustoms.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    try: main(['inspect', {str(path)!r}, '--no-attack', '--format', 'json'])\n"
+        "    except SystemExit: pass"
+    )
+
+
 def run(body: str) -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", CHILD.format(body=body)], capture_output=True, text=True, check=True)
     seconds, rss = out.stdout.strip().splitlines()[-1].split()
@@ -66,6 +89,7 @@ def main() -> None:
     parser.add_argument("--gigabytes", type=float, default=1.0)
     parser.add_argument("--quick", action="store_true", help="about 0.2 GB")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--parquet", action="store_true", help="also measure the same rows as Parquet")
     args = parser.parse_args()
     size = 0.2 if args.quick else args.gigabytes
     rows = int(size * 1e9 / ROW_BYTES)
@@ -74,19 +98,24 @@ def main() -> None:
         t = time.perf_counter()
         write_csv(path, rows)
         print(f"wrote {rows:,} rows, {path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - t:.0f} s")
-        ours = run(
-            "from datacustoms.cli import main\n"
-            "import contextlib, io\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    try: main(['inspect', {str(path)!r}, '--no-attack', '--format', 'json'])\n"
-            "    except SystemExit: pass"
-        )
+        ours = run(inspect_body(path))
         print(f"datacustoms inspect --no-attack: {ours[0]:.1f} s, peak RSS {ours[1]:,.0f} MiB")
-        if args.skip_baseline:
+        if not args.skip_baseline:
+            base = run(f"import pandas as pd\ndf = pd.read_csv({str(path)!r}, dtype=str)")
+            print(f"pandas.read_csv (baseline):      {base[0]:.1f} s, peak RSS {base[1]:,.0f} MiB")
+            print(f"peak memory ratio (pandas / ours): {base[1] / ours[1]:.1f}x")
+        if not args.parquet:
             return
-        base = run(f"import pandas as pd\ndf = pd.read_csv({str(path)!r}, dtype=str)")
-        print(f"pandas.read_csv (baseline):      {base[0]:.1f} s, peak RSS {base[1]:,.0f} MiB")
-        print(f"peak memory ratio (pandas / ours): {base[1] / ours[1]:.1f}x")
+        parquet = Path(tmp) / "big.parquet"
+        write_parquet(path, parquet)
+        path.unlink()
+        print(f"as Parquet: {parquet.stat().st_size / 1e9:.2f} GB")
+        ours = run(inspect_body(parquet))
+        print(f"datacustoms inspect --no-attack (Parquet): {ours[0]:.1f} s, peak RSS {ours[1]:,.0f} MiB")
+        if not args.skip_baseline:
+            base = run(f"import pandas as pd\ndf = pd.read_parquet({str(parquet)!r})")
+            print(f"pandas.read_parquet (baseline):          {base[0]:.1f} s, peak RSS {base[1]:,.0f} MiB")
+            print(f"peak memory ratio (pandas / ours): {base[1] / ours[1]:.1f}x")
 
 
 if __name__ == "__main__":

@@ -102,11 +102,13 @@ def _read_parquet(path: Path, name: str | None) -> Table:
     except (pa.ArrowInvalid, OSError) as err:
         raise InputError(f"{path.name} is not a readable Parquet file ({err})", "check the file") from None
 
+    # pre_buffer (pyarrow's default) keeps every row group's buffers cached until the reader is
+    # closed, so memory would grow with the file: 2.3 GB for a 2 GB file where 0.2 GB suffice.
     def open_batches() -> Iterator[pa.RecordBatch]:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
+        yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS)
 
     def open_columns(columns: list[str]) -> Iterator[pa.RecordBatch]:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS, columns=columns)
 
     return Table(
         name=name or path.stem,
@@ -128,11 +130,13 @@ def _read_parquet_dir(path: Path, name: str | None) -> Table:
     if not dataset.files:
         raise InputError(f"{path} holds no Parquet files", "pass a file or a folder of .parquet files")
 
+    scan = ds.ParquetFragmentScanOptions(pre_buffer=False)  # as for one file: memory stays flat
+
     def open_batches() -> Iterator[pa.RecordBatch]:
-        yield from dataset.to_batches(batch_size=BATCH_ROWS)
+        yield from dataset.to_batches(batch_size=BATCH_ROWS, fragment_scan_options=scan)
 
     def open_columns(columns: list[str]) -> Iterator[pa.RecordBatch]:
-        yield from dataset.to_batches(batch_size=BATCH_ROWS, columns=columns)
+        yield from dataset.to_batches(batch_size=BATCH_ROWS, columns=columns, fragment_scan_options=scan)
 
     return Table(
         name=name or path.name,
