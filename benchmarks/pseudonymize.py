@@ -38,6 +38,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from peak import peak_rss_mb
+
 BATCH = 65_536
 
 
@@ -84,7 +86,7 @@ def run_protect(src: Path, out: Path, key: bytes) -> dict[str, float]:
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rss = after.ru_maxrss / 1024
+    rss = peak_rss_mb()
     return {"rows": float(result.rows_out or 0), "seconds": seconds, "cpu_seconds": cpu, "rss_mib": rss}
 
 

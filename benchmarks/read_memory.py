@@ -33,10 +33,12 @@ import pyarrow.parquet as pq
 
 ROW_BYTES = 150  # about, for the columns below
 CHILD = """
-import resource, sys, time
+import sys, time
+sys.path.insert(0, {here!r})
+from peak import peak_rss_mb
 t = time.perf_counter()
 {body}
-print(f"{{time.perf_counter() - t:.2f}} {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}}")
+print(f"{{time.perf_counter() - t:.2f}} {{peak_rss_mb():.0f}}")
 """
 
 
@@ -79,7 +81,12 @@ def inspect_body(path: Path) -> str:
 
 
 def run(body: str) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, "-c", CHILD.format(body=body)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(body=body, here=str(Path(__file__).parent))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds, rss = out.stdout.strip().splitlines()[-1].split()
     return float(seconds), float(rss)
 

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from datacustoms.attack.hashes.engine import Mask, TargetSet, cpu_features, search_mask
+from peak import peak_rss_mb
 
 FORMATS = [b"010XXXXXXXX", b"010-XXXX-XXXX", b"+8210XXXXXXXX", b"+82 10-XXXX-XXXX"]
 
@@ -33,10 +34,6 @@ def cpu_seconds() -> float:
     """User + system CPU time of this process (all threads)."""
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def plant(keyspace: int, n: int, seed: int = 2024) -> np.ndarray:

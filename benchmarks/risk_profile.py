@@ -10,7 +10,7 @@ DataFrame once per class and value): 20 k rows of this distribution (19 k classe
 already take minutes, so the default baseline is 20 k rows; ``--baseline-rows 1000000`` runs the
 1 M-row comparison if you have hours.
 
-Each measurement runs in its own subprocess so its peak RSS (``resource.getrusage``) is its own.
+Each measurement runs in its own subprocess so its peak RSS (``VmHWM``, see ``peak.py``) is its own.
 pycanon gets its DataFrame already in memory (loading is not timed); ours reads the Parquet file.
 
     python benchmarks/risk_profile.py            # full size
@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peak import peak_rss_mb
 
 QI = ["age", "sex", "region", "occupation", "education"]
 SENSITIVE = "diagnosis"
@@ -61,7 +62,7 @@ def measure_ours(path: str) -> dict[str, float]:
     d = profile.diversity[0]
     return {
         "seconds": seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "rows": profile.rows,
         "k": profile.k,
         "classes": profile.classes,
@@ -83,7 +84,7 @@ def measure_pycanon(path: str, rows: int) -> dict[str, float]:
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "rows": len(df),
         "k": k,
         "l": l_div,

@@ -41,6 +41,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from peak import proc_status_bytes
+
 PROVINCES = [
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
     "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주",
@@ -127,17 +129,6 @@ POLICY: dict[str, Any] = {
 # ---------------------------------------------------------------------------------- memory
 
 
-def _proc_status(pid: int, field: str) -> int:
-    """A ``/proc/<pid>/status`` figure in bytes (0 when unreadable)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def _descendants(root: int) -> list[tuple[int, str]]:
     kids: dict[int, list[int]] = {}
     names: dict[int, str] = {}
@@ -162,10 +153,10 @@ def _descendants(root: int) -> list[tuple[int, str]]:
 
 def _memory() -> dict[str, float]:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report its parent's
-    mem = {"driver_python_peak_mb": _proc_status(os.getpid(), "VmHWM") / 2**20}
+    mem = {"driver_python_peak_mb": proc_status_bytes(os.getpid(), "VmHWM") / 2**20}
     procs = _descendants(os.getpid())
-    jvm = [_proc_status(p, "VmHWM") for p, n in procs if n == "java"]
-    workers = [_proc_status(p, "VmHWM") for p, n in procs if n.startswith("python")]
+    jvm = [proc_status_bytes(p, "VmHWM") for p, n in procs if n == "java"]
+    workers = [proc_status_bytes(p, "VmHWM") for p, n in procs if n.startswith("python")]
     if jvm:
         mem["jvm_peak_mb"] = max(jvm) / 2**20
     if workers:
