@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from datacustoms.cli.common import console, emit, handle_errors
-from datacustoms.engines import check_engine
+from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
 
 
@@ -67,6 +67,9 @@ def register(app: typer.Typer) -> None:
             "embedded", "--engine", help="embedded (this process) or spark (PATH may then be a Spark table name)."
         ),
         spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
+        spark_conf: list[str] | None = typer.Option(
+            None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
+        ),
     ) -> None:
         """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -88,8 +91,11 @@ def register(app: typer.Typer) -> None:
             if value is not None
         }  # fmt: skip
         run: Any = inspect
+        spark_settings = parse_spark_conf(spark_conf, engine)
         if check_engine(engine) == "spark":
             from datacustoms.engines.spark_inspect import spark_inspect
+
+            start_spark(spark_master, spark_settings)
 
             run = partial(spark_inspect, master=spark_master)
         report = run(

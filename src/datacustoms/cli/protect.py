@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from datacustoms.cli.common import emit, handle_errors
-from datacustoms.engines import check_engine
+from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
 
 
@@ -75,6 +75,9 @@ def register(app: typer.Typer) -> None:
             "embedded", "--engine", help="embedded (this process) or spark (the output is then a Parquet folder)."
         ),
         spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
+        spark_conf: list[str] | None = typer.Option(
+            None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
+        ),
     ) -> None:
         """Apply a policy: drop, pseudonymise, tokenise, encrypt, generalise, suppress — then prove it.
 
@@ -87,6 +90,7 @@ def register(app: typer.Typer) -> None:
 
         if attack_budget <= 0:
             raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
+        spark_settings = parse_spark_conf(spark_conf, engine)
         if not dry_run and output is None:
             raise UsageError("no output file", "pass -o OUTPUT.parquet (or .csv), or --dry-run")
         if output is not None:
@@ -98,6 +102,8 @@ def register(app: typer.Typer) -> None:
         spark = check_engine(engine) == "spark"
         if spark:
             from datacustoms.engines.spark_protect import protect_and_prove
+
+            start_spark(spark_master, spark_settings)
 
             result, proof = protect_and_prove(
                 input, policy, output, master=spark_master, keystore=keystore, dry_run=dry_run,

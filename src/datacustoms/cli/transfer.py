@@ -11,7 +11,7 @@ import typer
 
 from datacustoms.cli.common import emit, handle_errors
 from datacustoms.cli.ledger import LEDGER_HELP
-from datacustoms.engines import check_engine
+from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
 
 
@@ -97,6 +97,9 @@ def register(app: typer.Typer) -> None:
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
         engine: str = typer.Option("embedded", "--engine", help="embedded, or spark: Spark reads PATH (a path or a table name)."),
         spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
+        spark_conf: list[str] | None = typer.Option(
+            None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
+        ),
     ) -> None:
         """Protect, prove and record a transfer; the output appears only after its record is committed.
 
@@ -112,8 +115,11 @@ def register(app: typer.Typer) -> None:
             report_fmt = Format.html if suffix in (".html", ".htm") else Format.json if suffix == ".json" else Format.text
         want_html = fmt is Format.html or report_fmt is Format.html
         source: Any = path
+        spark_settings = parse_spark_conf(spark_conf, engine)
         if check_engine(engine) == "spark":  # Spark reads the source; the recorded file is written here
             from datacustoms.engines.spark import read_spark
+
+            start_spark(spark_master, spark_settings)
 
             source = read_spark(path, master=spark_master)
         outcome = run_transfer(source, policy, output, ledger=ledger, strict=strict, keystore=keystore,

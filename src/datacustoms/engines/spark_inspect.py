@@ -39,7 +39,7 @@ from datacustoms.attack.hashes.targets import (
 from datacustoms.attack.model import ColumnAttack
 from datacustoms.detect.registry import detect_arrow
 from datacustoms.engines import DEFAULT_SPARK_MASTER
-from datacustoms.engines.spark import as_table, frame, source_name
+from datacustoms.engines.spark import SparkJobError, as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.inspection import Progress, resolve_thresholds, run_stages, source_info
 from datacustoms.report.model import Report
@@ -180,7 +180,16 @@ def distinct_digests(
         if fmt is None:
             return None
     decoded = df.select(column).mapInArrow(decode_kernel(fmt), "d binary, st byte, ws boolean")
-    grouped = decoded.groupBy("d", "st", "ws").agg(F.count(F.lit(1)).alias("n")).toArrow()
+    try:
+        grouped = decoded.groupBy("d", "st", "ws").agg(F.count(F.lit(1)).alias("n")).toArrow()
+    except Exception as err:
+        if "maxResultSize" not in str(err):
+            raise
+        raise SparkJobError(
+            f"the distinct digests of {column!r} exceed the driver's spark.driver.maxResultSize",
+            "raise it (--spark-conf spark.driver.maxResultSize=8g, with spark.driver.memory to match) "
+            "or inspect one partition at a time",
+        ) from None
     weights = np.asarray(grouped.column("n").to_numpy(), dtype=np.int64)
     status = np.asarray(grouped.column("st").to_numpy(), dtype=np.int8)
     spaced = np.asarray(grouped.column("ws").to_numpy(zero_copy_only=False), dtype=bool)
