@@ -105,24 +105,26 @@ def main() -> None:
         t = time.perf_counter()
         write_csv(path, rows)
         print(f"wrote {rows:,} rows, {path.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - t:.0f} s")
-        ours = run(inspect_body(path))
-        print(f"datacustoms inspect --no-attack: {ours[0]:.1f} s, peak RSS {ours[1]:,.0f} MiB")
-        if not args.skip_baseline:
-            base = run(f"import pandas as pd\ndf = pd.read_csv({str(path)!r}, dtype=str)")
-            print(f"pandas.read_csv (baseline):      {base[0]:.1f} s, peak RSS {base[1]:,.0f} MiB")
-            print(f"peak memory ratio (pandas / ours): {base[1] / ours[1]:.1f}x")
+        compare(path, "CSV", "pd.read_csv({path!r}, dtype=str)", args.skip_baseline)
         if not args.parquet:
             return
         parquet = Path(tmp) / "big.parquet"
         write_parquet(path, parquet)
         path.unlink()
         print(f"as Parquet: {parquet.stat().st_size / 1e9:.2f} GB")
-        ours = run(inspect_body(parquet))
-        print(f"datacustoms inspect --no-attack (Parquet): {ours[0]:.1f} s, peak RSS {ours[1]:,.0f} MiB")
-        if not args.skip_baseline:
-            base = run(f"import pandas as pd\ndf = pd.read_parquet({str(parquet)!r})")
-            print(f"pandas.read_parquet (baseline):          {base[0]:.1f} s, peak RSS {base[1]:,.0f} MiB")
-            print(f"peak memory ratio (pandas / ours): {base[1] / ours[1]:.1f}x")
+        compare(parquet, "Parquet", "pd.read_parquet({path!r})", args.skip_baseline)
+
+
+def compare(path: Path, kind: str, pandas_call: str, skip_baseline: bool) -> None:
+    """Our inspect and the pandas load of one file, each in a fresh process, and the peak ratio."""
+    ours = run(inspect_body(path))
+    print(f"datacustoms inspect --no-attack ({kind}): {ours[0]:.1f} s, peak RSS {ours[1]:,.0f} MiB")
+    if skip_baseline:
+        return
+    call = pandas_call.format(path=str(path))
+    base = run(f"import pandas as pd\ndf = {call}")
+    print(f"{call.split('(')[0]} (baseline): {base[0]:.1f} s, peak RSS {base[1]:,.0f} MiB")
+    print(f"peak memory ratio (pandas / ours): {base[1] / ours[1]:.1f}x")
 
 
 if __name__ == "__main__":
