@@ -260,3 +260,13 @@ def test_string_view_columns_are_accepted() -> None:
     assert [(h.index, h.candidate) for h in search_candidates(values, "sha256", targets)] == [(2, b"bc")]
     out = engine.hmac_sha256_batch(b"k", values).to_pylist()
     assert out[1] is None and out[2] == hmac.new(b"k", b"bc", "sha256").digest()
+
+
+def test_hits_are_columns_that_read_as_rows_and_never_print_plaintexts() -> None:
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    idx, targets = _plant(mask, "sha256", 0, 5_000, 3, seed=9)
+    hits = search_mask(mask, "sha256", targets, stop=5_000, force_python=True)
+    assert isinstance(hits, engine.Hits) and hits.indices.tolist() == idx
+    assert [h.index for h in hits] == idx and hits[1] == engine.Hit(idx[1], mask.candidate(idx[1]), hits.digests[1])
+    assert hits[1:] == list(hits)[1:] and hits == search_mask(mask, "sha256", targets, stop=5_000)
+    assert not any(c.decode() in repr(hits) for c in hits.candidates) and repr(hits) == "Hits(3 verified)"
