@@ -64,6 +64,17 @@ typedef void (*dc_mbfull_kernel)(const uint32_t mid[8], const uint32_t *W, uint3
 extern const uint32_t dc_K256[64];
 extern const uint32_t dc_IV256[8];
 
+/* The state-only parts of SHA-256 round i: t1 without its message word, and t2.  The scalar
+ * compression uses them every round; the SIMD search kernels once, for round 0, whose state (the
+ * midstate) is the same in every lane. */
+static inline uint32_t dc_ror32(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static inline uint32_t dc_sha256_t1(uint32_t e, uint32_t f, uint32_t g, uint32_t h, int i) {
+    return h + (dc_ror32(e, 6) ^ dc_ror32(e, 11) ^ dc_ror32(e, 25)) + ((e & f) ^ (~e & g)) + dc_K256[i];
+}
+static inline uint32_t dc_sha256_t2(uint32_t a, uint32_t b, uint32_t c) {
+    return (dc_ror32(a, 2) ^ dc_ror32(a, 13) ^ dc_ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+}
+
 static inline uint32_t dc_be32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }

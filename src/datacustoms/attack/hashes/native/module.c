@@ -591,6 +591,18 @@ static void run_slow(const dc_plan *p, const dc_targets *t, int alg, uint64_t st
     }
 }
 
+/* The arguments both searches share: the target set, the algorithm (whose digest size must be
+ * the targets') and the implementation; NULL with a Python exception set when one is wrong. */
+static targets_box *search_args(PyObject *tc, const char *algname, const char *implname, int *alg, int *impl) {
+    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    if (!tb || (*alg = parse_alg(algname)) < 0 || (*impl = parse_impl(implname)) < 0) return NULL;
+    if (alg_size(*alg) != tb->t.dsize) {
+        PyErr_SetString(PyExc_ValueError, "target digests do not match the algorithm's size");
+        return NULL;
+    }
+    return tb;
+}
+
 /* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits. */
 static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512) {
     if (avx512)
@@ -605,16 +617,9 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOsKKs", &pc, &tc, &algname, &start, &stop, &implname)) return NULL;
     dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
     if (!p) return NULL;
-    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    int alg, impl;
+    targets_box *tb = search_args(tc, algname, implname, &alg, &impl);
     if (!tb) return NULL;
-    int alg = parse_alg(algname);
-    if (alg < 0) return NULL;
-    int impl = parse_impl(implname);
-    if (impl < 0) return NULL;
-    if (alg_size(alg) != tb->t.dsize) {
-        PyErr_SetString(PyExc_ValueError, "target digests do not match the algorithm's size");
-        return NULL;
-    }
     if (alg != p->alg) {
         PyErr_SetString(PyExc_ValueError, "the mask was prepared for another algorithm");
         return NULL;
@@ -722,16 +727,9 @@ static PyObject *py_search_list(PyObject *self, PyObject *args) {
     const char *algname, *implname;
     if (!PyArg_ParseTuple(args, "OOnniOss", &offs, &data, &offset, &length, &owidth, &tc, &algname, &implname))
         return NULL;
-    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    int alg, impl;
+    targets_box *tb = search_args(tc, algname, implname, &alg, &impl);
     if (!tb) return NULL;
-    int alg = parse_alg(algname);
-    if (alg < 0) return NULL;
-    int impl = parse_impl(implname);
-    if (impl < 0) return NULL;
-    if (alg_size(alg) != tb->t.dsize) {
-        PyErr_SetString(PyExc_ValueError, "target digests do not match the algorithm's size");
-        return NULL;
-    }
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) return NULL;
     u64vec hits = {0};

@@ -13,12 +13,6 @@
  * holds only the work its NZ needs.  NZ 16 is the general kernel. */
 
 #define DC_ZERO(j) ((j) < 16 && (j) >= NZ && (j) < 15)
-#ifndef DC_S0_DEFINED
-#define DC_S0_DEFINED
-static inline uint32_t dc_ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-static inline uint32_t dc_S0(uint32_t x) { return dc_ror(x, 2) ^ dc_ror(x, 13) ^ dc_ror(x, 22); }
-static inline uint32_t dc_S1(uint32_t x) { return dc_ror(x, 6) ^ dc_ror(x, 11) ^ dc_ror(x, 25); }
-#endif
 
 void KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
     V w[16];
@@ -26,8 +20,7 @@ void KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
     for (int i = 0; i < 16; i++) w[i] = DC_ZERO(i) ? SET1(0) : LOAD(W + i * L);
     /* Round 0 reads only the midstate, the same in every lane, and W0: the state-only part of
      * t1 and t2 is one scalar computation, so the round costs two vector adds. */
-    uint32_t t1c = mid[7] + dc_S1(mid[4]) + ((mid[4] & mid[5]) ^ (~mid[4] & mid[6])) + dc_K256[0];
-    uint32_t t2c = dc_S0(mid[0]) + ((mid[0] & mid[1]) ^ (mid[0] & mid[2]) ^ (mid[1] & mid[2]));
+    uint32_t t1c = dc_sha256_t1(mid[4], mid[5], mid[6], mid[7], 0), t2c = dc_sha256_t2(mid[0], mid[1], mid[2]);
     V h = SET1((int)mid[6]), g = SET1((int)mid[5]), f = SET1((int)mid[4]), e = ADD(SET1((int)(mid[3] + t1c)), w[0]);
     V d = SET1((int)mid[2]), c = SET1((int)mid[1]), b = SET1((int)mid[0]), a = ADD(SET1((int)(t1c + t2c)), w[0]);
 #pragma GCC unroll 15
