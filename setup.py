@@ -49,6 +49,7 @@ class OptionalBuildExt(build_ext):
     def _build_native(self, ext: Extension) -> None:
         special = [s for s in ext.sources if Path(s).name in UNIT_FLAGS]
         ext.sources = [s for s in ext.sources if s not in special]
+        ext.depends = list(ext.depends) + special  # so an edited SIMD unit makes the module stale
         objects: list[str] = []
         for src in special:
             objects += self.compiler.compile(

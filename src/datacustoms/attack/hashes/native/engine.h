@@ -100,7 +100,9 @@ void dc_mb_scalar(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 /* shani.c (compiled with -msha -msse4.1) */
 void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]);
 void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
-#define DC_SHANI_LANES 4
+/* the same for messages whose tail-block words 4..14 are zero */
+void dc_mb_shani_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+#define DC_SHANI_LANES 16
 
 /* avx2.c (compiled with -mavx2) */
 void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);

@@ -610,6 +610,9 @@ static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512) {
     return p->nz <= 3 ? dc_mb_avx2_nz3 : p->nz == 4 ? dc_mb_avx2_nz4 : p->nz == 5 ? dc_mb_avx2_nz5 : dc_mb_avx2;
 }
 
+/* The SHA-NI kernel works on groups of four words: one zero-word specialisation (words 4..14). */
+static dc_mb_kernel pick_shani_kernel(const dc_plan *p) { return p->nz <= 4 ? dc_mb_shani_nz4 : dc_mb_shani; }
+
 static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     PyObject *pc, *tc;
     const char *algname, *implname;
@@ -640,7 +643,7 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
             if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
                 run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, &hits);
             else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
-                run_fast(p, &tb->t, start, stop, dc_mb_shani, DC_SHANI_LANES, cf, &hits);
+                run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, &hits);
             else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
                 run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, &hits);
             else

@@ -148,13 +148,11 @@ void dc_sha1(const uint8_t *msg, size_t len, uint8_t out[20]) {
  * detect_cpu() leaves every feature flag at 0; they exist only so that module.c links. */
 #include <stdlib.h>
 void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]) { dc_sha256_compress_scalar(st, w); }
-void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { dc_mb_scalar(mid, W, keys); }
-void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
-void dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
-void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
-void dc_mb_sha1_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
-void dc_mb_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
-void dc_mb_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { (void)mid; (void)W; (void)keys; abort(); }
-void dc_mbfull_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *out) { (void)mid; (void)W; (void)out; abort(); }
-void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out) { (void)mid; (void)W; (void)out; abort(); }
+#define DC_STUB(name) \
+    void name(const uint32_t mid[8], const uint32_t *W, uint32_t *out) { (void)mid; (void)W; (void)out; abort(); }
+DC_STUB(dc_mb_shani) DC_STUB(dc_mb_shani_nz4)
+DC_STUB(dc_mb_avx2) DC_STUB(dc_mb_avx2_nz3) DC_STUB(dc_mb_avx2_nz4) DC_STUB(dc_mb_avx2_nz5)
+DC_STUB(dc_mb_avx512) DC_STUB(dc_mb_avx512_nz3) DC_STUB(dc_mb_avx512_nz4) DC_STUB(dc_mb_avx512_nz5)
+DC_STUB(dc_mb_md5_avx512) DC_STUB(dc_mb_sha1_avx512) DC_STUB(dc_mb_md5_avx2) DC_STUB(dc_mb_sha1_avx2)
+DC_STUB(dc_mbfull_avx2) DC_STUB(dc_mbfull_avx512)
 #endif

@@ -48,43 +48,61 @@ void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]) {
     STORE_STATE(st, S0, S1);
 }
 
-/* Two messages at once: st_a/w_a and st_b/w_b. */
-static void compress2(uint32_t sa[8], const uint32_t wa[16], uint32_t sb[8], const uint32_t wb[16]) {
-    __m128i S0a, S1a, S0b, S1b, ma[4], mb[4];
-    LOAD_STATE(S0a, S1a, sa);
-    LOAD_STATE(S0b, S1b, sb);
-    __m128i A0a = S0a, C0a = S1a, A0b = S0b, C0b = S1b;
+/* Two lanes' SHA-256, interleaved to hide the latency of sha256rnds2, from their message groups
+ * ga/gb (words 4i..4i+3 in ga[i]).  Returns H7 of each: h after round 63 is f after round 61,
+ * the low word of the ABEF register after the 31st sha256rnds2, so the last one is skipped. */
+static inline __attribute__((always_inline)) void h7_pair(__m128i S0i, __m128i S1i, const __m128i *ga,
+                                                          const __m128i *gb, uint32_t h7mid, uint32_t *keys) {
+    __m128i S0a = S0i, S1a = S1i, S0b = S0i, S1b = S1i, ma[4], mb[4];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) {
         __m128i k = _mm_loadu_si128((const __m128i *)(dc_K256 + 4 * i));
-        ma[i & 3] = i < 4 ? _mm_loadu_si128((const __m128i *)(wa + 4 * i)) : next_group(ma, i);
-        mb[i & 3] = i < 4 ? _mm_loadu_si128((const __m128i *)(wb + 4 * i)) : next_group(mb, i);
+        ma[i & 3] = i < 4 ? ga[i] : next_group(ma, i);
+        mb[i & 3] = i < 4 ? gb[i] : next_group(mb, i);
         __m128i xa = _mm_add_epi32(ma[i & 3], k);
         __m128i xb = _mm_add_epi32(mb[i & 3], k);
         S1a = _mm_sha256rnds2_epu32(S1a, S0a, xa);
         S1b = _mm_sha256rnds2_epu32(S1b, S0b, xb);
-        S0a = _mm_sha256rnds2_epu32(S0a, S1a, _mm_shuffle_epi32(xa, 0x0E));
-        S0b = _mm_sha256rnds2_epu32(S0b, S1b, _mm_shuffle_epi32(xb, 0x0E));
+        if (i < 15) {
+            S0a = _mm_sha256rnds2_epu32(S0a, S1a, _mm_shuffle_epi32(xa, 0x0E));
+            S0b = _mm_sha256rnds2_epu32(S0b, S1b, _mm_shuffle_epi32(xb, 0x0E));
+        }
     }
-    S0a = _mm_add_epi32(S0a, A0a);
-    S1a = _mm_add_epi32(S1a, C0a);
-    S0b = _mm_add_epi32(S0b, A0b);
-    S1b = _mm_add_epi32(S1b, C0b);
-    STORE_STATE(sa, S0a, S1a);
-    STORE_STATE(sb, S0b, S1b);
+    keys[0] = (uint32_t)_mm_cvtsi128_si32(S1a) + h7mid;
+    keys[1] = (uint32_t)_mm_cvtsi128_si32(S1b) + h7mid;
 }
 
-void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
-    for (int l = 0; l < DC_SHANI_LANES; l += 2) {
-        uint32_t wa[16], wb[16], sa[8], sb[8];
-        for (int i = 0; i < 16; i++) {
-            wa[i] = W[i * DC_SHANI_LANES + l];
-            wb[i] = W[i * DC_SHANI_LANES + l + 1];
+/* The search kernel: W is lane-major (word w of lane l at W[w*L + l]), so four lanes' message
+ * group comes from one 4x4 transpose of four rows.  With nz <= 4 (words 4..14 zero and word 15,
+ * the length, the same in every lane) only group 0 varies and is loaded. */
+static inline __attribute__((always_inline)) void search_lanes(const uint32_t mid[8], const uint32_t *W,
+                                                               uint32_t *keys, int nz) {
+    __m128i S0i, S1i;
+    LOAD_STATE(S0i, S1i, mid);
+    const __m128i zero = _mm_setzero_si128(), last = _mm_set_epi32((int)W[15 * DC_SHANI_LANES], 0, 0, 0);
+    const int groups = nz <= 4 ? 1 : 4;
+    for (int l = 0; l < DC_SHANI_LANES; l += 4) {
+        __m128i g[4][4]; /* g[lane][group] */
+        for (int q = 0; q < 4; q++) {
+            if (q >= groups) {
+                for (int j = 0; j < 4; j++) g[j][q] = q == 3 ? last : zero;
+                continue;
+            }
+            __m128i r0 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 0) * DC_SHANI_LANES + l));
+            __m128i r1 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 1) * DC_SHANI_LANES + l));
+            __m128i r2 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 2) * DC_SHANI_LANES + l));
+            __m128i r3 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 3) * DC_SHANI_LANES + l));
+            __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpackhi_epi32(r0, r1);
+            __m128i t2 = _mm_unpacklo_epi32(r2, r3), t3 = _mm_unpackhi_epi32(r2, r3);
+            g[0][q] = _mm_unpacklo_epi64(t0, t2);
+            g[1][q] = _mm_unpackhi_epi64(t0, t2);
+            g[2][q] = _mm_unpacklo_epi64(t1, t3);
+            g[3][q] = _mm_unpackhi_epi64(t1, t3);
         }
-        memcpy(sa, mid, sizeof sa);
-        memcpy(sb, mid, sizeof sb);
-        compress2(sa, wa, sb, wb);
-        keys[l] = sa[7];
-        keys[l + 1] = sb[7];
+        h7_pair(S0i, S1i, g[0], g[1], mid[7], keys + l);
+        h7_pair(S0i, S1i, g[2], g[3], mid[7], keys + l + 2);
     }
 }
+
+void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 16); }
+void dc_mb_shani_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 4); }
