@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import random
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from engine_helpers import native_impls, needs_native
@@ -270,3 +271,50 @@ def test_hits_are_columns_that_read_as_rows_and_never_print_plaintexts() -> None
     assert [h.index for h in hits] == idx and hits[1] == engine.Hit(idx[1], mask.candidate(idx[1]), hits.digests[1])
     assert hits[1:] == list(hits)[1:] and hits == search_mask(mask, "sha256", targets, stop=5_000)
     assert not any(c.decode() in repr(hits) for c in hits.candidates) and repr(hits) == "Hits(3 verified)"
+
+
+@needs_native
+def test_a_faulty_kernel_can_lose_hits_but_never_invent_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every reported pair (counter, target row) is re-hashed with hashlib against its row."""
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    idx, targets = _plant(mask, "sha256", 0, 1_000, 3, seed=5)
+    sorted_digests = [targets.digests()[k : k + 32] for k in range(0, len(targets) * 32, 32)]
+    rows = {d: r for r, d in enumerate(sorted_digests)}
+    good = [(i, rows[hashlib.sha256(mask.candidate(i)).digest()]) for i in idx]
+    bad = [
+        (idx[0], (good[0][1] + 1) % 3),  # a real plaintext paired with another target's row
+        (idx[1] + 1, good[1][1]),  # a counter that is not a plaintext of any target
+        (idx[2], 3),  # a row past the end
+        (idx[2], -1),
+    ]
+    reported = np.array([p for pair in good + bad for p in pair], np.int64).tobytes()
+    monkeypatch.setattr(engine._native, "search_mask", lambda *a: reported)
+    hits = search_mask(mask, "sha256", targets, stop=1_000, threads=1, impl="scalar")
+    assert [h.index for h in hits] == idx
+    assert all(hashlib.sha256(h.candidate).digest() == h.digest for h in hits)
+
+
+@needs_native
+def test_auto_times_the_kernels_once_per_message_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``auto`` runs whichever SHA-256 kernel this CPU runs fastest, timed once per shape."""
+    feats = engine.cpu_features()
+    kernels = [k for k in ("avx512", "sha_ni", "avx2") if feats[k]]
+    monkeypatch.setattr(engine, "_FASTEST", {})
+    timed: list[tuple[str, ...]] = []
+    real = engine._time_kernels
+
+    def spy(mask: Mask, ks: tuple[str, ...]) -> str:
+        timed.append(ks)
+        return real(mask, ks)
+
+    monkeypatch.setattr(engine, "_time_kernels", spy)
+    phone, legacy = Mask.from_pattern(b"010XXXXXXXX"), Mask.from_pattern(b"011XXXXXXXX")
+    first = engine._fastest_impl(phone, "sha256")
+    assert engine._fastest_impl(legacy, "sha256") == first  # same zero words: no second timing
+    assert engine._fastest_impl(phone, "md5") == "auto"  # MD5 and SHA-1 have one kernel per CPU
+    if len(kernels) < 2:
+        assert first == "auto" and timed == []
+    else:
+        assert first in kernels and timed == [tuple(kernels)]
+    idx, targets = _plant(phone, "sha256", 0, 300_000, 40, seed=3)
+    assert [h.index for h in search_mask(phone, "sha256", targets, stop=300_000)] == idx

@@ -436,17 +436,59 @@ def search_mask(
     if not native or len(mask.template) > _NATIVE_MAX_TEMPLATE:
         chunks = _python_mask(mask, algorithm, targets, start, stop)
     else:
+        if impl == "auto":
+            impl = _fastest_impl(mask, algorithm)
         chunks = _native_mask(mask, algorithm, targets, start, stop, threads, impl)
     parts: list[Hits] = []
     done = 0
     # verify each chunk's hits while the workers enumerate the next ones
-    for n, found in chunks:
-        found = np.sort(found)  # the kernel's pipelined lookup reports out of order
-        parts.append(_verify_many(algorithm, targets, found, _mask_candidates(mask, found)))
+    for n, found, rows in chunks:
+        if len(found) > 1:  # the kernel's pipelined lookup reports out of order
+            order = np.argsort(found)
+            found, rows = found[order], (rows[order] if rows is not None else None)
+        parts.append(_verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows))
         done += n
         if progress:
             progress(done)
     return Hits.concat(parts)
+
+
+def _fastest_impl(mask: Mask, algorithm: str) -> str:
+    """The fastest SHA-256 search kernel for this mask's shape, timed once per process.
+
+    Which one wins depends on the CPU, not only on its features: on an AMD Zen 3 the SHA-NI path
+    runs twice as fast as AVX2, while on CPUs with AVX-512 the 16-lane kernel may beat SHA-NI.
+    A fixed order would be wrong somewhere, so each candidate kernel hashes 131,072 of this
+    mask's candidates, best of three (about 40 ms in all), and the fastest wins.
+    """
+    if algorithm != "sha256":
+        return "auto"
+    info = _native.plan_info(_plan(mask, algorithm))
+    feats = cpu_features()
+    kernels = tuple(k for k in ("avx512", "sha_ni", "avx2") if feats[k])
+    if not info["fast"] or len(kernels) < 2:
+        return "auto"
+    key = (kernels, int(info["nonzero_words"]))  # masks with the same zero words run the same kernels
+    if key not in _FASTEST:
+        _FASTEST[key] = _time_kernels(mask, kernels)
+    return _FASTEST[key]
+
+
+_FASTEST: dict[tuple[tuple[str, ...], int], str] = {}
+
+
+def _time_kernels(mask: Mask, kernels: tuple[str, ...]) -> str:
+    """The kernel with the best of three short single-thread runs over this mask's candidates."""
+    plan = _plan(mask, "sha256")
+    one = TargetSet(np.zeros((1, 32), np.uint8), 32)._native_handle()
+    n = min(mask.size, 1 << 17)
+    best = dict.fromkeys(kernels, float("inf"))
+    for _ in range(3):
+        for k in kernels:
+            t0 = time.perf_counter()
+            _native.search_mask(plan, one, "sha256", 0, n, k)
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return min(kernels, key=best.__getitem__)
 
 
 def _mask_candidates(mask: Mask, indices: np.ndarray) -> list[bytes]:
@@ -454,6 +496,9 @@ def _mask_candidates(mask: Mask, indices: np.ndarray) -> list[bytes]:
     k, width = len(indices), len(mask.template)
     if k == 0:
         return []
+    if _native is not None and width <= _NATIVE_MAX_TEMPLATE:
+        blob = _native.candidates(_plan(mask, "sha256"), np.ascontiguousarray(indices, np.uint64))
+        return _rows_as_bytes(mask, np.frombuffer(blob, np.uint8).reshape(k, width))
     mat = np.empty((k, width), np.uint8)
     mat[:] = np.frombuffer(mask.template, np.uint8)
     v = np.asarray(indices, dtype=np.int64)  # < 10**18, so int64 is exact
@@ -465,6 +510,12 @@ def _mask_candidates(mask: Mask, indices: np.ndarray) -> list[bytes]:
         for p, w in zip(mask._rrn, _RRN_WEIGHTS, strict=True):
             s += (mat[:, p].astype(np.int64) - 48) * w
         mat[:, mask.positions[-1]] = (48 + (11 - s % 11) % 10).astype(np.uint8)
+    return _rows_as_bytes(mask, mat)
+
+
+def _rows_as_bytes(mask: Mask, mat: np.ndarray) -> list[bytes]:
+    """One bytes object per row of a (k, width) uint8 matrix of the mask's plaintexts."""
+    k, width = mat.shape
     if mask.template[-1] != 0 or (width - 1) in mask.positions:
         # no candidate ends in NUL, so numpy's fixed-width bytes (which drop trailing NULs) are exact
         return list(mat.view(f"S{width}").ravel().tolist())
@@ -472,13 +523,28 @@ def _mask_candidates(mask: Mask, indices: np.ndarray) -> list[bytes]:
     return [blob[i : i + width] for i in range(0, k * width, width)]
 
 
-def _verify_many(algorithm: str, targets: TargetSet, indices: np.ndarray, cands: list[bytes]) -> Hits:
-    """Re-hash every reported hit with hashlib and keep those whose digest really is a target."""
+def _verify_many(
+    algorithm: str, targets: TargetSet, indices: np.ndarray, cands: list[bytes], rows: np.ndarray | None = None
+) -> Hits:
+    """Re-hash every reported hit with hashlib and keep those whose digest really is a target.
+
+    ``rows`` are the target rows the native kernel says the hits matched: each hashlib digest is
+    then compared with its row (one gather) instead of being looked up (a search per hit).
+    """
     if not cands:
         return Hits()
     ctor = getattr(hashlib, algorithm, None) or (lambda b: hashlib.new(algorithm, b))
     digests = [ctor(c).digest() for c in cands]
-    ok = targets.contains_many(b"".join(digests))
+    if rows is None:
+        ok = targets.contains_many(b"".join(digests))
+    else:
+        inside = (rows >= 0) & (rows < len(targets))  # a faulty row loses its hit, never crashes
+        table = np.ascontiguousarray(targets._sorted)
+        if table.shape[1] % 8 == 0:  # whole words: np.take on 4 uint64 per SHA-256 digest is ~6x faster
+            table = table.view(np.uint64)
+        want = np.take(table, np.where(inside, rows, 0), axis=0)
+        got = np.frombuffer(b"".join(digests), table.dtype).reshape(want.shape)
+        ok = inside & (got == want).all(axis=1)
     if ok.all():
         return Hits(indices, cands, digests)
     keep = np.flatnonzero(ok)
@@ -488,17 +554,18 @@ def _verify_many(algorithm: str, targets: TargetSet, indices: np.ndarray, cands:
 
 def _native_mask(
     mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int, threads: int | None, impl: str
-) -> Iterator[tuple[int, np.ndarray]]:
-    """(candidates done, counter values that matched) per chunk, in counter order."""
+) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+    """(candidates done, counter values that matched, their target rows) per chunk, chunks in order."""
     plan, handle = _plan(mask, algorithm), targets._native_handle()
     workers = max(1, threads or _cores())
     total = stop - start
     chunk = max(1 << 14, min(_CHUNK, -(-total // (workers * 4))))
     bounds = [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
 
-    def run(ab: tuple[int, int]) -> tuple[int, np.ndarray]:
+    def run(ab: tuple[int, int]) -> tuple[int, np.ndarray, np.ndarray | None]:
         found = _native.search_mask(plan, handle, algorithm, ab[0], ab[1], impl)
-        return ab[1] - ab[0], np.frombuffer(found, np.uint64).view(np.int64)  # counters < 10**18
+        pairs = np.frombuffer(found, np.uint64).view(np.int64).reshape(-1, 2)  # counters < 10**18
+        return ab[1] - ab[0], pairs[:, 0], pairs[:, 1]
 
     if workers == 1 or len(bounds) == 1:
         yield from map(run, bounds)
@@ -512,7 +579,7 @@ def _native_mask(
 
 def _python_mask(
     mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int
-) -> Iterator[tuple[int, np.ndarray]]:
+) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
     """The same enumeration with hashlib, one candidate at a time (no compiler needed)."""
     lookup: Any = targets._python_set()
     if lookup is None:
@@ -535,7 +602,7 @@ def _python_mask(
                 buf[rrn_slot] = 48 + (11 - s % 11) % 10
             if new(algorithm, buf).digest() in lookup:
                 found.append(i)
-        yield b - a, np.array(found, np.int64)
+        yield b - a, np.array(found, np.int64), None
 
 
 # --------------------------------------------------------------------------- lists
@@ -593,7 +660,8 @@ def search_candidates(
     chunks = _as_binary_array(candidates)
     if len(targets) == 0 or len(chunks) == 0:
         return Hits()
-    rows: list[int] = []
+    rows: list[int] = []  # in order
+    target_rows: np.ndarray | None = None
     pieces = _slices(chunks, 1 << 18)
     if force_python or _native is None or algorithm not in ALGORITHMS:
         lookup: Any = targets._python_set()
@@ -609,21 +677,22 @@ def search_candidates(
     else:
         handle = targets._native_handle()
 
-        def run(piece: tuple[int, pa.Array]) -> list[int]:
+        def run(piece: tuple[int, pa.Array]) -> np.ndarray:
             base, arr = piece
             offs, data, off, n, width = _buffers(arr)
-            found = np.frombuffer(_native.search_list(offs, data, off, n, width, handle, algorithm, impl), np.uint64)
+            found = _native.search_list(offs, data, off, n, width, handle, algorithm, impl)
+            pairs = np.frombuffer(found, np.uint64).view(np.int64).reshape(-1, 2)
             if arr.null_count:  # a null is an empty slot in the buffers: never a candidate
-                found = found[arr.is_valid().to_numpy(zero_copy_only=False)[found]]
-            return (found.astype(np.int64) + base).tolist()
+                pairs = pairs[arr.is_valid().to_numpy(zero_copy_only=False)[pairs[:, 0]]]
+            return pairs + np.array([base, 0], np.int64)
 
         with ThreadPoolExecutor(max_workers=_cores()) as pool:
-            for found in pool.map(run, pieces):
-                rows += found
-    rows.sort()
+            pairs = np.concatenate([np.empty((0, 2), np.int64), *pool.map(run, pieces)])
+        pairs = pairs[np.argsort(pairs[:, 0])]  # pieces come back in order; rows within one may not
+        rows, target_rows = pairs[:, 0].tolist(), pairs[:, 1]
     values = chunks.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
     cands = [v.encode() if isinstance(v, str) else v for v in values]
-    return _verify_many(algorithm, targets, np.asarray(rows, np.int64), cands)
+    return _verify_many(algorithm, targets, np.asarray(rows, np.int64), cands, target_rows)
 
 
 # --------------------------------------------------------------------------- HMAC

@@ -48,6 +48,13 @@ static void vec_push(u64vec *a, uint64_t x) {
     a->v[a->n++] = x;
 }
 
+/* A hit is two values: the candidate (counter value, list row or query number) and the row of
+ * the target it matched, so that Python verifies it against that row without a search. */
+static void hit_push(u64vec *hits, uint64_t idx, uint64_t row) {
+    vec_push(hits, idx);
+    vec_push(hits, row);
+}
+
 /* The values as one bytes object of native-endian uint64 (numpy reads it without a copy per
  * value: a million hits would otherwise be a million Python ints). */
 static PyObject *vec_to_bytes(u64vec *a) {
@@ -125,8 +132,9 @@ static compress_fn pick_compress(int impl) {
 
 /* ------------------------------------------------------------------ targets */
 
-static int targets_find(const dc_targets *t, const uint8_t *dig) {
-    if (!dc_bitmap_test(t, dc_be32(dig + t->dsize - 4))) return 0;
+/* The row of `dig` among the sorted targets, or -1. */
+static int64_t targets_find(const dc_targets *t, const uint8_t *dig) {
+    if (!dc_bitmap_test(t, dc_be32(dig + t->dsize - 4))) return -1;
     uint64_t pre = 0;
     for (int k = 0; k < 8; k++) pre = (pre << 8) | dig[k];
     uint64_t bucket = pre >> (64 - t->dir_bits);
@@ -137,8 +145,8 @@ static int targets_find(const dc_targets *t, const uint8_t *dig) {
         else hi = mid;
     }
     for (; lo < t->n && t->prefix[lo] == pre; lo++)
-        if (!memcmp(t->digests + lo * (size_t)t->dsize, dig, (size_t)t->dsize)) return 1;
-    return 0;
+        if (!memcmp(t->digests + lo * (size_t)t->dsize, dig, (size_t)t->dsize)) return (int64_t)lo;
+    return -1;
 }
 
 /* Zeroed memory on huge pages where the OS offers them: the bitmap is read at random. */
@@ -425,7 +433,7 @@ static inline void pend_stage(const dc_targets *t, pending_buf *pb, uint64_t k, 
     } else {
         for (size_t r = pb->row[e]; r < t->n && t->prefix[r] == pb->pre[e]; r++)
             if (!memcmp(t->digests + r * (size_t)t->dsize, pb->dig[e], (size_t)t->dsize)) {
-                vec_push(hits, pb->idx[e]);
+                hit_push(hits, pb->idx[e], r);
                 break;
             }
     }
@@ -582,7 +590,8 @@ static void run_slow(const dc_plan *p, const dc_targets *t, int alg, uint64_t st
     plan_fill(p, start, buf);
     for (uint64_t i = start; i < stop; i++) {
         hash_msg(alg, buf, p->len, cf, dig);
-        if (targets_find(t, dig)) vec_push(hits, i);
+        int64_t row = targets_find(t, dig);
+        if (row >= 0) hit_push(hits, i, (uint64_t)row);
         for (int d = p->ndig - 1; d >= 0; d--) {
             if (++buf[p->pos[d]] <= '9') break;
             buf[p->pos[d]] = '0';
@@ -743,7 +752,8 @@ static PyObject *py_search_list(PyObject *self, PyObject *args) {
         size_t n;
         const uint8_t *m = strings_item(&s, i, &n);
         hash_msg(alg, m, n, cf, dig);
-        if (targets_find(&tb->t, dig)) vec_push(&hits, (uint64_t)i);
+        int64_t row = targets_find(&tb->t, dig);
+        if (row >= 0) hit_push(&hits, (uint64_t)i, (uint64_t)row);
     }
     Py_END_ALLOW_THREADS
     strings_release(&s);
@@ -901,7 +911,7 @@ static PyObject *py_contains(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&q);
     if (hits.oom) { free(hits.v); Py_DECREF(res); return PyErr_NoMemory(); }
-    for (size_t i = 0; i < hits.n; i++) out[hits.v[i]] = 1;
+    for (size_t i = 0; i < hits.n; i += 2) out[hits.v[i]] = 1;
     free(hits.v);
     return res;
 }
@@ -926,6 +936,35 @@ static PyObject *py_cpu_features(PyObject *self, PyObject *noargs) {
                          has_avx2 ? Py_True : Py_False, "sha_ni", has_shani ? Py_True : Py_False);
 }
 
+/* The plaintexts of many counter values: k * len bytes, one template-sized message each (the
+ * hit path rebuilds a million of them; numpy's digit arithmetic took five times longer). */
+static PyObject *py_candidates(PyObject *self, PyObject *args) {
+    PyObject *pc;
+    Py_buffer idx;
+    if (!PyArg_ParseTuple(args, "Oy*", &pc, &idx)) return NULL;
+    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
+    if (!p) { PyBuffer_Release(&idx); return NULL; }
+    size_t k = (size_t)idx.len / sizeof(uint64_t);
+    const uint64_t *v = idx.buf;
+    for (size_t i = 0; i < k; i++)
+        if (v[i] >= p->size) {
+            PyBuffer_Release(&idx);
+            PyErr_SetString(PyExc_ValueError, "a counter value is outside the mask");
+            return NULL;
+        }
+    PyObject *res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(k * p->len));
+    if (!res) { PyBuffer_Release(&idx); return NULL; }
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+    Py_BEGIN_ALLOW_THREADS
+    for (size_t i = 0; i < k; i++) {
+        memcpy(out + i * p->len, p->tmpl, p->len);
+        plan_fill(p, v[i], out + i * p->len);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&idx);
+    return res;
+}
+
 static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
     dc_plan *p = PyCapsule_GetPointer(cap, "datacustoms.plan");
     if (!p) return NULL;
@@ -938,10 +977,11 @@ static PyMethodDef methods[] = {
     {"targets_new", py_targets_new, METH_VARARGS, "targets_new(sorted_digests, digest_size, bitmap_bits)"},
     {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256')"},
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
+    {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},
     {"search_mask", py_search_mask, METH_VARARGS,
-     "search_mask(plan, targets, algorithm, start, stop, impl) -> matched counter values as uint64 bytes"},
+     "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes"},
     {"search_list", py_search_list, METH_VARARGS,
-     "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl) -> row numbers as uint64 bytes"},
+     "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
      "hmac_sha256(key, offsets, data, offset, length, offset_width, impl) -> bytes of length*32"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
