@@ -194,6 +194,15 @@ def test_budget_is_respected_without_wall_clock_assertions() -> None:
     assert res.keyspace_covered < ks.kr_mobile().size
 
 
+@pytest.mark.skipif(not native_available(), reason="native extension not built")
+def test_native_enumeration_stops_at_the_budget_between_chunks() -> None:
+    values = [os.urandom(32).hex() for _ in range(10)]
+    res = attack_column(_table(values), "phone_hash", engine="native", budget_s=0.5)
+    assert res.status == "not_reversed"
+    assert any(not t.complete for t in res.recipes_tried)
+    assert 0 < res.keyspace_covered < ks.kr_mobile().size
+
+
 @pytest.mark.parametrize("kind", ["large_string", "dictionary", "raw_binary"])
 def test_column_types(kind: str) -> None:
     raw = [hashlib.sha256(p.encode()).digest() for p in PHONES]

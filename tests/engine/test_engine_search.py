@@ -318,3 +318,15 @@ def test_auto_times_the_kernels_once_per_message_shape(monkeypatch: pytest.Monke
         assert first in kernels and timed == [tuple(kernels)]
     idx, targets = _plant(phone, "sha256", 0, 300_000, 40, seed=3)
     assert [h.index for h in search_mask(phone, "sha256", targets, stop=300_000)] == idx
+
+
+@pytest.mark.parametrize("force_python", [False, True])
+def test_hits_stream_to_a_callback_in_counter_order(force_python: bool) -> None:
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    hi = 5_000_000 if not force_python else 200_000
+    idx, targets = _plant(mask, "sha256", 0, hi, 50, seed=9)
+    whole = search_mask(mask, "sha256", targets, stop=hi, force_python=force_python, threads=2)
+    streamed: list[engine.Hits] = []
+    rest = search_mask(mask, "sha256", targets, stop=hi, force_python=force_python, threads=2, on_hits=streamed.append)
+    assert len(rest) == 0 and len(streamed) > 1 and all(len(h) for h in streamed)
+    assert engine.Hits.concat(streamed) == whole and [h.index for h in whole] == idx

@@ -416,10 +416,15 @@ def search_mask(
     force_python: bool = False,
     progress: Callable[[int], None] | None = None,
     impl: str = "auto",
+    on_hits: Callable[[Hits], None] | None = None,
 ) -> Hits:
     """Enumerate counter values ``[start, stop)`` of ``mask``; return the verified hits in counter order.
 
-    ``progress(done)`` is called with the number of candidates finished so far. ``impl`` forces
+    ``progress(done)`` is called with the number of candidates finished so far. ``on_hits``, when
+    given, receives each chunk's verified hits as soon as they are verified, in counter order, and
+    the call returns no hits: a caller that records hits (joins them to rows, say) then does so
+    while the workers enumerate the next chunks, instead of after the last one. An exception in
+    either callback cancels the chunks not started yet and propagates. ``impl`` forces
     a native path (``scalar``, ``sha_ni``, ``avx2``, ``avx512``) for testing; ``auto`` picks the
     fastest. Algorithms outside :data:`ALGORITHMS` run in the Python loop.
     """
@@ -446,7 +451,11 @@ def search_mask(
         if len(found) > 1:  # the kernel's pipelined lookup reports out of order
             order = np.argsort(found)
             found, rows = found[order], (rows[order] if rows is not None else None)
-        parts.append(_verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows))
+        verified = _verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows)
+        if on_hits is None:
+            parts.append(verified)
+        elif len(verified):
+            on_hits(verified)
         done += n
         if progress:
             progress(done)

@@ -9,6 +9,7 @@ collected in Arrow-friendly arrays, never a per-target Python dict.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -293,25 +294,29 @@ class Runner:
                 self._tick(res)
 
     def _native_part(self, recipe: Recipe, part: Part, res: JobResult, deadline: float) -> None:
+        """One native enumeration of the part; hits are joined to rows while the workers go on,
+        and the deadline (or nothing left to find) stops it between chunks of ~2 M candidates."""
         assert self.native is not None
         tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
         mask = self.native.Mask(template=tmpl, positions=positions, check=check)
-        start, end = part.start, part.end
-        chunk = 1 << 22
-        while start < end and time.perf_counter() < deadline and not self.done():
-            stop = min(end, start + chunk)
-            t = time.perf_counter()
-            hits = self.native.search_mask(mask, recipe.algorithm, self.targets, start=start, stop=stop)
-            took = time.perf_counter() - t
+        covered = res.covered
+
+        def record(hits: Any) -> None:
             idents = _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix))
             res.hits += self.record(recipe, idents, hits.digests)
-            res.covered += stop - start
-            rate = (stop - start) / max(took, 1e-6)
-            start = stop
-            left = deadline - time.perf_counter()
-            # grow while calls are short, but never past what the remaining budget can cover
-            chunk = int(max(1 << 16, min(chunk * 2 if took < 0.5 else chunk, rate * max(left, 0.0), 1 << 30)))
+
+        def progress(done: int) -> None:
+            res.covered = covered + done
             self._tick(res)
+            if time.perf_counter() >= deadline or self.done():
+                raise _Enough
+
+        if time.perf_counter() >= deadline or self.done():
+            return
+        with contextlib.suppress(_Enough):
+            self.native.search_mask(
+                mask, recipe.algorithm, self.targets, start=part.start, stop=part.end, progress=progress, on_hits=record
+            )
 
     def probe_mask(
         self, recipe: Recipe, keyspace: MaskKeyspace, fmt: str, deadline: float, windows: int = 8, width: int = 2048
@@ -386,6 +391,11 @@ class Runner:
         self.results.append(res)
         self.enumerated += res.covered
         self.busy += res.seconds
+
+
+class _Enough(Exception):
+    """Raised from a progress callback to stop an enumeration between chunks (deadline reached,
+    or every digest reversed); never leaves the runner."""
 
 
 _RATES: dict[tuple[str, str, int], float] = {}
