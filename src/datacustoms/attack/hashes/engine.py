@@ -696,8 +696,7 @@ def search_candidates(
             return pairs + np.array([base, 0], np.int64)
 
         with ThreadPoolExecutor(max_workers=_cores()) as pool:
-            pairs = np.concatenate([np.empty((0, 2), np.int64), *pool.map(run, pieces)])
-        pairs = pairs[np.argsort(pairs[:, 0])]  # pieces come back in order; rows within one may not
+            pairs = np.concatenate([np.empty((0, 2), np.int64), *pool.map(run, pieces)])  # in row order
         rows, target_rows = pairs[:, 0].tolist(), pairs[:, 1]
     values = chunks.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
     cands = [v.encode() if isinstance(v, str) else v for v in values]
