@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -478,12 +479,14 @@ def _fastest_impl(mask: Mask, algorithm: str) -> str:
     if not info["fast"] or len(kernels) < 2:
         return "auto"
     key = (kernels, int(info["nonzero_words"]))  # masks with the same zero words run the same kernels
-    if key not in _FASTEST:
-        _FASTEST[key] = _time_kernels(mask, kernels)
-    return _FASTEST[key]
+    with _FASTEST_LOCK:  # threads searching many small masks at once wait for one timing
+        if key not in _FASTEST:
+            _FASTEST[key] = _time_kernels(mask, kernels)
+        return _FASTEST[key]
 
 
 _FASTEST: dict[tuple[tuple[str, ...], int], str] = {}
+_FASTEST_LOCK = threading.Lock()
 
 
 def _time_kernels(mask: Mask, kernels: tuple[str, ...]) -> str:
