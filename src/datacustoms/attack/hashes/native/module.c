@@ -485,19 +485,20 @@ static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *
 }
 
 /* Stage 1, right after hashing: prefetch every lane's coarse bitmap word (1 MiB, mostly L2). */
-static inline void prefetch_coarse(const dc_targets *t, const group_buf *g) {
-    for (int j = 0; j < g->valid; j++) __builtin_prefetch(&t->small[(g->keys[j] >> t->small_shift) >> 5]);
+static inline void prefetch_coarse(const dc_targets *t, const group_buf *g, int L) {
+    for (int j = 0; j < L; j++) __builtin_prefetch(&t->small[(g->keys[j] >> t->small_shift) >> 5]);
 }
 
 /* Stage 2, DC_DEPTH/2 groups later: test the coarse bitmap and prefetch the fine bitmap word of
  * the ~10 % of lanes that pass; stage 3 (check_group) reads those words DC_DEPTH/2 groups later. */
-static inline void filter_coarse(const dc_targets *t, group_buf *g) {
+static inline void filter_coarse(const dc_targets *t, group_buf *g, int L) {
     uint32_t pass = 0;
-    for (int j = 0; j < g->valid; j++) {
+    for (int j = 0; j < L; j++) { /* every lane, without a branch each; lanes past `valid` masked after */
         uint32_t b = g->keys[j] >> t->small_shift;
         uint32_t hit = (t->small[b >> 5] >> (b & 31)) & 1u;
         pass |= hit << j;
     }
+    pass &= (uint32_t)((1ull << g->valid) - 1);
     for (uint32_t m = pass; m; m &= m - 1) {
         int j = __builtin_ctz(m);
         __builtin_prefetch(&t->bitmap[(g->keys[j] >> t->shift) >> 5]);
@@ -570,13 +571,13 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
             }
         }
         kern(p->mid, g->W, g->keys);
-        prefetch_coarse(t, g);
+        prefetch_coarse(t, g, L);
         issued++;
         i += (uint64_t)g->valid;
-        if (issued - filtered == DC_DEPTH / 2) filter_coarse(t, &gb[filtered++ % DC_DEPTH]);
+        if (issued - filtered == DC_DEPTH / 2) filter_coarse(t, &gb[filtered++ % DC_DEPTH], L);
         if (issued - checked == DC_DEPTH) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
     }
-    while (filtered < issued) filter_coarse(t, &gb[filtered++ % DC_DEPTH]);
+    while (filtered < issued) filter_coarse(t, &gb[filtered++ % DC_DEPTH], L);
     while (checked < issued) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
     flush_pending(t, &pb, hits);
 }
