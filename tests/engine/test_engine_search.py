@@ -330,3 +330,16 @@ def test_hits_stream_to_a_callback_in_counter_order(force_python: bool) -> None:
     rest = search_mask(mask, "sha256", targets, stop=hi, force_python=force_python, threads=2, on_hits=streamed.append)
     assert len(rest) == 0 and len(streamed) > 1 and all(len(h) for h in streamed)
     assert engine.Hits.concat(streamed) == whole and [h.index for h in whole] == idx
+
+
+@needs_native
+@pytest.mark.parametrize("impl", native_impls())
+def test_lanes_past_the_range_never_report(impl: str) -> None:
+    """A group's spare lanes hash the candidates just past ``stop``: planted there, none may come back."""
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    for start, stop in [(1_003, 2_009), (9_990, 10_005), (77_777, 77_778)]:
+        around = [*range(start - 20, start), *range(stop, stop + 40)]
+        inside = [start, stop - 1]
+        targets = TargetSet.from_digests([hashlib.sha256(mask.candidate(i)).digest() for i in around + inside], 32)
+        hits = search_mask(mask, "sha256", targets, start=start, stop=stop, impl=impl, threads=1)
+        assert [h.index for h in hits] == sorted(set(inside))
