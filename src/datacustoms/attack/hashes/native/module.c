@@ -945,6 +945,11 @@ static PyObject *py_candidates(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "Oy*", &pc, &idx)) return NULL;
     dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
     if (!p) { PyBuffer_Release(&idx); return NULL; }
+    if (idx.len % (Py_ssize_t)sizeof(uint64_t)) {
+        PyBuffer_Release(&idx);
+        PyErr_SetString(PyExc_ValueError, "counters are not a whole number of uint64 values");
+        return NULL;
+    }
     size_t k = (size_t)idx.len / sizeof(uint64_t);
     const uint64_t *v = idx.buf;
     for (size_t i = 0; i < k; i++)
