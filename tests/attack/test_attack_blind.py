@@ -51,11 +51,31 @@ def test_every_algorithm_is_recovered(alg: str) -> None:
     assert res.distinct_reversed == len(PHONES)
 
 
-def test_double_hashing_is_recovered() -> None:
-    values = [_hex("sha256", _hex("sha256", p)) for p in PHONES]
-    res = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine="python", budget_s=60)
-    assert res.status == "reversed"
-    assert res.recipe == 'sha256(hex) of hex(sha256("0101000XXXX"))'
+@pytest.mark.parametrize("engine", ["python", "native"])
+@pytest.mark.parametrize("alg", ["sha256", "md5"])
+def test_double_hashing_is_recovered(engine: str, alg: str) -> None:
+    if engine == "native" and not native_available():
+        pytest.skip("native engine not built")
+    values = [_hex(alg, _hex(alg, p)) for p in PHONES]
+    res = attack_column(_table(values), "phone_hash", keyspaces=SLICE, engine=engine, budget_s=60)
+    assert res.status == "reversed" and res.distinct_reversed == len(PHONES)
+    assert res.recipe == f'{alg}(hex) of hex({alg}("0101000XXXX"))'
+    hit = [t for t in res.recipes_tried if t.hits]
+    assert [t.engine for t in hit] == [engine]  # the double kernels, not a fallback to Python
+
+
+def test_a_rare_keyspace_waits_behind_double_hashes_of_the_common_one() -> None:
+    """After plain SHA-256 of every 010 format found nothing, a double hash of 010 numbers is a
+    likelier explanation than a plain hash of retired 011-019 numbers (a few per cent of people)."""
+    from datacustoms.attack.reverse import plan_jobs
+
+    jobs = plan_jobs(
+        [ks.kr_mobile(), ks.kr_mobile_legacy()], ["sha256"], [], rate=lambda r: 1e8 if r.rounds == 1 else 3.5e7
+    )
+    order = [(j.keyspace.name, j.recipe.rounds, j.fmt) for j in jobs]
+    first_legacy = next(i for i, o in enumerate(order) if o[0] == "kr_mobile_legacy")
+    assert order[:8] == [("kr_mobile_010", 1, f) for f in ks.kr_mobile().formats]
+    assert order.index(("kr_mobile_010", 2, "digits")) < first_legacy
 
 
 @pytest.mark.parametrize(("where", "label"), [("prefix", "the column name"), ("suffix", "the dataset name")])

@@ -151,9 +151,11 @@ def plan_jobs(
                         variants.append((200 + a_rank, replace(base, suffix=salt.value, salt_label=salt.label)))
             for v_rank, recipe in variants:
                 # expected seconds, penalised for less likely variants (double hashing, salts)
+                # and divided by the share of identifiers the keyspace is expected to hold
                 a_rank = v_rank % 100
                 weight = TIER_PENALTY[v_rank // 100] * ALG_PENALTY[min(a_rank, len(ALG_PENALTY) - 1)]
-                cost = keyspace.size / max(rate(recipe), 1.0) * weight
+                prior = keyspace.prior if isinstance(keyspace, MaskKeyspace) else 1.0
+                cost = keyspace.size / max(rate(recipe), 1.0) * weight / prior
                 jobs.append(Job(recipe, keyspace, fmt, (cost, k_rank, v_rank // 100, v_rank % 100, f_rank)))
     jobs.sort(key=lambda j: j.rank)
     return jobs

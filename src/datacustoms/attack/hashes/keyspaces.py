@@ -135,6 +135,9 @@ class MaskKeyspace:
     enumerable: bool = True
     note: str | None = None
     display: tuple[tuple[str, str], ...] = ()  # format → shape shown in recipes, when parts vary (RRNs)
+    #: the share of the family's identifiers expected here: the attack divides a job's cost by it,
+    #: so a rare keyspace (retired mobile prefixes) waits until a recipe hits elsewhere
+    prior: float = 1.0
 
     def shape(self, fmt: str) -> str | None:
         """How an identifier of this keyspace looks in a format, e.g. ``010-XXXX-XXXX``."""
@@ -202,10 +205,10 @@ Keyspace = MaskKeyspace | ListKeyspace
 
 def _phone_keyspace(
     name: str, description: str, cc: str, trunk: str, shapes: Sequence[tuple[str, ...]],
-    formats: Sequence[str] = tuple(PHONE_FORMATS), note: str | None = None,
+    formats: Sequence[str] = tuple(PHONE_FORMATS), note: str | None = None, prior: float = 1.0,
 ) -> MaskKeyspace:  # fmt: skip
     by_format = tuple((fmt, tuple(Part(render_phone(cc, trunk, groups, fmt)) for groups in shapes)) for fmt in formats)
-    return MaskKeyspace(name, "phone", description, tuple(formats), by_format, note=note)
+    return MaskKeyspace(name, "phone", description, tuple(formats), by_format, note=note, prior=prior)
 
 
 def kr_mobile() -> MaskKeyspace:
@@ -219,7 +222,10 @@ KR_LEGACY_PREFIXES = ("11", "16", "17", "18", "19")
 def kr_mobile_legacy() -> MaskKeyspace:
     """Retired 011/016/017/018/019 numbers with a 3- or 4-digit middle block."""
     shapes = [(p, mid, "XXXX") for p in KR_LEGACY_PREFIXES for mid in ("XXX", "XXXX")]
-    return _phone_keyspace("kr_mobile_legacy", "Korean legacy mobile 01[16789]-XXX(X)-XXXX", "82", "0", shapes)
+    # retired 2021-2023: a few per cent of the numbers in older data at most
+    return _phone_keyspace(
+        "kr_mobile_legacy", "Korean legacy mobile 01[16789]-XXX(X)-XXXX", "82", "0", shapes, prior=0.02
+    )
 
 
 KR_AREA_CODES = (
@@ -246,7 +252,8 @@ KR_AREA_CODES = (
 def kr_landline() -> MaskKeyspace:
     """Seoul 02 and the 16 regional area codes, each with a 3- or 4-digit exchange."""
     shapes = [(a, mid, "XXXX") for a in KR_AREA_CODES for mid in ("XXX", "XXXX")]
-    return _phone_keyspace("kr_landline", "Korean landline 0AA-XXX(X)-XXXX", "82", "0", shapes)
+    # customer phone columns hold mobiles; a landline is the exception
+    return _phone_keyspace("kr_landline", "Korean landline 0AA-XXX(X)-XXXX", "82", "0", shapes, prior=0.05)
 
 
 def national_mobile(region: str, *, strict: bool = True) -> MaskKeyspace:

@@ -1,8 +1,8 @@
 """Run (recipe, keyspace) jobs against a column's digests, within a time budget.
 
-Masked keyspaces under single MD5 / SHA-1 / SHA-256 go to the native engine (hardware speed,
-lookup inside the kernel). Everything else — other algorithms, double hashing, the
-``python`` engine — is enumerated here: numpy builds the candidates, ``hashlib`` hashes them and
+Masked keyspaces and candidate lists under MD5 / SHA-1 / SHA-256, hashed once or twice, go to
+the native engine (hardware speed, lookup inside the kernel). Everything else — other
+algorithms, the ``python`` engine — is enumerated here: numpy builds the candidates, ``hashlib`` hashes them and
 a sorted numpy array of the distinct target digests answers the lookups in bulk. Hits are
 collected in Arrow-friendly arrays, never a per-target Python dict.
 """
@@ -204,9 +204,9 @@ class Runner:
     def rate(self, recipe: Recipe) -> float:
         """Candidates per second this runner reaches for a recipe (measured once per process)."""
         if self.uses_native(recipe) and self.native is not None:
-            key = ("native", recipe.algorithm, 1)
+            key = ("native", recipe.algorithm, recipe.rounds)
             if key not in _RATES:
-                _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.2))
+                _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.2, rounds=recipe.rounds))
             return _RATES[key]
         return python_rate(recipe)
 
@@ -228,7 +228,6 @@ class Runner:
     def uses_native(self, recipe: Recipe) -> bool:
         return (
             self.native is not None
-            and recipe.rounds == 1
             and recipe.algorithm in self.native.ALGORITHMS
             and hashlib.new(recipe.algorithm).digest_size == self.size
         )
@@ -279,7 +278,9 @@ class Runner:
         def one(part: Part) -> tuple[list[bytes], list[bytes]]:
             tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
             mask = native.Mask(template=tmpl, positions=positions, check=check)
-            hits = native.search_mask(mask, recipe.algorithm, targets, start=part.start, stop=part.end, threads=1)
+            hits = native.search_mask(
+                mask, recipe.algorithm, targets, start=part.start, stop=part.end, threads=1, rounds=recipe.rounds
+            )
             return _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix)), hits.digests
 
         step = workers * 16
@@ -315,7 +316,14 @@ class Runner:
             return
         with contextlib.suppress(_Enough):
             self.native.search_mask(
-                mask, recipe.algorithm, self.targets, start=part.start, stop=part.end, progress=progress, on_hits=record
+                mask,
+                recipe.algorithm,
+                self.targets,
+                start=part.start,
+                stop=part.end,
+                progress=progress,
+                on_hits=record,
+                rounds=recipe.rounds,
             )
 
     def probe_mask(
@@ -362,7 +370,7 @@ class Runner:
         idents = keyspace.candidates(fmt)
         res = JobResult(recipe, f"{keyspace.name}:{fmt}", len(idents))
         t0 = time.perf_counter()
-        native = self.native is not None and recipe.rounds == 1
+        native = self.uses_native(recipe)
         res.engine = "native" if native else "python"
         hasher = recipe.hasher()
         for lo in range(0, len(idents), PY_CHUNK * 4):
@@ -371,7 +379,9 @@ class Runner:
             chunk = idents[lo : lo + PY_CHUNK * 4]
             cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
             if native and self.native is not None:
-                hits = self.native.search_candidates(pa.array(cands, pa.binary()), recipe.algorithm, self.targets)
+                hits = self.native.search_candidates(
+                    pa.array(cands, pa.binary()), recipe.algorithm, self.targets, rounds=recipe.rounds
+                )
                 res.hits += self.record(recipe, [chunk[i] for i in hits.indices.tolist()], hits.digests)
             else:
                 digests = [hasher(c) for c in cands]

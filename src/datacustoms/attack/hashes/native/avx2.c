@@ -43,3 +43,13 @@ typedef __m256i V;
 #define SHA1_KERNEL_NAME dc_mb_sha1_avx2
 
 #include "md5_sha1_mb_impl.h"
+
+#define AND(x, y) _mm256_and_si256(x, y)
+#define OR(x, y) _mm256_or_si256(x, y)
+#define SUB(x, y) _mm256_sub_epi32(x, y)
+#define SHL(x, n) _mm256_slli_epi32(x, n)
+#define SHA256D_KERNEL_NAME dc_mb2_sha256_avx2
+#define SHA1D_KERNEL_NAME dc_mb2_sha1_avx2
+#define MD5D_KERNEL_NAME dc_mb2_md5_avx2
+
+#include "double_mb_impl.h"

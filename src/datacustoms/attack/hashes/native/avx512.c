@@ -44,3 +44,13 @@ typedef __m512i V;
 #define SHA1_KERNEL_NAME dc_mb_sha1_avx512
 
 #include "md5_sha1_mb_impl.h"
+
+#define AND(x, y) _mm512_and_si512(x, y)
+#define OR(x, y) _mm512_or_si512(x, y)
+#define SUB(x, y) _mm512_sub_epi32(x, y)
+#define SHL(x, n) _mm512_slli_epi32(x, n)
+#define SHA256D_KERNEL_NAME dc_mb2_sha256_avx512
+#define SHA1D_KERNEL_NAME dc_mb2_sha1_avx512
+#define MD5D_KERNEL_NAME dc_mb2_md5_avx512
+
+#include "double_mb_impl.h"

@@ -40,6 +40,7 @@ typedef struct {
     int check_pos;                  /* -1, or the offset of the kr_rrn check digit */
     int rrn_pos[12];                /* the 12 weighted digit offsets before the check digit */
     uint64_t size;                  /* 10 ** ndig */
+    int rounds;                     /* 2: the algorithm again over the hex of the first digest */
     /* SHA-256 one-block fast path (all slots in the last block, tail <= 55 bytes) */
     int alg;                        /* 0 md5, 1 sha1, 2 sha256 */
     int le;                         /* message words are little-endian (MD5) */
@@ -124,6 +125,14 @@ void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_sha1_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* double hashing, the algorithm again over the lower-case hex of the first digest
+ * (double_mb_impl.h); the same signature, keys of the outer digest */
+void dc_mb2_sha256_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb2_sha1_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb2_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb2_sha256_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb2_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb2_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX512_LANES 16
 
 #endif

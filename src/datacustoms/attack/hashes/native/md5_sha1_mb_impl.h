@@ -2,11 +2,9 @@
  * the operations).  Keys are the big-endian last four digest bytes, as for SHA-256. */
 
 /* ---- MD5 (message words are little-endian) ---- */
-void MD5_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
-    V m[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) m[i] = LOAD(W + i * L);
-    V a = SET1((int)mid[0]), b = SET1((int)mid[1]), c = SET1((int)mid[2]), d = SET1((int)mid[3]);
+/* One MD5 compression of every lane from the state st, which receives the result. */
+static inline __attribute__((always_inline)) void md5_block_v(V st[4], const V m[16]) {
+    V a = st[0], b = st[1], c = st[2], d = st[3];
 #pragma GCC unroll 64
     for (int i = 0; i < 64; i++) {
         V f;
@@ -22,18 +20,30 @@ void MD5_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
         b = ADD(b, ROLV(x, (int)dc_MD5R[i]));
         a = t;
     }
+    st[0] = ADD(st[0], a); st[1] = ADD(st[1], b); st[2] = ADD(st[2], c); st[3] = ADD(st[3], d);
+}
+
+/* The key of an MD5 state: digest bytes 12..15 (little-endian in d) as a big-endian integer. */
+static inline void md5_keys(V d, uint32_t *keys) {
     _Alignas(64) uint32_t tmp[L];
-    STORE(tmp, ADD(d, SET1((int)mid[3])));
-    for (int j = 0; j < L; j++) keys[j] = __builtin_bswap32(tmp[j]); /* digest bytes 12..15 */
+    STORE(tmp, d);
+    for (int j = 0; j < L; j++) keys[j] = __builtin_bswap32(tmp[j]);
+}
+
+void MD5_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
+    V m[16], st[4];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) m[i] = LOAD(W + i * L);
+    for (int i = 0; i < 4; i++) st[i] = SET1((int)mid[i]);
+    md5_block_v(st, m);
+    md5_keys(st[3], keys);
 }
 
 /* ---- SHA-1 ---- */
-void SHA1_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
-    V w[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
-    V a = SET1((int)mid[0]), b = SET1((int)mid[1]), c = SET1((int)mid[2]), d = SET1((int)mid[3]);
-    V e = SET1((int)mid[4]);
+/* One SHA-1 compression of every lane from the state st, which receives the result; the
+ * schedule overwrites w. */
+static inline __attribute__((always_inline)) void sha1_block_v(V st[5], V w[16]) {
+    V a = st[0], b = st[1], c = st[2], d = st[3], e = st[4];
 #pragma GCC unroll 80
     for (int i = 0; i < 80; i++) {
         if (i >= 16) {
@@ -53,5 +63,15 @@ void SHA1_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) 
         b = a;
         a = t;
     }
-    STORE(keys, ADD(e, SET1((int)mid[4])));
+    st[0] = ADD(st[0], a); st[1] = ADD(st[1], b); st[2] = ADD(st[2], c); st[3] = ADD(st[3], d);
+    st[4] = ADD(st[4], e);
+}
+
+void SHA1_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
+    V w[16], st[5];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
+    for (int i = 0; i < 5; i++) st[i] = SET1((int)mid[i]);
+    sha1_block_v(st, w);
+    STORE(keys, st[4]);
 }

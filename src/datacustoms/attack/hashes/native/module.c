@@ -101,6 +101,26 @@ static void hash_msg(int alg, const uint8_t *msg, size_t len, compress_fn cf, ui
     }
 }
 
+static int alg_size(int alg) { return alg == ALG_MD5 ? 16 : alg == ALG_SHA1 ? 20 : 32; }
+
+/* Double hashing: the digest in dig (alg_size bytes) replaced by the digest of its lower-case hex. */
+static void second_round(int alg, uint8_t *dig, compress_fn cf) {
+    static const char hexd[] = "0123456789abcdef";
+    uint8_t hex[64];
+    int n = alg_size(alg);
+    for (int k = 0; k < n; k++) {
+        hex[2 * k] = (uint8_t)hexd[dig[k] >> 4];
+        hex[2 * k + 1] = (uint8_t)hexd[dig[k] & 15];
+    }
+    hash_msg(alg, hex, (size_t)(2 * n), cf, dig);
+}
+
+/* The digest of msg under `rounds` (1, or 2 for double hashing over the hex). */
+static void hash_rounds(int alg, int rounds, const uint8_t *msg, size_t len, compress_fn cf, uint8_t *out) {
+    hash_msg(alg, msg, len, cf, out);
+    if (rounds == 2) second_round(alg, out, cf);
+}
+
 static int parse_alg(const char *name) {
     if (!strcmp(name, "md5")) return ALG_MD5;
     if (!strcmp(name, "sha1")) return ALG_SHA1;
@@ -109,7 +129,11 @@ static int parse_alg(const char *name) {
     return -1;
 }
 
-static int alg_size(int alg) { return alg == ALG_MD5 ? 16 : alg == ALG_SHA1 ? 20 : 32; }
+static int parse_rounds(int rounds) {
+    if (rounds == 1 || rounds == 2) return rounds;
+    PyErr_SetString(PyExc_ValueError, "rounds must be 1 or 2");
+    return -1;
+}
 
 static int parse_impl(const char *name) {
     int impl;
@@ -265,12 +289,14 @@ static PyObject *py_plan_new(PyObject *self, PyObject *args) {
     PyObject *positions, *rrn;
     int check_pos;
     const char *algname = "sha256";
-    if (!PyArg_ParseTuple(args, "y*OiO|s", &tv, &positions, &check_pos, &rrn, &algname)) return NULL;
+    int rounds = 1;
+    if (!PyArg_ParseTuple(args, "y*OiO|si", &tv, &positions, &check_pos, &rrn, &algname, &rounds)) return NULL;
     int alg = parse_alg(algname);
-    if (alg < 0) { PyBuffer_Release(&tv); return NULL; }
+    if (alg < 0 || parse_rounds(rounds) < 0) { PyBuffer_Release(&tv); return NULL; }
     dc_plan *p = calloc(1, sizeof *p);
     if (!p) { PyBuffer_Release(&tv); return PyErr_NoMemory(); }
     p->alg = alg;
+    p->rounds = rounds;
     p->le = alg == ALG_MD5;
     PyObject *cap = PyCapsule_New(p, "datacustoms.plan", plan_free);
     if (!cap) { free(p); PyBuffer_Release(&tv); return NULL; }
@@ -480,6 +506,7 @@ static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *
             dc_md5_compress_words(st, w);
             for (int k = 0; k < 16; k++) dig[k] = (uint8_t)(st[k / 4] >> (8 * (k % 4)));
         }
+        if (p->rounds == 2) second_round(p->alg, dig, cf);
         pend_commit(t, pb, g->first + (uint64_t)j, hits);
     }
 }
@@ -590,7 +617,7 @@ static void run_slow(const dc_plan *p, const dc_targets *t, int alg, uint64_t st
     memcpy(buf, p->tmpl, p->len);
     plan_fill(p, start, buf);
     for (uint64_t i = start; i < stop; i++) {
-        hash_msg(alg, buf, p->len, cf, dig);
+        hash_rounds(alg, p->rounds, buf, p->len, cf, dig);
         int64_t row = targets_find(t, dig);
         if (row >= 0) hit_push(hits, i, (uint64_t)row);
         for (int d = p->ndig - 1; d >= 0; d--) {
@@ -641,7 +668,15 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     u64vec hits = {0};
     if (start < stop && tb->t.n > 0) {
         Py_BEGIN_ALLOW_THREADS
-        if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
+        if (p->rounds == 2 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
+            dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx512 : alg == ALG_SHA1 ? dc_mb2_sha1_avx512 : dc_mb2_sha256_avx512;
+            run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), &hits);
+        } else if (p->rounds == 2 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
+            dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx2 : alg == ALG_SHA1 ? dc_mb2_sha1_avx2 : dc_mb2_sha256_avx2;
+            run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), &hits);
+        } else if (p->rounds == 2) { /* no multi-buffer double kernel for this CPU or choice */
+            run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), &hits);
+        } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
             run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
                      DC_AVX512_LANES, dc_sha256_compress_scalar, &hits);
         } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
@@ -738,11 +773,13 @@ static PyObject *py_search_list(PyObject *self, PyObject *args) {
     Py_ssize_t offset, length;
     int owidth;
     const char *algname, *implname;
-    if (!PyArg_ParseTuple(args, "OOnniOss", &offs, &data, &offset, &length, &owidth, &tc, &algname, &implname))
+    int rounds = 1;
+    if (!PyArg_ParseTuple(args, "OOnniOss|i", &offs, &data, &offset, &length, &owidth, &tc, &algname, &implname,
+                          &rounds))
         return NULL;
     int alg, impl;
     targets_box *tb = search_args(tc, algname, implname, &alg, &impl);
-    if (!tb) return NULL;
+    if (!tb || parse_rounds(rounds) < 0) return NULL;
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) return NULL;
     u64vec hits = {0};
@@ -752,7 +789,7 @@ static PyObject *py_search_list(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < length && tb->t.n; i++) {
         size_t n;
         const uint8_t *m = strings_item(&s, i, &n);
-        hash_msg(alg, m, n, cf, dig);
+        hash_rounds(alg, rounds, m, n, cf, dig);
         int64_t row = targets_find(&tb->t, dig);
         if (row >= 0) hit_push(&hits, (uint64_t)i, (uint64_t)row);
     }
@@ -922,12 +959,13 @@ static PyObject *py_contains(PyObject *self, PyObject *args) {
 static PyObject *py_digest(PyObject *self, PyObject *args) {
     const char *algname, *implname;
     Py_buffer msg;
-    if (!PyArg_ParseTuple(args, "sy*s", &algname, &msg, &implname)) return NULL;
+    int rounds = 1;
+    if (!PyArg_ParseTuple(args, "sy*s|i", &algname, &msg, &implname, &rounds)) return NULL;
     int alg = parse_alg(algname);
     int impl = alg < 0 ? -1 : parse_impl(implname);
-    if (impl < 0) { PyBuffer_Release(&msg); return NULL; }
+    if (impl < 0 || parse_rounds(rounds) < 0) { PyBuffer_Release(&msg); return NULL; }
     uint8_t dig[32];
-    hash_msg(alg, msg.buf, (size_t)msg.len, pick_compress(impl), dig);
+    hash_rounds(alg, rounds, msg.buf, (size_t)msg.len, pick_compress(impl), dig);
     PyBuffer_Release(&msg);
     return PyBytes_FromStringAndSize((const char *)dig, alg_size(alg));
 }
@@ -974,24 +1012,25 @@ static PyObject *py_candidates(PyObject *self, PyObject *args) {
 static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
     dc_plan *p = PyCapsule_GetPointer(cap, "datacustoms.plan");
     if (!p) return NULL;
-    return Py_BuildValue("{s:K,s:O,s:n,s:i}", "size", (unsigned long long)p->size, "fast", p->fast ? Py_True : Py_False,
-                         "tail_offset", (Py_ssize_t)p->tail_off, "nonzero_words", p->nz);
+    return Py_BuildValue("{s:K,s:O,s:n,s:i,s:i}", "size", (unsigned long long)p->size, "fast",
+                         p->fast ? Py_True : Py_False, "tail_offset", (Py_ssize_t)p->tail_off, "nonzero_words", p->nz,
+                         "rounds", p->rounds);
 }
 
 static PyMethodDef methods[] = {
     {"cpu_features", py_cpu_features, METH_NOARGS, "CPU features the dispatcher uses."},
     {"targets_new", py_targets_new, METH_VARARGS, "targets_new(sorted_digests, digest_size, bitmap_bits)"},
-    {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256')"},
+    {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256', rounds=1)"},
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
     {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},
     {"search_mask", py_search_mask, METH_VARARGS,
      "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes"},
     {"search_list", py_search_list, METH_VARARGS,
-     "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl) -> (row, target row) pairs as uint64 bytes"},
+     "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl, rounds=1) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
      "hmac_sha256(key, offsets, data, offset, length, offset_width, impl) -> bytes of length*32"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
-    {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl) -> bytes"},
+    {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl, rounds=1) -> bytes"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_native",

@@ -17,13 +17,10 @@
 #define SCHED(i) \
     (w[(i) & 15] = ADD(ADD(w[(i) & 15], sig0(w[((i) + 1) & 15])), ADD(w[((i) + 9) & 15], sig1(w[((i) + 14) & 15]))))
 
-/* All 64 rounds and the full state (for batch HMAC, where every lane's digest is needed). */
-void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
-    V w[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
-    V a = SET1((int)mid[0]), b = SET1((int)mid[1]), c = SET1((int)mid[2]), d = SET1((int)mid[3]);
-    V e = SET1((int)mid[4]), f = SET1((int)mid[5]), g = SET1((int)mid[6]), h = SET1((int)mid[7]);
+/* One SHA-256 compression of every lane: all 64 rounds from the state st (one vector per word),
+ * which receives the result; the schedule overwrites w. */
+static inline __attribute__((always_inline)) void sha256_block_v(V st[8], V w[16]) {
+    V a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6], h = st[7];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) RND(i, w[i]);
 #pragma GCC unroll 48
@@ -31,12 +28,18 @@ void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
         SCHED(i);
         RND(i, w[i & 15]);
     }
-    STORE(out + 0 * L, ADD(a, SET1((int)mid[0])));
-    STORE(out + 1 * L, ADD(b, SET1((int)mid[1])));
-    STORE(out + 2 * L, ADD(c, SET1((int)mid[2])));
-    STORE(out + 3 * L, ADD(d, SET1((int)mid[3])));
-    STORE(out + 4 * L, ADD(e, SET1((int)mid[4])));
-    STORE(out + 5 * L, ADD(f, SET1((int)mid[5])));
-    STORE(out + 6 * L, ADD(g, SET1((int)mid[6])));
-    STORE(out + 7 * L, ADD(h, SET1((int)mid[7])));
+    st[0] = ADD(st[0], a); st[1] = ADD(st[1], b); st[2] = ADD(st[2], c); st[3] = ADD(st[3], d);
+    st[4] = ADD(st[4], e); st[5] = ADD(st[5], f); st[6] = ADD(st[6], g); st[7] = ADD(st[7], h);
+}
+
+/* All 64 rounds and the full state (for batch HMAC, where every lane's digest is needed). */
+void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
+    V w[16], st[8];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) st[i] = SET1((int)mid[i]);
+    sha256_block_v(st, w);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) STORE(out + i * L, st[i]);
 }
