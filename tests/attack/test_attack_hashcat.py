@@ -9,7 +9,15 @@ import pyarrow as pa
 import pytest
 
 from datacustoms.attack import attack_column
-from datacustoms.attack.hashcat import build_command, hashcat_mask, hashcat_path, parse_potfile, part_mask
+from datacustoms.attack.hashcat import (
+    build_command,
+    hashcat_mask,
+    hashcat_mode,
+    hashcat_path,
+    parse_potfile,
+    part_mask,
+    supports,
+)
 from datacustoms.attack.hashes import keyspaces as ks
 from datacustoms.attack.hashes.keyspaces import Part
 from datacustoms.attack.hashes.recipes import Recipe
@@ -44,6 +52,18 @@ def test_command_line(tmp_path: Path) -> None:
     assert "--potfile-path" in cmd and cmd[-1] == "010?d?d?d?d?d?d?d?d" and "--runtime" in cmd
 
 
+def test_modes_for_single_and_double_hashes() -> None:
+    from datacustoms.attack.reverse import Job
+
+    assert hashcat_mode(Recipe("sha256", "digits")) == 1400
+    assert hashcat_mode(Recipe("md5", "digits", rounds=2)) == 2600
+    assert hashcat_mode(Recipe("sha1", "digits", rounds=2)) == 4500
+    assert hashcat_mode(Recipe("sha256", "digits", rounds=2)) is None  # 21400 hashes the binary digest
+    space = ks.kr_mobile()
+    assert supports(Job(Recipe("md5", "digits", rounds=2), space, "digits", (0,)))
+    assert not supports(Job(Recipe("sha256", "digits", rounds=2), space, "digits", (0,)))
+
+
 @pytest.mark.skipif(hashcat_path() is not None, reason="hashcat is installed")
 def test_missing_hashcat_is_a_clear_error() -> None:
     table = from_arrow(pa.table({"hp": [hashlib.sha256(b"01010001234").hexdigest()]}))
@@ -53,7 +73,8 @@ def test_missing_hashcat_is_a_clear_error() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(hashcat_path() is None, reason="hashcat is not installed")
-def test_real_hashcat_run() -> None:
+@pytest.mark.parametrize(("alg", "rounds", "size"), [("sha256", 1, 32), ("md5", 2, 16)])
+def test_real_hashcat_run(alg: str, rounds: int, size: int) -> None:
     import time
 
     from datacustoms.attack.hashcat import run_hashcat_jobs
@@ -62,10 +83,11 @@ def test_real_hashcat_run() -> None:
     from datacustoms.attack.reverse import Job
 
     phones = ["01010001234", "01010009876"]
-    parsed = parse_batches([pa.array([hashlib.sha256(p.encode()).hexdigest() for p in phones])], DigestFormat(32, "hex"))
+    recipe = Recipe(alg, "digits", shape="0101000XXXX", rounds=rounds)
+    parsed = parse_batches([pa.array([recipe.digest(p.encode()).hex() for p in phones])], DigestFormat(size, "hex"))
     runner = Runner(parsed, engine="python")
     space = ks.kr_mobile().narrowed("1000")
-    job = Job(Recipe("sha256", "digits", shape="0101000XXXX"), space, "digits", (0,))
+    job = Job(recipe, space, "digits", (0,))
     run_hashcat_jobs(runner, [job], len(parsed.distinct), time.perf_counter() + 300)
     (res,) = runner.results
     if res.engine == "hashcat" and not res.complete:

@@ -4,8 +4,9 @@ Each masked job becomes one hashcat mask attack (``-a 3``): enumerated digits ar
 template bytes (salt included) are literals, ``?`` is escaped as ``??``. hashcat's own keyspace
 order differs from ours, so a part's index window is not passed on: the whole mask runs (a
 superset) and every plaintext hashcat reports is re-hashed with the recipe before it counts.
-Results are read from a private ``--potfile-path``; jobs hashcat cannot express (double
-hashing, lists, non-ASCII templates, algorithms without a mode) run on the built-in engine.
+Results are read from a private ``--potfile-path``; jobs hashcat cannot express (lists,
+non-ASCII templates, algorithms without a mode, double SHA-256 over the hex digest) run on the
+built-in engine.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ HASHCAT_MODES = {
     "sha3_256": 17400,
     "sha3_512": 17600,
 }
+#: … and for double hashes over the lower-case hex of the first digest (hashcat has no mode for
+#: sha256(sha256($pass)) in hex: 21400 hashes the binary digest)
+HASHCAT_DOUBLE_MODES = {"md5": 2600, "sha1": 4500}
+
+
+def hashcat_mode(recipe: Recipe) -> int | None:
+    """hashcat's hash mode for a recipe's algorithm and rounds, or None when it has none."""
+    return (HASHCAT_MODES if recipe.rounds == 1 else HASHCAT_DOUBLE_MODES).get(recipe.algorithm)
 
 
 def hashcat_path() -> str | None:
@@ -64,8 +73,7 @@ def part_mask(part: Part, recipe: Recipe) -> str | None:
 def supports(job: Job) -> bool:
     return (
         isinstance(job.keyspace, MaskKeyspace)
-        and job.recipe.rounds == 1
-        and job.recipe.algorithm in HASHCAT_MODES
+        and hashcat_mode(job.recipe) is not None
         and all(part_mask(p, job.recipe) is not None for p in job.keyspace.parts(job.fmt))
     )
 
@@ -144,7 +152,9 @@ def _run_one(exe: str, runner: Runner, job: Job, folder: Path, hash_file: Path, 
             break
         mask = part_mask(part, recipe)
         assert mask is not None
-        cmd = build_command(exe, HASHCAT_MODES[recipe.algorithm], hash_file, pot, mask, int(left))
+        mode = hashcat_mode(recipe)
+        assert mode is not None
+        cmd = build_command(exe, mode, hash_file, pot, mask, int(left))
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=left + 30, check=False)
         except subprocess.TimeoutExpired:
