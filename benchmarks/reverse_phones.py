@@ -3,7 +3,9 @@
 Plants N random numbers from the 01012345678 keyspace as SHA-256 targets, enumerates the whole
 keyspace with the native engine, checks that exactly the planted numbers come back, and compares
 the rate with a plain hashlib loop (and with hashcat's CPU mask attack when it is installed), all
-in the same run. Also times the four common phone formats and the memory of a 10 M target set.
+in the same run. Also times the four common phone formats, the whole keyspace under double
+SHA-256 (over the hex of the first digest) against the loop that hashes twice, and the memory
+of a 10 M target set.
 
     python benchmarks/reverse_phones.py            # the headline run (1 M targets, 10^8 keyspace)
     python benchmarks/reverse_phones.py --quick    # a small run for a loaded machine
@@ -154,12 +156,32 @@ def memory_child(n: int) -> None:
     print(f"{len(ts):,} targets built in {time.perf_counter() - t0:.1f} s, peak RSS {peak_rss_mb():.0f} MB")
 
 
+def double_hashes(mask: Mask, idx: np.ndarray, keyspace: int, threads: int | None, n: int) -> None:
+    """sha256 over the hex of sha256 (a "stronger" hash some senders use): the whole keyspace
+    against the loop that hashes twice, same run."""
+    twice = [hashlib.sha256(hashlib.sha256(mask.candidate(int(i))).hexdigest().encode()).digest() for i in idx]
+    ts = TargetSet.from_digests(twice, 32)
+    t0 = time.perf_counter()
+    found = search_mask(mask, "sha256", ts, threads=threads, rounds=2)
+    dt = time.perf_counter() - t0
+    wanted = set(twice)
+    sha, t1 = hashlib.sha256, time.perf_counter()
+    for i in range(n):
+        if sha(sha(b"010%08d" % i).hexdigest().encode()).digest() in wanted:
+            pass
+    loop = n / (time.perf_counter() - t1)
+    print(f"double sha256(hex(sha256)): {keyspace:,} candidates in {dt:.2f} s = {keyspace / dt / 1e6:.1f} M/s, "
+          f"hits {len(found):,} == {len(idx):,}: {np.array_equal(found.indices, idx)}; the loop hashing twice "
+          f"{loop / 1e6:.2f} M/s: {keyspace / dt / loop:.0f}x")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--targets", type=int, default=1_000_000, help="planted SHA-256 targets")
     ap.add_argument("--keyspace", type=int, default=10**8, help="power of ten, at most 10^8")
     ap.add_argument("--hashlib-slice", type=int, default=2_000_000, help="candidates for the hashlib loop")
     ap.add_argument("--format-targets", type=int, default=100_000, help="targets per phone format")
+    ap.add_argument("--double-targets", type=int, default=100_000, help="double-hashed targets (0: skip)")
     ap.add_argument("--memory-targets", type=int, default=10_000_000, help="size of the memory check (0: skip)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--skip-hashcat", action="store_true", help="do not run hashcat even when installed")
@@ -171,7 +193,7 @@ def main() -> None:
         return
     if a.quick:
         a.targets, a.keyspace, a.hashlib_slice = 100_000, 10**7, 300_000
-        a.format_targets, a.memory_targets = 20_000, 0
+        a.format_targets, a.memory_targets, a.double_targets = 20_000, 0, 20_000
     cores = os.cpu_count() or 1
     print(f"cpu: {cores} cores, features {cpu_features()}, load average {os.getloadavg()}")
     mask = Mask.from_pattern(b"010XXXXXXXX")
@@ -246,6 +268,8 @@ def main() -> None:
               f"{len(found) == len(fidx)}")  # fmt: skip
     if a.format_targets:
         print(f"four formats: {total:.2f} s in all")
+    if a.double_targets:
+        double_hashes(mask, idx[: a.double_targets], a.keyspace, a.threads, min(a.hashlib_slice, a.keyspace) // 4)
     print(f"peak RSS: {peak_rss_mb():.0f} MB; load average {os.getloadavg()}")
 
     if a.memory_targets:
