@@ -57,11 +57,7 @@ static inline __attribute__((always_inline)) V sha256_pad64_h7(const V st[8]) {
 /* sha256(hex(sha256(m))): the 64 hex digits fill one block, the padding a second. */
 void SHA256D_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
     V w[16], st[8];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) st[i] = SET1((int)mid[i]);
-    sha256_block_v(st, w);
+    sha256_lanes_v(mid, W, st);
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         w[2 * i] = hex_be(SHR(st[i], 16));

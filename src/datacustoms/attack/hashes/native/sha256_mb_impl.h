@@ -32,14 +32,20 @@ static inline __attribute__((always_inline)) void sha256_block_v(V st[8], V w[16
     st[4] = ADD(st[4], e); st[5] = ADD(st[5], f); st[6] = ADD(st[6], g); st[7] = ADD(st[7], h);
 }
 
-/* All 64 rounds and the full state (for batch HMAC, where every lane's digest is needed). */
-void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
-    V w[16], st[8];
+/* The state of every lane after its message block W (lane-major words) from the shared midstate. */
+static inline __attribute__((always_inline)) void sha256_lanes_v(const uint32_t mid[8], const uint32_t *W, V st[8]) {
+    V w[16];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) st[i] = SET1((int)mid[i]);
     sha256_block_v(st, w);
+}
+
+/* All 64 rounds and the full state (for batch HMAC, where every lane's digest is needed). */
+void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
+    V st[8];
+    sha256_lanes_v(mid, W, st);
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) STORE(out + i * L, st[i]);
 }
