@@ -303,9 +303,9 @@ def test_auto_times_the_kernels_once_per_message_shape(monkeypatch: pytest.Monke
     timed: list[tuple[str, ...]] = []
     real = engine._time_kernels
 
-    def spy(mask: Mask, ks: tuple[str, ...]) -> str:
+    def spy(mask: Mask, ks: tuple[str, ...], rounds: int = 1) -> str:
         timed.append(ks)
-        return real(mask, ks)
+        return real(mask, ks, rounds)
 
     monkeypatch.setattr(engine, "_time_kernels", spy)
     phone, legacy = Mask.from_pattern(b"010XXXXXXXX"), Mask.from_pattern(b"011XXXXXXXX")
@@ -318,6 +318,11 @@ def test_auto_times_the_kernels_once_per_message_shape(monkeypatch: pytest.Monke
         assert first in kernels and timed == [tuple(kernels)]
     idx, targets = _plant(phone, "sha256", 0, 300_000, 40, seed=3)
     assert [h.index for h in search_mask(phone, "sha256", targets, stop=300_000)] == idx
+    # double hashing has its own kernels, so its own timing, once for every shape
+    double = engine._fastest_impl(phone, "sha256", 2)
+    assert engine._fastest_impl(Mask.from_pattern(b"+82 10-XXXX-XXXX"), "sha256", 2) == double
+    if len(kernels) >= 2:
+        assert double in kernels and timed == [tuple(kernels)] * 2
 
 
 @pytest.mark.parametrize("force_python", [False, True])

@@ -64,6 +64,8 @@ typedef void (*dc_mbfull_kernel)(const uint32_t mid[8], const uint32_t *W, uint3
 
 extern const uint32_t dc_K256[64];
 extern const uint32_t dc_IV256[8];
+/* K[i] + W[i] of the SHA-256 padding block of every 64-byte message (double hashing) */
+extern const uint32_t dc_pad64_kw[64];
 
 /* The state-only parts of SHA-256 round i: t1 without its message word, and t2.  The scalar
  * compression uses them every round; the SIMD search kernels once, for round 0, whose state (the
@@ -103,6 +105,8 @@ void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]);
 void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 /* the same for messages whose tail-block words 4..14 are zero */
 void dc_mb_shani_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* double SHA-256 over the hex of the first digest (see double_mb_impl.h) */
+void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_SHANI_LANES 16
 
 /* avx2.c (compiled with -mavx2) */

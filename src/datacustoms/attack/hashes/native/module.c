@@ -671,6 +671,9 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
         if (p->rounds == 2 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
             dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx512 : alg == ALG_SHA1 ? dc_mb2_sha1_avx512 : dc_mb2_sha256_avx512;
             run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), &hits);
+        } else if (p->rounds == 2 && p->fast && alg == ALG_SHA256 &&
+                   (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))) {
+            run_fast(p, &tb->t, start, stop, dc_mb2_sha256_shani, DC_SHANI_LANES, pick_compress(impl), &hits);
         } else if (p->rounds == 2 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
             dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx2 : alg == ALG_SHA1 ? dc_mb2_sha1_avx2 : dc_mb2_sha256_avx2;
             run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), &hits);

@@ -15,6 +15,18 @@ const uint32_t dc_K256[64] = {
 const uint32_t dc_IV256[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
+/* K[i] + W[i] of the padding block of every 64-byte message (0x80, zeros, the length 512):
+ * its schedule is the same in every lane, so it is folded into the round constants. */
+const uint32_t dc_pad64_kw[64] = {
+    0xc28a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf374,
+    0x649b69c1, 0xf0fe4786, 0x0fe1edc6, 0x240cf254, 0x4fe9346f, 0x6cc984be, 0x61b9411e, 0x16f988fa,
+    0xf2c65152, 0xa88e5a6d, 0xb019fc65, 0xb9d99ec7, 0x9a1231c3, 0xe70eeaa0, 0xfdb1232b, 0xc7353eb0,
+    0x3069bad5, 0xcb976d5f, 0x5a0f118f, 0xdc1eeefd, 0x0a35b689, 0xde0b7a04, 0x58f4ca9d, 0xe15d5b16,
+    0x007f3e86, 0x37088980, 0xa507ea32, 0x6fab9537, 0x17406110, 0x0d8cd6f1, 0xcdaa3b6d, 0xc0bbbe37,
+    0x83613bda, 0xdb48a363, 0x0b02e931, 0x6fd15ca7, 0x521afaca, 0x31338431, 0x6ed41a95, 0x6d437890,
+    0xc39c91f2, 0x9eccabbd, 0xb5c9a0e6, 0x532fb63c, 0xd2c741c6, 0x07237ea3, 0xa4954b68, 0x4c191d76};
+
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
@@ -157,4 +169,5 @@ DC_STUB(dc_mb_md5_avx512) DC_STUB(dc_mb_sha1_avx512) DC_STUB(dc_mb_md5_avx2) DC_
 DC_STUB(dc_mbfull_avx2) DC_STUB(dc_mbfull_avx512)
 DC_STUB(dc_mb2_sha256_avx512) DC_STUB(dc_mb2_sha1_avx512) DC_STUB(dc_mb2_md5_avx512)
 DC_STUB(dc_mb2_sha256_avx2) DC_STUB(dc_mb2_sha1_avx2) DC_STUB(dc_mb2_md5_avx2)
+DC_STUB(dc_mb2_sha256_shani)
 #endif

@@ -72,33 +72,38 @@ static inline __attribute__((always_inline)) void h7_pair(__m128i S0i, __m128i S
     keys[1] = (uint32_t)_mm_cvtsi128_si32(S1b) + h7mid;
 }
 
-/* The search kernel: W is lane-major (word w of lane l at W[w*L + l]), so four lanes' message
- * group comes from one 4x4 transpose of four rows.  With nz <= 4 (words 4..14 zero and word 15,
- * the length, the same in every lane) only group 0 varies and is loaded. */
+/* The message groups of lanes l..l+3 (g[lane][group]): W is lane-major (word w of lane l at
+ * W[w*L + l]), so four lanes' group comes from one 4x4 transpose of four rows.  Only the first
+ * `groups` vary: with nz <= 4 (words 4..14 zero and word 15, the length, the same in every lane)
+ * only group 0 is loaded. */
+static inline __attribute__((always_inline)) void lane_groups(const uint32_t *W, int l, int groups,
+                                                              __m128i g[4][4]) {
+    const __m128i zero = _mm_setzero_si128(), last = _mm_set_epi32((int)W[15 * DC_SHANI_LANES], 0, 0, 0);
+    for (int q = 0; q < 4; q++) {
+        if (q >= groups) {
+            for (int j = 0; j < 4; j++) g[j][q] = q == 3 ? last : zero;
+            continue;
+        }
+        __m128i r0 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 0) * DC_SHANI_LANES + l));
+        __m128i r1 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 1) * DC_SHANI_LANES + l));
+        __m128i r2 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 2) * DC_SHANI_LANES + l));
+        __m128i r3 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 3) * DC_SHANI_LANES + l));
+        __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpackhi_epi32(r0, r1);
+        __m128i t2 = _mm_unpacklo_epi32(r2, r3), t3 = _mm_unpackhi_epi32(r2, r3);
+        g[0][q] = _mm_unpacklo_epi64(t0, t2);
+        g[1][q] = _mm_unpackhi_epi64(t0, t2);
+        g[2][q] = _mm_unpacklo_epi64(t1, t3);
+        g[3][q] = _mm_unpackhi_epi64(t1, t3);
+    }
+}
+
 static inline __attribute__((always_inline)) void search_lanes(const uint32_t mid[8], const uint32_t *W,
                                                                uint32_t *keys, int nz) {
     __m128i S0i, S1i;
     LOAD_STATE(S0i, S1i, mid);
-    const __m128i zero = _mm_setzero_si128(), last = _mm_set_epi32((int)W[15 * DC_SHANI_LANES], 0, 0, 0);
-    const int groups = nz <= 4 ? 1 : 4;
     for (int l = 0; l < DC_SHANI_LANES; l += 4) {
         __m128i g[4][4]; /* g[lane][group] */
-        for (int q = 0; q < 4; q++) {
-            if (q >= groups) {
-                for (int j = 0; j < 4; j++) g[j][q] = q == 3 ? last : zero;
-                continue;
-            }
-            __m128i r0 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 0) * DC_SHANI_LANES + l));
-            __m128i r1 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 1) * DC_SHANI_LANES + l));
-            __m128i r2 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 2) * DC_SHANI_LANES + l));
-            __m128i r3 = _mm_loadu_si128((const __m128i *)(W + (4 * q + 3) * DC_SHANI_LANES + l));
-            __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpackhi_epi32(r0, r1);
-            __m128i t2 = _mm_unpacklo_epi32(r2, r3), t3 = _mm_unpackhi_epi32(r2, r3);
-            g[0][q] = _mm_unpacklo_epi64(t0, t2);
-            g[1][q] = _mm_unpackhi_epi64(t0, t2);
-            g[2][q] = _mm_unpacklo_epi64(t1, t3);
-            g[3][q] = _mm_unpackhi_epi64(t1, t3);
-        }
+        lane_groups(W, l, nz <= 4 ? 1 : 4, g);
         h7_pair(S0i, S1i, g[0], g[1], mid[7], keys + l);
         h7_pair(S0i, S1i, g[2], g[3], mid[7], keys + l + 2);
     }
@@ -106,3 +111,84 @@ static inline __attribute__((always_inline)) void search_lanes(const uint32_t mi
 
 void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 16); }
 void dc_mb_shani_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 4); }
+
+/* ---- double SHA-256 over the hex of the first digest ---- */
+
+typedef __m128i V;
+#define ADD(x, y) _mm_add_epi32(x, y)
+#define SUB(x, y) _mm_sub_epi32(x, y)
+#define AND(x, y) _mm_and_si128(x, y)
+#define OR(x, y) _mm_or_si128(x, y)
+#define SHL(x, n) _mm_slli_epi32(x, n)
+#define SHR(x, n) _mm_srli_epi32(x, n)
+#define SET1(x) _mm_set1_epi32(x)
+#include "hex_digits.h"
+
+/* Two lanes' whole compression, interleaved, from their states (S0, S1 in the ABEF/CDGH layout
+ * of sha256rnds2), which receive the result. */
+static inline __attribute__((always_inline)) void compress_pair(__m128i *S0a, __m128i *S1a, __m128i *S0b,
+                                                                __m128i *S1b, const __m128i *ga, const __m128i *gb) {
+    __m128i A0 = *S0a, A1 = *S1a, B0 = *S0b, B1 = *S1b, ma[4], mb[4];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) {
+        __m128i k = _mm_loadu_si128((const __m128i *)(dc_K256 + 4 * i));
+        ma[i & 3] = i < 4 ? ga[i] : next_group(ma, i);
+        mb[i & 3] = i < 4 ? gb[i] : next_group(mb, i);
+        __m128i xa = _mm_add_epi32(ma[i & 3], k), xb = _mm_add_epi32(mb[i & 3], k);
+        A1 = _mm_sha256rnds2_epu32(A1, A0, xa);
+        B1 = _mm_sha256rnds2_epu32(B1, B0, xb);
+        A0 = _mm_sha256rnds2_epu32(A0, A1, _mm_shuffle_epi32(xa, 0x0E));
+        B0 = _mm_sha256rnds2_epu32(B0, B1, _mm_shuffle_epi32(xb, 0x0E));
+    }
+    *S0a = _mm_add_epi32(*S0a, A0); *S1a = _mm_add_epi32(*S1a, A1);
+    *S0b = _mm_add_epi32(*S0b, B0); *S1b = _mm_add_epi32(*S1b, B1);
+}
+
+/* The message groups of a state's 64 hex digits: words 0-3 and 4-7 of the digest (as
+ * STORE_STATE orders them), each word's high 16 bits then its low 16 bits. */
+static inline __attribute__((always_inline)) void hex_groups(__m128i S0, __m128i S1, __m128i g[4]) {
+    __m128i t = _mm_shuffle_epi32(S0, 0x1B), u = _mm_shuffle_epi32(S1, 0xB1);
+    __m128i w03 = _mm_blend_epi16(t, u, 0xF0), w47 = _mm_alignr_epi8(u, t, 8);
+    __m128i hi = hex_be(SHR(w03, 16)), lo = hex_be(w03);
+    g[0] = _mm_unpacklo_epi32(hi, lo);
+    g[1] = _mm_unpackhi_epi32(hi, lo);
+    hi = hex_be(SHR(w47, 16));
+    lo = hex_be(w47);
+    g[2] = _mm_unpacklo_epi32(hi, lo);
+    g[3] = _mm_unpackhi_epi32(hi, lo);
+}
+
+/* H7 after the padding block of a 64-byte message, whose schedule is the same for every message
+ * (dc_pad64_kw); the last sha256rnds2 is skipped as in h7_pair. */
+static inline __attribute__((always_inline)) uint32_t pad64_h7(__m128i S0, __m128i S1) {
+    uint32_t h7 = (uint32_t)_mm_cvtsi128_si32(S1);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) {
+        __m128i k = _mm_loadu_si128((const __m128i *)(dc_pad64_kw + 4 * i));
+        S1 = _mm_sha256rnds2_epu32(S1, S0, k);
+        if (i < 15) S0 = _mm_sha256rnds2_epu32(S0, S1, _mm_shuffle_epi32(k, 0x0E));
+    }
+    return (uint32_t)_mm_cvtsi128_si32(S1) + h7;
+}
+
+/* sha256(hex(sha256(m))) of 16 lanes, two at a time: the search loop's dc_mb_kernel interface. */
+void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
+    __m128i S0i, S1i, I0, I1;
+    LOAD_STATE(S0i, S1i, mid);
+    LOAD_STATE(I0, I1, dc_IV256);
+    for (int l = 0; l < DC_SHANI_LANES; l += 4) {
+        __m128i g[4][4];
+        lane_groups(W, l, 4, g);
+        for (int j = 0; j < 4; j += 2) {
+            __m128i A0 = S0i, A1 = S1i, B0 = S0i, B1 = S1i;
+            compress_pair(&A0, &A1, &B0, &B1, g[j], g[j + 1]);
+            hex_groups(A0, A1, g[j]);
+            hex_groups(B0, B1, g[j + 1]);
+            A0 = B0 = I0;
+            A1 = B1 = I1;
+            compress_pair(&A0, &A1, &B0, &B1, g[j], g[j + 1]);
+            keys[l + j] = pad64_h7(A0, A1);
+            keys[l + j + 1] = pad64_h7(B0, B1);
+        }
+    }
+}
