@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacustoms.attack.hashes.recipes import digest_function
 from datacustoms.errors import AttackError, UsageError
 
 try:  # the optional extension; absent when the install had no C compiler
@@ -401,14 +402,6 @@ def _check_rounds(rounds: int) -> None:
         raise UsageError(f"rounds must be 1 or 2, not {rounds!r}", "use rounds=2 for a hash over the hex of a hash")
 
 
-def _hasher(algorithm: str, rounds: int) -> Callable[[bytes | bytearray], bytes]:
-    """hashlib's digest of one message, the algorithm applied ``rounds`` times (again over the hex)."""
-    new = getattr(hashlib, algorithm, None) or (lambda b: hashlib.new(algorithm, b))
-    if rounds == 1:
-        return lambda b: new(b).digest()
-    return lambda b: new(new(b).hexdigest().encode()).digest()
-
-
 def _check_targets(algorithm: str, targets: TargetSet) -> int:
     size = _digest_size(algorithm)
     if size != targets.digest_size:
@@ -575,7 +568,7 @@ def _verify_many(
         # map with the unbound digest method: no bytecode per hit, a few per cent faster than a comprehension
         digests = list(map(type(ctor(b"")).digest, map(ctor, cands)))
     else:
-        digests = list(map(_hasher(algorithm, rounds), cands))
+        digests = list(map(digest_function(algorithm, rounds), cands))
     if rows is None:
         ok = targets.contains_many(b"".join(digests))
     else:
@@ -632,7 +625,7 @@ def _python_mask(
     lookup: Any = targets._python_set()
     if lookup is None:
         lookup = targets
-    digest = _hasher(algorithm, rounds)
+    digest = digest_function(algorithm, rounds)
     slots = mask.enumerated
     width = len(slots)
     buf = bytearray(mask.template)
@@ -718,7 +711,7 @@ def search_candidates(
         lookup: Any = targets._python_set()
         if lookup is None:
             lookup = targets
-        digest = _hasher(algorithm, rounds)
+        digest = digest_function(algorithm, rounds)
         for base, arr in pieces:
             for i, v in enumerate(arr.to_pylist()):
                 if v is None:

@@ -180,10 +180,7 @@ class Recipe:
 
     def digest(self, identifier: bytes) -> bytes:
         """The raw digest of an already normalised identifier (the reference implementation)."""
-        out = hashlib.new(self.algorithm, self.prefix + identifier + self.suffix).digest()
-        if self.rounds == 2:
-            out = hashlib.new(self.algorithm, out.hex().encode()).digest()
-        return out
+        return digest_function(self.algorithm, self.rounds)(self.prefix + identifier + self.suffix)
 
     def apply(self, value: str, region: str = "KR") -> str | None:
         """Normalise, hash and encode one plaintext value (None when the normalisation fails)."""
@@ -192,16 +189,9 @@ class Recipe:
             return None
         return encode_digest(self.digest(norm.encode("utf-8")), self.encoding)
 
-    def hasher(self) -> Callable[[bytes], bytes]:
+    def hasher(self) -> Callable[[bytes | bytearray], bytes]:
         """A fast per-candidate function (candidates already carry the salt when enumerated)."""
-        new = _constructor(self.algorithm)
-        if self.rounds == 1:
-            return lambda data: new(data).digest()
-
-        def twice(data: bytes) -> bytes:
-            return new(new(data).hexdigest().encode()).digest()
-
-        return twice
+        return digest_function(self.algorithm, self.rounds)
 
     def with_encoding(self, encoding: str) -> Recipe:
         return replace(self, encoding=encoding)
@@ -226,7 +216,16 @@ class Recipe:
         return f"{self.algorithm}({enc}) of {subject}"
 
 
-def _constructor(algorithm: str) -> Callable[[bytes], Any]:
+def digest_function(algorithm: str, rounds: int = 1) -> Callable[[bytes | bytearray], bytes]:
+    """hashlib's raw digest of one message, the algorithm applied ``rounds`` times (the second
+    time over the lower-case hex of the first digest)."""
+    new = _constructor(algorithm)
+    if rounds == 1:
+        return lambda data: new(data).digest()
+    return lambda data: new(new(data).hexdigest().encode()).digest()
+
+
+def _constructor(algorithm: str) -> Callable[[bytes | bytearray], Any]:
     """hashlib's direct constructor (several times faster per call than ``hashlib.new``)."""
     direct = getattr(hashlib, algorithm, None)
     if callable(direct):

@@ -36,7 +36,6 @@ void SHA256D_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *key
 
 /* sha1(hex(sha1(m))): 40 hex digits and the padding fit one block. */
 void SHA1D_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
-    static const uint32_t iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
     V w[16], st[5];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) w[i] = LOAD(W + i * L);
@@ -46,7 +45,7 @@ void SHA1D_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys)
     for (int i = 0; i < 5; i++) {
         w[2 * i] = hex_be(SHR(st[i], 16));
         w[2 * i + 1] = hex_be(st[i]);
-        st[i] = SET1((int)iv[i]);
+        st[i] = SET1((int)dc_IV_SHA1[i]);
     }
     w[10] = SET1((int)0x80000000u);
     w[11] = w[12] = w[13] = w[14] = SET1(0);
@@ -57,7 +56,6 @@ void SHA1D_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys)
 
 /* md5(hex(md5(m))): 32 hex digits and the padding fit one block. */
 void MD5D_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
-    static const uint32_t iv[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
     V m[16], st[4];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) m[i] = LOAD(W + i * L);
@@ -67,7 +65,7 @@ void MD5D_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) 
     for (int i = 0; i < 4; i++) {
         m[2 * i] = hex_le(st[i]);
         m[2 * i + 1] = hex_le(SHR(st[i], 16));
-        st[i] = SET1((int)iv[i]);
+        st[i] = SET1((int)dc_IV_MD5[i]);
     }
     m[8] = SET1(0x80);
     m[9] = m[10] = m[11] = m[12] = m[13] = m[15] = SET1(0);

@@ -64,6 +64,8 @@ typedef void (*dc_mbfull_kernel)(const uint32_t mid[8], const uint32_t *W, uint3
 
 extern const uint32_t dc_K256[64];
 extern const uint32_t dc_IV256[8];
+extern const uint32_t dc_IV_MD5[4];
+extern const uint32_t dc_IV_SHA1[5];
 /* K[i] + W[i] of the SHA-256 padding block of every 64-byte message (double hashing) */
 extern const uint32_t dc_pad64_kw[64];
 

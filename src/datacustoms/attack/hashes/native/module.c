@@ -351,10 +351,8 @@ static PyObject *py_plan_new(PyObject *self, PyObject *args) {
     /* SHA-256 fast path: constant leading blocks become a midstate, the rest is one block. */
     p->tail_off = (minpos / 64) * 64;
     if (minpos == p->len) p->tail_off = (p->len / 64) * 64;
-    static const uint32_t iv_md5[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
-    static const uint32_t iv_sha1[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
-    if (alg == ALG_MD5) memcpy(p->mid, iv_md5, sizeof iv_md5);
-    else if (alg == ALG_SHA1) memcpy(p->mid, iv_sha1, sizeof iv_sha1);
+    if (alg == ALG_MD5) memcpy(p->mid, dc_IV_MD5, sizeof dc_IV_MD5);
+    else if (alg == ALG_SHA1) memcpy(p->mid, dc_IV_SHA1, sizeof dc_IV_SHA1);
     else memcpy(p->mid, dc_IV256, sizeof dc_IV256);
     p->fast = (p->len - p->tail_off) <= 55;
     if (p->fast) {

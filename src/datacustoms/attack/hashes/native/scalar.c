@@ -14,6 +14,8 @@ const uint32_t dc_K256[64] = {
 
 const uint32_t dc_IV256[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+const uint32_t dc_IV_MD5[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+const uint32_t dc_IV_SHA1[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
 
 /* K[i] + W[i] of the padding block of every 64-byte message (0x80, zeros, the length 512):
  * its schedule is the same in every lane, so it is folded into the round constants. */
@@ -99,7 +101,8 @@ void dc_md5_compress_words(uint32_t st[4], const uint32_t m[16]) {
 }
 
 void dc_md5(const uint8_t *msg, size_t len, uint8_t out[16]) {
-    uint32_t st[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+    uint32_t st[4];
+    memcpy(st, dc_IV_MD5, sizeof st);
     size_t i = 0;
     for (; i + 64 <= len; i += 64) md5_block(st, msg + i);
     uint8_t buf[128] = {0};
@@ -140,7 +143,8 @@ void dc_sha1_compress_words(uint32_t st[5], const uint32_t win[16]) {
 }
 
 void dc_sha1(const uint8_t *msg, size_t len, uint8_t out[20]) {
-    uint32_t st[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+    uint32_t st[5];
+    memcpy(st, dc_IV_SHA1, sizeof st);
     size_t i = 0;
     for (; i + 64 <= len; i += 64) sha1_block(st, msg + i);
     uint8_t buf[128] = {0};
