@@ -24,7 +24,7 @@ from datacustoms.detect.accuracy import Accuracy, evaluate_corpus, load_labels
 from datacustoms.detect.base import header_has
 from datacustoms.detect.registry import detect_arrow, registered
 from datacustoms.io import read
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO / "tests" / "fixtures" / "corpus"

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from datacustoms.model.report import report_json_schema_text
 from datacustoms.policy import policy_json_schema_text
-from datacustoms.report.model import report_json_schema_text
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SCHEMAS: dict[str, Callable[[], str]] = {

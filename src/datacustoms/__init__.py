@@ -20,10 +20,10 @@ except PackageNotFoundError:  # running from a source tree without installation
 from datacustoms.errors import DatacustomsError
 from datacustoms.inspection import inspect
 from datacustoms.io import read
+from datacustoms.model.report import Report
 from datacustoms.policy import Policy, load_policy
 from datacustoms.protect.pipeline import protect as protect_file
 from datacustoms.protect.pipeline import protect_table
-from datacustoms.report.model import Report
 from datacustoms.table import Table
 
 __all__ = [

@@ -23,8 +23,8 @@ from datacustoms.attack.text import human_seconds
 from datacustoms.inspection import inspect
 from datacustoms.io import read
 from datacustoms.io.atomic import atomic_path, atomic_write_text
-from datacustoms.report.model import Report
-from datacustoms.risk.model import UnicityResult
+from datacustoms.model.report import Report
+from datacustoms.model.risk import UnicityResult
 from datacustoms.risk.unicity import unicity
 from datacustoms.synth.kakaopay import generate_kakaopay
 from datacustoms.table import from_arrow

@@ -11,12 +11,14 @@ from typing import Any
 
 from datacustoms import __version__
 from datacustoms.attack.api import attack_column
-from datacustoms.attack.model import ColumnAttack
 from datacustoms.detect import detect_columns
 from datacustoms.io import read
-from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
+from datacustoms.model.attack import ColumnAttack
+from datacustoms.model.findings import Check, ColumnFinding
+from datacustoms.model.report import Report, SourceInfo
+from datacustoms.model.risk import RiskProfile
+from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.classes import check_columns
-from datacustoms.risk.model import RiskProfile, Thresholds
 from datacustoms.risk.profile import propose_columns, risk_checks, risk_profile
 from datacustoms.table import Table
 

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from datacustoms.errors import ColumnError, PolicyError, did_you_mean
+from datacustoms.model.thresholds import POLICY_DEFAULTS, POLICY_FIELDS, Thresholds
 
 POLICY_VERSION = "1"
 
@@ -172,14 +173,6 @@ ACTION_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-class Thresholds(_Strict):
-    """What the output must meet; defaults are engineering choices (R10–R12), not law."""
-
-    k: int = Field(default=5, ge=1, description="minimum equivalence-class size over the quasi-identifiers")
-    max_risk: float = Field(default=0.2, gt=0, le=1, description="maximum prosecutor risk (1/min class size)")
-    l: int | None = Field(default=None, ge=1, description="minimum distinct sensitive values per class")  # noqa: E741
-
-
 class Suppression(_Strict):
     """Drop records in classes smaller than k, but never more than ``max_share`` of the rows."""
 
@@ -197,7 +190,10 @@ class Policy(_Strict):
     role: Literal["processor", "controller", "joint"] | None = Field(
         default=None, description="the recipient's role, kept for the record (R24, R27)"
     )
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    thresholds: Thresholds = Field(
+        default=POLICY_DEFAULTS,
+        description="what the output must meet (k, max_risk, l); engineering defaults (R10–R12), not law",
+    )
     key: str | None = Field(
         default=None, description="keystore key name, or env:NAME for a key in an environment variable"
     )
@@ -218,6 +214,17 @@ class Policy(_Strict):
 
     # where relative hierarchy files are resolved (the policy file's folder); not part of the schema
     base_dir: str | None = Field(default=None, exclude=True, json_schema_extra={"hidden": True})
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _thresholds(cls, value: Any) -> Any:
+        """A policy sets k, max_risk and l; what it leaves out comes from POLICY_DEFAULTS, not the measure's."""
+        if not isinstance(value, dict):
+            return value
+        for name in value:
+            if name in Thresholds.model_fields and name not in POLICY_FIELDS:
+                raise ValueError(f"{name!r} is not a policy threshold (a policy sets k, max_risk and l)")
+        return {**POLICY_DEFAULTS.model_dump(), **value}
 
     def qi_columns(self) -> list[str]:
         """The quasi-identifiers: as declared, else every generalised column (in policy order)."""
@@ -359,7 +366,7 @@ def dump_policy(policy: Policy) -> str:
     data = policy.model_dump(mode="json", exclude_defaults=True, exclude={"base_dir"})
     data["recipient"] = policy.recipient
     data["purpose"] = policy.purpose
-    data["thresholds"] = policy.thresholds.model_dump(mode="json", exclude_none=True)
+    data["thresholds"] = policy.thresholds.model_dump(mode="json", include=set(POLICY_FIELDS), exclude_none=True)
     if policy.suppression is not None:
         data["suppression"] = policy.suppression.model_dump(mode="json")
     columns: dict[str, Any] = {}
@@ -372,10 +379,20 @@ def dump_policy(policy: Policy) -> str:
     return yaml.safe_dump({f: data[f] for f in order}, sort_keys=False, allow_unicode=True)
 
 
+def _policy_thresholds_schema(schema: dict[str, Any]) -> None:
+    """Show the thresholds a policy may set, with the policy's defaults (the type has more)."""
+    defaults = POLICY_DEFAULTS.model_dump(mode="json", include=set(POLICY_FIELDS))
+    spec = schema["$defs"]["Thresholds"]
+    spec["properties"] = {name: {**prop, "default": defaults[name]}
+                          for name, prop in spec["properties"].items() if name in POLICY_FIELDS}
+    schema["properties"]["thresholds"]["default"] = defaults
+
+
 def policy_json_schema() -> dict[str, Any]:
     """The JSON Schema of the policy file (what ``docs/policy.schema.json`` holds)."""
     schema = Policy.model_json_schema(mode="validation")
     schema.get("properties", {}).pop("base_dir", None)
+    _policy_thresholds_schema(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "datacustoms policy"
     return schema

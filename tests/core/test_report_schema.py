@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from datacustoms.report.model import SCHEMA_VERSION, report_json_schema_text
+from datacustoms.model.report import SCHEMA_VERSION, report_json_schema_text
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from datacustoms.detect.registry import detect_arrow
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 Detect = Callable[..., dict[str, ColumnFinding]]
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from datacustoms.attack.model import ColumnAttack, Extrapolation, RecipeTried, Revealed
+from datacustoms.model.attack import ColumnAttack, Extrapolation, RecipeTried, Revealed
+from datacustoms.model.findings import Check, ColumnFinding
+from datacustoms.model.report import Report, SourceInfo
+from datacustoms.model.risk import AttackerRisk, ClassHistogram, RiskProfile, UnicityPoint, UnicityResult
+from datacustoms.model.thresholds import Thresholds
 from datacustoms.report.html import class_size_chart, render_html, render_protect_html
-from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
-from datacustoms.risk.model import AttackerRisk, ClassHistogram, RiskProfile, Thresholds, UnicityPoint, UnicityResult
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 URL_REF = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -213,6 +215,7 @@ def test_protect_page_from_a_result_and_its_proof() -> None:
                                         ColumnState(column="email", kind="email", role="direct_identifier")])
     after = Snapshot(rows=10, columns=[ColumnState(column="phone", kind="digest:md5/hex", role="pseudonym",
                                                    attacked=True, reversed_share=0.0, attack_status="not_reversed")])
-    html = render_protect_html(result, Proof(before=before, after=after, failures=["k = 2 is below the policy's 5 (R10)"]))
+    html = render_protect_html(result, Proof(before=before, after=after, failures=[
+        Check(rule="R10", subject="table", status="fail", message="k = 2 is below the policy's 5")]))
     assert "FAIL" in html and "R10" in html and "pseudonymize (HMAC-SHA-256)" in html and "not sent" in html
     assert_offline(html)

@@ -35,7 +35,7 @@ def test_search_matches_exhaustive_evaluation() -> None:
     qi = ["age", "joined", "sex"]
     hist = class_histogram(table.to_batches(), qi)
     kinds = {"age": "age", "joined": "date", "sex": "sex"}
-    from datacustoms.report.model import ColumnFinding
+    from datacustoms.model.findings import ColumnFinding
 
     ladders = [
         build_ladder(

@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import datacustoms
-from datacustoms.risk import Thresholds, risk_profile
+from datacustoms.model.risk import ClassHistogram, ColumnUniqueness, Diversity, RareValues
+from datacustoms.model.thresholds import Thresholds
+from datacustoms.risk import risk_profile
 from datacustoms.risk.classes import check_columns, connect, quote, source_sql
-from datacustoms.risk.model import ClassHistogram, ColumnUniqueness, Diversity, RareValues
 from datacustoms.risk.rare import EXAMPLES, example
 from datacustoms.table import Table
 

@@ -15,8 +15,8 @@ from pycanon import anonymity
 
 import datacustoms
 from datacustoms.errors import ColumnError, UsageError
+from datacustoms.model.risk import ClassHistogram
 from datacustoms.risk import check_columns, class_sizes
-from datacustoms.risk.model import ClassHistogram
 
 QI_SMALL = ["sex", "age", "race"]
 QI_LARGE = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation"]

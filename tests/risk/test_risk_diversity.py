@@ -11,8 +11,9 @@ import pytest
 from pycanon import anonymity
 
 import datacustoms
-from datacustoms.report.model import ColumnFinding
-from datacustoms.risk import Thresholds, column_uniqueness, propose_columns, risk_checks, risk_profile
+from datacustoms.model.findings import ColumnFinding
+from datacustoms.model.thresholds import Thresholds
+from datacustoms.risk import column_uniqueness, propose_columns, risk_checks, risk_profile
 
 CASES = [
     (["sex", "age", "race"], "salary-class"),

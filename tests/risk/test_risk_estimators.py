@@ -10,9 +10,9 @@ import pytest
 from scipy import special
 
 import datacustoms
+from datacustoms.model.risk import ClassHistogram
 from datacustoms.risk import class_sizes, population_uniqueness
 from datacustoms.risk import estimators as est
-from datacustoms.risk.model import ClassHistogram
 from datacustoms.risk.special import digamma, log_comb, trigamma
 
 QI_LARGE = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation"]

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datacustoms.attack.api import attack_column, digest_columns
-    from datacustoms.attack.model import AttackReport, ColumnAttack
 
-__all__ = ["AttackReport", "ColumnAttack", "attack_column", "digest_columns"]
+__all__ = ["attack_column", "digest_columns"]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,8 +21,4 @@ def __getattr__(name: str) -> Any:
         from datacustoms.attack import api
 
         return getattr(api, name)
-    if name in ("AttackReport", "ColumnAttack"):
-        from datacustoms.attack import model
-
-        return getattr(model, name)
     raise AttributeError(name)

@@ -15,9 +15,9 @@ from datacustoms.attack.hashes.keyspaces import Keyspace
 from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, guess_format
-from datacustoms.attack.model import AttackMode, ColumnAttack
 from datacustoms.attack.reverse import PROBE_MIN_TARGETS, blind_plan, probe_order, run_jobs
 from datacustoms.errors import UsageError
+from datacustoms.model.attack import AttackMode, ColumnAttack
 from datacustoms.table import Table
 
 
@@ -36,7 +36,7 @@ def attack_column(
     keyspaces: Sequence[Keyspace] | None = None,
     region: str = "KR",
 ) -> ColumnAttack:
-    """Try to reverse one digest column; see :class:`~datacustoms.attack.model.ColumnAttack`.
+    """Try to reverse one digest column; see :class:`~datacustoms.model.attack.ColumnAttack`.
 
     ``keyspaces`` overrides the keyspaces blind and sender mode enumerate (tests pass small
     slices); ``region`` chooses the phone numbering plan for non-Korean data.

@@ -17,7 +17,8 @@ import pyarrow as pa
 from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.runner import JobResult, Runner
 from datacustoms.attack.hashes.targets import DigestFormat, ParsedColumn, guess_format, parse_batches
-from datacustoms.attack.model import (
+from datacustoms.errors import ColumnError, InputError
+from datacustoms.model.attack import (
     GPU_RATE,
     REVERSED_SHARE,
     AttackMode,
@@ -27,7 +28,6 @@ from datacustoms.attack.model import (
     RecipeTried,
     Revealed,
 )
-from datacustoms.errors import ColumnError, InputError
 from datacustoms.table import Table
 
 REVEAL_LIMIT = 1000

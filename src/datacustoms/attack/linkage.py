@@ -19,9 +19,9 @@ from datacustoms.attack.hashes import keyspaces as ks
 from datacustoms.attack.hashes.recipes import guess_salts, parse_phone
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn
-from datacustoms.attack.model import ColumnAttack
 from datacustoms.attack.reverse import header_family, plan_jobs, recipe_key, run_jobs
 from datacustoms.errors import InputError
+from datacustoms.model.attack import ColumnAttack
 from datacustoms.table import Table
 
 PROBE = 2_000

@@ -22,7 +22,7 @@ from datacustoms.attack.hashes.keyspaces import Keyspace, ListKeyspace, MaskKeys
 from datacustoms.attack.hashes.recipes import Recipe, Salt, guess_salts
 from datacustoms.attack.hashes.runner import Runner
 from datacustoms.attack.hashes.targets import ParsedColumn
-from datacustoms.attack.model import REVERSED_SHARE
+from datacustoms.model.attack import REVERSED_SHARE
 
 #: header words → identifier family (Latin words match whole tokens, Korean words substrings)
 HEADER_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (

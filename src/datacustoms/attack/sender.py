@@ -32,9 +32,9 @@ from datacustoms.attack.hashes.recipes import (
 )
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, decode_array
-from datacustoms.attack.model import ColumnAttack
 from datacustoms.attack.reverse import header_family, plan_keyspaces
 from datacustoms.errors import ColumnError
+from datacustoms.model.attack import ColumnAttack
 from datacustoms.table import Table
 
 SAMPLE_PAIRS = 64

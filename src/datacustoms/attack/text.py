@@ -6,7 +6,7 @@ carries them (the caller asked for ``reveal``).
 
 from __future__ import annotations
 
-from datacustoms.attack.model import AttackReport, ColumnAttack
+from datacustoms.model.attack import AttackReport, ColumnAttack
 
 STATUS_WORDS = {
     "reversed": "REVERSED",

@@ -95,10 +95,10 @@ def register(app: typer.Typer) -> None:
         Exit 0 when nothing was reversed, 1 when rows were reversed, 2 for bad input.
         """
         from datacustoms.attack.api import attack_column, digest_columns
-        from datacustoms.attack.model import AttackReport
         from datacustoms.attack.text import render_report
         from datacustoms.errors import UsageError
         from datacustoms.io import read
+        from datacustoms.model.attack import AttackReport
 
         if budget <= 0:
             raise UsageError("--budget must be positive", "e.g. --budget 30")

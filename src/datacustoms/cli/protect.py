@@ -50,7 +50,7 @@ def _text(result: object, proof: object | None) -> str:
             lines.append("verdict: pass — the output meets the policy (pseudonymised data is still personal data)")
         else:
             lines.append("verdict: FAIL — the output does not meet the policy:")
-            lines += [f"  {f}" for f in proof.failures]
+            lines += [f"  {f.line()}" for f in proof.failures]
     return "\n".join(lines)
 
 

@@ -20,8 +20,8 @@ from datacustoms.cli.common import emit, handle_errors
 from datacustoms.errors import UsageError
 
 if TYPE_CHECKING:
-    from datacustoms.report.model import Check
-    from datacustoms.risk.model import LinkageResult, RiskProfile
+    from datacustoms.model.findings import Check
+    from datacustoms.model.risk import LinkageResult, RiskProfile
 
 
 class Format(StrEnum):
@@ -84,8 +84,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values."""
         from datacustoms.io import read
+        from datacustoms.model.thresholds import Thresholds
         from datacustoms.risk import (
-            Thresholds,
             check_columns,
             linkage_checks,
             linkage_rate,

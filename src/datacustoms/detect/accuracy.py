@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 OTHER = "other"
 

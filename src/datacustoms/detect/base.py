@@ -12,7 +12,7 @@ checksum or a structural rule can confirm a value. Values decide; headers only n
   is a phone number whatever the header says; ``01012345678`` in an ``order_no`` column is not).
 
 The pattern stage runs in Arrow (RE2) over the distinct sampled values; Python only validates
-the values that matched. The result is a :class:`~datacustoms.report.model.ColumnFinding` whose
+the values that matched. The result is a :class:`~datacustoms.model.findings.ColumnFinding` whose
 evidence says why it matched.
 """
 
@@ -25,7 +25,7 @@ from typing import ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms.report.model import ColumnFinding, Evidence, Role
+from datacustoms.model.findings import ColumnFinding, Evidence, Role
 
 MAX_DISTINCT = 5_000
 HEADER_BONUS = 0.15

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from datacustoms.detect.base import ColumnSample, Detector
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 from datacustoms.table import Table
 
 _REGISTRY: dict[str, type[Detector]] = {}

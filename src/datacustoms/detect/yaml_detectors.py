@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from datacustoms.detect.base import Detector
 from datacustoms.detect.registry import register
 from datacustoms.errors import InputError, PolicyError
-from datacustoms.report.model import Role
+from datacustoms.model.findings import Role
 
 
 class YamlDetectorSpec(BaseModel):

@@ -11,7 +11,7 @@ How the work divides (see docs/scaling.md):
   embedded engine builds with DuckDB; the driver loads it into the same bounded DuckDB and
   derives every figure with the embedded engine's own functions.
 
-The result is the same :class:`~datacustoms.report.model.Report` as the embedded engine's.
+The result is the same :class:`~datacustoms.model.findings.Report` as the embedded engine's.
 """
 
 from __future__ import annotations
@@ -36,15 +36,16 @@ from datacustoms.attack.hashes.targets import (
     decode_rows,
     guess_format,
 )
-from datacustoms.attack.model import ColumnAttack
 from datacustoms.detect.registry import detect_arrow
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 from datacustoms.engines.spark import SparkJobError, as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.inspection import Progress, resolve_thresholds, run_stages, source_info
-from datacustoms.report.model import Report
+from datacustoms.model.attack import ColumnAttack
+from datacustoms.model.report import Report
+from datacustoms.model.risk import RiskProfile
+from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.classes import check_columns
-from datacustoms.risk.model import RiskProfile, Thresholds
 from datacustoms.risk.profile import risk_profile
 from datacustoms.table import Table
 

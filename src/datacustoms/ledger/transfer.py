@@ -469,14 +469,12 @@ def run_transfer(
             _fsync(staged)
             out_table = read(str(staged))
             proof = prove(sending, out_table, policy, attack_budget=attack_budget, attack=attack)
-            for failure in proof.failures:
-                rule = failure.rsplit("(", 1)[-1].rstrip(")") if failure.endswith(")") else "proof"
-                checks.append(TransferCheck(rule, failure.split(":", 1)[0], "fail", failure))
+            checks += [TransferCheck(f.rule, f.subject, "fail", f.line()) for f in proof.failures]
             outcome_risk: tuple[Any, Any] = (None, None)
             if measure_risk:
                 outcome_risk = _risks(sending, out_table, policy)
             if not proof.passed:
-                outcome = refuse([f"the output does not meet the policy: {f}" for f in proof.failures],
+                outcome = refuse([f"the output does not meet the policy: {f.line()}" for f in proof.failures],
                                  cpass.counts, source_rows, proof, result)
                 outcome.risk_before, outcome.risk_after = outcome_risk
                 return outcome
@@ -522,7 +520,7 @@ def _risks(before: Table, after: Table, policy: Any) -> tuple[Any, Any]:
     if not qi:
         return None, None
     try:
-        from datacustoms.risk.model import Thresholds
+        from datacustoms.model.thresholds import Thresholds
         from datacustoms.risk.profile import risk_profile
     except ImportError:
         return None, None

@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from datacustoms.model.findings import Check
+from datacustoms.model.report import Report
 from datacustoms.policy import KEYED_ACTIONS, Policy
-from datacustoms.report.model import Report
 from datacustoms.table import Table
 
 CLEAR_ACTIONS = frozenset({"keep", "mask"})
@@ -64,7 +65,7 @@ class Proof(BaseModel):
     before: Snapshot
     after: Snapshot
     lines: list[str] = Field(default_factory=list, description="before → after, one line per change")
-    failures: list[str] = Field(default_factory=list, description="why the output fails the policy")
+    failures: list[Check] = Field(default_factory=list, description="why the output fails the policy")
 
     @property
     def passed(self) -> bool:
@@ -153,6 +154,12 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}" if x in (0.0, 1.0) else f"{x:.1%}"
 
 
+def _fail(rule: str, subject: str, what: str) -> Check:
+    """A failed check; a column's message starts with the column, as the summaries print it."""
+    message = what if subject == "table" else f"{subject}: {what}"
+    return Check(rule=rule, subject=subject, status="fail", message=message)
+
+
 def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
     """The before → after lines and the policy failures."""
     proof = Proof(before=before, after=after)
@@ -186,19 +193,19 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
     proof.lines.append(f"rows: {before.rows} → {after.rows}")
     for col in after.columns:
         if col.attacked and col.reversed_share:
-            proof.failures.append(f"{col.column}: {_pct(col.reversed_share)} of rows still reversible (R2)")
+            proof.failures.append(_fail("R2", col.column, f"{_pct(col.reversed_share)} of rows still reversible"))
         if col.role == "direct_identifier" and policy.action_for(col.column).action in CLEAR_ACTIONS:
-            proof.failures.append(f"{col.column}: still holds {col.kind} values in clear (R1)")
+            proof.failures.append(_fail("R1", col.column, f"still holds {col.kind} values in clear"))
     th = policy.thresholds
     if after.qi and after.risk_available:
         if after.k is None or after.k < th.k:
-            proof.failures.append(f"k = {after.k} is below the policy's {th.k} (R10)")
+            proof.failures.append(_fail("R10", "table", f"k = {after.k} is below the policy's {th.k}"))
         if after.max_risk is not None and after.max_risk > th.max_risk + 1e-12:
             proof.failures.append(
-                f"highest risk {_pct(after.max_risk)} is above the policy's {_pct(th.max_risk)} (R11)"
+                _fail("R11", "table", f"highest risk {_pct(after.max_risk)} is above the policy's {_pct(th.max_risk)}")
             )
         if th.l is not None and after.l is not None and after.l < th.l:
-            proof.failures.append(f"l = {after.l} is below the policy's {th.l} (R12)")
+            proof.failures.append(_fail("R12", "table", f"l = {after.l} is below the policy's {th.l}"))
     if not after.attack_available:
         proof.lines.append("reversal attack: skipped (--no-attack); digest columns were not attacked")
     return proof
@@ -270,5 +277,5 @@ def prove_with(
     if leaks is not None:
         found = leaks()
         proof.lines.append(f"key material in the output: {sum(found.values())} cells")
-        proof.failures += [f"{col}: {n} cells hold key material (R18)" for col, n in sorted(found.items())]
+        proof.failures += [_fail("R18", col, f"{n} cells hold key material") for col, n in sorted(found.items())]
     return proof

@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
 from datacustoms.errors import ColumnError, UsageError
+from datacustoms.model.findings import ColumnFinding
 from datacustoms.policy import (
     Drop,
     Generalize,
@@ -52,7 +53,6 @@ from datacustoms.policy import (
 from datacustoms.protect.histogram import COUNT, class_histogram, quote
 from datacustoms.protect.operators.generalize import generalize_values
 from datacustoms.protect.operators.hierarchy import load_hierarchy
-from datacustoms.report.model import ColumnFinding
 from datacustoms.risk.classes import connect
 from datacustoms.table import Table
 

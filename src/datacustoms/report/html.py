@@ -396,9 +396,7 @@ def render_protect_html(
     failed checks unless ``checks`` is given (a transfer passes its own, R24–R36 included).
     """
     if checks is None:
-        checks = [{"rule": (f.rsplit("(", 1)[-1].rstrip(")") if f.endswith(")") else "proof"),
-                   "subject": f.split(":", 1)[0], "status": "fail", "message": f}
-                  for f in _as_list(_get(proof, "failures"))]
+        checks = _as_list(_get(proof, "failures"))
     out_name = output_name or str(_get(result, "output", default="output") or "output").rsplit("/", 1)[-1]
     fmt = _get(result, "format", default="")
     created = _get(record, "created") if record is not None else None

@@ -8,8 +8,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from datacustoms.report.model import Report
-from datacustoms.risk.model import RiskProfile
+from datacustoms.model.report import Report
+from datacustoms.model.risk import RiskProfile
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "cyan"}
 ROLE_LABEL = {

@@ -11,25 +11,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-# nothing imported here may import the report model, which imports risk.model: the check
-# functions (risk.profile) load on first use. ``unicity`` is both a module and a function: the
-# explicit import below binds the function.
+# the check functions (risk.profile) load on first use; the result types live in
+# datacustoms.model.risk. ``unicity`` is both a module and a function: the explicit import below
+# binds the function.
 from datacustoms.risk.classes import check_columns, class_sizes
 from datacustoms.risk.estimators import population_uniqueness
 from datacustoms.risk.linkage import linkage_rate
-from datacustoms.risk.model import (
-    AttackerRisk,
-    ClassHistogram,
-    ColumnUniqueness,
-    Diversity,
-    LinkageResult,
-    PopulationUniqueness,
-    RareValues,
-    RiskProfile,
-    Thresholds,
-    UnicityPoint,
-    UnicityResult,
-)
 from datacustoms.risk.rare import column_uniqueness
 from datacustoms.risk.unicity import unicity
 
@@ -49,17 +36,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "AttackerRisk",
-    "ClassHistogram",
-    "ColumnUniqueness",
-    "Diversity",
-    "LinkageResult",
-    "PopulationUniqueness",
-    "RareValues",
-    "RiskProfile",
-    "Thresholds",
-    "UnicityPoint",
-    "UnicityResult",
     "check_columns",
     "class_sizes",
     "column_uniqueness",

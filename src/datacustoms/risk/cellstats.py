@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from datacustoms.risk.model import ClassHistogram, ColumnUniqueness, Diversity, RareValues, Thresholds
+from datacustoms.model.risk import ClassHistogram, ColumnUniqueness, Diversity, RareValues
+from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.rare import EXAMPLES, example
 
 #: slack on float comparisons, as in the figures' definitions (shares and logs are not exact)
@@ -163,7 +164,7 @@ def _order_key(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str |
 def _empty(column: str, ordered: bool, th: Thresholds) -> Diversity:
     return Diversity(
         column=column, ordered=ordered, distinct_values=0, distinct_l=0, classes_below_l=0,
-        records_below_l=0, entropy_l=0.0, classes_below_entropy_l=0, recursive_l=th.l, recursive_c=None,
+        records_below_l=0, entropy_l=0.0, classes_below_entropy_l=0, recursive_l=th.diversity_l, recursive_c=None,
         classes_failing_recursive=0, t=0.0, dominance=th.dominance, dominated_classes=0, dominated_records=0,
     )  # fmt: skip
 
@@ -229,13 +230,13 @@ def diversity(
         return _empty(column, ordered, th), "dc_g"
     m = int(con.execute("SELECT count(*) FROM dc_g").fetchall()[0][0])
     cells = class_cells(qi_count, sensitive_count, index)
-    if th.l <= 1:
+    if th.diversity_l <= 1:
         top_l = "0"
-    elif th.l == 2:
+    elif th.diversity_l == 2:
         top_l = "max(n)"
     else:
-        top_l = f"coalesce(sum(n) FILTER (WHERE rn <= {th.l - 1}), 0)"
-    window = "row_number() OVER (PARTITION BY c.cid ORDER BY c.n DESC)" if th.l > 2 else "0"
+        top_l = f"coalesce(sum(n) FILTER (WHERE rn <= {th.diversity_l - 1}), 0)"
+    window = "row_number() OVER (PARTITION BY c.cid ORDER BY c.n DESC)" if th.diversity_l > 2 else "0"
     per_class = f"cid, any_value(size) AS size, count(*) AS len, max(n) AS top, sum(n * ln(n)) AS nln, {top_l} AS top_l"
     if ordered and m >= 2:
         # one sort: rank r, cumulative count cp(r) and Σ_{j≤r} j·n_j, whence CPS(r) = r·cp(r−1) − Σ_{j<r} j·n_j
@@ -266,10 +267,10 @@ def diversity(
         )
         SELECT
             min(len),
-            count(*) FILTER (WHERE len < {th.l}),
-            coalesce(sum(size) FILTER (WHERE len < {th.l}), 0)::BIGINT,
+            count(*) FILTER (WHERE len < {th.diversity_l}),
+            coalesce(sum(size) FILTER (WHERE len < {th.diversity_l}), 0)::BIGINT,
             exp(min(h)),
-            count(*) FILTER (WHERE h < ln({th.l}) - {EPS}),
+            count(*) FILTER (WHERE h < ln({th.diversity_l}) - {EPS}),
             CASE WHEN bool_and(rest > 0) THEN max(top / rest) END,
             count(*) FILTER (WHERE top >= {th.c} * rest),
             greatest(max(t), 0.0),
@@ -294,7 +295,7 @@ def diversity(
             records_below_l=int(records_below_l),
             entropy_l=float(entropy_l),
             classes_below_entropy_l=int(below_h),
-            recursive_l=th.l,
+            recursive_l=th.diversity_l,
             recursive_c=float(rec_c) if rec_c is not None else None,
             classes_failing_recursive=int(failing),
             t=float(t),

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import duckdb
 
 from datacustoms.errors import ColumnError, UsageError
-from datacustoms.risk.model import ClassHistogram
+from datacustoms.model.risk import ClassHistogram
 from datacustoms.table import Table
 
 #: DuckDB limits: the machine is shared, so stay small and spill to disk instead of growing

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from datacustoms.risk.model import AttackerRisk, ClassHistogram, PopulationUniqueness
+from datacustoms.model.risk import AttackerRisk, ClassHistogram, PopulationUniqueness
 from datacustoms.risk.special import digamma, log_comb, trigamma
 
 # --------------------------------------------------------------------------------------------

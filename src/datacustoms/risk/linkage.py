@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from datacustoms.errors import ColumnError, UsageError
+from datacustoms.model.risk import LinkageResult
 from datacustoms.risk.classes import connect, quote, source_sql
-from datacustoms.risk.model import LinkageResult
 from datacustoms.table import Table
 
 

@@ -13,19 +13,12 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from datacustoms.errors import UsageError
-from datacustoms.report.model import Check, ColumnFinding
+from datacustoms.model.findings import Check, ColumnFinding
+from datacustoms.model.risk import ColumnUniqueness, Diversity, LinkageResult, RareValues, RiskProfile, UnicityResult
+from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
 from datacustoms.risk.classes import build_cells, check_columns, connect
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
-from datacustoms.risk.model import (
-    ColumnUniqueness,
-    Diversity,
-    LinkageResult,
-    RareValues,
-    RiskProfile,
-    Thresholds,
-    UnicityResult,
-)
 from datacustoms.table import Table
 
 #: DuckDB's budget for the profile: the cells table can hold about one row per record (a
@@ -184,7 +177,7 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
         )
     for d in profile.diversity:
         problems = []
-        if d.distinct_l < th.l:
+        if th.l is not None and d.distinct_l < th.l:
             problems.append(f"{d.classes_below_l:,} classes ({d.records_below_l:,} records) below l = {th.l}")
         if th.t is not None and d.t > th.t:
             problems.append(f"{d.classes_above_t:,} classes farther than t = {th.t}")

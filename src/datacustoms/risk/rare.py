@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from datacustoms.model.risk import ColumnUniqueness
 from datacustoms.risk.classes import check_columns, connect, quote, source_sql
-from datacustoms.risk.model import ColumnUniqueness
 from datacustoms.table import Table
 
 EXAMPLES = 5

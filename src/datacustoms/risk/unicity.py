@@ -30,8 +30,8 @@ import numpy as np
 import pyarrow as pa
 
 from datacustoms.errors import ColumnError, UsageError
+from datacustoms.model.risk import UnicityPoint, UnicityResult
 from datacustoms.risk.classes import connect, quote
-from datacustoms.risk.model import UnicityPoint, UnicityResult
 from datacustoms.table import Table
 
 GRANULARITIES = ("hour", "day", "week")

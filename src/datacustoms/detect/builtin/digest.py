@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from datacustoms.detect.base import HEADER_RELIEF, ColumnSample, Detector, header_has, is_bytes
 from datacustoms.detect.registry import register
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 CANDIDATES: dict[int, tuple[str, ...]] = {
     16: ("md5",),

@@ -20,7 +20,7 @@ from datetime import date
 
 from datacustoms.detect.base import HEADER_RELIEF, NEGATIVE_WORDS, ColumnSample, Detector, header_has
 from datacustoms.detect.registry import register
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000,

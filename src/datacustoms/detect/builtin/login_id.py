@@ -12,7 +12,7 @@ from datacustoms.detect.builtin.email import Email
 from datacustoms.detect.builtin.kr_mobile import KoreanMobile
 from datacustoms.detect.builtin.phone import InternationalPhone
 from datacustoms.detect.registry import register
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 PARTS: tuple[type[Detector], ...] = (Email, KoreanMobile, InternationalPhone)
 MIN_PART = 0.1

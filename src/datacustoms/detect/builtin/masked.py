@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from datacustoms.detect.base import ColumnSample, Detector
 from datacustoms.detect.registry import register
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 MASK = "*xX#●○■"
 M = "[*xX#●○■]"

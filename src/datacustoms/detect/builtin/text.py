@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from datacustoms.detect.base import ColumnSample, Detector, header_has
 from datacustoms.detect.registry import register
-from datacustoms.report.model import ColumnFinding, Role
+from datacustoms.model.findings import ColumnFinding, Role
 
 PERSON_WORDS = (
     "occupation", "job", "직업", "직종", "직군", "marital", "결혼", "혼인", "education", "학력",

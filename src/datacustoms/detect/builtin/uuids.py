@@ -14,7 +14,7 @@ import uuid as uuidlib
 
 from datacustoms.detect.base import ColumnSample, Detector, header_has
 from datacustoms.detect.registry import register
-from datacustoms.report.model import ColumnFinding
+from datacustoms.model.findings import ColumnFinding
 
 AD_WORDS = ("adid", "ad_id", "idfa", "gaid", "aaid", "advertising", "광고", "device_id", "deviceid", "maid")
 

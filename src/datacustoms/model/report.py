@@ -1,4 +1,4 @@
-"""The report: one pydantic model that renders to text, JSON (a versioned schema) and HTML.
+"""The report: one pydantic model that renders to text, JSON (a versioned schema), HTML and Markdown.
 
 Each stage adds its own part: findings from detect, attacks from attack, risk from measure,
 checks (rule id → pass / fail / warn) from all of them. The JSON schema in
@@ -11,47 +11,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from datacustoms.model.attack import ColumnAttack
+from datacustoms.model.findings import Check, ColumnFinding
+from datacustoms.model.risk import RiskProfile, UnicityResult
+
 SCHEMA_VERSION = "1.0"
-
-Role = Literal["direct_identifier", "pseudonym", "quasi_identifier", "sensitive", "other"]
-Status = Literal["pass", "fail", "warn", "info"]
-
-
-class Evidence(BaseModel):
-    """Why a detector matched: which detector, on what share, with which header hint."""
-
-    detector: str
-    matched_share: float = Field(description="share of distinct sampled non-null values that matched and validated")
-    distinct_sampled: int = Field(description="distinct non-null values the detector looked at")
-    header_hint: str | None = Field(default=None, description="header word that raised confidence")
-    note: str | None = None
-
-
-class ColumnFinding(BaseModel):
-    """What one column is, with the evidence."""
-
-    column: str
-    kind: str = Field(description="e.g. kr_mobile, email, kr_rrn, digest:sha256/hex, other")
-    role: Role
-    score: float = Field(ge=0, le=1)
-    evidence: list[Evidence] = Field(default_factory=list)
-    null_share: float = 0.0
-    distinct_sampled: int = 0
-    details: dict[str, Any] = Field(default_factory=dict)
-    uncertain: str | None = Field(default=None, description="what the evidence cannot settle")
-
-
-class Check(BaseModel):
-    """One rule applied to one subject (a column, the table, the transfer)."""
-
-    rule: str = Field(description="rule id from the rules reference, e.g. R1")
-    subject: str
-    status: Status
-    message: str
 
 
 class SourceInfo(BaseModel):
@@ -91,14 +59,6 @@ class Report(BaseModel):
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
-
-
-# The stage models import Check / ColumnFinding from here, so they are imported last and the
-# Report's forward references resolved once they exist.
-from datacustoms.attack.model import ColumnAttack  # noqa: E402
-from datacustoms.risk.model import RiskProfile, UnicityResult  # noqa: E402
-
-Report.model_rebuild()
 
 
 def report_json_schema_text() -> str:

@@ -12,23 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-
-class Thresholds(BaseModel):
-    """Limits the risk checks compare against (all configurable; defaults from rules R10–R13)."""
-
-    k: int = Field(default=5, ge=1, description="R10: minimum equivalence-class size")
-    max_risk: float = Field(default=0.09, gt=0, le=1, description="R11: highest prosecutor risk")
-    avg_risk: float = Field(default=0.075, gt=0, le=1, description="R11: average prosecutor risk")
-    l: int = Field(default=2, ge=1, description="R12: distinct / entropy / recursive l-diversity")  # noqa: E741
-    c: float = Field(default=3.0, gt=0, description="R12: c of recursive (c, l)-diversity")
-    t: float | None = Field(default=None, ge=0, le=1, description="R12: t-closeness (None: report only)")
-    dominance: float = Field(default=0.9, gt=0, le=1, description="R12: share of one value in a class")
-    rare_below: int | None = Field(default=None, ge=1, description="R13: rare value frequency (None: k)")
-    near_unique: float = Field(default=0.9, gt=0, le=1, description="R13: distinct / rows of a column")
-
-    @property
-    def rare_threshold(self) -> int:
-        return self.rare_below if self.rare_below is not None else self.k
+from datacustoms.model.thresholds import Thresholds
 
 
 class ClassHistogram(BaseModel):
