@@ -6,25 +6,58 @@
     print(report.verdict)
     policy = datacustoms.load_policy("policy.yaml")
     result = datacustoms.protect_file("export.csv", policy, "safe.parquet")
+
+The names below load on first use, so ``import datacustoms`` and ``import datacustoms.errors``
+stay cheap (no DuckDB, no Arrow) for tools that only need the exceptions or the version.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("datacustoms")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
-from datacustoms.errors import DatacustomsError
-from datacustoms.inspection import inspect
-from datacustoms.io import read
-from datacustoms.model.report import Report
-from datacustoms.policy import Policy, load_policy
-from datacustoms.protect.pipeline import protect as protect_file
-from datacustoms.protect.pipeline import protect_table
-from datacustoms.table import Table
+if TYPE_CHECKING:
+    from datacustoms.errors import DatacustomsError
+    from datacustoms.inspection import inspect
+    from datacustoms.io import read
+    from datacustoms.model.report import Report
+    from datacustoms.policy import Policy, load_policy
+    from datacustoms.protect.pipeline import protect as protect_file
+    from datacustoms.protect.pipeline import protect_table
+    from datacustoms.table import Table
+
+#: public name -> (module, attribute)
+_LAZY: dict[str, tuple[str, str]] = {
+    "DatacustomsError": ("datacustoms.errors", "DatacustomsError"),
+    "Policy": ("datacustoms.policy", "Policy"),
+    "Report": ("datacustoms.model.report", "Report"),
+    "Table": ("datacustoms.table", "Table"),
+    "inspect": ("datacustoms.inspection", "inspect"),
+    "load_policy": ("datacustoms.policy", "load_policy"),
+    "protect_file": ("datacustoms.protect.pipeline", "protect"),
+    "protect_table": ("datacustoms.protect.pipeline", "protect_table"),
+    "read": ("datacustoms.io", "read"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'datacustoms' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "DatacustomsError",
