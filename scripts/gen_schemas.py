@@ -1,4 +1,4 @@
-"""Regenerate the JSON Schemas committed under docs/ from the pydantic models.
+"""Regenerate the JSON Schemas and the rule list committed under docs/ from the code.
 
 python scripts/gen_schemas.py          # write
 python scripts/gen_schemas.py --check  # exit 1 when a committed schema is stale
@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from datacustoms.model.report import report_json_schema_text
+from datacustoms.model.rules import rules_markdown
 from datacustoms.policy import policy_json_schema_text
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SCHEMAS: dict[str, Callable[[], str]] = {
     "policy.schema.json": policy_json_schema_text,
     "report.schema.json": report_json_schema_text,
+    "rules.md": rules_markdown,
 }
 
 

@@ -74,6 +74,8 @@ def register(app: typer.Typer) -> None:
         """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
         Exit 0 when no check fails, 1 when one does, 2 for bad input.
+
+        Each check cites a rule (R1–R36); `datacustoms rules` says what each one means.
         """
         from datacustoms.inspection import inspect
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from datacustoms.attack.text import human_rate, human_seconds
+from datacustoms.model.rules import explain
 
 #: class-size buckets for the distribution chart (lower bounds)
 SIZE_BUCKETS = (1, 2, 3, 4, 5, 10, 20, 50, 100)
@@ -37,6 +38,7 @@ def _env() -> Environment:
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["dur"] = _duration
+    env.filters["explain"] = explain
     return env
 
 

@@ -51,7 +51,8 @@ def checks_table(report: Report) -> RichTable:
     for name in ("rule", "subject", "status", "message"):
         table.add_column(name, overflow="fold")
     for c in report.checks:
-        table.add_row(c.rule, c.subject, Text(c.status, style=STATUS_STYLE[c.status]), c.message)
+        message = Text.assemble(c.message, ("\n" + c.explanation, "dim")) if c.explanation else c.message
+        table.add_row(c.rule, c.subject, Text(c.status, style=STATUS_STYLE[c.status]), message)
     return table
 
 
