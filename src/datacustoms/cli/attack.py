@@ -95,10 +95,10 @@ def register(app: typer.Typer) -> None:
         Exit 0 when nothing was reversed, 1 when rows were reversed, 2 for bad input.
         """
         from datacustoms.attack.api import attack_column, digest_columns
-        from datacustoms.attack.text import render_report
         from datacustoms.errors import UsageError
         from datacustoms.io import read
         from datacustoms.model.attack import AttackReport
+        from datacustoms.report.registry import render
 
         if budget <= 0:
             raise UsageError("--budget must be positive", "e.g. --budget 30")
@@ -128,8 +128,7 @@ def register(app: typer.Typer) -> None:
             report.columns.append(result)
         if report.columns:
             report.rows = report.columns[0].rows or None
-        text = report.model_dump_json(indent=2) if fmt is Format.json else render_report(report)
-        emit(text, output)
+        emit(render("attack", fmt.value, report), output)
         if progress is not None:
             sys.stderr.flush()
         raise typer.Exit(1 if report.reversed_any else 0)

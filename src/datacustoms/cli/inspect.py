@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 
 from datacustoms.cli.common import console, emit, handle_errors
 from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    html = "html"
+from datacustoms.report.registry import formats
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -31,7 +26,9 @@ def register(app: typer.Typer) -> None:
         path: str = typer.Argument(
             ..., help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, or a SQL URL."
         ),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+        fmt: str = typer.Option(
+            "text", "--format", "-f", help="Output format.", click_type=click.Choice(formats("report"))
+        ),
         output: Path | None = typer.Option(
             None, "--output", "-o", help="Write the report here (atomically) instead of stdout."
         ),
@@ -112,19 +109,13 @@ def register(app: typer.Typer) -> None:
             sample_rows=sample_rows,
             **read_options,
         )
-        if fmt is Format.json:
-            emit(report.to_json(), output)
-        elif fmt is Format.html:
-            from datacustoms.report.html import render_html
-
-            emit(render_html(report), output)
-        elif output is not None:
-            from datacustoms.report.text import render
-
-            emit(render(report), output)
-        else:
+        if fmt == "text" and output is None:
             from datacustoms.report.text import sections
 
             for part in sections(report):
                 console.print(part)
+        else:
+            from datacustoms.report.registry import render
+
+            emit(render("report", fmt, report), output)
         raise typer.Exit(1 if report.failed else 0)

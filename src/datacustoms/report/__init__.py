@@ -1,1 +1,1 @@
-"""Reports: the model and its renderings (text, JSON, HTML)."""
+"""Renderers of the shared results (text, JSON, HTML, Markdown), chosen through ``registry``."""

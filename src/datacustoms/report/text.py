@@ -8,8 +8,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from datacustoms.model.findings import ColumnFinding
 from datacustoms.model.report import Report
-from datacustoms.model.risk import RiskProfile
+from datacustoms.model.risk import RiskProfile, UnicityResult
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "cyan"}
 ROLE_LABEL = {
@@ -34,16 +35,21 @@ def findings_table(report: Report) -> RichTable:
     for name in ("column", "kind", "role", "score", "evidence"):
         table.add_column(name, overflow="fold")
     for f in report.findings:
-        ev = f.evidence[0] if f.evidence else None
-        evidence = ""
-        if ev is not None:
-            evidence = f"{ev.matched_share:.0%} of {ev.distinct_sampled} distinct"
-            if ev.header_hint:
-                evidence += f"; header {ev.header_hint!r}"
-        if f.uncertain:
-            evidence += " (uncertain†)"
-        table.add_row(f.column, f.kind, ROLE_LABEL.get(f.role, f.role), f"{f.score:.2f}", evidence)
+        table.add_row(f.column, f.kind, ROLE_LABEL.get(f.role, f.role), f"{f.score:.2f}", evidence_text(f))
     return table
+
+
+def evidence_text(f: ColumnFinding) -> str:
+    """The first evidence in a few words (share matched, header hint), † when uncertain."""
+    ev = f.evidence[0] if f.evidence else None
+    evidence = ""
+    if ev is not None:
+        evidence = f"{ev.matched_share:.0%} of {ev.distinct_sampled} distinct"
+        if ev.header_hint:
+            evidence += f"; header {ev.header_hint!r}"
+    if f.uncertain:
+        evidence += " (uncertain†)"
+    return evidence
 
 
 def checks_table(report: Report) -> RichTable:
@@ -84,14 +90,17 @@ def stage_sections(report: Report) -> list[RenderableType]:
     if report.risk is not None:
         out.append(Text("Re-identification risk\n", style="bold") + Text("\n".join(risk_lines(report.risk))))
     if report.unicity is not None:
-        u = report.unicity
-        lines = [
-            f"p = {pt.p}: ε = {pt.epsilon:.1%} (95% CI {pt.ci_low:.1%}–{pt.ci_high:.1%}, {pt.eligible:,} people)"
-            for pt in u.points
-        ]
-        head = f"Unicity of traces ({u.sampled:,} of {u.people:,} people, {u.time_granularity} granularity)\n"
-        out.append(Text(head, style="bold") + Text("\n".join(lines)))
+        head, *lines = unicity_lines(report.unicity)
+        out.append(Text(head + "\n", style="bold") + Text("\n".join(lines)))
     return out
+
+
+def unicity_lines(u: UnicityResult) -> list[str]:
+    """A heading line, then ε for each p."""
+    return [f"Unicity of traces ({u.sampled:,} of {u.people:,} people, {u.time_granularity} granularity)"] + [
+        f"p = {pt.p}: ε = {pt.epsilon:.1%} (95% CI {pt.ci_low:.1%}–{pt.ci_high:.1%}, {pt.eligible:,} people)"
+        for pt in u.points
+    ]
 
 
 def risk_lines(risk: RiskProfile) -> list[str]:
