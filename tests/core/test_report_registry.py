@@ -31,7 +31,7 @@ def _report() -> Report:
 def test_formats_come_from_the_registry() -> None:
     assert registry.formats("report") == ["text", "json", "html", "markdown"]
     assert registry.formats("attack") == ["text", "json"]
-    with pytest.raises(UsageError, match="unknown format 'markdwn'. Did you mean 'markdown'"):
+    with pytest.raises(UsageError, match=r"unknown format 'markdwn'\. Did you mean 'markdown'"):
         registry.renderer("report", "markdwn")
 
 
