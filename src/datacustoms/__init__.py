@@ -46,17 +46,18 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        value = getattr(import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'datacustoms' has no attribute {name!r}")
+if not TYPE_CHECKING:  # type checkers see the imports above; a module __getattr__ would hide _native's absence
 
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            module, attr = _LAZY[name]
+            value = getattr(import_module(module), attr)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module 'datacustoms' has no attribute {name!r}")
 
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    def __dir__() -> list[str]:
+        return sorted([*globals(), *_LAZY])
 
 
 __all__ = [
