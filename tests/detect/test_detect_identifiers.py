@@ -8,8 +8,9 @@ import uuid
 import pytest
 from detect_helpers import luhn_complete, rrn_complete
 
-from datacustoms.detect.builtin.kr_rrn import KoreanRRN, rrn_check_digit_ok
-from datacustoms.detect.builtin.payment_card import issuer, luhn_ok
+from datacustoms.detect.builtin.kr_rrn import KoreanRRN
+from datacustoms.kinds.cards import issuer, luhn_ok
+from datacustoms.kinds.rrn import check_digit_ok as rrn_check_digit_ok
 
 
 def rrns(rng: random.Random, n: int = 50, *, s: str = "12", wrong_check: bool = False) -> list[str]:
