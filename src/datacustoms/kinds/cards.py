@@ -54,6 +54,11 @@ def validate(value: str) -> bool:
     return 13 <= len(digits) <= 19 and digits.isdigit() and luhn_ok(digits) and issuer(digits) is not None
 
 
+def normalise(value: str) -> str | None:
+    """Digits only, or ``None`` when the value is not a valid card number."""
+    return digits_of(value) if validate(value) else None
+
+
 def generate(rng: np.random.Generator, n: int) -> list[str]:
     """``n`` 16-digit Visa-range numbers with a Luhn check digit (test ranges, never real cards)."""
     out = []

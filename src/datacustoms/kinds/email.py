@@ -7,12 +7,13 @@ import unicodedata
 
 import numpy as np
 
+from datacustoms.kinds.spec import WHITESPACE
+
 PATTERN = r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}"
 HEADER_WORDS = ("email", "e-mail", "mail", "이메일", "메일")
 #: the looser shape the subject index accepts (any non-space local part and domain)
 LOOSE_PATTERN = r"[^@ \t\n\r\f\v]+@[^@ \t\n\r\f\v]+\.[^@ \t\n\r\f\v]+"
 _LOOSE = re.compile(LOOSE_PATTERN)
-_WS = " \t\n\r\f\v"
 
 
 def validate(value: str) -> bool:
@@ -22,7 +23,7 @@ def validate(value: str) -> bool:
 
 def normalise(value: str) -> str | None:
     """Trimmed, lower-cased address, or ``None`` when it is not one."""
-    text = unicodedata.normalize("NFKC", value).strip(_WS).lower()
+    text = unicodedata.normalize("NFKC", value).strip(WHITESPACE).lower()
     return text if _LOOSE.fullmatch(text) else None
 
 

@@ -13,7 +13,7 @@ import unicodedata
 import numpy as np
 import phonenumbers
 
-from datacustoms.kinds.spec import Keyspace
+from datacustoms.kinds.spec import WHITESPACE, Keyspace
 
 COUNTRY_CODE = "82"
 TRUNK = "0"
@@ -58,9 +58,10 @@ LANDLINE_KEYSPACE = Keyspace(
 )
 
 _SEPARATORS = str.maketrans("", "", " -.+()")  # the only non-digits the Korean patterns admit
-_WS = " \t\n\r\f\v"
 _NON_DIGIT = re.compile(r"[^0-9]")
-_KR_NATIONAL = re.compile(r"0[0-9]{8,10}")
+#: a Korean national number with its trunk 0, digits only
+KR_NATIONAL_PATTERN = r"0[0-9]{8,10}"
+_KR_NATIONAL = re.compile(KR_NATIONAL_PATTERN)
 
 
 def national_digits(value: str) -> str:
@@ -126,7 +127,7 @@ def to_e164(value: str, region: str = "KR") -> str | None:
     Korean numbers take a fast path (no parsing library per row); anything else goes through
     ``phonenumbers`` with ``region`` as the default country.
     """
-    text = unicodedata.normalize("NFKC", value).strip(_WS)  # NFKC: full-width digits become ASCII
+    text = unicodedata.normalize("NFKC", value).strip(WHITESPACE)  # NFKC: full-width digits become ASCII
     if not text:
         return None
     digits = _NON_DIGIT.sub("", text)

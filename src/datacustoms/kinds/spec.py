@@ -24,6 +24,9 @@ BUSINESS_KEY_WORDS: tuple[str, ...] = (
     "lot", "ticket", "예약번호", "booking", "쿠폰", "coupon", "serial_no", "part_no",
 )  # fmt: skip
 
+#: whitespace trimmed around identifiers (the same set on Python and Arrow paths)
+WHITESPACE = " \t\n\r\f\v"
+
 PseudonymNormalisation = Literal["trim", "lower", "digits"]
 Generator = Callable[[np.random.Generator, int], list[str]]
 
