@@ -22,7 +22,7 @@ import yaml
 
 from datacustoms.detect.accuracy import Accuracy, evaluate_corpus, load_labels
 from datacustoms.detect.base import header_has
-from datacustoms.detect.registry import detect_arrow, registered
+from datacustoms.detect.registry import builtin_registry, detect_arrow
 from datacustoms.io import read
 from datacustoms.model.findings import ColumnFinding
 
@@ -32,7 +32,7 @@ DEFAULT_CORPUS = REPO / "tests" / "fixtures" / "corpus"
 
 def header_only(path: Path) -> list[ColumnFinding]:
     """Baseline: the highest-priority detector whose header word appears in the column name."""
-    ranked = sorted(registered().values(), key=lambda cls: -cls.priority)
+    ranked = sorted(builtin_registry().classes, key=lambda cls: -cls.priority)
     findings = []
     for name in read(path).column_names:
         hit = next((cls for cls in ranked if header_has(name, cls.header_words)), None)

@@ -11,7 +11,7 @@ from typing import Any
 
 from datacustoms import __version__
 from datacustoms.attack.api import attack_column
-from datacustoms.detect import detect_columns
+from datacustoms.detect import DetectorRegistry, detect_columns
 from datacustoms.io import read
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.findings import Check, ColumnFinding
@@ -39,18 +39,20 @@ def inspect(
     reveal: bool = False,
     sample_rows: int = 20_000,
     progress: Progress | None = None,
+    registry: DetectorRegistry | None = None,
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
 
     ``qi`` / ``sensitive`` default to the columns detection proposes; they are checked against
     the table before any data is read. ``thresholds`` (rules R10–R13) may be a mapping.
+    ``registry`` holds the detectors to run (default: the built-ins).
     """
     table = source if isinstance(source, Table) else read(source, **read_options)
     limits = resolve_thresholds(thresholds)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
-    findings = detect_columns(table, sample_rows=sample_rows)
+    findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
 
     def attack_one(column: str) -> ColumnAttack:
         return attack_column(table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress)

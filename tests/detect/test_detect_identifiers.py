@@ -8,8 +8,9 @@ import uuid
 import pytest
 from detect_helpers import luhn_complete, rrn_complete
 
-from datacustoms.detect.builtin.kr_rrn import KoreanRRN, rrn_check_digit_ok
-from datacustoms.detect.builtin.payment_card import issuer, luhn_ok
+from datacustoms.detect.builtin.kr_rrn import KoreanRRN
+from datacustoms.kinds.cards import issuer, luhn_ok
+from datacustoms.kinds.rrn import check_digit_ok as rrn_check_digit_ok
 
 
 def rrns(rng: random.Random, n: int = 50, *, s: str = "12", wrong_check: bool = False) -> list[str]:
@@ -169,3 +170,20 @@ def test_login_ids_mixing_emails_and_phones(detect, rng):
     assert finding.details["shares"]["kr_mobile"] == pytest.approx(1 / 3, abs=0.01)
     mostly_mail = [f"u{i}@kakao.com" for i in range(95)] + [f"010-2345-{i:04d}" for i in range(5)]
     assert detect(login_id=mostly_mail)["login_id"].kind == "email"
+
+
+def test_rrn_sex_digit_9_or_0_is_refused_with_a_valid_check_digit(detect, rng):
+    column = rrns(rng, s="90")  # valid check digits, unissued sex digits
+    assert all(rrn_check_digit_ok(v.replace("-", "")) for v in column)
+    assert not any(KoreanRRN().validate(v) for v in column)
+    assert detect(col=column)["col"].kind != "kr_rrn"
+
+
+def test_check_digit_share_counts_the_invalid_values(detect, rng):
+    good = rrns(rng, 40)
+    bad = rrns(random.Random(11), 10, wrong_check=True)
+    finding = detect(주민등록번호=good + bad)["주민등록번호"]
+    assert finding.kind == "kr_rrn"
+    share = finding.details["check_digit_valid_share"]
+    assert share == pytest.approx(40 / 50, abs=0.001)  # not 1.0: the 10 failing values count
+    assert finding.details["invalid_share"] == pytest.approx(10 / 50, abs=0.001)

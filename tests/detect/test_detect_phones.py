@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from datacustoms.detect.builtin.kr_mobile import national_digits, phone_format
+from datacustoms.kinds.phones import national_digits, phone_format
 
 
 def mobiles(rng: random.Random, n: int = 60) -> list[str]:

@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datacustoms.detect.builtin.digest import CANDIDATES, b64_bytes
-from datacustoms.detect.builtin.kr_mobile import KoreanMobile, national_digits, phone_format
-from datacustoms.detect.builtin.kr_rrn import KoreanRRN, rrn_check_digit_ok
-from datacustoms.detect.builtin.payment_card import luhn_ok
+from datacustoms.detect.builtin.kr_mobile import KoreanMobile
+from datacustoms.detect.builtin.kr_rrn import KoreanRRN
+from datacustoms.kinds.cards import luhn_ok
+from datacustoms.kinds.phones import national_digits, phone_format
+from datacustoms.kinds.rrn import check_digit_ok as rrn_check_digit_ok
 
 mobiles = st.builds(lambda m, s: f"010{m:04d}{s:04d}", st.integers(0, 9999), st.integers(0, 9999))
 FORMATS = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from datacustoms.detect import ColumnSample, Detector, detect_columns, register
+from datacustoms.detect import ColumnSample, Detector, builtin_registry, detect_columns
 from datacustoms.detect.base import MAX_DISTINCT, header_has
-from datacustoms.detect.registry import best_finding, unregister
+from datacustoms.detect.registry import best_finding
 from datacustoms.table import from_arrow
 
 
@@ -50,19 +50,30 @@ def test_detect_columns_over_a_table_with_duplicate_names():
     assert findings[1].kind != "email"
 
 
-def test_a_python_detector_registers_like_a_builtin():
-    @register
+def test_a_python_detector_extends_a_registry_like_a_builtin():
     class Ticket(Detector):
         kind = "ticket_test"
         role = "other"
         pattern = r"TCK-[0-9]{5}"
         priority = 99
 
-    try:
-        table = pa.table({"t": [f"TCK-{i:05d}" for i in range(20)]})
-        assert detect_columns(from_arrow(table))[0].kind == "ticket_test"
-    finally:
-        unregister("ticket_test")
+    table = from_arrow(pa.table({"t": [f"TCK-{i:05d}" for i in range(20)]}))
+    registry = builtin_registry().extended(Ticket)
+    assert detect_columns(table, registry=registry)[0].kind == "ticket_test"
+    assert detect_columns(table)[0].kind != "ticket_test"
+    assert "ticket_test" not in registry.without("ticket_test").by_kind
+
+
+def test_a_later_detector_of_the_same_kind_replaces_the_earlier_in_place():
+    class Email(Detector):
+        kind = "email"
+        role = "other"
+        pattern = r"never"
+
+    registry = builtin_registry().extended(Email)
+    kinds = [cls.kind for cls in registry.classes]
+    assert kinds == [cls.kind for cls in builtin_registry().classes]
+    assert registry.by_kind["email"] is Email
 
 
 def test_short_header_words_match_whole_tokens_only():

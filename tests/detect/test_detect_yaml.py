@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
-from datacustoms.detect.registry import registered, unregister
-from datacustoms.detect.yaml_detectors import load_yaml_detectors, parse_yaml_detectors
+from datacustoms.detect.registry import builtin_registry, detect_columns
+from datacustoms.detect.yaml_detectors import parse_yaml_detectors
 from datacustoms.errors import InputError, PolicyError
+from datacustoms.inspection import inspect
+from datacustoms.table import from_arrow
 
 GOOD = """\
 detectors:
@@ -27,26 +29,19 @@ detectors:
 """
 
 
-@pytest.fixture()
-def cleanup() -> Iterator[list[str]]:
-    kinds: list[str] = []
-    yield kinds
-    for kind in kinds:
-        unregister(kind)
-
-
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "detectors.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def test_yaml_detectors_register_and_detect(tmp_path, detect, cleanup):
-    classes = load_yaml_detectors(write(tmp_path, GOOD))
-    cleanup.extend(cls.kind for cls in classes)
-    assert [cls.kind for cls in classes] == ["employee_no", "store_code"]
-    assert "employee_no" in registered()
+def test_yaml_detectors_extend_a_new_registry_and_detect(tmp_path, detect):
+    registry = builtin_registry().with_yaml(write(tmp_path, GOOD))
+    assert [cls.kind for cls in registry.classes[-2:]] == ["employee_no", "store_code"]
+    assert "employee_no" in registry.by_kind
+    assert "employee_no" not in builtin_registry().by_kind  # the built-ins are untouched
     found = detect(
+        registry,
         사번=[f"E{i:06d}" for i in range(30)],
         code=[f"E{i:06d}" for i in range(30)],
         store=[f"ST-{i:04d}" for i in range(30)],
@@ -59,12 +54,11 @@ def test_yaml_detectors_register_and_detect(tmp_path, detect, cleanup):
     assert found["other"].kind != "store_code"  # needs_header
 
 
-def test_a_single_mapping_is_accepted(tmp_path, cleanup):
-    classes = load_yaml_detectors(
+def test_a_single_mapping_is_accepted(tmp_path):
+    registry = builtin_registry().with_yaml(
         write(tmp_path, "kind: vin\nrole: direct_identifier\npattern: '[A-HJ-NPR-Z0-9]{17}'\n")
     )
-    cleanup.extend(cls.kind for cls in classes)
-    assert classes[0].kind == "vin" and classes[0].min_share == 0.8
+    assert registry.by_kind["vin"].min_share == 0.8
 
 
 @pytest.mark.parametrize(
@@ -84,13 +78,13 @@ def test_a_single_mapping_is_accepted(tmp_path, cleanup):
     ],
 )  # fmt: skip
 def test_bad_yaml_is_one_line_naming_the_field(tmp_path, text, expected):
-    before = set(registered())
+    before = builtin_registry()
     with pytest.raises(PolicyError) as info:
-        load_yaml_detectors(write(tmp_path, text))
+        before.with_yaml(write(tmp_path, text))
     line = info.value.one_line()
     assert expected in line
     assert "\n" not in line
-    assert set(registered()) == before  # nothing registered from a bad file
+    assert builtin_registry() == before  # nothing changed by a bad file
 
 
 def test_typo_gets_a_did_you_mean(tmp_path):
@@ -101,4 +95,30 @@ def test_typo_gets_a_did_you_mean(tmp_path):
 
 def test_missing_file(tmp_path):
     with pytest.raises(InputError):
-        load_yaml_detectors(tmp_path / "nope.yaml")
+        builtin_registry().with_yaml(tmp_path / "nope.yaml")
+
+
+def test_custom_detectors_of_one_call_do_not_leak_into_the_next(tmp_path):
+    table = from_arrow(pa.table({"사번": [f"E{i:06d}" for i in range(30)]}))
+    custom = builtin_registry().with_yaml(write(tmp_path, GOOD))
+    assert detect_columns(table, registry=custom)[0].kind == "employee_no"
+    assert detect_columns(table)[0].kind != "employee_no"  # the next call runs the built-ins only
+    with_custom = inspect(table, attack=False, registry=custom)
+    after = inspect(table, attack=False)
+    assert [f.kind for f in with_custom.findings] == ["employee_no"]
+    assert [f.kind for f in after.findings] != ["employee_no"]
+
+
+def test_the_cli_option_does_not_leak_into_the_next_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from datacustoms.cli import app
+
+    data = tmp_path / "staff.csv"
+    data.write_text("사번\n" + "\n".join(f"E{i:06d}" for i in range(30)) + "\n", encoding="utf-8")
+    detectors = write(tmp_path, GOOD)
+    runner = CliRunner()
+    first = runner.invoke(app, ["inspect", str(data), "--no-attack", "--format", "json", "--detectors", str(detectors)])
+    second = runner.invoke(app, ["inspect", str(data), "--no-attack", "--format", "json"])
+    assert '"employee_no"' in first.output
+    assert '"employee_no"' not in second.output

@@ -78,10 +78,11 @@ def register(app: typer.Typer) -> None:
 
         if attack_budget <= 0:
             raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
+        registry = None
         if detectors is not None:
-            from datacustoms.detect.yaml_detectors import load_yaml_detectors
+            from datacustoms.detect.registry import builtin_registry
 
-            load_yaml_detectors(detectors)
+            registry = builtin_registry().with_yaml(detectors)
         read_options: dict[str, Any] = {
             key: value
             for key, value in (
@@ -107,6 +108,7 @@ def register(app: typer.Typer) -> None:
             population=population,
             reveal=reveal,
             sample_rows=sample_rows,
+            registry=registry,
             **read_options,
         )
         if fmt == "text" and output is None:

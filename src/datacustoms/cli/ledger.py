@@ -64,7 +64,9 @@ def export_csv(entries: list[Any]) -> str:
 
 
 def _mask_phone(e164: str) -> str:
-    national = "0" + e164[3:] if e164.startswith("+82") else e164
+    from datacustoms.kinds.phones import national_from_e164
+
+    national = national_from_e164(e164)
     return national[:3] + "-****-" + national[-4:] if len(national) >= 10 else "****" + national[-2:]
 
 

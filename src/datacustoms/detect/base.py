@@ -25,6 +25,7 @@ from typing import ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacustoms.kinds.spec import BUSINESS_KEY_WORDS, KindSpec
 from datacustoms.model.findings import ColumnFinding, Evidence, Role
 
 MAX_DISTINCT = 5_000
@@ -33,11 +34,7 @@ HEADER_RELIEF = 0.2
 NEGATIVE_PENALTY = 0.5
 
 #: header words that say "this is a business key, not a person" (values still decide)
-NEGATIVE_WORDS: tuple[str, ...] = (
-    "order", "주문", "product", "상품", "sku", "invoice", "송장", "tracking", "운송장", "item",
-    "품번", "barcode", "바코드", "model", "모델", "transaction", "거래번호", "txn", "batch",
-    "lot", "ticket", "예약번호", "booking", "쿠폰", "coupon", "serial_no", "part_no",
-)  # fmt: skip
+NEGATIVE_WORDS: tuple[str, ...] = BUSINESS_KEY_WORDS
 
 _FLATTEN = re.compile(r"[\s_\-./()\[\]]+")
 
@@ -283,3 +280,30 @@ class Detector:
             details=self.details(sample, valid),
             uncertain=self.uncertain(sample, valid),
         )
+
+
+class SpecDetector(Detector):
+    """A detector built from a :class:`~datacustoms.kinds.spec.KindSpec`: ``class X(SpecDetector, spec=S)``.
+
+    Kind, role, pattern, header words, thresholds and the validator come from the spec, so the
+    detector keeps only what is about columns (shares, details, what stays uncertain).
+    """
+
+    spec: ClassVar[KindSpec]
+
+    def __init_subclass__(cls, spec: KindSpec | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if spec is None:
+            return
+        cls.spec = spec
+        cls.kind = spec.name
+        cls.role = spec.role
+        cls.pattern = spec.pattern
+        cls.header_words = spec.header_words
+        cls.negative_words = spec.negative_words
+        cls.min_share = spec.min_share
+        cls.priority = spec.priority
+        cls.needs_header = spec.needs_header
+
+    def validate(self, value: str) -> bool:
+        return self.spec.validate(value)

@@ -1,13 +1,19 @@
-"""One registry of detectors. Built-ins register the same way as user detectors (YAML or Python).
+"""An immutable registry of detectors, handed to detection explicitly (no process-wide state).
 
-``detect_columns`` samples the table once, runs every registered detector on each column and
-keeps the best finding: highest score, then highest priority. A column nobody claims is
-``other``.
+``builtin_registry()`` is built once and cached; ``with_yaml(path)`` and ``extended(...)`` return
+a new registry, so custom detectors of one run never leak into the next. ``detect_columns``
+samples the table once, runs every detector of the registry on each column and keeps the best
+finding: highest score, then highest priority (then the earlier detector). A column nobody claims
+is ``other``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
 
 import pyarrow as pa
 
@@ -15,32 +21,49 @@ from datacustoms.detect.base import ColumnSample, Detector
 from datacustoms.model.findings import ColumnFinding
 from datacustoms.table import Table
 
-_REGISTRY: dict[str, type[Detector]] = {}
+
+@dataclass(frozen=True)
+class DetectorRegistry:
+    """Detector classes by kind, in order; every change returns a new registry."""
+
+    classes: tuple[type[Detector], ...] = ()
+
+    def __post_init__(self) -> None:
+        by_kind: dict[str, type[Detector]] = {}
+        for cls in self.classes:
+            by_kind[cls.kind] = cls  # a later detector of the same kind replaces the earlier one
+        object.__setattr__(self, "classes", tuple(by_kind.values()))
+
+    def extended(self, *classes: type[Detector]) -> DetectorRegistry:
+        """A new registry with ``classes`` added (same kind: replaced in place)."""
+        return DetectorRegistry((*self.classes, *classes))
+
+    def without(self, *kinds: str) -> DetectorRegistry:
+        """A new registry without the detectors of ``kinds``."""
+        return DetectorRegistry(tuple(cls for cls in self.classes if cls.kind not in kinds))
+
+    def with_yaml(self, path: str | Path) -> DetectorRegistry:
+        """A new registry with the detectors of a YAML file (validated completely first)."""
+        from datacustoms.detect.yaml_detectors import detector_class, parse_yaml_detectors
+
+        return self.extended(*(detector_class(spec) for spec in parse_yaml_detectors(path)))
+
+    @property
+    def by_kind(self) -> Mapping[str, type[Detector]]:
+        """Kind → detector class (read-only)."""
+        return MappingProxyType({cls.kind: cls for cls in self.classes})
+
+    def detectors(self) -> list[Detector]:
+        """Fresh instances of every detector."""
+        return [cls() for cls in self.classes]
 
 
-def register(cls: type[Detector]) -> type[Detector]:
-    """Class decorator: add a detector to the registry (later registrations replace by kind)."""
-    _REGISTRY[cls.kind] = cls
-    return cls
+@cache
+def builtin_registry() -> DetectorRegistry:
+    """The built-in detectors (built once; immutable)."""
+    from datacustoms.detect.builtin import BUILTIN_DETECTORS
 
-
-def unregister(kind: str) -> type[Detector] | None:
-    """Remove the detector registered for ``kind`` (returns it, or ``None`` if there was none)."""
-    return _REGISTRY.pop(kind, None)
-
-
-def registered() -> dict[str, type[Detector]]:
-    """A copy of the registry, kind → detector class (built-ins included)."""
-    import datacustoms.detect.builtin  # noqa: F401  (registers the built-in detectors)
-
-    return dict(_REGISTRY)
-
-
-def detectors() -> list[Detector]:
-    """Fresh instances of every registered detector (built-ins are imported on first use)."""
-    import datacustoms.detect.builtin  # noqa: F401  (registers the built-in detectors)
-
-    return [cls() for cls in _REGISTRY.values()]
+    return DetectorRegistry(BUILTIN_DETECTORS)
 
 
 def best_finding(sample: ColumnSample, candidates: Iterable[Detector]) -> ColumnFinding:
@@ -65,15 +88,17 @@ def best_finding(sample: ColumnSample, candidates: Iterable[Detector]) -> Column
     )
 
 
-def detect_arrow(sample: pa.Table) -> list[ColumnFinding]:
+def detect_arrow(sample: pa.Table, registry: DetectorRegistry | None = None) -> list[ColumnFinding]:
     """Detect every column of an in-memory Arrow table (already a sample)."""
-    active = detectors()
+    active = (registry or builtin_registry()).detectors()
     return [
         best_finding(ColumnSample.from_array(name, sample.column(index)), active)
         for index, name in enumerate(sample.column_names)
     ]
 
 
-def detect_columns(table: Table, sample_rows: int = 20_000) -> list[ColumnFinding]:
-    """Detect every column of ``table`` from one random sample."""
-    return detect_arrow(table.sample(sample_rows))
+def detect_columns(
+    table: Table, sample_rows: int = 20_000, *, registry: DetectorRegistry | None = None
+) -> list[ColumnFinding]:
+    """Detect every column of ``table`` from one random sample (built-in detectors by default)."""
+    return detect_arrow(table.sample(sample_rows), registry)

@@ -1,4 +1,4 @@
-"""Pattern detectors declared in YAML, registered exactly like the built-ins.
+"""Pattern detectors declared in YAML, built exactly like the built-ins.
 
 A file holds a list under ``detectors:`` (or a single mapping)::
 
@@ -10,9 +10,10 @@ A file holds a list under ``detectors:`` (or a single mapping)::
         min_share: 0.9
         priority: 60
 
-The file is validated completely before anything is registered: an unknown field, a pattern RE2
+The file is validated completely before any detector is built: an unknown field, a pattern RE2
 cannot compile, or a role outside the five roles raises one :class:`PolicyError` line that names
-the detector and the field. A YAML detector may replace a built-in of the same kind, on purpose.
+the detector and the field. ``DetectorRegistry.with_yaml(path)`` returns a new registry with them;
+a YAML detector may replace a built-in of the same kind, on purpose.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from datacustoms.detect.base import Detector
-from datacustoms.detect.registry import register
 from datacustoms.errors import InputError, PolicyError
 from datacustoms.model.findings import Role
 
@@ -93,7 +93,7 @@ def _first_error(exc: ValidationError, path: Path, data: dict[str, Any]) -> Poli
 
 
 def parse_yaml_detectors(path: str | Path) -> list[YamlDetectorSpec]:
-    """Read and validate a detector file without registering anything."""
+    """Read and validate a detector file (nothing is built until every detector is valid)."""
     file = Path(path)
     if not file.is_file():
         raise InputError(f"{file} does not exist", "check the path of the detector file")
@@ -135,10 +135,3 @@ def detector_class(spec: YamlDetectorSpec) -> type[Detector]:
         "needs_header": spec.needs_header,
     }
     return type(name, (Detector,), attributes)
-
-
-def load_yaml_detectors(path: str | Path) -> list[type[Detector]]:
-    """Validate a detector file, then register each detector; returns the registered classes."""
-    import datacustoms.detect.builtin  # noqa: F401  (built-ins first, so YAML may replace them)
-
-    return [register(detector_class(spec)) for spec in parse_yaml_detectors(path)]

@@ -36,7 +36,7 @@ from datacustoms.attack.hashes.targets import (
     decode_rows,
     guess_format,
 )
-from datacustoms.detect.registry import detect_arrow
+from datacustoms.detect.registry import DetectorRegistry, detect_arrow
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 from datacustoms.engines.spark import SparkJobError, as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
@@ -67,6 +67,7 @@ def spark_inspect(
     progress: Progress | None = None,
     keyspaces: Sequence[Keyspace] | None = None,
     name: str | None = None,
+    registry: DetectorRegistry | None = None,
     **read_options: Any,
 ) -> Report:
     """:func:`datacustoms.inspection.inspect` with Spark doing the reading, sampling and group-bys.
@@ -87,7 +88,7 @@ def spark_inspect(
     limits = resolve_thresholds(thresholds)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
-    findings = detect_arrow(table.sample(sample_rows))
+    findings = detect_arrow(table.sample(sample_rows), registry)
 
     def attack_one(column: str) -> ColumnAttack:
         return spark_attack_column(

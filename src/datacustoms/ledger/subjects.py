@@ -11,60 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import numpy as np
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from datacustoms.kinds import email as email_kind
+from datacustoms.kinds.phones import KR_NATIONAL_PATTERN, to_e164
+from datacustoms.kinds.spec import WHITESPACE
 
 SubjectKind = Literal["phone", "email"]
 
 #: whitespace trimmed around identifiers (the same set on the Arrow path, so both agree exactly)
-_WS = " \t\n\r\f\v"
-_NON_DIGIT = re.compile(r"[^0-9]")
-_KR_NATIONAL = re.compile(r"0[0-9]{8,10}")
-_EMAIL_PATTERN = r"[^@ \t\n\r\f\v]+@[^@ \t\n\r\f\v]+\.[^@ \t\n\r\f\v]+"
-_EMAIL = re.compile(_EMAIL_PATTERN)
+_WS = WHITESPACE
+_EMAIL_PATTERN = email_kind.LOOSE_PATTERN
 
 
-def normalise_phone(value: str, region: str = "KR") -> str | None:
-    """E.164 form of a phone number, or None when it is not one.
-
-    Korean numbers take a fast path (no parsing library per row); anything else goes through
-    ``phonenumbers`` with ``region`` as the default country.
-    """
-    text = unicodedata.normalize("NFKC", value).strip(_WS)  # NFKC: full-width digits become ASCII
-    if not text:
-        return None
-    digits = _NON_DIGIT.sub("", text)
-    international = text.startswith("+") or (text.startswith("00") and len(digits) > 11)
-    if international:
-        if digits.startswith("00"):
-            digits = digits[2:]
-        if digits.startswith("82"):
-            national = digits[2:]
-            national = national if national.startswith("0") else "0" + national
-            if _KR_NATIONAL.fullmatch(national):
-                return "+82" + national[1:]
-    elif region == "KR" and _KR_NATIONAL.fullmatch(digits):
-        return "+82" + digits[1:]
-    try:
-        parsed = phonenumbers.parse(text, None if international else region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise_email(value: str) -> str | None:
-    """Trimmed, lower-cased email, or None when it is not one."""
-    text = unicodedata.normalize("NFKC", value).strip(_WS).lower()
-    return text if _EMAIL.fullmatch(text) else None
+normalise_phone = to_e164  # the phone kinds' canonical form (datacustoms.kinds.phones)
+normalise_email = email_kind.normalise  # trimmed, lower-cased (datacustoms.kinds.email)
 
 
 def guess_kind(value: str) -> SubjectKind:
@@ -128,7 +94,7 @@ class SubjectHasher:
             digits = trimmed
             for sep in ("-", " ", "(", ")", ".", "+"):
                 digits = pc.replace_substring(digits, sep, "")
-            national = ~plus & _np(pc.fill_null(pc.match_substring_regex(digits, "^0[0-9]{8,10}$"), False))
+            national = ~plus & _np(pc.fill_null(pc.match_substring_regex(digits, f"^{KR_NATIONAL_PATTERN}$"), False))
             korean = plus & _np(pc.fill_null(
                 pc.match_substring_regex(digits, "^82(0[0-9]{8,10}|[1-9][0-9]{7,9})$"), False))
             for rows, pattern in ((national, "^0"), (korean, "^820?")):

@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
 from datacustoms.errors import ColumnError, UsageError
+from datacustoms.kinds import builtin_kinds
 from datacustoms.model.findings import ColumnFinding
 from datacustoms.policy import (
     Drop,
@@ -440,6 +441,9 @@ def suggest_policy(
 def _normalization(finding: ColumnFinding | None) -> Literal["trim", "lower", "digits"]:
     """Phones are keyed on their digits and e-mails in lower case, so formats do not split people."""
     kind = finding.kind if finding is not None else ""
+    spec = builtin_kinds().get(kind)
+    if spec is not None:
+        return spec.pseudonym
     if "mobile" in kind or "phone" in kind or "landline" in kind or kind == "kr_rrn":
         return "digits"
     if kind == "email":

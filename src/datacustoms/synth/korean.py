@@ -14,6 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacustoms.kinds import phones
+from datacustoms.kinds import rrn as rrn_kind
+
 # ---------------------------------------------------------------------------------------------
 # string building helpers (Arrow compute kernels, no Python loop per row)
 
@@ -283,7 +286,7 @@ def addresses(rng: np.random.Generator, n: int) -> Addresses:
 # ---------------------------------------------------------------------------------------------
 # mobile numbers
 
-LEGACY_PREFIXES = ("011", "016", "017", "018", "019")
+LEGACY_PREFIXES = tuple(phones.TRUNK + p for p in phones.LEGACY_MOBILE_PREFIXES)
 _LEGACY_SPACE = 800 * 10_000 + 9_000 * 10_000  # 3-digit middle 200-999, 4-digit 1000-9999
 
 
@@ -303,9 +306,9 @@ class Mobiles:
             return join(self.prefix, "-", self.middle, "-", self.last)
         national = pc.utf8_slice_codeunits(self.prefix, 1)  # 010 -> 10
         if phone_format == "e164":
-            return join("+82", national, self.middle, self.last)
+            return join("+" + phones.COUNTRY_CODE, national, self.middle, self.last)
         if phone_format == "e164-space":
-            return join("+82 ", national, "-", self.middle, "-", self.last)
+            return join("+" + phones.COUNTRY_CODE + " ", national, "-", self.middle, "-", self.last)
         raise ValueError(f"unknown phone format {phone_format!r}")
 
 
@@ -336,12 +339,7 @@ def mobiles(rng: np.random.Generator, n: int, legacy_share: float = 0.02) -> Mob
 # ---------------------------------------------------------------------------------------------
 # resident registration numbers
 
-RRN_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5], dtype=np.int64)
-
-
-def rrn_check_digit(first12: np.ndarray) -> np.ndarray:
-    """Check digit of pre-Oct-2020 RRNs: (11 - (sum d_i * w_i mod 11)) mod 10, for an (n, 12) array."""
-    return (11 - (first12 @ RRN_WEIGHTS) % 11) % 10
+rrn_check_digit = rrn_kind.check_digits  # the one rule, in datacustoms.kinds.rrn
 
 
 def rrns(rng: np.random.Generator, birth: np.ndarray, female: np.ndarray, foreign: np.ndarray) -> pa.Array:

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from datacustoms.attack.hashes.recipes import digest_function
 from datacustoms.errors import AttackError, UsageError
+from datacustoms.kinds.rrn import CHECK_WEIGHTS
 
 try:  # the optional extension; absent when the install had no C compiler
     from datacustoms import _native  # type: ignore[attr-defined]
@@ -36,7 +37,7 @@ except ImportError:  # pragma: no cover - depends on the install
 
 ALGORITHMS = ("md5", "sha1", "sha256")
 IMPLEMENTATIONS = ("auto", "scalar", "sha_ni", "avx2", "avx512")
-_RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_RRN_WEIGHTS = CHECK_WEIGHTS  # the native kernel keeps its own copy in module.c (rrn_check)
 _NATIVE_MAX_TEMPLATE = 4096  # DC_MAX_TEMPLATE in engine.h
 _CHUNK = 1 << 21  # candidates per native call: ~40 ms, so progress and cancellation stay responsive
 

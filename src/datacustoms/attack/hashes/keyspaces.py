@@ -20,8 +20,9 @@ import numpy as np
 import phonenumbers
 
 from datacustoms.attack.hashes.recipes import PHONE_FORMATS, normalise, render_phone
-
-RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+from datacustoms.kinds import phones
+from datacustoms.kinds import rrn as rrn_kind
+from datacustoms.kinds.spec import Keyspace as KindKeyspace
 
 
 @dataclass(frozen=True)
@@ -111,16 +112,11 @@ def _rrn_offsets(tmpl: bytes, check_pos: int) -> list[int]:
 
 
 def rrn_check_digits(rows: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
-    total = np.zeros(len(rows), dtype=np.int64)
-    for w, off in zip(RRN_WEIGHTS, offsets, strict=True):
-        total += (rows[:, off].astype(np.int64) - 48) * w
-    return ((11 - total % 11) % 10).astype(np.uint8)
+    """Check digits of rendered candidates (ASCII rows), the 12 weighted digits at ``offsets``."""
+    return rrn_kind.check_digits(rows[:, list(offsets)].astype(np.int64) - 48).astype(np.uint8)
 
 
-def rrn_check(first12: str) -> int:
-    """The RRN check digit for the first 12 digits (valid for numbers issued before Oct 2020)."""
-    total = sum(int(d) * w for d, w in zip(first12, RRN_WEIGHTS, strict=True))
-    return (11 - total % 11) % 10
+rrn_check = rrn_kind.check_digit
 
 
 @dataclass(frozen=True)
@@ -211,49 +207,29 @@ def _phone_keyspace(
     return MaskKeyspace(name, "phone", description, tuple(formats), by_format, note=note, prior=prior)
 
 
+def _kind_keyspace(name: str, spec: KindKeyspace, prior: float = 1.0) -> MaskKeyspace:
+    """A phone keyspace rendered from the digit groups its kind spec declares."""
+    return _phone_keyspace(name, spec.description, spec.country_code, spec.trunk, spec.shapes, prior=prior)
+
+
 def kr_mobile() -> MaskKeyspace:
     """010 + 8 digits: the 10^8 numbers an attacker enumerates for Korean mobiles."""
-    return _phone_keyspace("kr_mobile_010", "Korean mobile 010-XXXX-XXXX", "82", "0", [("10", "XXXX", "XXXX")])
+    return _kind_keyspace("kr_mobile_010", phones.MOBILE_KEYSPACE)
 
 
-KR_LEGACY_PREFIXES = ("11", "16", "17", "18", "19")
+KR_LEGACY_PREFIXES = phones.LEGACY_MOBILE_PREFIXES
 
 
 def kr_mobile_legacy() -> MaskKeyspace:
     """Retired 011/016/017/018/019 numbers with a 3- or 4-digit middle block."""
-    shapes = [(p, mid, "XXXX") for p in KR_LEGACY_PREFIXES for mid in ("XXX", "XXXX")]
     # retired 2021-2023: a few per cent of the numbers in older data at most
-    return _phone_keyspace(
-        "kr_mobile_legacy", "Korean legacy mobile 01[16789]-XXX(X)-XXXX", "82", "0", shapes, prior=0.02
-    )
-
-
-KR_AREA_CODES = (
-    "2",
-    "31",
-    "32",
-    "33",
-    "41",
-    "42",
-    "43",
-    "44",
-    "51",
-    "52",
-    "53",
-    "54",
-    "55",
-    "61",
-    "62",
-    "63",
-    "64",
-)
+    return _kind_keyspace("kr_mobile_legacy", phones.LEGACY_MOBILE_KEYSPACE, prior=0.02)
 
 
 def kr_landline() -> MaskKeyspace:
     """Seoul 02 and the 16 regional area codes, each with a 3- or 4-digit exchange."""
-    shapes = [(a, mid, "XXXX") for a in KR_AREA_CODES for mid in ("XXX", "XXXX")]
     # customer phone columns hold mobiles; a landline is the exception
-    return _phone_keyspace("kr_landline", "Korean landline 0AA-XXX(X)-XXXX", "82", "0", shapes, prior=0.05)
+    return _kind_keyspace("kr_landline", phones.LANDLINE_KEYSPACE, prior=0.05)
 
 
 def national_mobile(region: str, *, strict: bool = True) -> MaskKeyspace:
@@ -341,14 +317,6 @@ def _groups_for(region: str, nsn: str, example: phonenumbers.PhoneNumber | None)
 # ------------------------------------------------------------------------------- RRNs and numbers
 
 
-def _century_sex_digits(year: int, foreign: bool) -> tuple[str, ...]:
-    if year < 1900:
-        return ("9", "0")
-    if year < 2000:
-        return ("1", "2", "5", "6") if foreign else ("1", "2")
-    return ("3", "4", "7", "8") if foreign else ("3", "4")
-
-
 def rrn(
     start: dt.date, end: dt.date, *, sex: str | None = None, random_tail: bool = False,
     foreign: bool = False, dash: bool = True,
@@ -369,7 +337,7 @@ def rrn(
         parts = []
         d = start
         while d <= end:
-            sexes = (sex,) if sex else _century_sex_digits(d.year, foreign)
+            sexes = (sex,) if sex else rrn_kind.sex_digits(d.year, foreign)
             ymd = d.strftime("%y%m%d")
             for s in sexes:
                 tail = "XXXXXX" if random_tail else "XXXXXC"

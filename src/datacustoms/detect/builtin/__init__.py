@@ -1,6 +1,7 @@
-"""Built-in detectors: importing this package registers each one."""
+"""Built-in detectors, in the order they are tried (ties in score and priority keep the first)."""
 
-from datacustoms.detect.builtin import (  # noqa: F401
+from datacustoms.detect.base import Detector
+from datacustoms.detect.builtin import (
     dates,
     demographics,
     digest,
@@ -22,3 +23,17 @@ from datacustoms.detect.builtin import (  # noqa: F401
     text,
     uuids,
 )
+
+BUILTIN_DETECTORS: tuple[type[Detector], ...] = (
+    dates.DateColumn, dates.BirthDate, dates.Timestamp,
+    demographics.BirthYear, demographics.Age, demographics.Sex,
+    digest.Digest, email.Email, iban.Iban,
+    ids.KoreanBankAccount, ids.CustomerId,
+    kr_documents.KoreanDriverLicence, kr_documents.KoreanPassport,
+    kr_mobile.KoreanMobile, kr_landline.KoreanLandline,
+    kr_places.KoreanRegion, kr_places.KoreanAddress, kr_places.KoreanPostcode,
+    kr_rrn.KoreanRRN, phone.InternationalPhone, login_id.EmailOrPhone, masked.Masked,
+    money.Amount, name_ko.KoreanName,
+    network.IPv4, network.IPv6, network.MacAddress,
+    payment_card.PaymentCard, text.Category, text.FreeText, uuids.Uuid,
+)  # fmt: skip

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import ClassVar
 
 from datacustoms.detect.base import ColumnSample, Detector
-from datacustoms.detect.registry import register
 
 DATE = (
     r"(?:19|20)[0-9]{2}(?:[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
@@ -62,7 +61,6 @@ def epoch_ok(value: str) -> bool:
 BIRTH_WORDS = ("생년월일", "생일", "출생일", "birth", "dob", "birthday", "birthdate", "born")
 
 
-@register
 class DateColumn(Detector):
     kind = "date"
     role = "quasi_identifier"
@@ -90,7 +88,6 @@ class DateColumn(Detector):
         return {"min_year": parsed[0].year, "max_year": parsed[-1].year} if parsed else {}
 
 
-@register
 class BirthDate(DateColumn):
     kind = "birth_date"
     header_words = BIRTH_WORDS
@@ -113,7 +110,6 @@ class BirthDate(DateColumn):
         return bool(years) and min(years) >= 1900 and max(years) <= newest and max(years) - min(years) >= 20
 
 
-@register
 class Timestamp(Detector):
     kind = "timestamp"
     role = "quasi_identifier"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 
 from datacustoms.detect.base import ColumnSample, Detector, header_has
-from datacustoms.detect.registry import register
 
 SEX_WORDS = ("sex", "gender", "성별", "남녀")
 SEX_TEXT = {
@@ -21,7 +20,6 @@ MALE = {"m", "male", "man", "남", "남자", "남성"}
 FEMALE = {"f", "female", "woman", "여", "여자", "여성"}
 
 
-@register
 class BirthYear(Detector):
     kind = "birth_year"
     role = "quasi_identifier"
@@ -43,7 +41,6 @@ class BirthYear(Detector):
         return 1890 <= int(value[:4]) <= date.today().year
 
 
-@register
 class Age(Detector):
     kind = "age"
     role = "quasi_identifier"
@@ -67,7 +64,6 @@ class Age(Detector):
         return {"banded_share": round(banded / len(valid), 4)}
 
 
-@register
 class Sex(Detector):
     kind = "sex"
     role = "quasi_identifier"

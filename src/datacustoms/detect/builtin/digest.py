@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacustoms.detect.base import HEADER_RELIEF, ColumnSample, Detector, header_has, is_bytes
-from datacustoms.detect.registry import register
 from datacustoms.model.findings import ColumnFinding
 
 CANDIDATES: dict[int, tuple[str, ...]] = {
@@ -68,9 +67,9 @@ def source_hint(column: str) -> str | None:
 
     Header words only: it tells the attack stage which keyspace to try first, nothing more.
     """
-    from datacustoms.detect.registry import registered
+    from datacustoms.detect.registry import builtin_registry
 
-    ranked = sorted(registered().values(), key=lambda cls: -cls.priority)
+    ranked = sorted(builtin_registry().classes, key=lambda cls: -cls.priority)
     for cls in ranked:
         if cls.role == "direct_identifier" and cls.header_words and header_has(column, cls.header_words):
             return cls.kind
@@ -86,7 +85,6 @@ def b64_bytes(length: int, padded: bool) -> int | None:
     return None
 
 
-@register
 class Digest(Detector):
     kind = "digest"
     role = "pseudonym"

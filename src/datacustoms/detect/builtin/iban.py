@@ -1,42 +1,12 @@
-"""International bank account numbers (IBAN), checked with the ISO 13616 mod-97 rule.
-
-Korea has no IBAN, but transfers abroad carry the counterparty's; a valid check pair makes a
-random match about one in a hundred, and the country-specific length removes most of the rest.
-"""
+"""International bank account numbers (IBAN): the mod-97 rule lives in :mod:`datacustoms.kinds.iban`."""
 
 from __future__ import annotations
 
-from datacustoms.detect.base import ColumnSample, Detector
-from datacustoms.detect.registry import register
-
-LENGTHS = {
-    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21, "CY": 28, "CZ": 24,
-    "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28,
-    "IE": 22, "IL": 23, "IS": 26, "IT": 27, "KW": 30, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27,
-    "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "QA": 29, "RO": 24, "SA": 24, "SE": 24, "SI": 19,
-    "SK": 24, "SM": 27, "TR": 26, "UA": 29,
-}  # fmt: skip
+from datacustoms.detect.base import ColumnSample, SpecDetector
+from datacustoms.kinds.builtin import IBAN
 
 
-def iban_ok(value: str) -> bool:
-    compact = value.replace(" ", "").upper()
-    if LENGTHS.get(compact[:2]) != len(compact):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
-
-
-@register
-class Iban(Detector):
-    kind = "iban"
-    role = "direct_identifier"
-    pattern = r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{1,4}){3,8}"
-    header_words = ("iban", "bank_account", "계좌")
-    priority = 90
-
-    def validate(self, value: str) -> bool:
-        return iban_ok(value)
-
+class Iban(SpecDetector, spec=IBAN):
     def strong_share(self, valid: list[str]) -> float:
         return 1.0
 

@@ -9,10 +9,8 @@ Digest-shaped values in such a column are claimed by the digest detector (higher
 from __future__ import annotations
 
 from datacustoms.detect.base import NEGATIVE_WORDS, ColumnSample, Detector
-from datacustoms.detect.registry import register
 
 
-@register
 class KoreanBankAccount(Detector):
     kind = "kr_account"
     role = "direct_identifier"
@@ -26,7 +24,6 @@ class KoreanBankAccount(Detector):
         return 10 <= len(value.replace("-", "")) <= 14
 
 
-@register
 class CustomerId(Detector):
     kind = "customer_id"
     role = "direct_identifier"

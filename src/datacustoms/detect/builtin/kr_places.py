@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from datacustoms.detect.base import ColumnSample, Detector
-from datacustoms.detect.registry import register
 
 REGIONS_KO = (
     "서울특별시", "서울시", "서울", "부산광역시", "부산시", "부산", "대구광역시", "대구시", "대구",
@@ -49,7 +48,6 @@ def region_of(value: str) -> str | None:
 DISTRICT = r"[가-힣]{1,5}(?:시|군|구)(?: [가-힣]{1,5}(?:구|읍|면|동))?"
 
 
-@register
 class KoreanRegion(Detector):
     """Provinces (시/도) and districts (시/군/구, e.g. ``강남구``, ``수원시 영통구``)."""
 
@@ -83,7 +81,6 @@ def _is_district(value: str) -> bool:
     return _DISTRICT.match(value) is not None
 
 
-@register
 class KoreanAddress(Detector):
     kind = "kr_address"
     role = "direct_identifier"
@@ -95,7 +92,6 @@ class KoreanAddress(Detector):
         return region_of(value) is not None and len(value.split()) >= 3
 
 
-@register
 class KoreanPostcode(Detector):
     kind = "kr_postcode"
     role = "quasi_identifier"

@@ -11,14 +11,12 @@ from datacustoms.detect.base import ColumnSample, Detector, header_has
 from datacustoms.detect.builtin.email import Email
 from datacustoms.detect.builtin.kr_mobile import KoreanMobile
 from datacustoms.detect.builtin.phone import InternationalPhone
-from datacustoms.detect.registry import register
 from datacustoms.model.findings import ColumnFinding
 
 PARTS: tuple[type[Detector], ...] = (Email, KoreanMobile, InternationalPhone)
 MIN_PART = 0.1
 
 
-@register
 class EmailOrPhone(Detector):
     kind = "email_or_phone"
     role = "direct_identifier"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import pyarrow.compute as pc
 
 from datacustoms.detect.base import ColumnSample, Detector
-from datacustoms.detect.registry import register
 from datacustoms.model.findings import ColumnFinding
 
 MASK = "*xX#●○■"
@@ -32,7 +31,6 @@ def _visible(value: str) -> int:
     return sum(1 for c in local if c.isalnum() and c not in MASK)
 
 
-@register
 class Masked(Detector):
     kind = "masked"
     role = "quasi_identifier"

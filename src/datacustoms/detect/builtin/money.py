@@ -10,7 +10,6 @@ from __future__ import annotations
 import pyarrow.compute as pc
 
 from datacustoms.detect.base import ColumnSample, Detector, header_has
-from datacustoms.detect.registry import register
 
 NUMBER = r"[-+]?[0-9]+(?:\.[0-9]+)?"
 GROUPED = r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
@@ -20,7 +19,6 @@ CURRENCY = (
 )
 
 
-@register
 class Amount(Detector):
     kind = "amount"
     role = "sensitive"

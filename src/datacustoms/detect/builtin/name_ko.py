@@ -9,7 +9,6 @@ must be varied (at least 20 distinct, mostly unique) and nearly all must pass.
 from __future__ import annotations
 
 from datacustoms.detect.base import NEGATIVE_WORDS, ColumnSample, Detector
-from datacustoms.detect.registry import register
 
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염"
@@ -19,7 +18,6 @@ SURNAMES = frozenset(
 COMPOUND = frozenset(("남궁", "황보", "제갈", "선우", "독고", "사공", "서문", "동방", "어금", "망절"))
 
 
-@register
 class KoreanName(Detector):
     kind = "name_ko"
     role = "direct_identifier"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 
 from datacustoms.detect.base import ColumnSample, Detector
-from datacustoms.detect.registry import register
 
 
 def _address_details(valid: list[str]) -> dict[str, object]:
@@ -22,7 +21,6 @@ def _address_details(valid: list[str]) -> dict[str, object]:
     }
 
 
-@register
 class IPv4(Detector):
     kind = "ipv4"
     role = "direct_identifier"
@@ -41,7 +39,6 @@ class IPv4(Detector):
         return _address_details(valid)
 
 
-@register
 class IPv6(Detector):
     kind = "ipv6"
     role = "direct_identifier"
@@ -60,7 +57,6 @@ class IPv6(Detector):
         return _address_details(valid)
 
 
-@register
 class MacAddress(Detector):
     kind = "mac"
     role = "direct_identifier"

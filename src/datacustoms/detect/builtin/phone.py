@@ -9,26 +9,11 @@ from __future__ import annotations
 
 import phonenumbers
 
-from datacustoms.detect.base import NEGATIVE_WORDS, ColumnSample, Detector
-from datacustoms.detect.registry import register
+from datacustoms.detect.base import ColumnSample, SpecDetector
+from datacustoms.kinds.builtin import PHONE
 
 
-@register
-class InternationalPhone(Detector):
-    kind = "phone"
-    role = "direct_identifier"
-    pattern = r"\+[1-9][0-9 \-.()]{5,22}[0-9]"
-    header_words = ("phone", "tel", "mobile", "msisdn", "cell", "전화", "연락처", "휴대폰", "contact")
-    negative_words = NEGATIVE_WORDS
-    priority = 60
-
-    def validate(self, value: str) -> bool:
-        try:
-            number = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException:
-            return False
-        return bool(phonenumbers.is_valid_number(number))
-
+class InternationalPhone(SpecDetector, spec=PHONE):
     def strong_share(self, valid: list[str]) -> float:
         return 1.0  # a valid +CC number is self-evident
 

@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacustoms.detect.base import ColumnSample, Detector, header_has
-from datacustoms.detect.registry import register
 from datacustoms.model.findings import ColumnFinding, Role
 
 PERSON_WORDS = (
@@ -40,7 +39,6 @@ def _count(values: pa.Array, mask: pa.Array) -> int:
     return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
 
 
-@register
 class Category(Detector):
     kind = "category"
     role = "other"
@@ -64,7 +62,6 @@ class Category(Detector):
         return finding
 
 
-@register
 class FreeText(Detector):
     kind = "free_text"
     role = "sensitive"

@@ -13,13 +13,11 @@ from __future__ import annotations
 import uuid as uuidlib
 
 from datacustoms.detect.base import ColumnSample, Detector, header_has
-from datacustoms.detect.registry import register
 from datacustoms.model.findings import ColumnFinding
 
 AD_WORDS = ("adid", "ad_id", "idfa", "gaid", "aaid", "advertising", "광고", "device_id", "deviceid", "maid")
 
 
-@register
 class Uuid(Detector):
     kind = "uuid"
     role = "pseudonym"
