@@ -74,6 +74,13 @@ class Report(BaseModel):
     findings: list[ColumnFinding] = Field(default_factory=list)
     attacks: list[ColumnAttack] = Field(default_factory=list, description="hash reversal, per digest column")
     risk: RiskProfile | None = Field(default=None, description="re-identification risk from quasi-identifiers")
+    qi_origin: Literal["candidates", "--qi", "policy"] | None = Field(
+        default=None, description="who chose the quasi-identifiers: every candidate column, --qi, or the policy"
+    )
+    scope: list[ColumnScope] = Field(default_factory=list, description="every column's part in the risk measure")
+    combinations: CombinationSearch | None = Field(
+        default=None, description="risk over every small combination of candidate quasi-identifiers"
+    )
     unicity: UnicityResult | None = Field(default=None, description="p-point unicity of transaction traces")
     checks: list[Check] = Field(default_factory=list)
 
@@ -96,7 +103,12 @@ class Report(BaseModel):
 # The stage models import Check / ColumnFinding from here, so they are imported last and the
 # Report's forward references resolved once they exist.
 from datacustoms.attack.model import ColumnAttack  # noqa: E402
-from datacustoms.risk.model import RiskProfile, UnicityResult  # noqa: E402
+from datacustoms.risk.model import (  # noqa: E402
+    ColumnScope,
+    CombinationSearch,
+    RiskProfile,
+    UnicityResult,
+)
 
 Report.model_rebuild()
 

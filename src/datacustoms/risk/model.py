@@ -198,6 +198,7 @@ class ColumnScope(BaseModel):
     column: str
     role: str = Field(description="detected role (direct_identifier, pseudonym, quasi_identifier, ...)")
     measured_as: Literal["quasi_identifier", "sensitive", "excluded"]
+    sensitive: bool = Field(default=False, description="also measured as a sensitive attribute (l-diversity)")
     reason: str | None = Field(default=None, description="why the column is left out of the quasi-identifiers")
 
 
