@@ -41,7 +41,7 @@ from datacustoms.detect.registry import detect_arrow
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 from datacustoms.engines.spark import SparkJobError, as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
-from datacustoms.inspection import Progress, resolve_thresholds, run_stages, source_info
+from datacustoms.inspection import Progress, QiOrigin, resolve_thresholds, run_stages, source_info
 from datacustoms.report.model import Report
 from datacustoms.risk.classes import check_columns
 from datacustoms.risk.model import RiskProfile, Thresholds
@@ -66,6 +66,7 @@ def spark_inspect(
     progress: Progress | None = None,
     keyspaces: Sequence[Keyspace] | None = None,
     name: str | None = None,
+    qi_origin: QiOrigin = "--qi",
     **read_options: Any,
 ) -> Report:
     """:func:`datacustoms.inspection.inspect` with Spark doing the reading, sampling and group-bys.
@@ -110,6 +111,7 @@ def spark_inspect(
         attack_one=attack_one if attack else None,
         profile=profile if measure else None,
         qi=qi,
+        qi_origin=qi_origin,
         sensitive=sensitive,
         limits=limits,
     )

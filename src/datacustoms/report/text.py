@@ -99,7 +99,7 @@ def stage_sections(report: Report) -> list[RenderableType]:
 
 
 QI_ORIGIN = {
-    "candidates": "every column that is not an identifier, pseudonym or sensitive attribute (conservative default)",
+    "candidates": "every column but identifiers, pseudonyms and free text (conservative default)",
     "--qi": "narrowed by --qi",
     "policy": "as declared by the policy",
 }
@@ -112,8 +112,8 @@ def scope_table(report: Report) -> RichTable:
     for name in ("column", "role", "measured as", "reason left out"):
         table.add_column(name, overflow="fold")
     for c in report.scope:
-        table.add_row(c.column, ROLE_LABEL.get(c.role, c.role) or "other", c.measured_as.replace("_", "-"),
-                      c.reason or "")  # fmt: skip
+        measured = c.measured_as.replace("_", "-") + (" + sensitive" if c.sensitive and c.measured_as != "sensitive" else "")
+        table.add_row(c.column, ROLE_LABEL.get(c.role, c.role) or "other", measured, c.reason or "")
     return table
 
 
