@@ -13,9 +13,9 @@ from datacustoms import __version__
 from datacustoms.attack.api import attack_column
 from datacustoms.attack.model import ColumnAttack
 from datacustoms.detect import detect_columns
+from datacustoms.errors import UsageError
 from datacustoms.io import read
 from datacustoms.report.model import Check, ColumnFinding, Report, SourceInfo
-from datacustoms.errors import UsageError
 from datacustoms.risk.classes import check_columns
 from datacustoms.risk.combos import constant_columns, search_combinations
 from datacustoms.risk.model import CombinationSearch, RiskProfile, Thresholds

@@ -155,6 +155,7 @@ class RecordSpec(_Strict):
         default="auto", description="auto: required when the legal basis or overseas ground is consent"
     )
     korea: KoreaProfile | None = None
+    risk_scope: RiskScope | None = Field(default=None, description="R10: the quasi-identifiers the proof measured")
 
     @field_validator("sender_country")
     @classmethod
@@ -198,6 +199,14 @@ class DatasetInfo(_Strict):
     sha256: str | None = Field(description="SHA-256 of the output file; None when refused")
     bytes: int | None = None
     rows: int | None = None
+
+
+class RiskScope(_Strict):
+    """Which columns the risk proof treated as quasi-identifiers, and who narrowed the set."""
+
+    quasi_identifiers: list[str]
+    declared_by: str = Field(description="the policy's quasi_identifiers list, or its generalised columns")
+    left_out: list[str] = Field(default_factory=list, description="input columns the policy left out of the risk")
 
 
 class FailedCheck(_Strict):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from datacustoms.errors import UsageError
-from datacustoms.report.model import Check, ColumnFinding
+from datacustoms.report.model import Check, ColumnFinding, Status
 from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
 from datacustoms.risk.classes import build_cells, check_columns, connect
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
@@ -258,7 +258,7 @@ def combination_checks(result: CombinationSearch, thresholds: Thresholds) -> lis
         f"; searched a seeded sample of {result.sampled_rows:,} of {result.rows:,} rows, "
         "the worst re-measured on every row"
     )  # fmt: skip
-    status = "fail" if any(w.fails for w in result.worst) else "pass"
+    status: Status = "fail" if any(w.fails for w in result.worst) else "pass"
     checks = [
         Check(
             rule="R10",

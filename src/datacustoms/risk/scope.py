@@ -9,6 +9,7 @@ policy narrow the set, and the scope table records who did.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from datacustoms.report.model import ColumnFinding
 from datacustoms.risk.model import ColumnScope
@@ -55,7 +56,7 @@ def column_scope(
     scope = []
     for f in findings:
         reason: str | None = None
-        measured = "excluded"
+        measured: Literal["quasi_identifier", "sensitive", "excluded"] = "excluded"
         if f.column in qi:
             measured = "quasi_identifier"
         elif f.column in sensitive and (narrowed_by is not None or is_text(f)):
@@ -70,6 +71,8 @@ def column_scope(
         else:
             reason = "not measured"
         scope.append(
-            ColumnScope(column=f.column, role=f.role, measured_as=measured, sensitive=f.column in sensitive, reason=reason)  # type: ignore[arg-type]
+            ColumnScope(
+                column=f.column, role=f.role, measured_as=measured, sensitive=f.column in sensitive, reason=reason
+            )
         )
     return scope
