@@ -155,7 +155,6 @@ class RecordSpec(_Strict):
         default="auto", description="auto: required when the legal basis or overseas ground is consent"
     )
     korea: KoreaProfile | None = None
-    risk_scope: RiskScope | None = Field(default=None, description="R10: the quasi-identifiers the proof measured")
 
     @field_validator("sender_country")
     @classmethod
@@ -246,6 +245,7 @@ class TransferRecord(_Strict):
     refusal_reasons: list[str] = Field(default_factory=list)
     report_sha256: str | None = None
     korea: KoreaProfile | None = None
+    risk_scope: RiskScope | None = Field(default=None, description="R10: the quasi-identifiers the proof measured")
     label: str = Field(
         default="pseudonymised personal data",
         description="R30: what the data is; never 'anonymous' when identifiers were pseudonymised",
