@@ -28,7 +28,7 @@ from datacustoms.table import Table
 #: codes held in memory at most (rows × candidates); beyond it the search reads a seeded sample
 CELL_BUDGET = 25_000_000
 #: record × combination visits the search may spend; the depth (3 or 4) is chosen to fit it
-OPS_BUDGET = 2_000_000_000
+OPS_BUDGET = 1_500_000_000
 #: the deepest search: 4 columns when affordable, never fewer than 3 (else the search fails closed)
 MAX_DEPTH, MIN_DEPTH = 4, 3
 #: worst combinations kept in the result, and re-measured on every row when the search sampled
