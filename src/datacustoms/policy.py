@@ -175,9 +175,7 @@ ACTION_MODELS: dict[str, type[BaseModel]] = {
 class Thresholds(_Strict):
     """What the output must meet; defaults are engineering choices (R10–R12), not law."""
 
-    k: int = Field(
-        default=5, ge=2, description="minimum equivalence-class size over the quasi-identifiers (k = 1 checks nothing)"
-    )
+    k: int = Field(default=5, ge=1, description="minimum equivalence-class size over the quasi-identifiers")
     max_risk: float = Field(default=0.2, gt=0, le=1, description="maximum prosecutor risk (1/min class size)")
     l: int | None = Field(default=None, ge=1, description="minimum distinct sensitive values per class")  # noqa: E741
 

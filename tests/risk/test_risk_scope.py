@@ -144,11 +144,3 @@ def test_cli_refuses_vacuous_options(tmp_path, args: list[str]) -> None:  # type
     result = CliRunner().invoke(app, ["inspect", str(path), "--no-attack", *args])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-
-
-def test_policy_k_one_is_refused() -> None:
-    from datacustoms.errors import PolicyError
-    from datacustoms.policy import parse_policy
-
-    with pytest.raises(PolicyError):
-        parse_policy({"recipient": "r", "purpose": "p", "thresholds": {"k": 1}, "columns": {"a": "keep"}})
