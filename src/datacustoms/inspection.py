@@ -101,18 +101,19 @@ def check_sample_rows(sample_rows: int) -> None:
 
 
 def resolve_thresholds(thresholds: Thresholds | Mapping[str, Any] | None) -> Thresholds:
-    """Rules R10–R13's limits from a :class:`Thresholds`, a mapping of its fields, or the defaults.
+    """Rules R10–R13's limits from a :class:`Thresholds`, a mapping of its fields, or the defaults."""
+    return thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
 
-    Limits that make a check vacuous are refused: k = 1 holds for every table, a risk limit above 1
-    never fails, and one of 0 or less always does.
+
+def refuse_vacuous(k: int, max_risk: float) -> None:
+    """Refuse limits a user typed that make a check vacuous.
+
+    k = 1 holds for every table, a risk limit above 1 never fails, and one of 0 or less always does.
     """
-    values = dict(thresholds or {}) if not isinstance(thresholds, Thresholds) else thresholds.model_dump()
-    k, max_risk = values.get("k", 5), values.get("max_risk", 0.09)
     if k < 2:
         raise UsageError(f"k = {k} would pass every table (every class has at least one record)", "use --k 2 or more, e.g. 5")
     if not 0 < max_risk <= 1:
         raise UsageError(f"max risk {max_risk} is outside (0, 1]", "give a share, e.g. --max-risk 0.09")
-    return thresholds if isinstance(thresholds, Thresholds) else Thresholds(**values)
 
 
 def source_info(table: Table, *, format: str | None = None, extra_notes: Sequence[str] = ()) -> SourceInfo:

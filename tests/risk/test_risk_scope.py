@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import datacustoms
 from datacustoms.cli import app
 from datacustoms.errors import UsageError
-from datacustoms.inspection import resolve_thresholds
+from datacustoms.inspection import refuse_vacuous
 from datacustoms.io import read
 from datacustoms.report.html import render_html
 from datacustoms.report.text import render
@@ -131,10 +131,10 @@ def test_sampled_search_re_measures_the_worst_on_every_row() -> None:
     assert worst.k == expected.min()
 
 
-@pytest.mark.parametrize("limits", [{"k": 1}, {"k": 0}, {"max_risk": 0}, {"max_risk": 1.2}])
-def test_vacuous_thresholds_are_refused(limits: dict[str, float]) -> None:
+@pytest.mark.parametrize(("k", "max_risk"), [(1, 0.09), (0, 0.09), (5, 0.0), (5, 1.2)])
+def test_vacuous_thresholds_are_refused(k: int, max_risk: float) -> None:
     with pytest.raises(UsageError):
-        resolve_thresholds(limits)
+        refuse_vacuous(k, max_risk)
 
 
 @pytest.mark.parametrize("args", [["--sample-rows", "0"], ["--sample-rows", "-1"], ["--k", "1"], ["--max-risk", "0"]])

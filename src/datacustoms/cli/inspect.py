@@ -78,9 +78,9 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 when no check fails, 1 when one does, 2 for bad input.
         """
-        from datacustoms.inspection import check_sample_rows, inspect, resolve_thresholds
+        from datacustoms.inspection import check_sample_rows, inspect, refuse_vacuous
 
-        resolve_thresholds({"k": k, "max_risk": max_risk})  # refuse vacuous limits before reading
+        refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
         check_sample_rows(sample_rows)
         if attack_budget <= 0:
             raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
