@@ -7,22 +7,30 @@ report can show before → after with figures computed the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from datacustoms import __version__
 from datacustoms.attack.api import attack_column
 from datacustoms.detect import DetectorRegistry, detect_columns
+from datacustoms.errors import UsageError
 from datacustoms.io import read
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.findings import Check, ColumnFinding
 from datacustoms.model.report import Report, SourceInfo
-from datacustoms.model.risk import RiskProfile
+from datacustoms.model.risk import CombinationSearch, RiskProfile
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.classes import check_columns
-from datacustoms.risk.profile import propose_columns, risk_checks, risk_profile
+from datacustoms.risk.combos import constant_columns, search_combinations
+from datacustoms.risk.profile import combination_checks, propose_columns, risk_checks, risk_profile
+from datacustoms.risk.scope import candidate_columns, column_scope
 from datacustoms.table import Table
 
 Progress = Callable[[str, float], None]
+#: who narrowed the quasi-identifiers to a named list
+QiOrigin = Literal["--qi", "policy"]
+NARROWED_BY: dict[str, str] = {"--qi": "--qi", "policy": "the policy (quasi_identifiers, else its generalised columns)"}
+#: candidates → (constant columns left out, the combination search over the rest)
+Search = Callable[[list[str]], tuple[list[str], CombinationSearch]]
 
 
 def inspect(
@@ -40,16 +48,21 @@ def inspect(
     sample_rows: int = 20_000,
     progress: Progress | None = None,
     registry: DetectorRegistry | None = None,
+    qi_origin: QiOrigin = "--qi",
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
 
-    ``qi`` / ``sensitive`` default to the columns detection proposes; they are checked against
-    the table before any data is read. ``thresholds`` (rules R10–R13) may be a mapping.
-    ``registry`` holds the detectors to run (default: the built-ins).
+    Without ``qi`` every column that is not an identifier, pseudonym or sensitive attribute is a
+    candidate quasi-identifier and every combination of up to 3–4 of them is measured; ``qi``
+    narrows the set (``qi_origin`` says who narrowed it, for the report). ``sensitive`` defaults
+    to the columns detection proposes. Both are checked against the table before any data is
+    read. ``thresholds`` (rules R10–R13) may be a mapping. ``registry`` holds the detectors to
+    run (default: the built-ins).
     """
     table = source if isinstance(source, Table) else read(source, **read_options)
     limits = resolve_thresholds(thresholds)
+    check_sample_rows(sample_rows)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
     findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
@@ -67,6 +80,11 @@ def inspect(
             sampling_fraction=sampling_fraction,
         )
 
+    def search(candidates: list[str]) -> tuple[list[str], CombinationSearch]:
+        constants = constant_columns(table, candidates)
+        kept = [c for c in candidates if c not in constants]
+        return sorted(constants), search_combinations(table, kept, limits)
+
     return run_stages(
         source_info(table),
         findings,
@@ -75,12 +93,31 @@ def inspect(
         qi=qi,
         sensitive=sensitive,
         limits=limits,
+        search=search,
+        qi_origin=qi_origin,
     )
+
+
+def check_sample_rows(sample_rows: int) -> None:
+    """Detection on no rows finds nothing, which would read as a clean table."""
+    if sample_rows < 1:
+        raise UsageError(f"--sample-rows {sample_rows} would inspect no rows", "give a positive number, e.g. 20000")
 
 
 def resolve_thresholds(thresholds: Thresholds | Mapping[str, Any] | None) -> Thresholds:
     """Rules R10–R13's limits from a :class:`Thresholds`, a mapping of its fields, or the defaults."""
     return thresholds if isinstance(thresholds, Thresholds) else Thresholds(**dict(thresholds or {}))
+
+
+def refuse_vacuous(k: int, max_risk: float) -> None:
+    """Refuse limits a user typed that make a check vacuous.
+
+    k = 1 holds for every table, a risk limit above 1 never fails, and one of 0 or less always does.
+    """
+    if k < 2:
+        raise UsageError(f"k = {k} would pass every table (every class has at least one record)", "use --k 2 or more, e.g. 5")
+    if not 0 < max_risk <= 1:
+        raise UsageError(f"max risk {max_risk} is outside (0, 1]", "give a share, e.g. --max-risk 0.09")
 
 
 def source_info(table: Table, *, format: str | None = None, extra_notes: Sequence[str] = ()) -> SourceInfo:
@@ -104,12 +141,16 @@ def run_stages(
     qi: Sequence[str] | None,
     sensitive: Sequence[str] | None,
     limits: Thresholds,
+    search: Search | None = None,
+    qi_origin: QiOrigin = "--qi",
 ) -> Report:
     """Findings → checks → attacks → risk, the one orchestration every engine runs.
 
     An engine passes its own stage implementations: ``attack_one`` reverses one digest column
     (None means --no-attack), ``profile`` measures risk for the chosen columns (None means
-    --no-measure). Keeping the order and the checks here is what makes engines' reports agree.
+    --no-measure), ``search`` measures every small combination of candidate quasi-identifiers
+    (None: the full combination of the candidates is measured instead). Keeping the order and the
+    checks here is what makes engines' reports agree.
     """
     report = Report(tool_version=__version__, source=source, findings=findings)
     report.checks.extend(identifier_checks(findings))
@@ -130,13 +171,46 @@ def run_stages(
             for f in digests
         )
     if profile is not None:
-        proposed_qi, proposed_sensitive = propose_columns(findings)
-        chosen_qi = list(qi) if qi is not None else proposed_qi
-        chosen_sensitive = list(sensitive) if sensitive is not None else proposed_sensitive
-        if chosen_qi:
-            report.risk = profile(chosen_qi, chosen_sensitive)
-            report.checks.extend(risk_checks(report.risk, limits))
+        measure_stage(report, profile, search, qi=qi, sensitive=sensitive, limits=limits, qi_origin=qi_origin)
     return report
+
+
+def measure_stage(
+    report: Report,
+    profile: Callable[[list[str], list[str]], RiskProfile],
+    search: Search | None,
+    *,
+    qi: Sequence[str] | None,
+    sensitive: Sequence[str] | None,
+    limits: Thresholds,
+    qi_origin: QiOrigin,
+) -> None:
+    """Choose the quasi-identifiers (conservatively unless narrowed), record why, and measure."""
+    findings = report.findings
+    chosen_sensitive = list(sensitive) if sensitive is not None else propose_columns(findings)[1]
+    if qi is not None:
+        narrowed = NARROWED_BY[qi_origin]
+        report.qi_origin = qi_origin
+        report.scope = column_scope(findings, qi=qi, sensitive=chosen_sensitive, narrowed_by=narrowed)
+        if qi:
+            report.risk = profile(list(qi), chosen_sensitive)
+            report.checks.extend(risk_checks(report.risk, limits))
+        return
+    report.qi_origin = "candidates"
+    candidates = candidate_columns(findings, chosen_sensitive)
+    constants: list[str] = []
+    chosen = candidates
+    if search is not None and candidates:
+        constants, result = search(candidates)
+        report.combinations = result
+        report.checks.extend(combination_checks(result, limits))
+        chosen = result.worst[0].columns if result.worst else ([] if not result.complete else result.candidates)
+    report.scope = column_scope(
+        findings, qi=[c for c in candidates if c not in constants], sensitive=chosen_sensitive, constants=constants
+    )
+    if chosen:
+        report.risk = profile(list(chosen), [c for c in chosen_sensitive if c not in chosen])
+        report.checks.extend(risk_checks(report.risk, limits))
 
 
 def identifier_checks(findings: Sequence[ColumnFinding]) -> list[Check]:

@@ -109,6 +109,9 @@ def test_sent_transfer_is_recorded_with_consent_counts(work: Path, ledger_url: s
     assert r.pseudonymisation and r.pseudonymisation[0].column == "phone" and r.pseudonymisation[0].key_id
     assert r.role.classified == "processor" and r.label == "pseudonymised personal data"
     assert r.record_keep_until is not None and r.record_keep_until.year == r.created.year + 3
+    # the policy narrowed the quasi-identifiers to its generalised column: recorded, with what it left out
+    assert r.risk_scope is not None and r.risk_scope.quasi_identifiers == ["age"]
+    assert r.risk_scope.declared_by == "generalised columns" and "region" in r.risk_scope.left_out
     assert "010-1234-5678" not in out.read_text() and "naver" not in out.read_text()
     assert not [p for p in work.iterdir() if p.name.startswith(".out.csv")]  # staging removed
     with LedgerStore(ledger_url) as store:

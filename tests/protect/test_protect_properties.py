@@ -45,7 +45,7 @@ def test_generalising_never_lowers_k(data: st.DataObject, values: list[int]) -> 
 
 
 @settings(max_examples=15, deadline=None)
-@given(values=ages, k=st.integers(min_value=1, max_value=8))
+@given(values=ages, k=st.integers(min_value=2, max_value=8))
 def test_suppression_never_adds_records(tmp_path_factory: object, values: list[int], k: int) -> None:
     table = pa.table({"age": pa.array([str(v) for v in values]), "n": pa.array(range(len(values)))})
     policy = parse_policy(

@@ -45,17 +45,20 @@ def register(app: typer.Typer) -> None:
             30.0, "--attack-budget", help="Seconds the reversal attack may spend per column."
         ),
         qi: str | None = typer.Option(
-            None, "--qi", help="Quasi-identifier columns, comma-separated (default: proposed from detection)."
+            None,
+            "--qi",
+            help="Quasi-identifier columns, comma-separated; narrows the default (every column but identifiers, "
+            "pseudonyms and free text, searched in combinations of up to 3–4) and is recorded in the report.",
         ),
         sensitive: str | None = typer.Option(
             None, "--sensitive", help="Sensitive columns, comma-separated (default: proposed)."
         ),
-        k: int = typer.Option(5, "--k", help="Minimum equivalence-class size (R10)."),
-        max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11)."),
+        k: int = typer.Option(5, "--k", help="Minimum equivalence-class size (R10), at least 2."),
+        max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11), in (0, 1]."),
         population: int | None = typer.Option(
             None, "--population", help="Population size, for population-uniqueness estimates."
         ),
-        sample_rows: int = typer.Option(20_000, "--sample-rows", help="Rows sampled for detection."),
+        sample_rows: int = typer.Option(20_000, "--sample-rows", help="Rows sampled for detection (at least 1)."),
         detectors: Path | None = typer.Option(None, "--detectors", help="A YAML file of extra pattern detectors."),
         reveal: bool = typer.Option(
             False, "--reveal", help="Print recovered plaintexts (otherwise only masked examples)."
@@ -74,8 +77,10 @@ def register(app: typer.Typer) -> None:
 
         Each check cites a rule (R1–R36); `datacustoms rules` says what each one means.
         """
-        from datacustoms.inspection import inspect
+        from datacustoms.inspection import check_sample_rows, inspect, refuse_vacuous
 
+        refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
+        check_sample_rows(sample_rows)
         if attack_budget <= 0:
             raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
         registry = None

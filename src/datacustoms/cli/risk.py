@@ -83,6 +83,7 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     ) -> None:
         """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values."""
+        from datacustoms.inspection import refuse_vacuous
         from datacustoms.io import read
         from datacustoms.model.thresholds import Thresholds
         from datacustoms.risk import (
@@ -96,6 +97,7 @@ def register(app: typer.Typer) -> None:
 
         if population is not None and sampling_fraction is not None:
             raise UsageError("--population and --sampling-fraction were both given", "give one of them")
+        refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
         try:
             thresholds = Thresholds(k=k, max_risk=max_risk, avg_risk=avg_risk, l=l_div, t=t_close)
         except ValueError as err:

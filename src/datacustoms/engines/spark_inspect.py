@@ -40,7 +40,7 @@ from datacustoms.detect.registry import DetectorRegistry, detect_arrow
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 from datacustoms.engines.spark import SparkJobError, as_table, frame, source_name
 from datacustoms.errors import ColumnError, UsageError
-from datacustoms.inspection import Progress, resolve_thresholds, run_stages, source_info
+from datacustoms.inspection import Progress, QiOrigin, resolve_thresholds, run_stages, source_info
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.report import Report
 from datacustoms.model.risk import RiskProfile
@@ -68,6 +68,7 @@ def spark_inspect(
     keyspaces: Sequence[Keyspace] | None = None,
     name: str | None = None,
     registry: DetectorRegistry | None = None,
+    qi_origin: QiOrigin = "--qi",
     **read_options: Any,
 ) -> Report:
     """:func:`datacustoms.inspection.inspect` with Spark doing the reading, sampling and group-bys.
@@ -112,6 +113,7 @@ def spark_inspect(
         attack_one=attack_one if attack else None,
         profile=profile if measure else None,
         qi=qi,
+        qi_origin=qi_origin,
         sensitive=sensitive,
         limits=limits,
     )

@@ -200,6 +200,14 @@ class DatasetInfo(_Strict):
     rows: int | None = None
 
 
+class RiskScope(_Strict):
+    """Which columns the risk proof treated as quasi-identifiers, and who narrowed the set."""
+
+    quasi_identifiers: list[str]
+    declared_by: str = Field(description="the policy's quasi_identifiers list, or its generalised columns")
+    left_out: list[str] = Field(default_factory=list, description="input columns the policy left out of the risk")
+
+
 class FailedCheck(_Strict):
     rule: str
     subject: str
@@ -237,6 +245,7 @@ class TransferRecord(_Strict):
     refusal_reasons: list[str] = Field(default_factory=list)
     report_sha256: str | None = None
     korea: KoreaProfile | None = None
+    risk_scope: RiskScope | None = Field(default=None, description="R10: the quasi-identifiers the proof measured")
     label: str = Field(
         default="pseudonymised personal data",
         description="R30: what the data is; never 'anonymous' when identifiers were pseudonymised",

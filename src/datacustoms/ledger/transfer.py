@@ -51,6 +51,7 @@ from datacustoms.ledger.model import (
     FailedCheck,
     PseudonymEntry,
     RecordSpec,
+    RiskScope,
     TransferRecord,
     classify_role,
 )
@@ -425,6 +426,7 @@ def run_transfer(
             "retention_until": spec.retention_until, "source_name": table.name, "korea": spec.korea,
             "record_keep_until": _add_years(at.date(), CREDIT_RECORD_YEARS)
             if spec.korea is not None and spec.korea.credit_data else None,
+            "risk_scope": risk_scope(policy, table.column_names),
         }
 
         def refuse(reasons: list[str], counts: ConsentCounts, source_rows: int, proof: Any = None,
@@ -512,6 +514,13 @@ def run_transfer(
     finally:
         if own_store:
             store.close()
+
+
+def risk_scope(policy: Any, columns: list[str]) -> RiskScope:
+    """The policy's narrowing of the quasi-identifiers, for the record (what R10 was judged on)."""
+    qi = policy.qi_columns()
+    declared = "quasi_identifiers" if policy.quasi_identifiers is not None else "generalised columns"
+    return RiskScope(quasi_identifiers=qi, declared_by=declared, left_out=[c for c in columns if c not in qi])
 
 
 def _risks(before: Table, after: Table, policy: Any) -> tuple[Any, Any]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.findings import Check, ColumnFinding
-from datacustoms.model.risk import RiskProfile, UnicityResult
+from datacustoms.model.risk import ColumnScope, CombinationSearch, RiskProfile, UnicityResult
 
 SCHEMA_VERSION = "1.0"
 
@@ -42,6 +42,13 @@ class Report(BaseModel):
     findings: list[ColumnFinding] = Field(default_factory=list)
     attacks: list[ColumnAttack] = Field(default_factory=list, description="hash reversal, per digest column")
     risk: RiskProfile | None = Field(default=None, description="re-identification risk from quasi-identifiers")
+    qi_origin: Literal["candidates", "--qi", "policy"] | None = Field(
+        default=None, description="who chose the quasi-identifiers: every candidate column, --qi, or the policy"
+    )
+    scope: list[ColumnScope] = Field(default_factory=list, description="every column's part in the risk measure")
+    combinations: CombinationSearch | None = Field(
+        default=None, description="risk over every small combination of candidate quasi-identifiers"
+    )
     unicity: UnicityResult | None = Field(default=None, description="p-point unicity of transaction traces")
     checks: list[Check] = Field(default_factory=list)
 

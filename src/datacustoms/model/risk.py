@@ -174,3 +174,52 @@ class LinkageResult(BaseModel):
     unique_links: int = Field(description="records matching exactly one auxiliary record")
     one_to_one: int = Field(description="records unique on both sides and matching each other")
     unique_link_rate: float = Field(description="unique_links / rows")
+
+
+class ColumnScope(BaseModel):
+    """One column's part in the risk measure, and why (the report's scope table)."""
+
+    column: str
+    role: str = Field(description="detected role (direct_identifier, pseudonym, quasi_identifier, ...)")
+    measured_as: Literal["quasi_identifier", "sensitive", "excluded"]
+    sensitive: bool = Field(default=False, description="also measured as a sensitive attribute (l-diversity)")
+    reason: str | None = Field(default=None, description="why the column is left out of the quasi-identifiers")
+
+
+class CombinationRisk(BaseModel):
+    """Equivalence classes over one combination of candidate quasi-identifiers."""
+
+    columns: list[str]
+    k: int
+    classes: int
+    sample_uniques: int
+    records_below_k: int
+    highest_risk: float = Field(description="prosecutor risk of the smallest class (1 / k)")
+    exact: bool = Field(default=True, description="measured on every row (False: on the sample only)")
+    fails: bool = Field(description="k below the threshold or highest risk above max_risk")
+
+
+class SpecialUniques(BaseModel):
+    """Minimal sample uniques (MSUs, SUDA2 as in sdcMicro) up to ``max_size`` columns."""
+
+    max_size: int
+    records: int = Field(description="records with at least one MSU (special uniques)")
+    msus_by_size: list[int] = Field(description="MSUs found of size 1, 2, ... max_size")
+    contributions: dict[str, float] = Field(
+        default_factory=dict, description="share of the SUDA score carried by MSUs holding each column"
+    )
+
+
+class CombinationSearch(BaseModel):
+    """Risk over every combination of up to ``depth`` candidate quasi-identifiers (fail closed)."""
+
+    candidates: list[str]
+    depth: int = Field(description="largest combination measured (0: the search did not run)")
+    combinations: int = Field(description="combinations measured")
+    rows: int
+    sampled_rows: int = Field(description="rows the search read (a seeded sample beyond the cell budget)")
+    complete: bool = Field(description="False: the search could not be completed; the verdict fails")
+    reason: str | None = None
+    failing: int = Field(default=0, description="combinations that break k or max_risk")
+    worst: list[CombinationRisk] = Field(default_factory=list, description="the riskiest combinations")
+    special: SpecialUniques | None = None

@@ -124,6 +124,7 @@ def snapshot_with(
         sensitive=usable_sensitive,
         thresholds={"k": k, "max_risk": max_risk},
         measure=bool(qi),
+        qi_origin="policy",
     )
     return snapshot_of(report, qi, attack)
 

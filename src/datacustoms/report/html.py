@@ -20,7 +20,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from datacustoms.attack.text import human_rate, human_seconds
+from datacustoms.model.report import Report
 from datacustoms.model.rules import explain
+from datacustoms.report.text import QI_ORIGIN, combination_lines
 
 #: class-size buckets for the distribution chart (lower bounds)
 SIZE_BUCKETS = (1, 2, 3, 4, 5, 10, 20, 50, 100)
@@ -377,6 +379,9 @@ def render_html(
         "record": _record_rows(record) if record is not None else None,
         "refusal": _as_list(_get(record, "refusal_reasons")) if record is not None else [],
         "notes": _as_list(_get(source, "notes")),
+        "scope": _as_list(_get(report, "scope")),
+        "qi_origin": QI_ORIGIN.get(_get(report, "qi_origin") or "", ""),
+        "combination_lines": combination_lines(report) if isinstance(report, Report) else [],
     }
     return _env().get_template("report.html.j2").render(**context)
 

@@ -87,6 +87,11 @@ def stage_sections(report: Report) -> list[RenderableType]:
     if report.attacks:
         lines = [line for attack in report.attacks for line in render_column(attack)]
         out.append(Text("Hash reversal\n", style="bold") + Text("\n".join(lines)))
+    if report.scope:
+        out.append(scope_table(report))
+    if report.combinations is not None:
+        out.append(Text("Combinations of candidate quasi-identifiers\n", style="bold")
+                   + Text("\n".join(combination_lines(report))))  # fmt: skip
     if report.risk is not None:
         out.append(Text("Re-identification risk\n", style="bold") + Text("\n".join(risk_lines(report.risk))))
     if report.unicity is not None:
@@ -101,6 +106,42 @@ def unicity_lines(u: UnicityResult) -> list[str]:
         f"p = {pt.p}: ε = {pt.epsilon:.1%} (95% CI {pt.ci_low:.1%}–{pt.ci_high:.1%}, {pt.eligible:,} people)"
         for pt in u.points
     ]
+QI_ORIGIN = {
+    "candidates": "every column but identifiers, pseudonyms and free text (conservative default)",
+    "--qi": "narrowed by --qi",
+    "policy": "as declared by the policy",
+}
+
+
+def scope_table(report: Report) -> RichTable:
+    """The assumptions: every column, how the risk measure used it, and why it left one out."""
+    origin = QI_ORIGIN.get(report.qi_origin or "", "")
+    table = RichTable(title=f"Risk scope — quasi-identifiers: {origin}", title_justify="left")
+    for name in ("column", "role", "measured as", "reason left out"):
+        table.add_column(name, overflow="fold")
+    for c in report.scope:
+        measured = c.measured_as.replace("_", "-") + (" + sensitive" if c.sensitive and c.measured_as != "sensitive" else "")
+        table.add_row(c.column, ROLE_LABEL.get(c.role, c.role) or "other", measured, c.reason or "")
+    return table
+
+
+def combination_lines(report: Report) -> list[str]:
+    """How far the combination search went and the worst combinations it found."""
+    search = report.combinations
+    if search is None:
+        return []
+    if not search.complete:
+        return [f"not completed: {search.reason}"]
+    lines = [
+        f"{search.combinations:,} combinations of up to {search.depth} of {len(search.candidates)} columns, "
+        f"{search.sampled_rows:,} of {search.rows:,} rows read; {search.failing:,} break the thresholds"
+    ]
+    lines += [
+        f"{' + '.join(w.columns)}: k = {w.k}, {w.sample_uniques:,} sample uniques, {w.records_below_k:,} records "
+        f"below k{'' if w.exact else ' (on the sample)'}"
+        for w in search.worst[:5]
+    ]
+    return lines
 
 
 def risk_lines(risk: RiskProfile) -> list[str]:

@@ -13,8 +13,16 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from datacustoms.errors import UsageError
-from datacustoms.model.findings import Check, ColumnFinding
-from datacustoms.model.risk import ColumnUniqueness, Diversity, LinkageResult, RareValues, RiskProfile, UnicityResult
+from datacustoms.model.findings import Check, ColumnFinding, Status
+from datacustoms.model.risk import (
+    ColumnUniqueness,
+    CombinationSearch,
+    Diversity,
+    LinkageResult,
+    RareValues,
+    RiskProfile,
+    UnicityResult,
+)
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
 from datacustoms.risk.classes import build_cells, check_columns, connect
@@ -233,6 +241,53 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
                     message=(f"near-unique column: {u.distinct:,} distinct values in {u.rows:,} rows ({u.ratio:.1%})"),
                 )
             )
+    return checks
+
+
+def combination_checks(result: CombinationSearch, thresholds: Thresholds) -> list[Check]:
+    """R10/R11 over every measured combination: fail naming the worst, or fail closed."""
+    subject = f"combinations of {len(result.candidates)} candidate columns"
+    if not result.complete:
+        return [Check(rule="R10", subject=subject, status="fail",
+                      message=f"risk not measured: {result.reason}")]  # fmt: skip
+    if not result.worst:
+        return []
+    worst = result.worst[0]
+    named = " + ".join(worst.columns)
+    where = "" if result.sampled_rows >= result.rows else (
+        f"; searched a seeded sample of {result.sampled_rows:,} of {result.rows:,} rows, "
+        "the worst re-measured on every row"
+    )  # fmt: skip
+    status: Status = "fail" if any(w.fails for w in result.worst) else "pass"
+    checks = [
+        Check(
+            rule="R10",
+            subject=named,
+            status=status,
+            message=(
+                f"{result.failing:,} of {result.combinations:,} combinations of up to {result.depth} columns break "
+                f"k = {thresholds.k} or max risk {thresholds.max_risk}; worst: {named} with k = {worst.k}, "
+                f"{worst.sample_uniques:,} sample uniques, {worst.records_below_k:,} records below k{where}"
+            ),
+        )
+    ]
+    special = result.special
+    if special is not None and special.records:
+        drivers = ", ".join(
+            f"{c} ({share:.0%})" for c, share in sorted(special.contributions.items(), key=lambda kv: -kv[1])[:5]
+        )
+        sizes = ", ".join(f"{n:,} of size {i + 1}" for i, n in enumerate(special.msus_by_size) if n)
+        checks.append(
+            Check(
+                rule="R10",
+                subject="special uniques",
+                status="warn",
+                message=(
+                    f"{special.records:,} records are unique on some combination of up to {special.max_size} "
+                    f"columns (minimal sample uniques: {sizes}); driven by {drivers}"
+                ),
+            )
+        )
     return checks
 
 

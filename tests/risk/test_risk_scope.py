@@ -1,0 +1,146 @@
+"""Conservative quasi-identifiers: scope table, combination search, special uniques, vacuous options."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+import datacustoms
+from datacustoms.cli import app
+from datacustoms.errors import UsageError
+from datacustoms.inspection import refuse_vacuous
+from datacustoms.io import read
+from datacustoms.model.thresholds import Thresholds
+from datacustoms.report.html import render_html
+from datacustoms.report.text import render
+from datacustoms.risk.combos import choose_depth, search_combinations
+from datacustoms.risk.profile import combination_checks
+
+
+def _table(n: int = 600) -> pa.Table:
+    """age and sex (detected QIs) are safe together; the count and band columns single people out."""
+    rng = np.random.default_rng(7)
+    return pa.table({
+        "age": np.repeat([30, 40, 50], n // 3),
+        "sex": np.tile(["F", "M"], n // 2),
+        "card_count": rng.integers(0, 40, n),
+        "score_band": rng.integers(0, 25, n),
+        "country": ["KR"] * n,
+    })  # fmt: skip
+
+
+def test_old_default_passed_but_candidates_fail_naming_the_combination() -> None:
+    table = _table()
+    old = datacustoms.inspect(table, attack=False, qi=["age", "sex"])
+    assert old.verdict == "pass"
+    new = datacustoms.inspect(table, attack=False)
+    assert new.verdict == "fail"
+    assert new.qi_origin == "candidates"
+    failing = [c for c in new.checks if c.rule == "R10" and c.status == "fail"]
+    assert any("card_count" in c.subject and "score_band" in c.subject for c in failing)
+    assert new.combinations is not None and new.combinations.complete
+    assert new.combinations.worst[0].k == 1
+
+
+def test_scope_lists_every_column_with_reasons() -> None:
+    table = _table().append_column("phone", pa.array([f"010-{1000 + i % 9000:04d}-{5678:04d}" for i in range(600)]))
+    report = datacustoms.inspect(table, attack=False)
+    scope = {c.column: c for c in report.scope}
+    assert set(scope) == set(table.column_names)
+    assert scope["country"].measured_as == "excluded" and scope["country"].reason.startswith("constant")
+    assert scope["phone"].measured_as == "excluded" and "direct identifier" in scope["phone"].reason
+    assert scope["card_count"].measured_as == "quasi_identifier"
+    text = render(report)
+    assert "Risk scope" in text and "constant" in text
+    assert "Risk scope" in render_html(report)
+    assert '"scope"' in report.to_json()
+
+
+def test_qi_narrowing_is_recorded_and_keeps_explicit_figures() -> None:
+    table = _table()
+    report = datacustoms.inspect(table, attack=False, qi=["age", "sex"])
+    scope = {c.column: c for c in report.scope}
+    assert report.qi_origin == "--qi"
+    assert scope["card_count"].reason == "not a quasi-identifier: narrowed by --qi"
+    assert report.combinations is None
+    assert report.risk is not None and report.risk.qi == ["age", "sex"] and report.risk.k == 100
+    policy = datacustoms.inspect(table, attack=False, qi=["age"], qi_origin="policy")
+    assert "the policy" in {c.column: c for c in policy.scope}["sex"].reason
+
+
+def test_combination_counts_match_a_direct_count() -> None:
+    table = _table()
+    result = search_combinations(read(table), ["age", "sex", "card_count", "score_band"], Thresholds())
+    assert result.depth == 4 and result.combinations == 15
+    for combo in result.worst:
+        expected = table.group_by(combo.columns).aggregate([([], "count_all")]).column("count_all").to_numpy()
+        assert combo.k == expected.min()
+        assert combo.classes == len(expected)
+        assert combo.sample_uniques == int((expected == 1).sum())
+
+
+def test_special_uniques_are_minimal() -> None:
+    # row 0 is unique on a alone; row 1 is unique only on (b, c); nothing else is unique
+    table = pa.table({
+        "a": [9, 1, 1, 1, 2, 2, 2, 2],
+        "b": [0, 0, 1, 1, 0, 0, 1, 1],
+        "c": [0, 1, 0, 0, 1, 0, 1, 1],
+    })  # fmt: skip
+    result = search_combinations(read(table), ["a", "b", "c"], Thresholds(k=2))
+    special = result.special
+    assert special is not None
+    # brute force: a record's MSU is a column set it is unique on, with no unique proper subset
+    rows = list(zip(*(table.column(c).to_pylist() for c in "abc"), strict=True))
+    by_size, holders = [0, 0, 0], set()
+    for r, row in enumerate(rows):
+        unique_sets = [
+            s for size in (1, 2, 3) for s in combinations(range(3), size)
+            if sum(all(o[i] == row[i] for i in s) for o in rows) == 1
+        ]
+        for s in unique_sets:
+            if not any(set(t) < set(s) for t in unique_sets):
+                by_size[len(s) - 1] += 1
+                holders.add(r)
+    assert special.msus_by_size == by_size
+    assert special.records == len(holders)
+    assert special.msus_by_size[0] == 1  # row 0 is the only a = 9
+    assert set(special.contributions) <= {"a", "b", "c"}
+
+
+def test_search_fails_closed_when_candidates_are_too_many() -> None:
+    names = [f"c{i}" for i in range(40)]
+    table = pa.table({n: np.arange(50) % (i + 2) for i, n in enumerate(names)})
+    result = search_combinations(read(table), names, ops_budget=10_000)
+    assert not result.complete and result.depth == 0 and "too many" in (result.reason or "")
+    checks = combination_checks(result, Thresholds())
+    assert [c.status for c in checks] == ["fail"] and "too many" in checks[0].message
+    assert choose_depth(40, 1_000_000) == 0 and choose_depth(10, 1_000_000) == 4 and choose_depth(20, 1_000_000) == 3
+
+
+def test_sampled_search_re_measures_the_worst_on_every_row() -> None:
+    table = _table(3000)
+    result = search_combinations(read(table), ["age", "sex", "card_count", "score_band"], cell_budget=4000)
+    assert result.sampled_rows == 1000 and result.rows == 3000
+    assert all(w.exact for w in result.worst)
+    worst = result.worst[0]
+    expected = table.group_by(worst.columns).aggregate([([], "count_all")]).column("count_all").to_numpy()
+    assert worst.k == expected.min()
+
+
+@pytest.mark.parametrize(("k", "max_risk"), [(1, 0.09), (0, 0.09), (5, 0.0), (5, 1.2)])
+def test_vacuous_thresholds_are_refused(k: int, max_risk: float) -> None:
+    with pytest.raises(UsageError):
+        refuse_vacuous(k, max_risk)
+
+
+@pytest.mark.parametrize("args", [["--sample-rows", "0"], ["--sample-rows", "-1"], ["--k", "1"], ["--max-risk", "0"]])
+def test_cli_refuses_vacuous_options(tmp_path, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "c.csv"
+    path.write_text("name,phone\nKim,010-1234-5678\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["inspect", str(path), "--no-attack", *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
