@@ -86,6 +86,8 @@ class LedgerStore:
                 if not create:
                     raise LedgerError(f"no ledger at {self.sqlite_path}", "record a transfer first, or pass --ledger")
                 self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):  # owner-only: it names who received what
+                    os.close(os.open(self.sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self.schema = schema
         self._engine = self._make_engine(parsed)
         self._hasher: SubjectHasher | None = None

@@ -597,7 +597,7 @@ class AuditLog:
             return None
         try:
             got = json.loads(last)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or not even UTF-8 (a garbage file)
             raise LedgerTampered(
                 f"the last line of audit log {self.path} is not JSON",
                 "check it with `datacustoms keys audit`",
@@ -634,11 +634,15 @@ class AuditLog:
         if not self.path.exists():
             return []
         out = []
-        for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(self.path.read_bytes().splitlines(), 1):
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise LedgerTampered(f"line {n} of audit log {self.path} is not JSON") from None
+                got = json.loads(line)
+            except ValueError:  # not JSON, or not even UTF-8 (a garbage file)
+                got = None
+            if not isinstance(got, dict):
+                raise LedgerTampered(f"line {n} of audit log {self.path} is not a JSON object",
+                                     "restore it from a backup and investigate")
+            out.append(got)
         return out
 
     def verify(self) -> int:
