@@ -242,6 +242,7 @@ def test_missing_key_file_is_refused_not_replaced(tmp_path: Path, monkeypatch: p
     monkeypatch.delenv("DATACUSTOMS_LEDGER_KEY", raising=False)
     db = tmp_path / "ledger.db"
     build(str(db), tmp_path)
+    assert db.stat().st_mode & 0o077 == 0  # the ledger database is owner-only
     key_file = tmp_path / "ledger.db.key"
     key_file.unlink()
     result = CliRunner().invoke(app, ["ledger", "verify", "--ledger", str(db)])

@@ -57,3 +57,4 @@ def test_fpe_reveal_after_rotation_refuses_to_guess_then_uses_the_key_id(
         result = runner.invoke(app, [*base, "--key-id", key_id])
         assert result.exit_code == 0, result.output
         assert pq.read_table(out)["phone"].to_pylist() == PHONES
+        assert out.stat().st_mode & 0o077 == 0  # plaintext output is owner-only

@@ -277,7 +277,7 @@ def _rewrite(
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     try:
-        with atomic_path(output) as tmp:
+        with atomic_path(output, mode=0o600) as tmp:  # plaintext: owner only
             writer = _Writer(tmp, fmt)
             try:
                 for batch in batches():
