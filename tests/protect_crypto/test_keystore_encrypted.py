@@ -46,7 +46,8 @@ def test_encrypt_round_trip_and_wrong_passphrase(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 0, result.output
     text = ks.read_text(encoding="utf-8")
     assert material.hex() not in text and '"key"' not in text and json.loads(text)["encryption"]["kek"] == "scrypt"
-    assert Keystore(ks).active("acme").material == material  # the file named by the env var (set above)
+    monkeypatch.setenv(keywrap.ENV_PASSPHRASE_FILE, str(secret))
+    assert Keystore(ks).active("acme").material == material
     monkeypatch.setenv(keywrap.ENV_PASSPHRASE_FILE, str(tmp_path / "none"))
     monkeypatch.setenv(keywrap.ENV_PASSPHRASE, "a wrong passphrase here")
     with pytest.raises(KeyMaterialError, match="wrong passphrase"):

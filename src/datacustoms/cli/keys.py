@@ -154,10 +154,17 @@ def encrypt_cmd(
 
     from datacustoms.protect.keywrap import ENV_PASSPHRASE_FILE
 
+    before = os.environ.get(ENV_PASSPHRASE_FILE)
     if passphrase_file is not None:
         os.environ[ENV_PASSPHRASE_FILE] = str(passphrase_file)
     store = _store(keystore)
-    store.encrypt()
+    try:
+        store.encrypt()
+    finally:  # the option applies to this command only
+        if before is None:
+            os.environ.pop(ENV_PASSPHRASE_FILE, None)
+        else:
+            os.environ[ENV_PASSPHRASE_FILE] = before
     _say(f"encrypted keystore {store.path}: keys are wrapped under a passphrase-derived key")
 
 
