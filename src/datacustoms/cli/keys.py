@@ -141,6 +141,33 @@ def rekey_cmd(
     )
 
 
+@keys_app.command("encrypt")
+@handle_errors
+def encrypt_cmd(
+    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    passphrase_file: Path | None = typer.Option(
+        None, "--passphrase-file", help="Read the passphrase from this file (else $DATACUSTOMS_KEYSTORE_PASSPHRASE[_FILE])."
+    ),
+) -> None:
+    """Encrypt a plain keystore at rest (scrypt KEK → data key → AES key wrap of every key)."""
+    import os
+
+    from datacustoms.protect.keywrap import ENV_PASSPHRASE_FILE
+
+    before = os.environ.get(ENV_PASSPHRASE_FILE)
+    if passphrase_file is not None:
+        os.environ[ENV_PASSPHRASE_FILE] = str(passphrase_file)
+    store = _store(keystore)
+    try:
+        store.encrypt()
+    finally:  # the option applies to this command only
+        if before is None:
+            os.environ.pop(ENV_PASSPHRASE_FILE, None)
+        else:
+            os.environ[ENV_PASSPHRASE_FILE] = before
+    _say(f"encrypted keystore {store.path}: keys are wrapped under a passphrase-derived key")
+
+
 @keys_app.command("audit")
 @handle_errors
 def audit_cmd(

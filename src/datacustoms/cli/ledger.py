@@ -129,16 +129,33 @@ def register(app: typer.Typer) -> None:
             seq, digest = store.head()
         typer.echo(f"{digest} {seq}")
 
+    @ledger_app.command("anchor")
+    @handle_errors
+    def anchor_cmd(
+        output: Path = typer.Option(..., "--output", "-o", help="Write the signed head here (JSON, atomically)."),
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    ) -> None:
+        """Write the head signed with the ledger's Ed25519 key; keep it outside the database."""
+        with _store(ledger) as store:
+            anchor = store.anchor()
+        emit(anchor.to_json(), output)
+        typer.echo(f"anchored entry {anchor.seq} ({anchor.head[:12]}), public key {anchor.public_key[:16]}…")
+
     @ledger_app.command("verify")
     @handle_errors
     def verify_cmd(
         ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
         expect_head: str | None = typer.Option(
             None, "--expect-head", help="A head hash recorded earlier (12+ hex digits); detects a cut-off tail."),
+        anchor_file: Path | None = typer.Option(
+            None, "--anchor", help="A signed anchor from 'ledger anchor': its entry must still be in the chain."),
     ) -> None:
-        """Check the hash chain; name the first edited, deleted or reordered entry. Exit 1 if broken."""
+        """Check chain, signatures, consents (and an anchor); name the first damage. Exit 1 if broken."""
+        from datacustoms.ledger.anchor import read_anchor
+
+        anchor = read_anchor(anchor_file) if anchor_file is not None else None
         with _store(ledger) as store:
-            result = store.verify(expect_head)
+            result = store.verify(expect_head, anchor)
         if result.ok:
             typer.echo(f"ok: {result.entries} entries, chain intact, head {result.head}")
             return

@@ -12,7 +12,8 @@ link is by hash and not by position, :func:`verify_chain` can tell three kinds o
 What a chain alone cannot detect: cutting entries off the end, or rewriting the whole tail with
 fresh hashes, by someone who can write the database. The ledger keeps a head row, and ``verify``
 accepts ``expect_head``: a head hash published or stored elsewhere earlier (in a ticket, a signed
-mail, the recipient's copy); the chain must still contain it.
+mail, the recipient's copy); the chain must still contain it. Signed anchors and entry signatures
+(:mod:`datacustoms.ledger.anchor`) close the gap without trusting the reader to keep a hash.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Literal
 
 GENESIS = "0" * 64
 
-Damage = Literal["edited", "deleted", "reordered", "truncated", "head", "index"]
+Damage = Literal["edited", "deleted", "reordered", "truncated", "head", "index", "consents", "signature", "anchor"]
 
 
 def canonical_json(obj: Any) -> str:

@@ -6,7 +6,8 @@ columns), ``recipient``, ``purpose``, ``countries`` (ISO codes separated by ``;`
 spaces), ``given`` and optionally ``withdrawn`` (ISO dates or timestamps; a date means midnight
 UTC). Subjects are stored only as keyed hashes. Re-importing a consent with the same subject,
 recipient, purpose and ``given`` updates its countries and withdrawal, so a registry can be
-re-exported and re-imported as people withdraw. Each import is itself a ledger entry (R20).
+re-exported and re-imported as people withdraw. Each import is itself a ledger entry (R20) and
+commits the digest of the whole consent table, so an edit behind the ledger's back is detected.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def import_consents(store: LedgerStore, path: str | Path) -> ConsentImport:
     def within(conn: Any, seq: int) -> dict[str, Any]:
         new, updated = store.upsert_consents(conn, rows, seq)
         counts.update(new=new, updated=updated)
-        return {"consents_new": new, "consents_updated": updated}
+        return {"consents_new": new, "consents_updated": updated, **store.consents_state(conn)}
 
     withdrawn = sum(1 for r in rows if r["withdrawn"])
     entry = store.append(

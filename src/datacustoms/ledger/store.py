@@ -12,6 +12,7 @@ index and the head move in one transaction, so a process killed mid-append leave
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +26,15 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from datacustoms.errors import KeyMaterialError, LedgerError, LedgerTampered, MissingDependency
+from datacustoms.ledger.anchor import Anchor, make_anchor, sign_hash, signing_key
 from datacustoms.ledger.chain import GENESIS, Entry, Problem, VerifyResult, canonical_json, entry_hash, verify_chain
+from datacustoms.ledger.integrity import (
+    body_signed,
+    check_anchor,
+    check_consents,
+    check_signatures,
+    consents_digest,
+)
 from datacustoms.ledger.keys import key_check_value, load_key
 from datacustoms.ledger.subjects import SubjectHasher, index_digest
 
@@ -77,9 +86,12 @@ class LedgerStore:
                 if not create:
                     raise LedgerError(f"no ledger at {self.sqlite_path}", "record a transfer first, or pass --ledger")
                 self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):  # owner-only: it names who received what
+                    os.close(os.open(self.sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self.schema = schema
         self._engine = self._make_engine(parsed)
         self._hasher: SubjectHasher | None = None
+        self._key: bytes | None = None
         self._lock = threading.Lock()
         meta = sa.MetaData(schema=schema)
         self.entries_t = sa.Table(
@@ -114,6 +126,11 @@ class LedgerStore:
             sa.Column("withdrawn", sa.String(40), nullable=True),
             sa.Column("import_seq", sa.Integer, nullable=False),
             sa.PrimaryKeyConstraint("subject_hash", "recipient", "purpose", "given"),
+        )
+        self.signatures_t = sa.Table(
+            "dc_signatures", meta,
+            sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("signature", sa.String(120), nullable=False),
         )
         self.meta_t = sa.Table(
             "dc_meta", meta,
@@ -165,7 +182,7 @@ class LedgerStore:
     def _ensure_schema(self, create: bool) -> None:
         try:
             with self._engine.connect() as conn:
-                if sa.inspect(conn).has_table("dc_head", schema=self.schema):
+                if all(sa.inspect(conn).has_table(t, schema=self.schema) for t in ("dc_head", "dc_signatures")):
                     return
             with self._writer().begin() as conn:
                 if self.dialect == "postgresql":
@@ -177,9 +194,26 @@ class LedgerStore:
                         raise LedgerError(f"{self._safe_url()} holds no ledger", "record a transfer first")
                     self._metadata.create_all(conn)
                     conn.execute(sa.insert(self.head_t).values(id=1, seq=0, entry_hash=GENESIS))
+                else:  # a ledger from before entry signatures: add their table
+                    self.signatures_t.create(conn, checkfirst=True)
         except OperationalError as err:
             raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {_first_line(err)}",
                               "check the path or that the database server is running") from None
+        except SQLAlchemyError as err:
+            raise LedgerError(f"{self._safe_url()} is not a readable ledger: {_first_line(err)}",
+                              "restore the ledger from backup or pass the right --ledger") from None
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A damaged database (a dropped table, garbage rows) is one LedgerError, never a traceback."""
+        try:
+            yield
+        except SQLAlchemyError as err:
+            raise LedgerError(f"cannot read the ledger: {_first_line(err)}",
+                              "run 'datacustoms ledger verify'; restore the ledger from backup") from None
+        except (ValueError, TypeError):
+            raise LedgerError("the ledger holds an entry that is not valid JSON",
+                              "run 'datacustoms ledger verify'; restore the ledger from backup") from None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -193,16 +227,21 @@ class LedgerStore:
     # ---------------------------------------------------------------- keys
 
     @property
-    def hasher(self) -> SubjectHasher:
-        """The keyed hasher for subject identifiers; refuses a key that is not this ledger's."""
-        if self._hasher is None:
-            key = load_key(self.sqlite_path, create=True)
-            kcv = key_check_value(key)
+    def key(self) -> bytes:
+        """The ledger's secret; refuses a key that is not this ledger's, never replaces a lost one.
+
+        A key file is created only for a ledger that has never recorded a key check value; once it
+        has, a missing file is an error (a new key would silently find nobody and sign nothing).
+        """
+        if self._key is None:
             query = sa.select(self.meta_t.c.value).where(self.meta_t.c.name == "key_check")
-            with self._engine.connect() as conn:
+            with self._reading(), self._engine.connect() as conn:
                 row = conn.execute(query).first()
+            key = load_key(self.sqlite_path, create=row is None)
+            kcv = key_check_value(key)
             if row is None:  # first use: remember the key's check value (a write, so locked)
-                with self._writer().begin() as conn:
+                with self._reading(), self._lock, self._writer().begin() as conn:
+                    self._lock_head(conn)  # PostgreSQL: first writers queue here, then see the row
                     row = conn.execute(query).first()
                     if row is None:
                         conn.execute(sa.insert(self.meta_t).values(name="key_check", value=kcv))
@@ -211,8 +250,30 @@ class LedgerStore:
                     "the subject-hash key is not the one this ledger was created with",
                     "set DATACUSTOMS_LEDGER_KEY (or restore the .key file) to the ledger's key",
                 )
-            self._hasher = SubjectHasher(key)
+            self._key = key
+        return self._key
+
+    @property
+    def hasher(self) -> SubjectHasher:
+        """The keyed hasher for subject identifiers."""
+        if self._hasher is None:
+            self._hasher = SubjectHasher(self.key)
         return self._hasher
+
+    def _lock_head(self, conn: Connection) -> tuple[int, str]:
+        row = conn.execute(sa.select(self.head_t.c.seq, self.head_t.c.entry_hash)
+                           .where(self.head_t.c.id == 1).with_for_update()).one()
+        return int(row[0]), str(row[1])
+
+    def anchor(self) -> Anchor:
+        """A signed statement of the current head, to keep outside the database."""
+        key = signing_key(self.key)
+        result = self.verify()
+        if not result.ok:
+            first = result.problems[0]
+            raise LedgerTampered(f"will not anchor a damaged ledger: {first.message}", "restore it from backup")
+        seq, head = self.head()
+        return make_anchor(key, seq, head)
 
     # ---------------------------------------------------------------- writing
 
@@ -228,14 +289,12 @@ class LedgerStore:
         ``within`` runs in the same transaction after the chain is locked and may add fields to
         the body (a consent import writes its rows there, so rows and entry commit together).
         """
-        body = dict(body)
+        body = body_signed(body)
         tokens = sorted(set(subjects))
+        signer = signing_key(self.key)
         try:
             with self._lock, self._writer().begin() as conn:
-                head = conn.execute(
-                    sa.select(self.head_t.c.seq, self.head_t.c.entry_hash)
-                    .where(self.head_t.c.id == 1).with_for_update()
-                ).one()
+                head = self._lock_head(conn)
                 last = conn.execute(
                     sa.select(self.entries_t.c.seq, self.entries_t.c.entry_hash)
                     .order_by(self.entries_t.c.seq.desc()).limit(1)
@@ -263,6 +322,7 @@ class LedgerStore:
                 for i in range(0, len(tokens), 5000):
                     conn.execute(sa.insert(self.subjects_t),
                                  [{"seq": seq, "subject_hash": t} for t in tokens[i:i + 5000]])
+                conn.execute(sa.insert(self.signatures_t).values(seq=seq, signature=sign_hash(signer, digest)))
                 conn.execute(sa.update(self.head_t).where(self.head_t.c.id == 1)
                              .values(seq=seq, entry_hash=digest))
         except SQLAlchemyError as err:
@@ -286,13 +346,14 @@ class LedgerStore:
                 yield self._row_to_entry(row)
 
     def entries(self, kind: str | None = None) -> list[Entry]:
-        return list(self.iter_entries(kind))
+        with self._reading():
+            return list(self.iter_entries(kind))
 
     def get(self, ref: str) -> Entry:
         """An entry by sequence number, transfer id, or a prefix (≥ 6 hex) of its hash."""
         ref = ref.strip()
         t = self.entries_t
-        with self._engine.connect() as conn:
+        with self._reading(), self._engine.connect() as conn:
             row = None
             if ref.isdigit():
                 row = conn.execute(sa.select(t).where(t.c.seq == int(ref))).first()
@@ -307,14 +368,14 @@ class LedgerStore:
         return self._row_to_entry(row)
 
     def head(self) -> tuple[int, str]:
-        with self._engine.connect() as conn:
+        with self._reading(), self._engine.connect() as conn:
             row = conn.execute(sa.select(self.head_t.c.seq, self.head_t.c.entry_hash)
                                .where(self.head_t.c.id == 1)).one()
         return int(row[0]), str(row[1])
 
     def subject_tokens(self, seq: int) -> list[str]:
         s = self.subjects_t
-        with self._engine.connect() as conn:
+        with self._reading(), self._engine.connect() as conn:
             return [r[0] for r in conn.execute(sa.select(s.c.subject_hash).where(s.c.seq == seq)
                                                .order_by(s.c.subject_hash))]
 
@@ -323,11 +384,11 @@ class LedgerStore:
         s, t = self.subjects_t, self.entries_t
         query = (sa.select(t).join(s, s.c.seq == t.c.seq)
                  .where(s.c.subject_hash == token).order_by(t.c.seq))
-        with self._engine.connect() as conn:
+        with self._reading(), self._engine.connect() as conn:
             return [self._row_to_entry(r) for r in conn.execute(query)]
 
-    def verify(self, expect_head: str | None = None) -> VerifyResult:
-        """Check the chain, the head row, and each subject index against its committed digest."""
+    def verify(self, expect_head: str | None = None, anchor: Anchor | None = None) -> VerifyResult:
+        """Check the chain, the head row, each subject index, the signatures, the consent table and an anchor."""
         entries = self.entries()
         result = verify_chain(entries, expect_head)
         seq, head_hash = self.head()
@@ -335,14 +396,51 @@ class LedgerStore:
             result.problems.append(Problem(seq, "head", f"the head row names entry {seq} but the last entry "
                                            f"is {entries[-1].seq if entries else 0}: entries were cut off the end"))
         if result.ok:
-            for e in entries:
-                committed = e.body.get("subject_index_sha256")
-                tokens = self.subject_tokens(e.seq)
-                if (committed is None and tokens) or (committed is not None and committed != index_digest(tokens)):
-                    result.problems.append(Problem(e.seq, "index", f"the subject index of entry {e.seq} "
-                                                   "was changed after it was recorded"))
-                    break
+            problem = self._check_indexes(entries) or self._check_signed(entries, anchor)
+            if problem is None:
+                with self._reading(), self._engine.connect() as conn:
+                    problem = check_consents(entries, *consents_digest(conn, self.consents_t))
+            if problem is not None:
+                result.problems.append(problem)
         return result
+
+    def _check_indexes(self, entries: list[Entry]) -> Problem | None:
+        for e in entries:
+            committed = e.body.get("subject_index_sha256")
+            tokens = self.subject_tokens(e.seq)
+            if (committed is None and tokens) or (committed is not None and committed != index_digest(tokens)):
+                return Problem(e.seq, "index", f"the subject index of entry {e.seq} was changed after it was recorded")
+        return None
+
+    def _check_signed(self, entries: list[Entry], anchor: Anchor | None) -> Problem | None:
+        """Signatures (needs the ledger's key once any entry is signed) and the anchor, if given."""
+        if anchor is None and not any(e.body.get("signed") for e in entries):
+            return None
+        public = signing_key(self.key).public_key()
+        with self._reading(), self._engine.connect() as conn:
+            sigs = {int(r[0]): str(r[1]) for r in conn.execute(sa.select(self.signatures_t))}
+        problem = check_signatures(entries, sigs, public)
+        if problem is None and anchor is not None:
+            problem = check_anchor(entries, anchor, public)
+        return problem
+
+    def consents_state(self, conn: Connection) -> dict[str, Any]:
+        """What a consent import commits to the chain: the digest of the whole consent table."""
+        digest, rows = consents_digest(conn, self.consents_t)
+        return {"consents_sha256": digest, "consents_total": rows}
+
+    def check_consents(self) -> None:
+        """Refuse to use consents that do not verify (chain and consent table), before a transfer."""
+        entries = self.entries()
+        result = verify_chain(entries)
+        if result.ok:
+            with self._reading(), self._engine.connect() as conn:
+                problem = check_consents(entries, *consents_digest(conn, self.consents_t))
+            if problem is not None:
+                result.problems.append(problem)
+        if not result.ok:
+            raise LedgerTampered(f"will not judge consent on a damaged ledger: {result.problems[0].message}",
+                                 "run 'datacustoms ledger verify' and restore the ledger from backup")
 
     # ---------------------------------------------------------------- consent
 
@@ -351,7 +449,7 @@ class LedgerStore:
         wanted = sorted(set(tokens))
         out: dict[str, list[Consent]] = {}
         c = self.consents_t
-        with self._engine.connect() as conn:
+        with self._reading(), self._engine.connect() as conn:
             for i in range(0, len(wanted), _CHUNK):
                 part = wanted[i:i + _CHUNK]
                 for r in conn.execute(sa.select(c).where(c.c.subject_hash.in_(part))):

@@ -262,6 +262,8 @@ def _consent_pass(store: LedgerStore, table: Table, spec: RecordSpec, columns: l
     masks: list[np.ndarray] = []
     tokens: set[str] = set()
     hasher = store.hasher
+    if spec.consent_required:
+        store.check_consents()
     for batch in table.batches(columns):
         per_col = [hasher.hash_array(batch.column(c)) for c in columns]
         if spec.consent_required:

@@ -34,6 +34,7 @@ from typing import Any
 
 from datacustoms.errors import KeyMaterialError, LedgerTampered, UsageError
 from datacustoms.protect.crypto import MIN_KEY_BYTES, key_id
+from datacustoms.protect.keywrap import is_sealed, open_doc, passphrase, seal_doc
 
 ENV_KEYSTORE = "DATACUSTOMS_KEYSTORE"
 DEFAULT_KEYSTORE = Path("~/.config/datacustoms/keystore.json")
@@ -401,11 +402,27 @@ class Keystore:
                 f"{self.path} is not a datacustoms keystore",
                 "pass --keystore with the file `keys create` wrote",
             )
-        return doc
+        return open_doc(doc, str(self.path)) if is_sealed(doc) else doc
 
     def _save(self, doc: dict[str, Any], *, new: bool) -> None:
+        """Store ``doc``: re-wrapped when encrypted; a new keystore is encrypted when a passphrase is set."""
+        secret = passphrase(required=False) if new and not is_sealed(doc) else None
+        stored = seal_doc(doc, secret)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_private(self.path, json.dumps(doc, indent=2) + "\n", exclusive=new)
+        _write_private(self.path, json.dumps(stored, indent=2) + "\n", exclusive=new)
+
+    def encrypt(self) -> None:
+        """Convert a plain keystore to envelope encryption under the configured passphrase."""
+        with self._lock():
+            if not self.path.exists():
+                raise KeyMaterialError(f"no keystore at {self.path}", "create a key first with `datacustoms keys create`")
+            doc = self._load()
+            if is_sealed(doc):
+                raise KeyMaterialError(f"keystore {self.path} is already encrypted", "nothing to do")
+            secret = passphrase(required=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _write_private(self.path, json.dumps(seal_doc(doc, secret), indent=2) + "\n", exclusive=False)
+        self.audit.append("keystore_encrypt", keys=len(doc["keys"]))
 
     @staticmethod
     def _info(rec: dict[str, Any]) -> KeyInfo:
@@ -597,7 +614,7 @@ class AuditLog:
             return None
         try:
             got = json.loads(last)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or not even UTF-8 (a garbage file)
             raise LedgerTampered(
                 f"the last line of audit log {self.path} is not JSON",
                 "check it with `datacustoms keys audit`",
@@ -634,11 +651,15 @@ class AuditLog:
         if not self.path.exists():
             return []
         out = []
-        for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(self.path.read_bytes().splitlines(), 1):
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise LedgerTampered(f"line {n} of audit log {self.path} is not JSON") from None
+                got = json.loads(line)
+            except ValueError:  # not JSON, or not even UTF-8 (a garbage file)
+                got = None
+            if not isinstance(got, dict):
+                raise LedgerTampered(f"line {n} of audit log {self.path} is not a JSON object",
+                                     "restore it from a backup and investigate")
+            out.append(got)
         return out
 
     def verify(self) -> int:

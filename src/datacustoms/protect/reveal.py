@@ -176,18 +176,10 @@ def reveal_file(
     fmt = output_format(output)
     store = Keystore(keystore)
     log = AuditLog.beside(store.path)
-    versions = resolve_key_versions(key_ref, keystore=store.path)
-    if key_id is not None:
-        versions = [v for v in versions if v.id == key_id]
-        if not versions:
-            raise KeyMaterialError(f"key {key_ref!r} has no version {key_id}", "run `datacustoms keys list`")
-    if method == "fpe":
-        versions = versions[:1]
     operation = "tokenize" if method == "token" else "fpe"
-    keys = [
-        (m, crypto.derive_key(m.material, recipient=recipient, purpose=purpose, operation=operation))
-        for m in versions
-    ]
+    keys = _pick_versions(resolve_key_versions(key_ref, keystore=store.path), key_ref, key_id, method,
+                          lambda m: crypto.derive_key(m.material, recipient=recipient, purpose=purpose,
+                                                      operation=operation))
     table = read(source, **(read_options or {}))
     for col in columns:
         if col not in table.column_names:
@@ -229,6 +221,28 @@ def reveal_file(
     return result
 
 
+def _pick_versions(
+    versions: list[MasterKey], key_ref: str, key_id: str | None, method: str, derive: Callable[[MasterKey], bytes],
+) -> list[tuple[MasterKey, bytes]]:
+    """The key versions to try, each with its derived key.
+
+    ``key_id`` matches a version's ID or its derived key ID (what ``protect`` prints and the ledger
+    records per pseudonymised column). FF1 has no integrity check: a wrong version silently yields
+    wrong digits, so with several versions and no ``key_id`` it refuses rather than guess.
+    """
+    keys = [(m, derive(m)) for m in versions]
+    if key_id is not None:
+        keys = [(m, k) for m, k in keys if key_id in (m.id, crypto.key_id(k))]
+        if not keys:
+            raise KeyMaterialError(f"key {key_ref!r} has no version {key_id}", "run `datacustoms keys list`")
+    if method == "fpe" and len(keys) > 1:
+        raise UsageError(
+            f"key {key_ref!r} has {len(keys)} versions and FF1 cannot tell which one made these values",
+            "pass --key-id: the key ID protect printed, or pseudonymisation.key_id in the ledger record",
+        )
+    return keys
+
+
 def _rewrite(
     table: Table,
     output: str | os.PathLike[str],
@@ -263,7 +277,7 @@ def _rewrite(
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     try:
-        with atomic_path(output) as tmp:
+        with atomic_path(output, mode=0o600) as tmp:  # plaintext: owner only
             writer = _Writer(tmp, fmt)
             try:
                 for batch in batches():
