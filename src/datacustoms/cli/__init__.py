@@ -30,15 +30,22 @@ for _name in COMMAND_MODULES:
     import_module(f"datacustoms.cli.{_name}").register(app)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    """Runs while the options are parsed, before click looks for a command."""
+    if value:
         from datacustoms import __version__
 
         typer.echo(f"datacustoms {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    ),
+) -> None:
+    """Nothing to do here: --version is handled while the options are parsed."""
 
 
 def main(argv: list[str] | None = None) -> None:

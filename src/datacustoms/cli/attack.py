@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from datacustoms.cli.common import emit, err_console, handle_errors
+from datacustoms.cli.common import emit, err_console, guard_outputs, handle_errors
 from datacustoms.table import Table
 
 
@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
                 spaces = [parse_keyspace(spec) for spec in keyspace]
             except ValueError as err:
                 raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
+        guard_outputs({"--output": output}, [path, reference, known])
         table = read(path)
         ref_table = read(reference) if reference is not None else None
         known_table = _read_known(known) if known is not None else None
@@ -128,7 +129,7 @@ def register(app: typer.Typer) -> None:
             report.columns.append(result)
         if report.columns:
             report.rows = report.columns[0].rows or None
-        emit(render("attack", fmt.value, report), output)
+        emit(render("attack", fmt.value, report), output, private=reveal)
         if progress is not None:
             sys.stderr.flush()
         raise typer.Exit(1 if report.reversed_any else 0)

@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the whole loop on synthetic data shaped like the Kakao Pay → Alipay transfer."""
         from datacustoms.demo import run_demo
+        from datacustoms.io.targets import check_folder_target
 
+        check_folder_target("--out", out)
         # a folder that holds an earlier demo is replaced; any other non-empty folder is refused
         force = force or ((out / "manifest.json").is_file() and (out / "export-report.json").is_file())
         run_demo(out, customers=customers, days=days, seed=seed, budget=budget, force=force,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import typer
 
-from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.cli.common import console, emit, guard_outputs, handle_errors
 from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
 from datacustoms.report.registry import formats
@@ -81,6 +81,7 @@ def register(app: typer.Typer) -> None:
 
         refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
         check_sample_rows(sample_rows)
+        guard_outputs({"--output": output}, [path, detectors])
         if attack_budget <= 0:
             raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
         registry = None
@@ -124,5 +125,5 @@ def register(app: typer.Typer) -> None:
         else:
             from datacustoms.report.registry import render
 
-            emit(render("report", fmt, report), output)
+            emit(render("report", fmt, report), output, private=reveal)
         raise typer.Exit(1 if report.failed else 0)

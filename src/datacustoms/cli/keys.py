@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from datacustoms.cli.common import console, handle_errors
+from datacustoms.cli.common import console, guard_outputs, handle_errors
 from datacustoms.protect.keys import Keystore
 
 
@@ -29,7 +29,10 @@ KEYSTORE_HELP = "Keystore file (default: $DATACUSTOMS_KEYSTORE, else ~/.config/d
 
 
 def _store(keystore: Path | None) -> Keystore:
+    """The keystore; its path must be a file this process can write (not a folder, not /proc)."""
+    from datacustoms.io.targets import check_outputs
 
+    check_outputs([("--keystore", keystore)], parents=True)
     return Keystore(keystore)
 
 
@@ -119,6 +122,7 @@ def rekey_cmd(
     """Move token / FF1 columns to the active key version; the plaintext is never written."""
     from datacustoms.protect.reveal import rekey_file
 
+    guard_outputs({"--output": output}, [source], keystore=keystore)
     result = rekey_file(
         source,
         output,

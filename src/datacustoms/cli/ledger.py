@@ -13,7 +13,7 @@ import typer
 from rich import box
 from rich.table import Table as RichTable
 
-from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.cli.common import console, emit, guard_outputs, handle_errors
 from datacustoms.errors import LedgerTampered, UsageError
 
 LEDGER_HELP = "Ledger location: a SQLite path or a SQLAlchemy URL (default: $DATACUSTOMS_LEDGER or ~/.local/share/datacustoms/ledger.db)."
@@ -136,6 +136,7 @@ def register(app: typer.Typer) -> None:
         ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     ) -> None:
         """Write the head signed with the ledger's Ed25519 key; keep it outside the database."""
+        guard_outputs({"--output": output}, ledger=ledger)
         with _store(ledger) as store:
             anchor = store.anchor()
         emit(anchor.to_json(), output)
@@ -171,6 +172,7 @@ def register(app: typer.Typer) -> None:
         ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     ) -> None:
         """Export every entry, with hashes, for a regulator or an auditor."""
+        guard_outputs({"--output": output}, ledger=ledger)
         with _store(ledger) as store:
             entries = store.entries()
             seq, head = store.head()

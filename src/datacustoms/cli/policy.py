@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from datacustoms.cli.common import emit, handle_errors
+from datacustoms.cli.common import emit, guard_outputs, handle_errors
 from datacustoms.errors import UsageError
 
 
@@ -85,6 +85,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--k must be at least 1", "e.g. --k 5")
         if not 0 <= max_suppression <= 1:
             raise UsageError("--max-suppression must be between 0 and 1", "e.g. --max-suppression 0.05")
+        guard_outputs({"--output": output}, [input, hierarchies])
         table = read(input)
         policy_dir = (output.parent if output is not None else Path(".")).resolve()
         suggestion = suggest_policy(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from datacustoms.cli.common import emit, handle_errors
+from datacustoms.cli.common import emit, guard_outputs, handle_errors
 from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
 
@@ -95,8 +95,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("no output file", "pass -o OUTPUT.parquet (or .csv), or --dry-run")
         if output is not None:
             output_format(output)
-            if Path(input).resolve() == output.resolve():
-                raise UsageError("the output would overwrite the input", "write to another file")
+        guard_outputs({"--output": output, "--report": report}, [input, policy_path], keystore=keystore)
         policy = load_policy(policy_path)
         proof = None
         spark = check_engine(engine) == "spark"

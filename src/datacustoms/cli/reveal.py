@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from datacustoms.cli.common import console, handle_errors
+from datacustoms.cli.common import console, guard_outputs, handle_errors
 
 
 def _say(text: str) -> None:
@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
         """Decrypt tokenized (or FF1) columns for the key holder; logs who, when, why, rows and key IDs."""
         from datacustoms.protect.reveal import reveal_file
 
+        guard_outputs({"--output": output}, [source], keystore=keystore)
         result = reveal_file(
             source,
             output,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from datacustoms.cli.common import emit, handle_errors
+from datacustoms.cli.common import emit, guard_outputs, handle_errors
 from datacustoms.errors import UsageError
 
 if TYPE_CHECKING:
@@ -103,6 +103,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as err:
             first = str(err).splitlines()
             raise UsageError(f"invalid threshold ({first[1] if len(first) > 1 else first[0]})", "") from None
+        guard_outputs({"--output": output}, [path, aux])
         source = read(path, table=table)
         qi_cols, sens_cols = _split(qi), _split(sensitive)
         if not qi_cols:
@@ -169,6 +170,7 @@ def register(app: typer.Typer) -> None:
         from datacustoms.io import read
         from datacustoms.risk import unicity, unicity_checks
 
+        guard_outputs({"--output": output}, [events])
         result = unicity(
             read(events, table=table),
             person,

@@ -45,8 +45,10 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Write into a non-empty folder, replacing our files."),
     ) -> None:
         """The Kakao Pay -> Alipay case: customers, events, and one plain-SHA-256 export CSV per day."""
+        from datacustoms.io.targets import check_folder_target
         from datacustoms.synth import generate_kakaopay
 
+        check_folder_target("--out", out)
         manifest = generate_kakaopay(
             out,
             customers=customers,

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from datacustoms.cli.common import emit, handle_errors
+from datacustoms.cli.common import emit, guard_outputs, handle_errors
 from datacustoms.cli.ledger import LEDGER_HELP
 from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
@@ -109,6 +109,8 @@ def register(app: typer.Typer) -> None:
 
         if attack_budget <= 0:
             raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
+        # every target is checked before anything is recorded: the record and the release go together
+        guard_outputs({"--output": output, "--report": report}, [path, policy], ledger=ledger, keystore=keystore)
         report_fmt = None
         if report is not None:
             suffix = report.suffix.lower()

@@ -1,18 +1,99 @@
 """Atomic output: write to a temporary file beside the target, then rename into place.
 
 A crash, a kill or an exception leaves either the old file or the new one, never half of one;
-the temporary file is removed on failure.
+the temporary file is removed on failure. A ``kill -9`` cannot remove it, so the names carry
+the writer's process ID — ``.<target>.<pid>.<random>.tmp`` for files and
+``.<target>.transfer-<id>.<pid>`` for a transfer's staging folder — and the next write into the
+same folder removes those whose process is gone and which are older than the running process
+(:func:`sweep_stale`). Nothing else is ever removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from datacustoms.errors import InputError
+
+_TEMP = re.compile(r"^\..+\.(?P<pid>\d+)\.[A-Za-z0-9_]{8}\.tmp$")
+_STAGING = re.compile(r"^\..+\.transfer-[0-9a-f]{12}(?:\.(?P<pid>\d+))?$")
+
+
+def _process_start() -> float:
+    """When this process started (epoch seconds): from /proc on Linux, else the import time."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return time.time()
+
+
+PROCESS_START = _process_start()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def _stale(entry: os.DirEntry[str], pattern: re.Pattern[str]) -> bool:
+    match = pattern.match(entry.name)
+    if match is None:
+        return False
+    try:
+        if entry.stat(follow_symlinks=False).st_mtime >= PROCESS_START:
+            return False
+    except OSError:
+        return False
+    pid = match.group("pid")
+    return pid is None or not _alive(int(pid))
+
+
+def sweep_stale(folder: str | os.PathLike[str]) -> int:
+    """Remove temp files and staging folders that a killed writer left in ``folder``; how many.
+
+    Only names of our own pattern, last modified before this process started, whose writing
+    process no longer runs. Errors (a file removed meanwhile, no permission) are ignored.
+    """
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and _stale(entry, _TEMP):
+                os.unlink(entry.path)
+                removed += 1
+            elif entry.is_dir(follow_symlinks=False) and _stale(entry, _STAGING):
+                shutil.rmtree(entry.path)
+                removed += 1
+    return removed
+
+
+def staging_dir(target: str | os.PathLike[str], transfer_id: str) -> Path:
+    """A private (0700) folder beside ``target`` for a transfer's staged output; stale ones are swept."""
+    target = Path(target)
+    sweep_stale(target.parent)
+    folder = target.parent / f".{target.name}.transfer-{transfer_id[:12]}.{os.getpid()}"
+    folder.mkdir(mode=0o700)
+    return folder
 
 
 def _default_mode() -> int:
@@ -32,10 +113,13 @@ def atomic_path(target: str | os.PathLike[str], mode: int | None = None) -> Iter
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder {str(folder)!r} does not exist", "create it first")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    sweep_stale(folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        if mode is not None:
+            os.chmod(tmp, mode)  # before any byte is written: a secret is never readable by others
         yield tmp
         if tmp.exists():
             os.chmod(tmp, _default_mode() if mode is None else mode)
@@ -46,11 +130,11 @@ def atomic_path(target: str | os.PathLike[str], mode: int | None = None) -> Iter
         raise
 
 
-def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
-    with atomic_path(target) as tmp:
+def atomic_write_text(target: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
+    with atomic_path(target, mode) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
-def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
-    with atomic_path(target) as tmp:
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
+    with atomic_path(target, mode) as tmp:
         tmp.write_bytes(data)

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import codecs
 import csv as pycsv
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from datacustoms.errors import InputError
+from datacustoms.errors import InputError, from_exception
 from datacustoms.table import Table
 
 SNIFF_BYTES = 256 * 1024
 DELIMITERS = ",;\t|"
 BLOCK_SIZE = 2 << 20  # Arrow holds several blocks in flight: 8 MiB blocks cost ~0.5 GB of RSS
+#: a record larger than the block is read again with blocks 8× larger, up to this size
+MAX_BLOCK_SIZE = 1 << 30
+# a single field may be megabytes long (a note, an embedded document): Python's csv module,
+# used to name a ragged line, refuses fields over 128 KiB by default
+pycsv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def sniff_encoding(head: bytes) -> str:
@@ -57,9 +63,28 @@ def sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def _header(text: str, delimiter: str) -> list[str]:
-    row = next(pycsv.reader(text.splitlines()[:1] or [""], delimiter=delimiter), [])
-    return [name.strip() for name in row]
+def _header(text: str, delimiter: str) -> tuple[list[str], int]:
+    """The first non-empty line's fields, and how many physical lines Arrow must skip to pass it.
+
+    Empty lines before the header are skipped (Arrow counts them in ``skip_rows``); taking the
+    first line blindly would make the first record the header and shift every column.
+    """
+    lines = text.split("\n")
+    index = next((i for i, line in enumerate(lines) if line.rstrip("\r")), 0)
+    row = next(pycsv.reader([lines[index].rstrip("\r")] if lines else [""], delimiter=delimiter), [])
+    return [name.strip() for name in row], index + 1
+
+
+def check_delimiter(delimiter: str | None) -> None:
+    """One character that can separate fields: not a quote, a line break or a letter-free blank."""
+    if delimiter is None:
+        return
+    if len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise InputError(
+            f"--delimiter must be one character other than a quote or a line break (got {len(delimiter)} characters)"
+            if len(delimiter) != 1 else "--delimiter cannot be a quote or a line break",
+            "e.g. --delimiter ';' or --delimiter $'\\t'",
+        )
 
 
 def dedupe(names: list[str]) -> tuple[list[str], list[str]]:
@@ -84,6 +109,7 @@ def read_csv(
     path: Path, *, encoding: str | None = None, delimiter: str | None = None, name: str | None = None
 ) -> Table:
     """Open a CSV file as a streamed Table of text columns."""
+    check_delimiter(delimiter)
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if not head.strip():
@@ -94,7 +120,7 @@ def read_csv(
     except (LookupError, UnicodeDecodeError) as err:
         raise InputError(f"{path.name} cannot be decoded as {enc}", "pass the right --encoding") from err
     delim = delimiter or sniff_delimiter(text)
-    header = _header(text.lstrip("\ufeff"), delim)
+    header, skip = _header(text.lstrip("\ufeff"), delim)
     names, notes = dedupe(header)
     if enc not in ("utf-8", "utf-8-sig"):
         notes.append(f"decoded from {enc}")
@@ -108,11 +134,11 @@ def read_csv(
             ragged.append((row.expected_columns, row.actual_columns))
             return "error"
 
-        try:
-            reader = pacsv.open_csv(
+        def open_reader(block_size: int) -> pacsv.CSVStreamingReader:
+            return pacsv.open_csv(
                 path,
                 read_options=pacsv.ReadOptions(
-                    column_names=names, skip_rows=1, encoding=arrow_encoding, block_size=BLOCK_SIZE
+                    column_names=names, skip_rows=skip, encoding=arrow_encoding, block_size=block_size
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delim, newlines_in_values=True, invalid_row_handler=bad_row
@@ -124,7 +150,9 @@ def read_csv(
                     quoted_strings_can_be_null=False,
                 ),
             )
-            yield from reader
+
+        try:
+            yield from _grow_blocks(open_reader)
         except pa.ArrowInvalid as err:
             if ragged:
                 expected, actual = ragged[0]
@@ -134,9 +162,7 @@ def read_csv(
                     f"{path.name}: {where} has {actual} fields, the header has {expected}",
                     "fix the row's quoting or delimiter, or pass --delimiter",
                 ) from None
-            raise InputError(
-                f"{path.name} is not valid CSV ({_scrub(str(err))})", "check the delimiter and quoting"
-            ) from None
+            raise from_exception(err, path) or InputError(f"{path.name} is not valid CSV", "check the quoting") from None
         except UnicodeDecodeError:
             raise InputError(
                 f"{path.name} has bytes that are not {enc}", "re-export as UTF-8 or pass --encoding"
@@ -153,9 +179,29 @@ def read_csv(
     )
 
 
-def _scrub(message: str) -> str:
-    """Arrow's parse errors quote row content; keep only the part before it."""
-    return message.split(":")[0].strip()
+def _grow_blocks(open_reader: Callable[[int], pacsv.CSVStreamingReader]) -> Iterator[pa.RecordBatch]:
+    """Stream the batches; a record larger than a block is read again with larger blocks.
+
+    Arrow needs each record inside one block. On "straddling object" the file is opened again
+    with blocks 8× larger, and the rows already yielded are skipped, so none is repeated.
+    """
+    block, done = BLOCK_SIZE, 0
+    while True:
+        seen = 0
+        try:
+            for batch in open_reader(block):
+                if seen + batch.num_rows <= done:
+                    seen += batch.num_rows
+                    continue
+                skip = max(0, done - seen)
+                seen += batch.num_rows
+                done = seen
+                yield batch.slice(skip) if skip else batch
+            return
+        except pa.ArrowInvalid as err:
+            if "straddl" not in str(err) or block >= MAX_BLOCK_SIZE:
+                raise
+            block *= 8
 
 
 def first_ragged_line(path: Path, encoding: str, delimiter: str, width: int) -> int | None:

@@ -18,8 +18,16 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from datacustoms.engines import is_spark_dataframe
-from datacustoms.errors import InputError, UnsupportedFormat, did_you_mean
+from datacustoms.errors import (
+    DatacustomsError,
+    InputError,
+    UnsupportedFormat,
+    did_you_mean,
+    from_exception,
+    remember_reader_error,
+)
 from datacustoms.io.csv import read_csv
+from datacustoms.io.targets import check_input_file
 from datacustoms.table import Table, from_arrow
 
 FORMATS = ("csv", "parquet", "jsonl", "ipc", "sql")
@@ -63,6 +71,47 @@ def read(
     path = Path(text)
     if not path.exists():
         raise InputError(f"{text} does not exist", "check the path")
+    check_input_file(path)  # a FIFO would block forever, a device never ends
+    try:
+        return guarded(_read_path(path, format, encoding, delimiter, name))
+    except DatacustomsError:
+        raise
+    except Exception as err:  # a library's error while opening: one line, never its text
+        ours = from_exception(err, path)
+        if ours is None:
+            raise
+        raise ours from None
+
+
+def guarded(table: Table) -> Table:
+    """The table, its batch streams translating library errors (and remembering reader errors).
+
+    A reader's error may surface inside DuckDB or Arrow, which wrap it in their own exception;
+    remembering it lets the command report the reader's one line instead.
+    """
+    source = table.source
+
+    def guard(stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from stream
+        except DatacustomsError as err:
+            remember_reader_error(err)
+            raise
+        except Exception as err:
+            ours = from_exception(err, source)
+            if ours is None:
+                raise
+            remember_reader_error(ours)
+            raise ours from None
+
+    opener, column_opener = table.open_batches, table.open_columns
+    table.open_batches = lambda: guard(opener())
+    if column_opener is not None:
+        table.open_columns = lambda columns: guard(column_opener(columns))
+    return table
+
+
+def _read_path(path: Path, format: str | None, encoding: str | None, delimiter: str | None, name: str | None) -> Table:
     if path.is_dir():
         return _read_parquet_dir(path, name)
     fmt = format or guess_format(path)
@@ -99,8 +148,8 @@ def _read_parquet(path: Path, name: str | None) -> Table:
         meta = pq.ParquetFile(path)
         schema = meta.schema_arrow
         rows = meta.metadata.num_rows
-    except (pa.ArrowInvalid, OSError) as err:
-        raise InputError(f"{path.name} is not a readable Parquet file ({err})", "check the file") from None
+    except (pa.ArrowException, OSError) as err:
+        raise _library(err, path, "not a readable Parquet file (damaged or truncated)") from None
 
     # pre_buffer (pyarrow's default) keeps every row group's buffers cached until the reader is
     # closed, so memory would grow with the file: 2.3 GB for a 2 GB file where 0.2 GB suffice.
@@ -125,8 +174,8 @@ def _read_parquet(path: Path, name: str | None) -> Table:
 def _read_parquet_dir(path: Path, name: str | None) -> Table:
     try:
         dataset = ds.dataset(path, format="parquet")
-    except (pa.ArrowInvalid, OSError) as err:
-        raise InputError(f"{path} is not a folder of Parquet files ({err})", "pass a file") from None
+    except (pa.ArrowException, OSError) as err:
+        raise _library(err, path, "not a folder of readable Parquet files") from None
     if not dataset.files:
         raise InputError(f"{path} holds no Parquet files", "pass a file or a folder of .parquet files")
 
@@ -158,8 +207,8 @@ def _read_ipc(path: Path, name: str | None) -> Table:
 
     try:
         first = open_file()
-    except (pa.ArrowInvalid, OSError) as err:
-        raise InputError(f"{path.name} is not an Arrow IPC / Feather file ({err})", "check the file") from None
+    except (pa.ArrowException, OSError) as err:
+        raise _library(err, path, "not a readable Arrow IPC / Feather file") from None
     schema = first.schema
 
     def open_batches() -> Iterator[pa.RecordBatch]:
@@ -179,16 +228,14 @@ def _read_jsonl(path: Path, name: str | None) -> Table:
 
     try:
         schema = open_reader().schema
-    except pa.ArrowInvalid as err:
-        message = str(err).split("\n")[0][:120]
-        raise InputError(f"{path.name} is not JSON Lines ({message})", "one JSON object per line") from None
+    except pa.ArrowException as err:
+        raise _library(err, path, "not JSON Lines") from None
 
     def open_batches() -> Iterator[pa.RecordBatch]:
         try:
             yield from open_reader()
-        except pa.ArrowInvalid as err:
-            message = str(err).split("\n")[0][:120]
-            raise InputError(f"{path.name}: invalid JSON Lines ({message})", "fix the line") from None
+        except pa.ArrowException as err:
+            raise _library(err, path, "not valid JSON Lines") from None
 
     return Table(name=name or path.stem, schema=schema, open_batches=open_batches, source=str(path), format="jsonl")
 
@@ -205,6 +252,16 @@ def _from_memory(obj: Any, name: str) -> Table:
         f"cannot read an object of type {type(obj).__name__}",
         "pass a path, a SQL URL, or a pandas / polars / pyarrow table",
     )
+
+
+def _library(err: BaseException, path: Path, problem: str) -> DatacustomsError:
+    """A reader's library error as one line: an OS error as such, else ``problem`` (never its text)."""
+    if isinstance(err, OSError) and not isinstance(err, pa.ArrowException) and err.errno is not None:
+        return from_exception(err, path) or InputError(f"{path.name}: {problem}", "check the file")
+    location = from_exception(err, path)
+    detail = location.message.rsplit("(", 1)[1].rstrip(")") if location and "(line" in location.message else ""
+    suffix = f" ({detail})" if detail.startswith(("line", "row")) else ""
+    return InputError(f"{path.name}: {problem}{suffix}", "check the file, or export it again")
 
 
 def _sql_literal(text: str) -> str:

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import yaml
 from pydantic import ValidationError
 
-from datacustoms.errors import ColumnError, LedgerError, PolicyError, UsageError
+from datacustoms.errors import ColumnError, LedgerError, PolicyError
 from datacustoms.ledger.chain import Entry, canonical_json
 from datacustoms.ledger.consent import judge_rows
 from datacustoms.ledger.model import (
@@ -400,16 +400,15 @@ def run_transfer(
     """
     from datacustoms import __version__
     from datacustoms.io import read
+    from datacustoms.io.atomic import staging_dir
+    from datacustoms.io.targets import check_outputs, input_paths
     from datacustoms.protect.pipeline import output_format, protect_table
     from datacustoms.protect.prove import prove
 
     at = at or datetime.now(UTC)
     target = Path(output)
     output_format(target)
-    if isinstance(source, str) and "://" not in source and Path(source).resolve() == target.resolve():
-        raise UsageError("the output would overwrite the input", "write to another file")
-    if not target.parent.is_dir():
-        raise UsageError(f"output folder {str(target.parent)!r} does not exist", "create it first")
+    check_outputs([("output", target)], input_paths([source if isinstance(source, str) else None]))
     policy, spec = load_transfer_policy(policy_path)
     table = source if isinstance(source, Table) else read(source)
     policy.check_columns(table.column_names)
@@ -465,8 +464,7 @@ def run_transfer(
                               cpass.counts, source_rows)
         sending = _filtered(table, cpass.masks) if subject_cols and cpass.counts.rows_dropped else table
 
-        staging = target.parent / f".{target.name}.transfer-{transfer_id[:12]}"
-        staging.mkdir(mode=0o700)
+        staging = staging_dir(target, transfer_id)
         try:
             staged = staging / target.name
             result = protect_table(sending, policy, staged, keystore=keystore)
