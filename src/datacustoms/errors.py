@@ -120,9 +120,10 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 # ------------------------------------------------------------------ library exceptions, translated
 
-#: the first error a reader raised in this thread; a DuckDB or Arrow error that wraps it
-#: (a reader streaming into a query) is reported as that error, not as the library's text
-_reader_errors = threading.local()
+#: the first error a reader raised since the command started; a DuckDB or Arrow error that wraps
+#: it (a reader streaming into a query, on the engine's own thread) is reported as that error
+_reader_errors: list[DatacustomsError] = []
+_reader_lock = threading.Lock()
 
 _OS_PROBLEMS: dict[int, tuple[str, str]] = {
     errno.ENOSPC: ("no space left on the device", "free some space or write elsewhere; nothing was written"),
@@ -146,13 +147,15 @@ _MISSING_TABLE = re.compile(r"(?:no such table:\s*|relation \\?\"?)(dc_[a-z_]+)"
 
 def remember_reader_error(err: DatacustomsError) -> None:
     """Note the first error a reader raised, so that a library error wrapping it is reported as it."""
-    if getattr(_reader_errors, "first", None) is None:
-        _reader_errors.first = err
+    with _reader_lock:
+        if not _reader_errors:
+            _reader_errors.append(err)
 
 
 def forget_reader_errors() -> None:
     """Forget remembered reader errors (at the start of each command)."""
-    _reader_errors.first = None
+    with _reader_lock:
+        _reader_errors.clear()
 
 
 def _where(source: str | os.PathLike[str] | None) -> str:
@@ -177,10 +180,10 @@ def _location(message: str) -> str:
 def os_error(err: OSError, source: str | os.PathLike[str] | None = None) -> DatacustomsError:
     """An operating-system error as one line: the path, the problem, the next step."""
     problem, hint = _OS_PROBLEMS.get(err.errno or 0, (os.strerror(err.errno) if err.errno else "", "check the path"))
-    path = err.filename if err.filename is not None else source
-    where = f"{os.fspath(path)}: " if path is not None else ""
-    cls = OutputError if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS) else InputError
-    return cls(f"{where}{problem or type(err).__name__}", hint)
+    writing = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+    path = err.filename if err.filename is not None else (None if writing else source)
+    where = f"{os.fspath(path)}: " if path is not None else ("while writing: " if writing else "")
+    return (OutputError if writing else InputError)(f"{where}{problem or type(err).__name__}", hint)
 
 
 def _arrow_error(err: BaseException, where: str) -> DatacustomsError:
@@ -228,6 +231,22 @@ def _database_error(err: BaseException, where: str) -> DatacustomsError:
     return LedgerError(f"{where}the database cannot be used ({kind})", "check the URL, the server and the file")
 
 
+_EMBEDDED = re.compile(r"datacustoms\.errors\.([A-Za-z]+): ([^\n]+)\s*$")
+
+
+def _embedded(message: str) -> DatacustomsError | None:
+    """Our own error, raised in a stream that DuckDB consumed: DuckDB ends its message with the
+    Python traceback's last line, ``datacustoms.errors.<Class>: <our one line>``."""
+    found = _EMBEDDED.search(message)
+    cls = globals().get(found.group(1)) if found else None
+    if found is None or not (isinstance(cls, type) and issubclass(cls, DatacustomsError)):
+        return None
+    text, _, hint = found.group(2).partition(" — ")
+    error = DatacustomsError(text.strip(), hint.strip() or None)
+    error.__class__ = cls  # the same class (and exit code), without calling its own constructor
+    return error
+
+
 def from_exception(err: BaseException, source: str | os.PathLike[str] | None = None) -> DatacustomsError | None:
     """A library's exception as one of ours (never quoting its message), or None when it is not one.
 
@@ -239,9 +258,12 @@ def from_exception(err: BaseException, source: str | os.PathLike[str] | None = N
     family = type(err).__module__.split(".")[0].lstrip("_")
     where = _where(source)
     if family in ("pyarrow", "duckdb"):
-        first = getattr(_reader_errors, "first", None)
-        if first is not None:
-            return first
+        with _reader_lock:
+            if _reader_errors:
+                return _reader_errors[0]
+        embedded = _embedded(str(err))
+        if embedded is not None:
+            return embedded
         return _arrow_error(err, where) if family == "pyarrow" else _duckdb_error(err, where)
     if family in ("sqlalchemy", "psycopg", "psycopg2", "sqlite3"):
         return _database_error(err, where)

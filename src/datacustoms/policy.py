@@ -347,17 +347,71 @@ def parse_policy(data: Any, *, base_dir: str | Path | None = None) -> Policy:
     return policy
 
 
+class StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing what it would otherwise accept silently.
+
+    A key given twice (a later ``name: keep`` would override ``name: drop``) and a date that
+    does not exist (``2027-13-45``, which the safe loader turns into a traceback) are errors
+    naming the line.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the safe loader reports it
+                continue
+            if first != key_node.start_mark.line + 1:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} given twice (first at line {first})", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "not a valid date (use YYYY-MM-DD)", node.start_mark
+            ) from None
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
+StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_yaml_map)  # type: ignore[type-var]
+
+
+def load_yaml_file(path: str | Path, what: str = "policy file") -> Any:
+    """Parse a YAML file strictly (see :class:`StrictLoader`): one PolicyError line on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise PolicyError(f"{what} {str(path)!r} not found", "check the path")
+    raw = path.read_bytes()
+    try:
+        if b"\x00" in raw:
+            raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path.name} is not a YAML text file (binary or not UTF-8)", "check the path") from None
+    try:
+        return yaml.load(text, Loader=StrictLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) if isinstance(err, yaml.constructor.ConstructorError) else None
+        detail = f": {problem}" if problem else ""
+        raise PolicyError(f"{path.name} is not valid YAML{where}{detail}", "fix the file") from None
+    except RecursionError:
+        raise PolicyError(f"{path.name} is nested too deeply", "fix the file") from None
+
+
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy YAML file."""
     path = Path(path)
     if not path.is_file():
         raise PolicyError(f"policy file {str(path)!r} not found", "check the path or run `datacustoms policy suggest`")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"{path.name} is not valid YAML{where}", "fix the syntax") from None
+    data = load_yaml_file(path)
     return parse_policy(data, base_dir=path.parent.resolve())
 
 

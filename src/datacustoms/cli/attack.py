@@ -104,7 +104,9 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--budget must be positive", "e.g. --budget 30")
         if join is not None and reference is None:
             raise UsageError("--join needs --reference", "pass the plaintext table with --reference SOURCE")
-        from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, parse_keyspace
+        from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, check_region, parse_keyspace
+
+        region = check_region(region)
 
         spaces = None
         if keyspace:

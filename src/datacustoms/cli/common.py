@@ -37,7 +37,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise
         except Exception as err:  # a library's exception: translated, never its text (it may quote rows)
             ours = from_exception(err, _source_of(kwargs))
-            if ours is None:
+            if ours is None or os.environ.get("DATACUSTOMS_DEBUG"):
                 raise
             print(f"error: {ours.one_line()}", file=sys.stderr)
             raise typer.Exit(ours.exit_code) from None

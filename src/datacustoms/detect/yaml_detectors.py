@@ -24,7 +24,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from datacustoms.detect.base import Detector
@@ -97,12 +96,9 @@ def parse_yaml_detectors(path: str | Path) -> list[YamlDetectorSpec]:
     file = Path(path)
     if not file.is_file():
         raise InputError(f"{file} does not exist", "check the path of the detector file")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        where = f" (line {line + 1})" if line is not None else ""
-        raise PolicyError(f"{file.name}: not valid YAML{where}", "fix the syntax and try again") from None
+    from datacustoms.policy import load_yaml_file
+
+    data = load_yaml_file(file, "detector file")
     if isinstance(data, dict) and "detectors" not in data:
         data = {"detectors": [data]}
     if not isinstance(data, dict) or not isinstance(data.get("detectors"), list):

@@ -52,7 +52,8 @@ def _under(path: str, folder: str) -> bool:
 def sqlite_family(database: PathLike, what: str = "the ledger database") -> list[Protected]:
     """A SQLite file and the files SQLite and the ledger keep beside it."""
     text = os.fspath(database)
-    return [(what, text)] + [(f"{what}'s {suffix.lstrip('-.')} file", text + suffix) for suffix in SQLITE_COMPANIONS]
+    family: list[Protected] = [(what, text)]
+    return family + [(f"{what}'s {suffix.lstrip('-.')} file", text + suffix) for suffix in SQLITE_COMPANIONS]
 
 
 def input_paths(sources: Iterable[PathLike | None]) -> list[Protected]:

@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 from pydantic import ValidationError
 
 from datacustoms.errors import ColumnError, LedgerError, PolicyError
@@ -117,17 +116,10 @@ def load_transfer_policy(path: str | os.PathLike[str]) -> tuple[Any, RecordSpec]
     model stays the protection contract; recipient name, country, purpose, legal basis and role
     come from the policy's top level when it states them.
     """
-    from datacustoms.policy import parse_policy
+    from datacustoms.policy import load_yaml_file, parse_policy
 
     path = Path(path)
-    if not path.is_file():
-        raise PolicyError(f"policy file {str(path)!r} not found", "check the path")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"{path.name} is not valid YAML{where}", "fix the syntax") from None
+    data = load_yaml_file(path)
     if not isinstance(data, dict):
         raise PolicyError("a policy must be a mapping", "see docs/policy.md")
     record = data.pop("record", None)

@@ -20,6 +20,7 @@ import numpy as np
 import phonenumbers
 
 from datacustoms.attack.hashes.recipes import PHONE_FORMATS, normalise, render_phone
+from datacustoms.errors import UsageError
 from datacustoms.kinds import phones
 from datacustoms.kinds import rrn as rrn_kind
 from datacustoms.kinds.spec import Keyspace as KindKeyspace
@@ -230,6 +231,15 @@ def kr_landline() -> MaskKeyspace:
     """Seoul 02 and the 16 regional area codes, each with a 3- or 4-digit exchange."""
     # customer phone columns hold mobiles; a landline is the exception
     return _kind_keyspace("kr_landline", phones.LANDLINE_KEYSPACE, prior=0.05)
+
+
+def check_region(region: str) -> str:
+    """The region upper-cased, or a UsageError when no numbering plan is known for it."""
+    code = region.strip().upper()
+    if phonenumbers.PhoneMetadata.metadata_for_region(code) is None:
+        raise UsageError(f"--region {region!r} is not a region with a known numbering plan",
+                         "use an ISO 3166 code such as KR, US, JP or SG")
+    return code
 
 
 def national_mobile(region: str, *, strict: bool = True) -> MaskKeyspace:
