@@ -152,8 +152,12 @@ def register(app: typer.Typer) -> None:
             None, "--anchor", help="A signed anchor from 'ledger anchor': its entry must still be in the chain."),
     ) -> None:
         """Check chain, signatures, consents (and an anchor); name the first damage. Exit 1 if broken."""
+        import re
+
         from datacustoms.ledger.anchor import read_anchor
 
+        if expect_head is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", expect_head.strip()):
+            raise UsageError("--expect-head must be 12 to 64 hex digits", "copy it from `datacustoms ledger head`")
         anchor = read_anchor(anchor_file) if anchor_file is not None else None
         with _store(ledger) as store:
             result = store.verify(expect_head, anchor)
