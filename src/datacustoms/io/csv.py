@@ -114,7 +114,10 @@ def read_csv(
         head = fh.read(SNIFF_BYTES)
     if not head.strip():
         raise InputError(f"{path.name} is empty", "export the table again; a CSV needs at least a header line")
-    enc = encoding or sniff_encoding(head)
+    try:
+        enc = encoding or sniff_encoding(head)
+    except InputError as err:
+        raise InputError(f"{path.name}: {err.message}", err.hint) from None
     try:
         text = codecs.getincrementaldecoder(enc)().decode(head, final=False)
     except (LookupError, UnicodeDecodeError) as err:

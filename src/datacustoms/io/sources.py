@@ -6,7 +6,9 @@ Every reader streams record batches; nothing reads a whole large file into Pytho
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -222,7 +224,34 @@ def _read_ipc(path: Path, name: str | None) -> Table:
     return Table(name=name or path.stem, schema=schema, open_batches=open_batches, source=str(path), format="ipc")
 
 
+_NOT_AN_OBJECT = re.compile(rb"\n[ \t\r]*([^{ \t\r\n])")
+_SCAN_BYTES = 8 << 20
+
+
+def check_json_lines(path: Path) -> None:
+    """Every non-blank line must start an object: pyarrow's reader crashes the process (a
+    segmentation fault, pyarrow 26) on a first line of ``null``, and other values are not records."""
+    newlines, tail = 0, b"\n"  # tail: the previous chunk's unfinished blank line start, as context
+    with path.open("rb") as fh:
+        first = True
+        while chunk := fh.read(_SCAN_BYTES):
+            if first and chunk.startswith(codecs.BOM_UTF8):
+                chunk = chunk[len(codecs.BOM_UTF8):]
+            first = False
+            data = tail + chunk
+            found = _NOT_AN_OBJECT.search(data)
+            if found is not None:
+                line = newlines + data.count(b"\n", len(tail), found.start(1)) + 1
+                raise InputError(f"{path.name}: line {line} is not a JSON object", "JSON Lines hold one object per line")
+            newlines += chunk.count(b"\n")
+            last = data.rfind(b"\n")
+            rest = data[last:]
+            tail = rest if rest.strip(b" \t\r\n") == b"" else b"x"
+
+
 def _read_jsonl(path: Path, name: str | None) -> Table:
+    check_json_lines(path)
+
     def open_reader() -> Any:
         return pajson.open_json(path, read_options=pajson.ReadOptions(block_size=8 << 20))
 

@@ -29,6 +29,7 @@ Protected = tuple[str, PathLike]
 
 _SYSTEM_ROOTS = ("/proc", "/sys", "/dev")
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", ".key")
+INPUT = "an input"
 
 
 def _real(path: PathLike) -> str:
@@ -58,7 +59,7 @@ def sqlite_family(database: PathLike, what: str = "the ledger database") -> list
 
 def input_paths(sources: Iterable[PathLike | None]) -> list[Protected]:
     """The local files among ``sources`` (SQL URLs and absent options are skipped)."""
-    return [("an input", s) for s in sources if s is not None and "://" not in os.fspath(s)]
+    return [(INPUT, s) for s in sources if s is not None and "://" not in os.fspath(s)]
 
 
 def _refuse(label: str, path: PathLike, problem: str, hint: str) -> OutputError:
@@ -114,7 +115,8 @@ def check_outputs(
     parents: bool = False,
 ) -> None:
     """Check every output target against the rules above and against each other; raise on the first."""
-    guarded = [(label, _real(p), os.path.isdir(_real(p))) for label, p in protected]
+    # only an input folder guards what lies inside it (a ledger path that is a folder is no dataset)
+    guarded = [(label, _real(p), label == INPUT and os.path.isdir(_real(p))) for label, p in protected]
     seen: list[tuple[str, str]] = []
     for label, path in outputs:
         if path is None:
