@@ -153,7 +153,7 @@ def remember_reader_error(err: DatacustomsError) -> None:
 
 
 def forget_reader_errors() -> None:
-    """Forget remembered reader errors (at the start of each command)."""
+    """Forget remembered reader errors (at the start of each command and of each ``read``)."""
     with _reader_lock:
         _reader_errors.clear()
 
@@ -258,12 +258,12 @@ def from_exception(err: BaseException, source: str | os.PathLike[str] | None = N
     family = type(err).__module__.split(".")[0].lstrip("_")
     where = _where(source)
     if family in ("pyarrow", "duckdb"):
-        with _reader_lock:
-            if _reader_errors:
-                return _reader_errors[0]
         embedded = _embedded(str(err))
         if embedded is not None:
             return embedded
+        with _reader_lock:
+            if _reader_errors:
+                return _reader_errors[0]
         return _arrow_error(err, where) if family == "pyarrow" else _duckdb_error(err, where)
     if family in ("sqlalchemy", "psycopg", "psycopg2", "sqlite3"):
         return _database_error(err, where)

@@ -25,6 +25,7 @@ from datacustoms.errors import (
     InputError,
     UnsupportedFormat,
     did_you_mean,
+    forget_reader_errors,
     from_exception,
     remember_reader_error,
 )
@@ -74,6 +75,7 @@ def read(
     if not path.exists():
         raise InputError(f"{text} does not exist", "check the path")
     check_input_file(path)  # a FIFO would block forever, a device never ends
+    forget_reader_errors()
     try:
         return guarded(_read_path(path, format, encoding, delimiter, name))
     except DatacustomsError:
