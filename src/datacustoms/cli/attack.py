@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -104,16 +105,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--budget must be positive", "e.g. --budget 30")
         if join is not None and reference is None:
             raise UsageError("--join needs --reference", "pass the plaintext table with --reference SOURCE")
-        from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, check_region, parse_keyspace
-
-        region = check_region(region)
-
-        spaces = None
-        if keyspace:
-            try:
-                spaces = [parse_keyspace(spec) for spec in keyspace]
-            except ValueError as err:
-                raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
+        region, spaces = _keyspaces(region, keyspace)
         guard_outputs({"--output": output}, [path, reference, known])
         table = read(path)
         ref_table = read(reference) if reference is not None else None
@@ -135,6 +127,20 @@ def register(app: typer.Typer) -> None:
         if progress is not None:
             sys.stderr.flush()
         raise typer.Exit(1 if report.reversed_any else 0)
+
+
+def _keyspaces(region: str, keyspace: list[str] | None) -> tuple[str, list[Any] | None]:
+    """The region (checked) and the parsed ``--keyspace`` specs, or a UsageError naming the valid ones."""
+    from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, check_region, parse_keyspace
+    from datacustoms.errors import UsageError
+
+    region = check_region(region)
+    if not keyspace:
+        return region, None
+    try:
+        return region, [parse_keyspace(spec) for spec in keyspace]
+    except ValueError as err:
+        raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
 
 
 def _progress() -> Callable[[str, float], None]:
