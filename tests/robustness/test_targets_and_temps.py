@@ -211,3 +211,15 @@ def test_transfer_report_folder_leaves_no_record_and_no_file(world: dict[str, Pa
                             "--no-attack", "-o", str(tmp_path / "ok.csv"), "--report", str(tmp_path / "r.json")])
     assert code == 0, err  # the same transfer with good targets is sent and recorded
     assert json.loads((tmp_path / "r.json").read_text())["status"] == "sent"
+
+
+def test_a_keystore_copy_left_by_a_killed_writer_is_removed(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    store = tmp_path / "ks" / "keystore.json"
+    store.parent.mkdir(mode=0o700)
+    left = store.with_name(f".keystore.json.{int(dead.stdout)}.0a1b2c3d.tmp")
+    left.write_text('{"keys": "material"}')
+    os.utime(left, (time.time() - 60, time.time() - 60))
+    code, _, err = run_cli(["keys", "create", "fresh", "--keystore", str(store)])
+    assert code == 0, err
+    assert not left.exists() and store.exists()

@@ -333,7 +333,10 @@ def _write_private(path: Path, text: str, *, exclusive: bool) -> None:
     ``exclusive`` creation links the temporary file to ``path`` (fails if it exists); updates
     rename over it. Nothing half-written is ever visible under ``path``.
     """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    from datacustoms.io.atomic import sweep_stale
+
+    sweep_stale(path.parent)  # a copy of the keystore left by a killed writer holds key material
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # io.atomic's pattern
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
