@@ -8,7 +8,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from datacustoms.errors import (
     from_exception,
 )
 from datacustoms.io import read
-from datacustoms.io.atomic import atomic_path, atomic_write_text, sweep_stale
+from datacustoms.io.atomic import PROCESS_START, atomic_path, atomic_write_text, sweep_stale
 from datacustoms.io.targets import check_outputs, sqlite_family
 
 
@@ -54,7 +53,7 @@ def test_two_outputs_on_one_file_are_refused(tmp_path: Path) -> None:
 def test_stale_temp_files_of_dead_writers_are_swept_and_nothing_else(tmp_path: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)  # a process that has exited
-    old = time.time() - 3600
+    old = PROCESS_START - 60  # older than this process
     ours_dead = tmp_path / f".out.csv.{pid}.abcd1234.tmp"
     ours_alive = tmp_path / f".out.csv.{os.getppid()}.abcd1234.tmp"  # our parent is alive
     staging = tmp_path / f".out.csv.transfer-0123456789ab.{pid}"
@@ -219,7 +218,7 @@ def test_a_keystore_copy_left_by_a_killed_writer_is_removed(tmp_path: Path) -> N
     store.parent.mkdir(mode=0o700)
     left = store.with_name(f".keystore.json.{int(dead.stdout)}.0a1b2c3d.tmp")
     left.write_text('{"keys": "material"}')
-    os.utime(left, (time.time() - 60, time.time() - 60))
+    os.utime(left, (PROCESS_START - 60, PROCESS_START - 60))  # older than this process
     code, _, err = run_cli(["keys", "create", "fresh", "--keystore", str(store)])
     assert code == 0, err
     assert not left.exists() and store.exists()
