@@ -203,9 +203,25 @@ OPTIONS: list[tuple[str, list[str]]] = [
     ("detectors-binary", ["inspect", "{csv}", "--no-attack", "--detectors", "{parquet}"]),
     ("policy-check-input-column", ["policy", "check", "{policy}", "--input", "{tokens}"]),
     ("spark-conf-without-spark", ["inspect", "{csv}", "--no-attack", "--spark-conf", "a=b"]),
+    ("t-2-risk", ["risk", "{csv}", "--qi", "age", "--t", "2"]),
+    ("l-0-risk", ["risk", "{csv}", "--qi", "age", "--l", "0"]),
+    ("avg-risk-3-risk", ["risk", "{csv}", "--qi", "age", "--avg-risk", "3"]),
+    ("sample-people-0", ["unicity", "{csv}", "--person", "phone", "--time", "joined", "--sample-people", "0"]),
+    ("amount-bins-0", ["unicity", "{csv}", "--person", "phone", "--time", "joined", "--amount", "balance",
+                       "--amount-bins", "0"]),
+    ("population-negative", ["inspect", "{csv}", "--no-attack", "--population", "-5"]),
+    ("synth-customers-0", ["synth", "kakaopay", "--out", "{out}/s", "--customers", "0"]),
+    ("synth-days-negative", ["synth", "kakaopay", "--out", "{out}/s", "--days", "-1"]),
+    ("known-empty-list", ["attack", "{csv}", "-c", "phone_sha256", "--known", "{root}/home/../bad/empty.csv"]),
+    ("passphrase-file-missing", ["keys", "encrypt", "--passphrase-file", "{out}/none.txt"]),
+    ("passphrase-file-binary", ["keys", "encrypt", "--passphrase-file", "{parquet}"]),
+    ("consent-bad-date", ["consent", "import", "{out}/c.csv"]),
+    ("sql-unreachable", ["inspect", "postgresql+psycopg://nouser:pw@127.0.0.1:1/x", "--table", "t", "--no-attack"]),
 ]
+CONSENTS_BAD_DATE = f"subject,recipient,purpose,countries,given,withdrawn\n010-1000-2000,A,B,SG,{MARKER}-13-45,\n"
 for _name, _argv in OPTIONS:
-    case(f"option-{_name}", *_argv)
+    _setup = (lambda out, w: (out / "c.csv").write_text(CONSENTS_BAD_DATE)) if _name == "consent-bad-date" else None
+    case(f"option-{_name}", *_argv, setup=_setup)
 
 # ------------------------------------------------------------------ bad policies
 POLICIES: dict[str, str] = {

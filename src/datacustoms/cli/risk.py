@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
             thresholds = Thresholds(k=k, max_risk=max_risk, avg_risk=avg_risk, l=l_div, t=t_close)
         except ValueError as err:
             first = str(err).splitlines()
-            raise UsageError(f"invalid threshold ({first[1] if len(first) > 1 else first[0]})", "") from None
+            raise UsageError(f"invalid threshold ({first[1] if len(first) > 1 else first[0]})", "see `datacustoms risk --help` for each option's range") from None
         guard_outputs({"--output": output}, [path, aux])
         source = read(path, table=table)
         qi_cols, sens_cols = _split(qi), _split(sensitive)

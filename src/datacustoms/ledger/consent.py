@@ -50,7 +50,7 @@ def parse_when(value: Any, what: str, line: int) -> str:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text or " " in text \
                 else datetime.combine(date.fromisoformat(text), datetime.min.time())
         except ValueError:
-            raise InputError(f"consent row {line}: {what} {text[:30]!r} is not an ISO date",
+            raise InputError(f"consent row {line}: {what} is not an ISO date",  # never the cell itself
                              "write dates as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+09:00") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
