@@ -222,3 +222,15 @@ def test_a_keystore_copy_left_by_a_killed_writer_is_removed(tmp_path: Path) -> N
     code, _, err = run_cli(["keys", "create", "fresh", "--keystore", str(store)])
     assert code == 0, err
     assert not left.exists() and store.exists()
+
+
+def test_a_missing_header_is_noted_without_quoting_it(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text(f"\n{MARKER},010-1234-5678,kim@example.com\n{MARKER}2,010-1234-5679,lee@example.com\n")
+    table = read(str(path))
+    assert any("header is missing" in n or "is the header missing" in n for n in table.notes)
+    assert not any(MARKER in n for n in table.notes)
+    assert read(str(tmp_path / "customers.csv")).num_rows == 1
+    ok = tmp_path / "ok.csv"
+    ok.write_text("phone,email\n010-1234-5678,kim@example.com\n")
+    assert not any("header" in n for n in read(str(ok)).notes)

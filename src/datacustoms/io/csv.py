@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv as pycsv
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +29,10 @@ MAX_BLOCK_SIZE = 1 << 30
 # a single field may be megabytes long (a note, an embedded document): Python's csv module,
 # used to name a ragged line, refuses fields over 128 KiB by default
 pycsv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+#: a column name that is more likely a value: an e-mail, or 6+ digits with separators (a phone, an ID)
+_LOOKS_LIKE_DATA = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|[+(]?[\d][\d\s().-]{5,}")
 
 
 def sniff_encoding(head: bytes) -> str:
@@ -125,6 +130,9 @@ def read_csv(
     delim = delimiter or sniff_delimiter(text)
     header, skip = _header(text.lstrip("\ufeff"), delim)
     names, notes = dedupe(header)
+    if any(_LOOKS_LIKE_DATA.fullmatch(name) for name in header):
+        notes.append("the header line looks like a record (an e-mail, a phone or a number as a column name): "
+                     "is the header missing?")
     if enc not in ("utf-8", "utf-8-sig"):
         notes.append(f"decoded from {enc}")
     arrow_encoding = "utf8" if enc in ("utf-8", "utf-8-sig") else enc
