@@ -22,7 +22,9 @@ class Format(StrEnum):
     json = "json"
 
 
-class Engine(StrEnum):
+class Kernel(StrEnum):
+    """The hash kernel that enumerates candidates (not the execution engine of other commands)."""
+
     auto = "auto"
     native = "native"
     python = "python"
@@ -79,7 +81,10 @@ def register(app: typer.Typer) -> None:
         reveal: bool = typer.Option(False, "--reveal", help="Print recovered plaintexts (otherwise masked examples)."),
         fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format: text or json."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the result here (atomically)."),
-        engine: Engine = typer.Option(Engine.auto, "--engine", help="auto, native, python or hashcat."),
+        kernel: Kernel = typer.Option(Kernel.auto, "--kernel", help="Hash kernel: auto, native, python or hashcat."),
+        engine: Kernel | None = typer.Option(
+            None, "--engine", hidden=True, help="Deprecated name of --kernel (kept for old scripts)."
+        ),
         region: str = typer.Option("KR", "--region", help="Phone numbering plan for phone keyspaces (ISO code)."),
         keyspace: list[str] = typer.Option(
             None,
@@ -102,6 +107,11 @@ def register(app: typer.Typer) -> None:
 
         if budget <= 0:
             raise UsageError("--budget must be positive", "e.g. --budget 30")
+        if engine is not None:
+            if kernel is not Kernel.auto and kernel is not engine:
+                raise UsageError("--engine is the old name of --kernel and they disagree", "pass --kernel alone")
+            err_console.print("note: attack --engine is deprecated; use --kernel")
+            kernel = engine
         if join is not None and reference is None:
             raise UsageError("--join needs --reference", "pass the plaintext table with --reference SOURCE")
         from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, parse_keyspace
@@ -123,7 +133,7 @@ def register(app: typer.Typer) -> None:
         for name in columns:
             result = attack_column(
                 table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
-                reveal=reveal, engine=engine.value, progress=progress, region=region.upper(), keyspaces=spaces,
+                reveal=reveal, engine=kernel.value, progress=progress, region=region.upper(), keyspaces=spaces,
             )  # fmt: skip
             report.columns.append(result)
         if report.columns:

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace an earlier demo in --out."),
     ) -> None:
         """Run the whole loop on synthetic data shaped like the Kakao Pay → Alipay transfer."""
-        from datacustoms.demo import run_demo
+        from datacustoms.flows.demo import run_demo
 
         # a folder that holds an earlier demo is replaced; any other non-empty folder is refused
         force = force or ((out / "manifest.json").is_file() and (out / "export-report.json").is_file())

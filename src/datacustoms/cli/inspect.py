@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import click
 import typer
 
 from datacustoms.cli.common import console, emit, handle_errors
-from datacustoms.engines import check_engine, parse_spark_conf, start_spark
+from datacustoms.engines import parse_spark_conf, resolve_engine
 from datacustoms.errors import UsageError
 from datacustoms.report.registry import formats
 
@@ -77,7 +76,7 @@ def register(app: typer.Typer) -> None:
 
         Each check cites a rule (R1–R36); `datacustoms rules` says what each one means.
         """
-        from datacustoms.inspection import check_sample_rows, inspect, refuse_vacuous
+        from datacustoms.flows.inspect import check_sample_rows, inspect, refuse_vacuous
 
         refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
         check_sample_rows(sample_rows)
@@ -95,16 +94,10 @@ def register(app: typer.Typer) -> None:
             )
             if value is not None
         }  # fmt: skip
-        run: Any = inspect
-        spark_settings = parse_spark_conf(spark_conf, engine)
-        if check_engine(engine) == "spark":
-            from datacustoms.engines.spark_inspect import spark_inspect
-
-            start_spark(spark_master, spark_settings)
-
-            run = partial(spark_inspect, master=spark_master)
-        report = run(
+        conf = parse_spark_conf(spark_conf, engine)
+        report = inspect(
             path,
+            engine=resolve_engine(engine, master=spark_master, conf=conf),
             attack=not no_attack,
             attack_budget=attack_budget,
             qi=_split(qi),

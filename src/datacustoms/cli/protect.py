@@ -9,8 +9,7 @@ from pathlib import Path
 import typer
 
 from datacustoms.cli.common import emit, handle_errors
-from datacustoms.engines import check_engine, parse_spark_conf, start_spark
-from datacustoms.errors import UsageError
+from datacustoms.engines import parse_spark_conf, resolve_engine
 
 
 class Format(StrEnum):
@@ -83,46 +82,14 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 when the output meets the policy, 1 when it does not, 2 for bad input.
         """
-        from datacustoms.io import read
-        from datacustoms.policy import load_policy
-        from datacustoms.protect.pipeline import load_master_key, output_format, protect_table
-        from datacustoms.protect.prove import prove
+        from datacustoms.flows.protect import protect_and_prove
 
-        if attack_budget <= 0:
-            raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
-        spark_settings = parse_spark_conf(spark_conf, engine)
-        if not dry_run and output is None:
-            raise UsageError("no output file", "pass -o OUTPUT.parquet (or .csv), or --dry-run")
-        if output is not None:
-            output_format(output)
-            if Path(input).resolve() == output.resolve():
-                raise UsageError("the output would overwrite the input", "write to another file")
-        policy = load_policy(policy_path)
-        proof = None
-        spark = check_engine(engine) == "spark"
-        if spark:
-            from datacustoms.engines.spark_protect import protect_and_prove
-
-            start_spark(spark_master, spark_settings)
-
-            result, proof = protect_and_prove(
-                input, policy, output, master=spark_master, keystore=keystore, dry_run=dry_run,
-                attack_budget=attack_budget, attack=not no_attack,
-            )  # fmt: skip
-        else:
-            table = read(input)
-            result = protect_table(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
-        if not spark and not dry_run and output is not None:
-            loaded = load_master_key(policy, keystore, table.column_names)
-            proof = prove(
-                table,
-                read(output),
-                policy,
-                attack_budget=attack_budget,
-                attack=not no_attack,
-                master_key=loaded[0] if loaded else None,
-            )
-        failed = (proof is not None and not proof.passed) or (dry_run and (not result.meets_k or bool(result.notes)))
+        conf = parse_spark_conf(spark_conf, engine)
+        done = protect_and_prove(
+            input, policy_path, output, engine=resolve_engine(engine, master=spark_master, conf=conf),
+            keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
+        )  # fmt: skip
+        result, proof, failed = done.result, done.proof, done.failed
         doc = {
             "result": result.model_dump(mode="json"),
             "proof": proof.model_dump(mode="json") if proof is not None else None,

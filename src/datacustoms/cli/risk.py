@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     ) -> None:
         """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values."""
-        from datacustoms.inspection import refuse_vacuous
+        from datacustoms.flows.inspect import refuse_vacuous
         from datacustoms.io import read
         from datacustoms.model.thresholds import Thresholds
         from datacustoms.risk import (

@@ -11,7 +11,7 @@ import typer
 
 from datacustoms.cli.common import emit, handle_errors
 from datacustoms.cli.ledger import LEDGER_HELP
-from datacustoms.engines import check_engine, parse_spark_conf, start_spark
+from datacustoms.engines import parse_spark_conf, resolve_engine
 from datacustoms.errors import UsageError
 
 
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 when sent, 1 when refused (the refusal is recorded), 2 for bad input.
         """
-        from datacustoms.ledger.transfer import run_transfer
+        from datacustoms.flows.transfer import run_transfer
 
         if attack_budget <= 0:
             raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
@@ -114,16 +114,10 @@ def register(app: typer.Typer) -> None:
             suffix = report.suffix.lower()
             report_fmt = Format.html if suffix in (".html", ".htm") else Format.json if suffix == ".json" else Format.text
         want_html = fmt is Format.html or report_fmt is Format.html
-        source: Any = path
-        spark_settings = parse_spark_conf(spark_conf, engine)
-        if check_engine(engine) == "spark":  # Spark reads the source; the recorded file is written here
-            from datacustoms.engines.spark import read_spark
-
-            start_spark(spark_master, spark_settings)
-
-            source = read_spark(path, master=spark_master)
-        outcome = run_transfer(source, policy, output, ledger=ledger, strict=strict, keystore=keystore,
-                               attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html)
+        conf = parse_spark_conf(spark_conf, engine)
+        outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
+                               attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html,
+                               engine=resolve_engine(engine, master=spark_master, conf=conf))
         render = {Format.text: outcome_text, Format.json: outcome_json, Format.html: outcome_html}
         if report is not None and report_fmt is not None:
             emit(render[report_fmt](outcome), report)
