@@ -322,25 +322,18 @@ def _apply(kernels: list[Kernel], batch: pa.RecordBatch) -> pa.RecordBatch:
     return batch
 
 
-def transformed(
-    batches: Iterator[pa.RecordBatch], kernels: list[Kernel], *, workers: int = WORKERS
-) -> Iterator[pa.RecordBatch]:
-    """The batches through the kernels, in order, with a few batches in flight on worker threads.
-
-    Arrow compute, the native HMAC and the Parquet reader and writer release the GIL, so reading
-    batch n+1, transforming batch n and compressing batch n-1 overlap. At most ``2 × workers``
-    batches are held, whatever the table's size. An error in any batch is raised here, in order.
-    """
-    return mapped(batches, lambda batch: _apply(kernels, batch), workers=workers)
-
-
 T = TypeVar("T")
 
 
 def mapped(
     batches: Iterator[pa.RecordBatch], step: Callable[[pa.RecordBatch], T], *, workers: int = WORKERS
 ) -> Iterator[T]:
-    """``step`` over the batches, in order, on worker threads (see :func:`transformed`)."""
+    """``step`` over the batches, in order, with a few batches in flight on worker threads.
+
+    Arrow compute, the native HMAC and the Parquet reader and writer release the GIL, so reading
+    batch n+1, transforming batch n and compressing batch n-1 overlap. At most ``2 × workers``
+    batches are held, whatever the table's size. An error in any batch is raised here, in order.
+    """
     if workers <= 1:
         for batch in batches:
             yield step(batch)
