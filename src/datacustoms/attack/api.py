@@ -81,17 +81,9 @@ def attack_column(
 
         assert known is not None
         return attack_linkage(
-            table,
-            column,
-            parsed,
-            known,
-            budget_s=budget_s,
-            reveal=reveal,
-            engine=engine,
-            progress=progress,
-            started=started,
-            region=region,
-        )
+            table, column, parsed, known, budget_s=budget_s, reveal=reveal, engine=engine, progress=progress,
+            started=started, region=region,
+        )  # fmt: skip
     return attack_blind(
         table,
         column,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, handle_errors
-from datacustoms.engines import parse_spark_conf, resolve_engine
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
+from datacustoms.cli.options import Format
+from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 
 def _text(result: object, proof: object | None) -> str:
@@ -57,26 +54,24 @@ def register(app: typer.Typer) -> None:
     @app.command("protect")
     @handle_errors
     def protect_cmd(
-        input: str = typer.Argument(..., help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL)."),
-        policy_path: Path = typer.Option(..., "--policy", "-p", help="The policy YAML file."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Output file: .parquet or .csv."),
+        input: Annotated[str, typer.Argument(help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL).")],
+        policy_path: Annotated[Path, opt.policy()],
+        output: Annotated[Path | None, opt.output("Output file: .parquet or .csv.")] = None,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
-        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file (default: the user's keystore)."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format of the summary."),
+        keystore: opt.Keystore = None,
+        fmt: Annotated[Format, opt.format_option(Format.text, Format.json, help="Output format of the summary.")] = (
+            Format.text
+        ),
         report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
-        attack_budget: float = typer.Option(
-            30.0,
-            "--attack-budget",
-            help="Seconds the reversal attack may spend per digest column, split over input and output.",
-        ),
-        no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
-        engine: str = typer.Option(
-            "embedded", "--engine", help="embedded (this process) or spark (the output is then a Parquet folder)."
-        ),
-        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
-        spark_conf: list[str] | None = typer.Option(
-            None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
-        ),
+        attack_budget: Annotated[float, opt.attack_budget(
+            "Seconds the reversal attack may spend per digest column, split over input and output."
+        )] = 30.0,
+        no_attack: opt.NoAttack = False,
+        engine: Annotated[str, opt.engine(
+            "embedded (this process) or spark (the output is then a Parquet folder)."
+        )] = "embedded",
+        spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
+        spark_conf: opt.SparkConf = None,
     ) -> None:
         """Apply a policy: drop, pseudonymise, tokenise, encrypt, generalise, suppress — then prove it.
 
@@ -84,22 +79,21 @@ def register(app: typer.Typer) -> None:
         """
         from datacustoms.flows.protect import protect_and_prove
 
-        conf = parse_spark_conf(spark_conf, engine)
+        opt.check_attack_budget(attack_budget)
         done = protect_and_prove(
-            input, policy_path, output, engine=resolve_engine(engine, master=spark_master, conf=conf),
+            input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
             keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
         )  # fmt: skip
-        result, proof, failed = done.result, done.proof, done.failed
         doc = {
-            "result": result.model_dump(mode="json"),
-            "proof": proof.model_dump(mode="json") if proof is not None else None,
-            "verdict": "fail" if failed else "pass",
+            "result": done.result.model_dump(mode="json"),
+            "proof": done.proof.model_dump(mode="json") if done.proof is not None else None,
+            "verdict": "fail" if done.failed else "pass",
         }
         if report is not None:
             emit(json.dumps(doc, indent=2, ensure_ascii=False), report)
         if fmt is Format.json:
             emit(json.dumps(doc, indent=2, ensure_ascii=False), None)
         else:
-            typer.echo(_text(result, proof))
-        if failed:
+            typer.echo(_text(done.result, done.proof))
+        if done.failed:
             raise typer.Exit(1)
