@@ -43,11 +43,27 @@ def format_option(*allowed: Format, help: str | None = None) -> Any:
     return typer.Option(*FORMAT, help=text, click_type=click.Choice(names))
 
 
+class RegisteredFormat(click.Choice):
+    """The formats registered for a result kind, read from the renderer registry when asked."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__([])
+
+    @property  # type: ignore[override]
+    def choices(self) -> list[str]:
+        from datacustoms.report.registry import formats
+
+        return formats(self.kind)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:  # click.Choice sets it in __init__; the registry decides
+        pass
+
+
 def rendered_format_option(kind: str) -> Any:
     """``--format`` / ``-f`` offering every renderer registered for ``kind`` (a new renderer needs no change here)."""
-    from datacustoms.report.registry import formats
-
-    return typer.Option(*FORMAT, help="Output format.", click_type=click.Choice(formats(kind)))
+    return typer.Option(*FORMAT, help="Output format.", click_type=RegisteredFormat(kind))
 
 
 OUTPUT = ("--output", "-o")

@@ -22,6 +22,7 @@ from datacustoms.model.report import Report, SourceInfo
 from datacustoms.model.risk import CombinationSearch, RiskProfile
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.classes import check_columns
+from datacustoms.risk.measures import RiskMeasure, measure_checks
 from datacustoms.risk.profile import combination_checks, propose_columns, risk_checks, risk_profile
 from datacustoms.risk.scope import candidate_columns, column_scope
 from datacustoms.table import Table
@@ -59,6 +60,7 @@ def inspect(
     registry: DetectorRegistry | None = None,
     qi_origin: QiOrigin = "--qi",
     keyspaces: Sequence[Keyspace] | None = None,
+    measures: Sequence[RiskMeasure] = (),
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
@@ -70,7 +72,8 @@ def inspect(
     read. ``thresholds`` (rules R10–R13) may be a mapping. ``registry`` holds the detectors to
     run (default: the built-ins). ``engine`` reads and counts (default: embedded; ``"spark"``
     reads a Spark DataFrame, a path Spark reads or a catalog table). ``keyspaces`` narrows the
-    reversal attack (tests pass small slices).
+    reversal attack (tests pass small slices). ``measures`` are added risk measures, computed on
+    the same class histogram (:mod:`datacustoms.risk.measures`).
     """
     eng = engine_of(engine)
     limits = resolve_thresholds(thresholds)
@@ -95,6 +98,7 @@ def inspect(
             population=population,
             sampling_fraction=sampling_fraction,
             load_cells=eng.class_cells(table, chosen_qi, chosen_sensitive),
+            measures=measures,
         )
 
     def search(candidates: list[str]) -> tuple[list[str], CombinationSearch] | None:
@@ -209,7 +213,7 @@ def measure_stage(
         report.scope = column_scope(findings, qi=qi, sensitive=chosen_sensitive, narrowed_by=narrowed)
         if qi:
             report.risk = profile(list(qi), chosen_sensitive)
-            report.checks.extend(risk_checks(report.risk, limits))
+            report.checks.extend([*risk_checks(report.risk, limits), *measure_checks(report.risk)])
         return
     report.qi_origin = "candidates"
     candidates = candidate_columns(findings, chosen_sensitive)
@@ -226,7 +230,7 @@ def measure_stage(
     )
     if chosen:
         report.risk = profile(list(chosen), [c for c in chosen_sensitive if c not in chosen])
-        report.checks.extend(risk_checks(report.risk, limits))
+        report.checks.extend([*risk_checks(report.risk, limits), *measure_checks(report.risk)])
 
 
 def identifier_checks(findings: Sequence[ColumnFinding]) -> list[Check]:
