@@ -154,6 +154,16 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
             ),
         )
     )
+    checks += _risk_checks(profile, th, subject)
+    checks += _diversity_checks(profile, th)
+    checks += _rare_checks(profile)
+    return checks
+
+
+def _risk_checks(profile: RiskProfile, th: Thresholds, subject: str) -> list[Check]:
+    """R11: prosecutor and marketer risk, and the population uniques when estimated."""
+    n = profile.rows
+    checks: list[Check] = []
     pro = profile.prosecutor
     above = sum(
         s * c for s, c in zip(profile.histogram.sizes, profile.histogram.counts, strict=True) if 1.0 / s > th.max_risk
@@ -186,6 +196,13 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
                 ),
             )
         )
+    return checks
+
+
+def _diversity_checks(profile: RiskProfile, th: Thresholds) -> list[Check]:
+    """R12: l-diversity, t-closeness and dominated classes, per sensitive column."""
+    n = profile.rows
+    checks: list[Check] = []
     for d in profile.diversity:
         problems = []
         if th.l is not None and d.distinct_l < th.l:
@@ -221,6 +238,12 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
                     ),
                 )
             )
+    return checks
+
+
+def _rare_checks(profile: RiskProfile) -> list[Check]:
+    """R13: rare values and near-unique columns."""
+    checks: list[Check] = []
     for r in profile.rare:
         if r.rare_values:
             checks.append(
