@@ -25,6 +25,7 @@ from datacustoms.attack.hashes.recipes import (
     PHONE_FORMATS,
     TEXT_FORMATS,
     Recipe,
+    Salt,
     guess_salts,
     normalise,
     parse_phone,
@@ -115,11 +116,13 @@ def _head(table: Table, column: str, n: int) -> pa.Array:
 
 
 def candidate_recipes(
-    algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str, phones: bool = True
-) -> list[Recipe]:
-    """Every recipe sender mode tries, simplest first (phone formats only for phone-like values)."""
+    algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str, phones: bool = True,
+    known: Sequence[Salt] = (),
+) -> list[Recipe]:  # fmt: skip
+    """Every recipe sender mode tries, simplest first (phone formats only for phone-like values);
+    ``known`` salts (given by the caller) come before the guessed ones."""
     norms = [*TEXT_FORMATS, *PHONE_FORMATS] if phones else list(TEXT_FORMATS)  # ties go to the simplest
-    salts = guess_salts(column, dataset)
+    salts = [*known, *guess_salts(column, dataset)]
     if ref_column not in (column, dataset):
         salts += guess_salts(ref_column, None)
     out: list[Recipe] = []
@@ -129,8 +132,7 @@ def candidate_recipes(
     for salt in salts:
         for alg in algorithms:
             for n in norms:
-                out.append(Recipe(alg, n, prefix=salt.value, salt_label=salt.label))
-                out.append(Recipe(alg, n, suffix=salt.value, salt_label=salt.label))
+                out.extend(salt.recipes(Recipe(alg, n)))
     return out
 
 
@@ -154,6 +156,7 @@ def _scan(
     column: str,
     dataset: str | None,
     region: str,
+    salts: Sequence[Salt] = (),
 ) -> tuple[int, Recipe | None, str | None]:
     """Try every recipe on each column's values (most likely column first); stop at the first that hits."""
     best: tuple[int, Recipe | None, str | None] = (0, None, None)
@@ -161,7 +164,8 @@ def _scan(
         if not values:
             continue
         norm_cache: dict[str, list[bytes | None]] = {}
-        for recipe in candidate_recipes(algorithms, column, dataset, col, phones=_phone_like(values, region)):
+        phones = _phone_like(values, region)
+        for recipe in candidate_recipes(algorithms, column, dataset, col, phones=phones, known=salts):
             if recipe.normalise not in norm_cache:
                 norm_cache[recipe.normalise] = [
                     n.encode() if (n := normalise(v, recipe.normalise, region)) is not None else None for v in values
@@ -175,8 +179,9 @@ def _scan(
 
 
 def discover(
-    pairs: Pairs, algorithms: Sequence[str], column: str, dataset: str | None, region: str = "KR"
-) -> tuple[Recipe | None, str | None, int, int]:
+    pairs: Pairs, algorithms: Sequence[str], column: str, dataset: str | None, region: str = "KR",
+    salts: Sequence[Salt] = (),
+) -> tuple[Recipe | None, str | None, int, int]:  # fmt: skip
     """The recipe that reproduces most sampled digests: (recipe, reference column, matched, sampled)."""
     digests: dict[str, list[bytes]] = {c: [d for _, d in p] for c, p in pairs.items()}
     current: dict[str, list[bytes]] = {}
@@ -189,7 +194,9 @@ def discover(
     total = 0
     for col, sample in pairs.items():
         current["d"] = digests[col]
-        hits, recipe, ref_col = _scan([(col, [v for v, _ in sample])], score, algorithms, column, dataset, region)
+        hits, recipe, ref_col = _scan(
+            [(col, [v for v, _ in sample])], score, algorithms, column, dataset, region, salts
+        )
         if hits >= max(1, MIN_MATCH * len(sample)):
             return recipe, ref_col, hits, len(sample)
         if hits > best[0]:
@@ -199,7 +206,7 @@ def discover(
 
 def discover_unpaired(
     reference: Table, column: str, parsed: ParsedColumn, dataset: str | None, region: str = "KR",
-    limit: int = 64, join: str | None = None,
+    limit: int = 64, join: str | None = None, salts: Sequence[Salt] = (),
 ) -> tuple[Recipe | None, str | None, int, int, list[str]]:  # fmt: skip
     """Without pairs: hash a sample of reference values under every recipe and count those in the export.
 
@@ -219,7 +226,7 @@ def discover_unpaired(
         digests = [recipe.digest(n) for n in normed if n is not None]
         return int(index.find(digests)[1].sum()) if digests else 0
 
-    hits, recipe, col = _scan(columns, score, parsed.fmt.algorithms, column, dataset, region)
+    hits, recipe, col = _scan(columns, score, parsed.fmt.algorithms, column, dataset, region, salts)
     values = dict(columns).get(col, []) if col is not None else []
     total = len(values) if col is not None else max((len(v) for _, v in columns), default=0)
     return recipe, col, hits, total, values
@@ -309,18 +316,19 @@ def attack_sender(
     started: float,
     keyspaces: Sequence[Keyspace] | None,
     region: str,
+    salts: Sequence[Salt] = (),
 ) -> ColumnAttack:
     """Discover the recipe from the reference, then enumerate its keyspace as an outsider."""
     from datacustoms.attack.api import attack_blind
 
     aligned = join is not None or table.num_rows == reference.num_rows
     pairs: Pairs = collect_pairs(table, column, parsed, reference, join) if aligned else {}
-    recipe, ref_col, hits, total = discover(pairs, parsed.fmt.algorithms, column, table.name, region)
+    recipe, ref_col, hits, total = discover(pairs, parsed.fmt.algorithms, column, table.name, region, salts)
     how = "sampled digests" if recipe is not None else ""
     sample: list[str] = [v for v, _ in pairs[ref_col]] if ref_col is not None else []
     if recipe is None:  # no usable pairing: hash reference values and look them up among all digests
         recipe, ref_col, hits, total, sample = discover_unpaired(
-            reference, column, parsed, table.name, region, join=join
+            reference, column, parsed, table.name, region, join=join, salts=salts
         )
         how = "sampled reference values found among the export's digests"
     discovery_s = time.perf_counter() - started
@@ -337,7 +345,8 @@ def attack_sender(
     subjects = {"email": "e-mail", "phone": "phone number", "rrn": "RRN", "numeric": "number", "date": "date"}
     recipe = replace(recipe, subject=subjects.get(family or "", "value"))
     spaces = list(keyspaces) if keyspaces is not None else outsider_keyspaces(family, detail, region)
-    only = [r for k in spaces for r in specialise(recipe, k, sample, region)]
+    # one recipe per format, however many keyspaces share it (each job then runs once)
+    only = list(dict.fromkeys(r for k in spaces for r in specialise(recipe, k, sample, region)))
     found = str(recipe.with_encoding(_encoding(parsed)))
     if only:
         shaped = [r for r in only if r.shape] or only
@@ -345,6 +354,7 @@ def attack_sender(
         res = attack_blind(
             table, column, parsed, header=column, budget_s=budget_s, reveal=reveal, engine=engine,
             progress=progress, started=started, keyspaces=spaces, region=region, only=only, mode="sender",
+            stop_when_confirmed=True,
         )  # fmt: skip
     else:
         res = base_result(column, "sender", parsed)
