@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from datacustoms import __version__
 from datacustoms.attack.api import attack_column
+from datacustoms.attack.hashes.recipes import Salt
+from datacustoms.attack.outcome import verdict as incomplete_verdict
 from datacustoms.detect import DetectorRegistry, detect_columns
 from datacustoms.errors import UsageError
 from datacustoms.io import read
@@ -49,6 +51,8 @@ def inspect(
     progress: Progress | None = None,
     registry: DetectorRegistry | None = None,
     qi_origin: QiOrigin = "--qi",
+    salts: Sequence[Salt] = (),
+    attacks: Mapping[str, ColumnAttack] | None = None,
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
@@ -58,7 +62,8 @@ def inspect(
     narrows the set (``qi_origin`` says who narrowed it, for the report). ``sensitive`` defaults
     to the columns detection proposes. Both are checked against the table before any data is
     read. ``thresholds`` (rules R10–R13) may be a mapping. ``registry`` holds the detectors to
-    run (default: the built-ins).
+    run (default: the built-ins). ``salts`` are known salts the attack tries; ``attacks`` are
+    results already measured on these very column values, reused instead of attacking again.
     """
     table = source if isinstance(source, Table) else read(source, **read_options)
     limits = resolve_thresholds(thresholds)
@@ -67,8 +72,15 @@ def inspect(
         check_columns(table, qi or [], sensitive or [])
     findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
 
+    hints = {f.column: f.details.get("source_hint") for f in findings}  # detected source kinds raise priority
+
     def attack_one(column: str) -> ColumnAttack:
-        return attack_column(table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress)
+        if attacks is not None and column in attacks:  # a result for these very values (protect's kept columns)
+            return attacks[column]
+        return attack_column(
+            table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress,
+            hints=[hints.get(column)], salts=salts,
+        )  # fmt: skip
 
     def profile(chosen_qi: list[str], chosen_sensitive: list[str]) -> RiskProfile:
         return risk_profile(
@@ -240,6 +252,9 @@ def reversal_check(result: ColumnAttack) -> Check:
         )
     if result.status == "not_attempted":
         return Check(rule="R2", subject=result.column, status="warn", message=f"not attacked: {result.reason}")
+    if result.status == "incomplete":  # an unfinished search is no evidence of safety
+        status, message = incomplete_verdict(result)
+        return Check(rule="R2", subject=result.column, status=status, message=message)
     return Check(
         rule="R2",
         subject=result.column,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from datacustoms.attack.hashes import keyspaces as ks
 from datacustoms.attack.hashes.keyspaces import Keyspace
@@ -89,8 +90,10 @@ def _foreign(region: str) -> list[Keyspace]:
     return out
 
 
-def catalogue(region: str = "KR") -> list[tuple[Keyspace, str]]:
-    """Every enumerable keyspace blind mode plans for a region, with its family."""
+@lru_cache(maxsize=4)
+def catalogue(region: str = "KR") -> tuple[tuple[Keyspace, str], ...]:
+    """Every enumerable keyspace blind mode plans for a region, with its family (built once per
+    process: the RRN keyspaces alone hold tens of thousands of birth-date masks)."""
     if region == "KR":
         phones: list[Keyspace] = [ks.kr_mobile(), ks.kr_mobile_legacy(), ks.kr_landline()]
     else:
@@ -101,7 +104,7 @@ def catalogue(region: str = "KR") -> list[tuple[Keyspace, str]]:
     if region == "KR":
         out += [(k, "rrn") for k in rrn_decades()]
     out += [(k, "foreign_phone") for k in _foreign(region)]
-    return out
+    return tuple(out)
 
 
 def blind_keyspaces(
@@ -113,7 +116,7 @@ def blind_keyspaces(
     family is their own (``phone``, ``numeric`` …), so hints still order them.
     """
     raised = set(families)
-    pairs = catalogue(region) if spaces is None else [(k, k.family) for k in spaces]
+    pairs = list(catalogue(region)) if spaces is None else [(k, k.family) for k in spaces]
     out = []
     for keyspace, family in pairs:
         own = keyspace.prior if isinstance(keyspace, ks.MaskKeyspace) else 1.0

@@ -22,6 +22,13 @@ class Format(StrEnum):
     json = "json"
 
 
+class SaltMode(StrEnum):
+    prefix = "prefix"
+    suffix = "suffix"
+    hmac = "hmac"
+    any = "any"
+
+
 class Engine(StrEnum):
     auto = "auto"
     native = "native"
@@ -89,6 +96,19 @@ def register(app: typer.Typer) -> None:
             "numeric:1..5000000, rrn:1990-01-01..1990-12-31, rrn:2021-03-04..2021-03-04:4:random, mobile:US, "
             "dates:1950-01-01..2010-12-31.",
         ),
+        salt: list[str] = typer.Option(
+            None,
+            "--salt",
+            help="A salt or HMAC key you know (leaked, or the sender's own): hex:…, text:…, or a bare value "
+            "(tried as hex and as text when it is valid hex); repeatable. Prefer --salt-file: a command line "
+            "is visible to other users of the machine.",
+        ),
+        salt_file: list[str] = typer.Option(
+            None, "--salt-file", help="A file holding one known salt or HMAC key (bytes as stored); repeatable."
+        ),
+        salt_mode: SaltMode = typer.Option(
+            SaltMode.any, "--salt-mode", help="Where the known salt goes: prefix, suffix, hmac (the key) or any."
+        ),
     ) -> None:
         """Reverse hashed identifiers: blind (export only), sender (--reference) or linkage (--known).
 
@@ -112,6 +132,9 @@ def register(app: typer.Typer) -> None:
                 spaces = [parse_keyspace(spec) for spec in keyspace]
             except ValueError as err:
                 raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
+        from datacustoms.attack.secrets import known_salts
+
+        salts = known_salts(salt or (), salt_file or (), salt_mode.value)
         table = read(path)
         ref_table = read(reference) if reference is not None else None
         known_table = _read_known(known) if known is not None else None
@@ -124,6 +147,7 @@ def register(app: typer.Typer) -> None:
             result = attack_column(
                 table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
                 reveal=reveal, engine=engine.value, progress=progress, region=region.upper(), keyspaces=spaces,
+                salts=salts,
             )  # fmt: skip
             report.columns.append(result)
         if report.columns:

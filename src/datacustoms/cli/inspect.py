@@ -70,6 +70,19 @@ def register(app: typer.Typer) -> None:
         spark_conf: list[str] | None = typer.Option(
             None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
         ),
+        salt: list[str] | None = typer.Option(
+            None,
+            "--salt",
+            help="A salt or HMAC key you know, tried on digest columns: hex:…, text:…, or a bare value "
+            "(repeatable; prefer --salt-file).",
+        ),
+        salt_file: list[str] | None = typer.Option(
+            None, "--salt-file", help="A file holding one known salt or HMAC key (repeatable)."
+        ),
+        salt_mode: str = typer.Option(
+            "any", "--salt-mode", help="Where the known salt goes: prefix, suffix, hmac (the key) or any.",
+            click_type=click.Choice(["prefix", "suffix", "hmac", "any"]),
+        ),
     ) -> None:
         """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -95,6 +108,13 @@ def register(app: typer.Typer) -> None:
             )
             if value is not None
         }  # fmt: skip
+        from datacustoms.attack.secrets import known_salts
+
+        salts = known_salts(salt or (), salt_file or (), salt_mode)
+        if salts:
+            if engine == "spark":
+                raise UsageError("--salt and --salt-file run on the embedded engine only", "drop --engine spark")
+            read_options["salts"] = salts
         run: Any = inspect
         spark_settings = parse_spark_conf(spark_conf, engine)
         if check_engine(engine) == "spark":
