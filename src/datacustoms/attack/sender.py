@@ -372,7 +372,7 @@ def attack_sender(
         f"recipe discovered in {discovery_s:.3f} s: it reproduces {hits} of {total} {how} "
         f"(reference column {ref_col!r})",
     )
-    if only and res.status == "not_reversed":  # the recipe is known: say what the whole keyspace costs
+    if only and res.status in ("not_reversed", "incomplete"):  # the recipe is known: what the keyspace costs
         size = sum(k.size for k in spaces)
         runner = Runner(parsed, engine="auto" if engine == "hashcat" else engine)
         rate, _ = rate_for(runner, only[0])
