@@ -10,6 +10,7 @@ fails while a cheap keyspace (its plain recipes under a minute here) is left unf
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from datacustoms.attack.hashes.runner import JobResult
 from datacustoms.attack.reverse import Job
@@ -84,7 +85,7 @@ def apply_outcome(res: ColumnAttack, jobs: Sequence[Job], results: Sequence[JobR
         res.notes.append(f"the search stopped {stopped}; {coverage_line(res.coverage)}")
 
 
-def verdict(res: ColumnAttack) -> tuple[str, str]:
+def verdict(res: ColumnAttack) -> tuple[Literal["fail", "warn"], str]:
     """(check status, message) for an ``incomplete`` search: fail while a cheap keyspace is unfinished."""
     cheap = res.unfinished_cheap
     if cheap:

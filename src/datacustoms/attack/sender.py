@@ -333,14 +333,7 @@ def attack_sender(
         how = "sampled reference values found among the export's digests"
     discovery_s = time.perf_counter() - started
     if recipe is None or ref_col is None:
-        res = base_result(column, "sender", parsed)
-        res.status = "not_reversed"
-        res.reason = (
-            f"no candidate recipe turns the reference's values into these digests ({total} values tried per "
-            "recipe): consistent with a keyed hash (HMAC), an unusual recipe, or a reference of other people"
-        )
-        res.seconds = round(discovery_s, 4)
-        return res
+        return _no_recipe(column, parsed, total, discovery_s)
     family, detail = identifier_family(sample, recipe, region)
     subjects = {"email": "e-mail", "phone": "phone number", "rrn": "RRN", "numeric": "number", "date": "date"}
     recipe = replace(recipe, subject=subjects.get(family or "", "value"))
@@ -383,6 +376,17 @@ def attack_sender(
             if rate > 0
             else f"recipe found ({found}); not reversed within the budget"
         )
+    return res
+
+
+def _no_recipe(column: str, parsed: ParsedColumn, total: int, seconds: float) -> ColumnAttack:
+    res = base_result(column, "sender", parsed)
+    res.status = "not_reversed"
+    res.reason = (
+        f"no candidate recipe turns the reference's values into these digests ({total} values tried per "
+        "recipe): consistent with a keyed hash (HMAC), an unusual recipe, or a reference of other people"
+    )
+    res.seconds = round(seconds, 4)
     return res
 
 

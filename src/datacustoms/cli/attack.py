@@ -10,11 +10,15 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from datacustoms.cli.common import emit, err_console, handle_errors
 from datacustoms.table import Table
+
+if TYPE_CHECKING:
+    from datacustoms.attack.hashes.keyspaces import Keyspace
 
 
 class Format(StrEnum):
@@ -57,6 +61,35 @@ def _read_known(path: str) -> Table:
     return read(path)
 
 
+#: known-secret options, shared with ``inspect``
+SALT_OPTION: Any = typer.Option(
+    None,
+    "--salt",
+    help="A salt or HMAC key you know (leaked, or the sender's own): hex:…, text:…, or a bare value "
+    "(tried as hex and as text when it is valid hex); repeatable. Prefer --salt-file: a command line "
+    "is visible to other users of the machine.",
+)
+SALT_FILE_OPTION: Any = typer.Option(
+    None, "--salt-file", help="A file holding one known salt or HMAC key (bytes as stored); repeatable."
+)
+SALT_MODE_OPTION: Any = typer.Option(
+    SaltMode.any, "--salt-mode", help="Where the known salt goes: prefix, suffix, hmac (the key) or any."
+)
+
+
+def _keyspaces(specs: list[str] | None) -> list[Keyspace] | None:
+    """``--keyspace`` specs parsed (one line and exit 2 for a bad one)."""
+    from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, parse_keyspace
+    from datacustoms.errors import UsageError
+
+    if not specs:
+        return None
+    try:
+        return [parse_keyspace(spec) for spec in specs]
+    except ValueError as err:
+        raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
+
+
 def register(app: typer.Typer) -> None:
     @app.command("attack")
     @handle_errors
@@ -96,25 +129,16 @@ def register(app: typer.Typer) -> None:
             "numeric:1..5000000, rrn:1990-01-01..1990-12-31, rrn:2021-03-04..2021-03-04:4:random, mobile:US, "
             "dates:1950-01-01..2010-12-31.",
         ),
-        salt: list[str] = typer.Option(
-            None,
-            "--salt",
-            help="A salt or HMAC key you know (leaked, or the sender's own): hex:…, text:…, or a bare value "
-            "(tried as hex and as text when it is valid hex); repeatable. Prefer --salt-file: a command line "
-            "is visible to other users of the machine.",
-        ),
-        salt_file: list[str] = typer.Option(
-            None, "--salt-file", help="A file holding one known salt or HMAC key (bytes as stored); repeatable."
-        ),
-        salt_mode: SaltMode = typer.Option(
-            SaltMode.any, "--salt-mode", help="Where the known salt goes: prefix, suffix, hmac (the key) or any."
-        ),
+        salt: list[str] = SALT_OPTION,
+        salt_file: list[str] = SALT_FILE_OPTION,
+        salt_mode: SaltMode = SALT_MODE_OPTION,
     ) -> None:
         """Reverse hashed identifiers: blind (export only), sender (--reference) or linkage (--known).
 
         Exit 0 when nothing was reversed, 1 when rows were reversed, 2 for bad input.
         """
         from datacustoms.attack.api import attack_column, digest_columns
+        from datacustoms.attack.secrets import known_salts
         from datacustoms.errors import UsageError
         from datacustoms.io import read
         from datacustoms.model.attack import AttackReport
@@ -124,16 +148,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--budget must be positive", "e.g. --budget 30")
         if join is not None and reference is None:
             raise UsageError("--join needs --reference", "pass the plaintext table with --reference SOURCE")
-        from datacustoms.attack.hashes.keyspaces import KEYSPACE_SPECS, parse_keyspace
-
-        spaces = None
-        if keyspace:
-            try:
-                spaces = [parse_keyspace(spec) for spec in keyspace]
-            except ValueError as err:
-                raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
-        from datacustoms.attack.secrets import known_salts
-
+        spaces = _keyspaces(keyspace)
         salts = known_salts(salt or (), salt_file or (), salt_mode.value)
         table = read(path)
         ref_table = read(reference) if reference is not None else None

@@ -9,6 +9,7 @@ from typing import Any
 import click
 import typer
 
+from datacustoms.cli.attack import SALT_FILE_OPTION, SALT_MODE_OPTION, SALT_OPTION, SaltMode
 from datacustoms.cli.common import console, emit, handle_errors
 from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
@@ -17,6 +18,16 @@ from datacustoms.report.registry import formats
 
 def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _salts(salt: list[str] | None, salt_file: list[str] | None, mode: SaltMode, engine: str) -> dict[str, Any]:
+    """``salts=`` for inspect when known salts were given (embedded engine only)."""
+    from datacustoms.attack.secrets import known_salts
+
+    salts = known_salts(salt or (), salt_file or (), mode.value)
+    if salts and engine == "spark":
+        raise UsageError("--salt and --salt-file run on the embedded engine only", "drop --engine spark")
+    return {"salts": salts} if salts else {}
 
 
 def register(app: typer.Typer) -> None:
@@ -70,19 +81,9 @@ def register(app: typer.Typer) -> None:
         spark_conf: list[str] | None = typer.Option(
             None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
         ),
-        salt: list[str] | None = typer.Option(
-            None,
-            "--salt",
-            help="A salt or HMAC key you know, tried on digest columns: hex:…, text:…, or a bare value "
-            "(repeatable; prefer --salt-file).",
-        ),
-        salt_file: list[str] | None = typer.Option(
-            None, "--salt-file", help="A file holding one known salt or HMAC key (repeatable)."
-        ),
-        salt_mode: str = typer.Option(
-            "any", "--salt-mode", help="Where the known salt goes: prefix, suffix, hmac (the key) or any.",
-            click_type=click.Choice(["prefix", "suffix", "hmac", "any"]),
-        ),
+        salt: list[str] | None = SALT_OPTION,
+        salt_file: list[str] | None = SALT_FILE_OPTION,
+        salt_mode: SaltMode = SALT_MODE_OPTION,
     ) -> None:
         """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -108,13 +109,7 @@ def register(app: typer.Typer) -> None:
             )
             if value is not None
         }  # fmt: skip
-        from datacustoms.attack.secrets import known_salts
-
-        salts = known_salts(salt or (), salt_file or (), salt_mode)
-        if salts:
-            if engine == "spark":
-                raise UsageError("--salt and --salt-file run on the embedded engine only", "drop --engine spark")
-            read_options["salts"] = salts
+        read_options.update(_salts(salt, salt_file, salt_mode, engine))
         run: Any = inspect
         spark_settings = parse_spark_conf(spark_conf, engine)
         if check_engine(engine) == "spark":
