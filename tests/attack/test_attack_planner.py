@@ -255,3 +255,19 @@ def test_sender_mode_enumerates_each_recipe_once_and_quotes_inspects_size() -> N
     assert sender.status == blind.status == "reversed"
     assert sender.keyspace_covered == SLICES["kr_mobile"].size  # once, not once per keyspace
     assert sender.extrapolations[0].candidates == blind.extrapolations[0].candidates == SLICES["kr_mobile"].size
+
+
+def test_inspect_cli_tests_a_known_salt(tmp_path: Path) -> None:
+    """``inspect --salt-file``: salted account serials (a cheap keyspace) are reversed and fail R2."""
+    values = [hashlib.sha256(SALT + str(i).encode()).hexdigest() for i in RNG.sample(range(1, 999_999), 50)]
+    export = tmp_path / "export.csv"
+    export.write_text("acct_ref,city\n" + "\n".join(f"{v},Seoul" for v in values) + "\n")
+    salt_file = tmp_path / "salt.bin"
+    salt_file.write_bytes(SALT)
+    args = ["inspect", str(export), "--salt-file", str(salt_file), "--salt-mode", "prefix", "-f", "json"]
+    res = CliRunner().invoke(app, [*args, "--attack-budget", "120"])
+    assert res.exit_code == 1, res.output
+    doc = json.loads(res.output)
+    attack = next(a for a in doc["attacks"] if a["column"] == "acct_ref")
+    assert attack["status"] == "reversed" and "the given salt" in attack["recipe"]
+    assert SALT.decode() not in res.output and SALT.hex() not in res.output
