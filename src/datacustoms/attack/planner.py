@@ -25,7 +25,7 @@ from datacustoms.attack.hashes.keyspaces import Keyspace
 #: Korean mobiles; a keyspace's own prior (retired prefixes 0.02, landlines 0.05) multiplies it
 FAMILY_PRIORS: dict[str, float] = {"phone": 1.0, "rrn": 0.3, "date": 0.3, "numeric": 0.3, "foreign_phone": 0.02}
 #: a family named by the header or by detection is this many times likelier
-HINT_BOOST = 10.0
+HINT_BOOST = 3.0
 #: other countries' mobiles planned for Korean data (and Korean mobiles for any other region)
 FOREIGN_REGIONS = ("JP", "CN", "US")
 
