@@ -78,6 +78,20 @@ def rrn_decades() -> list[ks.MaskKeyspace]:
     return out
 
 
+#: candidates at the start of each serial rung: sequences begin at a round number (100000001 …)
+SERIAL_HEAD = 10**7
+
+
+def serial_heads(max_digits: int = 10) -> list[ks.MaskKeyspace]:
+    """The first 10^7 numbers of each rung from 8 digits up (10000000…, 100000000…): account and
+    member numbers are issued in sequence from a round start, so a whole column often lies here;
+    each head costs a fraction of a second, so it runs before the rung it starts."""
+    return [
+        ks.numeric_range(10 ** (d - 1), 10 ** (d - 1) + SERIAL_HEAD - 1, name=f"serial_1e{d}_head")
+        for d in range(8, max_digits + 1)
+    ]
+
+
 def _foreign(region: str) -> list[Keyspace]:
     out: list[Keyspace] = []
     for other in ("KR", *FOREIGN_REGIONS):
@@ -99,7 +113,7 @@ def catalogue(region: str = "KR") -> tuple[tuple[Keyspace, str], ...]:
     else:
         phones = [ks.national_mobile(region)]
     out: list[tuple[Keyspace, str]] = [(k, "phone") for k in phones]
-    out += [(k, "numeric") for k in ks.serial_ladder(10)]
+    out += [(k, "numeric") for k in (*serial_heads(), *ks.serial_ladder(10))]
     out.append((ks.dates(dt.date(1920, 1, 1), dt.date(2030, 12, 31)), "date"))
     if region == "KR":
         out += [(k, "rrn") for k in rrn_decades()]
