@@ -271,3 +271,12 @@ def test_inspect_cli_tests_a_known_salt(tmp_path: Path) -> None:
     attack = next(a for a in doc["attacks"] if a["column"] == "acct_ref")
     assert attack["status"] == "reversed" and "the given salt" in attack["recipe"]
     assert SALT.decode() not in res.output and SALT.hex() not in res.output
+
+
+def test_linkage_tries_a_known_salt() -> None:
+    values = [hmac.new(SALT, p.encode(), "sha256").hexdigest() for p in PHONES]
+    known = from_arrow(pa.table({"mobile": PHONES[:20]}), name="recipient")
+    salts = known_salts([f"hex:{SALT.hex()}"], mode="hmac")
+    res = attack_column(_table(values, "ref"), "ref", known=known, salts=salts, budget_s=60)
+    assert res.mode == "linkage" and res.rows_reversed == 20
+    assert res.recipe is not None and "the given salt" in res.recipe and SALT.hex() not in res.model_dump_json()

@@ -96,6 +96,7 @@ def attack_column(
             progress=progress,
             started=started,
             region=region,
+            salts=salts,
         )
     return attack_blind(
         table,
