@@ -167,6 +167,7 @@ class Recipe:
     rounds: int = 1  # 2 = algorithm over the lower-case hex of the first digest
     encoding: str = "hex"
     hmac_key: bytes = field(default=b"", repr=False)  # HMAC-<algorithm> under this key (a known secret)
+    secret: bool = False  # the salt or key is the caller's secret: never on a command line (hashcat)
 
     def __post_init__(self) -> None:
         if self.algorithm not in HASHLIB_ALGORITHMS:
@@ -275,11 +276,11 @@ class Salt:
         out = []
         for place in self.places:
             if place == "prefix":
-                out.append(replace(base, prefix=self.value, salt_label=self.label))
+                out.append(replace(base, prefix=self.value, salt_label=self.label, secret=self.known))
             elif place == "suffix":
-                out.append(replace(base, suffix=self.value, salt_label=self.label))
+                out.append(replace(base, suffix=self.value, salt_label=self.label, secret=self.known))
             elif place == "hmac" and base.rounds == 1:
-                out.append(replace(base, hmac_key=self.value, salt_label=self.label))
+                out.append(replace(base, hmac_key=self.value, salt_label=self.label, secret=self.known))
         return out
 
 
