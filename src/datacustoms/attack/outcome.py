@@ -43,12 +43,18 @@ def coverage(jobs: Sequence[Job], results: Sequence[JobResult], families: Mappin
         if job.primary:
             cov.primary_seconds += job.seconds
             cov.primary_complete = cov.primary_complete and finished
+            cov.primary_planned += k.size
+            cov.primary_covered += done
     return list(out.values())
 
 
 def _names(items: Sequence[str]) -> str:
     shown = ", ".join(items[:NAMED])
     return shown + (f" (+{len(items) - NAMED} more)" if len(items) > NAMED else "")
+
+
+def _share(c: KeyspaceCoverage) -> str:
+    return f"{c.primary_covered / c.primary_planned:.0%}" if c.primary_planned else "0%"
 
 
 def coverage_line(cov: Sequence[KeyspaceCoverage]) -> str:
@@ -61,8 +67,8 @@ def coverage_line(cov: Sequence[KeyspaceCoverage]) -> str:
     if plain:
         parts.append(f"plain recipes only (double-hashed, salted or rarer algorithms not finished): {_names(plain)}")
     if missing:
-        shares = [f"{c.keyspace} ({c.covered / c.planned:.0%})" if c.planned else c.keyspace for c in missing]
-        parts.append(f"not covered: {_names(shares)}")
+        shares = [f"{c.keyspace} ({_share(c)})" for c in missing]
+        parts.append(f"not covered: {_names(shares)} — share of the plain recipes enumerated")
     left = sum(c.remaining_seconds for c in cov)
     return "; ".join(parts) + (f" (estimated time {human_seconds(left)} on this machine to finish)" if left else "")
 
@@ -89,10 +95,11 @@ def verdict(res: ColumnAttack) -> tuple[Literal["fail", "warn"], str]:
     """(check status, message) for an ``incomplete`` search: fail while a cheap keyspace is unfinished."""
     cheap = res.unfinished_cheap
     if cheap:
-        names = _names([c.keyspace for c in cheap])
+        names = _names([f"{c.keyspace} ({_share(c)})" for c in cheap])
+        left = sum(c.primary_seconds * (1 - c.primary_covered / c.primary_planned) for c in cheap if c.primary_planned)
         return "fail", (
-            f"not proven safe: the search stopped at the budget before {names} "
-            f"(plain recipes under {CHEAP_SECONDS:.0f} s each on this machine) — {res.reason}; "
-            "raise the attack budget, or use a keyed pseudonym (HMAC with a secret key)"
+            f"not proven safe: the search stopped at the budget before the plain recipes of {names} finished "
+            f"(each under {CHEAP_SECONDS:.0f} s on this machine; about {human_seconds(left)} left) — raise the "
+            "attack budget, or use a keyed pseudonym (HMAC with a secret key)"
         )
     return "warn", f"{res.reason}; this proves nothing about keys — only a keyed HMAC is safe by construction"

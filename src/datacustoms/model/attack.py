@@ -70,6 +70,8 @@ class KeyspaceCoverage(BaseModel):
     primary_complete: bool = Field(
         description="the plain recipes (the digest size's first algorithm, unsalted, hashed once) finished"
     )
+    primary_planned: int = Field(default=0, description="candidates of the plain recipes over every format")
+    primary_covered: int = Field(default=0, description="of those, candidates enumerated")
     primary_seconds: float = Field(description="expected seconds for the plain recipes on this machine")
     remaining_seconds: float = Field(description="expected seconds on this machine for what was not enumerated")
 
