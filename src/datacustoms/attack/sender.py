@@ -33,6 +33,7 @@ from datacustoms.attack.hashes.recipes import (
 )
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, decode_array
+from datacustoms.attack.planner import serial_heads
 from datacustoms.attack.reverse import header_family, plan_keyspaces
 from datacustoms.errors import ColumnError
 from datacustoms.model.attack import ColumnAttack
@@ -279,9 +280,10 @@ def outsider_keyspaces(family: str | None, detail: list[str], region: str = "KR"
         ]  # fmt: skip
         chosen = [k for k, name in blocks if name in detail]
         return chosen or [ks.kr_mobile()]
-    if family == "numeric":
+    if family == "numeric":  # the rungs blind mode plans, the head of each rung included
         digits = int(detail[0]) if detail else 10
-        return [k for k in ks.serial_ladder(max(digits, 6)) if len(str(k.size)) <= digits + 1]
+        rungs = [*serial_heads(max(digits, 6)), *ks.serial_ladder(max(digits, 6))]
+        return [k for k in rungs if len(str(k.parts(k.formats[0])[0].start)) <= digits]  # holds such numbers
     return plan_keyspaces(family, region) if family else []
 
 
