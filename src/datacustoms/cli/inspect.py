@@ -10,6 +10,7 @@ import typer
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, emit, handle_errors
 from datacustoms.engines import DEFAULT_SPARK_MASTER
+from datacustoms.errors import UsageError
 
 QI_HELP = (
     "Quasi-identifier columns, comma-separated; narrows the default (every column but identifiers, "
@@ -20,6 +21,14 @@ ENGINE_HELP = "embedded (this process) or spark (PATH may then be a Spark table 
 
 def register(app: typer.Typer) -> None:
     app.command("inspect")(handle_errors(inspect_cmd))
+
+
+def _salts(salt: list[str] | None, salt_file: list[str] | None, mode: opt.SaltMode, engine: str) -> dict[str, Any]:
+    """``salts=`` for inspect when known salts were given (embedded engine only)."""
+    salts = opt.known_salts(salt, salt_file, mode)
+    if salts and engine == "spark":
+        raise UsageError("--salt and --salt-file run on the embedded engine only", "drop --engine spark")
+    return {"salts": salts} if salts else {}
 
 
 def inspect_cmd(
@@ -61,6 +70,9 @@ def inspect_cmd(
     engine: Annotated[str, opt.engine(ENGINE_HELP)] = "embedded",
     spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
     spark_conf: opt.SparkConf = None,
+    salt: opt.Salt = None,
+    salt_file: opt.SaltFile = None,
+    salt_mode: opt.SaltModeOption = opt.SaltMode.any,
 ) -> None:
     """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -80,6 +92,7 @@ def inspect_cmd(
         registry = builtin_registry().with_yaml(detectors)
     given = (("table", table), ("encoding", encoding), ("delimiter", delimiter), ("format", input_format))
     read_options: dict[str, Any] = {key: value for key, value in given if value is not None}
+    read_options.update(_salts(salt, salt_file, salt_mode, engine))
     report = inspect(
         path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
         attack_budget=attack_budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),

@@ -249,6 +249,7 @@ def _attack_rows(attacks: Any) -> list[dict[str, Any]]:
             "rate": human_rate(float(rate)) if (rate := _get(a, "candidates_per_second")) else "—",
             "seconds": _get(a, "seconds"),
             "full": ", ".join(extrapolations[:3]) or "—",
+            "remaining": _get(a, "remaining_seconds"),
             "reversed": _get(a, "rows_reversed_share"),
             "reversed_rows": _get(a, "rows_reversed"),
             "examples": [str(x) for x in _as_list(_get(a, "examples"))][:3],
