@@ -1,0 +1,29 @@
+"""Who is calling: a bearer token or the UI's session cookie, then the role's permission."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from datacustoms.service import auth
+from datacustoms.service.auth import Principal
+
+
+def current(request: Request) -> Principal | None:
+    """The caller, from ``Authorization: Bearer`` or the UI's session cookie."""
+    svc = request.app.state.svc
+    token = auth.bearer(request.headers.get("authorization"))
+    if token is not None:
+        return auth.principal_for_token(svc.db, token)
+    cookie = request.cookies.get(auth.SESSION_COOKIE)
+    if cookie:
+        user = auth.read_session(request.app.state.secret, cookie)
+        if user is not None:
+            return auth.principal_for_user(svc.db, user)
+    return None
+
+
+def allow(request: Request, action: str) -> Principal:
+    """The caller if it may perform ``action``; raises :class:`Denied` (logged by the handler)."""
+    who = current(request)
+    request.state.principal = who
+    return auth.authorise(who, action)
