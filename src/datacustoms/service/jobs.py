@@ -3,6 +3,7 @@
 A job is a row of ``svc_transfers``. The worker claims it with one guarded UPDATE (queued →
 running, with a lease it renews while the flow runs), runs the library's transfer flow into the
 service's private ``held/<id>/`` folder (nothing reaches the recipient until review and release),
+appends a ``custody`` entry to the ledger (the recorded file is held, not yet with the recipient),
 writes the report, and moves the row on. Before a run the row stores the timestamp the flow will
 write into its ledger record (``record_at``), which links the job to its record.
 
@@ -136,7 +137,8 @@ class Worker:
                                           attack=svc.config.attack, at=datetime.fromisoformat(job["record_at"]))
             atomic_write_text(svc.config.report_path(tid, "html"), html)
             atomic_write_text(svc.config.report_path(tid, "json"), doc)
-            self._finish(tid, outcome.record.status, outcome.entry.seq, outcome.record.model_dump(mode="json"))
+            self._finish(tid, outcome.record.status, outcome.entry.seq, outcome.record.model_dump(mode="json"),
+                         recovering=False)
         except DatacustomsError as err:
             self._fail(tid, err.one_line())
         except Exception as err:  # never a traceback or a cell value in the row
@@ -152,9 +154,11 @@ class Worker:
             if self._current == tid:
                 self.svc.db.move(tid, "running", lease_until=time.time() + lease)
 
-    def _finish(self, tid: str, status: str, seq: int, record: dict[str, Any]) -> None:
+    def _finish(self, tid: str, status: str, seq: int, record: dict[str, Any], *, recovering: bool) -> None:
         cfg = self.svc.config
         sent = status == "sent"
+        if sent and not (recovering and ops.ledger_seq(self.svc, "custody", tid) is not None):
+            self._custody(tid, seq, record)
         ds = record.get("dataset") or {}
         summary = (f"proof passed: {ds.get('rows', 0):,} rows, {len(record.get('data_items') or [])} fields, "
                    f"{record.get('subjects_indexed', 0):,} subjects indexed; awaiting review" if sent else
@@ -166,6 +170,14 @@ class Worker:
                          phase="awaiting review" if sent else "refused (recorded)", lease_owner=None,
                          lease_until=None, finished=None if sent else now_iso(),
                          hold_until=time.time() + cfg.hold_hours * 3600 if sent else None)
+
+    def _custody(self, tid: str, seq: int, record: dict[str, Any]) -> None:
+        """Say in the ledger that the recorded file is held by the service, not yet with the recipient."""
+        job = self.svc.db.transfer(tid) or {}
+        self.svc.ledger.append("custody", {
+            "transfer_id": record.get("transfer_id"), "transfer_entry": seq, "service_transfer": tid,
+            "submitter": job.get("submitter"), "held_by": ops.REVIEWER_SYSTEM,
+            "until": "released after an R35 review, or destroyed"})
 
     def _fail(self, tid: str, message: str) -> None:
         shutil.rmtree(self.svc.config.held_dir(tid), ignore_errors=True)
@@ -210,7 +222,7 @@ class Worker:
             self.svc.db.move(tid, "failed", ledger_seq=entry.seq, ledger_transfer_id=body.get("transfer_id"),
                              verdict=body.get("verdict"))
             return
-        self._finish(tid, body.get("status", "refused"), entry.seq, body)
+        self._finish(tid, body.get("status", "refused"), entry.seq, body, recovering=True)
         log.warning("worker: transfer %s adopted its ledger entry %s after its worker died", tid, entry.seq)
 
     def _recorded(self, job: dict[str, Any]) -> Any:

@@ -256,7 +256,7 @@ def finish_review(svc: Service, transfer_id: str) -> None:
     if t is None or t["review_json"] is None:
         return
     if t["review_seq"] is None:
-        seq = _ledger_seq(svc, "review", transfer_id)
+        seq = ledger_seq(svc, "review", transfer_id)
         if seq is None:
             body = {**json.loads(t["review_json"]), "transfer_id": t["ledger_transfer_id"],
                     "transfer_entry": t["ledger_seq"], "service_transfer": transfer_id, "submitter": t["submitter"]}
@@ -266,7 +266,7 @@ def finish_review(svc: Service, transfer_id: str) -> None:
         destroy_held(svc, t, "rejected at review")
 
 
-def _ledger_seq(svc: Service, kind: str, transfer_id: str) -> int | None:
+def ledger_seq(svc: Service, kind: str, transfer_id: str) -> int | None:
     for entry in svc.ledger.iter_entries(kind):
         if entry.body.get("service_transfer") == transfer_id:
             return entry.seq

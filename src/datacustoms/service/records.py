@@ -1,5 +1,9 @@
 """Reading the ledger for the service: entries, verification, "where did my data go?", exposure.
 
+A transfer recorded by the service is followed by a ``custody`` entry: the file is held by the
+service until a ``release`` entry says the recipient collected it (or a ``destruction`` entry says
+it never will). A transfer without custody was sent directly (``datacustoms transfer``).
+
 Exposure per recipient is computed from what the ledger records: the transfers sent to each
 recipient (rows, fields, subjects in the subject index), which of them were approved, collected or
 destroyed, and the number of distinct people over all of them (the union of the subject
@@ -43,7 +47,7 @@ def _follow_ups(store: LedgerStore) -> dict[str, dict[str, Any]]:
     """Ledger transfer id → its review, release and destruction entries."""
     out: dict[str, dict[str, Any]] = defaultdict(dict)
     for e in store.iter_entries():
-        if e.kind in ("review", "release", "destruction") and e.body.get("transfer_id"):
+        if e.kind in ("custody", "review", "release", "destruction") and e.body.get("transfer_id"):
             out[e.body["transfer_id"]][e.kind] = {**e.body, "entry": e.seq, "created": e.created}
     return out
 
@@ -74,6 +78,7 @@ def lookup(store: LedgerStore, phone: str | None = None, email: str | None = Non
         b = e.body
         f = follow.get(b.get("transfer_id", ""), {})
         review, released, destroyed = f.get("review"), f.get("release"), f.get("destruction")
+        held = "custody" in f
         rows.append({
             "entry": e.seq, "time": e.created, "transfer_id": b.get("transfer_id"),
             "recipient": (b.get("recipient") or {}).get("name"), "country": (b.get("recipient") or {}).get("country"),
@@ -83,7 +88,7 @@ def lookup(store: LedgerStore, phone: str | None = None, email: str | None = Non
             "review": review["verdict"] if review else None,
             "released": released["created"] if released else None,
             "destroyed_on": destroyed.get("destroyed_on") if destroyed else None,
-            "left": bool(released) or not review,  # recorded by the CLI (no review) or collected
+            "left": bool(released) or not held,  # collected, or sent by the CLI (no custody)
         })
     return rows
 
@@ -102,7 +107,7 @@ def exposure(store: LedgerStore) -> list[dict[str, Any]]:
                                   "transfers_recorded": 0, "transfers_left": 0, "withheld": 0, "destroyed": 0,
                                   "rows_left": 0, "fields": set(), "subjects": set(), "by_day": {}})
         r["transfers_recorded"] += 1
-        left = "release" in f or "review" not in f  # the service withholds until collected
+        left = "release" in f or "custody" not in f  # the service holds its files until collected
         if not left:
             r["withheld"] += 1
         if "destruction" in f:
