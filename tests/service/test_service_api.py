@@ -8,7 +8,7 @@ import time
 
 import pyarrow.parquet as pq
 import sqlalchemy as sa
-from conftest import World
+from svc_helpers import World
 
 from datacustoms.service.db import links_t, transfers_t
 from datacustoms.service.server import demo_policy

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Any
+
+from fastapi import Depends, Request
 
 from datacustoms.service import auth
 from datacustoms.service.auth import Principal
@@ -24,6 +26,18 @@ def current(request: Request) -> Principal | None:
 
 def allow(request: Request, action: str) -> Principal:
     """The caller if it may perform ``action``; raises :class:`Denied` (logged by the handler)."""
-    who = current(request)
-    request.state.principal = who
+    if "principal" in request.state._state:
+        who = request.state.principal
+    else:
+        who = current(request)
+        request.state.principal = who
     return auth.authorise(who, action)
+
+
+def need(action: str) -> Any:
+    """A route dependency: authorise before the request body is even parsed (no 422 for strangers)."""
+
+    def check(request: Request) -> None:
+        allow(request, action)
+
+    return Depends(check)

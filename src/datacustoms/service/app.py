@@ -21,7 +21,7 @@ from starlette.background import BackgroundTask
 from datacustoms import __version__
 from datacustoms.errors import DatacustomsError
 from datacustoms.service import auth, ops, records
-from datacustoms.service.access import allow, current
+from datacustoms.service.access import allow, current, need
 from datacustoms.service.auth import Denied
 from datacustoms.service.db import links_t
 from datacustoms.service.jobs import Worker
@@ -109,7 +109,7 @@ def _admin_routes(r: APIRouter) -> None:
 
         return [auth.public_user(u) for u in _svc(request).db.all(sa.select(users_t).order_by(users_t.c.id))]
 
-    @r.post("/users", status_code=201, tags=["admin"])
+    @r.post("/users", status_code=201, tags=["admin"], dependencies=[need("users.manage")])
     def add_user(request: Request, body: UserIn) -> dict[str, Any]:
         """Create a user and its first API token (shown once; stored only as its SHA-256)."""
         allow(request, "users.manage")
@@ -137,7 +137,7 @@ def _admin_routes(r: APIRouter) -> None:
 
 
 def _registry_routes(r: APIRouter) -> None:
-    @r.post("/recipients", status_code=201, tags=["registry"])
+    @r.post("/recipients", status_code=201, tags=["registry"], dependencies=[need("recipients.register")])
     def add_recipient(request: Request, body: RecipientIn) -> dict[str, Any]:
         allow(request, "recipients.register")
         return ops.register_recipient(_svc(request), **body.model_dump())
@@ -149,7 +149,7 @@ def _registry_routes(r: APIRouter) -> None:
 
         return _svc(request).db.all(sa.select(recipients_t).order_by(recipients_t.c.id))
 
-    @r.post("/sources", status_code=201, tags=["registry"])
+    @r.post("/sources", status_code=201, tags=["registry"], dependencies=[need("sources.register")])
     def add_source(request: Request, body: SourceIn) -> dict[str, Any]:
         who = allow(request, "sources.register")
         return ops.register_source(_svc(request), who, name=body.name, location=body.location)
@@ -163,7 +163,7 @@ def _registry_routes(r: APIRouter) -> None:
 
 
 def _transfer_routes(r: APIRouter) -> None:
-    @r.post("/transfers", status_code=202, tags=["transfers"])
+    @r.post("/transfers", status_code=202, tags=["transfers"], dependencies=[need("transfers.submit")])
     def submit(request: Request, body: TransferIn) -> dict[str, Any]:
         """Queue a transfer; returns at once. Poll GET /transfers/{id} for its state and phase."""
         who = allow(request, "transfers.submit")
@@ -205,14 +205,14 @@ def _transfer_routes(r: APIRouter) -> None:
         allow(request, "transfers.read")
         return ops.CHECKLIST
 
-    @r.post("/transfers/{transfer_id}/approve", tags=["review"])
+    @r.post("/transfers/{transfer_id}/approve", tags=["review"], dependencies=[need("transfers.review")])
     def approve(request: Request, transfer_id: str, body: ReviewIn) -> dict[str, Any]:
         who = allow(request, "transfers.review")
         svc = _svc(request)
         return ops.transfer_view(svc, ops.review(svc, who, transfer_id, approve=True, checklist=body.checklist,
                                                  comment=body.comment))
 
-    @r.post("/transfers/{transfer_id}/reject", tags=["review"])
+    @r.post("/transfers/{transfer_id}/reject", tags=["review"], dependencies=[need("transfers.review")])
     def reject(request: Request, transfer_id: str, body: ReviewIn) -> dict[str, Any]:
         who = allow(request, "transfers.review")
         svc = _svc(request)
@@ -269,7 +269,7 @@ def _record_routes(r: APIRouter) -> None:
         allow(request, "ledger.read")
         return records.verify(_svc(request).ledger)
 
-    @r.post("/subjects/lookup", tags=["subjects"])
+    @r.post("/subjects/lookup", tags=["subjects"], dependencies=[need("subjects.lookup")])
     def lookup(request: Request, body: LookupIn) -> dict[str, Any]:
         """Where did this person's data go? (POST, so the identifier stays out of URLs and access logs)."""
         allow(request, "subjects.lookup")
