@@ -23,7 +23,7 @@ from datacustoms.errors import DatacustomsError
 from datacustoms.service import auth, ops, records
 from datacustoms.service.access import allow, current, need
 from datacustoms.service.auth import Denied
-from datacustoms.service.db import links_t
+from datacustoms.service.db import links_t, safe_url
 from datacustoms.service.jobs import Worker
 
 API = "/api/v1"
@@ -159,7 +159,8 @@ def _registry_routes(r: APIRouter) -> None:
         allow(request, "sources.read")
         from datacustoms.service.db import sources_t
 
-        return _svc(request).db.all(sa.select(sources_t).order_by(sources_t.c.id))
+        rows = _svc(request).db.all(sa.select(sources_t).order_by(sources_t.c.id))
+        return [{**r, "location": safe_url(r["location"]) if "://" in r["location"] else r["location"]} for r in rows]
 
 
 def _transfer_routes(r: APIRouter) -> None:

@@ -129,6 +129,10 @@ def register_source(svc: Service, who: Principal, *, name: str, location: str) -
                                                  created=now_iso()))
     row = svc.db.one(sa.select(sources_t).where(sources_t.c.name == name))
     assert row is not None
+    if "://" in row["location"]:  # never echo a database password
+        from datacustoms.service.db import safe_url
+
+        row["location"] = safe_url(row["location"])
     return row
 
 
