@@ -209,14 +209,17 @@ class ServiceDB:
     def transfer(self, transfer_id: str) -> dict[str, Any] | None:
         return self.one(sa.select(transfers_t).where(transfers_t.c.id == transfer_id))
 
-    def move(self, transfer_id: str, expected: str | tuple[str, ...], **values: Any) -> bool:
-        """Change a transfer's row only if it is in an ``expected`` state; True when it was."""
+    def move(self, transfer_id: str, expected: str | tuple[str, ...], *, owner: str | None = None,
+             **values: Any) -> bool:
+        """Change a transfer's row only if it is in an ``expected`` state (and, given ``owner``, its
+        lease is still that worker's); True when it was."""
         states = (expected,) if isinstance(expected, str) else expected
         values.setdefault("updated", now_iso())
+        query = sa.update(transfers_t).where(transfers_t.c.id == transfer_id, transfers_t.c.state.in_(states))
+        if owner is not None:
+            query = query.where(transfers_t.c.lease_owner == owner)
         with self.begin() as conn:
-            res = conn.execute(sa.update(transfers_t)
-                               .where(transfers_t.c.id == transfer_id, transfers_t.c.state.in_(states))
-                               .values(**values))
+            res = conn.execute(query.values(**values))
         return bool(res.rowcount)
 
 

@@ -17,7 +17,10 @@ then asks the ledger, never guesses:
   a sent one makes it await review, its file taken from the staging folder when the kill came
   between the record's commit and the rename (the file's SHA-256 must equal the recorded one).
 
-So a kill loses no transfer and duplicates none.
+So a kill loses no transfer and duplicates none. Every move of a running job is guarded by its
+lease owner, and the lease (30 s by default) is renewed every third of it; a worker stalled longer
+than its lease (a paused VM) finds its lease taken and stops renewing, but its flow may still
+finish — keep ``lease_seconds`` well above any pause you expect.
 """
 
 from __future__ import annotations
@@ -181,8 +184,10 @@ class Worker:
         lease = self.svc.config.lease_seconds
         while self._current == tid and not self._stop.is_set():
             time.sleep(max(0.05, lease / 3))
-            if self._current == tid:
-                self.svc.db.move(tid, "running", lease_until=time.time() + lease)
+            if self._current == tid and not self.svc.db.move(tid, "running", owner=self.owner,
+                                                             lease_until=time.time() + lease):
+                log.error("worker: lost the lease of transfer %s (another worker took it over)", tid)
+                return
 
     def _finish(self, tid: str, status: str, seq: int, record: dict[str, Any], *, recovering: bool) -> None:
         cfg = self.svc.config
@@ -195,7 +200,8 @@ class Worker:
                    "refused: " + "; ".join(record.get("refusal_reasons") or [])[:400])
         if not sent:
             shutil.rmtree(cfg.held_dir(tid), ignore_errors=True)
-        self.svc.db.move(tid, "running", state="awaiting_review" if sent else "refused", verdict=record.get("verdict"),
+        self.svc.db.move(tid, "running", owner=self.owner, state="awaiting_review" if sent else "refused",
+                         verdict=record.get("verdict"),
                          ledger_seq=seq, ledger_transfer_id=record.get("transfer_id"), summary=summary,
                          phase="awaiting review" if sent else "refused (recorded)", lease_owner=None,
                          lease_until=None, finished=None if sent else now_iso(),
@@ -211,8 +217,8 @@ class Worker:
 
     def _fail(self, tid: str, message: str) -> None:
         shutil.rmtree(self.svc.config.held_dir(tid), ignore_errors=True)
-        self.svc.db.move(tid, "running", state="failed", error=message[:400], phase="failed", lease_owner=None,
-                         lease_until=None, finished=now_iso())
+        self.svc.db.move(tid, "running", owner=self.owner, state="failed", error=message[:400], phase="failed",
+                         lease_owner=None, lease_until=None, finished=now_iso())
 
     # ------------------------------------------------------------------ recovery and sweeping
 
@@ -241,7 +247,7 @@ class Worker:
                 self._fail(tid, f"the worker died {job['attempts']} times running this transfer; nothing was "
                                 "recorded or released — resubmit it")
             else:
-                self.svc.db.move(tid, "running", state="queued", lease_owner=None, lease_until=None,
+                self.svc.db.move(tid, "running", owner=self.owner, state="queued", lease_owner=None, lease_until=None,
                                  phase="queued again after its worker died (nothing was recorded)")
             log.warning("worker: transfer %s resumed after its worker died", tid)
             return
