@@ -182,3 +182,24 @@ def test_registration_of_recipients_sources_and_users(world: World) -> None:
 
     stored = {row["token_hash"] for row in world.svc.db.all(sa.select(tokens_t))}
     assert u.json()["token"] not in stored and hashlib.sha256(u.json()["token"].encode()).hexdigest() in stored
+
+
+def test_an_inspection_runs_in_the_worker_and_keeps_its_report(world: World) -> None:
+    r = world.client.post("/api/v1/inspections", headers=world.h("operator"),
+                          json={"source": "demo-customers", "attack": False})
+    assert r.status_code == 202 and r.json()["state"] == "queued"
+    iid = r.json()["id"]
+    assert world.client.get(f"/api/v1/inspections/{iid}/report", headers=world.h("reviewer")).status_code == 404
+    world.run_jobs()
+    s = world.client.get(f"/api/v1/inspections/{iid}", headers=world.h("reviewer")).json()
+    # plaintext phone numbers and e-mails: the identifier checks fail
+    assert s["state"] == "done" and s["verdict"] == "fail" and "checks failed" in s["summary"]
+    assert s["source"] == "demo-customers" and s["attempts"] == 1
+    html = world.client.get(f"/api/v1/inspections/{iid}/report", headers=world.h("reviewer"))
+    assert html.status_code == 200 and "<html" in html.text.lower()
+    doc = world.client.get(f"/api/v1/inspections/{iid}/report.json", headers=world.h("auditor")).json()
+    assert doc["verdict"] == "fail" and {f["column"] for f in doc["findings"]} >= {"phone", "email"}
+    assert world.client.get("/api/v1/ledger", headers=world.h("auditor")).json() == []  # nothing recorded
+    bad = world.client.post("/api/v1/inspections", headers=world.h("operator"),
+                            json={"source": "demo-customers", "attack_budget": 0})
+    assert bad.status_code == 422

@@ -133,3 +133,16 @@ def test_a_live_lease_is_not_taken_over(world: World) -> None:
             state="running", attempts=1, lease_owner="alive", lease_until=time.time() + 3600))
     assert world.worker.recover() == []
     assert world.state(tid)["state"] == "running"
+
+
+def test_a_dead_workers_inspection_runs_again(world: World) -> None:
+    from datacustoms.service.db import inspections_t
+
+    iid = world.client.post("/api/v1/inspections", headers=world.h("operator"),
+                            json={"source": "demo-customers", "attack": False}).json()["id"]
+    with world.svc.db.begin() as conn:  # claimed by a worker that died
+        conn.execute(sa.update(inspections_t).where(inspections_t.c.id == iid).values(
+            state="running", attempts=1, lease_owner="dead", lease_until=0.0))
+    world.run_jobs()
+    s = world.client.get(f"/api/v1/inspections/{iid}", headers=world.h("auditor")).json()
+    assert s["state"] == "done" and s["attempts"] == 2

@@ -27,6 +27,7 @@ def _body(action: str, w: World) -> dict[str, Any] | None:
         "transfers.submit": {"source": "demo-customers", "recipient": "Alipay Singapore", "output_name": "a.csv",
                              "policy_yaml": demo_policy()},
         "transfers.review": {"checklist": checklist, "comment": ""},
+        "inspections.run": {"source": "demo-customers", "attack": False},
         "subjects.lookup": {"phone": "010-1234-5678"},
     }.get(action)
 
@@ -39,6 +40,8 @@ ENDPOINTS = [
     ("recipients.read", "GET", "/api/v1/recipients"),
     ("sources.register", "POST", "/api/v1/sources"),
     ("sources.read", "GET", "/api/v1/sources"),
+    ("inspections.run", "POST", "/api/v1/inspections"),
+    ("inspections.read", "GET", "/api/v1/inspections/{inspection}"),
     ("transfers.submit", "POST", "/api/v1/transfers"),
     ("transfers.read", "GET", "/api/v1/transfers"),
     ("transfers.read", "GET", "/api/v1/transfers/{ready}"),
@@ -62,7 +65,9 @@ def prepared(shared_world: World) -> dict[str, str]:
     ready = [w.submit()["id"] for _ in range(2)]
     w.run_jobs()
     assert w.approve(ready[1]).status_code == 200
-    return {"ready": ready[0], "approved": ready[1]}
+    inspection = w.client.post("/api/v1/inspections", headers=w.h("operator"),
+                               json={"source": "demo-customers", "attack": False}).json()["id"]
+    return {"ready": ready[0], "approved": ready[1], "inspection": inspection}
 
 
 @pytest.mark.parametrize(("action", "method", "path", "role", "allowed"), CASES)

@@ -51,6 +51,12 @@ class TransferIn(BaseModel):
     policy_path: str | None = Field(None, description="Or: the policy's path on the server")
 
 
+class InspectionIn(BaseModel):
+    source: str = Field(description="A registered source (name or id)")
+    attack: bool = Field(True, description="Run the blind reversal attack on digest columns")
+    attack_budget: float = Field(30.0, description="Seconds the reversal may spend")
+
+
 class ReviewIn(BaseModel):
     checklist: dict[str, bool] = Field(description="Every item of GET /api/v1/review/checklist, true or false")
     comment: str = ""
@@ -227,6 +233,39 @@ def _transfer_routes(r: APIRouter) -> None:
         return ops.release(_svc(request), who, transfer_id)
 
 
+def _inspection_routes(r: APIRouter) -> None:
+    @r.post("/inspections", status_code=202, tags=["inspections"], dependencies=[need("inspections.run")])
+    def inspect_source(request: Request, body: InspectionIn) -> dict[str, Any]:
+        """Queue an inspection of a registered source; returns at once. Poll GET /inspections/{id}."""
+        who = allow(request, "inspections.run")
+        view = ops.submit_inspection(_svc(request), who, source_ref=body.source, attack=body.attack,
+                                     attack_budget=body.attack_budget)
+        worker: Worker | None = request.app.state.worker
+        if worker is not None:
+            worker.wake()
+        return view
+
+    @r.get("/inspections/{inspection_id}", tags=["inspections"])
+    def get_inspection(request: Request, inspection_id: str) -> dict[str, Any]:
+        allow(request, "inspections.read")
+        return ops.inspection_view(_svc(request), inspection_id)
+
+    @r.get("/inspections/{inspection_id}/report", response_class=HTMLResponse, tags=["inspections"])
+    def get_inspection_report(request: Request, inspection_id: str) -> HTMLResponse:
+        allow(request, "inspections.read")
+        ops.inspection_view(_svc(request), inspection_id)
+        return HTMLResponse(ops.report_html(_svc(request), inspection_id))
+
+    @r.get("/inspections/{inspection_id}/report.json", tags=["inspections"])
+    def get_inspection_json(request: Request, inspection_id: str) -> Response:
+        allow(request, "inspections.read")
+        ops.inspection_view(_svc(request), inspection_id)
+        path = _svc(request).config.report_path(inspection_id, "json")
+        if not path.is_file():
+            raise ops.NotFound("this inspection has no report yet")
+        return Response(path.read_bytes(), media_type="application/json")
+
+
 def _transfer(request: Request, transfer_id: str) -> dict[str, Any]:
     t = _svc(request).db.transfer(transfer_id)
     if t is None:
@@ -297,7 +336,8 @@ def api_router() -> APIRouter:
             raise Denied(401, "authentication required")
         return {"id": who.user_id, "name": who.name, "role": who.role, "recipient_id": who.recipient_id}
 
-    for add in (_admin_routes, _registry_routes, _transfer_routes, _release_routes, _record_routes):
+    for add in (_admin_routes, _registry_routes, _inspection_routes, _transfer_routes, _release_routes,
+                _record_routes):
         add(r)
     return r
 

@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "recipients.read": frozenset({"admin", "operator", "reviewer", "auditor"}),
     "sources.register": frozenset({"admin", "operator"}),
     "sources.read": frozenset({"admin", "operator", "reviewer", "auditor"}),
+    "inspections.run": frozenset({"operator"}),
+    "inspections.read": frozenset({"admin", "operator", "reviewer", "auditor"}),
     "transfers.submit": frozenset({"operator"}),
     "transfers.read": frozenset({"admin", "operator", "reviewer", "auditor"}),
     "transfers.review": frozenset({"reviewer"}),

@@ -93,6 +93,26 @@ transfers_t = sa.Table(
     sa.Column("hold_until", sa.Float, nullable=True),
     sa.Column("options_json", sa.Text, nullable=False, default="{}"),
 )
+inspections_t = sa.Table(
+    "svc_inspections", meta,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("source_id", sa.Integer, nullable=False),
+    sa.Column("submitter", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, index=True),  # queued, running, done, failed
+    sa.Column("phase", sa.String(200), nullable=False, default=""),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("lease_owner", sa.String(120), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("attack", sa.Boolean, nullable=False),
+    sa.Column("attack_budget", sa.Float, nullable=False),
+    sa.Column("created", sa.String(40), nullable=False),
+    sa.Column("updated", sa.String(40), nullable=False),
+    sa.Column("started", sa.String(40), nullable=True),
+    sa.Column("finished", sa.String(40), nullable=True),
+    sa.Column("verdict", sa.String(10), nullable=True),
+    sa.Column("summary", sa.Text, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+)
 links_t = sa.Table(
     "svc_links", meta,
     sa.Column("token_hash", sa.String(64), primary_key=True),
@@ -210,14 +230,14 @@ class ServiceDB:
         return self.one(sa.select(transfers_t).where(transfers_t.c.id == transfer_id))
 
     def move(self, transfer_id: str, expected: str | tuple[str, ...], *, owner: str | None = None,
-             **values: Any) -> bool:
-        """Change a transfer's row only if it is in an ``expected`` state (and, given ``owner``, its
-        lease is still that worker's); True when it was."""
+             table: sa.Table = transfers_t, **values: Any) -> bool:
+        """Change a job's row (a transfer, or an inspection with ``table``) only if it is in an
+        ``expected`` state (and, given ``owner``, its lease is still that worker's); True when it was."""
         states = (expected,) if isinstance(expected, str) else expected
         values.setdefault("updated", now_iso())
-        query = sa.update(transfers_t).where(transfers_t.c.id == transfer_id, transfers_t.c.state.in_(states))
+        query = sa.update(table).where(table.c.id == transfer_id, table.c.state.in_(states))
         if owner is not None:
-            query = query.where(transfers_t.c.lease_owner == owner)
+            query = query.where(table.c.lease_owner == owner)
         with self.begin() as conn:
             res = conn.execute(query.values(**values))
         return bool(res.rowcount)

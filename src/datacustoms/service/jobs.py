@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from datacustoms.errors import DatacustomsError
 from datacustoms.io.atomic import atomic_write_text
 from datacustoms.service import ops
-from datacustoms.service.db import TERMINAL, now_iso, sources_t, transfers_t
+from datacustoms.service.db import TERMINAL, inspections_t, now_iso, sources_t, transfers_t
 
 log = logging.getLogger("datacustoms.service")
 
@@ -128,15 +128,20 @@ class Worker:
             self._wake.clear()
 
     def tick(self) -> int:
-        """Recover, sweep, then run every queued job; returns how many jobs ran."""
+        """Recover, sweep, then run every queued job (transfers first); returns how many jobs ran."""
         self.recover()
+        self.recover_inspections()
         self.sweep()
         ran = 0
         while not self._stop.is_set():
             job = self.claim()
-            if job is None:
-                break
-            self.run(job)
+            if job is not None:
+                self.run(job)
+            else:
+                inspection = self.claim_inspection()
+                if inspection is None:
+                    break
+                self.run_inspection(inspection)
             ran += 1
         return ran
 
@@ -180,11 +185,11 @@ class Worker:
         finally:
             self._current = None
 
-    def _heartbeat(self, tid: str) -> None:
+    def _heartbeat(self, tid: str, table: sa.Table = transfers_t) -> None:
         lease = self.svc.config.lease_seconds
         while self._current == tid and not self._stop.is_set():
             time.sleep(max(0.05, lease / 3))
-            if self._current == tid and not self.svc.db.move(tid, "running", owner=self.owner,
+            if self._current == tid and not self.svc.db.move(tid, "running", owner=self.owner, table=table,
                                                              lease_until=time.time() + lease):
                 log.error("worker: lost the lease of transfer %s (another worker took it over)", tid)
                 return
@@ -219,6 +224,80 @@ class Worker:
         shutil.rmtree(self.svc.config.held_dir(tid), ignore_errors=True)
         self.svc.db.move(tid, "running", owner=self.owner, state="failed", error=message[:400], phase="failed",
                          lease_owner=None, lease_until=None, finished=now_iso())
+
+    # ------------------------------------------------------------------ inspections
+
+    def claim_inspection(self) -> dict[str, Any] | None:
+        db = self.svc.db
+        for row in db.all(sa.select(inspections_t.c.id, inspections_t.c.attempts)
+                          .where(inspections_t.c.state == "queued").order_by(inspections_t.c.created).limit(5)):
+            if db.move(row["id"], "queued", table=inspections_t, state="running", lease_owner=self.owner,
+                       lease_until=time.time() + self.svc.config.lease_seconds, attempts=row["attempts"] + 1,
+                       started=now_iso(), phase="detecting"):
+                return db.one(sa.select(inspections_t).where(inspections_t.c.id == row["id"]))
+        return None
+
+    def run_inspection(self, job: dict[str, Any]) -> None:
+        """Inspect a source (detect, reverse, measure) and keep its HTML and JSON report; records nothing."""
+        from datacustoms.inspection import inspect
+        from datacustoms.report.html import render_html
+
+        svc, iid = self.svc, job["id"]
+        self._current = iid
+        threading.Thread(target=self._heartbeat, args=(iid, inspections_t), daemon=True).start()
+        last = [0.0]
+
+        def progress(label: str, fraction: float) -> None:  # throttled: one write a second at most
+            if time.monotonic() - last[0] >= 1.0:
+                last[0] = time.monotonic()
+                svc.db.move(iid, "running", owner=self.owner, table=inspections_t,
+                            phase=f"{label[:120]}: {max(0.0, min(fraction, 1.0)) * 100:.0f} %")
+
+        try:
+            src = svc.db.one(sa.select(sources_t).where(sources_t.c.id == job["source_id"]))
+            if src is None:
+                raise DatacustomsError("the source was removed", "register it again")
+            report = inspect(src["location"], attack=bool(job["attack"]), attack_budget=float(job["attack_budget"]),
+                             progress=progress)
+            atomic_write_text(svc.config.report_path(iid, "html"),
+                              render_html(report, title=f"datacustoms inspection — {src['name']}"))
+            atomic_write_text(svc.config.report_path(iid, "json"), report.to_json())
+            failed = [c for c in report.checks if c.status == "fail"]
+            summary = (f"{report.verdict}: {len(failed)} of {len(report.checks)} checks failed"
+                       + (f" ({', '.join(sorted({c.rule for c in failed}))})" if failed else ""))
+            svc.db.move(iid, "running", owner=self.owner, table=inspections_t, state="done", verdict=report.verdict,
+                        summary=summary, phase="done", lease_owner=None, lease_until=None, finished=now_iso())
+        except DatacustomsError as err:
+            self._fail_inspection(iid, err.one_line())
+        except Exception as err:  # never a traceback or a cell value in the row
+            log.error("worker: inspection %s failed: %s", iid, type(err).__name__)
+            self._fail_inspection(iid, f"internal error ({type(err).__name__}); see the service log")
+        finally:
+            self._current = None
+
+    def _fail_inspection(self, iid: str, message: str) -> None:
+        self.svc.db.move(iid, "running", owner=self.owner, table=inspections_t, state="failed", error=message[:400],
+                         phase="failed", lease_owner=None, lease_until=None, finished=now_iso())
+
+    def recover_inspections(self) -> list[str]:
+        """An inspection records nothing, so a dead worker's inspection simply runs again (or fails)."""
+        db, taken = self.svc.db, []
+        for job in db.all(sa.select(inspections_t).where(inspections_t.c.state == "running",
+                                                         inspections_t.c.lease_until < time.time())):
+            owner = job["lease_owner"]
+            with db.begin() as conn:
+                won = conn.execute(sa.update(inspections_t).where(
+                    inspections_t.c.id == job["id"], inspections_t.c.state == "running",
+                    inspections_t.c.lease_owner == owner).values(lease_owner=self.owner)).rowcount
+            if not won:
+                continue
+            if job["attempts"] >= self.svc.config.max_attempts:
+                self._fail_inspection(job["id"], f"the worker died {job['attempts']} times running this inspection")
+            else:
+                db.move(job["id"], "running", table=inspections_t, state="queued", lease_owner=None, lease_until=None,
+                        phase="queued again after its worker died")
+            taken.append(job["id"])
+        return taken
 
     # ------------------------------------------------------------------ recovery and sweeping
 

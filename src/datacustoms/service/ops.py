@@ -23,7 +23,16 @@ import sqlalchemy as sa
 from datacustoms.errors import DatacustomsError, UsageError
 from datacustoms.ledger.store import LedgerStore
 from datacustoms.service.auth import Principal, hash_token
-from datacustoms.service.db import ServiceDB, dumps, links_t, now_iso, recipients_t, sources_t, transfers_t
+from datacustoms.service.db import (
+    ServiceDB,
+    dumps,
+    inspections_t,
+    links_t,
+    now_iso,
+    recipients_t,
+    sources_t,
+    transfers_t,
+)
 
 #: the R35 appropriateness checklist a reviewer answers (every item true to approve)
 CHECKLIST: dict[str, str] = {
@@ -65,8 +74,9 @@ class ServiceConfig:
     def held_dir(self, transfer_id: str) -> Path:
         return self.data_dir / "held" / transfer_id
 
-    def report_path(self, transfer_id: str, suffix: str) -> Path:
-        return self.data_dir / "reports" / f"{transfer_id}.{suffix}"
+    def report_path(self, job_id: str, suffix: str) -> Path:
+        """A transfer's or inspection's report (job ids are random and never collide)."""
+        return self.data_dir / "reports" / f"{job_id}.{suffix}"
 
     def policy_dir(self) -> Path:
         return self.data_dir / "policies"
@@ -209,6 +219,33 @@ def submit(svc: Service, who: Principal, *, source_ref: str | int, recipient_ref
     row = svc.db.transfer(transfer_id)
     assert row is not None
     return row
+
+
+# ------------------------------------------------------------------------------ inspections
+
+
+def submit_inspection(svc: Service, who: Principal, *, source_ref: str | int, attack: bool = True,
+                      attack_budget: float = 30.0) -> dict[str, Any]:
+    """Queue an inspection of a registered source (detect, reverse, measure); nothing is recorded."""
+    src = source(svc, source_ref)
+    if not 0 < attack_budget <= 3600:
+        raise UsageError("attack_budget must be between 0 and 3600 seconds", "e.g. 30")
+    inspection_id, stamp = uuid.uuid4().hex, now_iso()
+    with svc.db.begin() as conn:
+        conn.execute(sa.insert(inspections_t).values(
+            id=inspection_id, source_id=src["id"], submitter=who.name, state="queued", phase="waiting for a worker",
+            attempts=0, attack=attack, attack_budget=attack_budget, created=stamp, updated=stamp))
+    return inspection_view(svc, inspection_id)
+
+
+def inspection_view(svc: Service, inspection_id: str) -> dict[str, Any]:
+    row = svc.db.one(sa.select(inspections_t).where(inspections_t.c.id == inspection_id))
+    if row is None:
+        raise NotFound(f"no inspection {inspection_id!r}")
+    src = svc.db.one(sa.select(sources_t.c.name).where(sources_t.c.id == row["source_id"]))
+    keep = ("id", "state", "phase", "attempts", "submitter", "attack", "attack_budget", "created", "updated",
+            "started", "finished", "verdict", "summary", "error")
+    return {**{k: row[k] for k in keep}, "source": src["name"] if src else None}
 
 
 # ------------------------------------------------------------------------------ review (R35)
@@ -409,7 +446,7 @@ def _dataset_sha(svc: Service, seq: int | None) -> str | None:
 def report_html(svc: Service, transfer_id: str) -> str:
     path = svc.config.report_path(transfer_id, "html")
     if not path.is_file():
-        raise NotFound("this transfer has no report (it failed before one was written)")
+        raise NotFound("no report (the job has not finished, or failed before one was written)")
     return path.read_text(encoding="utf-8")
 
 
