@@ -27,7 +27,10 @@ def _csrf(html: str) -> str:
 def test_pages_need_a_session_and_load_nothing_from_outside(world: World) -> None:
     r = world.client.get("/ui/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/ui/login"
-    page = world.client.get("/ui/login").text
+    login = world.client.get("/ui/login")
+    assert "script-src" not in login.headers["content-security-policy"]  # no script may run
+    assert "frame-ancestors 'self'" in login.headers["content-security-policy"]
+    page = login.text
     assert "<script" not in page and "http://" not in page and "https://" not in page
     bad = world.client.post("/ui/login", data={"token": "dct_wrong"})
     assert bad.status_code == 401 and "not valid" in bad.text

@@ -27,6 +27,8 @@ from datacustoms.service.db import links_t, safe_url
 from datacustoms.service.jobs import Worker
 
 API = "/api/v1"
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; "
+       "form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
 
 
 class RecipientIn(BaseModel):
@@ -360,6 +362,16 @@ def create_app(svc: ops.Service, *, worker: Worker | None = None, start_worker: 
                   description="The customs office as a service: submit, review (four eyes), release, look up.")
     app.state.svc = svc
     app.state.worker = worker
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        """Pages load nothing from elsewhere and run no script; nobody else may frame them."""
+        response: Response = await call_next(request)
+        response.headers.setdefault("content-security-policy", CSP)
+        response.headers.setdefault("x-content-type-options", "nosniff")
+        response.headers.setdefault("referrer-policy", "no-referrer")
+        return response
+
     app.state.secret = auth.service_secret(svc.db)
     _errors(app)
     app.include_router(api_router())
