@@ -63,7 +63,8 @@ def test_full_flow_four_eyes_release_once(any_world: World) -> None:
     assert release["body"]["review_entry"] == review["seq"] and release["body"]["collected_by"] == "alipay"
     assert w.client.get(link["link"], headers=w.h("recipient")).status_code == 410  # one time
     assert w.state(tid)["state"] == "released" and not held.exists()  # the service keeps no copy
-    assert w.client.get("/api/v1/ledger/verify", headers=w.h("auditor")).json()["ok"] is True
+    verified = w.client.get("/api/v1/ledger/verify", headers=w.h("auditor")).json()
+    assert verified["ok"] is True and verified["four_eyes"] == {"ok": True, "releases": 1, "problems": []}
 
 
 def test_lookup_and_exposure_follow_the_ledger(world: World) -> None:
@@ -203,3 +204,18 @@ def test_an_inspection_runs_in_the_worker_and_keeps_its_report(world: World) -> 
     bad = world.client.post("/api/v1/inspections", headers=world.h("operator"),
                             json={"source": "demo-customers", "attack_budget": 0})
     assert bad.status_code == 422
+
+
+def test_the_four_eyes_audit_reads_the_ledger_alone(world: World) -> None:
+    """A release the service did not gate (appended behind its back) is named by the audit."""
+    tid = world.ready()
+    ledger_tid = world.state(tid)["ledger_transfer_id"]
+    store = world.svc.ledger
+    store.append("release", {"transfer_id": ledger_tid, "collected_by": "mallory"})
+    store.append("review", {"transfer_id": ledger_tid, "verdict": "approved", "reviewer": "olivia",
+                            "submitter": "olivia", "checklist": {"proof_reviewed": True}})
+    store.append("release", {"transfer_id": ledger_tid, "collected_by": "mallory"})
+    audit = world.client.get("/api/v1/ledger/verify", headers=world.h("auditor")).json()["four_eyes"]
+    assert audit["ok"] is False and audit["releases"] == 2
+    assert [p["message"].split(" was ")[1] for p in audit["problems"]] == [
+        "released without an approving review", "approved by its own submitter", "released twice"]

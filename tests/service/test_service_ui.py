@@ -78,7 +78,7 @@ def test_submit_review_release_collect_lookup_in_the_ui(world: World) -> None:
     aud = _login(world, "auditor")
     ledger = aud.get("/ui/ledger").text
     assert "VERIFIED" in ledger and "R35 review: approved by rita (submitted by olivia)" in ledger
-    assert "collected by alipay" in ledger
+    assert "collected by alipay" in ledger and "FOUR EYES</span> — each of 1 release(s)" in ledger
     exposure = aud.get("/ui/exposure").text
     assert "Alipay Singapore" in exposure and "<svg" in exposure and "800</strong> distinct identifiers" in exposure
     phone = (world.svc.config.data_dir / "demo-customers.csv").read_text().splitlines()[1].split(",")[0]

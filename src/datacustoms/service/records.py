@@ -38,9 +38,38 @@ def entries(store: LedgerStore, *, kind: str | None = None, after: int = 0, limi
 
 
 def verify(store: LedgerStore) -> dict[str, Any]:
+    """The ledger's own verification, plus the four-eyes audit of every release (R35)."""
     result = store.verify()
     return {"ok": result.ok, "entries": result.entries, "head": result.head,
-            "problems": [{"seq": p.seq, "damage": str(p.damage), "message": p.message} for p in result.problems]}
+            "problems": [{"seq": p.seq, "damage": str(p.damage), "message": p.message} for p in result.problems],
+            "four_eyes": four_eyes_audit(store)}
+
+
+def four_eyes_audit(store: LedgerStore) -> dict[str, Any]:
+    """Every release must follow an approving R35 review, by someone other than the submitter,
+    of the same transfer; and no transfer may be released twice. Read from the ledger alone."""
+    reviews: dict[str, dict[str, Any]] = {}
+    released: set[str] = set()
+    problems: list[dict[str, Any]] = []
+    count = 0
+    for e in store.iter_entries():
+        b = e.body
+        tid = b.get("transfer_id") or ""
+        if e.kind == "review":
+            reviews[tid] = {**b, "entry": e.seq}
+        elif e.kind == "release":
+            count += 1
+            review = reviews.get(tid)
+            if review is None or review.get("verdict") != "approved":
+                problems.append({"seq": e.seq, "message": f"transfer {tid} was released without an approving review"})
+            elif not review.get("reviewer") or review.get("reviewer") == review.get("submitter"):
+                problems.append({"seq": e.seq, "message": f"transfer {tid} was approved by its own submitter"})
+            elif not all((review.get("checklist") or {"": False}).values()):
+                problems.append({"seq": e.seq, "message": f"transfer {tid} was approved with a checklist item false"})
+            if tid in released:
+                problems.append({"seq": e.seq, "message": f"transfer {tid} was released twice"})
+            released.add(tid)
+    return {"ok": not problems, "releases": count, "problems": problems}
 
 
 def _follow_ups(store: LedgerStore) -> dict[str, dict[str, Any]]:
