@@ -156,3 +156,20 @@ def test_every_action_has_a_role_and_recipients_only_collect() -> None:
     assert {a for a, roles in PERMISSIONS.items() if "recipient" in roles} == {"releases.read", "releases.download"}
     assert PERMISSIONS["transfers.review"] == frozenset({"reviewer"})
     assert not Principal(1, "x", "operator", None).may("transfers.review")
+
+
+def test_revoked_tokens_and_their_sessions_stop_working(world: World) -> None:
+    from fastapi.testclient import TestClient
+
+    ui = TestClient(world.client.app)
+    assert ui.post("/ui/login", data={"token": world.tokens["ray"]}, follow_redirects=False).status_code == 303
+    assert ui.get("/ui/").status_code == 200
+    me = world.client.get("/api/v1/me", headers=world.h("ray")).json()
+    r = world.client.delete(f"/api/v1/users/{me['id']}/tokens", headers=world.h("admin"))
+    assert r.status_code == 200 and r.json()["revoked"] == 1
+    assert world.client.get("/api/v1/me", headers=world.h("ray")).status_code == 401
+    assert ui.get("/ui/", follow_redirects=False).status_code == 303  # back to the sign-in page
+    new = world.client.post(f"/api/v1/users/{me['id']}/tokens", headers=world.h("admin")).json()["token"]
+    assert world.client.get("/api/v1/me", headers={"authorization": f"Bearer {new}"}).json()["name"] == "ray"
+    assert world.client.delete("/api/v1/users/9999/tokens", headers=world.h("admin")).status_code == 404
+    assert world.client.delete(f"/api/v1/users/{me['id']}/tokens", headers=world.h("auditor")).status_code == 403

@@ -18,9 +18,9 @@ def current(request: Request) -> Principal | None:
         return auth.principal_for_token(svc.db, token)
     cookie = request.cookies.get(auth.SESSION_COOKIE)
     if cookie:
-        user = auth.read_session(request.app.state.secret, cookie)
-        if user is not None:
-            return auth.principal_for_user(svc.db, user)
+        found = auth.read_session_full(request.app.state.secret, cookie)
+        if found is not None:
+            return auth.principal_for_user(svc.db, *found)
     return None
 
 

@@ -23,7 +23,7 @@ from datacustoms.errors import DatacustomsError
 from datacustoms.service import auth, ops, records
 from datacustoms.service.access import allow, current, need
 from datacustoms.service.auth import Denied
-from datacustoms.service.db import links_t, safe_url
+from datacustoms.service.db import links_t, safe_url, users_t
 from datacustoms.service.jobs import Worker
 
 API = "/api/v1"
@@ -131,9 +131,16 @@ def _admin_routes(r: APIRouter) -> None:
     def add_token(request: Request, user_id: int) -> dict[str, Any]:
         allow(request, "users.manage")
         svc = _svc(request)
-        if auth.principal_for_user(svc.db, user_id) is None:
-            raise ops.NotFound(f"no user {user_id}")
+        _user_exists(svc, user_id)
         return {"user_id": user_id, "token": auth.issue_token(svc.db, user_id)}
+
+    @r.delete("/users/{user_id}/tokens", tags=["admin"])
+    def revoke(request: Request, user_id: int) -> dict[str, Any]:
+        """Revoke every token of a user; their web sessions end too."""
+        allow(request, "users.manage")
+        svc = _svc(request)
+        _user_exists(svc, user_id)
+        return {"user_id": user_id, "revoked": auth.revoke_tokens(svc.db, user_id)}
 
     @r.get("/denials", tags=["audit"])
     def denials(request: Request, limit: int = 100) -> list[dict[str, Any]]:
@@ -142,6 +149,11 @@ def _admin_routes(r: APIRouter) -> None:
 
         q = sa.select(denials_t).order_by(denials_t.c.id.desc()).limit(max(1, min(limit, 1000)))
         return _svc(request).db.all(q)
+
+
+def _user_exists(svc: ops.Service, user_id: int) -> None:
+    if svc.db.one(sa.select(users_t.c.id).where(users_t.c.id == user_id)) is None:
+        raise ops.NotFound(f"no user {user_id}")
 
 
 def _registry_routes(r: APIRouter) -> None:

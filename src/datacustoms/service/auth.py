@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,6 +108,14 @@ def issue_token(db: ServiceDB, user_id: int, label: str = "api") -> str:
     return token
 
 
+def revoke_tokens(db: ServiceDB, user_id: int) -> int:
+    """Delete every token of a user (their sessions end at the next request too); returns how many."""
+    with db.begin() as conn:
+        gone = conn.execute(sa.delete(tokens_t).where(tokens_t.c.user_id == user_id)).rowcount
+        conn.execute(sa.update(users_t).where(users_t.c.id == user_id).values(revoked=now_iso()))
+    return int(gone)
+
+
 def principal_for_token(db: ServiceDB, token: str) -> Principal | None:
     """The user a presented token belongs to, or None (looked up by hash, compared in constant time)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
@@ -119,9 +128,14 @@ def principal_for_token(db: ServiceDB, token: str) -> Principal | None:
     return Principal(row["id"], row["name"], row["role"], row["recipient_id"])
 
 
-def principal_for_user(db: ServiceDB, user_id: int) -> Principal | None:
+def principal_for_user(db: ServiceDB, user_id: int, issued: float | None = None) -> Principal | None:
+    """The user of a session, unless their tokens were revoked after the session was issued."""
     row = db.one(sa.select(users_t).where(users_t.c.id == user_id))
-    return Principal(row["id"], row["name"], row["role"], row["recipient_id"]) if row else None
+    if row is None:
+        return None
+    if row["revoked"] and (issued is None or datetime.fromisoformat(row["revoked"]).timestamp() >= issued):
+        return None
+    return Principal(row["id"], row["name"], row["role"], row["recipient_id"])
 
 
 # ---------------------------------------------------------------------------- sessions
@@ -136,7 +150,8 @@ def _unb64(text: str) -> bytes:
 
 
 def sign_session(secret: bytes, user_id: int, now: float | None = None) -> str:
-    payload = _b64(json.dumps({"u": user_id, "e": int((now or time.time()) + SESSION_SECONDS),
+    issued = now or time.time()
+    payload = _b64(json.dumps({"u": user_id, "i": issued, "e": int(issued + SESSION_SECONDS),
                                "n": secrets.token_hex(8)}).encode())
     mac = _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
     return f"{payload}.{mac}"
@@ -144,6 +159,12 @@ def sign_session(secret: bytes, user_id: int, now: float | None = None) -> str:
 
 def read_session(secret: bytes, cookie: str, now: float | None = None) -> int | None:
     """The user id in a valid, unexpired session cookie, else None."""
+    found = read_session_full(secret, cookie, now)
+    return found[0] if found else None
+
+
+def read_session_full(secret: bytes, cookie: str, now: float | None = None) -> tuple[int, float] | None:
+    """The user id and issue time of a valid, unexpired session cookie, else None."""
     payload, _, mac = cookie.partition(".")
     if not payload or not mac:
         return None
@@ -152,10 +173,10 @@ def read_session(secret: bytes, cookie: str, now: float | None = None) -> int | 
         return None
     try:
         data = json.loads(_unb64(payload))
-        user, expires = int(data["u"]), float(data["e"])
+        user, issued, expires = int(data["u"]), float(data["i"]), float(data["e"])
     except (ValueError, KeyError, TypeError):
         return None
-    return user if expires > (now or time.time()) else None
+    return (user, issued) if expires > (now or time.time()) else None
 
 
 def csrf_token(secret: bytes, cookie: str) -> str:

@@ -36,6 +36,7 @@ users_t = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("recipient_id", sa.Integer, nullable=True),
     sa.Column("created", sa.String(40), nullable=False),
+    sa.Column("revoked", sa.String(40), nullable=True),  # tokens revoked then; older sessions end
 )
 tokens_t = sa.Table(
     "svc_tokens", meta,
