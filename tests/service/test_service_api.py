@@ -7,6 +7,7 @@ import io
 import time
 
 import pyarrow.parquet as pq
+import pytest
 import sqlalchemy as sa
 from svc_helpers import World
 
@@ -219,3 +220,14 @@ def test_the_four_eyes_audit_reads_the_ledger_alone(world: World) -> None:
     assert audit["ok"] is False and audit["releases"] == 2
     assert [p["message"].split(" was ")[1] for p in audit["problems"]] == [
         "released without an approving review", "approved by its own submitter", "released twice"]
+
+
+def test_source_root_limits_sources_and_policy_paths(world: World, tmp_path_factory: pytest.TempPathFactory) -> None:
+    world.svc.config.source_root = tmp_path_factory.mktemp("only-here")
+    src = str(world.svc.config.data_dir / "demo-customers.csv")
+    r = world.client.post("/api/v1/sources", headers=world.h("operator"), json={"name": "outside", "location": src})
+    assert r.status_code == 422 and "outside the service's source root" in r.json()["error"]
+    r = world.client.post("/api/v1/transfers", headers=world.h("operator"), json={
+        "source": "demo-customers", "recipient": "Alipay Singapore", "output_name": "x.parquet",
+        "policy_path": str(world.svc.config.data_dir / "demo-policy.yaml")})
+    assert r.status_code == 422 and "policy lies outside" in r.json()["error"]

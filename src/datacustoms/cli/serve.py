@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         link_minutes: float = typer.Option(60.0, "--link-minutes", help="Minutes a one-time release link stays valid."),
         attack_budget: float = typer.Option(30.0, "--attack-budget", help="Seconds the reversal attack may spend per transfer's proof."),
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
-        source_root: Path | None = typer.Option(None, "--source-root", help="Only accept source files under this folder."),
+        source_root: Path | None = typer.Option(None, "--source-root", help="Only accept source files and policy paths under this folder."),
     ) -> None:
         """Serve the API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI (/ui/), with a worker."""
         from datacustoms.service import INSTALL_HINT

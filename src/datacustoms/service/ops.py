@@ -170,6 +170,9 @@ def _policy_file(svc: Service, transfer_id: str, policy_yaml: str | None, policy
         raise UsageError("give exactly one of policy_yaml and policy_path", "send the policy's text or its server path")
     if policy_path is not None:
         path = Path(policy_path).expanduser().resolve()
+        root = svc.config.source_root
+        if root is not None and not path.is_relative_to(root.resolve()):
+            raise UsageError("the policy lies outside the service's source root", "put it under --source-root")
         if not path.is_file():
             raise UsageError(f"policy file {path.name!r} not found", "check the path on the server")
         return path
