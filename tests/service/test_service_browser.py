@@ -75,7 +75,7 @@ def test_submit_review_approve_download_lookup_and_a_denied_path(served: tuple[W
         page.select_option("select[name=recipient]", label="Alipay Singapore (SG, NSF score)")
         page.fill("input[name=output_name]", "daily.parquet")
         page.fill("textarea[name=policy_yaml]", demo_policy())
-        page.click("button.primary")
+        page.click("text=Submit for protection, proof and review")
         page.wait_for_url(f"{base}/ui/transfers/*")
         tid = page.url.rsplit("/", 1)[-1]
         for _ in range(300):  # the worker runs in the server; reload until the proof is done

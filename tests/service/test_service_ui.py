@@ -114,3 +114,19 @@ def test_a_failed_submission_says_why_in_one_line(world: World) -> None:
     r = op.post("/ui/submit", data={"csrf": _csrf(form), "source": "demo-customers", "recipient": "Other Partner",
                                     "output_name": "daily.parquet", "policy_yaml": demo_policy()})
     assert r.status_code == 422 and "not to the registered recipient" in r.text
+
+
+def test_inspect_a_source_from_the_ui(world: World) -> None:
+    op = _login(world, "operator")
+    form = op.get("/ui/submit").text
+    r = op.post("/ui/inspect", data={"csrf": _csrf(form), "source": "demo-customers"}, follow_redirects=False)
+    assert r.status_code == 303
+    iid = r.headers["location"].rsplit("/", 1)[-1]
+    assert "QUEUED" in op.get(f"/ui/inspections/{iid}").text
+    world.run_jobs()
+    page = _login(world, "reviewer").get(f"/ui/inspections/{iid}").text
+    top = re.search(r'id="verdict">([^<]*)</p>', page)
+    assert top and top.group(1).startswith("FAIL — ") and "checks failed" in top.group(1)
+    assert f'src="/api/v1/inspections/{iid}/report"' in page
+    assert f"/ui/inspections/{iid}" in _login(world, "auditor").get("/ui/").text
+    assert _login(world, "recipient").get(f"/ui/inspections/{iid}").status_code == 403

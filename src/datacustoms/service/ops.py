@@ -251,6 +251,11 @@ def inspection_view(svc: Service, inspection_id: str) -> dict[str, Any]:
     return {**{k: row[k] for k in keep}, "source": src["name"] if src else None}
 
 
+def list_inspections(svc: Service, limit: int = 50) -> list[dict[str, Any]]:
+    rows = svc.db.all(sa.select(inspections_t.c.id).order_by(inspections_t.c.created.desc()).limit(limit))
+    return [inspection_view(svc, r["id"]) for r in rows]
+
+
 # ------------------------------------------------------------------------------ review (R35)
 
 

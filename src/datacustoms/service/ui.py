@@ -104,7 +104,7 @@ def _transfer_pages(r: APIRouter) -> None:
         _allow(request, "transfers.read")
         svc = _svc(request)
         return _page(request, "queue.html", queue=ops.list_transfers(svc, state="awaiting_review"),
-                     recent=ops.list_transfers(svc, limit=50))
+                     recent=ops.list_transfers(svc, limit=50), inspections=ops.list_inspections(svc, limit=20))
 
     @r.get("/ui/submit", response_class=HTMLResponse, include_in_schema=False)
     def submit_form(request: Request) -> HTMLResponse:
@@ -128,6 +128,30 @@ def _transfer_pages(r: APIRouter) -> None:
         if worker is not None:
             worker.wake()
         return RedirectResponse(f"/ui/transfers/{row['id']}", status_code=303)
+
+    @r.post("/ui/inspect", include_in_schema=False)
+    async def inspect_source(request: Request) -> Response:
+        who = _allow(request, "inspections.run")
+        form = await _form(request)
+        try:
+            view = ops.submit_inspection(_svc(request), who, source_ref=form.get("source", ""),
+                                         attack=form.get("attack") == "yes")
+        except (DatacustomsError, ops.NotFound) as err:
+            message = err.one_line() if isinstance(err, DatacustomsError) else str(err)
+            return _page(request, "message.html", status=422, title="Not submitted", message=message)
+        worker = request.app.state.worker
+        if worker is not None:
+            worker.wake()
+        return RedirectResponse(f"/ui/inspections/{view['id']}", status_code=303)
+
+    @r.get("/ui/inspections/{inspection_id}", response_class=HTMLResponse, include_in_schema=False)
+    def inspection_page(request: Request, inspection_id: str) -> HTMLResponse:
+        _allow(request, "inspections.read")
+        try:
+            view = ops.inspection_view(_svc(request), inspection_id)
+        except ops.NotFound:
+            return _page(request, "message.html", status=404, title="Not found", message="No such inspection.")
+        return _page(request, "inspection.html", i=view)
 
     @r.get("/ui/transfers/{transfer_id}", response_class=HTMLResponse, include_in_schema=False)
     def transfer_page(request: Request, transfer_id: str) -> HTMLResponse:
