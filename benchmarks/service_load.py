@@ -103,7 +103,7 @@ async def hammer(base: str, method: str, path: str, headers: dict[str, str], bod
 
 
 def e2e(base: str, tokens: dict[str, str], data_dir: Path, rows: int) -> None:
-    from datacustoms.ledger.transfer import run_transfer
+    from datacustoms.flows.transfer import run_transfer
     from datacustoms.service.server import demo_policy
 
     rng = random.Random(1)

@@ -20,7 +20,7 @@ from datacustoms.service.db import transfers_t
 RUNNER = textwrap.dedent("""
     import os, pathlib, signal, sys, time
     from pathlib import Path
-    import datacustoms.protect.prove as prove_module
+    import datacustoms.flows.transfer as transfer_flow
     from datacustoms.service.jobs import Worker
     from datacustoms.service.ops import ServiceConfig
     from datacustoms.service.server import open_service
@@ -29,7 +29,7 @@ RUNNER = textwrap.dedent("""
         def stall(*args, **kwargs):
             pathlib.Path(flag).write_text("ready")
             time.sleep(600)
-        prove_module.prove = stall
+        transfer_flow.prove = stall
     elif mode == "die-after-record":
         real_replace = os.replace
         def replace(src, dst, *args, **kwargs):

@@ -54,7 +54,7 @@ def run_flow(source: str, policy: str, target: Path, *, ledger: Any, attack_budg
 
     The only place the service calls into the flows.
     """
-    from datacustoms.ledger.transfer import run_transfer
+    from datacustoms.flows.transfer import run_transfer
 
     outcome = run_transfer(source, policy, target, ledger=ledger, attack_budget=attack_budget, attack=attack,
                            measure_risk=True, at=at)
@@ -239,7 +239,7 @@ class Worker:
 
     def run_inspection(self, job: dict[str, Any]) -> None:
         """Inspect a source (detect, reverse, measure) and keep its HTML and JSON report; records nothing."""
-        from datacustoms.inspection import inspect
+        from datacustoms.flows.inspect import inspect
         from datacustoms.report.html import render_html
 
         svc, iid = self.svc, job["id"]

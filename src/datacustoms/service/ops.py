@@ -185,7 +185,7 @@ def _policy_file(svc: Service, transfer_id: str, policy_yaml: str | None, policy
 
 def _check_terms(policy_path: Path, rcpt: dict[str, Any]) -> None:
     """The policy must send to the registered recipient, in its country, for its purpose."""
-    from datacustoms.ledger.transfer import load_transfer_policy
+    from datacustoms.ledger.terms import load_transfer_policy
 
     _policy, spec = load_transfer_policy(policy_path)
     if spec.recipient.name.strip().casefold() != rcpt["name"].casefold():

@@ -129,6 +129,9 @@ def _transfer_pages(r: APIRouter) -> None:
             worker.wake()
         return RedirectResponse(f"/ui/transfers/{row['id']}", status_code=303)
 
+
+
+def _inspection_pages(r: APIRouter) -> None:
     @r.post("/ui/inspect", include_in_schema=False)
     async def inspect_source(request: Request) -> Response:
         who = _allow(request, "inspections.run")
@@ -153,6 +156,9 @@ def _transfer_pages(r: APIRouter) -> None:
             return _page(request, "message.html", status=404, title="Not found", message="No such inspection.")
         return _page(request, "inspection.html", i=view)
 
+
+
+def _transfer_detail_pages(r: APIRouter) -> None:
     @r.get("/ui/transfers/{transfer_id}", response_class=HTMLResponse, include_in_schema=False)
     def transfer_page(request: Request, transfer_id: str) -> HTMLResponse:
         _allow(request, "transfers.read")
@@ -281,6 +287,6 @@ def chart_points(series: list[dict[str, Any]], width: int = 480, height: int = 1
 
 def ui_router() -> APIRouter:
     r = APIRouter()
-    for add in (_session_routes, _transfer_pages, _record_pages):
+    for add in (_session_routes, _transfer_pages, _inspection_pages, _transfer_detail_pages, _record_pages):
         add(r)
     return r
