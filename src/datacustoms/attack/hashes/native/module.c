@@ -702,6 +702,96 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     return vec_to_bytes(&hits);
 }
 
+/* ------------------------------------------------------------------ hit verification */
+
+static int cmp_pair(const void *a, const void *b) {
+    uint64_t x = ((const uint64_t *)a)[0], y = ((const uint64_t *)b)[0];
+    return x < y ? -1 : x > y;
+}
+
+/* Verify (counter, target row) pairs a mask search reported, independently of the search: each
+ * plaintext is rebuilt from its counter value (plan_fill, not the kernel's message words or
+ * digit tables), padded here and hashed as a whole message from the initial state (not the
+ * plan's midstate) by the whole-message code (SHA-256: SHA-NI where the CPU has it, else the
+ * portable scalar compression; MD5 and SHA-1: the portable code), and compared in full with the
+ * target row it was reported against.  Both compressions are checked against FIPS 180 answers
+ * by the tests and against hashlib by the engine before it trusts this function.  Pairs that
+ * fail are dropped.  The caller's sampled hashlib re-check guards this function itself. */
+static size_t verify_pairs(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t k, uint8_t *plain) {
+    compress_fn cf = pick_compress(IMPL_AUTO);
+    uint8_t buf[DC_MAX_TEMPLATE];
+    uint8_t dig[32];
+    size_t kept = 0;
+    memcpy(buf, p->tmpl, p->len);
+    if (k > 1) qsort(v, k, 2 * sizeof(uint64_t), cmp_pair);
+    for (size_t i = 0; i < k; i++) {
+        uint64_t idx = v[2 * i], row = v[2 * i + 1];
+        if (idx >= p->size || row >= t->n) continue;
+        plan_fill(p, idx, buf);
+        hash_rounds(p->alg, p->rounds, buf, p->len, cf, dig);
+        if (memcmp(dig, t->digests + row * (size_t)t->dsize, (size_t)t->dsize)) continue;
+        v[2 * kept] = idx;
+        v[2 * kept + 1] = row;
+        memcpy(plain + kept * p->len, buf, p->len);
+        kept++;
+    }
+    return kept;
+}
+
+static PyObject *verified_result(uint64_t *v, size_t k, size_t kept, uint8_t *plain, size_t len) {
+    PyObject *pairs = PyBytes_FromStringAndSize(kept ? (const char *)v : "", (Py_ssize_t)(kept * 2 * sizeof *v));
+    PyObject *texts = PyBytes_FromStringAndSize(kept ? (const char *)plain : "", (Py_ssize_t)(kept * len));
+    free(v);
+    free(plain);
+    if (!pairs || !texts) { Py_XDECREF(pairs); Py_XDECREF(texts); return NULL; }
+    return Py_BuildValue("(NNn)", pairs, texts, (Py_ssize_t)(k - kept));
+}
+
+static PyObject *py_verify_mask_hits(PyObject *self, PyObject *args) {
+    PyObject *pc, *tc;
+    Py_buffer in;
+    if (!PyArg_ParseTuple(args, "OOy*", &pc, &tc, &in)) return NULL;
+    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
+    targets_box *tb = p ? PyCapsule_GetPointer(tc, "datacustoms.targets") : NULL;
+    if (!tb || in.len % (Py_ssize_t)(2 * sizeof(uint64_t)) || alg_size(p->alg) != tb->t.dsize) {
+        PyBuffer_Release(&in);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "pairs or targets do not fit the plan");
+        return NULL;
+    }
+    size_t k = (size_t)in.len / (2 * sizeof(uint64_t));
+    uint64_t *v = malloc(k ? (size_t)in.len : 16);
+    uint8_t *plain = malloc(k * p->len + 1);
+    if (!v || !plain) { free(v); free(plain); PyBuffer_Release(&in); return PyErr_NoMemory(); }
+    memcpy(v, in.buf, (size_t)in.len);
+    PyBuffer_Release(&in);
+    size_t kept;
+    Py_BEGIN_ALLOW_THREADS
+    kept = verify_pairs(p, &tb->t, v, k, plain);
+    Py_END_ALLOW_THREADS
+    return verified_result(v, k, kept, plain, p->len);
+}
+
+/* search_mask followed by verify_pairs in one call (the GIL released for both): what the
+ * engine's worker threads run, so hits reach Python verified, sorted and with plaintexts. */
+static PyObject *py_search_mask_verified(PyObject *self, PyObject *args) {
+    PyObject *found = py_search_mask(self, args);
+    if (!found) return NULL;
+    PyObject *pc = PyTuple_GET_ITEM(args, 0), *tc = PyTuple_GET_ITEM(args, 1);
+    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
+    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    size_t k = (size_t)PyBytes_GET_SIZE(found) / (2 * sizeof(uint64_t));
+    uint64_t *v = malloc(k ? k * 2 * sizeof(uint64_t) : 16);
+    uint8_t *plain = malloc(k * p->len + 1);
+    if (!v || !plain) { free(v); free(plain); Py_DECREF(found); return PyErr_NoMemory(); }
+    memcpy(v, PyBytes_AS_STRING(found), k * 2 * sizeof(uint64_t));
+    Py_DECREF(found);
+    size_t kept;
+    Py_BEGIN_ALLOW_THREADS
+    kept = verify_pairs(p, &tb->t, v, k, plain);
+    Py_END_ALLOW_THREADS
+    return verified_result(v, k, kept, plain, p->len);
+}
+
 /* ------------------------------------------------------------------ Arrow string arrays */
 
 typedef struct {
@@ -1026,6 +1116,10 @@ static PyMethodDef methods[] = {
     {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},
     {"search_mask", py_search_mask, METH_VARARGS,
      "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes"},
+    {"search_mask_verified", py_search_mask_verified, METH_VARARGS,
+     "search_mask_verified(plan, targets, algorithm, start, stop, impl) -> (verified pairs, plaintexts, rejected)"},
+    {"verify_mask_hits", py_verify_mask_hits, METH_VARARGS,
+     "verify_mask_hits(plan, targets, pairs as uint64 bytes) -> (verified pairs, plaintexts, rejected)"},
     {"search_list", py_search_list, METH_VARARGS,
      "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl, rounds=1) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
