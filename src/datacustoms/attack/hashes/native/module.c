@@ -970,21 +970,50 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
     }
 }
 
+/* The first nbytes of each 32-byte digest as 2 * nbytes lower-case hex characters, in place
+ * order: row i's digest at dig + 32 * i becomes text at out + 2 * nbytes * i (out may not
+ * overlap dig). */
+static void hex_rows(const uint8_t *dig, Py_ssize_t n, int nbytes, uint8_t *out) {
+    static const char hexd[] = "0123456789abcdef";
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint8_t *d = dig + 32 * i;
+        uint8_t *o = out + (size_t)(2 * nbytes) * (size_t)i;
+        for (int k = 0; k < nbytes; k++) {
+            o[2 * k] = (uint8_t)hexd[d[k] >> 4];
+            o[2 * k + 1] = (uint8_t)hexd[d[k] & 15];
+        }
+    }
+}
+
 static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_buffer key;
     PyObject *offs, *data;
     Py_ssize_t offset, length;
     int owidth;
     const char *implname;
-    if (!PyArg_ParseTuple(args, "y*OOnnis", &key, &offs, &data, &offset, &length, &owidth, &implname))
+    int hexbytes = 0; /* > 0: return the first hexbytes bytes of each digest as lower-case hex */
+    if (!PyArg_ParseTuple(args, "y*OOnnis|i", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes))
         return NULL;
     int impl = parse_impl(implname);
     if (impl < 0) { PyBuffer_Release(&key); return NULL; }
+    if (hexbytes < 0 || hexbytes > 32) {
+        PyBuffer_Release(&key);
+        PyErr_SetString(PyExc_ValueError, "hex length must be 0 to 32 bytes");
+        return NULL;
+    }
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) { PyBuffer_Release(&key); return NULL; }
-    PyObject *res = PyBytes_FromStringAndSize(NULL, length * 32);
-    if (!res) { strings_release(&s); PyBuffer_Release(&key); return NULL; }
-    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+    PyObject *res = PyBytes_FromStringAndSize(NULL, hexbytes ? length * 2 * hexbytes : length * 32);
+    uint8_t *digs = hexbytes ? malloc((size_t)(length ? length : 1) * 32) : NULL;
+    if (!res || (hexbytes && !digs)) {
+        Py_XDECREF(res);
+        free(digs);
+        strings_release(&s);
+        PyBuffer_Release(&key);
+        return PyErr_NoMemory();
+    }
+    uint8_t *text = (uint8_t *)PyBytes_AS_STRING(res);
+    uint8_t *out = hexbytes ? digs : text;
     compress_fn cf = pick_compress(impl);
     dc_mbfull_kernel kern = NULL;
     int L = 1;
@@ -996,7 +1025,9 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
     else
         for (Py_ssize_t i = 0; i < length; i++) hmac_one(ist, ost, &s, i, out + 32 * i, cf);
+    if (hexbytes) hex_rows(digs, length, hexbytes, text);
     Py_END_ALLOW_THREADS
+    free(digs);
     strings_release(&s);
     PyBuffer_Release(&key);
     return res;
@@ -1123,7 +1154,7 @@ static PyMethodDef methods[] = {
     {"search_list", py_search_list, METH_VARARGS,
      "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl, rounds=1) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
-     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl) -> bytes of length*32"},
+     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0) -> length*32 bytes, or length*2*hex_bytes hex characters"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
     {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl, rounds=1) -> bytes"},
     {NULL, NULL, 0, NULL}};
