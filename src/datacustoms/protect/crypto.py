@@ -407,10 +407,7 @@ def _native_hex(key: bytes, array: pa.Array, nbytes: int) -> pa.Array | None:
         return None
     bufs = array.buffers()
     owidth = 8 if array.type == pa.large_string() else 4
-    if n == 0:
-        text = b""
-    else:
-        text = module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes)
+    text = module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes) if n else b""
     valid = _validity(array)
     if valid is not None:  # no digest of whatever a null slot held
         chars = np.frombuffer(text, np.uint8).reshape(n, width).copy()
