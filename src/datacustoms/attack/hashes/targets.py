@@ -420,7 +420,7 @@ def sort_unique_counts(
     if n == 0:
         return np.empty((0, mat.shape[1]), np.uint8), np.empty(0, np.int64)
     key = prefix64(mat)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # any order of equal prefixes: runs of distinct digests sharing one are re-sorted below
     change = np.ones(n, dtype=bool)  # change[i]: sorted row i differs from row i-1
     same_key = np.zeros(n, dtype=bool)  # same_key[i]: sorted rows i and i-1 share the 8-byte prefix
     for a in range(1, n, block):
