@@ -140,6 +140,27 @@ class Found:
         self._recipe.append(np.full(len(idx), recipe, dtype=np.int32))
         return len(idx)
 
+    def add_rows(self, rows: np.ndarray, plaintexts: np.ndarray, recipe: int) -> int:
+        """Record hits given as rows of the sorted targets (no search) and a ``(k, width)`` uint8
+        matrix of their identifiers; returns how many distinct targets were new."""
+        if not len(rows) or not len(self.keys):
+            return 0
+        inside = (rows >= 0) & (rows < len(self.keys))
+        new = np.flatnonzero(inside & ~self.mask[np.where(inside, rows, 0)])
+        if not len(new):
+            return 0
+        idx, first = np.unique(rows[new], return_index=True)
+        chosen = new[first]
+        self.mask[idx] = True
+        self.count += len(idx)
+        self._index.append(idx)
+        picked = np.ascontiguousarray(plaintexts[chosen])  # in idx order
+        width = picked.shape[1]
+        fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(idx), [None, pa.py_buffer(picked)])
+        self._plain.append(fixed.cast(pa.binary()))
+        self._recipe.append(np.full(len(idx), recipe, dtype=np.int32))
+        return len(idx)
+
     def per_recipe(self, n: int) -> list[int]:
         counts = np.zeros(n, dtype=np.int64)
         for r in self._recipe:
@@ -197,6 +218,7 @@ class Runner:
             )
         self.engine_name = engine
         self._targets: Any = None
+        self._rows_align = False  # the native TargetSet's rows are the positions in ``keys``
         self.enumerated = 0
         self.busy = 0.0
 
@@ -208,7 +230,9 @@ class Runner:
         if self.uses_native(recipe) and self.native is not None:
             key = ("native", recipe.algorithm, recipe.rounds)
             if key not in _RATES:
-                _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.2, rounds=recipe.rounds))
+                # a short run (about 30 ms): planning needs the order of magnitude, and the
+                # attack's own time is better spent enumerating
+                _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.03, rounds=recipe.rounds))
             return _RATES[key]
         return python_rate(recipe)
 
@@ -223,6 +247,7 @@ class Runner:
             if matrix is not None and matrix.shape == (len(self.keys), self.size):
                 # already sorted and distinct: share the memory instead of copying 10 M digests
                 self._targets = self.native.TargetSet(matrix, self.size)
+                self._rows_align = True
             else:
                 self._targets = self.native.TargetSet.from_digests(self.parsed.distinct, self.size)
         return self._targets
@@ -241,6 +266,19 @@ class Runner:
         if recipe not in self.recipes_hit:
             self.recipes_hit.append(recipe)
         return self.found.add(digests, idents, self.recipes_hit.index(recipe))
+
+    def record_hits(self, recipe: Recipe, hits: Any) -> int:
+        """Record native mask hits: by their target rows when the kernel gave them (no search)."""
+        if not len(hits):
+            return 0
+        plain = hits.plaintext_matrix()
+        if hits.rows is None or plain is None or not self._rows_align:
+            idents = _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix))
+            return self.record(recipe, idents, hits.digests)
+        if recipe not in self.recipes_hit:
+            self.recipes_hit.append(recipe)
+        idents = plain[:, len(recipe.prefix) : plain.shape[1] - len(recipe.suffix)]
+        return self.found.add_rows(hits.rows, idents, self.recipes_hit.index(recipe))
 
     def lookup(self, digests: list[bytes]) -> np.ndarray:
         """Indices of the digests that are targets (vectorised binary search)."""
@@ -278,13 +316,12 @@ class Runner:
         targets = self.targets  # built once here, not raced by the worker threads
         workers = max(1, os.cpu_count() or 1)
 
-        def one(part: Part) -> tuple[list[bytes], list[bytes]]:
+        def one(part: Part) -> Any:
             tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
             mask = native.Mask(template=tmpl, positions=positions, check=check)
-            hits = native.search_mask(
+            return native.search_mask(
                 mask, recipe.algorithm, targets, start=part.start, stop=part.end, threads=1, rounds=recipe.rounds
             )
-            return _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix)), hits.digests
 
         step = workers * 16
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -292,8 +329,8 @@ class Runner:
                 if time.perf_counter() >= deadline or self.done():
                     break
                 batch = parts[lo : lo + step]
-                for part, (idents, digests) in zip(batch, pool.map(one, batch), strict=True):
-                    res.hits += self.record(recipe, idents, digests)
+                for part, hits in zip(batch, pool.map(one, batch), strict=True):
+                    res.hits += self.record_hits(recipe, hits)
                     res.covered += part.size
                 self._tick(res)
 
@@ -306,8 +343,7 @@ class Runner:
         covered = res.covered
 
         def record(hits: Any) -> None:
-            idents = _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix))
-            res.hits += self.record(recipe, idents, hits.digests)
+            res.hits += self.record_hits(recipe, hits)
 
         def progress(done: int) -> None:
             res.covered = covered + done
