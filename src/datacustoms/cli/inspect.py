@@ -12,6 +12,7 @@ import typer
 from datacustoms.cli.common import console, emit, handle_errors
 from datacustoms.engines import check_engine, parse_spark_conf, start_spark
 from datacustoms.errors import UsageError
+from datacustoms.io.series import looks_like_series
 from datacustoms.report.registry import formats
 
 
@@ -24,7 +25,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def inspect_cmd(
         path: str = typer.Argument(
-            ..., help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, or a SQL URL."
+            ..., help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, a SQL URL, or a series of releases "
+            "(a folder or glob of daily files, a partitioned dataset)."
         ),
         fmt: str = typer.Option(
             "text", "--format", "-f", help="Output format.", click_type=click.Choice(formats("report"))
@@ -70,6 +72,10 @@ def register(app: typer.Typer) -> None:
         spark_conf: list[str] | None = typer.Option(
             None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
         ),
+        release_key: str | None = typer.Option(
+            None, "--release-key", help="For a series (folder or glob of releases): the column holding the release "
+            "key (default: a date or partition in the file names).",
+        ),
     ) -> None:
         """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -103,6 +109,10 @@ def register(app: typer.Typer) -> None:
             start_spark(spark_master, spark_settings)
 
             run = partial(spark_inspect, master=spark_master)
+        elif release_key is not None or looks_like_series(path):
+            from datacustoms.series import inspect_series
+
+            run = partial(inspect_series, release_key=release_key)
         report = run(
             path,
             attack=not no_attack,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import glob
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,7 @@ class ReleaseSeries:
         """Release keys in order (from the files; with a key column, read by the measure)."""
         return sorted({f.key for f in self.files})
 
-    def scan_sql(self, files: list[ReleaseFile] | None = None) -> str:
+    def scan_sql(self, files: Sequence[ReleaseFile] | None = None) -> str:
         """A DuckDB table expression over ``files`` (all by default) with a ``filename`` column."""
         chosen = files if files is not None else self.files
         paths = "[" + ", ".join(_literal(str(f.path)) for f in chosen) + "]"

@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datacustoms.errors import ColumnError, InputError, UsageError
-from datacustoms.io.series import ReleaseFile, ReleaseSeries
-from datacustoms.model.findings import Check
+from datacustoms.model.findings import Check, Status
 from datacustoms.model.series import SeriesColumn, SeriesGrowth, SeriesResult
 from datacustoms.risk.classes import connect, quote
 from datacustoms.risk.unicity import unicity
@@ -44,6 +43,23 @@ LINK_UNIQUE = 0.9
 LINK_RECURRING = 0.5
 STABLE = 0.99
 CHECKPOINTS = (1, 2, 3, 7, 14, 30, 60, 90, 180, 365, 730, 1095, 1460, 1825, 2190)
+
+
+class ReleaseSeries(Protocol):
+    """What the measure needs of a series (:class:`datacustoms.io.series.ReleaseSeries`)."""
+
+    source: str
+    key_column: str | None
+    key_origin: str
+    notes: list[str]
+
+    @property
+    def files(self) -> Sequence[Any]: ...  # each with .path and .key
+
+    @property
+    def keys(self) -> list[str]: ...
+
+    def scan_sql(self, files: Sequence[Any] | None = None) -> str: ...
 
 
 def analyse_series(
@@ -137,7 +153,7 @@ def _subset_view(con: duckdb.DuckDBPyConnection, series: ReleaseSeries, measured
         return
     keys = series.keys
     wanted = {keys[i] for i in measured}
-    files: list[ReleaseFile] = [f for f in series.files if f.key in wanted]
+    files = [f for f in series.files if f.key in wanted]
     con.execute(f"CREATE VIEW dc_sub AS SELECT s.*, f.rel AS __rel FROM {series.scan_sql(files)} s "
                 "JOIN dc_files f USING (filename)")  # fmt: skip
 
@@ -258,8 +274,7 @@ def _trace_table(trace: Path, releases: int) -> Table:
     schema = pa.schema([("person", pa.uint64()), ("t", pa.int64()), ("profile", pa.uint64())])
 
     def open_batches() -> Iterator[pa.RecordBatch]:
-        for batch in pq.ParquetFile(trace).iter_batches():
-            yield batch
+        yield from pq.ParquetFile(trace).iter_batches()
 
     scan = (f"(SELECT person, rel::BIGINT * 86400 AS t, profile FROM read_parquet('{_sql_path(trace)}') "
             f"WHERE rel < {int(releases)})")  # fmt: skip
@@ -282,7 +297,7 @@ def _checks(result: SeriesResult, max_unicity: float) -> list[Check]:
     if worst is None:
         return [Check(rule="R17", subject="release series", status="warn",
                       message=f"{linked}; unicity could not be measured (too few snapshots per person)")]  # fmt: skip
-    status = "fail" if worst.epsilon > max_unicity else "warn"
+    status: Status = "fail" if worst.epsilon > max_unicity else "warn"
     return [Check(rule="R17", subject="release series", status=status,
                   message=f"{linked}; {worst.p} linked snapshot(s) single out {worst.epsilon:.0%} of sampled people "
                           f"(limit {max_unicity:.0%})")]  # fmt: skip
