@@ -132,3 +132,12 @@ def test_cli_risk_unicity_and_inspect_take_a_series(tmp_path: Path) -> None:
     assert report["series"]["releases"] == 3 and any(c["rule"] == "R17" for c in report["checks"])
     code, _, err = _run(["risk", str(folder), "--link", "nope"])
     assert code == 2 and "nope" in err and "Traceback" not in err
+
+
+def test_a_person_twice_in_one_release_is_not_traceable_by_that_alone(tmp_path: Path) -> None:
+    day1 = _day(range(0, 10), 1)
+    twice = pa.concat_tables([day1, day1.slice(0, 3)])  # people 0..2 twice on day 1
+    folder = _write(tmp_path / "e", {1: twice, 2: _day(range(1, 2), 2), 3: _day(range(5, 20), 3)})
+    growth = {g.releases: g for g in analyse_series(open_series(str(folder)), link="person_hash").growth}
+    assert growth[2].traceable == 1  # person 1 only; 0 and 2 were in release 1 twice, not in release 2
+    assert growth[3].traceable == 1 + 5  # and people 5..9 on day 3

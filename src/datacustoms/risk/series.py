@@ -175,8 +175,8 @@ def _column_stats(
             continue
         c = quote(s.column)
         total, recurring = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE n >= 2) FROM (SELECT {c}, count(DISTINCT __rel) AS n "
-            f"FROM dc_sub WHERE {c} IS NOT NULL GROUP BY {c})"
+            f"SELECT count(*), count(*) FILTER (WHERE n) FROM (SELECT min(__rel) < max(__rel) AS n "
+            f"FROM dc_sub WHERE {c} IS NOT NULL GROUP BY hash({c}))"
         ).fetchall()[0]
         s.recurring_share = recurring / total if total else 0.0
         s.links = s.recurring_share >= LINK_RECURRING
@@ -198,11 +198,12 @@ def _stable_shares(con: duckdb.DuckDBPyConnection, stats: list[SeriesColumn], li
     others = [s for s in stats if s.column != link]
     if not others:
         return
-    counts = ", ".join(f"count(DISTINCT {quote(s.column)}) = 1 AS s{i}" for i, s in enumerate(others))
+    # min = max of a 64-bit hash: one value per person (cheaper than count(DISTINCT ...))
+    same = ", ".join(f"min(hash({quote(s.column)})) = max(hash({quote(s.column)})) AS s{i}" for i, s in enumerate(others))
     avgs = ", ".join(f"avg(s{i}::DOUBLE)" for i in range(len(others)))
     row = con.execute(
-        f"SELECT count(*), {avgs} FROM (SELECT {counts} FROM dc_sub WHERE {quote(link)} IS NOT NULL "
-        f"GROUP BY {quote(link)} HAVING count(DISTINCT __rel) >= 2)"
+        f"SELECT count(*), {avgs} FROM (SELECT {same} FROM dc_sub WHERE {quote(link)} IS NOT NULL "
+        f"GROUP BY hash({quote(link)}) HAVING min(__rel) < max(__rel))"
     ).fetchall()[0]
     if not row[0]:
         return
@@ -231,10 +232,13 @@ def _traceability(con: duckdb.DuckDBPyConnection, trace: Path, keys: list[str], 
     """People and traceable people after the first N releases, for each checkpoint N."""
     src = f"read_parquet('{_sql_path(trace)}')"
     per_rel = dict(con.execute(f"SELECT rel, count(*) FROM {src} GROUP BY rel").fetchall())
-    con.execute(
-        "CREATE TEMP TABLE dc_firsts AS SELECT m[1] AS f, m[2] AS s FROM (SELECT min(rel, 2) AS m FROM "
-        f"(SELECT DISTINCT person, rel FROM {src}) GROUP BY person)"
-    )
+    con.execute(f"CREATE TEMP TABLE dc_firsts AS SELECT person, m[1] AS f, m[2] AS s FROM "
+                f"(SELECT person, min(rel, 2) AS m FROM {src} GROUP BY person)")  # fmt: skip
+    # a person twice in one release has s = f: their second *release* is looked up exactly
+    con.execute(f"UPDATE dc_firsts SET s = d.s FROM (SELECT t.person, min(t.rel) AS s FROM {src} t JOIN "
+                "(SELECT person, f FROM dc_firsts WHERE s = f) x ON t.person = x.person AND t.rel > x.f "
+                "GROUP BY t.person) d WHERE dc_firsts.person = d.person")  # fmt: skip
+    con.execute("UPDATE dc_firsts SET s = NULL WHERE s = f")
     marks = _checkpoints(len(keys)) if growth else [len(keys)]
     sums = ", ".join(f"count(*) FILTER (WHERE f < {n}), count(*) FILTER (WHERE s < {n})" for n in marks)
     row = con.execute(f"SELECT {sums} FROM dc_firsts").fetchall()[0]
