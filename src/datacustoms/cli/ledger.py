@@ -206,6 +206,20 @@ def register(app: typer.Typer) -> None:
                                        confirmed_by=confirmed_by, receipt=receipt)
         typer.echo(f"recorded: transfer {entry.body['transfer_id']} destroyed on {day} — ledger entry {entry.seq}")
 
+    @ledger_app.command("exposure")
+    @handle_errors
+    def exposure_cmd(
+        recipient: str = typer.Option(..., "--recipient", help="The recipient's name, as in the transfer records."),
+        k: int | None = typer.Option(None, "--k", help="Judge joint classes against this k (default: each policy's)."),
+        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """Everything one recipient holds, after each transfer (R17): people, linkable share, risk."""
+        from datacustoms.cli.exposure import print_exposure
+
+        with _store(ledger) as store:
+            print_exposure(store, recipient, k, as_json)
+
     @ledger_app.command("lookup")
     @handle_errors
     def lookup_cmd(

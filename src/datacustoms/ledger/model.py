@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from datacustoms.ledger.exposure import ExposureFingerprint
+
 RecipientRole = Literal["processor", "controller", "joint_controller"]
 Party = Literal["sender", "recipient", "both"]
 Control = Literal["sender", "recipient", "joint"]
@@ -246,6 +248,9 @@ class TransferRecord(_Strict):
     report_sha256: str | None = None
     korea: KoreaProfile | None = None
     risk_scope: RiskScope | None = Field(default=None, description="R10: the quasi-identifiers the proof measured")
+    exposure: ExposureFingerprint | None = Field(
+        default=None, description="R17: keyed sketch of what left, for cumulative judgement (docs/ledger.md)"
+    )
     label: str = Field(
         default="pseudonymised personal data",
         description="R30: what the data is; never 'anonymous' when identifiers were pseudonymised",

@@ -90,6 +90,7 @@ class TransferOutcome:
     risk_before: Any = None
     risk_after: Any = None
     findings: list[dict[str, Any]] = field(default_factory=list)
+    exposure: Any = None  # datacustoms.ledger.exposure.ExposureJudgement (R17)
 
     @property
     def refused(self) -> bool:
@@ -482,6 +483,13 @@ def run_transfer(
                                  cpass.counts, source_rows, proof, result)
                 outcome.risk_before, outcome.risk_after = outcome_risk
                 return outcome
+            from datacustoms.ledger.exposure import judge_transfer
+
+            fingerprint, exposure = judge_transfer(store, spec.recipient.name, out_table, policy)
+            if exposure.refused:
+                outcome = refuse([str(exposure.reason)], cpass.counts, source_rows, proof, result)
+                outcome.exposure, (outcome.risk_before, outcome.risk_after) = exposure, outcome_risk
+                return outcome
             tokens = cpass.tokens
             if subject_cols and result.suppressed_rows:
                 # suppressed rows did not leave: index only the people whose rows did
@@ -503,6 +511,7 @@ def run_transfer(
                 consent=cpass.counts, verdict="pass",
                 report_sha256=hashlib.sha256(canonical_json(_verification(checks, proof)).encode()).hexdigest(),
                 label="pseudonymised personal data" if keyed else "de-identified personal data (not anonymous)",
+                exposure=fingerprint,
             )
             entry = store.append("transfer", record.model_dump(mode="json"), tokens)
             # the record is committed: only now may the file appear under its name
@@ -512,6 +521,7 @@ def run_transfer(
             shutil.rmtree(staging, ignore_errors=True)
         outcome = TransferOutcome(record, entry, target, checks, result, proof)
         outcome.risk_before, outcome.risk_after = outcome_risk
+        outcome.exposure = exposure
         return outcome
     finally:
         if own_store:
