@@ -134,3 +134,19 @@ def test_ledger_exposure_cli_prints_the_history(tmp_path: Path, monkeypatch: pyt
     assert 0 < data["transfers"][0]["fingerprint_bytes"] < 40_000
     text = CliRunner().invoke(app, ["ledger", "exposure", "--recipient", "Alipay Singapore", "--ledger", url]).stdout
     assert "cumulative exposure of Alipay Singapore" in text
+
+
+def test_rotating_key_per_transfer_passes_the_cumulative_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DC_TEST_TRANSFER_KEY", "520d2ed6a1cc4cb307b27fbebba02bcb7e0140e54dd0baa7523542b1e24b61d0")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(textwrap.dedent(POLICY).replace("normalize: digits}", "normalize: digits, rotate: per_transfer}"),
+                      encoding="utf-8")  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    outcomes = [run_transfer(str(_day_csv(tmp_path, d)), policy, tmp_path / f"o{d}.csv", ledger=url, attack=False)
+                for d in (1, 2)]  # fmt: skip
+    assert not any(o.refused for o in outcomes)
+    assert outcomes[1].exposure.held_after.linkable_share < 0.05
+    methods = [o.record.pseudonymisation[0].method for o in outcomes]
+    assert all("per transfer" in m for m in methods) and methods[0] != methods[1]  # the epoch is recorded
+    sent = [pacsv.read_csv(tmp_path / f"o{d}.csv").column("phone").to_pylist() for d in (1, 2)]
+    assert not set(sent[0]) & set(sent[1])

@@ -416,10 +416,13 @@ def run_transfer(
     policy.check_columns(table.column_names)
     store = ledger if isinstance(ledger, LedgerStore) else LedgerStore(ledger)
     own_store = not isinstance(ledger, LedgerStore)
+    from datacustoms.protect.rotation import reset_epoch, set_epoch
+
+    transfer_id = uuid.uuid4().hex
+    epoch = set_epoch(at.date(), transfer_id)  # rotating pseudonym keys: this transfer's epoch
     try:
         subject_cols = _subject_columns(table, spec)
         checks = term_checks(policy, spec, subject_cols)
-        transfer_id = uuid.uuid4().hex
         role = classify_role(spec.role, spec.role_questions)
         base: dict[str, Any] = {
             "transfer_id": transfer_id, "created": at, "operator": _operator(), "tool_version": __version__,
@@ -524,6 +527,7 @@ def run_transfer(
         outcome.exposure = exposure
         return outcome
     finally:
+        reset_epoch(epoch)
         if own_store:
             store.close()
 
