@@ -87,7 +87,7 @@ def looks_like_series(source: str) -> bool:
         return False
     if any(DATA_EXTENSIONS[f.suffix.lower()] == "csv" for f in files):
         return True  # a folder of CSVs can only be a series
-    return len({_key_from_path(f, path)[0] for f in files}) > 1 and all(_key_from_path(f, path)[1] for f in files)
+    return len({key_from_path(f, path)[0] for f in files}) > 1 and all(key_from_path(f, path)[1] for f in files)
 
 
 def open_series(source: str, *, release_key: str | None = None) -> ReleaseSeries:
@@ -109,7 +109,7 @@ def open_series(source: str, *, release_key: str | None = None) -> ReleaseSeries
     origins: set[str] = set()
     files = []
     for p in paths:
-        key, origin = _key_from_path(p, root)
+        key, origin = key_from_path(p, root)
         origins.add(origin or RELEASE_KEY_FILE)
         files.append(ReleaseFile(p, key))
     files.sort(key=lambda f: (f.key, str(f.path)))
@@ -128,7 +128,7 @@ def _data_files(root: Path) -> list[Path]:
     )  # fmt: skip
 
 
-def _key_from_path(path: Path, root: Path) -> tuple[str, str | None]:
+def key_from_path(path: Path, root: Path) -> tuple[str, str | None]:
     """(key, origin): a partition folder, a date in the name, or the stem (origin None)."""
     try:
         parts = path.relative_to(root).parts[:-1]

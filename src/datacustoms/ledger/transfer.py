@@ -49,6 +49,7 @@ from datacustoms.ledger.model import (
     ConsentCounts,
     DatasetInfo,
     FailedCheck,
+    IndexSource,
     PseudonymEntry,
     RecordSpec,
     RiskScope,
@@ -494,13 +495,21 @@ def run_transfer(
                 outcome.exposure, (outcome.risk_before, outcome.risk_after) = exposure, outcome_risk
                 return outcome
             tokens = cpass.tokens
-            if subject_cols and result.suppressed_rows:
+            masks: list[np.ndarray] | None = None
+            if result.suppressed_rows:
                 # suppressed rows did not leave: index only the people whose rows did
                 masks = _suppression_masks(sending, policy, keystore)
                 if sum(int(m.sum()) for m in masks) != result.rows_out:
                     raise LedgerError("the rows kept by suppression could not be matched to the output",
                                       "report this as a bug; nothing was recorded or released")
-                tokens = _index_tokens(store, sending, subject_cols, masks)
+                tokens = _index_tokens(store, sending, subject_cols, masks) if subject_cols else set()
+            from datacustoms.ledger.subject_index import derived_index
+
+            derived, coverage = derived_index(store.hasher, sending, spec, subject_cols, masks, policy.base_dir,
+                                            out_table.column_names)
+            tokens = tokens | derived
+            coverage.sources[:0] = [IndexSource(column=c, how="clear identifier", rows_matched=result.rows_out or 0)
+                                    for c in subject_cols]  # fmt: skip
             keyed = [s for s in result.steps if s.action in KEYED]
             record = TransferRecord(
                 **base, status="sent", data_items=list(out_table.column_names),
@@ -510,7 +519,7 @@ def run_transfer(
                 source_rows=source_rows,
                 dataset=DatasetInfo(name=target.name, format=output_format(target), sha256=_sha256_file(staged),
                                     bytes=staged.stat().st_size, rows=result.rows_out),
-                subjects_indexed=len(tokens), subject_index_sha256=index_digest(tokens),
+                subjects_indexed=len(tokens), subject_index_sha256=index_digest(tokens), subject_index=coverage,
                 consent=cpass.counts, verdict="pass",
                 report_sha256=hashlib.sha256(canonical_json(_verification(checks, proof)).encode()).hexdigest(),
                 label="pseudonymised personal data" if keyed else "de-identified personal data (not anonymous)",
