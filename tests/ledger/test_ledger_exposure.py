@@ -103,7 +103,7 @@ def test_second_daily_transfer_with_a_stable_key_is_refused(tmp_path: Path, monk
     policy.write_text(textwrap.dedent(POLICY), encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     first = run_transfer(str(_day_csv(tmp_path, 1)), policy, tmp_path / "out1.csv", ledger=url, attack=False)
-    assert not first.refused and first.record.exposure is not None
+    assert not first.refused and first.record.exposure_sha256 is not None
     assert first.exposure.held_before is None and first.exposure.this_release.at_risk_share == 0.0
     second = run_transfer(str(_day_csv(tmp_path, 2)), policy, tmp_path / "out2.csv", ledger=url, attack=False)
     assert second.refused and not (tmp_path / "out2.csv").exists()
@@ -150,3 +150,22 @@ def test_rotating_key_per_transfer_passes_the_cumulative_check(tmp_path: Path, m
     assert all("per transfer" in m for m in methods) and methods[0] != methods[1]  # the epoch is recorded
     sent = [pacsv.read_csv(tmp_path / f"o{d}.csv").column("phone").to_pylist() for d in (1, 2)]
     assert not set(sent[0]) & set(sent[1])
+
+
+def test_a_changed_fingerprint_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from datacustoms.errors import LedgerTampered
+    from datacustoms.ledger.exposure import history
+
+    monkeypatch.setenv("DC_TEST_TRANSFER_KEY", "520d2ed6a1cc4cb307b27fbebba02bcb7e0140e54dd0baa7523542b1e24b61d0")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(textwrap.dedent(POLICY), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert not run_transfer(str(_day_csv(tmp_path, 1)), policy, tmp_path / "o.csv", ledger=url, attack=False).refused
+    con = sqlite3.connect(tmp_path / "ledger.db")
+    con.execute("UPDATE dc_exposure SET fingerprint = replace(fingerprint, '\"rows\":600', '\"rows\":6')")
+    con.commit()
+    con.close()
+    with LedgerStore(url) as store, pytest.raises(LedgerTampered):
+        history(store, "Alipay Singapore")

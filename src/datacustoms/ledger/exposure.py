@@ -1,7 +1,8 @@
 """Cumulative exposure per recipient (rule R17): what each transfer leaves in the ledger so that the
 risk of *everything* a recipient holds can be judged later, without keeping the data.
 
-**The fingerprint** (``TransferRecord.exposure``, in the hash chain):
+**The fingerprint** (table ``dc_exposure``, one row per sent transfer; its SHA-256 is
+``TransferRecord.exposure_sha256``, in the hash chain, so a changed fingerprint is detected):
 
 - for every near-unique column of the output (a pseudonym, a hash, an ID: what joins releases),
   a **keyed bottom-k sketch**: HMAC-SHA-256 of each distinct sent value under a key derived from
@@ -38,13 +39,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlalchemy as sa
 from pydantic import BaseModel, Field
+
+from datacustoms.errors import LedgerTampered
 
 if TYPE_CHECKING:
     from datacustoms.ledger.store import LedgerStore
@@ -215,14 +219,51 @@ def unpack(text: str | None, dtype: str = "<u8") -> np.ndarray:
 # ---------------------------------------------------------------------------------------- judgement
 
 
+def _table(store: LedgerStore) -> sa.Table:
+    """``dc_exposure`` (seq, fingerprint): beside the chain, created on first use."""
+    table = getattr(store, "_dc_exposure", None)
+    if table is None:
+        table = sa.Table("dc_exposure", sa.MetaData(schema=store.schema),
+                         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+                         sa.Column("fingerprint", sa.Text, nullable=False))  # fmt: skip
+        table.create(store._writer(), checkfirst=True)
+        store._dc_exposure = table  # type: ignore[attr-defined]
+    return table
+
+
+def writer(store: LedgerStore, fp: ExposureFingerprint) -> tuple[str, Callable[[Any, int], None]]:
+    """The fingerprint's SHA-256 (for the record) and the ``within`` hook that stores it with the entry."""
+    text = canonical(fp)
+    table = _table(store)
+
+    def write(conn: Any, seq: int) -> None:
+        conn.execute(sa.insert(table).values(seq=seq, fingerprint=text.decode()))
+
+    return hashlib.sha256(text).hexdigest(), write
+
+
+def load(store: LedgerStore, seqs: list[int]) -> dict[int, ExposureFingerprint]:
+    table = _table(store)
+    out: dict[int, ExposureFingerprint] = {}
+    with store._writer().connect() as conn:
+        for i in range(0, len(seqs), 500):
+            for seq, text in conn.execute(sa.select(table.c.seq, table.c.fingerprint).where(table.c.seq.in_(seqs[i:i + 500]))):
+                out[int(seq)] = ExposureFingerprint.model_validate_json(text)
+    return out
+
+
 def held_fingerprints(store: LedgerStore, recipient: str) -> Iterator[tuple[Any, ExposureFingerprint]]:
-    """(entry, fingerprint) of every sent transfer to ``recipient`` that recorded one, in order."""
-    for entry in store.iter_entries("transfer"):
-        body = entry.body
-        if body.get("status") != "sent" or (body.get("recipient") or {}).get("name") != recipient:
-            continue
-        if body.get("exposure"):
-            yield entry, ExposureFingerprint.model_validate(body["exposure"])
+    """(entry, fingerprint) of every sent transfer to ``recipient`` that recorded one, in order; a
+    fingerprint that does not match the SHA-256 its entry committed is refused."""
+    entries = [e for e in store.iter_entries("transfer") if e.body.get("status") == "sent"
+               and (e.body.get("recipient") or {}).get("name") == recipient and e.body.get("exposure_sha256")]  # fmt: skip
+    found = load(store, [e.seq for e in entries])
+    for entry in entries:
+        fp = found.get(entry.seq)
+        if fp is None or hashlib.sha256(canonical(fp)).hexdigest() != entry.body["exposure_sha256"]:
+            raise LedgerTampered(f"the exposure fingerprint of entry {entry.seq} is missing or was changed",
+                                 "run 'datacustoms ledger verify' and restore the ledger from backup")  # fmt: skip
+        yield entry, fp
 
 
 def figures(releases: list[ExposureFingerprint], k: int, new: ExposureFingerprint | None = None) -> ExposureFigures:
@@ -301,14 +342,15 @@ def history(store: LedgerStore, recipient: str, k: int | None = None) -> dict[st
     rows: list[dict[str, Any]] = []
     held: list[ExposureFingerprint] = []
     unsketched: list[int] = []
+    sketched = {e.seq: fp for e, fp in held_fingerprints(store, recipient)}
     for entry in store.iter_entries("transfer"):
         body = entry.body
         if body.get("status") != "sent" or (body.get("recipient") or {}).get("name") != recipient:
             continue
-        if not body.get("exposure"):
+        fp = sketched.get(entry.seq)
+        if fp is None:
             unsketched.append(entry.seq)
             continue
-        fp = ExposureFingerprint.model_validate(body["exposure"])
         held.append(fp)
         limit = k or fp.k or 5
         fig = figures(held, limit, fp)

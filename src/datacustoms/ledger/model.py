@@ -14,8 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from datacustoms.ledger.exposure import ExposureFingerprint
-
 RecipientRole = Literal["processor", "controller", "joint_controller"]
 Party = Literal["sender", "recipient", "both"]
 Control = Literal["sender", "recipient", "joint"]
@@ -291,8 +289,9 @@ class TransferRecord(_Strict):
     subject_index: SubjectCoverage | None = Field(
         default=None, description="what the subject index covers and which columns could not be indexed, and why"
     )
-    exposure: ExposureFingerprint | None = Field(
-        default=None, description="R17: keyed sketch of what left, for cumulative judgement (docs/ledger.md)"
+    exposure_sha256: str | None = Field(
+        default=None, description="R17: SHA-256 of the exposure fingerprint (keyed sketch of what left, kept beside "
+        "the chain in dc_exposure; docs/ledger.md)",
     )
     label: str = Field(
         default="pseudonymised personal data",

@@ -19,6 +19,7 @@ instead of answering "none". The index holds keyed hashes only (HMAC under the l
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,22 +192,32 @@ def _match_digest(table: Table, column: str, sample: pa.Array, customers: Custom
     return f"{recipe} of the subject table's {ref_col!r} ({kind})", lookup
 
 
+#: a reserved entry of the subject index: "this transfer's index is incomplete" (found by one indexed query)
+INCOMPLETE = hashlib.sha256(b"datacustoms: subject index incomplete").hexdigest()
+
+
 def unindexed_transfers(store: Any) -> list[tuple[Any, list[str]]]:
-    """Sent transfers whose subject index is incomplete or unknown, each with the reasons."""
+    """Sent transfers whose subject index is incomplete or unknown, each with the reasons.
+
+    Transfers recorded with a coverage carry :data:`INCOMPLETE` in their index when it is
+    incomplete, so they are found by one indexed query; transfers recorded before coverage was kept
+    are read until the first one that has it.
+    """
     out: list[tuple[Any, list[str]]] = []
     for entry in store.iter_entries("transfer"):
         body = entry.body
-        if body.get("status") != "sent":
-            continue
-        coverage = body.get("subject_index")
-        if coverage is None:
-            if not body.get("subjects_indexed"):
-                out.append((entry, ["recorded without a subject index coverage and with no subject indexed: "
-                                    "what it carried is unknown here"]))  # fmt: skip
-            continue
-        reasons = [f"{n['column']}: {n['reason']}" for n in coverage.get("not_indexed", [])]
-        reasons += [f"{s['column']}: {s['rows_unmatched']:,} row(s) matched no customer of the subject table"
-                    for s in coverage.get("sources", []) if s.get("rows_unmatched")]  # fmt: skip
-        if reasons:
-            out.append((entry, reasons))
+        if body.get("subject_index") is not None:
+            break
+        if body.get("status") == "sent" and not body.get("subjects_indexed"):
+            out.append((entry, ["recorded without a subject index coverage and with no subject indexed: "
+                                "what it carried is unknown here"]))  # fmt: skip
+    for entry in store.lookup(INCOMPLETE):
+        out.append((entry, coverage_reasons(entry.body.get("subject_index") or {})))
     return out
+
+
+def coverage_reasons(coverage: dict[str, Any]) -> list[str]:
+    reasons = [f"{n['column']}: {n['reason']}" for n in coverage.get("not_indexed", [])]
+    reasons += [f"{s['column']}: {s['rows_unmatched']:,} row(s) matched no customer of the subject table"
+                for s in coverage.get("sources", []) if s.get("rows_unmatched")]  # fmt: skip
+    return reasons

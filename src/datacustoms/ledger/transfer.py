@@ -490,6 +490,9 @@ def run_transfer(
             from datacustoms.ledger.exposure import judge_transfer
 
             fingerprint, exposure = judge_transfer(store, spec.recipient.name, out_table, policy)
+            from datacustoms.ledger.exposure import writer as exposure_writer
+
+            exposure_sha256, write_exposure = exposure_writer(store, fingerprint)
             if exposure.refused:
                 outcome = refuse([str(exposure.reason)], cpass.counts, source_rows, proof, result)
                 outcome.exposure, (outcome.risk_before, outcome.risk_after) = exposure, outcome_risk
@@ -523,9 +526,13 @@ def run_transfer(
                 consent=cpass.counts, verdict="pass",
                 report_sha256=hashlib.sha256(canonical_json(_verification(checks, proof)).encode()).hexdigest(),
                 label="pseudonymised personal data" if keyed else "de-identified personal data (not anonymous)",
-                exposure=fingerprint,
+                exposure_sha256=exposure_sha256,
             )
-            entry = store.append("transfer", record.model_dump(mode="json"), tokens)
+            from datacustoms.ledger.subject_index import INCOMPLETE
+
+            entry = store.append("transfer", record.model_dump(mode="json"),
+                                 tokens if coverage.complete else {*tokens, INCOMPLETE},
+                                 within=lambda conn, seq: write_exposure(conn, seq))  # fmt: skip
             # the record is committed: only now may the file appear under its name
             os.replace(staged, target)
             _fsync(target.parent)
