@@ -77,7 +77,7 @@ def looks_like_series(source: str) -> bool:
     """True for a glob, or a folder whose files carry release keys (dates, partitions) or are CSV."""
     if "://" in source:
         return False
-    if any(ch in source for ch in "*?["):
+    if any(ch in source for ch in "*?[") and not Path(source).exists():
         return True
     path = Path(source)
     if not path.is_dir():
@@ -92,7 +92,7 @@ def looks_like_series(source: str) -> bool:
 
 def open_series(source: str, *, release_key: str | None = None) -> ReleaseSeries:
     """The releases under ``source`` (a folder, a glob or a partitioned dataset), ordered by key."""
-    if any(ch in source for ch in "*?["):
+    if any(ch in source for ch in "*?[") and not Path(source).exists():
         paths = sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file())
         root = Path(_glob_root(source))
         paths = [p for p in paths if p.suffix.lower() in DATA_EXTENSIONS]
