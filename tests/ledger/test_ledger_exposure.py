@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
+from datacustoms.flows.transfer import run_transfer
 from datacustoms.ledger import LedgerStore
 from datacustoms.ledger.exposure import SKETCH_K, figures, fingerprint, linkable_share, unpack
-from datacustoms.ledger.transfer import run_transfer
 from datacustoms.table import from_arrow
 
 KEY = b"k" * 32

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from datacustoms.cli import app
+from datacustoms.flows.transfer import run_transfer
 from datacustoms.ledger import LedgerStore
-from datacustoms.ledger.transfer import run_transfer
 from datacustoms.synth import generate_kakaopay
 
 POLICY = """

@@ -19,8 +19,8 @@ def series_command(path: str, release_key: str | None, as_json: bool, output: Pa
 
     if release_key is None and not force and not looks_like_series(path):
         return False
+    from datacustoms.flows.series import measure_series, open_series
     from datacustoms.report.series import series_lines
-    from datacustoms.series import measure_series, open_series
 
     result = measure_series(open_series(path, release_key=release_key), **options)
     if as_json:

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms.errors import ColumnError, PolicyError
+from datacustoms.errors import ColumnError, LedgerError, PolicyError
 from datacustoms.ledger.model import IndexSource, NotIndexed, SubjectCoverage, SubjectTable
 from datacustoms.ledger.subjects import SubjectHasher, SubjectKind
 
@@ -90,7 +90,7 @@ def open_customers(spec: SubjectTable, base_dir: str | None, hasher: SubjectHash
 
 
 def derived_index(
-    hasher: SubjectHasher, sending: Table, spec: Any, clear: list[str], masks: list[np.ndarray] | None,
+    hasher: SubjectHasher, sending: Table, spec: Any, clear: list[str], kept: np.ndarray | None,
     base_dir: str | None, sent: list[str] | None = None,
 ) -> tuple[set[str], SubjectCoverage]:  # fmt: skip
     """Keyed subject hashes of the rows that left, from every identifier-derived column that left
@@ -118,7 +118,7 @@ def derived_index(
             continue
         how, lookup = matched
         hit, miss = 0, 0
-        for batch, keep in _kept(sending, f.column, masks):
+        for batch, keep in _kept(sending, f.column, kept):
             rows = lookup(batch.column(0))
             rows = rows[keep] if keep is not None else rows
             found = rows[rows >= 0]
@@ -128,9 +128,19 @@ def derived_index(
     return tokens, coverage
 
 
-def _kept(table: Table, column: str, masks: list[np.ndarray] | None) -> Iterator[tuple[pa.RecordBatch, Any]]:
-    for i, batch in enumerate(table.batches([column])):
-        yield batch, (masks[i] if masks is not None else None)
+def _kept(table: Table, column: str, kept: np.ndarray | None) -> Iterator[tuple[pa.RecordBatch, Any]]:
+    """Each batch with the rows of it that left (``kept``: one flag per input row; None: all)."""
+    offset = 0
+    for batch in table.batches([column]):
+        if kept is None:
+            yield batch, None
+            continue
+        rows = kept[offset: offset + batch.num_rows]
+        if len(rows) != batch.num_rows:
+            raise LedgerError("the input changed while it was being transferred",
+                              "make sure nothing writes to the input during a transfer")
+        offset += batch.num_rows
+        yield batch, rows
 
 
 Lookup = Any  # Callable[[pa.Array], np.ndarray]: customer row per value, -1 unmatched, -2 null

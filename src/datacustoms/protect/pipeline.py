@@ -17,19 +17,19 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
 from datacustoms.protect.operators.common import Kernel
-from datacustoms.protect.operators.suppress import check_cap, suppress_kernel
+from datacustoms.protect.operators.suppress import Suppression, check_cap, suppress_kernel
 from datacustoms.protect.plan import Plan, build_plan
 from datacustoms.table import Table
 
@@ -70,10 +70,17 @@ class ProtectResult(BaseModel):
     key_id: str | None = Field(default=None, description="ID of the master key (never the key)")
     derived_key_ids: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    _kept_rows: list[pa.BooleanArray] | None = PrivateAttr(default=None)
 
     @property
     def meets_k(self) -> bool:
         return not self.qi or (self.k_after is not None and self.k_after >= self.k_required)
+
+    @property
+    def kept_rows(self) -> list[pa.BooleanArray] | None:
+        """Per input batch, the rows suppression kept (asked for with ``keep_rows``; None when
+        nothing was suppressed or it was not asked for). Never serialised."""
+        return self._kept_rows
 
 
 def output_format(path: str | os.PathLike[str]) -> Literal["parquet", "csv"]:
@@ -315,10 +322,13 @@ def _apply(kernels: list[Kernel], batch: pa.RecordBatch) -> pa.RecordBatch:
     return batch
 
 
-def transformed(
-    batches: Iterator[pa.RecordBatch], kernels: list[Kernel], *, workers: int = WORKERS
-) -> Iterator[pa.RecordBatch]:
-    """The batches through the kernels, in order, with a few batches in flight on worker threads.
+T = TypeVar("T")
+
+
+def mapped(
+    batches: Iterator[pa.RecordBatch], step: Callable[[pa.RecordBatch], T], *, workers: int = WORKERS
+) -> Iterator[T]:
+    """``step`` over the batches, in order, with a few batches in flight on worker threads.
 
     Arrow compute, the native HMAC and the Parquet reader and writer release the GIL, so reading
     batch n+1, transforming batch n and compressing batch n-1 overlap. At most ``2 × workers``
@@ -326,13 +336,13 @@ def transformed(
     """
     if workers <= 1:
         for batch in batches:
-            yield _apply(kernels, batch)
+            yield step(batch)
         return
-    pending: deque[Future[pa.RecordBatch]] = deque()
+    pending: deque[Future[T]] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="protect") as pool:
         try:
             for batch in batches:
-                pending.append(pool.submit(_apply, kernels, batch))
+                pending.append(pool.submit(step, batch))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
             while pending:
@@ -340,6 +350,26 @@ def transformed(
         finally:
             for future in pending:
                 future.cancel()
+
+
+Step = Callable[[pa.RecordBatch], tuple[pa.RecordBatch, pa.BooleanArray | None]]
+
+
+def recording_step(kernels: list[Kernel], suppression: tuple[int, Kernel] | None, keep_rows: bool) -> Step:
+    """One batch through the kernels; with ``keep_rows`` also the rows suppression kept."""
+    position, suppress = suppression if suppression is not None else (len(kernels), None)
+    if suppress is None or not keep_rows or not isinstance(suppress, Suppression):
+        chain = list(kernels) if suppress is None else [*kernels[:position], suppress, *kernels[position:]]
+        return lambda batch: (_apply(chain, batch), None)
+    keeper = suppress
+    before, after = kernels[:position], kernels[position:]
+
+    def step(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.BooleanArray | None]:
+        batch = _apply(before, batch)
+        keep = keeper.keep(batch)
+        return _apply(after, batch.filter(keep)), keep
+
+    return step
 
 
 class _Writer:
@@ -407,18 +437,22 @@ def protect_table(
     keystore: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     master_key: bytes | None = None,
+    keep_rows: bool = False,
 ) -> ProtectResult:
     """Apply ``policy`` to ``table`` and write ``output`` (Parquet or CSV) atomically.
 
     ``master_key`` overrides the policy's ``key`` (for library callers holding key bytes).
     Raises before anything is written when the policy does not fit the table, a key is missing,
-    or suppression would exceed its cap. Rotating pseudonym keys use the caller's epoch
-    (:func:`datacustoms.protect.rotation.release_epoch`), else today's and a fresh transfer id.
+    or suppression would exceed its cap. With ``keep_rows`` the result also says which input
+    rows suppression kept (:attr:`ProtectResult.kept_rows`). Rotating pseudonym keys use the
+    caller's epoch (:func:`datacustoms.protect.rotation.release_epoch`), else today's and a fresh
+    transfer id.
     """
     from datacustoms.protect.rotation import release_epoch
 
     with release_epoch(keep=True):
-        return _protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, master_key=master_key)
+        return _protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, master_key=master_key,
+                              keep_rows=keep_rows)  # fmt: skip
 
 
 def _protect_table(
@@ -429,6 +463,7 @@ def _protect_table(
     keystore: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     master_key: bytes | None = None,
+    keep_rows: bool = False,
 ) -> ProtectResult:
     policy.check_columns(table.column_names)
     fmt = output_format(output) if output is not None else None
@@ -444,9 +479,6 @@ def _protect_table(
         raw_histogram=lambda: class_histogram(table.batches(qi), qi),
         protected_histogram=lambda: class_histogram(_qi_stream(table, plan, policy), qi),
     )
-    kernels = list(plan.kernels)
-    if measured.suppression is not None:
-        kernels.insert(*measured.suppression)
     # without QIs the row count comes from the write pass (a CSV would otherwise be read twice)
     rows_in = measured.after.rows if measured.after is not None else (table.num_rows if dry_run else 0)
     result = build_result(
@@ -462,8 +494,25 @@ def _protect_table(
     )
     if dry_run or output is None:
         return result
-    rows_out = 0
-    rows_read = 0
+    keyed = tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
+    step = recording_step(list(plan.kernels), measured.suppression, keep_rows)
+    result.rows_in, result.rows_out, kept = _write(table, step, output, fmt or "parquet", keyed)
+    if keep_rows and measured.suppression is not None:
+        result._kept_rows = kept
+    audit_if_keyed(policy, keystore, key_source, result)
+    return result
+
+
+def _write(
+    table: Table, step: Step, output: str | os.PathLike[str], fmt: str, keyed: tuple[str, ...]
+) -> tuple[int, int, list[pa.BooleanArray]]:
+    """The write pass: every batch through ``step`` into ``output`` atomically.
+
+    Returns the rows read, the rows written and, per batch, the rows suppression kept (when the
+    step records them).
+    """
+    rows_read = rows_out = 0
+    kept: list[pa.BooleanArray] = []
 
     def counted() -> Iterator[pa.RecordBatch]:
         nonlocal rows_read
@@ -471,24 +520,19 @@ def _protect_table(
             rows_read += batch.num_rows
             yield batch
 
-    keyed = tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
     with atomic_path(output) as tmp:
-        writer = _Writer(tmp, fmt or "parquet", keyed)
+        writer = _Writer(tmp, fmt, keyed)
         try:
-            for batch in transformed(prefetch(counted()), kernels, workers=WORKERS):
+            for batch, keep in mapped(prefetch(counted()), step, workers=WORKERS):
                 rows_out += batch.num_rows
                 writer.write(batch)
+                if keep is not None:
+                    kept.append(keep)
             if writer.schema is None:  # an empty table still gets a file with the output schema
-                empty = _empty_batch(table.schema)
-                for kernel in kernels:
-                    empty = kernel(empty)
-                writer.write(empty)
+                writer.write(step(_empty_batch(table.schema))[0])
         finally:
             writer.close()
-    result.rows_out = rows_out
-    result.rows_in = rows_read
-    audit_if_keyed(policy, keystore, key_source, result)
-    return result
+    return rows_read, rows_out, kept
 
 
 def protect(

@@ -60,6 +60,12 @@ def release_epoch(day: date | None = None, transfer: str | None = None, *, keep:
         _EPOCH.reset(token)
 
 
+def epoch_transfer() -> str | None:
+    """The transfer id of the current epoch, when a run set one."""
+    epoch = _EPOCH.get()
+    return epoch.transfer if epoch is not None else None
+
+
 def epoch_label(rotate: str) -> str | None:
     """The label of the current epoch for ``rotate`` (None for ``never``)."""
     if rotate == "never":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from datacustoms.inspection import inspect
+from datacustoms.flows.inspect import inspect
 from datacustoms.io.series import ReleaseSeries, looks_like_series, open_series
 from datacustoms.model.report import Report
 from datacustoms.model.series import SeriesColumn, SeriesResult
