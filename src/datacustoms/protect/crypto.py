@@ -75,6 +75,18 @@ def encode_info(*fields: str) -> bytes:
     return bytes(out)
 
 
+def derive_epoch_key(master: bytes, *, recipient: str, purpose: str, operation: str, epoch: str) -> bytes:
+    """The key of one epoch (``D2024-05-14``, ``M2024-05``, ``T<transfer id>``): HKDF-SHA-256 with
+    ``info`` = (recipient, purpose, operation, "epoch", label), so pseudonyms of different epochs
+    do not link (see :mod:`datacustoms.protect.rotation`)."""
+    _require_key(master, "master")
+    if not epoch:
+        raise UsageError("an epoch key needs an epoch label", "set rotate: daily, monthly or per_transfer")
+    size = KEY_LENGTHS.get(operation, 32)
+    return hkdf_sha256(master, salt=HKDF_SALT, info=encode_info(recipient, purpose, operation, "epoch", epoch),
+                       length=size)  # fmt: skip
+
+
 def derive_key(
     master: bytes, *, recipient: str, purpose: str, operation: str, length: int | None = None
 ) -> bytes:
