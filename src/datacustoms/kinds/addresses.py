@@ -58,8 +58,8 @@ INTERSECTION = re.compile(
     re.IGNORECASE,
 )
 _KOREAN_ROMAN = re.compile(r"\b[a-z]+(?:-?\d+)?-(?:ro|daero|gil)\b", re.IGNORECASE)
-#: RE2 prefilter for the Arrow stage: at most 160 characters with a letter
-PATTERN = r"(?s).{0,80}[^\W\d_].{0,80}"
+#: RE2 prefilter for the Arrow stage: a letter somewhere (lengths are checked in Python)
+PATTERN = r".*[^\W\d_].*"
 HEADER_WORDS: tuple[str, ...] = (
     "address", "addr", "street", "residence", "home_address", "mailing", "shipping_address",
     "billing_address", "delivery_address", "adresse", "anschrift", "주소", "도로명", "지번", "배송지",

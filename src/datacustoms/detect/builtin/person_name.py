@@ -20,6 +20,7 @@ from datacustoms.kinds.builtin import PERSON_NAME
 from datacustoms.model.findings import ColumnFinding
 
 MIN_VARIED = 20
+PROBE = 200  # values looked at first: a column with few names among them is not read further
 
 
 class PersonName(SpecDetector, spec=PERSON_NAME):
@@ -33,6 +34,9 @@ class PersonName(SpecDetector, spec=PERSON_NAME):
             hint = None
         candidates = self.candidates(sample)
         if len(candidates) / considered < self.min_share - HEADER_RELIEF:
+            return None
+        probe = candidates[:PROBE]
+        if sum(1 for v in probe if names.is_full_name(v) or names.is_single_name(v)) < 0.4 * len(probe):
             return None
         full = [v for v in candidates if names.is_full_name(v)]
         if hint is not None:

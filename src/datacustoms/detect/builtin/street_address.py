@@ -15,11 +15,16 @@ from datacustoms.kinds.builtin import STREET_ADDRESS
 
 MIN_NUMBERED = 0.3
 MIN_VARIED = 10
+PROBE = 200  # values looked at first: a column with no address among them is not read further
 
 
 class StreetAddress(SpecDetector, spec=STREET_ADDRESS):
     def matching(self, sample: ColumnSample) -> list[str]:
-        return [v for v in self.candidates(sample) if addresses.is_street_address(v) or addresses.is_intersection(v)]
+        candidates = self.candidates(sample)
+        probe = candidates[:PROBE]
+        if not any(addresses.is_street_address(v) for v in probe):
+            return []
+        return [v for v in candidates if addresses.is_street_address(v) or addresses.is_intersection(v)]
 
     def accept(self, sample: ColumnSample, valid: list[str], hint: str | None) -> bool:
         numbered = sum(1 for v in valid if addresses.is_street_address(v))
