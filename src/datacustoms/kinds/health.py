@@ -22,7 +22,9 @@ HEALTH_WORDS: tuple[str, ...] = (
     "혈액형", "장애",
 )  # fmt: skip
 BLOOD_TYPES = frozenset(
-    f"{group}{suffix}" for group in ("A", "B", "AB", "O") for suffix in ("", "+", "-", "형", " Rh+", " Rh-", " RH+", " RH-")
+    f"{group}{suffix}"
+    for group in ("A", "B", "AB", "O")
+    for suffix in ("", "+", "-", "형", " Rh+", " Rh-", " RH+", " RH-")
 )
 _CHAPTERS = "ABCDEFGHIJKLMNOPQRSTVWXYZ"
 

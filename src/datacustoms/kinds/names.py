@@ -28,9 +28,14 @@ from importlib import resources
 
 import numpy as np
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: romanised Korean surnames (Statistics Korea, 2015 census surname table, about 99% of people;
 #: Revised Romanization plus the passport spellings in common use)
-KOREAN_SURNAMES = frozenset(
+KOREAN_SURNAMES = _wordset(
     """kim gim lee yi rhee park pak bak choi choe jung jeong chung kang gang cho jo yoon yun jang chang
     lim im yim han oh o seo suh shin sin kwon gwon hwang ahn an song ryu yoo yu you jeon chun cheon hong
     ko go moon mun yang son bae bai baek paek heo huh hur nam sim shim noh roh no ha kwak gwak sung seong
@@ -38,24 +43,24 @@ KOREAN_SURNAMES = frozenset(
     yeo chu do so seok suk seol sul ma gil yeon wi pyo myung myeong ki gi ban wang geum keum ok yook
     yuk in maeng je mo tak guk kook eo eun pyeon yong ye kyung gyeong bong sa bu ga bok tae mok pi du
     gam eum bin dong on ho beom bum jwa paeng seung sang si gal dan dang hwa ong soon sun bing jong ra
-    rim ro namgung namkoong hwangbo jegal sunwoo seonu dokgo sagong seomun""".split()
+    rim ro namgung namkoong hwangbo jegal sunwoo seonu dokgo sagong seomun"""
 )
 #: frequent Chinese (pinyin) and Japanese (Hepburn) surnames (national rankings, top 30 or so each)
-EAST_ASIAN_SURNAMES = frozenset(
+EAST_ASIAN_SURNAMES = _wordset(
     """wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng liang
     xie song tang xu deng feng han cao zeng peng xiao cai pan tian dong yuan
     sato suzuki takahashi tanaka watanabe ito yamamoto nakamura kobayashi kato yoshida yamada sasaki
     yamaguchi matsumoto inoue kimura hayashi shimizu yamazaki mori abe ikeda hashimoto yamashita
-    ishikawa nakajima maeda fujita ogawa goto okada hasegawa murakami kondo ishii saito sakamoto""".split()
+    ishikawa nakajima maeda fujita ogawa goto okada hasegawa murakami kondo ishii saito sakamoto"""
 )
-PARTICLES = frozenset("de da del della der di dos du el la le van von bin binti al ibn mac mc st ter ten".split())
-SUFFIXES = frozenset("jr sr ii iii iv md phd".split())
+PARTICLES = _wordset("de da del della der di dos du el la le van von bin binti al ibn mac mc st ter ten")
+SUFFIXES = _wordset("jr sr ii iii iv md phd")
 #: words that make a value a street, a company, a product or a place rather than a person
-NOT_NAME_WORDS = frozenset(
+NOT_NAME_WORDS = _wordset(
     """street st avenue ave road rd boulevard blvd lane ln drive dr court ct way place pl square highway hwy
     freeway parkway block near corner and inc llc ltd corp co company group bank hotel cafe restaurant shop
     store market mall center centre school university college hospital church station airport park city
-    county state the of for with edition pro max mini plus ultra lite size pack set new""".split()
+    county state the of for with edition pro max mini plus ultra lite size pack set new"""
 )
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-])*\.?$")
 #: one romanised Hangul syllable (Revised Romanization, loosely): initial, vowel, final
