@@ -45,6 +45,8 @@ KOREAN_SURNAMES = _wordset(
     gam eum bin dong on ho beom bum jwa paeng seung sang si gal dan dang hwa ong soon sun bing jong ra
     rim ro namgung namkoong hwangbo jegal sunwoo seonu dokgo sagong seomun"""
 )
+#: romanised surnames that are also English words: not enough to call a phrase Korean (``Go home``)
+KOREAN_AMBIGUOUS = _wordset("in on do so no go an o ok won sun song moon ban bang ma ha pi ye ra bu mo dan gal ho bing ong sang")
 #: frequent Chinese (pinyin) and Japanese (Hepburn) surnames (national rankings, top 30 or so each)
 EAST_ASIAN_SURNAMES = _wordset(
     """wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng liang
@@ -55,11 +57,12 @@ EAST_ASIAN_SURNAMES = _wordset(
 )
 PARTICLES = _wordset("de da del della der di dos du el la le van von bin binti al ibn mac mc st ter ten")
 SUFFIXES = _wordset("jr sr ii iii iv md phd")
+TITLES = _wordset("mr mrs ms miss mx dr prof sir dame")
 #: words that make a value a street, a company, a product or a place rather than a person
 NOT_NAME_WORDS = _wordset(
     """street st avenue ave road rd boulevard blvd lane ln drive dr court ct way place pl square highway hwy
     freeway parkway block near corner and inc llc ltd corp co company group bank hotel cafe restaurant shop
-    store market mall center centre school university college hospital church station airport park city
+    store market mall center centre school university college hospital station airport city
     county state the of for with edition pro max mini plus ultra lite size pack set new"""
 )
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-])*\.?$")
@@ -69,7 +72,7 @@ _RR_SYLLABLE = (
     r"(?:yae|yeo|wae|ae|ya|eo|ye|wa|oe|yo|wo|we|wi|yu|eu|ui|a|e|i|o|u)"
     r"(?:ng|k|n|t|l|m|p)?"
 )
-_RR_GIVEN = re.compile(f"(?:{_RR_SYLLABLE})(?:-?{_RR_SYLLABLE}){{0,2}}$")
+_RR_GIVEN = re.compile(f"(?:{_RR_SYLLABLE})(?:-?{_RR_SYLLABLE}){{1,2}}$")
 #: RE2 pattern the detector's Arrow stage matches: words of letters, no digits
 PATTERN = r"[^\d\s,;:@#/()]{1,30}(?:,? [^\d\s,;:@#/()]{1,30}){0,4}"
 HEADER_WORDS: tuple[str, ...] = (
@@ -127,7 +130,8 @@ def _korean(words: list[str]) -> bool:
     """``kim minjun``, ``minjun kim``, ``lee seo-yeon``: a Korean surname and romanised syllables."""
     for i in (0, len(words) - 1):
         rest = words[:i] + words[i + 1 :]
-        if words[i] in KOREAN_SURNAMES and rest and all(_RR_GIVEN.match(w) for w in rest):
+        surname = words[i] in KOREAN_SURNAMES and words[i] not in KOREAN_AMBIGUOUS
+        if surname and rest and all(_RR_GIVEN.match(w) for w in rest):
             return True
     return False
 
@@ -137,6 +141,8 @@ def is_full_name(value: str) -> bool:
     words = tokens(value)
     if words is None or words.count(",") > 1:
         return False
+    while len(words) > 2 and words[0] in TITLES:
+        words = words[1:]
     if any(w in NOT_NAME_WORDS for w in words):
         return False
     if "," in words:
