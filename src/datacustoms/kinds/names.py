@@ -74,7 +74,7 @@ _RR_SYLLABLE = (
 )
 _RR_GIVEN = re.compile(f"(?:{_RR_SYLLABLE})(?:-?{_RR_SYLLABLE}){{1,2}}$")
 #: RE2 pattern the detector's Arrow stage matches: words of letters, no digits
-PATTERN = r"[^\d\s,;:@#/()]{1,30}(?:,? [^\d\s,;:@#/()]{1,30}){0,4}"
+PATTERN = r"[^\d\s,;:@#/()]+(?:,? [^\d\s,;:@#/()]+){0,4}"  # word lengths are checked in Python
 HEADER_WORDS: tuple[str, ...] = (
     "name", "first_name", "firstname", "fname", "last_name", "lastname", "lname", "surname", "forename",
     "given_name", "family_name", "fullname", "full_name", "cardholder", "holder", "payee", "beneficiary",
