@@ -24,7 +24,7 @@ HEALTH_WORDS: tuple[str, ...] = (
 BLOOD_TYPES = frozenset(
     f"{group}{suffix}"
     for group in ("A", "B", "AB", "O")
-    for suffix in ("", "+", "-", "형", " Rh+", " Rh-", " RH+", " RH-")
+    for suffix in ("", "+", "-", "형", " RH+", " RH-")  # compared with the value upper-cased
 )
 _CHAPTERS = "ABCDEFGHIJKLMNOPQRSTVWXYZ"
 

@@ -44,9 +44,7 @@ class HealthColumn(Detector):
         if len(sample.distinct) == 0:
             return None
         hint = header_has(sample.name, self.header_words)
-        blood = [
-            v for v in sample.values if v.upper().replace("RH", "Rh") in health.BLOOD_TYPES or v in health.BLOOD_TYPES
-        ]
+        blood = [v for v in sample.values if v.upper() in health.BLOOD_TYPES]
         groups = {v.upper().rstrip("+-형").replace(" RH", "").strip() for v in blood}
         is_blood = len(blood) == len(sample.values) and len(groups) >= 3
         if hint is None and not is_blood:
