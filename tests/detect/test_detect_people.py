@@ -188,3 +188,14 @@ def test_numbers_that_are_not_money(detect, rng):
     )
     for column, finding in found.items():
         assert finding.kind != "amount", column
+
+
+def test_split_korean_name_columns(detect, rng):
+    found = detect(
+        last_name=[rng.choice("김이박최정강조윤") for _ in range(60)],
+        first_name=[rng.choice(["민준", "서연", "수아", "준우", "건", "하은", "지호"]) for _ in range(60)],
+        성별=[rng.choice("남여") for _ in range(60)],
+    )
+    assert (found["last_name"].kind, found["last_name"].role) == ("name_ko", "direct_identifier")
+    assert found["first_name"].kind == "name_ko"
+    assert found["성별"].kind == "sex"  # 남 and 여 are surnames too, but one syllable needs a family-name header
