@@ -199,3 +199,28 @@ def test_split_korean_name_columns(detect, rng):
     assert (found["last_name"].kind, found["last_name"].role) == ("name_ko", "direct_identifier")
     assert found["first_name"].kind == "name_ko"
     assert found["성별"].kind == "sex"  # 남 and 여 are surnames too, but one syllable needs a family-name header
+
+
+def test_inspect_fails_r1_on_names_and_addresses_and_measures_coordinates(rng):
+    import pyarrow as pa
+
+    import datacustoms
+
+    n = 80
+    table = pa.table(
+        {
+            "first_name": [rng.choice(FIRST) for _ in range(n)],
+            "last_name": [rng.choice(LAST) for _ in range(n)],
+            "address": [f"{rng.randint(1, 9999)} {rng.choice(['Oak', 'Elm'])} St" for _ in range(n)],
+            "latitude": [round(34 + rng.random(), 6) for _ in range(n)],
+            "longitude": [round(-118 - rng.random(), 6) for _ in range(n)],
+            "age": [rng.randint(18, 80) for _ in range(n)],
+        }
+    )
+    report = datacustoms.inspect(table, attack=False)
+    r1 = {c.subject for c in report.checks if c.rule == "R1" and c.status == "fail"}
+    assert r1 == {"first_name", "last_name", "address"}  # not free text, not an l-diversity attribute
+    scope = {c.column: c for c in report.scope}
+    assert scope["latitude"].measured_as == "quasi_identifier" and scope["longitude"].role == "quasi_identifier"
+    assert scope["address"].measured_as == "excluded" and not scope["address"].sensitive
+    assert report.verdict == "fail"
