@@ -36,6 +36,7 @@ class KoreanName(Detector):
         "수취인",
         "받는분",
         "회원명",
+        "성씨",
         "name",
         "fullname",
     )
