@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, computed_field
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.findings import Check, ColumnFinding
 from datacustoms.model.risk import ColumnScope, CombinationSearch, RiskProfile, UnicityResult
+from datacustoms.model.series import SeriesResult
 
 SCHEMA_VERSION = "1.0"
 
@@ -50,6 +51,9 @@ class Report(BaseModel):
         default=None, description="risk over every small combination of candidate quasi-identifiers"
     )
     unicity: UnicityResult | None = Field(default=None, description="p-point unicity of transaction traces")
+    series: SeriesResult | None = Field(
+        default=None, description="a release series: what the recipient holds after every release (R17)"
+    )
     checks: list[Check] = Field(default_factory=list)
 
     @property
