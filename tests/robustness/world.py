@@ -138,6 +138,10 @@ def build(root: Path) -> dict[str, Path]:
     w["tokens"] = root / "tokens.parquet"
     code, _, err = run_cli(["protect", str(w["csv"]), "-p", str(w["tokpolicy"]), "-o", str(w["tokens"]), "--no-attack"])
     assert code == 0, err
+    # one sent transfer, so the ledger holds a record (and every table a transfer creates on first use)
+    w["sent"] = root / "sent.csv"
+    code, _, err = run_cli(["transfer", str(w["csv"]), "-p", str(w["tpolicy"]), "-o", str(w["sent"]), "--no-attack"])
+    assert code == 0, err
     w["audit"] = w["keystore"].with_name(w["keystore"].stem + ".audit.jsonl")
     w["ledger_key"] = w["ledger"].with_name(w["ledger"].name + ".key")
     _bad_files(root, w, rows, table)
