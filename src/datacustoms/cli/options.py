@@ -97,6 +97,8 @@ def engine(help: str = "embedded (this process) or spark.") -> Any:
 Output = Annotated[Path | None, output()]
 Ledger = Annotated[str | None, typer.Option("--ledger", help=LEDGER_HELP)]
 Keystore = Annotated[Path | None, typer.Option("--keystore", help=KEYSTORE_HELP)]
+CreateKey = Annotated[bool, typer.Option(
+    "--create-key", help="Create the policy's keystore key (keystore:NAME) first when it does not exist yet.")]
 NoAttack = Annotated[bool, typer.Option("--no-attack", help="Skip the reversal attack in the proof.")]
 SparkMaster = Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]
 SparkConf = Annotated[
@@ -150,3 +152,29 @@ def engine_from(name: str, master: str = DEFAULT_SPARK_MASTER, conf: list[str] |
 def split_list(value: str | None) -> list[str] | None:
     """A comma-separated option as a list (None when not given or empty)."""
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def create_policy_key(policy_path: Path, keystore: Path | None) -> None:
+    """``--create-key``: create the keystore key the policy names when it is missing (a note on stderr)."""
+    import sys
+
+    import yaml
+
+    from datacustoms.protect.keys import Keystore
+
+    try:
+        data = yaml.safe_load(policy_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # the command reports an unreadable policy itself
+    ref = data.get("key") if isinstance(data, dict) else None
+    if not isinstance(ref, str):
+        return
+    if ref.startswith("env:"):
+        raise UsageError(
+            f"--create-key creates keystore keys, but the policy's key is {ref}",
+            f"export {ref[4:]}=<64 hex digits>, or set `key: keystore:NAME` in the policy",
+        )
+    store = Keystore(keystore)
+    info = store.ensure(ref.removeprefix("keystore:"))
+    if info is not None:
+        print(f"created key {info.name} version {info.version}: {info.id} in {store.path}", file=sys.stderr)

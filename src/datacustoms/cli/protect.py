@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, opt.output("Output file: .parquet or .csv.")] = None,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
         keystore: opt.Keystore = None,
+        create_key: opt.CreateKey = False,
         fmt: Annotated[Format, opt.format_option(Format.text, Format.json, help="Output format of the summary.")] = (
             Format.text
         ),
@@ -80,6 +81,8 @@ def register(app: typer.Typer) -> None:
         from datacustoms.flows.protect import protect_and_prove
 
         opt.check_attack_budget(attack_budget)
+        if create_key and not dry_run:
+            opt.create_policy_key(policy_path, keystore)
         done = protect_and_prove(
             input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
             keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,

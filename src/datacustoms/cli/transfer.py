@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,6 +98,7 @@ def transfer_cmd(
     report: Annotated[Path | None, typer.Option(
         "--report", help="Also write the report to this file (.html, .json or text).")] = None,
     keystore: opt.Keystore = None,
+    create_key: opt.CreateKey = False,
     attack_budget: Annotated[float, opt.attack_budget("Seconds the reversal attack may spend on input and output.")] = 30.0,
     no_attack: opt.NoAttack = False,
     engine: Annotated[str, opt.engine("embedded, or spark: Spark reads PATH (a path or a table name).")] = "embedded",
@@ -110,6 +112,8 @@ def transfer_cmd(
     from datacustoms.flows.transfer import run_transfer
 
     opt.check_attack_budget(attack_budget)
+    if create_key:
+        opt.create_policy_key(policy, keystore)
     report_fmt = REPORT_FORMATS.get(report.suffix.lower(), Format.text) if report is not None else None
     want_html = fmt is Format.html or report_fmt is Format.html
     outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
@@ -119,5 +123,19 @@ def transfer_cmd(
     if report is not None and report_fmt is not None:
         emit(render[report_fmt](outcome), report)
     emit(render[fmt](outcome), None)
+    if _has_demo_values(policy):
+        print("note: the policy's transfer terms still hold values marked # DEMO — replace them before a real "
+              "transfer", file=sys.stderr)
     if outcome.refused:
         raise typer.Exit(1)
+
+
+def _has_demo_values(policy: Path) -> bool:
+    """Whether a value line of the policy still carries the ``# DEMO`` mark of ``policy suggest``."""
+    from datacustoms.ledger.terms import DEMO_MARK
+
+    try:
+        lines = policy.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(DEMO_MARK in line and not line.lstrip().startswith("#") for line in lines)
