@@ -19,6 +19,7 @@ from datacustoms.errors import UsageError
 
 if TYPE_CHECKING:
     from datacustoms.engines.base import Engine
+    from datacustoms.model.thresholds import Thresholds
 
 LEDGER_HELP = "Ledger location: a SQLite path or a SQLAlchemy URL (default: $DATACUSTOMS_LEDGER or ~/.local/share/datacustoms/ledger.db)."
 KEYSTORE_HELP = "Keystore file (default: $DATACUSTOMS_KEYSTORE, else ~/.config/datacustoms/keystore.json)."
@@ -84,9 +85,42 @@ def policy(help: str = "The policy YAML file.") -> Any:
     return typer.Option("--policy", "-p", help=help)
 
 
+#: the attack budget when neither the option, DATACUSTOMS_ATTACK_BUDGET nor the configuration file sets one
+DEFAULT_ATTACK_BUDGET = 30.0
+
+
 def attack_budget(help: str = "Seconds the reversal attack may spend per column.") -> Any:
-    """``--attack-budget`` in seconds (checked positive by :func:`check_attack_budget`)."""
-    return typer.Option("--attack-budget", help=help)
+    """``--attack-budget`` in seconds (None: the configuration's, else 30; see :func:`resolve_attack_budget`)."""
+    return typer.Option("--attack-budget", help=f"{help} (default: configuration, else 30)")
+
+
+def resolve_attack_budget(seconds: float | None) -> float:
+    """The option's budget, else DATACUSTOMS_ATTACK_BUDGET or the configuration file's, else 30; checked positive."""
+    from datacustoms.config import load_config
+
+    chosen = float(load_config().get("attack_budget", seconds, DEFAULT_ATTACK_BUDGET))
+    check_attack_budget(chosen)
+    return chosen
+
+
+MaxAverageRisk = Annotated[float | None, typer.Option(
+    "--max-average-risk", "--avg-risk",
+    help="Highest acceptable average prosecutor risk (R11), in (0, 1] (default: configuration, else 0.075).")]
+
+
+def measure_limits(k: int | None, max_risk: float | None, avg_risk: float | None, **more: Any) -> Thresholds:
+    """The measure stage's limits: options given, else environment, else configuration file, else R10–R13 defaults.
+
+    Vacuous k or highest risk are refused first, with the option's own message.
+    """
+    from datacustoms.config import load_config
+    from datacustoms.flows.inspect import refuse_vacuous
+    from datacustoms.model.thresholds import Thresholds
+
+    config = load_config()
+    base = Thresholds()
+    refuse_vacuous(config.get("k", k, base.k), config.get("max_risk", max_risk, base.max_risk))
+    return config.thresholds(k=k, max_risk=max_risk, avg_risk=avg_risk, **more)
 
 
 def engine(help: str = "embedded (this process) or spark.") -> Any:

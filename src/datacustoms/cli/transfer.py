@@ -99,7 +99,8 @@ def transfer_cmd(
         "--report", help="Also write the report to this file (.html, .json or text).")] = None,
     keystore: opt.Keystore = None,
     create_key: opt.CreateKey = False,
-    attack_budget: Annotated[float, opt.attack_budget("Seconds the reversal attack may spend on input and output.")] = 30.0,
+    attack_budget: Annotated[float | None, opt.attack_budget(
+        "Seconds the reversal attack may spend on input and output.")] = None,
     no_attack: opt.NoAttack = False,
     engine: Annotated[str, opt.engine("embedded, or spark: Spark reads PATH (a path or a table name).")] = "embedded",
     spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
@@ -111,13 +112,13 @@ def transfer_cmd(
     """
     from datacustoms.flows.transfer import run_transfer
 
-    opt.check_attack_budget(attack_budget)
+    budget = opt.resolve_attack_budget(attack_budget)
     if create_key:
         opt.create_policy_key(policy, keystore)
     report_fmt = REPORT_FORMATS.get(report.suffix.lower(), Format.text) if report is not None else None
     want_html = fmt is Format.html or report_fmt is Format.html
     outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
-                           attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html,
+                           attack_budget=budget, attack=not no_attack, measure_risk=want_html,
                            engine=opt.engine_from(engine, spark_master, spark_conf))
     render = {Format.text: outcome_text, Format.json: outcome_json, Format.html: outcome_html}
     if report is not None and report_fmt is not None:

@@ -271,9 +271,11 @@ def key_from_env(variable: str, *, column_names: Iterable[str] = ()) -> MasterKe
 
 
 def default_keystore_path() -> Path:
-    """``$DATACUSTOMS_KEYSTORE``, else ``~/.config/datacustoms/keystore.json``."""
-    env = os.environ.get(ENV_KEYSTORE)
-    return Path(env).expanduser() if env else DEFAULT_KEYSTORE.expanduser()
+    """``$DATACUSTOMS_KEYSTORE``, else the configuration file's ``keystore``, else ``~/.config/datacustoms/keystore.json``."""
+    from datacustoms.config import load_config
+
+    chosen = load_config().get("keystore")
+    return Path(chosen).expanduser() if chosen else DEFAULT_KEYSTORE.expanduser()
 
 
 def resolve_master_key(
