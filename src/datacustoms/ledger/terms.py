@@ -206,6 +206,7 @@ def record_template(policy: Any, *, today: date | None = None) -> str:
         f"  key_holder: sender               {DEMO_MARK} who holds the pseudonymisation keys",
         f"  retention_until: {until}       {DEMO_MARK} when the recipient must delete the data",
         "  # subject_columns: [phone, email] # default: columns detected as phone / email (consent, lookup)",
+        "  # subject_table: {path: customers.csv}   # the sender's customers: lets `ledger lookup` find hashed IDs",
         "  consent: auto                    # required | not_required | auto (= legal basis or ground is consent)",
         "  korea:                           # R34 / R36: the Korean profile",
         "    # overseas_ground: contract     # R36, abroad: consent | law_or_treaty | contract | certification | adequacy",
