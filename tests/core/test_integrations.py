@@ -137,7 +137,7 @@ def _tasks_snippet() -> str:
 def test_the_airflow_tasks_run_against_a_tiny_table(tmp_path: Path) -> None:
     clean, hashed = _tables(tmp_path)
     namespace: dict[str, Any] = {}
-    exec(compile(_tasks_snippet(), "docs/integrations.md", "exec"), namespace)  # noqa: S102
+    exec(compile(_tasks_snippet(), "docs/integrations.md", "exec"), namespace)
     assert "airflow" not in sys.modules
     assert namespace["customs_check"](str(clean), attack_budget=5) == "pass"
     with pytest.raises(RuntimeError, match="R2"):  # R2: a digest that can be reversed
