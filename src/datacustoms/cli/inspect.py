@@ -65,11 +65,8 @@ def inspect_cmd(
     sensitive: Annotated[
         str | None, typer.Option("--sensitive", help="Sensitive columns, comma-separated (default: proposed).")
     ] = None,
-    k: Annotated[int | None, typer.Option(
-        "--k", help="Minimum equivalence-class size (R10), at least 2 (default: configuration, else 5).")] = None,
-    max_risk: Annotated[float | None, typer.Option(
-        "--max-risk", help="Highest acceptable prosecutor risk (R11), in (0, 1] (default: configuration, else 0.09).")
-    ] = None,
+    k: opt.K = None,
+    max_risk: opt.MaxRisk = None,
     max_average_risk: opt.MaxAverageRisk = None,
     population: Annotated[
         int | None, typer.Option("--population", help="Population size, for population-uniqueness estimates.")

@@ -103,6 +103,10 @@ def resolve_attack_budget(seconds: float | None) -> float:
     return chosen
 
 
+K = Annotated[int | None, typer.Option(
+    "--k", help="Minimum equivalence-class size (R10), at least 2 (default: configuration, else 5).")]
+MaxRisk = Annotated[float | None, typer.Option(
+    "--max-risk", help="Highest acceptable prosecutor risk (R11), in (0, 1] (default: configuration, else 0.09).")]
 MaxAverageRisk = Annotated[float | None, typer.Option(
     "--max-average-risk", "--avg-risk",
     help="Highest acceptable average prosecutor risk (R11), in (0, 1] (default: configuration, else 0.075).")]
