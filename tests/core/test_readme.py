@@ -86,3 +86,37 @@ def test_the_readme_commands_run_as_written(tmp_path: Path, shell_env: dict[str,
     assert (work / "safe.parquet").is_file()
     assert "<html" in (work / "transfer.html").read_text(encoding="utf-8").lower()
     assert (Path(shell_env["HOME"]) / ".config" / "datacustoms" / "keystore.json").is_file()
+
+
+def test_the_suggested_record_template_passes_the_transfer_terms(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from datacustoms.ledger.terms import DEMO_MARK, load_transfer_policy, record_template, term_checks
+    from datacustoms.policy import dump_policy
+    from datacustoms.protect.suggest import suggest_policy
+    from datacustoms.table import from_arrow
+
+    rows = 200
+    table = from_arrow(pa.table({
+        "customer_id": [f"C{i:05d}" for i in range(rows)],
+        "phone": [f"010-{1000 + i:04d}-{5000 + i:04d}" for i in range(rows)],
+        "age": [20 + i % 40 for i in range(rows)],
+        "plan": ["ABC"[i % 3] for i in range(rows)],
+    }))
+    suggestion = suggest_policy(table, k=5, key="keystore:default", policy_dir=tmp_path)
+    path = tmp_path / "policy.yaml"
+    path.write_text(dump_policy(suggestion.policy) + record_template(suggestion.policy), encoding="utf-8")
+    assert DEMO_MARK in path.read_text(encoding="utf-8")
+    policy, spec = load_transfer_policy(path)
+    checks = term_checks(policy, spec, subject_columns=[])
+    assert checks and all(c.status == "pass" for c in checks), [c.as_dict() for c in checks]
+    assert spec.korea is not None and spec.korea.pseudonym_purpose and spec.korea.destruction
+    assert {c.rule for c in checks} >= {"R27", "R34"}  # the role test and the Korean pseudonym record
+
+
+def test_create_key_refuses_an_environment_key_in_one_line(tmp_path: Path, shell_env: dict[str, str]) -> None:
+    (tmp_path / "t.csv").write_text("a\n1\n")
+    (tmp_path / "p.yaml").write_text("recipient: r\npurpose: p\nkey: env:SOME_KEY\ncolumns:\n  a: {action: keep}\n")
+    done = _run("datacustoms protect t.csv --policy p.yaml -o out.parquet --create-key", tmp_path, shell_env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "env:SOME_KEY" in done.stderr and "Traceback" not in done.stderr
