@@ -5,6 +5,12 @@ Two passes when the policy has quasi-identifiers: first the class histogram over
 the small classes to drop), then the write pass. Nothing is written in a dry run, and nothing is
 left behind when any batch fails: the output goes to a temporary file that is renamed into place
 only after the last batch (:func:`datacustoms.io.atomic.atomic_path`).
+
+:func:`prepare` does everything up to the first output row (check, key, plan, class counts);
+:func:`protect_table` streams its batches to a file and :func:`protect_arrow` collects them in
+memory (the Python API's ``datacustoms.protect(df, policy)``). Kept columns keep their type; from a
+CSV source, whose columns are all text, they take the type every value fits
+(:mod:`datacustoms.io.infer`), and protected columns stay text.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
+from datacustoms.io.infer import cast_batch, cast_columns, infer_types
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
 from datacustoms.protect.operators.common import Kernel
@@ -399,25 +406,87 @@ class _Writer:
             self._w = None
 
 
-def protect_table(
+@dataclass
+class Prepared:
+    """A policy fitted to one table, before any output row exists: what :func:`protect_table` writes
+    and what an in-memory caller (:func:`protect_arrow`) collects.
+
+    ``result`` is filled as the batches stream (``rows_in``, ``rows_out``); call :meth:`finish`
+    after the last batch to log a keyed run (R20).
+    """
+
+    table: Table
+    policy: Policy
+    plan: Plan
+    kernels: list[Kernel]
+    result: ProtectResult
+    keystore: str | os.PathLike[str] | None = None
+    key_source: str | None = None
+
+    @property
+    def keyed(self) -> tuple[str, ...]:
+        """Columns whose output is keyed and random (pseudonyms, tokens)."""
+        return tuple(s.column for s in self.plan.steps if s.action in ("pseudonymize", "tokenize"))
+
+    @property
+    def kept(self) -> list[str]:
+        """Output columns the policy sends unchanged (``keep``), in output order."""
+        return [c for c in self.plan.output_columns if self.policy.action_for(c).action == "keep"]
+
+    @property
+    def untyped(self) -> bool:
+        """The source gives every column as text (a CSV): kept columns may take a type."""
+        return self.table.format == "csv"
+
+    def type_kept(self) -> None:
+        """Give kept columns of a text source their type, from one pass over those columns only.
+
+        Protected columns stay text; a column any value of which does not fit a type stays text
+        (:func:`datacustoms.io.infer.infer_types`).
+        """
+        kept = self.kept
+        if not self.untyped or not kept:
+            return
+        types = infer_types(self.table.batches(kept), kept)
+        if types:
+            self.kernels.append(lambda batch: cast_batch(batch, types))
+
+    def batches(self, *, workers: int = WORKERS) -> Iterator[pa.RecordBatch]:
+        """The protected batches, in order; counts the rows read and written into ``result``."""
+        self.result.rows_in = self.result.rows_out = 0
+        for batch in transformed(prefetch(self._counted()), self.kernels, workers=workers):
+            self.result.rows_out += batch.num_rows
+            yield batch
+
+    def _counted(self) -> Iterator[pa.RecordBatch]:
+        for batch in self.table.batches():
+            self.result.rows_in += batch.num_rows
+            yield batch
+
+    def empty(self) -> pa.RecordBatch:
+        """A batch of no rows with the output schema (an empty table still has columns)."""
+        return _apply(self.kernels, _empty_batch(self.table.schema))
+
+    def finish(self) -> None:
+        audit_if_keyed(self.policy, self.keystore, self.key_source, self.result)
+
+
+def prepare(
     table: Table,
     policy: Policy,
-    output: str | os.PathLike[str] | None,
     *,
     keystore: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     master_key: bytes | None = None,
-) -> ProtectResult:
-    """Apply ``policy`` to ``table`` and write ``output`` (Parquet or CSV) atomically.
+    output: str | os.PathLike[str] | None = None,
+    format: Literal["parquet", "csv"] | None = None,
+) -> Prepared:
+    """Check the policy against ``table``, load the key, build the plan and measure the classes.
 
-    ``master_key`` overrides the policy's ``key`` (for library callers holding key bytes).
-    Raises before anything is written when the policy does not fit the table, a key is missing,
-    or suppression would exceed its cap.
+    Raises before any output exists when the policy does not fit the table, a key is missing, or
+    suppression would exceed its cap (unless ``dry_run``, which notes it instead).
     """
     policy.check_columns(table.column_names)
-    fmt = output_format(output) if output is not None else None
-    if not dry_run and output is None:
-        raise UsageError("no output path", "pass -o OUTPUT.parquet or --dry-run")
     master_key, key_id, key_source = resolve_key(policy, keystore, table.column_names, master_key)
     plan = build_plan(policy, table.column_names, master_key)
     qi = list(plan.qi)
@@ -439,40 +508,72 @@ def protect_table(
         measured,
         input=table.source,
         output=None if dry_run or output is None else str(output),
-        format=fmt,
+        format=format,
         dry_run=dry_run,
         rows_in=rows_in,
         key_id=key_id,
     )
+    return Prepared(table, policy, plan, kernels, result, keystore, key_source)
+
+
+def protect_table(
+    table: Table,
+    policy: Policy,
+    output: str | os.PathLike[str] | None,
+    *,
+    keystore: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    master_key: bytes | None = None,
+) -> ProtectResult:
+    """Apply ``policy`` to ``table`` and write ``output`` (Parquet or CSV) atomically.
+
+    ``master_key`` overrides the policy's ``key`` (for library callers holding key bytes).
+    Raises before anything is written when the policy does not fit the table, a key is missing,
+    or suppression would exceed its cap.
+    """
+    policy.check_columns(table.column_names)
+    fmt = output_format(output) if output is not None else None
+    if not dry_run and output is None:
+        raise UsageError("no output path", "pass -o OUTPUT.parquet or --dry-run")
+    prepared = prepare(
+        table, policy, keystore=keystore, dry_run=dry_run, master_key=master_key, output=output, format=fmt
+    )
     if dry_run or output is None:
-        return result
-    rows_out = 0
-    rows_read = 0
-
-    def counted() -> Iterator[pa.RecordBatch]:
-        nonlocal rows_read
-        for batch in table.batches():
-            rows_read += batch.num_rows
-            yield batch
-
-    keyed = tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
+        return prepared.result
+    if fmt == "parquet":  # a CSV output keeps the text as exported
+        prepared.type_kept()
     with atomic_path(output) as tmp:
-        writer = _Writer(tmp, fmt or "parquet", keyed)
+        writer = _Writer(tmp, fmt or "parquet", prepared.keyed)
         try:
-            for batch in transformed(prefetch(counted()), kernels, workers=WORKERS):
-                rows_out += batch.num_rows
+            for batch in prepared.batches():
                 writer.write(batch)
             if writer.schema is None:  # an empty table still gets a file with the output schema
-                empty = _empty_batch(table.schema)
-                for kernel in kernels:
-                    empty = kernel(empty)
-                writer.write(empty)
+                writer.write(prepared.empty())
         finally:
             writer.close()
-    result.rows_out = rows_out
-    result.rows_in = rows_read
-    audit_if_keyed(policy, keystore, key_source, result)
-    return result
+    prepared.finish()
+    return prepared.result
+
+
+def protect_arrow(
+    table: Table,
+    policy: Policy,
+    *,
+    keystore: str | os.PathLike[str] | None = None,
+    master_key: bytes | None = None,
+) -> tuple[pa.Table, ProtectResult]:
+    """Apply ``policy`` to ``table`` in memory: the protected rows as one Arrow table, no file."""
+    prepared = prepare(table, policy, keystore=keystore, master_key=master_key)
+    batches = list(prepared.batches()) or [prepared.empty()]
+    schema = batches[0].schema
+    out = pa.Table.from_batches([b if b.schema == schema else b.cast(schema) for b in batches])
+    if out.schema.metadata and b"pandas" in out.schema.metadata:  # describes the input's columns, not these
+        out = out.replace_schema_metadata({k: v for k, v in out.schema.metadata.items() if k != b"pandas"} or None)
+    kept = prepared.kept
+    if prepared.untyped and kept:  # the rows are in memory already: no second pass over the source
+        out = cast_columns(out, infer_types(out.select(kept).to_batches(), kept))
+    prepared.finish()
+    return out, prepared.result
 
 
 def protect(
