@@ -28,7 +28,7 @@ INT = r"^(0|-?[1-9][0-9]{0,17})$"
 BOOL = r"^(true|false|True|False|TRUE|FALSE)$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$"
-FLOAT = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
+FLOAT = r"^(0|-?[1-9][0-9]*)$|^-?(0|[1-9][0-9]*)\.[0-9]+$"
 FLOAT_DIGITS = 15
 
 #: candidate name -> (pattern every value must match, Arrow type); tried in this order
