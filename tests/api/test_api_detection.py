@@ -58,7 +58,7 @@ def test_a_role_edit_moves_a_column_out_of_the_quasi_identifiers() -> None:
 
 def test_a_custom_kind_needs_its_role_and_a_dropped_join_key_is_not_chosen() -> None:
     det = detect(_frame())
-    with pytest.raises(UsageError, match="unknown kind 'kr_mobil'.*Did you mean 'kr_mobile'"):
+    with pytest.raises(UsageError, match=r"unknown kind 'kr_mobil'.*Did you mean 'kr_mobile'"):
         det.set_kind("order_no", "kr_mobil")
     with pytest.raises(UsageError, match="unknown role"):
         det.set_role("order_no", "identifier")
