@@ -27,7 +27,7 @@ from datacustoms.table import Table
 
 ROLES: tuple[str, ...] = get_args(Role)
 ROLE_WORDS = {"direct_identifier": "direct identifier", "pseudonym": "pseudonym", "quasi_identifier": "quasi-identifier",
-              "sensitive": "sensitive", "other": "other"}  # fmt: skip
+              "sensitive": "sensitive column", "other": "other column"}  # fmt: skip
 #: the columns of :meth:`Detection.to_table`, in order
 DETECTION_COLUMNS = ("column", "kind", "role", "score", "edited", "dropped", "null_share", "distinct_sampled",
                      "detectors", "uncertain")  # fmt: skip
