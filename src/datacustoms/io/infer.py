@@ -19,6 +19,7 @@ text. The checks run in Arrow (RE2) over each batch; Python never loops over row
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import pyarrow as pa
@@ -41,6 +42,9 @@ CANDIDATES: dict[str, tuple[str, pa.DataType]] = {
 }
 
 
+_PATTERNS = {name: re.compile(pattern) for name, (pattern, _) in CANDIDATES.items()}
+
+
 def _is_text(arrow_type: pa.DataType) -> bool:
     return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
@@ -50,17 +54,37 @@ def _fits(values: pa.Array, name: str) -> bool:
     pattern, arrow_type = CANDIDATES[name]
     if not pc.all(pc.match_substring_regex(values, pattern)).as_py():
         return False
-    if name == "float":
-        digits = pc.utf8_length(pc.replace_substring_regex(values, r"[-.]", ""))
-        if pc.max(digits).as_py() > FLOAT_DIGITS:
-            return False
-    if name == "bool":
+    if name == "float" and not _short(values):
+        return False
+    if name in ("bool", "int", "float"):  # the pattern says it all (int: at most 18 digits)
         return True
     try:
         pc.cast(values, arrow_type, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
     return True
+
+
+def _short(values: pa.Array) -> bool:
+    """At most :data:`FLOAT_DIGITS` digits in every value (what a double holds exactly)."""
+    signs = pc.add(pc.count_substring(values, "-"), pc.count_substring(values, "."))
+    return bool(pc.max(pc.subtract(pc.utf8_length(values), signs)).as_py() <= FLOAT_DIGITS)
+
+
+def _still_fitting(values: pa.Array, alive: list[str]) -> list[str]:
+    """The candidates of ``alive`` that every value of this batch fits.
+
+    The patterns exclude each other except that an integer is also a decimal, so the first value
+    rules most candidates out at once, and the first candidate every value fits settles the
+    batch (integers keep ``float`` alive when they are short enough for a double).
+    """
+    first = values[0].as_py()
+    for name in [c for c in alive if _PATTERNS[c].match(first)]:
+        if _fits(values, name):
+            if name == "int" and "float" in alive and _short(values):
+                return ["int", "float"]
+            return [name]
+    return []
 
 
 def infer_types(batches: Iterable[pa.RecordBatch], columns: Iterable[str]) -> dict[str, pa.DataType]:
@@ -81,7 +105,7 @@ def infer_types(batches: Iterable[pa.RecordBatch], columns: Iterable[str]) -> di
             if len(values) == 0:
                 continue
             seen.add(name)
-            open_[name] = [c for c in open_[name] if _fits(values, c)]
+            open_[name] = _still_fitting(values, open_[name])
             if not open_[name]:
                 del open_[name]
         if not open_:
