@@ -57,7 +57,7 @@ def test_detection_repr_and_html() -> None:
 
 def test_proof_repr_and_html(env_key: bytes) -> None:
     got = protect_and_prove(export(), policy(), attack=False)
-    assert repr(got).startswith("<Protected ") and "pass" in repr(got)
+    assert repr(got).startswith("<ProtectedTable ") and "pass" in repr(got)
     text = repr(got.proof)
     assert "\n" not in text and text.startswith("<Proof Partner / churn model: pass — rows 1,200 → ")
     assert "k 1 → " in text and "2 dropped" in text

@@ -11,7 +11,7 @@ import yaml
 from api_helpers import KEY, export, policy
 
 import datacustoms
-from datacustoms.api import Protected, protect, protect_and_prove
+from datacustoms.api import ProtectedTable, protect, protect_and_prove
 from datacustoms.errors import ColumnError, KeyMaterialError, PolicyError
 from datacustoms.policy import parse_policy
 from datacustoms.protect.pipeline import protect_table
@@ -92,7 +92,7 @@ def test_master_key_bytes_override_the_environment(monkeypatch: pytest.MonkeyPat
 
 def test_protect_and_prove_unpacks_to_the_table_and_a_proof(env_key: bytes) -> None:
     got = protect_and_prove(export(), policy(), attack_budget=2)
-    assert isinstance(got, Protected)
+    assert isinstance(got, ProtectedTable)
     table, proof = got
     assert table.equals(protect(export(), policy()))
     assert proof.passed and proof.verdict == "pass" and not proof.failures

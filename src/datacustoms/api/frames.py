@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import yaml
 
-from datacustoms.api.results import ProofResult, Protected
+from datacustoms.api.results import ProofResult, ProtectedTable
 from datacustoms.errors import PolicyError
 from datacustoms.io import read
 from datacustoms.policy import Policy, load_policy, parse_policy
@@ -105,7 +105,7 @@ def protect_and_prove(
     attack: bool = True,
     attack_budget: float = 30.0,
     **read_options: Any,
-) -> Protected:
+) -> ProtectedTable:
     """Protect ``data`` and prove it: ``(table, proof)``, the proof being before → after.
 
     Both sides go through the same detection, reversal attack (half of ``attack_budget`` seconds
@@ -128,4 +128,4 @@ def protect_and_prove(
         attack=attack,
         master_key=master_key,
     )
-    return Protected(out, ProofResult(proof=proof, result=result))
+    return ProtectedTable(out, ProofResult(proof=proof, result=result))

@@ -61,7 +61,7 @@ class ProofResult:
         )
 
 
-class Protected(NamedTuple):
+class ProtectedTable(NamedTuple):
     """``table, proof = datacustoms.protect_and_prove(df, policy)``."""
 
     table: pa.Table
@@ -69,7 +69,7 @@ class Protected(NamedTuple):
 
     def __repr__(self) -> str:
         shape = f"{self.table.num_rows:,} rows × {self.table.num_columns} columns"
-        return f"<Protected {shape}: {self.proof.verdict} — {self.proof.summary()}>"
+        return f"<ProtectedTable {shape}: {self.proof.verdict} — {self.proof.summary()}>"
 
     def _repr_html_(self) -> str:
         return self.proof._repr_html_()
