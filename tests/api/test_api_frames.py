@@ -124,3 +124,9 @@ def test_top_level_names(env_key: bytes) -> None:
     out = datacustoms.protect(export(300), policy())
     assert out.equals(protect(export(300), policy()))
     assert datacustoms.protect_and_prove is protect_and_prove
+
+
+def test_an_empty_frame_gives_an_empty_table_with_the_output_columns() -> None:
+    empty = pa.table({"a": pa.array([], pa.string()), "b": pa.array([], pa.int64())})
+    out = protect(empty, {"recipient": "r", "purpose": "p", "columns": {"a": "drop", "b": "keep"}})
+    assert out.num_rows == 0 and out.schema == pa.schema([("b", pa.int64())])

@@ -171,3 +171,21 @@ def test_postgresql_columns_are_typed() -> None:
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text(f"drop table {name}"))
+
+
+def test_the_protect_command_writes_typed_parquet_from_csv(tmp_path: Path, env_key: bytes, cli: object) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from datacustoms.cli import app
+
+    source = tmp_path / "export.csv"
+    pacsv.write_csv(export(), source)
+    spec = tmp_path / "policy.yaml"
+    spec.write_text(yaml.safe_dump(policy()))
+    out = tmp_path / "safe.parquet"
+    assert isinstance(cli, CliRunner)
+    res = cli.invoke(app, ["protect", str(source), "-p", str(spec), "-o", str(out), "--no-attack"])
+    assert res.exit_code == 0, res.output
+    types = _types(pq.read_schema(out))
+    assert types["visits"] == pa.int64() and types["postcode"] == pa.string() and types["age"] == pa.string()
