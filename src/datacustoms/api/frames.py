@@ -29,6 +29,7 @@ from datacustoms.table import Table, from_arrow
 if TYPE_CHECKING:
     from datacustoms.api.detection import Detection
 
+
 def as_table(data: Any, **read_options: Any) -> Table:
     """``data`` as a :class:`~datacustoms.table.Table` (a Detection gives the table it was run on)."""
     from datacustoms.api.detection import Detection
