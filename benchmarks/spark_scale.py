@@ -173,7 +173,7 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int) -> dict[s
     spark: Any = None
     started = 0.0
     if engine == "spark":
-        from datacustoms.engines.spark import frame, session
+        from datacustoms.io.spark import frame, session
 
         t = time.perf_counter()
         spark = session("local[2]", SPARK_CONF)
@@ -181,19 +181,14 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int) -> dict[s
     t0 = time.perf_counter()
     extra: dict[str, Any] = {}
     if stage == "inspect":
-        if engine == "spark":
-            from datacustoms.engines.spark_inspect import spark_inspect
+        from datacustoms.flows.inspect import inspect
 
-            report = spark_inspect(str(data), attack=False, qi=QI, sensitive=["category"])
-        else:
-            from datacustoms.inspection import inspect
-
-            report = inspect(str(data), attack=False, qi=QI, sensitive=["category"])
+        report = inspect(str(data), engine=engine, attack=False, qi=QI, sensitive=["category"])
         assert report.risk is not None
         extra = {"k": report.risk.k, "classes": report.risk.classes}
     elif stage == "digests":
         if engine == "spark":
-            from datacustoms.engines.spark_inspect import distinct_digests
+            from datacustoms.engines.spark_stages import distinct_digests
 
             parsed = distinct_digests(frame(str(data)), "phone_sha256")
         else:

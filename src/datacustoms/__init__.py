@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from datacustoms import detect, protect
     from datacustoms.api import Detection, protect_and_prove
     from datacustoms.errors import DatacustomsError
-    from datacustoms.inspection import inspect
+    from datacustoms.flows.inspect import inspect
     from datacustoms.io import read
     from datacustoms.model.report import Report
     from datacustoms.policy import Policy, load_policy
@@ -45,7 +45,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Policy": ("datacustoms.policy", "Policy"),
     "Report": ("datacustoms.model.report", "Report"),
     "Table": ("datacustoms.table", "Table"),
-    "inspect": ("datacustoms.inspection", "inspect"),
+    "inspect": ("datacustoms.flows.inspect", "inspect"),
     "load_policy": ("datacustoms.policy", "load_policy"),
     "protect_file": ("datacustoms.protect.pipeline", "protect"),
     "protect_table": ("datacustoms.protect.pipeline", "protect_table"),

@@ -33,7 +33,7 @@ def _export(tmp_path: Path) -> Path:
 
 def test_blind_reversal_exits_1_and_never_prints_plaintext(tmp_path: Path, cli: CliRunner) -> None:
     export = _export(tmp_path)
-    result = cli.invoke(app, ["attack", str(export), "--column", "customer_id", "--engine", "python"])
+    result = cli.invoke(app, ["attack", str(export), "--column", "customer_id", "--kernel", "python"])
     assert result.exit_code == 1, result.output
     assert "REVERSED" in result.output and "sha256(hex) of numbers 1…999999" in result.output
     for s in SERIALS[2:]:
@@ -68,7 +68,7 @@ def test_nothing_reversed_exits_0(tmp_path: Path, cli: CliRunner) -> None:
     key = os.urandom(32)
     rows = [[hmac.new(key, s.encode(), "sha256").hexdigest()] for s in SERIALS]
     export = _csv(tmp_path / "keyed.csv", ["customer_id"], rows)
-    result = cli.invoke(app, ["attack", str(export), "--budget", "0.5", "--engine", "python"])
+    result = cli.invoke(app, ["attack", str(export), "--budget", "0.5", "--kernel", "python"])
     assert result.exit_code == 0, result.output
     assert "not reversed" in result.output and "not proof" in result.output
 

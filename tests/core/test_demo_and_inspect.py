@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from datacustoms.cli import app
-from datacustoms.demo import run_demo
+from datacustoms.flows.demo import run_demo
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from datacustoms.detect.registry import builtin_registry, detect_columns
 from datacustoms.detect.yaml_detectors import parse_yaml_detectors
 from datacustoms.errors import InputError, PolicyError
-from datacustoms.inspection import inspect
+from datacustoms.flows.inspect import inspect
 from datacustoms.table import from_arrow
 
 GOOD = """\

@@ -21,14 +21,14 @@ from test_ledger_transfer import CONSENTS, INPUT, write_policy
 
 RUNNER = textwrap.dedent("""
     import os, pathlib, signal, sys, time
-    import datacustoms.protect.prove as prove_module
-    from datacustoms.ledger.transfer import run_transfer
+    import datacustoms.flows.transfer as transfer_flow
+    from datacustoms.flows.transfer import run_transfer
     mode, source, policy, out, url, flag = sys.argv[1:]
     if mode == "stall-before-record":
         def stall(*args, **kwargs):
             pathlib.Path(flag).write_text("ready")
             time.sleep(600)
-        prove_module.prove = stall
+        transfer_flow.prove = stall
     elif mode == "die-after-record":
         real_replace = os.replace
         def replace(src, dst, *args, **kwargs):
@@ -81,7 +81,7 @@ def test_kill_9_before_the_record_leaves_nothing(
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv.transfer-")]
     assert len(leftovers) == 1
     # and the next transfer goes through on the same ledger
-    from datacustoms.ledger.transfer import run_transfer
+    from datacustoms.flows.transfer import run_transfer
 
     assert run_transfer(str(source), policy, out, ledger=ledger_url, attack=False).record.status == "sent"
 

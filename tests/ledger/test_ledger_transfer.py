@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from datacustoms.errors import PolicyError
+from datacustoms.flows.transfer import run_transfer
 from datacustoms.ledger import LedgerStore
 from datacustoms.ledger.chain import canonical_json
 from datacustoms.ledger.consent import import_consents
-from datacustoms.ledger.transfer import run_transfer
 
 INPUT = """phone,email,age,region,balance
 010-1234-5678,a@naver.com,34,Seoul,100

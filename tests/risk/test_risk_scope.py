@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import datacustoms
 from datacustoms.cli import app
 from datacustoms.errors import UsageError
-from datacustoms.inspection import refuse_vacuous
+from datacustoms.flows.inspect import refuse_vacuous
 from datacustoms.io import read
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.report.html import render_html

@@ -27,7 +27,7 @@ def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'datacustoms[spark]')")
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: Spark needs a JVM")
-    from datacustoms.engines.spark import session
+    from datacustoms.io.spark import session
 
     yield session("local[2]", SPARK_CONF)
 

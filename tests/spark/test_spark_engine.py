@@ -19,10 +19,11 @@ from spark_fixtures import make_export, policy_spec
 
 from datacustoms.attack.api import attack_column
 from datacustoms.attack.hashes import keyspaces as ks
-from datacustoms.engines import check_engine, is_spark_dataframe
+from datacustoms.engines import check_engine, resolve_engine
 from datacustoms.errors import MissingDependency, UsageError
-from datacustoms.inspection import inspect
+from datacustoms.flows.inspect import inspect
 from datacustoms.io import read
+from datacustoms.io.spark import is_spark_dataframe
 from datacustoms.policy import parse_policy
 from datacustoms.protect.pipeline import protect_table
 from datacustoms.table import from_arrow
@@ -33,11 +34,7 @@ KEY = bytes(range(32))
 
 
 def _inspect(engine: str, path: Path, **kw: Any) -> Any:
-    if engine == "spark":
-        from datacustoms.engines.spark_inspect import spark_inspect
-
-        return spark_inspect(str(path), **kw)
-    return inspect(str(path), **kw)
+    return inspect(str(path), engine=engine, **kw)
 
 
 def _truth(table: pa.Table) -> tuple[int, int]:
@@ -78,13 +75,11 @@ def test_both_engines_same_findings_checks_and_figures(spark: Any, export_path: 
 
 @pytest.mark.spark
 def test_reversal_same_on_both_engines(spark: Any, export_path: Path) -> None:
-    from datacustoms.engines.spark import as_table, frame
-    from datacustoms.engines.spark_inspect import spark_attack_column
-
     space = [ks.kr_mobile().narrowed("1000")]  # 010-1000-XXXX: the fixture's phones, 10^4 candidates
     emb = attack_column(read(str(export_path)), "phone_sha256", keyspaces=space)
-    df = frame(str(export_path))
-    spk = spark_attack_column(df, as_table(df, "export"), "phone_sha256", keyspaces=space)
+    engine = resolve_engine("spark")
+    table = engine.open(str(export_path), sample_rows=20_000)
+    spk = attack_column(table, "phone_sha256", keyspaces=space, digests=engine.distinct_digests)
     assert spk.status == emb.status == "reversed"
     assert spk.recipe == emb.recipe
     assert (spk.rows, spk.rows_reversed, spk.distinct_digests, spk.distinct_reversed) == (
@@ -97,7 +92,7 @@ def test_reversal_same_on_both_engines(spark: Any, export_path: Path) -> None:
 @pytest.mark.spark
 def test_digest_counts_merge_case_variants(spark: Any) -> None:
     """Upper- and lower-case hex of one digest are one target whose rows add up (as embedded)."""
-    from datacustoms.engines.spark_inspect import distinct_digests
+    from datacustoms.engines.spark_stages import distinct_digests
 
     d = "ab" * 32
     table = pa.table({"h": [d, d.upper(), d, None, "zz" * 32, "cd" * 32]})
@@ -138,8 +133,8 @@ def test_same_protected_bytes_on_both_engines(spark: Any, tmp_path: Path, text_t
 
 @pytest.mark.spark
 def test_failing_kernel_names_the_column_and_leaves_no_output(spark: Any, tmp_path: Path) -> None:
-    from datacustoms.engines.spark import SparkJobError
     from datacustoms.engines.spark_protect import commit_parquet, map_steps
+    from datacustoms.io.spark import SparkJobError
 
     def explode(batch: pa.RecordBatch) -> pa.RecordBatch:
         if pc.any(pc.equal(batch.column("v"), "bad")).as_py():
@@ -208,7 +203,7 @@ def test_unknown_engine_is_a_usage_error() -> None:
 
 
 def test_missing_pyspark_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datacustoms.engines.spark import require_pyspark
+    from datacustoms.io.spark import require_pyspark
 
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(MissingDependency, match=r"datacustoms\[spark\]"):
@@ -264,7 +259,6 @@ def test_sources_a_table_name_and_a_csv_path(spark: Any, tmp_path: Path) -> None
     """A catalog table and a CSV file (every column read as text) give the embedded engine's findings."""
     import pyarrow.csv as pacsv
 
-    from datacustoms.engines.spark_inspect import spark_inspect
     from datacustoms.errors import InputError
 
     export = make_export(200)
@@ -273,21 +267,21 @@ def test_sources_a_table_name_and_a_csv_path(spark: Any, tmp_path: Path) -> None
     pacsv.write_csv(export, csv)
     want = [(f.column, f.kind) for f in inspect(str(csv), attack=False, measure=False).findings]
     for source in ("dc_export_view", str(csv)):
-        report = spark_inspect(source, attack=False, measure=False)
+        report = inspect(source, engine="spark", attack=False, measure=False)
         assert report.source.rows == 200
         assert [(f.column, f.kind) for f in report.findings] == want
     with pytest.raises(InputError, match="neither a file nor a table"):
-        spark_inspect("no_such_table_anywhere", attack=False)
+        inspect("no_such_table_anywhere", engine="spark", attack=False)
     with pytest.raises(UsageError, match="encoding cannot be used with the Spark engine"):
-        spark_inspect(str(csv), encoding="cp949")
-    assert spark_inspect(str(csv), attack=False, measure=False, format="csv").source.rows == 200
+        inspect(str(csv), engine="spark", encoding="cp949")
+    assert inspect(str(csv), engine="spark", attack=False, measure=False, format="csv").source.rows == 200
 
 
 @pytest.mark.spark
 @pytest.mark.parametrize("qi", [["age", "sex", "joined"], ["sex"]])  # fails in the histogram / the write pass
 def test_policy_kernel_failing_on_one_partition_writes_nothing(spark: Any, tmp_path: Path, qi: list[str]) -> None:
-    from datacustoms.engines.spark import SparkJobError
     from datacustoms.engines.spark_protect import spark_protect
+    from datacustoms.io.spark import SparkJobError
 
     rows = make_export(100).to_pylist()
     rows[70]["joined"] = "20x9-13-45"  # not a date: the generalise kernel refuses it
@@ -316,7 +310,7 @@ def test_key_material_scan_runs_on_the_executors(spark: Any) -> None:
 def test_pyspark_3_is_refused_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import types
 
-    from datacustoms.engines.spark import require_pyspark
+    from datacustoms.io.spark import require_pyspark
 
     monkeypatch.setitem(sys.modules, "pyspark", types.SimpleNamespace(__version__="3.5.1"))
     with pytest.raises(MissingDependency, match=r"pyspark 4 or later.*datacustoms\[spark\]"):

@@ -14,6 +14,6 @@ calls the functions here (:mod:`datacustoms._callable`). Type-checked code impor
 from datacustoms.api.detection import Detection, detect
 from datacustoms.api.frames import as_policy, protect, protect_and_prove
 from datacustoms.api.results import ProofResult, ProtectedTable
-from datacustoms.inspection import inspect
+from datacustoms.flows.inspect import inspect
 
 __all__ = ["Detection", "ProofResult", "ProtectedTable", "as_policy", "detect", "inspect", "protect", "protect_and_prove"]

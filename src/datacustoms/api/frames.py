@@ -113,7 +113,7 @@ def protect_and_prove(
     each) and risk measure as ``datacustoms inspect``; ``proof.passed`` is false when the output
     misses the policy. With a key, the output is also scanned for key material (R18).
     """
-    from datacustoms.protect.prove import prove
+    from datacustoms.flows.protect import prove
 
     table = as_table(data, **read_options)
     spec = as_policy(policy)

@@ -8,7 +8,7 @@ recipient's own identifiers (linkage mode), or nothing but the export (blind mod
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from datacustoms.attack.column import base_result, extrapolate, finish, head_values, read_column
 from datacustoms.attack.hashes.keyspaces import Keyspace
@@ -35,11 +35,13 @@ def attack_column(
     progress: Progress | None = None,
     keyspaces: Sequence[Keyspace] | None = None,
     region: str = "KR",
+    digests: Callable[[Table, str], ParsedColumn | None] = read_column,
 ) -> ColumnAttack:
     """Try to reverse one digest column; see :class:`~datacustoms.model.attack.ColumnAttack`.
 
     ``keyspaces`` overrides the keyspaces blind and sender mode enumerate (tests pass small
-    slices); ``region`` chooses the phone numbering plan for non-Korean data.
+    slices); ``region`` chooses the phone numbering plan for non-Korean data. ``digests`` counts
+    the column's distinct digests (an engine's own group-by; by default a streamed pass here).
     """
     if budget_s <= 0:
         raise UsageError("the attack budget must be positive", "pass --budget SECONDS, e.g. 30")
@@ -47,7 +49,7 @@ def attack_column(
         raise UsageError("sender mode (--reference) and linkage mode (--known) are exclusive", "pass one of them")
     started = time.perf_counter()
     mode: AttackMode = "sender" if reference is not None else ("linkage" if known is not None else "blind")
-    parsed = read_column(table, column)
+    parsed = digests(table, column)
     if parsed is None:
         res = base_result(column, mode, None)
         res.reason = "the values are not digests of a known size and encoding (hex, base64, base64url, raw)"
@@ -79,17 +81,9 @@ def attack_column(
 
         assert known is not None
         return attack_linkage(
-            table,
-            column,
-            parsed,
-            known,
-            budget_s=budget_s,
-            reveal=reveal,
-            engine=engine,
-            progress=progress,
-            started=started,
-            region=region,
-        )
+            table, column, parsed, known, budget_s=budget_s, reveal=reveal, engine=engine, progress=progress,
+            started=started, region=region,
+        )  # fmt: skip
     return attack_blind(
         table,
         column,

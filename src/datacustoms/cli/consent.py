@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, handle_errors
-from datacustoms.cli.ledger import LEDGER_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def import_cmd(
         file: Path = typer.Argument(..., help="CSV / JSONL / Parquet: subject (or phone / email), recipient, purpose, countries, given, withdrawn."),
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+        ledger: opt.Ledger = None,
     ) -> None:
         """Import consents; subjects are stored only as keyed hashes. Re-import updates withdrawals."""
         from datacustoms.ledger import LedgerStore

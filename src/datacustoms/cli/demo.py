@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, handle_errors
 
 
@@ -17,11 +19,11 @@ def register(app: typer.Typer) -> None:
         customers: int = typer.Option(2_000, "--customers", help="Customers in the scenario."),
         days: int = typer.Option(3, "--days", help="Daily exports to generate."),
         seed: int = typer.Option(2018, "--seed", help="Seed: the same seed gives the same data."),
-        budget: float = typer.Option(60.0, "--attack-budget", help="Seconds the reversal may spend per column."),
+        budget: Annotated[float, opt.attack_budget("Seconds the reversal may spend per column.")] = 60.0,
         force: bool = typer.Option(False, "--force", help="Replace an earlier demo in --out."),
     ) -> None:
         """Run the whole loop on synthetic data shaped like the Kakao Pay → Alipay transfer."""
-        from datacustoms.demo import run_demo
+        from datacustoms.flows.demo import run_demo
 
         # a folder that holds an earlier demo is replaced; any other non-empty folder is refused
         force = force or ((out / "manifest.json").is_file() and (out / "export-report.json").is_file())

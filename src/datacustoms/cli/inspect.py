@@ -2,127 +2,97 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import click
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, emit, handle_errors
-from datacustoms.engines import check_engine, parse_spark_conf, start_spark
-from datacustoms.errors import UsageError
-from datacustoms.report.registry import formats
+from datacustoms.engines import DEFAULT_SPARK_MASTER
 
-
-def _split(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+QI_HELP = (
+    "Quasi-identifier columns, comma-separated; narrows the default (every column but identifiers, "
+    "pseudonyms and free text, searched in combinations of up to 3–4) and is recorded in the report."
+)
+ENGINE_HELP = "embedded (this process) or spark (PATH may then be a Spark table name)."
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("inspect")
-    @handle_errors
-    def inspect_cmd(
-        path: str = typer.Argument(
-            ..., help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, or a SQL URL."
-        ),
-        fmt: str = typer.Option(
-            "text", "--format", "-f", help="Output format.", click_type=click.Choice(formats("report"))
-        ),
-        output: Path | None = typer.Option(
-            None, "--output", "-o", help="Write the report here (atomically) instead of stdout."
-        ),
-        table: str | None = typer.Option(None, "--table", help="Table name when PATH is a SQL URL."),
-        encoding: str | None = typer.Option(
-            None, "--encoding", help="CSV encoding (default: sniffed: UTF-8, UTF-8-BOM or CP949)."
-        ),
-        delimiter: str | None = typer.Option(None, "--delimiter", help="CSV delimiter (default: sniffed)."),
-        input_format: str | None = typer.Option(
-            None, "--input-format", help="csv, parquet, jsonl, ipc or sql (default: from the file)."
-        ),
-        no_attack: bool = typer.Option(False, "--no-attack", help="Skip the hash-reversal attack on digest columns."),
-        attack_budget: float = typer.Option(
-            30.0, "--attack-budget", help="Seconds the reversal attack may spend per column."
-        ),
-        qi: str | None = typer.Option(
-            None,
-            "--qi",
-            help="Quasi-identifier columns, comma-separated; narrows the default (every column but identifiers, "
-            "pseudonyms and free text, searched in combinations of up to 3–4) and is recorded in the report.",
-        ),
-        sensitive: str | None = typer.Option(
-            None, "--sensitive", help="Sensitive columns, comma-separated (default: proposed)."
-        ),
-        k: int = typer.Option(5, "--k", help="Minimum equivalence-class size (R10), at least 2."),
-        max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11), in (0, 1]."),
-        population: int | None = typer.Option(
-            None, "--population", help="Population size, for population-uniqueness estimates."
-        ),
-        sample_rows: int = typer.Option(20_000, "--sample-rows", help="Rows sampled for detection (at least 1)."),
-        detectors: Path | None = typer.Option(None, "--detectors", help="A YAML file of extra pattern detectors."),
-        reveal: bool = typer.Option(
-            False, "--reveal", help="Print recovered plaintexts (otherwise only masked examples)."
-        ),
-        engine: str = typer.Option(
-            "embedded", "--engine", help="embedded (this process) or spark (PATH may then be a Spark table name)."
-        ),
-        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
-        spark_conf: list[str] | None = typer.Option(
-            None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
-        ),
-    ) -> None:
-        """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
+    app.command("inspect")(handle_errors(inspect_cmd))
 
-        Exit 0 when no check fails, 1 when one does, 2 for bad input.
 
-        Each check cites a rule (R1–R36); `datacustoms rules` says what each one means.
-        """
-        from datacustoms.inspection import check_sample_rows, inspect, refuse_vacuous
+def inspect_cmd(
+    path: Annotated[str, typer.Argument(help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, or a SQL URL.")],
+    fmt: Annotated[str, opt.rendered_format_option("report")] = "text",
+    output: Annotated[Path | None, opt.output("Write the report here (atomically) instead of stdout.")] = None,
+    table: Annotated[str | None, typer.Option("--table", help="Table name when PATH is a SQL URL.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="CSV encoding (default: sniffed: UTF-8, UTF-8-BOM or CP949).")
+    ] = None,
+    delimiter: Annotated[str | None, typer.Option("--delimiter", help="CSV delimiter (default: sniffed).")] = None,
+    input_format: Annotated[
+        str | None, typer.Option("--input-format", help="csv, parquet, jsonl, ipc or sql (default: from the file).")
+    ] = None,
+    no_attack: Annotated[
+        bool, typer.Option("--no-attack", help="Skip the hash-reversal attack on digest columns.")
+    ] = False,
+    attack_budget: Annotated[float, opt.attack_budget()] = 30.0,
+    qi: Annotated[str | None, typer.Option("--qi", help=QI_HELP)] = None,
+    sensitive: Annotated[
+        str | None, typer.Option("--sensitive", help="Sensitive columns, comma-separated (default: proposed).")
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="Minimum equivalence-class size (R10), at least 2.")] = 5,
+    max_risk: Annotated[
+        float, typer.Option("--max-risk", help="Highest acceptable prosecutor risk (R11), in (0, 1].")
+    ] = 0.09,
+    population: Annotated[
+        int | None, typer.Option("--population", help="Population size, for population-uniqueness estimates.")
+    ] = None,
+    sample_rows: Annotated[
+        int, typer.Option("--sample-rows", help="Rows sampled for detection (at least 1).")
+    ] = 20_000,
+    detectors: Annotated[
+        Path | None, typer.Option("--detectors", help="A YAML file of extra pattern detectors.")
+    ] = None,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Print recovered plaintexts (otherwise only masked examples).")
+    ] = False,
+    engine: Annotated[str, opt.engine(ENGINE_HELP)] = "embedded",
+    spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
+    spark_conf: opt.SparkConf = None,
+) -> None:
+    """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
-        refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
-        check_sample_rows(sample_rows)
-        if attack_budget <= 0:
-            raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
-        registry = None
-        if detectors is not None:
-            from datacustoms.detect.registry import builtin_registry
+    Exit 0 when no check fails, 1 when one does, 2 for bad input.
 
-            registry = builtin_registry().with_yaml(detectors)
-        read_options: dict[str, Any] = {
-            key: value
-            for key, value in (
-                ("table", table), ("encoding", encoding), ("delimiter", delimiter), ("format", input_format)
-            )
-            if value is not None
-        }  # fmt: skip
-        run: Any = inspect
-        spark_settings = parse_spark_conf(spark_conf, engine)
-        if check_engine(engine) == "spark":
-            from datacustoms.engines.spark_inspect import spark_inspect
+    Each check cites a rule (R1–R36); `datacustoms rules` says what each one means.
+    """
+    from datacustoms.flows.inspect import check_sample_rows, inspect, refuse_vacuous
 
-            start_spark(spark_master, spark_settings)
+    refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
+    check_sample_rows(sample_rows)
+    opt.check_attack_budget(attack_budget)
+    registry = None
+    if detectors is not None:
+        from datacustoms.detect.registry import builtin_registry
 
-            run = partial(spark_inspect, master=spark_master)
-        report = run(
-            path,
-            attack=not no_attack,
-            attack_budget=attack_budget,
-            qi=_split(qi),
-            sensitive=_split(sensitive),
-            thresholds={"k": k, "max_risk": max_risk},
-            population=population,
-            reveal=reveal,
-            sample_rows=sample_rows,
-            registry=registry,
-            **read_options,
-        )
-        if fmt == "text" and output is None:
-            from datacustoms.report.text import sections
+        registry = builtin_registry().with_yaml(detectors)
+    given = (("table", table), ("encoding", encoding), ("delimiter", delimiter), ("format", input_format))
+    read_options: dict[str, Any] = {key: value for key, value in given if value is not None}
+    report = inspect(
+        path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
+        attack_budget=attack_budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
+        thresholds={"k": k, "max_risk": max_risk}, population=population, reveal=reveal,
+        sample_rows=sample_rows, registry=registry, **read_options,
+    )  # fmt: skip
+    if fmt == "text" and output is None:
+        from datacustoms.report.text import sections
 
-            for part in sections(report):
-                console.print(part)
-        else:
-            from datacustoms.report.registry import render
+        for part in sections(report):
+            console.print(part)
+    else:
+        from datacustoms.report.registry import render
 
-            emit(render("report", fmt, report), output)
-        raise typer.Exit(1 if report.failed else 0)
+        emit(render("report", fmt, report), output)
+    raise typer.Exit(1 if report.failed else 0)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, handle_errors
 from datacustoms.protect.keys import Keystore
 
@@ -25,9 +26,6 @@ keys_app = typer.Typer(
     no_args_is_help=True,
 )
 
-KEYSTORE_HELP = "Keystore file (default: $DATACUSTOMS_KEYSTORE, else ~/.config/datacustoms/keystore.json)."
-
-
 def _store(keystore: Path | None) -> Keystore:
 
     return Keystore(keystore)
@@ -37,7 +35,7 @@ def _store(keystore: Path | None) -> Keystore:
 @handle_errors
 def create_cmd(
     name: str = typer.Argument(..., help="Key name, e.g. alipay-nsf (letters, digits, '.', '_', '-')."),
-    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    keystore: opt.Keystore = None,
 ) -> None:
     """Create a 256-bit key from the OS CSPRNG; prints its ID, never the key."""
     store = _store(keystore)
@@ -48,7 +46,7 @@ def create_cmd(
 @keys_app.command("list")
 @handle_errors
 def list_cmd(
-    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    keystore: opt.Keystore = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List key names, versions, IDs, status and age (no key material)."""
@@ -86,7 +84,7 @@ def list_cmd(
 @handle_errors
 def rotate_cmd(
     name: str = typer.Argument(..., help="Name of the key to rotate."),
-    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    keystore: opt.Keystore = None,
 ) -> None:
     """Add a new version of a key and retire the active one (kept to reveal and re-key old data)."""
     store = _store(keystore)
@@ -102,11 +100,11 @@ def rotate_cmd(
 def rekey_cmd(
     source: str = typer.Argument(..., help="A protected file with token or FF1 columns."),
     column: list[str] = typer.Option(..., "--column", "-c", help="A token or FF1 column to re-key (repeatable)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write the re-keyed table (atomically)."),
+    output: Path = opt.required_output("Where to write the re-keyed table (atomically)."),
     key_name: str = typer.Option(..., "--key-name", help="Keystore key name (after `keys rotate`)."),
     recipient: str = typer.Option(..., "--recipient", help="Recipient the values were protected for."),
     purpose: str = typer.Option(..., "--purpose", help="Purpose the values were protected for."),
-    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    keystore: opt.Keystore = None,
     method: str = typer.Option("token", "--method", help="token (AES-SIV) or fpe (FF1)."),
     from_key_id: str | None = typer.Option(
         None, "--from-key-id", help="Old version to decrypt with (default: tokens try all; FF1 the previous)."
@@ -144,7 +142,7 @@ def rekey_cmd(
 @keys_app.command("encrypt")
 @handle_errors
 def encrypt_cmd(
-    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    keystore: opt.Keystore = None,
     passphrase_file: Path | None = typer.Option(
         None, "--passphrase-file", help="Read the passphrase from this file (else $DATACUSTOMS_KEYSTORE_PASSPHRASE[_FILE])."
     ),
@@ -171,7 +169,7 @@ def encrypt_cmd(
 @keys_app.command("audit")
 @handle_errors
 def audit_cmd(
-    keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
+    keystore: opt.Keystore = None,
     tail: int = typer.Option(20, "--tail", help="Show the last N entries."),
 ) -> None:
     """Verify the audit log's hash chain and show its last entries (exit 1 if it was modified)."""

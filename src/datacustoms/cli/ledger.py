@@ -5,23 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table as RichTable
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, emit, handle_errors
+from datacustoms.cli.options import Format
 from datacustoms.errors import LedgerTampered, UsageError
-
-LEDGER_HELP = "Ledger location: a SQLite path or a SQLAlchemy URL (default: $DATACUSTOMS_LEDGER or ~/.local/share/datacustoms/ledger.db)."
-
-
-class ExportFormat(StrEnum):
-    json = "json"
-    csv = "csv"
 
 
 def _store(url: str | None, create: bool = False) -> Any:
@@ -75,187 +69,190 @@ def _mask_email(email: str) -> str:
     return (local[:1] + "***@" + domain) if domain else "***"
 
 
+ledger_app = typer.Typer(help="The transfer ledger: list, show, verify, export, and look up a person.",
+                        no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
-    ledger_app = typer.Typer(help="The transfer ledger: list, show, verify, export, and look up a person.",
-                             no_args_is_help=True)
     app.add_typer(ledger_app, name="ledger")
 
-    @ledger_app.command("list")
-    @handle_errors
-    def list_cmd(
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-        kind: str | None = typer.Option(
-            None, "--kind", help="Only entries of this kind: transfer, consent_import or destruction."),
-    ) -> None:
-        """List the ledger's entries, oldest first."""
-        with _store(ledger) as store:
-            entries = store.entries(kind)
-        table = RichTable(title=f"{len(entries)} ledger entries", title_justify="left", box=box.SIMPLE_HEAD)
-        for name in ("#", "time (UTC)", "kind", "status", "to", "purpose / file", "rows"):
-            fixed = name not in ("to", "purpose / file")
-            table.add_column(name, overflow="fold", no_wrap=fixed)
-        for e in entries:
-            b = e.body
-            when = e.created[:16].replace("T", " ")
-            if e.kind == "transfer":
-                r = b.get("recipient") or {}
-                table.add_row(str(e.seq), when, "transfer", b.get("status", ""),
-                              f"{r.get('name', '')} ({r.get('country', '')})", b.get("purpose", ""),
-                              f"{(b.get('dataset') or {}).get('rows') or 0:,}")
-            elif e.kind == "destruction":
-                table.add_row(str(e.seq), when, "destroyed", "", f"transfer #{b.get('transfer_entry')}",
-                              f"on {b.get('destroyed_on')}: {b.get('method', '')}", "")
-            else:
-                table.add_row(str(e.seq), when, "consent" if e.kind == "consent_import" else e.kind, "", "",
-                              b.get("file", ""), f"{b.get('rows', 0):,}")
-        console.print(table)
 
-    @ledger_app.command("show")
-    @handle_errors
-    def show_cmd(
-        entry_id: str = typer.Argument(..., help="Entry number, transfer id, or a hash prefix (6+ hex digits)."),
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-    ) -> None:
-        """Print one entry in full (JSON), with its hashes."""
-        with _store(ledger) as store:
-            entry = store.get(entry_id)
-        typer.echo(json.dumps(entry_dict(entry), ensure_ascii=False, indent=2))
-
-    @ledger_app.command("head")
-    @handle_errors
-    def head_cmd(ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP)) -> None:
-        """Print the head hash: keep it elsewhere and pass it to `verify --expect-head` later."""
-        with _store(ledger) as store:
-            seq, digest = store.head()
-        typer.echo(f"{digest} {seq}")
-
-    @ledger_app.command("anchor")
-    @handle_errors
-    def anchor_cmd(
-        output: Path = typer.Option(..., "--output", "-o", help="Write the signed head here (JSON, atomically)."),
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-    ) -> None:
-        """Write the head signed with the ledger's Ed25519 key; keep it outside the database."""
-        with _store(ledger) as store:
-            anchor = store.anchor()
-        emit(anchor.to_json(), output)
-        typer.echo(f"anchored entry {anchor.seq} ({anchor.head[:12]}), public key {anchor.public_key[:16]}…")
-
-    @ledger_app.command("verify")
-    @handle_errors
-    def verify_cmd(
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-        expect_head: str | None = typer.Option(
-            None, "--expect-head", help="A head hash recorded earlier (12+ hex digits); detects a cut-off tail."),
-        anchor_file: Path | None = typer.Option(
-            None, "--anchor", help="A signed anchor from 'ledger anchor': its entry must still be in the chain."),
-    ) -> None:
-        """Check chain, signatures, consents (and an anchor); name the first damage. Exit 1 if broken."""
-        from datacustoms.ledger.anchor import read_anchor
-
-        anchor = read_anchor(anchor_file) if anchor_file is not None else None
-        with _store(ledger) as store:
-            result = store.verify(expect_head, anchor)
-        if result.ok:
-            typer.echo(f"ok: {result.entries} entries, chain intact, head {result.head}")
-            return
-        first = result.problems[0]
-        raise LedgerTampered(f"ledger {first.damage}: {first.message}",
-                             "restore from backup; compare with an exported copy or a published head")
-
-    @ledger_app.command("export")
-    @handle_errors
-    def export_cmd(
-        fmt: ExportFormat = typer.Option(ExportFormat.json, "--format", "-f", help="json (verifiable) or csv."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-    ) -> None:
-        """Export every entry, with hashes, for a regulator or an auditor."""
-        with _store(ledger) as store:
-            entries = store.entries()
-            seq, head = store.head()
-        if fmt is ExportFormat.json:
-            doc = {"format": "datacustoms-ledger/1", "head": head, "head_seq": seq,
-                   "hash": "sha256(canonical_json({kind, created, body, prev_hash}))",
-                   "entries": [entry_dict(e) for e in entries]}
-            emit(json.dumps(doc, ensure_ascii=False, indent=2), output)
+@ledger_app.command("list")
+@handle_errors
+def list_cmd(
+    ledger: opt.Ledger = None,
+    kind: str | None = typer.Option(
+        None, "--kind", help="Only entries of this kind: transfer, consent_import or destruction."),
+) -> None:
+    """List the ledger's entries, oldest first."""
+    with _store(ledger) as store:
+        entries = store.entries(kind)
+    table = RichTable(title=f"{len(entries)} ledger entries", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("#", "time (UTC)", "kind", "status", "to", "purpose / file", "rows"):
+        fixed = name not in ("to", "purpose / file")
+        table.add_column(name, overflow="fold", no_wrap=fixed)
+    for e in entries:
+        b = e.body
+        when = e.created[:16].replace("T", " ")
+        if e.kind == "transfer":
+            r = b.get("recipient") or {}
+            table.add_row(str(e.seq), when, "transfer", b.get("status", ""),
+                          f"{r.get('name', '')} ({r.get('country', '')})", b.get("purpose", ""),
+                          f"{(b.get('dataset') or {}).get('rows') or 0:,}")
+        elif e.kind == "destruction":
+            table.add_row(str(e.seq), when, "destroyed", "", f"transfer #{b.get('transfer_entry')}",
+                          f"on {b.get('destroyed_on')}: {b.get('method', '')}", "")
         else:
-            emit(export_csv(entries), output)
+            table.add_row(str(e.seq), when, "consent" if e.kind == "consent_import" else e.kind, "", "",
+                          b.get("file", ""), f"{b.get('rows', 0):,}")
+    console.print(table)
 
-    @ledger_app.command("destroyed")
-    @handle_errors
-    def destroyed_cmd(
-        entry_id: str = typer.Argument(..., help="The transfer: entry number, transfer id or hash prefix."),
-        on: str = typer.Option(..., "--on", help="Day the recipient destroyed the data (YYYY-MM-DD)."),
-        method: str = typer.Option(..., "--method", help="How it was destroyed (e.g. 'secure erase, model deleted')."),
-        confirmed_by: str = typer.Option(..., "--confirmed-by", help="Who confirmed it (name, role, organisation)."),
-        receipt: Path | None = typer.Option(None, "--receipt", help="The destruction certificate; its SHA-256 is recorded."),
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-    ) -> None:
-        """Record that a transfer's data was destroyed (R22): an append-only destruction entry."""
-        from datetime import date
+@ledger_app.command("show")
+@handle_errors
+def show_cmd(
+    entry_id: str = typer.Argument(..., help="Entry number, transfer id, or a hash prefix (6+ hex digits)."),
+    ledger: opt.Ledger = None,
+) -> None:
+    """Print one entry in full (JSON), with its hashes."""
+    with _store(ledger) as store:
+        entry = store.get(entry_id)
+    typer.echo(json.dumps(entry_dict(entry), ensure_ascii=False, indent=2))
 
-        from datacustoms.ledger.destruction import record_destruction
+@ledger_app.command("head")
+@handle_errors
+def head_cmd(ledger: opt.Ledger = None) -> None:
+    """Print the head hash: keep it elsewhere and pass it to `verify --expect-head` later."""
+    with _store(ledger) as store:
+        seq, digest = store.head()
+    typer.echo(f"{digest} {seq}")
 
-        try:
-            day = date.fromisoformat(on)
-        except ValueError:
-            raise UsageError(f"--on {on!r} is not a date", "use YYYY-MM-DD") from None
-        with _store(ledger) as store:
-            entry = record_destruction(store, entry_id, destroyed_on=day, method=method,
-                                       confirmed_by=confirmed_by, receipt=receipt)
-        typer.echo(f"recorded: transfer {entry.body['transfer_id']} destroyed on {day} — ledger entry {entry.seq}")
+@ledger_app.command("anchor")
+@handle_errors
+def anchor_cmd(
+    output: Annotated[Path, opt.output("Write the signed head here (JSON, atomically).")],
+    ledger: opt.Ledger = None,
+) -> None:
+    """Write the head signed with the ledger's Ed25519 key; keep it outside the database."""
+    with _store(ledger) as store:
+        anchor = store.anchor()
+    emit(anchor.to_json(), output)
+    typer.echo(f"anchored entry {anchor.seq} ({anchor.head[:12]}), public key {anchor.public_key[:16]}…")
 
-    @ledger_app.command("lookup")
-    @handle_errors
-    def lookup_cmd(
-        phone: str | None = typer.Option(None, "--phone", help="A phone number in any format (010-1234-5678, +82 10…)."),
-        email: str | None = typer.Option(None, "--email", help="An email address."),
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    ) -> None:
-        """Which transfers included this person: when, to whom, where, why, which fields."""
-        from datacustoms.ledger.subjects import normalise_email, normalise_phone
+@ledger_app.command("verify")
+@handle_errors
+def verify_cmd(
+    ledger: opt.Ledger = None,
+    expect_head: str | None = typer.Option(
+        None, "--expect-head", help="A head hash recorded earlier (12+ hex digits); detects a cut-off tail."),
+    anchor_file: Path | None = typer.Option(
+        None, "--anchor", help="A signed anchor from 'ledger anchor': its entry must still be in the chain."),
+) -> None:
+    """Check chain, signatures, consents (and an anchor); name the first damage. Exit 1 if broken."""
+    from datacustoms.ledger.anchor import read_anchor
 
-        if (phone is None) == (email is None):
-            raise UsageError("give exactly one of --phone or --email", "e.g. --phone 010-1234-5678")
-        if phone is not None:
-            canonical = normalise_phone(phone)
-            if canonical is None:
-                raise UsageError("--phone is not a phone number", "e.g. 010-1234-5678 or +82 10-1234-5678")
-            kind, shown = "phone", _mask_phone(canonical)
-        else:
-            canonical = normalise_email(email or "")
-            if canonical is None:
-                raise UsageError("--email is not an email address", "e.g. name@example.com")
-            kind, shown = "email", _mask_email(canonical)
-        from datacustoms.ledger.destruction import destructions
+    anchor = read_anchor(anchor_file) if anchor_file is not None else None
+    with _store(ledger) as store:
+        result = store.verify(expect_head, anchor)
+    if result.ok:
+        typer.echo(f"ok: {result.entries} entries, chain intact, head {result.head}")
+        return
+    first = result.problems[0]
+    raise LedgerTampered(f"ledger {first.damage}: {first.message}",
+                         "restore from backup; compare with an exported copy or a published head")
 
-        with _store(ledger) as store:
-            hits = store.lookup(store.hasher.token(kind, canonical))
-            destroyed = destructions(store)
-        rows = [{
-            "entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
-            "recipient": (e.body.get("recipient") or {}).get("name"),
-            "country": (e.body.get("recipient") or {}).get("country"),
-            "role": (e.body.get("role") or {}).get("classified") or (e.body.get("role") or {}).get("declared"),
-            "purpose": e.body.get("purpose"), "legal_basis": e.body.get("legal_basis"),
-            "fields": e.body.get("data_items", []), "retention_until": e.body.get("retention_until"),
-            "destroyed_on": (destroyed.get(e.body.get("transfer_id", "")) or {}).get("destroyed_on"),
-        } for e in hits]
-        if as_json:
-            typer.echo(json.dumps({"subject": shown, "transfers": rows}, ensure_ascii=False, indent=2))
-            return
-        if not rows:
-            console.print(f"No recorded transfer included {shown}.")
-            return
-        table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left",
-                          box=box.SIMPLE_HEAD)
-        for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields",
-                     "kept until", "destroyed"):
-            table.add_column(name, overflow="fold", no_wrap=name in ("#", "country"))
-        for r in rows:
-            table.add_row(str(r["entry"]), str(r["time"])[:16].replace("T", " "), r["recipient"] or "", r["country"] or "",
-                          r["role"] or "", r["purpose"] or "", r["legal_basis"] or "", ", ".join(r["fields"]),
-                          str(r["retention_until"] or ""), str(r["destroyed_on"] or ""))
-        console.print(table)
+@ledger_app.command("export")
+@handle_errors
+def export_cmd(
+    fmt: Annotated[Format, opt.format_option(Format.json, Format.csv, help="json (verifiable) or csv.")] = Format.json,
+    output: opt.Output = None,
+    ledger: opt.Ledger = None,
+) -> None:
+    """Export every entry, with hashes, for a regulator or an auditor."""
+    with _store(ledger) as store:
+        entries = store.entries()
+        seq, head = store.head()
+    if fmt is Format.json:
+        doc = {"format": "datacustoms-ledger/1", "head": head, "head_seq": seq,
+               "hash": "sha256(canonical_json({kind, created, body, prev_hash}))",
+               "entries": [entry_dict(e) for e in entries]}
+        emit(json.dumps(doc, ensure_ascii=False, indent=2), output)
+    else:
+        emit(export_csv(entries), output)
+
+@ledger_app.command("destroyed")
+@handle_errors
+def destroyed_cmd(
+    entry_id: str = typer.Argument(..., help="The transfer: entry number, transfer id or hash prefix."),
+    on: str = typer.Option(..., "--on", help="Day the recipient destroyed the data (YYYY-MM-DD)."),
+    method: str = typer.Option(..., "--method", help="How it was destroyed (e.g. 'secure erase, model deleted')."),
+    confirmed_by: str = typer.Option(..., "--confirmed-by", help="Who confirmed it (name, role, organisation)."),
+    receipt: Path | None = typer.Option(None, "--receipt", help="The destruction certificate; its SHA-256 is recorded."),
+    ledger: opt.Ledger = None,
+) -> None:
+    """Record that a transfer's data was destroyed (R22): an append-only destruction entry."""
+    from datetime import date
+
+    from datacustoms.ledger.destruction import record_destruction
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        raise UsageError(f"--on {on!r} is not a date", "use YYYY-MM-DD") from None
+    with _store(ledger) as store:
+        entry = record_destruction(store, entry_id, destroyed_on=day, method=method,
+                                   confirmed_by=confirmed_by, receipt=receipt)
+    typer.echo(f"recorded: transfer {entry.body['transfer_id']} destroyed on {day} — ledger entry {entry.seq}")
+
+@ledger_app.command("lookup")
+@handle_errors
+def lookup_cmd(
+    phone: str | None = typer.Option(None, "--phone", help="A phone number in any format (010-1234-5678, +82 10…)."),
+    email: str | None = typer.Option(None, "--email", help="An email address."),
+    ledger: opt.Ledger = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Which transfers included this person: when, to whom, where, why, which fields."""
+    from datacustoms.ledger.subjects import normalise_email, normalise_phone
+
+    if (phone is None) == (email is None):
+        raise UsageError("give exactly one of --phone or --email", "e.g. --phone 010-1234-5678")
+    if phone is not None:
+        canonical = normalise_phone(phone)
+        if canonical is None:
+            raise UsageError("--phone is not a phone number", "e.g. 010-1234-5678 or +82 10-1234-5678")
+        kind, shown = "phone", _mask_phone(canonical)
+    else:
+        canonical = normalise_email(email or "")
+        if canonical is None:
+            raise UsageError("--email is not an email address", "e.g. name@example.com")
+        kind, shown = "email", _mask_email(canonical)
+    from datacustoms.ledger.destruction import destructions
+
+    with _store(ledger) as store:
+        hits = store.lookup(store.hasher.token(kind, canonical))
+        destroyed = destructions(store)
+    rows = [{
+        "entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
+        "recipient": (e.body.get("recipient") or {}).get("name"),
+        "country": (e.body.get("recipient") or {}).get("country"),
+        "role": (e.body.get("role") or {}).get("classified") or (e.body.get("role") or {}).get("declared"),
+        "purpose": e.body.get("purpose"), "legal_basis": e.body.get("legal_basis"),
+        "fields": e.body.get("data_items", []), "retention_until": e.body.get("retention_until"),
+        "destroyed_on": (destroyed.get(e.body.get("transfer_id", "")) or {}).get("destroyed_on"),
+    } for e in hits]
+    if as_json:
+        typer.echo(json.dumps({"subject": shown, "transfers": rows}, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        console.print(f"No recorded transfer included {shown}.")
+        return
+    table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left",
+                      box=box.SIMPLE_HEAD)
+    for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields",
+                 "kept until", "destroyed"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("#", "country"))
+    for r in rows:
+        table.add_row(str(r["entry"]), str(r["time"])[:16].replace("T", " "), r["recipient"] or "", r["country"] or "",
+                      r["role"] or "", r["purpose"] or "", r["legal_basis"] or "", ", ".join(r["fields"]),
+                      str(r["retention_until"] or ""), str(r["destroyed_on"] or ""))
+    console.print(table)

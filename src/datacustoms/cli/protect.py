@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, handle_errors
-from datacustoms.engines import check_engine, parse_spark_conf, start_spark
-from datacustoms.errors import UsageError
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
+from datacustoms.cli.options import Format
+from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 
 def _text(result: object, proof: object | None) -> str:
@@ -58,81 +54,46 @@ def register(app: typer.Typer) -> None:
     @app.command("protect")
     @handle_errors
     def protect_cmd(
-        input: str = typer.Argument(..., help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL)."),
-        policy_path: Path = typer.Option(..., "--policy", "-p", help="The policy YAML file."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Output file: .parquet or .csv."),
+        input: Annotated[str, typer.Argument(help="The table to protect (CSV, Parquet, JSONL, Arrow, SQL URL).")],
+        policy_path: Annotated[Path, opt.policy()],
+        output: Annotated[Path | None, opt.output("Output file: .parquet or .csv.")] = None,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
-        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file (default: the user's keystore)."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format of the summary."),
+        keystore: opt.Keystore = None,
+        fmt: Annotated[Format, opt.format_option(Format.text, Format.json, help="Output format of the summary.")] = (
+            Format.text
+        ),
         report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
-        attack_budget: float = typer.Option(
-            30.0,
-            "--attack-budget",
-            help="Seconds the reversal attack may spend per digest column, split over input and output.",
-        ),
-        no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
-        engine: str = typer.Option(
-            "embedded", "--engine", help="embedded (this process) or spark (the output is then a Parquet folder)."
-        ),
-        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
-        spark_conf: list[str] | None = typer.Option(
-            None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
-        ),
+        attack_budget: Annotated[float, opt.attack_budget(
+            "Seconds the reversal attack may spend per digest column, split over input and output."
+        )] = 30.0,
+        no_attack: opt.NoAttack = False,
+        engine: Annotated[str, opt.engine(
+            "embedded (this process) or spark (the output is then a Parquet folder)."
+        )] = "embedded",
+        spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
+        spark_conf: opt.SparkConf = None,
     ) -> None:
         """Apply a policy: drop, pseudonymise, tokenise, encrypt, generalise, suppress — then prove it.
 
         Exit 0 when the output meets the policy, 1 when it does not, 2 for bad input.
         """
-        from datacustoms.io import read
-        from datacustoms.policy import load_policy
-        from datacustoms.protect.pipeline import load_master_key, output_format, protect_table
-        from datacustoms.protect.prove import prove
+        from datacustoms.flows.protect import protect_and_prove
 
-        if attack_budget <= 0:
-            raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
-        spark_settings = parse_spark_conf(spark_conf, engine)
-        if not dry_run and output is None:
-            raise UsageError("no output file", "pass -o OUTPUT.parquet (or .csv), or --dry-run")
-        if output is not None:
-            output_format(output)
-            if Path(input).resolve() == output.resolve():
-                raise UsageError("the output would overwrite the input", "write to another file")
-        policy = load_policy(policy_path)
-        proof = None
-        spark = check_engine(engine) == "spark"
-        if spark:
-            from datacustoms.engines.spark_protect import protect_and_prove
-
-            start_spark(spark_master, spark_settings)
-
-            result, proof = protect_and_prove(
-                input, policy, output, master=spark_master, keystore=keystore, dry_run=dry_run,
-                attack_budget=attack_budget, attack=not no_attack,
-            )  # fmt: skip
-        else:
-            table = read(input)
-            result = protect_table(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
-        if not spark and not dry_run and output is not None:
-            loaded = load_master_key(policy, keystore, table.column_names)
-            proof = prove(
-                table,
-                read(output),
-                policy,
-                attack_budget=attack_budget,
-                attack=not no_attack,
-                master_key=loaded[0] if loaded else None,
-            )
-        failed = (proof is not None and not proof.passed) or (dry_run and (not result.meets_k or bool(result.notes)))
+        opt.check_attack_budget(attack_budget)
+        done = protect_and_prove(
+            input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
+            keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
+        )  # fmt: skip
         doc = {
-            "result": result.model_dump(mode="json"),
-            "proof": proof.model_dump(mode="json") if proof is not None else None,
-            "verdict": "fail" if failed else "pass",
+            "result": done.result.model_dump(mode="json"),
+            "proof": done.proof.model_dump(mode="json") if done.proof is not None else None,
+            "verdict": "fail" if done.failed else "pass",
         }
         if report is not None:
             emit(json.dumps(doc, indent=2, ensure_ascii=False), report)
         if fmt is Format.json:
             emit(json.dumps(doc, indent=2, ensure_ascii=False), None)
         else:
-            typer.echo(_text(result, proof))
-        if failed:
+            typer.echo(_text(done.result, done.proof))
+        if done.failed:
             raise typer.Exit(1)

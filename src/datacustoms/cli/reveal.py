@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, handle_errors
 
 
@@ -22,9 +23,7 @@ def register(app: typer.Typer) -> None:
         column: list[str] = typer.Option(
             ..., "--column", "-c", help="A token column to decrypt (repeatable)."
         ),
-        output: Path = typer.Option(
-            ..., "--output", "-o", help="Where to write the revealed table (atomically)."
-        ),
+        output: Path = opt.required_output("Where to write the revealed table (atomically)."),
         reason: str = typer.Option(
             ..., "--reason", help="Why the values are needed (recorded in the audit log)."
         ),
@@ -35,11 +34,7 @@ def register(app: typer.Typer) -> None:
         purpose: str = typer.Option(
             ..., "--purpose", help="Purpose the tokens were made for (as in the policy)."
         ),
-        keystore: Path | None = typer.Option(
-            None,
-            "--keystore",
-            help="Keystore file (default: $DATACUSTOMS_KEYSTORE, else ~/.config/datacustoms/keystore.json).",
-        ),
+        keystore: opt.Keystore = None,
         method: str = typer.Option("token", "--method", help="token (AES-SIV) or fpe (FF1)."),
         alphabet: str = typer.Option("0123456789", "--alphabet", help="FF1 alphabet (fpe only)."),
         keep_prefix: int = typer.Option(

@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, handle_errors
+from datacustoms.cli.options import Format
 from datacustoms.errors import UsageError
 
 if TYPE_CHECKING:
     from datacustoms.model.findings import Check
     from datacustoms.model.risk import LinkageResult, RiskProfile
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def _split(value: str | None) -> list[str]:
@@ -51,165 +46,162 @@ def _status_line(checks: list[Check]) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("risk")
-    @handle_errors
-    def risk_cmd(
-        path: str = typer.Argument(..., help="A CSV / Parquet / JSONL / Arrow file, a Parquet folder or a SQL URL."),
-        qi: str | None = typer.Option(
-            None, "--qi", help="Quasi-identifier columns, comma-separated (default: proposed from detection)."
-        ),
-        sensitive: str | None = typer.Option(
-            None, "--sensitive", help="Sensitive columns, comma-separated (default: proposed from detection)."
-        ),
-        k: int = typer.Option(5, "--k", help="Minimum equivalence-class size (R10)."),
-        max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11)."),
-        avg_risk: float = typer.Option(0.075, "--avg-risk", help="Highest acceptable average risk (R11)."),
-        l_div: int = typer.Option(2, "--l", help="Minimum distinct l-diversity of sensitive columns (R12)."),
-        t_close: float | None = typer.Option(None, "--t", help="Maximum t-closeness distance (R12; default: report)."),
-        population: int | None = typer.Option(
-            None, "--population", help="Population size N, for population-uniqueness estimates."
-        ),
-        sampling_fraction: float | None = typer.Option(
-            None,
-            "--sampling-fraction",
-            help="Share of the population in the table (instead of --population).",
-        ),
-        aux: str | None = typer.Option(None, "--aux", help="Auxiliary table to link against (R16)."),
-        aux_on: str | None = typer.Option(
-            None, "--aux-on", help="Columns to join the auxiliary table on (default: the quasi-identifiers)."
-        ),
-        table: str | None = typer.Option(None, "--table", help="Table name when PATH is a SQL URL."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format: text or json."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
-    ) -> None:
-        """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values."""
-        from datacustoms.inspection import refuse_vacuous
-        from datacustoms.io import read
-        from datacustoms.model.thresholds import Thresholds
-        from datacustoms.risk import (
-            check_columns,
-            linkage_checks,
-            linkage_rate,
-            propose_columns,
-            risk_checks,
-            risk_profile,
-        )
+    app.command("risk")(handle_errors(risk_cmd))
+    app.command("unicity")(handle_errors(unicity_cmd))
 
-        if population is not None and sampling_fraction is not None:
-            raise UsageError("--population and --sampling-fraction were both given", "give one of them")
-        refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
-        try:
-            thresholds = Thresholds(k=k, max_risk=max_risk, avg_risk=avg_risk, l=l_div, t=t_close)
-        except ValueError as err:
-            first = str(err).splitlines()
-            raise UsageError(f"invalid threshold ({first[1] if len(first) > 1 else first[0]})", "") from None
-        source = read(path, table=table)
-        qi_cols, sens_cols = _split(qi), _split(sensitive)
-        if not qi_cols:
-            from datacustoms.detect.registry import detect_columns
 
-            proposed_qi, proposed_sens = propose_columns(detect_columns(source))
-            qi_cols = proposed_qi
-            sens_cols = sens_cols or [c for c in proposed_sens if c not in qi_cols]
-            if not qi_cols:
-                raise UsageError("no quasi-identifier was detected", "name them with --qi a,b,c")
-        check_columns(source, qi_cols, sens_cols)
-        aux_table = None
-        on: list[str] = []
-        if aux is not None:
-            aux_table = read(aux)
-            on = _split(aux_on) or qi_cols
-        profile = risk_profile(
-            source,
-            qi_cols,
-            sens_cols,
-            thresholds=thresholds,
-            population=population,
-            sampling_fraction=sampling_fraction,
-        )
-        checks = risk_checks(profile, thresholds)
-        link = None
-        if aux_table is not None:
-            link = linkage_rate(source, aux_table, on)
-            checks += linkage_checks(link, max_rate=max_risk)
-        if fmt is Format.json:
-            data = profile.model_dump(mode="json")
-            data["linkage"] = link.model_dump(mode="json") if link else None
-            data["checks"] = [c.model_dump(mode="json") for c in checks]
-            data["verdict"] = "fail" if any(c.status == "fail" for c in checks) else "pass"
-            emit(json.dumps(data, ensure_ascii=False, indent=2), output)
-        else:
-            emit(_render_text(profile, checks, link), output)
-        if any(c.status == "fail" for c in checks):
-            raise typer.Exit(1)
+def _columns(source: Any, qi: list[str], sensitive: list[str]) -> tuple[list[str], list[str]]:
+    """The quasi-identifiers and sensitive columns named, else proposed by detection; checked."""
+    from datacustoms.risk import check_columns, propose_columns
 
-    @app.command("unicity")
-    @handle_errors
-    def unicity_cmd(
-        events: str = typer.Argument(..., help="An events table: one row per transaction."),
-        person: str = typer.Option(..., "--person", help="Column naming the person (or pseudonym)."),
-        time: str = typer.Option(..., "--time", help="Column with the event time (timestamp, date, text or epoch s)."),
-        place: str | None = typer.Option(None, "--place", help="Column with the place or merchant."),
-        amount: str | None = typer.Option(None, "--amount", help="Column with the amount."),
-        time_granularity: str = typer.Option("day", "--time-granularity", help="hour, day or week."),
-        amount_bins: int | None = typer.Option(
-            None, "--amount-bins", help="Cut amounts into N equal-frequency bins (default: exact amounts)."
-        ),
-        points: str = typer.Option("1..5", "--points", help="Numbers of points p, e.g. 1..5 or 1,2,4."),
-        sample_people: int = typer.Option(10_000, "--sample-people", help="People sampled for the estimate."),
-        seed: int = typer.Option(0, "--seed", help="Random seed of the sample and of the points drawn."),
-        max_unicity: float = typer.Option(
-            0.05, "--max-unicity", help="Highest acceptable share singled out (R14; engineering default)."
-        ),
-        table: str | None = typer.Option(None, "--table", help="Table name when EVENTS is a SQL URL."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format: text or json."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
-    ) -> None:
-        """p-point unicity of transaction traces (de Montjoye et al. 2015), with confidence intervals."""
-        from datacustoms.io import read
-        from datacustoms.risk import unicity, unicity_checks
+    if not qi:
+        from datacustoms.detect.registry import detect_columns
 
-        result = unicity(
-            read(events, table=table),
-            person,
-            time,
-            place,
-            amount,
-            points=_points(points),
-            time_granularity=time_granularity,
-            amount_bins=amount_bins,
-            sample_people=sample_people,
-            seed=seed,
-        )
-        checks = unicity_checks(result, max_unicity)
-        if fmt is Format.json:
-            data = result.model_dump(mode="json")
-            data["checks"] = [c.model_dump(mode="json") for c in checks]
-            data["verdict"] = "fail" if any(c.status == "fail" for c in checks) else "pass"
-            emit(json.dumps(data, ensure_ascii=False, indent=2), output)
-        else:
-            lines = [
-                f"unicity of transaction traces: {result.people:,} people, {result.events:,} events; "
-                f"{result.sampled:,} sampled (seed {result.seed}), "
-                f"median {result.median_points:g} points each",
-                f"point = {result.time_granularity}"
-                + (f" × {result.place}" if result.place else "")
-                + (
-                    f" × {result.amount}" + (f" in {result.amount_bins} bins" if result.amount_bins else " (exact)")
-                    if result.amount
-                    else ""
-                ),
-                "",
-                f"{'p':>3}  {'eligible':>9}  {'unique':>8}  {'ε_p':>6}  95% interval",
-            ]
-            for p in result.points:
-                lines.append(
-                    f"{p.p:>3}  {p.eligible:>9,}  {p.unique:>8,}  {p.epsilon:>6.3f}  [{p.ci_low:.3f}, {p.ci_high:.3f}]"
-                )
-            lines += ["", *(f"[{c.status}] {c.rule} {c.message}" for c in checks), _status_line(checks)]
-            emit("\n".join(lines), output)
-        if any(c.status == "fail" for c in checks):
-            raise typer.Exit(1)
+        qi, proposed_sens = propose_columns(detect_columns(source))
+        sensitive = sensitive or [c for c in proposed_sens if c not in qi]
+        if not qi:
+            raise UsageError("no quasi-identifier was detected", "name them with --qi a,b,c")
+    check_columns(source, qi, sensitive)
+    return qi, sensitive
+
+
+def _with_checks(data: dict[str, Any], checks: list[Check]) -> str:
+    """A result's JSON with its checks and verdict added."""
+    data["checks"] = [c.model_dump(mode="json") for c in checks]
+    data["verdict"] = "fail" if any(c.status == "fail" for c in checks) else "pass"
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def risk_cmd(
+    path: str = typer.Argument(..., help="A CSV / Parquet / JSONL / Arrow file, a Parquet folder or a SQL URL."),
+    qi: str | None = typer.Option(
+        None, "--qi", help="Quasi-identifier columns, comma-separated (default: proposed from detection)."
+    ),
+    sensitive: str | None = typer.Option(
+        None, "--sensitive", help="Sensitive columns, comma-separated (default: proposed from detection)."
+    ),
+    k: int = typer.Option(5, "--k", help="Minimum equivalence-class size (R10)."),
+    max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11)."),
+    avg_risk: float = typer.Option(0.075, "--avg-risk", help="Highest acceptable average risk (R11)."),
+    l_div: int = typer.Option(2, "--l", help="Minimum distinct l-diversity of sensitive columns (R12)."),
+    t_close: float | None = typer.Option(None, "--t", help="Maximum t-closeness distance (R12; default: report)."),
+    population: int | None = typer.Option(
+        None, "--population", help="Population size N, for population-uniqueness estimates."
+    ),
+    sampling_fraction: float | None = typer.Option(
+        None,
+        "--sampling-fraction",
+        help="Share of the population in the table (instead of --population).",
+    ),
+    aux: str | None = typer.Option(None, "--aux", help="Auxiliary table to link against (R16)."),
+    aux_on: str | None = typer.Option(
+        None, "--aux-on", help="Columns to join the auxiliary table on (default: the quasi-identifiers)."
+    ),
+    table: str | None = typer.Option(None, "--table", help="Table name when PATH is a SQL URL."),
+    fmt: Annotated[Format, opt.format_option(Format.text, Format.json)] = Format.text,
+    output: opt.Output = None,
+) -> None:
+    """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values."""
+    from datacustoms.flows.inspect import refuse_vacuous
+    from datacustoms.io import read
+    from datacustoms.model.thresholds import Thresholds
+    from datacustoms.risk import linkage_checks, linkage_rate, risk_checks, risk_profile
+
+    if population is not None and sampling_fraction is not None:
+        raise UsageError("--population and --sampling-fraction were both given", "give one of them")
+    refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
+    try:
+        thresholds = Thresholds(k=k, max_risk=max_risk, avg_risk=avg_risk, l=l_div, t=t_close)
+    except ValueError as err:
+        first = str(err).splitlines()
+        raise UsageError(f"invalid threshold ({first[1] if len(first) > 1 else first[0]})", "") from None
+    source = read(path, table=table)
+    qi_cols, sens_cols = _columns(source, _split(qi), _split(sensitive))
+    aux_table = None
+    on: list[str] = []
+    if aux is not None:
+        aux_table = read(aux)
+        on = _split(aux_on) or qi_cols
+    profile = risk_profile(
+        source, qi_cols, sens_cols, thresholds=thresholds, population=population, sampling_fraction=sampling_fraction
+    )
+    checks = risk_checks(profile, thresholds)
+    link = None
+    if aux_table is not None:
+        link = linkage_rate(source, aux_table, on)
+        checks += linkage_checks(link, max_rate=max_risk)
+    if fmt is Format.json:
+        data = profile.model_dump(mode="json")
+        data["linkage"] = link.model_dump(mode="json") if link else None
+        emit(_with_checks(data, checks), output)
+    else:
+        emit(_render_text(profile, checks, link), output)
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
+
+def unicity_cmd(
+    events: str = typer.Argument(..., help="An events table: one row per transaction."),
+    person: str = typer.Option(..., "--person", help="Column naming the person (or pseudonym)."),
+    time: str = typer.Option(..., "--time", help="Column with the event time (timestamp, date, text or epoch s)."),
+    place: str | None = typer.Option(None, "--place", help="Column with the place or merchant."),
+    amount: str | None = typer.Option(None, "--amount", help="Column with the amount."),
+    time_granularity: str = typer.Option("day", "--time-granularity", help="hour, day or week."),
+    amount_bins: int | None = typer.Option(
+        None, "--amount-bins", help="Cut amounts into N equal-frequency bins (default: exact amounts)."
+    ),
+    points: str = typer.Option("1..5", "--points", help="Numbers of points p, e.g. 1..5 or 1,2,4."),
+    sample_people: int = typer.Option(10_000, "--sample-people", help="People sampled for the estimate."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the sample and of the points drawn."),
+    max_unicity: float = typer.Option(
+        0.05, "--max-unicity", help="Highest acceptable share singled out (R14; engineering default)."
+    ),
+    table: str | None = typer.Option(None, "--table", help="Table name when EVENTS is a SQL URL."),
+    fmt: Annotated[Format, opt.format_option(Format.text, Format.json)] = Format.text,
+    output: opt.Output = None,
+) -> None:
+    """p-point unicity of transaction traces (de Montjoye et al. 2015), with confidence intervals."""
+    from datacustoms.io import read
+    from datacustoms.risk import unicity, unicity_checks
+
+    result = unicity(
+        read(events, table=table),
+        person,
+        time,
+        place,
+        amount,
+        points=_points(points),
+        time_granularity=time_granularity,
+        amount_bins=amount_bins,
+        sample_people=sample_people,
+        seed=seed,
+    )
+    checks = unicity_checks(result, max_unicity)
+    if fmt is Format.json:
+        data = result.model_dump(mode="json")
+        emit(_with_checks(data, checks), output)
+    else:
+        lines = [
+            f"unicity of transaction traces: {result.people:,} people, {result.events:,} events; "
+            f"{result.sampled:,} sampled (seed {result.seed}), "
+            f"median {result.median_points:g} points each",
+            f"point = {result.time_granularity}"
+            + (f" × {result.place}" if result.place else "")
+            + (
+                f" × {result.amount}" + (f" in {result.amount_bins} bins" if result.amount_bins else " (exact)")
+                if result.amount
+                else ""
+            ),
+            "",
+            f"{'p':>3}  {'eligible':>9}  {'unique':>8}  {'ε_p':>6}  95% interval",
+        ]
+        for p in result.points:
+            lines.append(
+                f"{p.p:>3}  {p.eligible:>9,}  {p.unique:>8,}  {p.epsilon:>6.3f}  [{p.ci_low:.3f}, {p.ci_high:.3f}]"
+            )
+        lines += ["", *(f"[{c.status}] {c.rule} {c.message}" for c in checks), _status_line(checks)]
+        emit("\n".join(lines), output)
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
 
 
 def _render_text(profile: RiskProfile, checks: list[Check], link: LinkageResult | None) -> str:

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, handle_errors
-from datacustoms.cli.ledger import LEDGER_HELP
-from datacustoms.engines import check_engine, parse_spark_conf, start_spark
-from datacustoms.errors import UsageError
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    html = "html"
+from datacustoms.cli.options import Format
+from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 
 def outcome_json(outcome: Any) -> str:
@@ -82,51 +75,46 @@ def outcome_html(outcome: Any) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("transfer")
-    @handle_errors
-    def transfer_cmd(
-        path: str = typer.Argument(..., help="The table to send (CSV, Parquet, JSONL, Arrow, SQL URL)."),
-        policy: Path = typer.Option(..., "--policy", "-p", help="The policy YAML, with its record: section."),
-        output: Path = typer.Option(..., "--output", "-o", help="Output file: .parquet or .csv (written only if it passes)."),
-        ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
-        strict: bool = typer.Option(False, "--strict", help="Refuse the transfer when any row lacks consent (default: drop those rows)."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="Summary format on stdout: text, json or html."),
-        report: Path | None = typer.Option(None, "--report", help="Also write the report to this file (.html, .json or text)."),
-        keystore: Path | None = typer.Option(None, "--keystore", help="Keystore file (default: the user's keystore)."),
-        attack_budget: float = typer.Option(30.0, "--attack-budget", help="Seconds the reversal attack may spend on input and output."),
-        no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
-        engine: str = typer.Option("embedded", "--engine", help="embedded, or spark: Spark reads PATH (a path or a table name)."),
-        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
-        spark_conf: list[str] | None = typer.Option(
-            None, "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."
-        ),
-    ) -> None:
-        """Protect, prove and record a transfer; the output appears only after its record is committed.
+    app.command("transfer")(handle_errors(transfer_cmd))
 
-        Exit 0 when sent, 1 when refused (the refusal is recorded), 2 for bad input.
-        """
-        from datacustoms.ledger.transfer import run_transfer
 
-        if attack_budget <= 0:
-            raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
-        report_fmt = None
-        if report is not None:
-            suffix = report.suffix.lower()
-            report_fmt = Format.html if suffix in (".html", ".htm") else Format.json if suffix == ".json" else Format.text
-        want_html = fmt is Format.html or report_fmt is Format.html
-        source: Any = path
-        spark_settings = parse_spark_conf(spark_conf, engine)
-        if check_engine(engine) == "spark":  # Spark reads the source; the recorded file is written here
-            from datacustoms.engines.spark import read_spark
+#: the format of a ``--report`` file, by its extension
+REPORT_FORMATS = {".html": Format.html, ".htm": Format.html, ".json": Format.json}
 
-            start_spark(spark_master, spark_settings)
 
-            source = read_spark(path, master=spark_master)
-        outcome = run_transfer(source, policy, output, ledger=ledger, strict=strict, keystore=keystore,
-                               attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html)
-        render = {Format.text: outcome_text, Format.json: outcome_json, Format.html: outcome_html}
-        if report is not None and report_fmt is not None:
-            emit(render[report_fmt](outcome), report)
-        emit(render[fmt](outcome), None)
-        if outcome.refused:
-            raise typer.Exit(1)
+def transfer_cmd(
+    path: Annotated[str, typer.Argument(help="The table to send (CSV, Parquet, JSONL, Arrow, SQL URL).")],
+    policy: Annotated[Path, opt.policy("The policy YAML, with its record: section.")],
+    output: Annotated[Path, opt.output("Output file: .parquet or .csv (written only if it passes).")],
+    ledger: opt.Ledger = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Refuse the transfer when any row lacks consent (default: drop those rows).")] = False,
+    fmt: Annotated[Format, opt.format_option(
+        Format.text, Format.json, Format.html, help="Summary format on stdout: text, json or html.")] = Format.text,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Also write the report to this file (.html, .json or text).")] = None,
+    keystore: opt.Keystore = None,
+    attack_budget: Annotated[float, opt.attack_budget("Seconds the reversal attack may spend on input and output.")] = 30.0,
+    no_attack: opt.NoAttack = False,
+    engine: Annotated[str, opt.engine("embedded, or spark: Spark reads PATH (a path or a table name).")] = "embedded",
+    spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
+    spark_conf: opt.SparkConf = None,
+) -> None:
+    """Protect, prove and record a transfer; the output appears only after its record is committed.
+
+    Exit 0 when sent, 1 when refused (the refusal is recorded), 2 for bad input.
+    """
+    from datacustoms.flows.transfer import run_transfer
+
+    opt.check_attack_budget(attack_budget)
+    report_fmt = REPORT_FORMATS.get(report.suffix.lower(), Format.text) if report is not None else None
+    want_html = fmt is Format.html or report_fmt is Format.html
+    outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
+                           attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html,
+                           engine=opt.engine_from(engine, spark_master, spark_conf))
+    render = {Format.text: outcome_text, Format.json: outcome_json, Format.html: outcome_html}
+    if report is not None and report_fmt is not None:
+        emit(render[report_fmt](outcome), report)
+    emit(render[fmt](outcome), None)
+    if outcome.refused:
+        raise typer.Exit(1)

@@ -1,25 +1,59 @@
 """Execution engines: ``embedded`` (pyarrow + DuckDB in this process) and ``spark`` (Apache Spark).
 
-Both run the same row kernels and derive the same figures from the same group-by histogram; the
-Spark engine only changes *where* batches are transformed and groups are counted.
+Both implement :class:`~datacustoms.engines.base.Engine` and run the same row kernels; the
+Spark engine only changes *where* batches are transformed and groups are counted. An engine is
+chosen once, by name, with :func:`resolve_engine`; the flows take the object it returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from datacustoms.errors import UsageError
+from datacustoms.errors import UsageError, did_you_mean
 
-ENGINES = ("embedded", "spark")
+if TYPE_CHECKING:
+    from datacustoms.engines.base import Engine
+
 DEFAULT_SPARK_MASTER = "local[*]"
+
+
+def _embedded(master: str, conf: dict[str, str]) -> Engine:
+    from datacustoms.engines.embedded import EmbeddedEngine
+
+    return EmbeddedEngine()
+
+
+def _spark(master: str, conf: dict[str, str]) -> Engine:
+    from datacustoms.engines.spark import SparkEngine
+
+    return SparkEngine(master, conf)
+
+
+#: engine name -> factory ``(spark master, spark settings) -> Engine``; a new engine adds one line
+ENGINE_FACTORIES: dict[str, Callable[[str, dict[str, str]], Engine]] = {"embedded": _embedded, "spark": _spark}
+ENGINES = tuple(ENGINE_FACTORIES)
 
 
 def check_engine(engine: str) -> str:
     """The engine name, validated (``--engine embedded|spark``)."""
     name = engine.strip().lower()
-    if name not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}", "use --engine embedded or --engine spark")
+    if name not in ENGINE_FACTORIES:
+        choices = " or ".join(f"--engine {n}" for n in ENGINE_FACTORIES)
+        raise UsageError(f"unknown engine {engine!r}.{did_you_mean(name, ENGINE_FACTORIES)}", f"use {choices}")
     return name
+
+
+def resolve_engine(
+    name: str = "embedded", *, master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = None
+) -> Engine:
+    """The engine called ``name``, ready to use (a Spark session is started here, once).
+
+    Raises :class:`~datacustoms.errors.UsageError` for an unknown name and
+    :class:`~datacustoms.errors.MissingDependency` (naming the extra to install) when the
+    engine's optional packages are missing.
+    """
+    return ENGINE_FACTORIES[check_engine(name)](master, dict(conf or {}))
 
 
 def parse_spark_conf(items: Sequence[str] | None, engine: str) -> dict[str, str]:
@@ -39,16 +73,3 @@ def parse_spark_conf(items: Sequence[str] | None, engine: str) -> dict[str, str]
     if conf and check_engine(engine) != "spark":
         raise UsageError("--spark-conf applies to the Spark engine only", "add --engine spark, or drop --spark-conf")
     return conf
-
-
-def start_spark(master: str, conf: dict[str, str]) -> None:
-    """Start this process's Spark session with the user's settings; later calls reuse it."""
-    from datacustoms.engines.spark import session
-
-    session(master, conf)
-
-
-def is_spark_dataframe(obj: object) -> bool:
-    """True for a ``pyspark.sql.DataFrame`` (classic or Connect), detected without importing pyspark."""
-    module = type(obj).__module__ or ""
-    return module.startswith("pyspark.sql") and type(obj).__name__ == "DataFrame"

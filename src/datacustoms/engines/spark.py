@@ -1,244 +1,97 @@
-"""The Spark adapter: a session, a Spark-side source, and Spark tables seen as a :class:`Table`.
+"""The Spark engine: Spark reads, samples, groups and writes; the driver runs the same stages.
 
-pyspark is an optional extra (``pip install 'datacustoms[spark]'``); nothing here imports it at
-module import time, so the embedded engine never pays for it. A session costs seconds to start,
-so one session per process is kept and reused (:func:`session`).
-
-A Spark source is a ``pyspark.sql.DataFrame``, a table name in the session's catalog, or a path
-Spark reads (Parquet file or folder, CSV, JSON Lines, Delta when ``delta-spark`` is installed).
-:func:`as_table` wraps a DataFrame as a :class:`Table` whose sample and row count come from Spark
-and whose batches stream to the driver one partition at a time (each partition is serialised to
-Arrow IPC on the executor by ``mapInArrow``), so code written for the embedded engine still works
-on it — slowly, on the driver — wherever the Spark engine has no distributed path of its own.
+pyspark is an optional extra (``pip install 'datacustoms[spark]'``): resolving this engine
+starts (or reuses) the process's Spark session and says what to install when pyspark is missing.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from datacustoms.engines import DEFAULT_SPARK_MASTER, is_spark_dataframe
-from datacustoms.errors import DatacustomsError, InputError, MissingDependency
-from datacustoms.table import DEFAULT_SAMPLE_ROWS, Table
-
-#: session settings for a small local run; a cluster's own defaults win for anything not set here
-DEFAULT_CONF: dict[str, str] = {
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.session.timeZone": "UTC",
-}
-
-_lock = threading.Lock()
-_sessions: dict[str, Any] = {}
+from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.engines.base import PathLike
+from datacustoms.engines.spark_protect import spark_key_leaks, spark_protect
+from datacustoms.engines.spark_stages import distinct_digests, sampled_head, spark_cell_loader
+from datacustoms.errors import ColumnError, UsageError
+from datacustoms.io.spark import DEFAULT_SPARK_MASTER, SparkTable, as_table, frame, session, source_name
+from datacustoms.model.risk import CombinationSearch
+from datacustoms.model.thresholds import Thresholds
+from datacustoms.policy import Policy
+from datacustoms.protect.pipeline import ProtectResult
+from datacustoms.risk.profile import CellLoader
+from datacustoms.table import Table
 
 
-class SparkJobError(DatacustomsError):
-    """A Spark job failed (a kernel raised on an executor, or Spark itself failed)."""
+class SparkEngine:
+    """:class:`~datacustoms.engines.base.Engine` on Apache Spark (``master``, with ``conf`` settings)."""
 
+    name = "spark"
 
-def require_pyspark() -> Any:
-    """The ``pyspark`` module, or a :class:`MissingDependency` that says what to install."""
-    try:
-        import pyspark
-    except ImportError:
-        raise MissingDependency("the Spark engine", "spark", "pyspark") from None
-    major = int(str(getattr(pyspark, "__version__", "0")).split(".")[0] or 0)
-    if major < 4:  # DataFrame.toArrow() arrived in Spark 4.0
-        raise MissingDependency("the Spark engine (pyspark 4 or later)", "spark", "pyspark>=4")
-    return pyspark
+    def __init__(self, master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = None) -> None:
+        self.master = master
+        self.conf = dict(conf or {})
+        session(master, self.conf)  # start once, with the user's settings; checks pyspark is there
 
+    def open(self, source: Any, *, sample_rows: int | None = None, **read_options: Any) -> Table:
+        """``source``: a Spark DataFrame, a path Spark reads or a catalog table name.
 
-def session(master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = None) -> Any:
-    """A SparkSession on ``master`` (started once per process, then reused).
-
-    Executors must run this interpreter (``PYSPARK_PYTHON``) so they import the same datacustoms;
-    a local master binds to 127.0.0.1 unless ``SPARK_LOCAL_IP`` says otherwise.
-    """
-    require_pyspark()
-    from pyspark.sql import SparkSession
-
-    with _lock:
-        active = SparkSession.getActiveSession()
-        if active is not None:
-            return active
-        cached = _sessions.pop(master, None)
-        if cached is not None and getattr(cached.sparkContext, "_jsc", None) is not None:  # not stopped
-            _sessions[master] = cached
-            return cached
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        if master.startswith("local"):
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        builder = SparkSession.builder.master(master).appName("datacustoms")
-        for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
-            builder = builder.config(key, value)
-        try:
-            spark = builder.getOrCreate()
-        except Exception as err:  # Java missing, bad master URL …
-            first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-            raise SparkJobError(
-                f"could not start Spark on {master!r} ({first})",
-                "check that Java 17+ is installed and the master URL is right",
-            ) from None
-        spark.sparkContext.setLogLevel("ERROR")
-        _sessions[master] = spark
-        return spark
-
-
-# ---------------------------------------------------------------------------------- sources
-
-
-def frame(source: Any, spark: Any = None, *, format: str | None = None, master: str = DEFAULT_SPARK_MASTER) -> Any:
-    """A Spark DataFrame for ``source``: a DataFrame, a path Spark reads, or a catalog table name.
-
-    CSV is read with a header and every column as text, as the embedded CSV reader does, so both
-    engines see the same values.
-    """
-    if is_spark_dataframe(source):
-        return source
-    if not isinstance(source, str | os.PathLike):
-        raise InputError(
-            f"the Spark engine cannot read a {type(source).__name__}", "pass a path, a table name or a Spark DataFrame"
+        Of :func:`datacustoms.io.read`'s options ``format`` and ``name`` apply; the others are
+        refused, not ignored.
+        """
+        if isinstance(source, SparkTable):
+            return source
+        unsupported = sorted(k for k, v in read_options.items() if v is not None and k not in ("format", "name"))
+        if unsupported:
+            raise UsageError(
+                f"{', '.join(unsupported)} cannot be used with the Spark engine",
+                "Spark reads CSV as UTF-8 with a header and a comma; convert the file or use --engine embedded",
+            )
+        fmt = read_options.get("format")
+        df = frame(source, master=self.master, format={"jsonl": "json"}.get(fmt, fmt) if fmt else None)
+        return as_table(
+            df,
+            read_options.get("name") or source_name(source),
+            source=None if not isinstance(source, str | os.PathLike) else os.fspath(source),
+            sample_rows=sample_rows,
+            notes=[f"engine: spark ({df.sparkSession.sparkContext.master})"],
         )
-    spark = spark or session(master)
-    text = os.fspath(source)
-    path = Path(text)
-    fmt = format or _spark_format(path)
-    if fmt is None:  # not a local path: a catalog table, or a URI Spark resolves (s3a://, hdfs://)
-        if "://" in text:
-            return _read(spark, "parquet", text)
-        try:
-            return spark.table(text)
-        except Exception:
-            raise InputError(
-                f"{text!r} is neither a file nor a table Spark knows",
-                "pass a Parquet / CSV path or a catalog table name",
-            ) from None
-    return _read(spark, fmt, text)
 
+    def _frame(self, table: Table) -> Any:
+        if not isinstance(table, SparkTable):
+            raise UsageError(f"{table.name} was not opened by the Spark engine", "open it with the Spark engine")
+        return table.frame
 
-def _spark_format(path: Path) -> str | None:
-    if not path.exists():
-        return None
-    if path.is_dir():
-        return "delta" if (path / "_delta_log").is_dir() else "parquet"
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        return "csv"
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "json"
-    return "parquet"
+    def distinct_digests(self, table: Table, column: str) -> ParsedColumn | None:
+        if column not in table.column_names:
+            raise ColumnError(column, table.column_names)
+        return distinct_digests(self._frame(table), column, head=sampled_head(table, column))
 
+    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
+        return spark_cell_loader(self._frame(table), qi, sensitive)
 
-def _read(spark: Any, fmt: str, path: str) -> Any:
-    reader = spark.read
-    if fmt == "csv":
-        sep = "\t" if path.lower().endswith(".tsv") else ","
-        reader = reader.option("header", "true").option("inferSchema", "false").option("sep", sep)
-    try:
-        return reader.format(fmt).load(path)
-    except Exception as err:
-        text = str(err)
-        if fmt == "delta" and "delta" in text.lower():
-            raise MissingDependency("reading a Delta table", "spark", "delta-spark") from None
-        first = text.strip().splitlines()[0][:200] if text.strip() else type(err).__name__
-        raise InputError(f"Spark cannot read {path} as {fmt} ({first})", "check the path and its format") from None
+    def combinations(
+        self, table: Table, candidates: list[str], limits: Thresholds
+    ) -> tuple[list[str], CombinationSearch] | None:
+        return None  # not distributed yet: the flow measures the candidates together
 
+    def check_output(self, output: PathLike) -> None:
+        if Path(os.fspath(output)).suffix.lower() not in (".parquet", ".pq"):
+            raise UsageError("--engine spark writes a folder of Parquet files", "name the output OUTPUT.parquet")
 
-# ---------------------------------------------------------------------------------- tables
+    def write(
+        self,
+        table: Table,
+        policy: Policy,
+        output: PathLike | None,
+        *,
+        keystore: PathLike | None = None,
+        dry_run: bool = False,
+        keep_rows: bool = False,
+    ) -> ProtectResult:
+        return spark_protect(table, policy, output, master=self.master, keystore=keystore, dry_run=dry_run)
 
-
-def arrow_schema(df: Any) -> pa.Schema:
-    """The Arrow schema Spark hands to ``mapInArrow`` for ``df`` (text is ``string``)."""
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    return to_arrow_schema(df.schema)
-
-
-def spark_schema(schema: pa.Schema) -> Any:
-    """A Spark ``StructType`` for an Arrow schema (what ``mapInArrow`` needs to be told)."""
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    plain = pa.schema([_plain_field(f) for f in schema])
-    return from_arrow_schema(plain)
-
-
-def _plain_field(f: pa.Field) -> pa.Field:
-    t = f.type
-    if pa.types.is_large_string(t):
-        t = pa.string()
-    elif pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        t = pa.binary()
-    return pa.field(f.name, t, nullable=True)
-
-
-def sample_arrow(df: Any, rows: int = DEFAULT_SAMPLE_ROWS, seed: int = 0, total: int | None = None) -> pa.Table:
-    """A uniform random sample of about ``rows`` rows, collected to the driver as Arrow."""
-    total = df.count() if total is None else total
-    if total <= rows:
-        part = df
-    else:  # oversample a little so the limit rarely leaves the sample short
-        fraction = min(1.0, rows * 1.1 / total + 1e-4)
-        part = df.sample(withReplacement=False, fraction=fraction, seed=seed).limit(rows)
-    return part.toArrow()
-
-
-def _ipc_partitions(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Executor side: every Arrow batch of a partition as one IPC blob (one Spark row per batch)."""
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        yield pa.RecordBatch.from_arrays([pa.array([sink.getvalue().to_pybytes()], pa.binary())], names=["ipc"])
-
-
-def stream_batches(df: Any, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
-    """Stream a DataFrame to the driver as Arrow batches, one partition at a time."""
-    blobs = df.mapInArrow(_ipc_partitions, "ipc binary")
-    for row in blobs.toLocalIterator(prefetchPartitions=True):
-        for batch in pa.ipc.open_stream(row[0]):
-            if schema is not None and batch.schema != schema:
-                batch = batch.cast(schema)
-            yield batch
-
-
-def as_table(
-    df: Any, name: str = "table", *, source: str | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS
-) -> Table:
-    """A :class:`Table` over a Spark DataFrame: row count and sample from Spark, batches streamed."""
-    schema = arrow_schema(df)
-    rows = int(df.count())
-    table = Table(
-        name=name,
-        schema=schema,
-        open_batches=lambda: stream_batches(df, schema),
-        source=source or name,
-        format="spark",
-        num_rows_hint=rows,
-    )
-    table._sample = sample_arrow(df, sample_rows, total=rows).cast(schema)
-    return table
-
-
-def source_name(source: Any) -> str:
-    """A display name for a Spark source (a path's stem, a table name, or ``dataframe``)."""
-    if is_spark_dataframe(source):
-        return "dataframe"
-    text = os.fspath(source)
-    path = Path(text)
-    return path.stem if path.exists() else text
-
-
-def read_spark(source: Any, *, master: str = DEFAULT_SPARK_MASTER, name: str | None = None, **options: Any) -> Table:
-    """``datacustoms.read`` for Spark sources: the DataFrame (or what Spark reads) as a Table."""
-    df = frame(source, master=master, format=options.get("format"))
-    return as_table(df, name or source_name(source), source=None if is_spark_dataframe(source) else os.fspath(source))
+    def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
+        return spark_key_leaks(self._frame(table), policy, master_key)

@@ -31,17 +31,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from datacustoms.engines import DEFAULT_SPARK_MASTER
-from datacustoms.engines.spark import SparkJobError, arrow_schema, frame, source_name, spark_schema
 from datacustoms.errors import UsageError
-from datacustoms.policy import Policy
+from datacustoms.io.spark import (
+    DEFAULT_SPARK_MASTER,
+    SparkJobError,
+    SparkTable,
+    arrow_schema,
+    frame,
+    source_name,
+    spark_schema,
+)
+from datacustoms.policy import KEYED_ACTIONS, Policy
+from datacustoms.protect import crypto
 from datacustoms.protect.histogram import COUNT
+from datacustoms.protect.keys import find_key_material
 from datacustoms.protect.operators.common import Kernel, as_text
 from datacustoms.protect.pipeline import (
     ProtectResult,
     audit_if_keyed,
     build_result,
-    load_master_key,
     measure_classes,
     qi_inputs,
     resolve_key,
@@ -203,8 +211,12 @@ def spark_protect(
     dry_run: bool = False,
     master_key: bytes | None = None,
 ) -> ProtectResult:
-    """:func:`datacustoms.protect.pipeline.protect_table` on Spark; ``output`` is a Parquet folder."""
-    df = frame(source, master=master)
+    """:func:`datacustoms.protect.pipeline.protect_table` on Spark; ``output`` is a Parquet folder.
+
+    ``source`` is a :class:`~datacustoms.io.spark.SparkTable`, a Spark DataFrame, a path Spark
+    reads or a catalog table name.
+    """
+    df = source.frame if isinstance(source, SparkTable) else frame(source, master=master)
     columns = list(df.columns)
     policy.check_columns(columns)
     if not dry_run and output is None:
@@ -234,7 +246,7 @@ def spark_protect(
         policy,
         plan,
         measured,
-        input=source_name(source) if not isinstance(source, str | os.PathLike) else os.fspath(source),
+        input=_input_name(source),
         output=None if dry_run or output is None else os.fspath(output),
         format="parquet",
         dry_run=dry_run,
@@ -249,28 +261,10 @@ def spark_protect(
     return result
 
 
-def spark_prove(
-    source: Any,
-    output: str | os.PathLike[str],
-    policy: Policy,
-    *,
-    master: str = DEFAULT_SPARK_MASTER,
-    attack_budget: float = 30.0,
-    attack: bool = True,
-    master_key: bytes | None = None,
-) -> Any:
-    """:func:`datacustoms.protect.prove.prove` with both inspections run on Spark."""
-    from datacustoms.protect.prove import prove_with
-
-    before_df, after_df = frame(source, master=master), frame(output, master=master)
-    return prove_with(
-        policy,
-        attack_budget=attack_budget,
-        before=lambda qi, k, max_risk, half: _snapshot(before_df, qi, policy.sensitive, k, max_risk, half, attack),
-        after=lambda qi, k, max_risk, half: _snapshot(after_df, qi, policy.sensitive, k, max_risk, half, attack),
-        after_columns=list(after_df.columns),
-        leaks=None if master_key is None else lambda: spark_key_leaks(after_df, policy, master_key),
-    )
+def _input_name(source: Any) -> str:
+    if isinstance(source, SparkTable):
+        return source.source
+    return source_name(source) if not isinstance(source, str | os.PathLike) else os.fspath(source)
 
 
 def spark_key_leaks(df: Any, policy: Policy, master_key: bytes) -> dict[str, int]:
@@ -279,10 +273,6 @@ def spark_key_leaks(df: Any, policy: Policy, master_key: bytes) -> dict[str, int
     Each partition runs the embedded :func:`~datacustoms.protect.keys.find_key_material` and
     returns counts only; the driver adds them up.
     """
-    from datacustoms.policy import KEYED_ACTIONS
-    from datacustoms.protect import crypto
-    from datacustoms.protect.keys import find_key_material
-
     keys = [master_key] + [
         crypto.derive_key(master_key, recipient=policy.recipient, purpose=policy.purpose, operation=op)
         for op in sorted(KEYED_ACTIONS)
@@ -300,51 +290,3 @@ def spark_key_leaks(df: Any, policy: Policy, master_key: bytes) -> dict[str, int
         raise_job_error(err, "the key-material scan")
         raise
     return {str(r[0]): int(r[1]) for r in rows if r[1]}
-
-
-def _snapshot(
-    df: Any, qi: list[str], sensitive: Sequence[str], k: int, max_risk: float, budget: float, attack: bool
-) -> Any:
-    """:func:`datacustoms.protect.prove.snapshot` on Spark (the same fields from the same report)."""
-    from datacustoms.engines.spark_inspect import spark_inspect
-    from datacustoms.protect.prove import snapshot_with
-
-    return snapshot_with(
-        spark_inspect,
-        df,
-        df.columns,
-        qi=qi,
-        sensitive=sensitive,
-        k=k,
-        max_risk=max_risk,
-        attack_budget=budget,
-        attack=attack,
-    )
-
-
-def protect_and_prove(
-    source: Any,
-    policy: Policy,
-    output: str | os.PathLike[str] | None,
-    *,
-    master: str = DEFAULT_SPARK_MASTER,
-    keystore: str | os.PathLike[str] | None = None,
-    dry_run: bool = False,
-    attack_budget: float = 30.0,
-    attack: bool = True,
-) -> tuple[ProtectResult, Any]:
-    """What ``datacustoms protect --engine spark`` runs: protect, then prove on Spark (no proof in a dry run)."""
-    if output is not None and Path(os.fspath(output)).suffix.lower() not in (".parquet", ".pq"):
-        raise UsageError("--engine spark writes a folder of Parquet files", "name the output OUTPUT.parquet")
-    result = spark_protect(
-        source, policy, None if dry_run else output, master=master, keystore=keystore, dry_run=dry_run
-    )
-    if dry_run or output is None:
-        return result, None
-    df = frame(source, master=master)
-    loaded = load_master_key(policy, keystore, list(df.columns))
-    proof = spark_prove(
-        df, output, policy, master=master, attack_budget=attack_budget, attack=attack,
-        master_key=loaded[0] if loaded else None,
-    )  # fmt: skip
-    return result, proof

@@ -17,9 +17,9 @@ import pyarrow.ipc as ipc
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from datacustoms.engines import is_spark_dataframe
 from datacustoms.errors import InputError, UnsupportedFormat, did_you_mean
 from datacustoms.io.csv import read_csv
+from datacustoms.io.spark import is_spark_dataframe, read_spark
 from datacustoms.table import Table, from_arrow
 
 FORMATS = ("csv", "parquet", "jsonl", "ipc", "sql")
@@ -45,13 +45,11 @@ def read(
 
     ``source`` is a file path, a SQLAlchemy URL (with ``table=``), an in-memory pandas /
     polars / pyarrow object (anything with the Arrow PyCapsule interface), or a
-    ``pyspark.sql.DataFrame`` (read through :mod:`datacustoms.engines.spark`).
+    ``pyspark.sql.DataFrame`` (read through :mod:`datacustoms.io.spark`).
     """
     if isinstance(source, Table):
         return source
     if is_spark_dataframe(source):  # duck-typed: pyspark is imported only when one is passed
-        from datacustoms.engines.spark import read_spark
-
         return read_spark(source, name=name)
     if not isinstance(source, str | os.PathLike):
         return _from_memory(source, name or "table")

@@ -115,6 +115,20 @@ class ColumnUniqueness(BaseModel):
     near_unique: bool
 
 
+class MeasureResult(BaseModel):
+    """One figure of an added risk measure (:mod:`datacustoms.risk.measures`), with its limit."""
+
+    name: str
+    value: float
+    limit: float | None = Field(default=None, description="the check fails when the value is above it")
+    rule: str = Field(default="R11", description="the rule the figure is judged under")
+    description: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.limit is None or self.value <= self.limit + 1e-12
+
+
 class RiskProfile(BaseModel):
     """Everything the measure stage found for one table and one quasi-identifier set."""
 
@@ -135,6 +149,7 @@ class RiskProfile(BaseModel):
     diversity: list[Diversity] = Field(default_factory=list)
     rare: list[RareValues] = Field(default_factory=list)
     uniqueness: list[ColumnUniqueness] = Field(default_factory=list)
+    measures: list[MeasureResult] = Field(default_factory=list, description="figures of added risk measures")
 
 
 class UnicityPoint(BaseModel):

@@ -23,12 +23,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
@@ -36,7 +36,7 @@ from datacustoms.io.infer import cast_batch, cast_columns, infer_types
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
 from datacustoms.protect.operators.common import Kernel
-from datacustoms.protect.operators.suppress import check_cap, suppress_kernel
+from datacustoms.protect.operators.suppress import Suppression, check_cap, suppress_kernel
 from datacustoms.protect.plan import Plan, build_plan
 from datacustoms.table import Table
 
@@ -77,10 +77,17 @@ class ProtectResult(BaseModel):
     key_id: str | None = Field(default=None, description="ID of the master key (never the key)")
     derived_key_ids: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    _kept_rows: list[pa.BooleanArray] | None = PrivateAttr(default=None)
 
     @property
     def meets_k(self) -> bool:
         return not self.qi or (self.k_after is not None and self.k_after >= self.k_required)
+
+    @property
+    def kept_rows(self) -> list[pa.BooleanArray] | None:
+        """Per input batch, the rows suppression kept (asked for with ``keep_rows``; None when
+        nothing was suppressed or it was not asked for). Never serialised."""
+        return self._kept_rows
 
 
 def output_format(path: str | os.PathLike[str]) -> Literal["parquet", "csv"]:
@@ -322,10 +329,13 @@ def _apply(kernels: list[Kernel], batch: pa.RecordBatch) -> pa.RecordBatch:
     return batch
 
 
-def transformed(
-    batches: Iterator[pa.RecordBatch], kernels: list[Kernel], *, workers: int = WORKERS
-) -> Iterator[pa.RecordBatch]:
-    """The batches through the kernels, in order, with a few batches in flight on worker threads.
+T = TypeVar("T")
+
+
+def mapped(
+    batches: Iterator[pa.RecordBatch], step: Callable[[pa.RecordBatch], T], *, workers: int = WORKERS
+) -> Iterator[T]:
+    """``step`` over the batches, in order, with a few batches in flight on worker threads.
 
     Arrow compute, the native HMAC and the Parquet reader and writer release the GIL, so reading
     batch n+1, transforming batch n and compressing batch n-1 overlap. At most ``2 × workers``
@@ -333,13 +343,13 @@ def transformed(
     """
     if workers <= 1:
         for batch in batches:
-            yield _apply(kernels, batch)
+            yield step(batch)
         return
-    pending: deque[Future[pa.RecordBatch]] = deque()
+    pending: deque[Future[T]] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="protect") as pool:
         try:
             for batch in batches:
-                pending.append(pool.submit(_apply, kernels, batch))
+                pending.append(pool.submit(step, batch))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
             while pending:
@@ -347,6 +357,26 @@ def transformed(
         finally:
             for future in pending:
                 future.cancel()
+
+
+Step = Callable[[pa.RecordBatch], tuple[pa.RecordBatch, pa.BooleanArray | None]]
+
+
+def recording_step(kernels: list[Kernel], suppression: tuple[int, Kernel] | None, keep_rows: bool) -> Step:
+    """One batch through the kernels; with ``keep_rows`` also the rows suppression kept."""
+    position, suppress = suppression if suppression is not None else (len(kernels), None)
+    if suppress is None or not keep_rows or not isinstance(suppress, Suppression):
+        chain = list(kernels) if suppress is None else [*kernels[:position], suppress, *kernels[position:]]
+        return lambda batch: (_apply(chain, batch), None)
+    keeper = suppress
+    before, after = kernels[:position], kernels[position:]
+
+    def step(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.BooleanArray | None]:
+        batch = _apply(before, batch)
+        keep = keeper.keep(batch)
+        return _apply(after, batch.filter(keep)), keep
+
+    return step
 
 
 class _Writer:
@@ -418,10 +448,12 @@ class Prepared:
     table: Table
     policy: Policy
     plan: Plan
-    kernels: list[Kernel]
+    measured: Measured
     result: ProtectResult
     keystore: str | os.PathLike[str] | None = None
     key_source: str | None = None
+    #: casts applied after the plan (kept columns of a text source given their type)
+    casts: list[Kernel] = field(default_factory=list)
 
     @property
     def keyed(self) -> tuple[str, ...]:
@@ -449,14 +481,28 @@ class Prepared:
             return
         types = infer_types(self.table.batches(kept), kept)
         if types:
-            self.kernels.append(lambda batch: cast_batch(batch, types))
+            self.casts.append(lambda batch: cast_batch(batch, types))
 
-    def batches(self, *, workers: int = WORKERS) -> Iterator[pa.RecordBatch]:
-        """The protected batches, in order; counts the rows read and written into ``result``."""
+    def step(self, keep_rows: bool = False) -> Step:
+        """One batch through the plan, suppression and the casts (with ``keep_rows``, the rows kept)."""
+        inner = recording_step(list(self.plan.kernels), self.measured.suppression, keep_rows)
+        if not self.casts:
+            return inner
+        casts = self.casts
+
+        def step(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.BooleanArray | None]:
+            out, keep = inner(batch)
+            return _apply(casts, out), keep
+
+        return step
+
+    def batches(self, *, keep_rows: bool = False) -> Iterator[tuple[pa.RecordBatch, pa.BooleanArray | None]]:
+        """The protected batches, in order, each with the rows suppression kept (with ``keep_rows``);
+        counts the rows read and written into ``result``."""
         self.result.rows_in = self.result.rows_out = 0
-        for batch in transformed(prefetch(self._counted()), self.kernels, workers=workers):
+        for batch, keep in mapped(prefetch(self._counted()), self.step(keep_rows), workers=WORKERS):
             self.result.rows_out += batch.num_rows
-            yield batch
+            yield batch, keep
 
     def _counted(self) -> Iterator[pa.RecordBatch]:
         for batch in self.table.batches():
@@ -465,7 +511,7 @@ class Prepared:
 
     def empty(self) -> pa.RecordBatch:
         """A batch of no rows with the output schema (an empty table still has columns)."""
-        return _apply(self.kernels, _empty_batch(self.table.schema))
+        return self.step()(_empty_batch(self.table.schema))[0]
 
     def finish(self) -> None:
         audit_if_keyed(self.policy, self.keystore, self.key_source, self.result)
@@ -497,9 +543,6 @@ def prepare(
         raw_histogram=lambda: class_histogram(table.batches(qi), qi),
         protected_histogram=lambda: class_histogram(_qi_stream(table, plan, policy), qi),
     )
-    kernels = list(plan.kernels)
-    if measured.suppression is not None:
-        kernels.insert(*measured.suppression)
     # without QIs the row count comes from the write pass (a CSV would otherwise be read twice)
     rows_in = measured.after.rows if measured.after is not None else (table.num_rows if dry_run else 0)
     result = build_result(
@@ -513,7 +556,7 @@ def prepare(
         rows_in=rows_in,
         key_id=key_id,
     )
-    return Prepared(table, policy, plan, kernels, result, keystore, key_source)
+    return Prepared(table, policy, plan, measured, result, keystore, key_source)
 
 
 def protect_table(
@@ -524,12 +567,14 @@ def protect_table(
     keystore: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     master_key: bytes | None = None,
+    keep_rows: bool = False,
 ) -> ProtectResult:
     """Apply ``policy`` to ``table`` and write ``output`` (Parquet or CSV) atomically.
 
     ``master_key`` overrides the policy's ``key`` (for library callers holding key bytes).
     Raises before anything is written when the policy does not fit the table, a key is missing,
-    or suppression would exceed its cap.
+    or suppression would exceed its cap. With ``keep_rows`` the result also says which input
+    rows suppression kept (:attr:`ProtectResult.kept_rows`).
     """
     policy.check_columns(table.column_names)
     fmt = output_format(output) if output is not None else None
@@ -542,17 +587,31 @@ def protect_table(
         return prepared.result
     if fmt == "parquet":  # a CSV output keeps the text as exported
         prepared.type_kept()
+    kept = _write(prepared, output, fmt or "parquet", keep_rows)
+    if keep_rows and prepared.measured.suppression is not None:
+        prepared.result._kept_rows = kept
+    prepared.finish()
+    return prepared.result
+
+
+def _write(
+    prepared: Prepared, output: str | os.PathLike[str], fmt: str, keep_rows: bool
+) -> list[pa.BooleanArray]:
+    """The write pass: every batch into ``output`` atomically; per batch, the rows suppression
+    kept (when ``keep_rows``)."""
+    kept: list[pa.BooleanArray] = []
     with atomic_path(output) as tmp:
-        writer = _Writer(tmp, fmt or "parquet", prepared.keyed)
+        writer = _Writer(tmp, fmt, prepared.keyed)
         try:
-            for batch in prepared.batches():
+            for batch, keep in prepared.batches(keep_rows=keep_rows):
                 writer.write(batch)
+                if keep is not None:
+                    kept.append(keep)
             if writer.schema is None:  # an empty table still gets a file with the output schema
                 writer.write(prepared.empty())
         finally:
             writer.close()
-    prepared.finish()
-    return prepared.result
+    return kept
 
 
 def protect_arrow(
@@ -564,7 +623,7 @@ def protect_arrow(
 ) -> tuple[pa.Table, ProtectResult]:
     """Apply ``policy`` to ``table`` in memory: the protected rows as one Arrow table, no file."""
     prepared = prepare(table, policy, keystore=keystore, master_key=master_key)
-    batches = list(prepared.batches()) or [prepared.empty()]
+    batches = [batch for batch, _ in prepared.batches()] or [prepared.empty()]
     schema = batches[0].schema
     out = pa.Table.from_batches([b if b.schema == schema else b.cast(schema) for b in batches])
     if out.schema.metadata and b"pandas" in out.schema.metadata:  # describes the input's columns, not these

@@ -1,8 +1,9 @@
 """Prove the protection: run detection, the reversal attack and the risk profile on the input and
 on the output, and show **before → after** ("phone_sha256: 100% reversible → dropped; k: 1 → 7").
 
-Both sides go through :func:`datacustoms.inspection.inspect`, the call behind ``datacustoms
-inspect``, so the figures are the ones an auditor would get. The output fails the policy
+Both sides go through the inspect flow (:func:`datacustoms.flows.inspect.inspect`, the call behind
+``datacustoms inspect``, run by :func:`datacustoms.flows.protect.prove`), so the figures are the
+ones an auditor would get; this module compares the two sides. The output fails the policy
 (``Proof.passed`` is false, the CLI exits 1) when any output column is still reversible, when k
 or the highest prosecutor risk misses the policy's thresholds, when l-diversity is below the
 policy's l, or when a column the policy sends in clear (``keep``, ``mask``) still holds a direct
@@ -19,6 +20,8 @@ from pydantic import BaseModel, Field
 from datacustoms.model.findings import Check
 from datacustoms.model.report import Report
 from datacustoms.policy import KEYED_ACTIONS, Policy
+from datacustoms.protect import crypto
+from datacustoms.protect.keys import find_key_material
 from datacustoms.table import Table
 
 CLEAR_ACTIONS = frozenset({"keep", "mask"})
@@ -70,33 +73,6 @@ class Proof(BaseModel):
     @property
     def passed(self) -> bool:
         return not self.failures
-
-
-def snapshot(
-    table: Table,
-    *,
-    qi: list[str],
-    sensitive: list[str],
-    k: int,
-    max_risk: float,
-    attack_budget: float = 30.0,
-    attack: bool = True,
-) -> Snapshot:
-    """Inspect one table (detect, attack digest columns, measure risk) the way ``inspect`` does."""
-    from datacustoms.inspection import inspect
-
-    qi = [c for c in qi if c in table.column_names]
-    return snapshot_with(
-        inspect,
-        table,
-        table.column_names,
-        qi=qi,
-        sensitive=sensitive,
-        k=k,
-        max_risk=max_risk,
-        attack_budget=attack_budget,
-        attack=attack,
-    )
 
 
 def snapshot_with(
@@ -214,41 +190,11 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
 
 def key_leaks(table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
     """R18: cells of ``table`` that contain the master key or a key derived from it (counts only)."""
-    from datacustoms.protect import crypto
-    from datacustoms.protect.keys import find_key_material
-
     derived = [
         crypto.derive_key(master_key, recipient=policy.recipient, purpose=policy.purpose, operation=op)
         for op in sorted(KEYED_ACTIONS)
     ]
     return find_key_material(table.batches(), [master_key, *derived])
-
-
-def prove(
-    before: Table,
-    after: Table,
-    policy: Policy,
-    *,
-    attack_budget: float = 30.0,
-    attack: bool = True,
-    master_key: bytes | None = None,
-) -> Proof:
-    """Run the same checks on the input and the output and compare them.
-
-    With ``master_key``, the output is also scanned for the key and its derived keys (R18).
-    """
-    return prove_with(
-        policy,
-        attack_budget=attack_budget,
-        before=lambda qi, k, max_risk, half: snapshot(
-            before, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=half, attack=attack
-        ),
-        after=lambda qi, k, max_risk, half: snapshot(
-            after, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=half, attack=attack
-        ),
-        after_columns=after.column_names,
-        leaks=None if master_key is None else lambda: key_leaks(after, policy, master_key),
-    )
 
 
 #: ``(qi, k, max_risk, attack budget) -> Snapshot``: one side of a proof, measured by some engine

@@ -291,6 +291,40 @@ def _rewrite(
         raise
 
 
+def _check_rekey(method: str, columns: Sequence[str], key_name: str) -> None:
+    """Refuse a re-key request that cannot work, before any key is loaded."""
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}", "use --method token or --method fpe")
+    if not columns:
+        raise UsageError("name the columns to re-key", "pass --column NAME (repeatable)")
+    if key_name.startswith("env:"):
+        raise UsageError(
+            "re-keying needs the key's versions, which only the keystore keeps",
+            "put the key in the keystore, or decrypt and re-protect with the two environment keys",
+        )
+
+
+def _rekey_versions(
+    store: Keystore, name: str, method: str, from_key_id: str | None
+) -> tuple[MasterKey, list[MasterKey]]:
+    """The active version and the old versions to decrypt with (tokens: all; FF1: the one rotated from)."""
+    versions = store.versions(name)
+    active = versions[0]
+    if active.status != "active":
+        raise KeyMaterialError(f"key {name!r} has no active version", f"run `datacustoms keys rotate {name}`")
+    if from_key_id is not None:
+        olds = [v for v in versions if v.id == from_key_id]
+        if not olds:
+            raise KeyMaterialError(f"key {name!r} has no version {from_key_id}", "run `datacustoms keys list`")
+        return active, olds
+    if method == "token":
+        return active, versions
+    info = next(i for i in store.list() if i.id == active.id)
+    if info.rotated_from is None:
+        raise KeyMaterialError(f"key {name!r} was never rotated", "pass --from-key-id or rotate it first")
+    return active, [store.by_id(info.rotated_from)]
+
+
 def rekey_file(
     source: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -317,34 +351,12 @@ def rekey_file(
     """
     from datacustoms.io import read
 
-    if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}", "use --method token or --method fpe")
-    if not columns:
-        raise UsageError("name the columns to re-key", "pass --column NAME (repeatable)")
-    if key_name.startswith("env:"):
-        raise UsageError(
-            "re-keying needs the key's versions, which only the keystore keeps",
-            "put the key in the keystore, or decrypt and re-protect with the two environment keys",
-        )
+    _check_rekey(method, columns, key_name)
     fmt = output_format(output)
     store = Keystore(keystore)
     log = AuditLog.beside(store.path)
     name = key_name.removeprefix("keystore:")
-    versions = store.versions(name)
-    active = versions[0]
-    if active.status != "active":
-        raise KeyMaterialError(f"key {name!r} has no active version", f"run `datacustoms keys rotate {name}`")
-    if from_key_id is not None:
-        olds = [v for v in versions if v.id == from_key_id]
-        if not olds:
-            raise KeyMaterialError(f"key {name!r} has no version {from_key_id}", "run `datacustoms keys list`")
-    elif method == "token":
-        olds = versions
-    else:
-        info = next(i for i in store.list() if i.id == active.id)
-        if info.rotated_from is None:
-            raise KeyMaterialError(f"key {name!r} was never rotated", "pass --from-key-id or rotate it first")
-        olds = [store.by_id(info.rotated_from)]
+    active, olds = _rekey_versions(store, name, method, from_key_id)
     operation = "tokenize" if method == "token" else "fpe"
 
     def derive(m: MasterKey) -> bytes:
@@ -359,16 +371,8 @@ def rekey_file(
     result = RevealResult(values=dict.fromkeys(columns, 0))
     openers = {col: _TokenOpener(old_keys) for col in columns}
     opts: dict[str, Any] = {"alphabet": alphabet, "keep_prefix": keep_prefix, "tweak": tweak}
-    base = {
-        "key_name": name,
-        "recipient": recipient,
-        "purpose": purpose,
-        "reason": reason.strip() or "key rotation",
-        "method": method,
-        "columns": list(columns),
-        "input": str(source),
-        "output": str(output),
-    }
+    base = {"key_name": name, "recipient": recipient, "purpose": purpose, "reason": reason.strip() or "key rotation",
+            "method": method, "columns": list(columns), "input": str(source), "output": str(output)}  # fmt: skip
 
     def transform(col: str, values: pa.Array) -> pa.Array:
         if method == "token":

@@ -322,6 +322,69 @@ def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppress
 # -- the suggestion -----------------------------------------------------------------------------
 
 
+def _column_actions(
+    names: list[str], qi: list[str], by_col: dict[str, ColumnFinding], chosen_keys: list[str],
+    candidates: list[str], chosen_sensitive: list[str], columns: dict[str, Any], reasons: dict[str, str],
+) -> None:  # fmt: skip
+    """The action and its reason for every column but the quasi-identifiers (join keys, drops, keeps)."""
+    why = "join key: the recipient matches records on it; keyed so it cannot be reversed (R2, R8)"
+    for name in names:
+        f = by_col.get(name)
+        if name in qi:
+            continue
+        if name in chosen_keys:
+            columns[name] = Pseudonymize(why=why, normalize=_normalization(f))
+            reasons[name] = f"pseudonymize — {f.kind if f else 'join key'}: {why}"
+        elif name in candidates:
+            columns[name] = Drop()
+            reasons[name] = (
+                f"drop — another key of the same person ({f.kind if f else 'id'}); {chosen_keys[0]!r} is "
+                "the join key; name more with --join-key (R9)"
+                if chosen_keys
+                else "drop"
+            )
+        elif f is not None and f.role == "direct_identifier":
+            columns[name] = Drop()
+            reasons[name] = f"drop — a clear {f.kind}; the purpose does not need it (R1, R29)"
+        else:
+            if f is not None and f.role == "sensitive" and name not in chosen_sensitive:
+                chosen_sensitive.append(name)
+            columns[name] = Keep()
+            reasons[name] = f"keep — {f.role if f else 'other'} ({f.kind if f else 'unknown'})"
+
+
+def _generalise(
+    table: Table, qi: list[str], by_col: dict[str, ColumnFinding], folder: Path | None, k: int,
+    max_suppression: float, policy_dir: str | Path | None, columns: dict[str, Any], reasons: dict[str, str],
+    notes: list[str],
+) -> LatticeResult | None:  # fmt: skip
+    """The least-loss generalisation of ``qi`` reaching k: its actions go into ``columns`` and ``reasons``."""
+    if not qi:
+        return None
+    hist = class_histogram(table.batches(qi), qi)
+    ladders = []
+    for name in qi:
+        distinct = pc.unique(hist.column(name).combine_chunks())
+        ladders.append(build_ladder(name, distinct, by_col.get(name), folder))
+    lattice = search_lattice(build_base(hist, ladders), ladders, k, max_suppression)
+    if lattice.chosen is None:
+        notes.append(
+            f"no generalisation reaches k={k} with at most {max_suppression:.0%} suppressed; every QI is dropped"
+        )
+    levels = lattice.chosen.levels if lattice.chosen else {lad.column: lad.height for lad in ladders}
+    for lad in ladders:
+        act = lad.actions[levels[lad.column]]
+        if isinstance(act, Generalize) and act.file is not None and policy_dir is not None:
+            rel = _relative(Path(act.file), Path(policy_dir))
+            act = act.model_copy(update={"file": rel})
+        columns[lad.column] = act
+        reasons[lad.column] = (
+            f"{act.action} — quasi-identifier, {lad.names[levels[lad.column]]} "
+            f"(level {levels[lad.column]} of {lad.height}, {lad.source})"
+        )
+    return lattice
+
+
 def suggest_policy(
     table: Table,
     *,
@@ -372,53 +435,8 @@ def suggest_policy(
     # one join key is enough to match records (R9): the declared ones, else the best candidate
     # (an ID before a digest of a phone or email), and the other candidates are dropped
     chosen_keys = list(join_keys) if join_keys else sorted(candidates, key=lambda c: by_col[c].kind == "digest")[:1]
-    why = "join key: the recipient matches records on it; keyed so it cannot be reversed (R2, R8)"
-    for name in names:
-        f = by_col.get(name)
-        if name in qi:
-            continue
-        if name in chosen_keys:
-            columns[name] = Pseudonymize(why=why, normalize=_normalization(f))
-            reasons[name] = f"pseudonymize — {f.kind if f else 'join key'}: {why}"
-        elif name in candidates:
-            columns[name] = Drop()
-            reasons[name] = (
-                f"drop — another key of the same person ({f.kind if f else 'id'}); {chosen_keys[0]!r} is "
-                "the join key; name more with --join-key (R9)"
-                if chosen_keys
-                else "drop"
-            )
-        elif f is not None and f.role == "direct_identifier":
-            columns[name] = Drop()
-            reasons[name] = f"drop — a clear {f.kind}; the purpose does not need it (R1, R29)"
-        else:
-            if f is not None and f.role == "sensitive" and name not in chosen_sensitive:
-                chosen_sensitive.append(name)
-            columns[name] = Keep()
-            reasons[name] = f"keep — {f.role if f else 'other'} ({f.kind if f else 'unknown'})"
-    lattice: LatticeResult | None = None
-    if qi:
-        hist = class_histogram(table.batches(qi), qi)
-        ladders = []
-        for name in qi:
-            distinct = pc.unique(hist.column(name).combine_chunks())
-            ladders.append(build_ladder(name, distinct, by_col.get(name), folder))
-        lattice = search_lattice(build_base(hist, ladders), ladders, k, max_suppression)
-        if lattice.chosen is None:
-            notes.append(
-                f"no generalisation reaches k={k} with at most {max_suppression:.0%} suppressed; every QI is dropped"
-            )
-        levels = lattice.chosen.levels if lattice.chosen else {lad.column: lad.height for lad in ladders}
-        for lad in ladders:
-            act = lad.actions[levels[lad.column]]
-            if isinstance(act, Generalize) and act.file is not None and policy_dir is not None:
-                rel = _relative(Path(act.file), Path(policy_dir))
-                act = act.model_copy(update={"file": rel})
-            columns[lad.column] = act
-            reasons[lad.column] = (
-                f"{act.action} — quasi-identifier, {lad.names[levels[lad.column]]} "
-                f"(level {levels[lad.column]} of {lad.height}, {lad.source})"
-            )
+    _column_actions(names, qi, by_col, chosen_keys, candidates, chosen_sensitive, columns, reasons)
+    lattice = _generalise(table, qi, by_col, folder, k, max_suppression, policy_dir, columns, reasons, notes)
     kept_qi = [c for c in qi if not isinstance(columns[c], Drop)]
     ordered = {name: columns[name] for name in names}
     needs_key = any(isinstance(a, Pseudonymize) for a in ordered.values())

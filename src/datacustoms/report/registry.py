@@ -1,9 +1,9 @@
 """Which function renders which result in which format: the one place a new format is added.
 
 A result kind (``report`` for ``inspect``, ``attack`` for ``attack``) maps format names to a
-``"module:function"`` that turns the result into text. Renderers import on first use, so asking
-for JSON never loads Jinja. The commands offer exactly the formats listed here: a new format is
-a renderer module plus one line below.
+``"module:function"`` (or the function itself) that turns the result into text. Renderers import
+on first use, so asking for JSON never loads Jinja. The commands offer exactly the formats listed
+here, read when the command runs: a new format is a renderer module plus one line below.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datacustoms.errors import UsageError, did_you_mean
 
 Renderer = Callable[[Any], str]
 
-#: result kind -> format name -> "module:function"
-RENDERERS: dict[str, dict[str, str]] = {
+#: result kind -> format name -> "module:function" (or the renderer itself)
+RENDERERS: dict[str, dict[str, str | Renderer]] = {
     "report": {
         "text": "datacustoms.report.text:render",
         "json": "datacustoms.report.json:report_json",
@@ -42,6 +42,8 @@ def renderer(kind: str, fmt: str) -> Renderer:
     if target is None:
         raise UsageError(f"unknown format {fmt!r}.{did_you_mean(fmt, RENDERERS[kind])}",
                          f"use one of: {', '.join(RENDERERS[kind])}")
+    if callable(target):
+        return target
     module, function = target.split(":")
     render: Renderer = getattr(import_module(module), function)
     return render

@@ -18,6 +18,7 @@ counts n_v and the table's shares p_v:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -207,6 +208,32 @@ def _ordered_classes(rows: int, m: int, total_cps: int, per_class: str, window: 
     """
 
 
+def _figures(con: duckdb.DuckDBPyConnection, classes: str, th: Thresholds) -> tuple[Any, ...]:
+    """The R12 figures over the per-class rows ``classes`` (one query)."""
+    t_limit = th.t if th.t is not None else 2.0
+    return con.execute(
+        f"""
+        WITH k AS ({classes}), e AS (
+            SELECT *, greatest(ln(size) - nln / size, 0.0) AS h, size - top_l AS rest FROM k
+        )
+        SELECT
+            min(len),
+            count(*) FILTER (WHERE len < {th.diversity_l}),
+            coalesce(sum(size) FILTER (WHERE len < {th.diversity_l}), 0)::BIGINT,
+            exp(min(h)),
+            count(*) FILTER (WHERE h < ln({th.diversity_l}) - {EPS}),
+            CASE WHEN bool_and(rest > 0) THEN max(top / rest) END,
+            count(*) FILTER (WHERE top >= {th.c} * rest),
+            greatest(max(t), 0.0),
+            count(*) FILTER (WHERE t > {t_limit} + 1e-12),
+            coalesce(sum(size) FILTER (WHERE t > {t_limit} + 1e-12), 0)::BIGINT,
+            count(*) FILTER (WHERE top >= {th.dominance} * size - {EPS}),
+            coalesce(sum(size) FILTER (WHERE top >= {th.dominance} * size - {EPS}), 0)::BIGINT
+        FROM e
+        """
+    ).fetchall()[0]
+
+
 def diversity(
     con: duckdb.DuckDBPyConnection,
     qi_count: int,
@@ -259,28 +286,7 @@ def diversity(
             f"SELECT {per_class}, {t} AS t FROM (SELECT c.*, g.n AS gn, {window} AS rn "
             f"FROM ({cells}) c JOIN dc_g g ON c.v IS NOT DISTINCT FROM g.v) GROUP BY cid"
         )
-    t_limit = th.t if th.t is not None else 2.0
-    figures = con.execute(
-        f"""
-        WITH k AS ({classes}), e AS (
-            SELECT *, greatest(ln(size) - nln / size, 0.0) AS h, size - top_l AS rest FROM k
-        )
-        SELECT
-            min(len),
-            count(*) FILTER (WHERE len < {th.diversity_l}),
-            coalesce(sum(size) FILTER (WHERE len < {th.diversity_l}), 0)::BIGINT,
-            exp(min(h)),
-            count(*) FILTER (WHERE h < ln({th.diversity_l}) - {EPS}),
-            CASE WHEN bool_and(rest > 0) THEN max(top / rest) END,
-            count(*) FILTER (WHERE top >= {th.c} * rest),
-            greatest(max(t), 0.0),
-            count(*) FILTER (WHERE t > {t_limit} + 1e-12),
-            coalesce(sum(size) FILTER (WHERE t > {t_limit} + 1e-12), 0)::BIGINT,
-            count(*) FILTER (WHERE top >= {th.dominance} * size - {EPS}),
-            coalesce(sum(size) FILTER (WHERE top >= {th.dominance} * size - {EPS}), 0)::BIGINT
-        FROM e
-        """
-    ).fetchall()[0]
+    figures = _figures(con, classes, th)
     for name in ("dc_x", "dc_gr"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     (distinct_l, below_l, records_below_l, entropy_l, below_h, rec_c, failing, t, above_t, records_above_t,

@@ -27,6 +27,7 @@ from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
 from datacustoms.risk.classes import build_cells, check_columns, connect
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
+from datacustoms.risk.measures import RiskMeasure, apply_measures
 from datacustoms.table import Table
 
 #: DuckDB's budget for the profile: the cells table can hold about one row per record (a
@@ -58,13 +59,14 @@ def risk_profile(
     population: int | None = None,
     sampling_fraction: float | None = None,
     load_cells: CellLoader | None = None,
+    measures: Sequence[RiskMeasure] = (),
 ) -> RiskProfile:
     """k-anonymity, attacker risks, population uniqueness, diversity and rare values of ``table``.
 
     ``population`` (N) or ``sampling_fraction`` (π = n / N) enables the population-uniqueness
     estimates; give at most one. ``load_cells`` replaces the DuckDB scan that builds the cells
     table (the Spark engine runs that group-by on its executors); every figure is then derived
-    the same way.
+    the same way. ``measures`` are added risk measures (:mod:`datacustoms.risk.measures`).
     """
     thresholds = thresholds or Thresholds()
     qi, sensitive = list(qi), list(sensitive)
@@ -122,6 +124,7 @@ def risk_profile(
         diversity=diversities,
         rare=rare,
         uniqueness=uniqueness,
+        measures=apply_measures(hist, thresholds, measures),
     )
 
 
@@ -151,6 +154,16 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
             ),
         )
     )
+    checks += _risk_checks(profile, th, subject)
+    checks += _diversity_checks(profile, th)
+    checks += _rare_checks(profile)
+    return checks
+
+
+def _risk_checks(profile: RiskProfile, th: Thresholds, subject: str) -> list[Check]:
+    """R11: prosecutor and marketer risk, and the population uniques when estimated."""
+    n = profile.rows
+    checks: list[Check] = []
     pro = profile.prosecutor
     above = sum(
         s * c for s, c in zip(profile.histogram.sizes, profile.histogram.counts, strict=True) if 1.0 / s > th.max_risk
@@ -183,6 +196,13 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
                 ),
             )
         )
+    return checks
+
+
+def _diversity_checks(profile: RiskProfile, th: Thresholds) -> list[Check]:
+    """R12: l-diversity, t-closeness and dominated classes, per sensitive column."""
+    n = profile.rows
+    checks: list[Check] = []
     for d in profile.diversity:
         problems = []
         if th.l is not None and d.distinct_l < th.l:
@@ -218,6 +238,12 @@ def risk_checks(profile: RiskProfile, thresholds: Thresholds | None = None) -> l
                     ),
                 )
             )
+    return checks
+
+
+def _rare_checks(profile: RiskProfile) -> list[Check]:
+    """R13: rare values and near-unique columns."""
+    checks: list[Check] = []
     for r in profile.rare:
         if r.rare_values:
             checks.append(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -80,20 +81,7 @@ def unicity(
     confidence: float = 0.95,
 ) -> UnicityResult:
     """ε_p for each p in ``points``: the share of sampled people singled out by p of their points."""
-    names = events.column_names
-    for column, what in ((person, "person column"), (time, "time column"), (place, "place column"),
-                         (amount, "amount column")):  # fmt: skip
-        if column is not None and column not in names:
-            raise ColumnError(column, names, what)
-    if time_granularity not in GRANULARITIES:
-        raise UsageError(f"unknown time granularity {time_granularity!r}", f"use one of {', '.join(GRANULARITIES)}")
-    ps = sorted(set(points))
-    if not ps or ps[0] < 1 or ps[-1] > 16:
-        raise UsageError(f"points {list(points)} are not between 1 and 16", "e.g. --points 1..5")
-    if sample_people < 1:
-        raise UsageError("the sample must hold at least one person", "raise --sample-people")
-    if amount_bins is not None and (amount is None or amount_bins < 1):
-        raise UsageError("--amount-bins needs an amount column and a positive number of bins", "")
+    ps = _check_arguments(events, person, time, place, amount, points, time_granularity, sample_people, amount_bins)
     max_p = ps[-1]
     columns = [c for c in (person, time, place, amount) if c is not None]
     with connect() as con:
@@ -140,62 +128,76 @@ def unicity(
                 f"no event has a readable time in {time!r}",
                 "pass a timestamp, a date, an ISO text time or epoch seconds",
             )
-        con.execute(
-            f"CREATE TEMP TABLE dc_chosen AS SELECT sid, tb, pl, ab, rn FROM dc_ranked "
-            f"WHERE npts >= {max_p} AND rn <= {max_p}"
-        )
-        # chosen points get ids; who holds them is read in one pass over the events
-        con.execute(
-            "CREATE TEMP TABLE dc_cp AS SELECT tb, pl, ab, (row_number() OVER ())::INTEGER AS pid "
-            "FROM (SELECT DISTINCT tb, pl, ab FROM dc_chosen)"
-        )
-        on = "{a}.tb = {b}.tb AND {a}.pl IS NOT DISTINCT FROM {b}.pl AND {a}.ab IS NOT DISTINCT FROM {b}.ab"
-        con.execute(
-            "CREATE TEMP TABLE dc_chosen_id AS SELECT c.sid, c.rn, cp.pid "
-            f"FROM dc_chosen c JOIN dc_cp cp ON {on.format(a='c', b='cp')}"
-        )
-        con.execute(
-            "CREATE TEMP TABLE dc_hold AS SELECT DISTINCT pp.idx, cp.pid "
-            f"FROM (SELECT {pe} AS person, {tb} AS tb, {pl} AS pl, {ab} AS ab FROM {src}) e "
-            f"JOIN dc_cp cp ON {on.format(a='e', b='cp')} JOIN dc_people pp ON e.person = pp.person"
-        )
-        hold = con.execute("SELECT pid, idx FROM dc_hold ORDER BY pid, idx").fetchnumpy()
-        chosen = con.execute("SELECT sid, rn, pid FROM dc_chosen_id ORDER BY sid, rn").fetchnumpy()
-    first_unique = _first_unique(
-        np.asarray(hold["pid"]),
-        np.asarray(hold["idx"]),
-        np.asarray(chosen["sid"]),
-        np.asarray(chosen["pid"]),
-        people=people,
-        max_p=max_p,
-    )
-    row = [int(np.count_nonzero(first_unique <= p)) for p in ps]
-    result_points = []
-    for p, unique in zip(ps, row, strict=True):
-        low, high = wilson_interval(int(unique), eligible, confidence)
-        result_points.append(
-            UnicityPoint(
-                p=p,
-                eligible=eligible,
-                unique=int(unique),
-                epsilon=(unique / eligible) if eligible else 0.0,
-                ci_low=low,
-                ci_high=high,
-            )
-        )
+        hold, chosen = _holders(con, src, pe, tb, pl, ab, max_p)
+    first_unique = _first_unique(np.asarray(hold["pid"]), np.asarray(hold["idx"]), np.asarray(chosen["sid"]),
+                                 np.asarray(chosen["pid"]), people=people, max_p=max_p)  # fmt: skip
+    result_points = _points(first_unique, ps, eligible, confidence)
     return UnicityResult(
-        people=people,
-        events=n_events,
-        sampled=sampled,
-        time_granularity=time_granularity,
-        place=place,
-        amount=amount,
-        amount_bins=amount_bins,
-        median_points=median_points,
-        confidence=confidence,
-        seed=seed,
+        people=people, events=n_events, sampled=sampled, time_granularity=time_granularity, place=place,
+        amount=amount, amount_bins=amount_bins, median_points=median_points, confidence=confidence, seed=seed,
         points=result_points,
+    )  # fmt: skip
+
+
+def _check_arguments(
+    events: Table, person: str, time: str, place: str | None, amount: str | None, points: Sequence[int],
+    time_granularity: str, sample_people: int, amount_bins: int | None,
+) -> list[int]:  # fmt: skip
+    """Refuse what cannot be measured before anything is read; the numbers of points, sorted."""
+    names = events.column_names
+    for column, what in ((person, "person column"), (time, "time column"), (place, "place column"),
+                         (amount, "amount column")):  # fmt: skip
+        if column is not None and column not in names:
+            raise ColumnError(column, names, what)
+    if time_granularity not in GRANULARITIES:
+        raise UsageError(f"unknown time granularity {time_granularity!r}", f"use one of {', '.join(GRANULARITIES)}")
+    ps = sorted(set(points))
+    if not ps or ps[0] < 1 or ps[-1] > 16:
+        raise UsageError(f"points {list(points)} are not between 1 and 16", "e.g. --points 1..5")
+    if sample_people < 1:
+        raise UsageError("the sample must hold at least one person", "raise --sample-people")
+    if amount_bins is not None and (amount is None or amount_bins < 1):
+        raise UsageError("--amount-bins needs an amount column and a positive number of bins", "")
+    return ps
+
+
+def _holders(
+    con: duckdb.DuckDBPyConnection, src: str, pe: str, tb: str, pl: str, ab: str, max_p: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The points chosen per sampled person (``sid, rn, pid``) and who holds each (``pid, idx``)."""
+    con.execute(
+        f"CREATE TEMP TABLE dc_chosen AS SELECT sid, tb, pl, ab, rn FROM dc_ranked "
+        f"WHERE npts >= {max_p} AND rn <= {max_p}"
     )
+    # chosen points get ids; who holds them is read in one pass over the events
+    con.execute(
+        "CREATE TEMP TABLE dc_cp AS SELECT tb, pl, ab, (row_number() OVER ())::INTEGER AS pid "
+        "FROM (SELECT DISTINCT tb, pl, ab FROM dc_chosen)"
+    )
+    on = "{a}.tb = {b}.tb AND {a}.pl IS NOT DISTINCT FROM {b}.pl AND {a}.ab IS NOT DISTINCT FROM {b}.ab"
+    con.execute(
+        "CREATE TEMP TABLE dc_chosen_id AS SELECT c.sid, c.rn, cp.pid "
+        f"FROM dc_chosen c JOIN dc_cp cp ON {on.format(a='c', b='cp')}"
+    )
+    con.execute(
+        "CREATE TEMP TABLE dc_hold AS SELECT DISTINCT pp.idx, cp.pid "
+        f"FROM (SELECT {pe} AS person, {tb} AS tb, {pl} AS pl, {ab} AS ab FROM {src}) e "
+        f"JOIN dc_cp cp ON {on.format(a='e', b='cp')} JOIN dc_people pp ON e.person = pp.person"
+    )
+    hold = con.execute("SELECT pid, idx FROM dc_hold ORDER BY pid, idx").fetchnumpy()
+    chosen = con.execute("SELECT sid, rn, pid FROM dc_chosen_id ORDER BY sid, rn").fetchnumpy()
+    return hold, chosen
+
+
+def _points(first_unique: np.ndarray, ps: list[int], eligible: int, confidence: float) -> list[UnicityPoint]:
+    """ε_p with its Wilson interval for each p: the sampled people singled out by their first p points."""
+    result = []
+    for p in ps:
+        unique = int(np.count_nonzero(first_unique <= p))
+        low, high = wilson_interval(unique, eligible, confidence)
+        result.append(UnicityPoint(p=p, eligible=eligible, unique=unique,
+                                   epsilon=(unique / eligible) if eligible else 0.0, ci_low=low, ci_high=high))
+    return result
 
 
 def _amount_expr(con: duckdb.DuckDBPyConnection, src: str, amount: str | None, bins: int | None) -> str:

@@ -31,17 +31,32 @@ def class_keys(columns: list[pa.Array]) -> pa.Array:
     return pc.binary_join_element_wise(*texts, pa.scalar(SEPARATOR, pa.large_string()))
 
 
+class Suppression:
+    """The suppression kernel: drop the rows whose class key is in ``small_keys`` (kept rows stay in order).
+
+    :meth:`keep` says which rows of a batch survive, for callers that must know which rows left.
+    """
+
+    def __init__(self, qi: list[str], small_keys: pa.Array) -> None:
+        self.qi = list(qi)
+        self.keys = pc.cast(small_keys, pa.large_string())
+
+    def keep(self, batch: pa.RecordBatch) -> pa.BooleanArray:
+        """True for the rows of ``batch`` (with generalised QIs) that suppression keeps."""
+        if len(self.keys) == 0:
+            return pa.array([True] * batch.num_rows, pa.bool_())
+        hit = pc.is_in(class_keys([batch.column(c) for c in self.qi]), value_set=self.keys)
+        return pc.invert(hit)
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if len(self.keys) == 0:
+            return batch
+        return batch.filter(self.keep(batch))
+
+
 def suppress_kernel(qi: list[str], small_keys: pa.Array) -> Kernel:
     """Drop the rows whose class key is in ``small_keys`` (kept rows stay in order)."""
-    keys = pc.cast(small_keys, pa.large_string())
-
-    def suppress(batch: pa.RecordBatch) -> pa.RecordBatch:
-        if len(keys) == 0:
-            return batch
-        hit = pc.is_in(class_keys([batch.column(c) for c in qi]), value_set=keys)
-        return batch.filter(pc.invert(hit))
-
-    return suppress
+    return Suppression(qi, small_keys)
 
 
 def check_cap(suppressed: int, rows: int, max_share: float, k: int) -> None:

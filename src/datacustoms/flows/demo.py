@@ -1,4 +1,4 @@
-"""The demo: the Kakao Pay → Alipay case in miniature, told by running the real stages.
+"""The demo flow: the Kakao Pay → Alipay case in miniature, told by running the real stages.
 
 Generates the scenario, inspects the daily export as the recipient would (blind reversal of the
 "encrypted" identifiers, linkage of e-mails with the recipient's own customer list), inspects the
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -20,11 +21,18 @@ import yaml
 
 from datacustoms.attack.api import attack_column
 from datacustoms.attack.text import human_seconds
-from datacustoms.inspection import inspect
+from datacustoms.flows.inspect import inspect
+from datacustoms.flows.protect import protect_and_prove
+from datacustoms.flows.transfer import run_transfer
 from datacustoms.io import read
 from datacustoms.io.atomic import atomic_path, atomic_write_text
+from datacustoms.ledger.store import LedgerStore
 from datacustoms.model.report import Report
 from datacustoms.model.risk import UnicityResult
+from datacustoms.policy import dump_policy
+from datacustoms.protect.keys import Keystore
+from datacustoms.protect.suggest import suggest_policy
+from datacustoms.report.html import render_html
 from datacustoms.risk.unicity import unicity
 from datacustoms.synth.kakaopay import generate_kakaopay
 from datacustoms.table import from_arrow
@@ -86,6 +94,42 @@ def run_demo(out: Path, *, customers: int = 2_000, days: int = 3, seed: int = 20
         "matching was the purpose of the transfer."
     )
 
+    _tell_risk(report, manifest, customers=customers, seed=seed, say=say)
+
+    internal = inspect(manifest.customers_csv, attack=False, measure=False)
+    clear = [f"{f.column} ({f.kind})" for f in internal.findings if f.role == "direct_identifier"]
+    say(f"5. The sender's internal table holds in clear: {', '.join(clear)} — it must never leave as is.")
+
+    proof_lines, transfer = _protect_and_record(out, export_path, budget=budget)
+    say("6. The fix: a suggested policy (keyed HMAC pseudonym for the join key, other keys dropped, "
+        "quasi-identifiers generalised to k ≥ 5), applied and checked again with the same tests:")  # fmt: skip
+    for line in proof_lines:
+        say(f"   {line}")
+    say(
+        "7. The transfer as it was declared — Alipay a mere 'processor', though the score served its own "
+        f"model — is {'REFUSED' if transfer.refused else 'sent'} and recorded"
+        + (f" ({'; '.join(transfer.record.refusal_reasons[:1])})" if transfer.refused else "")
+        + f"; ledger entry {transfer.entry.seq}, chain verified."
+    )
+
+    files = {"export_report": out / "export-report.json", "export_html": out / "export-report.html"}
+    atomic_write_text(files["export_report"], report.to_json())
+    atomic_write_text(files["export_html"], render_html(report))
+    say(f"Verdict on the export: {report.verdict.upper()} — reports written to {files['export_report'].name} "
+        f"and {files['export_html'].name}.")  # fmt: skip
+    return DemoResult(
+        folder=out,
+        export_report=report,
+        internal_report=internal,
+        phone_reversed_share=phone.rows_reversed_share if phone else 0.0,
+        account_reversed_share=account.rows_reversed_share if account else 0.0,
+        email_linked_share=linked.rows_reversed_share,
+        files=files,
+    )
+
+
+def _tell_risk(report: Report, manifest: Any, *, customers: int, seed: int, say: Say) -> None:
+    """Steps 3 and 4: what the rest of the row and the payment traces single out."""
     risk = report.risk
     if risk is not None:
         share = risk.records_below_k / risk.rows if risk.rows else 0.0
@@ -107,38 +151,6 @@ def run_demo(out: Path, *, customers: int = 2_000, days: int = 3, seed: int = 20
             "pseudonym that never changes links the days just the same."
         )
 
-    internal = inspect(manifest.customers_csv, attack=False, measure=False)
-    clear = [f"{f.column} ({f.kind})" for f in internal.findings if f.role == "direct_identifier"]
-    say(f"5. The sender's internal table holds in clear: {', '.join(clear)} — it must never leave as is.")
-
-    proof_lines, transfer = _protect_and_record(out, export_path, budget=budget)
-    say("6. The fix: a suggested policy (keyed HMAC pseudonym for the join key, other keys dropped, "
-        "quasi-identifiers generalised to k ≥ 5), applied and checked again with the same tests:")  # fmt: skip
-    for line in proof_lines:
-        say(f"   {line}")
-    say(
-        "7. The transfer as it was declared — Alipay a mere 'processor', though the score served its own "
-        f"model — is {'REFUSED' if transfer.refused else 'sent'} and recorded"
-        + (f" ({'; '.join(transfer.record.refusal_reasons[:1])})" if transfer.refused else "")
-        + f"; ledger entry {transfer.entry.seq}, chain verified."
-    )
-
-    files = {"export_report": out / "export-report.json", "export_html": out / "export-report.html"}
-    atomic_write_text(files["export_report"], report.to_json())
-    from datacustoms.report.html import render_html
-
-    atomic_write_text(files["export_html"], render_html(report))
-    say(f"Verdict on the export: {report.verdict.upper()} — reports written to {files['export_report'].name} "
-        f"and {files['export_html'].name}.")  # fmt: skip
-    return DemoResult(
-        folder=out,
-        export_report=report,
-        internal_report=internal,
-        phone_reversed_share=phone.rows_reversed_share if phone else 0.0,
-        account_reversed_share=account.rows_reversed_share if account else 0.0,
-        email_linked_share=linked.rows_reversed_share,
-        files=files,
-    )
 
 
 def daily_snapshot_unicity(exports: list[Path], *, seed: int = 0) -> UnicityResult:
@@ -158,14 +170,6 @@ def daily_snapshot_unicity(exports: list[Path], *, seed: int = 0) -> UnicityResu
 def _protect_and_record(out: Path, export_path: Path, *, budget: float) -> tuple[list[str], Any]:
     """Suggest a policy, protect the export with a demo key, prove it; then attempt the transfer
     with the role Kakao Pay claimed, which the R27 questions refuse, and record it."""
-    from datacustoms.ledger.store import LedgerStore
-    from datacustoms.ledger.transfer import run_transfer
-    from datacustoms.policy import dump_policy
-    from datacustoms.protect.keys import Keystore
-    from datacustoms.protect.pipeline import load_master_key, protect_table
-    from datacustoms.protect.prove import prove
-    from datacustoms.protect.suggest import suggest_policy
-
     keystore = out / "keys" / "keystore.json"
     keystore.parent.mkdir(exist_ok=True)
     store = Keystore(keystore)
@@ -178,9 +182,8 @@ def _protect_and_record(out: Path, export_path: Path, *, budget: float) -> tuple
     policy_path = out / "policy.yaml"
     atomic_write_text(policy_path, dump_policy(policy))
     safe = out / "export-protected.csv"
-    protect_table(table, policy, safe, keystore=keystore)
-    loaded = load_master_key(policy, str(keystore), table.column_names)
-    proof = prove(table, read(safe), policy, attack_budget=budget / 2, master_key=loaded[0] if loaded else None)
+    proof = protect_and_prove(table, policy, safe, keystore=keystore, attack_budget=budget / 2).proof
+    assert proof is not None  # an output was written, so it was proven
 
     declared = yaml.safe_load(policy_path.read_text(encoding="utf-8"))
     declared.update(recipient_country="SG", legal_basis="processing entrustment", role="processor")
@@ -205,8 +208,6 @@ def _protect_and_record(out: Path, export_path: Path, *, budget: float) -> tuple
 
 def _recipient_list(customers_csv: Path, target: Path, *, share: float, seed: int) -> Path:
     """A list of e-mails the recipient already holds: a random ``share`` of the customers."""
-    import numpy as np
-
     emails = pacsv.read_csv(customers_csv, convert_options=pacsv.ConvertOptions(include_columns=["email"]))
     rng = np.random.default_rng(seed + 1)
     keep = rng.random(emails.num_rows) < share

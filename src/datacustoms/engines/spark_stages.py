@@ -1,4 +1,4 @@
-"""``inspect`` on Spark: detection on a Spark sample, digests and classes counted by Spark ``groupBy``.
+"""The Spark engine's stages: digests and classes counted by Spark ``groupBy``.
 
 How the work divides (see docs/scaling.md):
 
@@ -11,13 +11,13 @@ How the work divides (see docs/scaling.md):
   embedded engine builds with DuckDB; the driver loads it into the same bounded DuckDB and
   derives every figure with the embedded engine's own functions.
 
-The result is the same :class:`~datacustoms.model.findings.Report` as the embedded engine's.
+The flow (:func:`datacustoms.flows.inspect.inspect`) is the same for both engines, so the result
+is the same :class:`~datacustoms.model.report.Report` as the embedded engine's.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import duckdb
@@ -25,9 +25,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms.attack.api import attack_blind
-from datacustoms.attack.column import base_result
-from datacustoms.attack.hashes.keyspaces import Keyspace
 from datacustoms.attack.hashes.targets import (
     DigestFormat,
     ParsedColumn,
@@ -36,88 +33,9 @@ from datacustoms.attack.hashes.targets import (
     decode_rows,
     guess_format,
 )
-from datacustoms.detect.registry import DetectorRegistry, detect_arrow
-from datacustoms.engines import DEFAULT_SPARK_MASTER
-from datacustoms.engines.spark import SparkJobError, as_table, frame, source_name
-from datacustoms.errors import ColumnError, UsageError
-from datacustoms.inspection import Progress, QiOrigin, resolve_thresholds, run_stages, source_info
-from datacustoms.model.attack import ColumnAttack
-from datacustoms.model.report import Report
-from datacustoms.model.risk import RiskProfile
-from datacustoms.model.thresholds import Thresholds
-from datacustoms.risk.classes import check_columns
-from datacustoms.risk.profile import risk_profile
+from datacustoms.io.spark import SparkJobError
+from datacustoms.risk.profile import CellLoader
 from datacustoms.table import Table
-
-
-def spark_inspect(
-    source: Any,
-    *,
-    master: str = DEFAULT_SPARK_MASTER,
-    attack: bool = True,
-    attack_budget: float = 30.0,
-    qi: Sequence[str] | None = None,
-    sensitive: Sequence[str] | None = None,
-    thresholds: Thresholds | Mapping[str, Any] | None = None,
-    population: int | None = None,
-    sampling_fraction: float | None = None,
-    measure: bool = True,
-    reveal: bool = False,
-    sample_rows: int = 20_000,
-    progress: Progress | None = None,
-    keyspaces: Sequence[Keyspace] | None = None,
-    name: str | None = None,
-    registry: DetectorRegistry | None = None,
-    qi_origin: QiOrigin = "--qi",
-    **read_options: Any,
-) -> Report:
-    """:func:`datacustoms.inspection.inspect` with Spark doing the reading, sampling and group-bys.
-
-    ``source`` is a Spark DataFrame, a path Spark reads or a catalog table name. ``keyspaces``
-    narrows the reversal attack (tests pass small slices), as in ``attack_column``. Of the
-    embedded reader's options only ``format`` applies; the others are refused, not ignored.
-    """
-    unsupported = sorted(k for k, v in read_options.items() if v is not None and k != "format")
-    if unsupported:
-        raise UsageError(
-            f"{', '.join(unsupported)} cannot be used with the Spark engine",
-            "Spark reads CSV as UTF-8 with a header and a comma; convert the file or use --engine embedded",
-        )
-    fmt = read_options.get("format")
-    df = frame(source, master=master, format={"jsonl": "json"}.get(fmt, fmt) if fmt else None)
-    table = as_table(df, name or source_name(source), sample_rows=sample_rows)
-    limits = resolve_thresholds(thresholds)
-    if qi is not None or sensitive is not None:
-        check_columns(table, qi or [], sensitive or [])
-    findings = detect_arrow(table.sample(sample_rows), registry)
-
-    def attack_one(column: str) -> ColumnAttack:
-        return spark_attack_column(
-            df, table, column, budget_s=attack_budget, reveal=reveal, progress=progress, keyspaces=keyspaces
-        )
-
-    def profile(chosen_qi: list[str], chosen_sensitive: list[str]) -> RiskProfile:
-        return spark_risk_profile(
-            df,
-            table,
-            chosen_qi,
-            chosen_sensitive,
-            thresholds=limits,
-            population=population,
-            sampling_fraction=sampling_fraction,
-        )
-
-    return run_stages(
-        source_info(table, format="spark", extra_notes=[f"engine: spark ({df.sparkSession.sparkContext.master})"]),
-        findings,
-        attack_one=attack_one if attack else None,
-        profile=profile if measure else None,
-        qi=qi,
-        qi_origin=qi_origin,
-        sensitive=sensitive,
-        limits=limits,
-    )
-
 
 # ---------------------------------------------------------------------------------- reversal
 
@@ -220,48 +138,7 @@ def distinct_digests(
     return ParsedColumn(fmt=fmt, stats=stats, distinct=arr, counts=counts, matrix=mat)
 
 
-def spark_attack_column(
-    df: Any,
-    table: Table,
-    column: str,
-    *,
-    budget_s: float = 30.0,
-    reveal: bool = False,
-    progress: Progress | None = None,
-    keyspaces: Sequence[Keyspace] | None = None,
-    region: str = "KR",
-) -> ColumnAttack:
-    """Blind reversal of one digest column: Spark counts the distinct digests, the driver enumerates."""
-    if budget_s <= 0:
-        raise UsageError("the attack budget must be positive", "pass --budget SECONDS, e.g. 30")
-    if column not in table.column_names:
-        raise ColumnError(column, table.column_names)
-    started = time.perf_counter()
-    parsed = distinct_digests(df, column, head=_head(table, column))
-    if parsed is None:
-        res = base_result(column, "blind", None)
-        res.reason = "the values are not digests of a known size and encoding (hex, base64, base64url, raw)"
-        return res
-    if len(parsed.distinct) == 0:
-        res = base_result(column, "blind", parsed)
-        res.reason = "the column holds no parsable digests"
-        return res
-    return attack_blind(
-        table,
-        column,
-        parsed,
-        header=column,
-        budget_s=budget_s,
-        reveal=reveal,
-        engine="auto",
-        progress=progress,
-        started=started,
-        keyspaces=keyspaces,
-        region=region,
-    )
-
-
-def _head(table: Table, column: str, n: int = 2_000) -> pa.Array | None:
+def sampled_head(table: Table, column: str, n: int = 2_000) -> pa.Array | None:
     """Up to ``n`` non-null sampled values of ``column`` (to tell the encoding without a Spark job)."""
     if table._sample is None:
         return None
@@ -287,21 +164,9 @@ def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> pa.Tabl
     return df.select(*keys).groupBy(*names).agg(F.count(F.lit(1)).alias("n")).toArrow()
 
 
-def spark_risk_profile(
-    df: Any,
-    table: Table,
-    qi: Sequence[str],
-    sensitive: Sequence[str] = (),
-    *,
-    thresholds: Thresholds | None = None,
-    population: int | None = None,
-    sampling_fraction: float | None = None,
-) -> RiskProfile:
-    """:func:`datacustoms.risk.profile.risk_profile` with the one group-by run by Spark.
-
-    Spark shuffles the rows down to the cells table; the driver loads it into the same bounded,
-    spilling DuckDB the embedded engine uses and derives every figure with the same functions.
-    """
+def spark_cell_loader(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
+    """Fill ``dc_cells`` from Spark's group-by: the driver loads the small cells table into the same
+    bounded, spilling DuckDB the embedded engine uses, and every figure is derived the same way."""
     qi, sensitive = list(qi), list(sensitive)
 
     def load_cells(con: duckdb.DuckDBPyConnection) -> None:
@@ -310,7 +175,4 @@ def spark_risk_profile(
         con.execute("CREATE OR REPLACE TEMP TABLE dc_cells AS SELECT * EXCLUDE (n), n::BIGINT AS n FROM dc_spark_cells")
         con.unregister("dc_spark_cells")
 
-    return risk_profile(
-        table, qi, sensitive, thresholds=thresholds, population=population,
-        sampling_fraction=sampling_fraction, load_cells=load_cells,
-    )  # fmt: skip
+    return load_cells

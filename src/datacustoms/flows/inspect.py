@@ -1,4 +1,4 @@
-"""inspect: read → detect → attack → measure, and the checks that turn findings into a verdict.
+"""The inspect flow: read → detect → attack → measure, and the checks that turn findings into a verdict.
 
 The same call runs on an export before it leaves and on the protected output afterwards, so the
 report can show before → after with figures computed the same way.
@@ -11,16 +11,18 @@ from typing import Any, Literal
 
 from datacustoms import __version__
 from datacustoms.attack.api import attack_column
+from datacustoms.attack.hashes.keyspaces import Keyspace
 from datacustoms.detect import DetectorRegistry, detect_columns
+from datacustoms.engines import resolve_engine
+from datacustoms.engines.base import Engine
 from datacustoms.errors import UsageError
-from datacustoms.io import read
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.findings import Check, ColumnFinding
 from datacustoms.model.report import Report, SourceInfo
 from datacustoms.model.risk import CombinationSearch, RiskProfile
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.risk.classes import check_columns
-from datacustoms.risk.combos import constant_columns, search_combinations
+from datacustoms.risk.measures import RiskMeasure, measure_checks
 from datacustoms.risk.profile import combination_checks, propose_columns, risk_checks, risk_profile
 from datacustoms.risk.scope import candidate_columns, column_scope
 from datacustoms.table import Table
@@ -30,12 +32,20 @@ Progress = Callable[[str, float], None]
 QiOrigin = Literal["--qi", "policy"]
 NARROWED_BY: dict[str, str] = {"--qi": "--qi", "policy": "the policy (quasi_identifiers, else its generalised columns)"}
 #: candidates → (constant columns left out, the combination search over the rest)
-Search = Callable[[list[str]], tuple[list[str], CombinationSearch]]
+Search = Callable[[list[str]], tuple[list[str], CombinationSearch] | None]
+
+
+def engine_of(engine: Engine | str | None) -> Engine:
+    """An :class:`Engine` object from one, a name, or None (the embedded engine)."""
+    if engine is None or isinstance(engine, str):
+        return resolve_engine(engine or "embedded")
+    return engine
 
 
 def inspect(
     source: Any,
     *,
+    engine: Engine | str | None = None,
     attack: bool = True,
     attack_budget: float = 30.0,
     qi: Sequence[str] | None = None,
@@ -49,6 +59,8 @@ def inspect(
     progress: Progress | None = None,
     registry: DetectorRegistry | None = None,
     qi_origin: QiOrigin = "--qi",
+    keyspaces: Sequence[Keyspace] | None = None,
+    measures: Sequence[RiskMeasure] = (),
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
@@ -58,17 +70,24 @@ def inspect(
     narrows the set (``qi_origin`` says who narrowed it, for the report). ``sensitive`` defaults
     to the columns detection proposes. Both are checked against the table before any data is
     read. ``thresholds`` (rules R10–R13) may be a mapping. ``registry`` holds the detectors to
-    run (default: the built-ins).
+    run (default: the built-ins). ``engine`` reads and counts (default: embedded; ``"spark"``
+    reads a Spark DataFrame, a path Spark reads or a catalog table). ``keyspaces`` narrows the
+    reversal attack (tests pass small slices). ``measures`` are added risk measures, computed on
+    the same class histogram (:mod:`datacustoms.risk.measures`).
     """
-    table = source if isinstance(source, Table) else read(source, **read_options)
+    eng = engine_of(engine)
     limits = resolve_thresholds(thresholds)
     check_sample_rows(sample_rows)
+    table = eng.open(source, sample_rows=sample_rows, **read_options)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
     findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
 
     def attack_one(column: str) -> ColumnAttack:
-        return attack_column(table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress)
+        return attack_column(
+            table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress,
+            keyspaces=keyspaces, digests=eng.distinct_digests,
+        )  # fmt: skip
 
     def profile(chosen_qi: list[str], chosen_sensitive: list[str]) -> RiskProfile:
         return risk_profile(
@@ -78,12 +97,12 @@ def inspect(
             thresholds=limits,
             population=population,
             sampling_fraction=sampling_fraction,
+            load_cells=eng.class_cells(table, chosen_qi, chosen_sensitive),
+            measures=measures,
         )
 
-    def search(candidates: list[str]) -> tuple[list[str], CombinationSearch]:
-        constants = constant_columns(table, candidates)
-        kept = [c for c in candidates if c not in constants]
-        return sorted(constants), search_combinations(table, kept, limits)
+    def search(candidates: list[str]) -> tuple[list[str], CombinationSearch] | None:
+        return eng.combinations(table, candidates, limits)
 
     return run_stages(
         source_info(table),
@@ -146,11 +165,11 @@ def run_stages(
 ) -> Report:
     """Findings → checks → attacks → risk, the one orchestration every engine runs.
 
-    An engine passes its own stage implementations: ``attack_one`` reverses one digest column
+    The caller passes the stage implementations: ``attack_one`` reverses one digest column
     (None means --no-attack), ``profile`` measures risk for the chosen columns (None means
     --no-measure), ``search`` measures every small combination of candidate quasi-identifiers
-    (None: the full combination of the candidates is measured instead). Keeping the order and the
-    checks here is what makes engines' reports agree.
+    (None, or a search that returns None: the full combination of the candidates is measured
+    instead). Keeping the order and the checks here is what makes engines' reports agree.
     """
     report = Report(tool_version=__version__, source=source, findings=findings)
     report.checks.extend(identifier_checks(findings))
@@ -194,14 +213,15 @@ def measure_stage(
         report.scope = column_scope(findings, qi=qi, sensitive=chosen_sensitive, narrowed_by=narrowed)
         if qi:
             report.risk = profile(list(qi), chosen_sensitive)
-            report.checks.extend(risk_checks(report.risk, limits))
+            report.checks.extend([*risk_checks(report.risk, limits), *measure_checks(report.risk)])
         return
     report.qi_origin = "candidates"
     candidates = candidate_columns(findings, chosen_sensitive)
     constants: list[str] = []
     chosen = candidates
-    if search is not None and candidates:
-        constants, result = search(candidates)
+    searched = search(candidates) if search is not None and candidates else None
+    if searched is not None:
+        constants, result = searched
         report.combinations = result
         report.checks.extend(combination_checks(result, limits))
         chosen = result.worst[0].columns if result.worst else ([] if not result.complete else result.candidates)
@@ -210,7 +230,7 @@ def measure_stage(
     )
     if chosen:
         report.risk = profile(list(chosen), [c for c in chosen_sensitive if c not in chosen])
-        report.checks.extend(risk_checks(report.risk, limits))
+        report.checks.extend([*risk_checks(report.risk, limits), *measure_checks(report.risk)])
 
 
 def identifier_checks(findings: Sequence[ColumnFinding]) -> list[Check]:

@@ -1,0 +1,121 @@
+"""The options the commands share, defined once: names, short forms, defaults and help.
+
+A command declares ``output: Output = None`` (or ``Annotated[Path, output(..., required=True)]``
+where its help must say more); the engine options become one :class:`~datacustoms.engines.base.Engine`
+through :func:`engine_from`. A command module adds only its own options and its messages.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+
+from datacustoms.engines import DEFAULT_SPARK_MASTER, parse_spark_conf, resolve_engine
+from datacustoms.errors import UsageError
+
+if TYPE_CHECKING:
+    from datacustoms.engines.base import Engine
+
+LEDGER_HELP = "Ledger location: a SQLite path or a SQLAlchemy URL (default: $DATACUSTOMS_LEDGER or ~/.local/share/datacustoms/ledger.db)."
+KEYSTORE_HELP = "Keystore file (default: $DATACUSTOMS_KEYSTORE, else ~/.config/datacustoms/keystore.json)."
+
+
+FORMAT = ("--format", "-f")
+
+
+class Format(StrEnum):
+    """Every summary format a command may offer; each command lists the ones it renders."""
+
+    text = "text"
+    json = "json"
+    html = "html"
+    csv = "csv"
+
+
+def format_option(*allowed: Format, help: str | None = None) -> Any:
+    """``--format`` / ``-f``, limited to ``allowed`` (the first is the default the command declares)."""
+    names = [f.value for f in allowed]
+    text = help or f"Output format: {', '.join(names[:-1])} or {names[-1]}."
+    return typer.Option(*FORMAT, help=text, click_type=click.Choice(names))
+
+
+class RegisteredFormat(click.Choice):
+    """The formats registered for a result kind, read from the renderer registry when asked."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__([])
+
+    @property  # type: ignore[override]
+    def choices(self) -> list[str]:
+        from datacustoms.report.registry import formats
+
+        return formats(self.kind)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:  # click.Choice sets it in __init__; the registry decides
+        pass
+
+
+def rendered_format_option(kind: str) -> Any:
+    """``--format`` / ``-f`` offering every renderer registered for ``kind`` (a new renderer needs no change here)."""
+    return typer.Option(*FORMAT, help="Output format.", click_type=RegisteredFormat(kind))
+
+
+OUTPUT = ("--output", "-o")
+
+
+def output(help: str = "Write here (atomically) instead of stdout.") -> Any:
+    """``--output`` / ``-o`` for ``Annotated[...]`` (required when the parameter has no default)."""
+    return typer.Option(*OUTPUT, help=help)
+
+
+def required_output(help: str) -> Any:
+    """``--output`` / ``-o`` as a required parameter's default (``output: Path = required_output(...)``)."""
+    return typer.Option(..., *OUTPUT, help=help)
+
+
+def policy(help: str = "The policy YAML file.") -> Any:
+    """``--policy`` / ``-p`` (always required)."""
+    return typer.Option("--policy", "-p", help=help)
+
+
+def attack_budget(help: str = "Seconds the reversal attack may spend per column.") -> Any:
+    """``--attack-budget`` in seconds (checked positive by :func:`check_attack_budget`)."""
+    return typer.Option("--attack-budget", help=help)
+
+
+def engine(help: str = "embedded (this process) or spark.") -> Any:
+    """``--engine embedded|spark`` (resolved with the Spark options by :func:`engine_from`)."""
+    return typer.Option("--engine", help=help)
+
+
+Output = Annotated[Path | None, output()]
+Ledger = Annotated[str | None, typer.Option("--ledger", help=LEDGER_HELP)]
+Keystore = Annotated[Path | None, typer.Option("--keystore", help=KEYSTORE_HELP)]
+NoAttack = Annotated[bool, typer.Option("--no-attack", help="Skip the reversal attack in the proof.")]
+SparkMaster = Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]
+SparkConf = Annotated[
+    list[str] | None,
+    typer.Option("--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."),
+]
+
+
+def check_attack_budget(seconds: float) -> None:
+    """The one message for a budget that allows no attack."""
+    if seconds <= 0:
+        raise UsageError("--attack-budget must be positive", "e.g. --attack-budget 30")
+
+
+def engine_from(name: str, master: str = DEFAULT_SPARK_MASTER, conf: list[str] | None = None) -> Engine:
+    """The engine the ``--engine``, ``--spark-master`` and ``--spark-conf`` options name, ready to use."""
+    return resolve_engine(name, master=master, conf=parse_spark_conf(conf, name))
+
+
+def split_list(value: str | None) -> list[str] | None:
+    """A comma-separated option as a list (None when not given or empty)."""
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
