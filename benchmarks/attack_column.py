@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import tempfile
 import time
@@ -64,7 +65,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.targets, args.baseline_slice = 100_000, 500_000
-    print(f"native engine: {native_available()}  cpu: {cpu_features()}")
+    print(f"native engine: {native_available()}  cpu: {cpu_features()}  load average {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.parquet"
         numbers = write_column(path, args.targets, args.seed)
@@ -79,14 +80,15 @@ def main() -> None:
     assert res.distinct_reversed == planted and res.rows_reversed == args.targets, "not every planted number came back"
     enum = next((t for t in res.recipes_tried if t.hits), None)
     enum_s = enum.seconds if enum else float("nan")
-    print(f"datacustoms: {ours:.2f} s end to end (parse, plan, enumerate 10^8, join); enumeration {enum_s:.2f} s")
+    print(f"datacustoms: {ours:.2f} s end to end (parse, plan, enumerate 10^8, join); enumeration {enum_s:.2f} s; "
+          f"end to end / enumeration = {ours / enum_s:.2f}")  # fmt: skip
     digests = {hashlib.sha256(b"010%08d" % x).digest() for x in numbers[: min(len(numbers), 1_000_000)]}
     rate = hashlib_loop_rate(digests, args.baseline_slice)
     loop_s = KEYSPACE / rate
     print(f"hashlib loop: {rate / 1e6:.2f} M/s on one core -> {loop_s:.1f} s for 10^8 (extrapolated)")
     print(f"ratio (hashlib loop / datacustoms enumeration): {loop_s / enum_s:.1f}x")
     print(f"ratio (hashlib loop / datacustoms end to end): {loop_s / ours:.1f}x")
-    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":

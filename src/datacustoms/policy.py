@@ -58,6 +58,12 @@ class Pseudonymize(_Strict):
         description="applied before keying so that '010-1234-5678' and '01012345678' give one pseudonym with 'digits'",
     )
     why: str | None = Field(default=None, description="why the recipient needs a join key (R9)")
+    rotate: Literal["never", "daily", "monthly", "per_transfer"] = Field(
+        default="never",
+        description="never: one pseudonym per person in every release (joinable; cumulative risk R17 must pass); "
+        "daily / monthly / per_transfer: a key per epoch, derived with HKDF from the master key, so releases "
+        "of different epochs do not link",
+    )
 
     @field_validator("bits")
     @classmethod

@@ -130,3 +130,12 @@ def test_an_empty_frame_gives_an_empty_table_with_the_output_columns() -> None:
     empty = pa.table({"a": pa.array([], pa.string()), "b": pa.array([], pa.int64())})
     out = protect(empty, {"recipient": "r", "purpose": "p", "columns": {"a": "drop", "b": "keep"}})
     assert out.num_rows == 0 and out.schema == pa.schema([("b", pa.int64())])
+
+
+def test_rotating_keys_take_the_epoch_as_the_file_path_does(tmp_path: Path, env_key: bytes) -> None:
+    rotated = policy(customer_id={"action": "pseudonymize", "why": "join key", "rotate": "daily"})
+    out = protect(export(300), rotated)
+    written = tmp_path / "safe.parquet"
+    protect_table(from_arrow(export(300)), parse_policy(rotated), written)
+    assert out.column("customer_id").equals(pq.read_table(written).column("customer_id"))
+    assert out.column("customer_id") != protect(export(300), policy()).column("customer_id")

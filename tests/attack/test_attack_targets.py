@@ -126,3 +126,30 @@ def test_sort_unique_counts_matches_a_counter(size: int) -> None:
     expected = Counter(rows)
     assert [r.tobytes() for r in distinct] == sorted(expected)
     assert counts.tolist() == [expected[r] for r in sorted(expected)]
+
+
+@pytest.mark.parametrize("hint", [None, 20_000, 50])
+def test_spilled_parse_equals_the_in_memory_parse(hint: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column longer than one block is reduced block by block through partition files, and
+    gives the same sorted distinct digests and row counts as sorting it whole; shared 8-byte
+    prefixes, repeats across blocks and every partition included."""
+    import random
+
+    from datacustoms.attack.hashes import targets
+
+    rng = random.Random(5)
+    pool = [hashlib.sha256(f"p{i}".encode()).digest() for i in range(3000)]
+    pool += [pool[0][:8] + bytes([i]) * 24 for i in range(5)]  # distinct digests sharing 8 bytes
+    values: list[str | None] = [rng.choice(pool).hex() for _ in range(20_000)]
+    values[3], values[9] = None, "not a digest"
+    arr = pa.array(values)
+    fmt = DigestFormat(size=32, encoding="hex")
+    whole = parse_batches([arr.slice(i, 1500) for i in range(0, len(arr), 1500)], fmt, rows_hint=len(arr))
+    monkeypatch.setattr(targets, "BLOCK_BYTES", 32 * 2_000)  # ten blocks
+    spilled = parse_batches([arr.slice(i, 1500) for i in range(0, len(arr), 1500)], fmt, rows_hint=hint)
+    assert spilled.distinct.equals(whole.distinct)
+    assert spilled.counts.tolist() == whole.counts.tolist()
+    assert spilled.stats == whole.stats
+    expected = sorted({bytes.fromhex(v) for v in values if v and v != "not a digest"})
+    assert spilled.distinct.to_pylist() == expected
+    assert int(spilled.counts.sum()) == 19_998

@@ -15,7 +15,8 @@ FLOORS: dict[str, int] = {
     "protect": 3, "report": 3,
     "ledger": 4, "engines": 4,
     "flows": 5,
-    "cli": 6, "api": 6, "__main__": 7,
+    "service": 6, "api": 6,
+    "cli": 7, "__main__": 8,
 }  # fmt: skip
 
 

@@ -348,3 +348,64 @@ def test_lanes_past_the_range_never_report(impl: str) -> None:
         targets = TargetSet.from_digests([hashlib.sha256(mask.candidate(i)).digest() for i in around + inside], 32)
         hits = search_mask(mask, "sha256", targets, start=start, stop=stop, impl=impl, threads=1)
         assert [h.index for h in hits] == sorted(set(inside))
+
+
+@needs_native
+def test_c_verifier_rejects_a_planted_false_hit() -> None:
+    """The C verification re-hashes each reported (counter, row) pair from its plaintext and
+    drops any whose digest is not the row it names: a kernel fault cannot invent a hit."""
+    from datacustoms import _native
+
+    mask = engine.Mask.from_pattern(b"010XXXXXXXX")
+    good = [5, 123_456, 99_999_999]
+    digests = [hashlib.sha256(mask.candidate(i)).digest() for i in good]
+    targets = engine.TargetSet.from_digests(digests, 32)
+    row_of = {d: r for r, d in enumerate(sorted(digests))}
+    pairs = [(i, row_of[d]) for i, d in zip(good, digests, strict=True)]
+    planted = [(42, 0), (7, 99), (10**9, 1)]  # wrong row, a row outside the set, a counter outside the mask
+    raw = np.array(pairs + planted, np.uint64).tobytes()
+    plan = engine._plan(mask, "sha256")
+    ok, texts, rejected = _native.verify_mask_hits(plan, targets._native_handle(), raw)
+    got = np.frombuffer(ok, np.uint64).reshape(-1, 2)
+    assert rejected == 3
+    assert got[:, 0].tolist() == good  # sorted by counter value
+    assert [texts[11 * k : 11 * k + 11] for k in range(3)] == [mask.candidate(i) for i in good]
+
+
+@needs_native
+def test_sampled_check_catches_a_wrong_verifier() -> None:
+    """If the C verifier passed a false hit, hashlib's sample finds it and the chunk is re-checked in full."""
+    mask = engine.Mask.from_pattern(b"010XXXXXXXX")
+    good = [11, 22, 33]
+    digests = [hashlib.sha256(mask.candidate(i)).digest() for i in good]
+    targets = engine.TargetSet.from_digests(digests, 32)
+    rows = np.array([sorted(digests).index(d) for d in digests], np.int64)
+    found = np.array(good, np.int64)
+    plain = np.frombuffer(b"".join(mask.candidate(i) for i in good), np.uint8).reshape(3, 11).copy()
+    plain[1] = np.frombuffer(mask.candidate(44), np.uint8)  # a plaintext that does not hash to its row
+    saved = list(engine._C_VERIFIER)
+    try:
+        hits = engine._sample_checked("sha256", targets, found, plain, rows, 1)
+        assert engine._C_VERIFIER == [False]  # later chunks go through hashlib in full
+    finally:
+        engine._C_VERIFIER[:] = saved
+    assert hits.indices.tolist() == [11, 33]
+    assert hits.candidates == [mask.candidate(11), mask.candidate(33)]
+
+
+@needs_native
+def test_verified_path_matches_hashlib_path() -> None:
+    """Hits from the C-verified path equal those of the path that re-hashes every hit with hashlib."""
+    mask = engine.Mask.from_pattern(b"SALT|010XXXXX")
+    idx = list(range(0, 100_000, 997))
+    targets = engine.TargetSet.from_digests([hashlib.sha1(mask.candidate(i)).digest() for i in idx], 20)
+    fast = engine.search_mask(mask, "sha1", targets)
+    saved = list(engine._C_VERIFIER)
+    try:
+        engine._C_VERIFIER[:] = [False]
+        slow = engine.search_mask(mask, "sha1", targets)
+    finally:
+        engine._C_VERIFIER[:] = saved
+    assert fast.plaintext_matrix() is not None and fast.rows is not None
+    assert fast == slow and fast.indices.tolist() == idx
+    assert fast.digests == [hashlib.sha1(c).digest() for c in fast.candidates]

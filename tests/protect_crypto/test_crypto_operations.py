@@ -300,3 +300,40 @@ def test_digests_keep_nulls_on_sliced_arrays(force_python: bool) -> None:
     digests.validate(full=True)
     assert digests.null_count == 1 and digests[0].as_py() is None
     assert digests[1].as_py() == hmac.new(key, b"b", hashlib.sha256).digest()
+
+
+# -- fast paths: C hex output and dictionary columns ---------------------------------------------
+
+
+@pytest.mark.parametrize("bits", [128, 136, 256])
+@pytest.mark.parametrize("text_type", [pa.string(), pa.large_string()])
+def test_native_hex_path_equals_the_general_path(bits: int, text_type: pa.DataType) -> None:
+    key = _key()
+    values = pa.array([*_phones(40), None, "", "한국어", "x" * 120, None], text_type).slice(1)
+    fast = crypto.pseudonymize(key, values, encoding="hex", bits=bits)
+    plain = crypto.pseudonymize(key, values, encoding="hex", bits=bits, force_python=True)
+    assert fast.type == plain.type == text_type
+    assert fast.to_pylist() == plain.to_pylist()
+    expected = [None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[: bits // 4]
+                for v in values.to_pylist()]  # fmt: skip
+    assert fast.to_pylist() == expected
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64url", "base32"])
+def test_dictionary_column_gives_the_same_pseudonyms_as_the_plain_column(encoding: str) -> None:
+    from datacustoms.policy import Pseudonymize
+    from datacustoms.protect.operators.pseudonymize import pseudonymize_values
+
+    key = _key()
+    rows = [f" 010{i % 7:08d}" if i % 5 else None for i in range(60)] + ["  ", "010-1234-5678"]
+    plain = pa.array(rows, pa.string())
+    encoded = plain.dictionary_encode()
+    assert pa.types.is_dictionary(encoded.type) and len(encoded.dictionary) < len(encoded)
+    for how in ("trim", "digits", "none"):
+        act = Pseudonymize(action="pseudonymize", encoding=encoding, normalize=how)
+        got = pseudonymize_values(key, encoded, act)
+        want = pseudonymize_values(key, plain, act)
+        assert got.type == want.type
+        assert got.to_pylist() == want.to_pylist(), how
+    direct = crypto.pseudonymize(key, encoded, encoding=encoding)
+    assert direct.to_pylist() == crypto.pseudonymize(key, plain, encoding=encoding).to_pylist()

@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 
 from datacustoms.attack.column import base_result, extrapolate, finish, head_values, read_column
 from datacustoms.attack.hashes.keyspaces import Keyspace
-from datacustoms.attack.hashes.recipes import Recipe
+from datacustoms.attack.hashes.recipes import Recipe, Salt
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, guess_format
+from datacustoms.attack.outcome import apply_outcome
 from datacustoms.attack.reverse import PROBE_MIN_TARGETS, blind_plan, probe_order, run_jobs
 from datacustoms.errors import UsageError
 from datacustoms.model.attack import AttackMode, ColumnAttack
@@ -36,12 +37,17 @@ def attack_column(
     keyspaces: Sequence[Keyspace] | None = None,
     region: str = "KR",
     digests: Callable[[Table, str], ParsedColumn | None] = read_column,
+    hints: Sequence[str | None] = (),
+    salts: Sequence[Salt] = (),
 ) -> ColumnAttack:
     """Try to reverse one digest column; see :class:`~datacustoms.model.attack.ColumnAttack`.
 
     ``keyspaces`` overrides the keyspaces blind and sender mode enumerate (tests pass small
-    slices); ``region`` chooses the phone numbering plan for non-Korean data. ``digests`` counts
-    the column's distinct digests (an engine's own group-by; by default a streamed pass here).
+    slices); ``region`` chooses the phone numbering plan for non-Korean data. ``hints`` are source
+    kinds detection reported (``kr_mobile``, ``customer_id``): they raise those keyspaces'
+    priority, never exclude others. ``salts`` are salts the caller knows (a leak, the sender's
+    configuration; see :mod:`datacustoms.attack.secrets`), tried as prefix, suffix or HMAC key. ``digests``
+    counts the column's distinct digests (an engine's own group-by; by default a streamed pass here).
     """
     if budget_s <= 0:
         raise UsageError("the attack budget must be positive", "pass --budget SECONDS, e.g. 30")
@@ -63,40 +69,21 @@ def attack_column(
 
         assert reference is not None
         return attack_sender(
-            table,
-            column,
-            parsed,
-            reference,
-            join=join,
-            budget_s=budget_s,
-            reveal=reveal,
-            engine=engine,
-            progress=progress,
-            started=started,
-            keyspaces=keyspaces,
-            region=region,
-        )
+            table, column, parsed, reference, join=join, budget_s=budget_s, reveal=reveal, engine=engine,
+            progress=progress, started=started, keyspaces=keyspaces, region=region, salts=salts,
+        )  # fmt: skip
     if mode == "linkage":
         from datacustoms.attack.linkage import attack_linkage
 
         assert known is not None
         return attack_linkage(
             table, column, parsed, known, budget_s=budget_s, reveal=reveal, engine=engine, progress=progress,
-            started=started, region=region,
+            started=started, region=region, salts=salts,
         )  # fmt: skip
     return attack_blind(
-        table,
-        column,
-        parsed,
-        header=header,
-        budget_s=budget_s,
-        reveal=reveal,
-        engine=engine,
-        progress=progress,
-        started=started,
-        keyspaces=keyspaces,
-        region=region,
-    )
+        table, column, parsed, header=header, budget_s=budget_s, reveal=reveal, engine=engine, progress=progress,
+        started=started, keyspaces=keyspaces, region=region, hints=hints, salts=salts,
+    )  # fmt: skip
 
 
 def digest_columns(table: Table) -> list[str]:
@@ -113,20 +100,19 @@ def attack_blind(
     table: Table, column: str, parsed: ParsedColumn, *, header: str | None, budget_s: float, reveal: bool,
     engine: str, progress: Progress | None, started: float, keyspaces: Sequence[Keyspace] | None = None,
     region: str = "KR", only: Sequence[Recipe] | None = None, mode: AttackMode = "blind",
+    hints: Sequence[str | None] = (), salts: Sequence[Salt] = (), stop_when_confirmed: bool = False,
 ) -> ColumnAttack:  # fmt: skip
-    """Enumerate keyspaces under candidate recipes (all of them, or ``only`` these)."""
+    """Enumerate keyspaces under candidate recipes (all of them, or ``only`` these).
+
+    ``stop_when_confirmed`` (sender mode, where the recipe is already known) stops after the first
+    recipe run that reverses digests finishes its keyspace: the rest is extrapolated, not enumerated.
+    """
     res = base_result(column, mode, parsed)
     runner = Runner(parsed, engine=engine if engine != "hashcat" else "auto", progress=progress)
     family, jobs = blind_plan(
-        parsed,
-        runner,
-        header=header,
-        column=column,
-        dataset=table.name,
-        region=region,
-        keyspaces=keyspaces,
-        only=only,
-    )
+        parsed, runner, header=header, column=column, dataset=table.name, region=region,
+        keyspaces=keyspaces, only=only, hints=hints, salts=salts,
+    )  # fmt: skip
     skipped = [k for k in keyspaces or () if not k.enumerable]
     res.notes.extend(
         f"{k.name}: {k.size:,} candidates, not enumerated ({k.note or 'not enumerable'}); "
@@ -148,15 +134,14 @@ def attack_blind(
     else:
         if runner.native is None and len(parsed.distinct) >= PROBE_MIN_TARGETS and len(jobs) > 1:
             jobs = probe_order(runner, jobs, started + budget_s * 0.2)
-        sizes = run_jobs(runner, jobs, len(parsed.distinct), deadline)
+        sizes = run_jobs(runner, jobs, len(parsed.distinct), deadline, stop_when_confirmed=stop_when_confirmed)
     finish(res, parsed, runner, started=started, reveal=reveal, keyspace_sizes=sizes)
     planned = sum(j.keyspace.size for j in jobs)
     ran = {r.keyspace for r in runner.results}
     if res.status == "not_reversed":  # what finishing the plan costs, at each recipe's own rate
-        seconds = sum(j.keyspace.size / max(runner.rate(j.recipe), 1.0) for j in jobs)
+        seconds = sum(j.seconds for j in jobs)
         rate = planned / seconds if seconds > 0 else 0.0
         res.extrapolations = extrapolate(f"all {len(jobs)} planned recipe runs", planned, rate)
-    if res.status == "not_reversed":
         share = res.keyspace_covered / planned if planned else 0.0
         res.reason = (
             f"no digest reversed: {len(runner.results)} recipe run(s) covered "
@@ -169,8 +154,16 @@ def attack_blind(
             f"{res.distinct_reversed_share:.1%} of distinct digests "
             f"({res.rows_reversed_share:.1%} of rows) reversed with {res.recipe}"
         )
-    if family:
-        res.notes.append(f"header suggests {family} identifiers")
+    confirmed = stop_when_confirmed and time.perf_counter() < deadline
+    apply_outcome(
+        res, jobs, runner.results, {}, stopped="once the recipe was confirmed" if confirmed else "at the budget"
+    )
+    if family and only is None:
+        res.notes.append(f"header suggests {family} identifiers: planned first, no keyspace left out")
+    if family == "email" and only is None and not res.reversed_any:
+        res.notes.append(
+            "e-mail digests cannot be enumerated: pass a candidate list (--known FILE) for a linkage attack"
+        )
     res.notes.extend(
         sorted(
             {

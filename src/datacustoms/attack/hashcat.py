@@ -42,6 +42,8 @@ HASHCAT_DOUBLE_MODES = {"md5": 2600, "sha1": 4500}
 
 def hashcat_mode(recipe: Recipe) -> int | None:
     """hashcat's hash mode for a recipe's algorithm and rounds, or None when it has none."""
+    if recipe.keyed or recipe.secret:  # a known key or salt stays off hashcat's command line
+        return None
     return (HASHCAT_MODES if recipe.rounds == 1 else HASHCAT_DOUBLE_MODES).get(recipe.algorithm)
 
 

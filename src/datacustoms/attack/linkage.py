@@ -10,13 +10,14 @@ until the budget is spent or 99% of the distinct digests are linked.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacustoms.attack.column import base_result, finish
 from datacustoms.attack.hashes import keyspaces as ks
-from datacustoms.attack.hashes.recipes import guess_salts, parse_phone
+from datacustoms.attack.hashes.recipes import Salt, guess_salts, parse_phone
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn
 from datacustoms.attack.reverse import header_family, plan_jobs, recipe_key, run_jobs
@@ -87,19 +88,21 @@ def attack_linkage(
     progress: Progress | None,
     started: float,
     region: str = "KR",
+    salts: Sequence[Salt] = (),
 ) -> ColumnAttack:
-    """Hash the known identifiers under candidate recipes and join them to the digests."""
+    """Hash the known identifiers under candidate recipes (``salts``: known salts, tried next to the
+    guessed ones) and join them to the digests."""
     res = base_result(column, "linkage", parsed)
     name, values = known_values(known, column)
     kind = list_kind(values)
     full = ks.candidate_list(values, kind, name=f"known:{name}", region=region)
     runner = Runner(parsed, engine="auto" if engine == "hashcat" else engine, progress=progress)
-    salts = guess_salts(column, table.name)
+    every_salt = [*salts, *guess_salts(column, table.name)]
     deadline = started + budget_s
-    jobs = plan_jobs([full], parsed.fmt.algorithms, salts, rate=runner.rate)
+    jobs = plan_jobs([full], parsed.fmt.algorithms, every_salt, rate=runner.rate)
     if len(values) > PROBE:  # order recipes by hits on a sample; the probe's own hits count too
         probe = ks.candidate_list(values[:PROBE], kind, name=f"known:{name}[sample]", region=region)
-        probe_jobs = plan_jobs([probe], parsed.fmt.algorithms, salts, rate=runner.rate)
+        probe_jobs = plan_jobs([probe], parsed.fmt.algorithms, every_salt, rate=runner.rate)
         run_jobs(runner, probe_jobs, len(parsed.distinct), min(deadline, started + budget_s / 4))
         live = {recipe_key(r) for r in runner.recipes_hit}
         jobs.sort(key=lambda j: (recipe_key(j.recipe) not in live, j.rank))

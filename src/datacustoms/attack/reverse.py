@@ -1,10 +1,12 @@
-"""Blind mode: only the export. Guess recipes from the digest and the header, then enumerate.
+"""Blind mode: only the export. Guess recipes from the digest, plan every keyspace, then enumerate.
 
-The digest size narrows the algorithm (32 bytes: SHA-256, SHA3-256, BLAKE2s), the header
-narrows the identifier (휴대폰 → phone keyspaces, 고객번호 → numeric serials, e-mail → needs a
-list). Jobs — one recipe over one keyspace in one format — run cheapest first: natively
-enumerable recipes before Python-only ones, unsalted before double-hashed before salted, small
-keyspaces before large ones. A recipe that hits is moved to the front for the remaining
+The digest size narrows the algorithm (32 bytes: SHA-256, SHA3-256, BLAKE2s). The header
+(휴대폰 → phone keyspaces, 고객번호 → numeric serials) and the source kind detection reports only
+raise a keyspace's priority: every keyspace that fits is planned (:mod:`datacustoms.attack.planner`),
+because a recipient's export need not name its columns. Jobs — one recipe over one keyspace in
+one format — run by expected cost: anything under a second first, then size ÷ the measured rate
+of the recipe's kernel, penalised for double hashing, guessed salts and rarer algorithms and
+divided by the keyspace's prior. A recipe that hits is moved to the front for the remaining
 keyspaces, and the attack stops once 99% of the distinct digests are reversed or the budget is
 spent. A recipe either hits or not, so nothing is pruned on a guess, only reordered.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from datacustoms.attack.hashes import keyspaces as ks
@@ -22,6 +24,7 @@ from datacustoms.attack.hashes.keyspaces import Keyspace, ListKeyspace, MaskKeys
 from datacustoms.attack.hashes.recipes import Recipe, Salt, guess_salts
 from datacustoms.attack.hashes.runner import Runner
 from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.attack.planner import blind_keyspaces, hinted_families, rrn_decades
 from datacustoms.model.attack import REVERSED_SHARE
 
 #: header words → identifier family (Latin words match whole tokens, Korean words substrings)
@@ -53,15 +56,9 @@ def header_family(header: str | None) -> str | None:
     return None
 
 
-def _rrn_decades() -> list[MaskKeyspace]:
-    out = []
-    for start in (1980, 1990, 1970, 1960, 2000, 1950):
-        out.append(ks.rrn(dt.date(start, 1, 1), min(dt.date(start + 9, 12, 31), dt.date(2020, 9, 30))))
-    return out
-
-
 def plan_keyspaces(family: str | None, region: str = "KR") -> list[Keyspace]:
-    """Keyspaces for a family, cheapest (or most likely) first; unknown family: a broad default."""
+    """Keyspaces of one family, cheapest (or most likely) first (sender mode's outsider keyspaces
+    for a known family; blind mode plans every family, see :mod:`datacustoms.attack.planner`)."""
     phones: list[Keyspace] = (
         [ks.kr_mobile(), ks.kr_mobile_legacy(), ks.kr_landline()] if region == "KR" else [ks.national_mobile(region)]
     )
@@ -72,7 +69,7 @@ def plan_keyspaces(family: str | None, region: str = "KR") -> list[Keyspace]:
     if family == "numeric":
         return serials
     if family == "rrn":
-        return list(_rrn_decades())
+        return list(rrn_decades())
     if family == "date":
         return dates
     if family == "email":
@@ -92,6 +89,8 @@ class Job:
     keyspace: Keyspace
     fmt: str
     rank: tuple[float, ...]
+    seconds: float = 0.0  # expected enumeration time on this machine (size ÷ measured rate)
+    primary: bool = True  # the digest size's first algorithm, unsalted, hashed once
 
 
 def _shape(keyspace: Keyspace, fmt: str) -> str | None:
@@ -114,7 +113,35 @@ def _subject(keyspace: Keyspace) -> str | None:
 
 def recipe_key(r: Recipe) -> tuple[object, ...]:
     """What makes two recipes the same across keyspaces (the shape is only for display)."""
-    return (r.algorithm, r.normalise, r.prefix, r.suffix, r.rounds)
+    return (r.algorithm, r.normalise, r.prefix, r.suffix, r.rounds, r.hmac_key)
+
+
+#: a job expected to take less than this many seconds runs first, whatever the header says
+ALWAYS_TRY_SECONDS = 1.0
+
+
+def _variants(
+    keyspace: Keyspace, fmt: str, algorithms: Sequence[str], salts: Sequence[Salt], double: bool,
+    only: Sequence[Recipe] | None,
+) -> list[tuple[int, int, Recipe]]:  # fmt: skip
+    """(tier, algorithm rank, recipe) for one keyspace format: tier 0 is a plain hash (or a salt the
+    caller knows), 1 a double hash, 2 a guessed salt."""
+    shape = _shape(keyspace, fmt)
+    if only is not None:  # exactly these recipes (sender mode knows the recipe)
+        return [
+            (0, i, replace(r, shape=shape, subject=_subject(keyspace)))
+            for i, r in enumerate(only)
+            if r.normalise == fmt
+        ]
+    out: list[tuple[int, int, Recipe]] = []
+    for a_rank, alg in enumerate(algorithms):
+        base = Recipe(algorithm=alg, normalise=fmt, shape=shape, subject=_subject(keyspace))
+        out.append((0, a_rank, base))
+        if double:
+            out.append((1, a_rank, replace(base, rounds=2)))
+        for salt in salts:
+            out.extend((0 if salt.known else 2, a_rank, r) for r in salt.recipes(base))
+    return out
 
 
 def plan_jobs(
@@ -125,38 +152,30 @@ def plan_jobs(
     rate: Callable[[Recipe], float],
     double: bool = True,
     only: Sequence[Recipe] | None = None,
+    priors: Mapping[str, float] | None = None,
 ) -> list[Job]:
-    """Every (recipe, keyspace, format), in the order the attack runs them."""
+    """Every (recipe, keyspace, format), in the order the attack runs them.
+
+    The order is expected cost: seconds on this machine (size ÷ the measured rate of the recipe's
+    kernel), times a penalty for less likely variants (double hashing, guessed salts, rarer
+    algorithms), divided by the keyspace's prior (``priors`` by keyspace name, else its own). Jobs
+    expected to take under :data:`ALWAYS_TRY_SECONDS` come first, whatever the priors say.
+    """
     jobs: list[Job] = []
     for k_rank, keyspace in enumerate(keyspaces):
         if not keyspace.enumerable:
             continue
+        own = keyspace.prior if isinstance(keyspace, MaskKeyspace) else 1.0
+        prior = priors.get(keyspace.name, own) if priors is not None else own
         for f_rank, fmt in enumerate(keyspace.formats):
-            shape = _shape(keyspace, fmt)
-            variants: list[tuple[int, Recipe]] = []
-            if only is not None:  # exactly these recipes (sender mode knows the recipe)
-                variants = [
-                    (i, replace(r, shape=shape, subject=_subject(keyspace)))
-                    for i, r in enumerate(only)
-                    if r.normalise == fmt
-                ]
-            else:
-                for a_rank, alg in enumerate(algorithms):
-                    base = Recipe(algorithm=alg, normalise=fmt, shape=shape, subject=_subject(keyspace))
-                    variants.append((a_rank, base))
-                    if double:
-                        variants.append((100 + a_rank, replace(base, rounds=2)))
-                    for salt in salts:
-                        variants.append((200 + a_rank, replace(base, prefix=salt.value, salt_label=salt.label)))
-                        variants.append((200 + a_rank, replace(base, suffix=salt.value, salt_label=salt.label)))
-            for v_rank, recipe in variants:
-                # expected seconds, penalised for less likely variants (double hashing, salts)
-                # and divided by the share of identifiers the keyspace is expected to hold
-                a_rank = v_rank % 100
-                weight = TIER_PENALTY[v_rank // 100] * ALG_PENALTY[min(a_rank, len(ALG_PENALTY) - 1)]
-                prior = keyspace.prior if isinstance(keyspace, MaskKeyspace) else 1.0
-                cost = keyspace.size / max(rate(recipe), 1.0) * weight / prior
-                jobs.append(Job(recipe, keyspace, fmt, (cost, k_rank, v_rank // 100, v_rank % 100, f_rank)))
+            for tier, a_rank, recipe in _variants(keyspace, fmt, algorithms, salts, double, only):
+                weight = TIER_PENALTY[tier] * ALG_PENALTY[min(a_rank, len(ALG_PENALTY) - 1)]
+                seconds = keyspace.size / max(rate(recipe), 1.0)
+                cost = seconds * weight / max(prior, 1e-9)
+                phase = 0.0 if seconds * weight < ALWAYS_TRY_SECONDS else 1.0
+                primary = tier == 0 and a_rank == 0 and not recipe.salted and not recipe.keyed
+                rank = (phase, cost, k_rank, tier, a_rank, f_rank)
+                jobs.append(Job(recipe, keyspace, fmt, rank, seconds, primary or only is not None))
     jobs.sort(key=lambda j: j.rank)
     return jobs
 
@@ -180,8 +199,11 @@ def probe_order(runner: Runner, jobs: list[Job], deadline: float) -> list[Job]:
     return [jobs[i] for i in hit] + [j for i, j in enumerate(jobs) if i not in first]
 
 
-def run_jobs(runner: Runner, jobs: list[Job], distinct: int, deadline: float) -> dict[str, int]:
-    """Run jobs in order until the deadline or 99% of distinct digests are reversed.
+def run_jobs(
+    runner: Runner, jobs: list[Job], distinct: int, deadline: float, *, stop_when_confirmed: bool = False
+) -> dict[str, int]:
+    """Run jobs in order until the deadline or 99% of distinct digests are reversed (or, with
+    ``stop_when_confirmed``, until one job that reversed digests has finished its keyspace).
 
     Returns the keyspace size behind each recipe that ran (for the extrapolation).
     """
@@ -197,6 +219,8 @@ def run_jobs(runner: Runner, jobs: list[Job], distinct: int, deadline: float) ->
         else:
             res = runner.run_list(job.recipe, job.keyspace, job.fmt, deadline)
         sizes[str(job.recipe)] = sizes.get(str(job.recipe), 0) + res.size
+        if stop_when_confirmed and res.hits and res.complete:
+            break
         if len(runner.recipes_hit) > before:  # a new recipe hit: try it first everywhere else
             key = recipe_key(job.recipe)
             queue.sort(key=lambda j: (recipe_key(j.recipe) != key, j.rank))
@@ -206,10 +230,23 @@ def run_jobs(runner: Runner, jobs: list[Job], distinct: int, deadline: float) ->
 def blind_plan(
     parsed: ParsedColumn, runner: Runner, *, header: str | None, column: str, dataset: str | None,
     region: str = "KR", keyspaces: Sequence[Keyspace] | None = None, only: Sequence[Recipe] | None = None,
+    hints: Sequence[str | None] = (), salts: Sequence[Salt] = (),
 ) -> tuple[str | None, list[Job]]:  # fmt: skip
-    """The family guessed from the header and the ordered jobs for this column."""
+    """The family the header suggests and the ordered jobs for this column.
+
+    Blind mode plans every keyspace of :func:`planner.blind_keyspaces` (or the given ones), the
+    header's family and the detected source kinds (``hints``) raising priorities only; with
+    ``only`` (sender mode) the given keyspaces run those recipes. ``salts`` are salts the caller
+    knows; the column and dataset names are tried as guessed salts in any case.
+    """
     family = header_family(header or column)
-    spaces = list(keyspaces) if keyspaces is not None else plan_keyspaces(family, region)
-    algorithms = [a for a in parsed.fmt.algorithms]
-    salts = guess_salts(column, dataset)
-    return family, plan_jobs(spaces, algorithms, salts, rate=runner.rate, only=only)
+    priors: dict[str, float] | None = None
+    if only is not None:
+        spaces = list(keyspaces) if keyspaces is not None else plan_keyspaces(family, region)
+    else:
+        planned = blind_keyspaces(region, families=hinted_families(family, hints), spaces=keyspaces)
+        spaces = [p.keyspace for p in planned]
+        priors = {p.keyspace.name: p.prior for p in planned}
+    algorithms = list(parsed.fmt.algorithms)
+    every_salt = [*salts, *guess_salts(column, dataset)]
+    return family, plan_jobs(spaces, algorithms, every_salt, rate=runner.rate, only=only, priors=priors)

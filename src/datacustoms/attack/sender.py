@@ -25,6 +25,7 @@ from datacustoms.attack.hashes.recipes import (
     PHONE_FORMATS,
     TEXT_FORMATS,
     Recipe,
+    Salt,
     guess_salts,
     normalise,
     parse_phone,
@@ -32,6 +33,7 @@ from datacustoms.attack.hashes.recipes import (
 )
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, decode_array
+from datacustoms.attack.planner import serial_heads
 from datacustoms.attack.reverse import header_family, plan_keyspaces
 from datacustoms.errors import ColumnError
 from datacustoms.model.attack import ColumnAttack
@@ -115,11 +117,13 @@ def _head(table: Table, column: str, n: int) -> pa.Array:
 
 
 def candidate_recipes(
-    algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str, phones: bool = True
-) -> list[Recipe]:
-    """Every recipe sender mode tries, simplest first (phone formats only for phone-like values)."""
+    algorithms: Sequence[str], column: str, dataset: str | None, ref_column: str, phones: bool = True,
+    known: Sequence[Salt] = (),
+) -> list[Recipe]:  # fmt: skip
+    """Every recipe sender mode tries, simplest first (phone formats only for phone-like values);
+    ``known`` salts (given by the caller) come before the guessed ones."""
     norms = [*TEXT_FORMATS, *PHONE_FORMATS] if phones else list(TEXT_FORMATS)  # ties go to the simplest
-    salts = guess_salts(column, dataset)
+    salts = [*known, *guess_salts(column, dataset)]
     if ref_column not in (column, dataset):
         salts += guess_salts(ref_column, None)
     out: list[Recipe] = []
@@ -129,8 +133,7 @@ def candidate_recipes(
     for salt in salts:
         for alg in algorithms:
             for n in norms:
-                out.append(Recipe(alg, n, prefix=salt.value, salt_label=salt.label))
-                out.append(Recipe(alg, n, suffix=salt.value, salt_label=salt.label))
+                out.extend(salt.recipes(Recipe(alg, n)))
     return out
 
 
@@ -154,6 +157,7 @@ def _scan(
     column: str,
     dataset: str | None,
     region: str,
+    salts: Sequence[Salt] = (),
 ) -> tuple[int, Recipe | None, str | None]:
     """Try every recipe on each column's values (most likely column first); stop at the first that hits."""
     best: tuple[int, Recipe | None, str | None] = (0, None, None)
@@ -161,7 +165,8 @@ def _scan(
         if not values:
             continue
         norm_cache: dict[str, list[bytes | None]] = {}
-        for recipe in candidate_recipes(algorithms, column, dataset, col, phones=_phone_like(values, region)):
+        phones = _phone_like(values, region)
+        for recipe in candidate_recipes(algorithms, column, dataset, col, phones=phones, known=salts):
             if recipe.normalise not in norm_cache:
                 norm_cache[recipe.normalise] = [
                     n.encode() if (n := normalise(v, recipe.normalise, region)) is not None else None for v in values
@@ -175,8 +180,9 @@ def _scan(
 
 
 def discover(
-    pairs: Pairs, algorithms: Sequence[str], column: str, dataset: str | None, region: str = "KR"
-) -> tuple[Recipe | None, str | None, int, int]:
+    pairs: Pairs, algorithms: Sequence[str], column: str, dataset: str | None, region: str = "KR",
+    salts: Sequence[Salt] = (),
+) -> tuple[Recipe | None, str | None, int, int]:  # fmt: skip
     """The recipe that reproduces most sampled digests: (recipe, reference column, matched, sampled)."""
     digests: dict[str, list[bytes]] = {c: [d for _, d in p] for c, p in pairs.items()}
     current: dict[str, list[bytes]] = {}
@@ -189,7 +195,9 @@ def discover(
     total = 0
     for col, sample in pairs.items():
         current["d"] = digests[col]
-        hits, recipe, ref_col = _scan([(col, [v for v, _ in sample])], score, algorithms, column, dataset, region)
+        hits, recipe, ref_col = _scan(
+            [(col, [v for v, _ in sample])], score, algorithms, column, dataset, region, salts
+        )
         if hits >= max(1, MIN_MATCH * len(sample)):
             return recipe, ref_col, hits, len(sample)
         if hits > best[0]:
@@ -199,7 +207,7 @@ def discover(
 
 def discover_unpaired(
     reference: Table, column: str, parsed: ParsedColumn, dataset: str | None, region: str = "KR",
-    limit: int = 64, join: str | None = None,
+    limit: int = 64, join: str | None = None, salts: Sequence[Salt] = (),
 ) -> tuple[Recipe | None, str | None, int, int, list[str]]:  # fmt: skip
     """Without pairs: hash a sample of reference values under every recipe and count those in the export.
 
@@ -219,7 +227,7 @@ def discover_unpaired(
         digests = [recipe.digest(n) for n in normed if n is not None]
         return int(index.find(digests)[1].sum()) if digests else 0
 
-    hits, recipe, col = _scan(columns, score, parsed.fmt.algorithms, column, dataset, region)
+    hits, recipe, col = _scan(columns, score, parsed.fmt.algorithms, column, dataset, region, salts)
     values = dict(columns).get(col, []) if col is not None else []
     total = len(values) if col is not None else max((len(v) for _, v in columns), default=0)
     return recipe, col, hits, total, values
@@ -272,9 +280,10 @@ def outsider_keyspaces(family: str | None, detail: list[str], region: str = "KR"
         ]  # fmt: skip
         chosen = [k for k, name in blocks if name in detail]
         return chosen or [ks.kr_mobile()]
-    if family == "numeric":
+    if family == "numeric":  # the rungs blind mode plans, the head of each rung included
         digits = int(detail[0]) if detail else 10
-        return [k for k in ks.serial_ladder(max(digits, 6)) if len(str(k.size)) <= digits + 1]
+        rungs = [*serial_heads(max(digits, 6)), *ks.serial_ladder(max(digits, 6))]
+        return [k for k in rungs if len(str(k.parts(k.formats[0])[0].start)) <= digits]  # holds such numbers
     return plan_keyspaces(family, region) if family else []
 
 
@@ -309,35 +318,30 @@ def attack_sender(
     started: float,
     keyspaces: Sequence[Keyspace] | None,
     region: str,
+    salts: Sequence[Salt] = (),
 ) -> ColumnAttack:
     """Discover the recipe from the reference, then enumerate its keyspace as an outsider."""
     from datacustoms.attack.api import attack_blind
 
     aligned = join is not None or table.num_rows == reference.num_rows
     pairs: Pairs = collect_pairs(table, column, parsed, reference, join) if aligned else {}
-    recipe, ref_col, hits, total = discover(pairs, parsed.fmt.algorithms, column, table.name, region)
+    recipe, ref_col, hits, total = discover(pairs, parsed.fmt.algorithms, column, table.name, region, salts)
     how = "sampled digests" if recipe is not None else ""
     sample: list[str] = [v for v, _ in pairs[ref_col]] if ref_col is not None else []
     if recipe is None:  # no usable pairing: hash reference values and look them up among all digests
         recipe, ref_col, hits, total, sample = discover_unpaired(
-            reference, column, parsed, table.name, region, join=join
+            reference, column, parsed, table.name, region, join=join, salts=salts
         )
         how = "sampled reference values found among the export's digests"
     discovery_s = time.perf_counter() - started
     if recipe is None or ref_col is None:
-        res = base_result(column, "sender", parsed)
-        res.status = "not_reversed"
-        res.reason = (
-            f"no candidate recipe turns the reference's values into these digests ({total} values tried per "
-            "recipe): consistent with a keyed hash (HMAC), an unusual recipe, or a reference of other people"
-        )
-        res.seconds = round(discovery_s, 4)
-        return res
+        return _no_recipe(column, parsed, total, discovery_s)
     family, detail = identifier_family(sample, recipe, region)
     subjects = {"email": "e-mail", "phone": "phone number", "rrn": "RRN", "numeric": "number", "date": "date"}
     recipe = replace(recipe, subject=subjects.get(family or "", "value"))
     spaces = list(keyspaces) if keyspaces is not None else outsider_keyspaces(family, detail, region)
-    only = [r for k in spaces for r in specialise(recipe, k, sample, region)]
+    # one recipe per format, however many keyspaces share it (each job then runs once)
+    only = list(dict.fromkeys(r for k in spaces for r in specialise(recipe, k, sample, region)))
     found = str(recipe.with_encoding(_encoding(parsed)))
     if only:
         shaped = [r for r in only if r.shape] or only
@@ -345,6 +349,7 @@ def attack_sender(
         res = attack_blind(
             table, column, parsed, header=column, budget_s=budget_s, reveal=reveal, engine=engine,
             progress=progress, started=started, keyspaces=spaces, region=region, only=only, mode="sender",
+            stop_when_confirmed=True,
         )  # fmt: skip
     else:
         res = base_result(column, "sender", parsed)
@@ -362,7 +367,7 @@ def attack_sender(
         f"recipe discovered in {discovery_s:.3f} s: it reproduces {hits} of {total} {how} "
         f"(reference column {ref_col!r})",
     )
-    if only and res.status == "not_reversed":  # the recipe is known: say what the whole keyspace costs
+    if only and res.status in ("not_reversed", "incomplete"):  # the recipe is known: what the keyspace costs
         size = sum(k.size for k in spaces)
         runner = Runner(parsed, engine="auto" if engine == "hashcat" else engine)
         rate, _ = rate_for(runner, only[0])
@@ -373,6 +378,17 @@ def attack_sender(
             if rate > 0
             else f"recipe found ({found}); not reversed within the budget"
         )
+    return res
+
+
+def _no_recipe(column: str, parsed: ParsedColumn, total: int, seconds: float) -> ColumnAttack:
+    res = base_result(column, "sender", parsed)
+    res.status = "not_reversed"
+    res.reason = (
+        f"no candidate recipe turns the reference's values into these digests ({total} values tried per "
+        "recipe): consistent with a keyed hash (HMAC), an unusual recipe, or a reference of other people"
+    )
+    res.seconds = round(seconds, 4)
     return res
 
 

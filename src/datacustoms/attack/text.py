@@ -12,6 +12,7 @@ STATUS_WORDS = {
     "reversed": "REVERSED",
     "partially_reversed": "PARTIALLY REVERSED",
     "not_reversed": "not reversed",
+    "incomplete": "NOT REVERSED WITHIN THE BUDGET (search incomplete; not evidence of safety)",
     "not_attempted": "not attempted",
 }
 
@@ -63,6 +64,8 @@ def render_column(c: ColumnAttack) -> list[str]:
         )
     for e in c.extrapolations:
         lines.append(f"  {e.label}: {e.candidates:,} candidates in {human_seconds(e.seconds)}")
+    if not c.search_complete and c.remaining_seconds:
+        lines.append(f"  to finish the planned keyspaces: about {human_seconds(c.remaining_seconds)} on this machine")
     if c.examples:
         lines.append(f"  examples (masked): {', '.join(c.examples)}")
     if c.revealed is not None:
@@ -78,10 +81,11 @@ def render_report(report: AttackReport) -> str:
     for c in report.columns:
         out.extend(render_column(c))
         out.append("")
-    verdict = (
-        "hashed identifiers were reversed: a digest without a secret key is not protection"
-        if report.reversed_any
-        else "nothing reversed within the budget (this is not proof that the column is safe)"
-    )
+    if report.reversed_any:
+        verdict = "hashed identifiers were reversed: a digest without a secret key is not protection"
+    elif any(c.status == "incomplete" for c in report.columns):
+        verdict = "not reversed within the budget, and the search did not finish: raise --budget to settle it"
+    else:
+        verdict = "nothing reversed within the budget (this is not proof that the column is safe)"
     out.append(verdict)
     return "\n".join(out) + "\n"

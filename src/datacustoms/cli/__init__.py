@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 #: command modules, in the order they appear in --help (each exposes register(app))
-COMMAND_MODULES = ("demo", "inspect", "attack", "synth", "ledger", "consent", "transfer", "keys", "reveal", "protect", "policy", "risk", "rules")
+COMMAND_MODULES = ("demo", "inspect", "attack", "synth", "ledger", "consent", "transfer", "keys", "reveal", "protect", "policy", "risk", "rules", "serve")
 
 for _name in COMMAND_MODULES:
     import_module(f"datacustoms.cli.{_name}").register(app)

@@ -85,6 +85,9 @@ def attack_cmd(
     region: Annotated[str, typer.Option(
         "--region", help="Phone numbering plan for phone keyspaces (ISO code).")] = "KR",
     keyspace: Annotated[list[str] | None, typer.Option("--keyspace", "-k", help=KEYSPACE_HELP)] = None,
+    salt: opt.Salt = None,
+    salt_file: opt.SaltFile = None,
+    salt_mode: opt.SaltModeOption = opt.SaltMode.any,
 ) -> None:
     """Reverse hashed identifiers: blind (export only), sender (--reference) or linkage (--known).
 
@@ -106,6 +109,7 @@ def attack_cmd(
     if join is not None and reference is None:
         raise UsageError("--join needs --reference", "pass the plaintext table with --reference SOURCE")
     spaces = _keyspaces(keyspace)
+    salts = opt.known_salts(salt, salt_file, salt_mode)
     table = read(path)
     ref_table = read(reference) if reference is not None else None
     known_table = _read_known(known) if known is not None else None
@@ -118,6 +122,7 @@ def attack_cmd(
         result = attack_column(
             table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
             reveal=reveal, engine=kernel.value, progress=progress, region=region.upper(), keyspaces=spaces,
+            salts=salts,
         )  # fmt: skip
         report.columns.append(result)
     if report.columns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,11 +11,15 @@ import typer
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import console, emit, handle_errors
 from datacustoms.engines import DEFAULT_SPARK_MASTER
+from datacustoms.errors import UsageError
+from datacustoms.io.series import looks_like_series
 
 QI_HELP = (
     "Quasi-identifier columns, comma-separated; narrows the default (every column but identifiers, "
     "pseudonyms and free text, searched in combinations of up to 3–4) and is recorded in the report."
 )
+RELEASE_KEY_HELP = ("For a series (folder or glob of releases): the column holding the release key "
+                    "(default: a date or partition in the file names).")
 ENGINE_HELP = "embedded (this process) or spark (PATH may then be a Spark table name)."
 
 
@@ -22,8 +27,26 @@ def register(app: typer.Typer) -> None:
     app.command("inspect")(handle_errors(inspect_cmd))
 
 
+def _salts(salt: list[str] | None, salt_file: list[str] | None, mode: opt.SaltMode, engine: str) -> dict[str, Any]:
+    """``salts=`` for inspect when known salts were given (embedded engine only)."""
+    salts = opt.known_salts(salt, salt_file, mode)
+    if salts and engine == "spark":
+        raise UsageError("--salt and --salt-file run on the embedded engine only", "drop --engine spark")
+    return {"salts": salts} if salts else {}
+
+
+def _registry(detectors: Path | None) -> Any:
+    """The built-in detectors, plus the ``--detectors`` YAML file when given (None: the defaults)."""
+    if detectors is None:
+        return None
+    from datacustoms.detect.registry import builtin_registry
+
+    return builtin_registry().with_yaml(detectors)
+
+
 def inspect_cmd(
-    path: Annotated[str, typer.Argument(help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, or a SQL URL.")],
+    path: Annotated[str, typer.Argument(help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, a SQL URL, "
+                                    "or a series of releases (a folder or glob of daily files, a partitioned dataset).")],
     fmt: Annotated[str, opt.rendered_format_option("report")] = "text",
     output: Annotated[Path | None, opt.output("Write the report here (atomically) instead of stdout.")] = None,
     table: Annotated[str | None, typer.Option("--table", help="Table name when PATH is a SQL URL.")] = None,
@@ -61,6 +84,10 @@ def inspect_cmd(
     engine: Annotated[str, opt.engine(ENGINE_HELP)] = "embedded",
     spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
     spark_conf: opt.SparkConf = None,
+    salt: opt.Salt = None,
+    salt_file: opt.SaltFile = None,
+    salt_mode: opt.SaltModeOption = opt.SaltMode.any,
+    release_key: Annotated[str | None, typer.Option("--release-key", help=RELEASE_KEY_HELP)] = None,
 ) -> None:
     """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -73,13 +100,13 @@ def inspect_cmd(
     refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
     check_sample_rows(sample_rows)
     opt.check_attack_budget(attack_budget)
-    registry = None
-    if detectors is not None:
-        from datacustoms.detect.registry import builtin_registry
-
-        registry = builtin_registry().with_yaml(detectors)
+    registry = _registry(detectors)
     given = (("table", table), ("encoding", encoding), ("delimiter", delimiter), ("format", input_format))
     read_options: dict[str, Any] = {key: value for key, value in given if value is not None}
+    read_options.update(_salts(salt, salt_file, salt_mode, engine))
+    if release_key is not None or looks_like_series(path):  # a series: the latest release and the whole (R17)
+        from datacustoms.flows.series import inspect_series
+        inspect = partial(inspect_series, release_key=release_key)
     report = inspect(
         path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
         attack_budget=attack_budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),

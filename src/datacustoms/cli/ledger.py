@@ -203,34 +203,47 @@ def destroyed_cmd(
                                    confirmed_by=confirmed_by, receipt=receipt)
     typer.echo(f"recorded: transfer {entry.body['transfer_id']} destroyed on {day} — ledger entry {entry.seq}")
 
+@ledger_app.command("exposure")
+@handle_errors
+def exposure_cmd(
+    recipient: str = typer.Option(..., "--recipient", help="The recipient's name, as in the transfer records."),
+    k: int | None = typer.Option(None, "--k", help="Judge joint classes against this k (default: each policy's)."),
+    ledger: opt.Ledger = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Everything one recipient holds, after each transfer (R17): people, linkable share, risk."""
+    from datacustoms.cli.exposure import print_exposure
+
+    with _store(ledger) as store:
+        print_exposure(store, recipient, k, as_json)
+
 @ledger_app.command("lookup")
 @handle_errors
 def lookup_cmd(
     phone: str | None = typer.Option(None, "--phone", help="A phone number in any format (010-1234-5678, +82 10…)."),
     email: str | None = typer.Option(None, "--email", help="An email address."),
+    rrn: str | None = typer.Option(None, "--rrn", help="A resident registration number (900101-1234567)."),
+    customer_id: str | None = typer.Option(None, "--customer-id", help="The sender's customer ID."),
     ledger: opt.Ledger = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Which transfers included this person: when, to whom, where, why, which fields."""
-    from datacustoms.ledger.subjects import normalise_email, normalise_phone
+    """Which transfers included this person: when, to whom, where, why, which fields.
 
-    if (phone is None) == (email is None):
-        raise UsageError("give exactly one of --phone or --email", "e.g. --phone 010-1234-5678")
-    if phone is not None:
-        canonical = normalise_phone(phone)
-        if canonical is None:
-            raise UsageError("--phone is not a phone number", "e.g. 010-1234-5678 or +82 10-1234-5678")
-        kind, shown = "phone", _mask_phone(canonical)
-    else:
-        canonical = normalise_email(email or "")
-        if canonical is None:
-            raise UsageError("--email is not an email address", "e.g. name@example.com")
-        kind, shown = "email", _mask_email(canonical)
+    Exit 0 when every sent transfer could be indexed; 1 when some could not (they are named).
+    """
+    given = [(k, v) for k, v in (("phone", phone), ("email", email), ("rrn", rrn), ("customer_id", customer_id))
+             if v is not None]  # fmt: skip
+    if len(given) != 1:
+        raise UsageError("give exactly one of --phone, --email, --rrn or --customer-id", "e.g. --phone 010-1234-5678")
+    kind, value = given[0]
+    canonical, shown = _canonical_subject(kind, value)
     from datacustoms.ledger.destruction import destructions
+    from datacustoms.ledger.subject_index import unindexed_transfers
 
     with _store(ledger) as store:
         hits = store.lookup(store.hasher.token(kind, canonical))
         destroyed = destructions(store)
+        unknown = unindexed_transfers(store)
     rows = [{
         "entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
         "recipient": (e.body.get("recipient") or {}).get("name"),
@@ -240,19 +253,64 @@ def lookup_cmd(
         "fields": e.body.get("data_items", []), "retention_until": e.body.get("retention_until"),
         "destroyed_on": (destroyed.get(e.body.get("transfer_id", "")) or {}).get("destroyed_on"),
     } for e in hits]
+    hit_seqs = {e.seq for e in hits}
+    unknown_rows = [{"entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
+                     "recipient": (e.body.get("recipient") or {}).get("name"), "reasons": reasons}
+                    for e, reasons in unknown if e.seq not in hit_seqs]  # fmt: skip
     if as_json:
-        typer.echo(json.dumps({"subject": shown, "transfers": rows}, ensure_ascii=False, indent=2))
-        return
-    if not rows:
+        typer.echo(json.dumps({"subject": shown, "transfers": rows, "not_indexed": unknown_rows,
+                               "complete": not unknown_rows}, ensure_ascii=False, indent=2, default=str))  # fmt: skip
+    else:
+        _print_lookup(shown, rows, unknown_rows)
+    if unknown_rows:
+        raise typer.Exit(1)
+
+
+def _canonical_subject(kind: str, value: str) -> tuple[str, str]:
+    """The canonical form that is keyed, and the masked form that is shown."""
+    from datacustoms.ledger.subjects import normalise_customer_id, normalise_email, normalise_phone, normalise_rrn
+
+    if kind == "phone":
+        canonical = normalise_phone(value)
+        if canonical is None:
+            raise UsageError("--phone is not a phone number", "e.g. 010-1234-5678 or +82 10-1234-5678")
+        return canonical, _mask_phone(canonical)
+    if kind == "email":
+        canonical = normalise_email(value)
+        if canonical is None:
+            raise UsageError("--email is not an email address", "e.g. name@example.com")
+        return canonical, _mask_email(canonical)
+    if kind == "rrn":
+        canonical = normalise_rrn(value)
+        if canonical is None:
+            raise UsageError("--rrn is not a resident registration number", "13 digits, e.g. 900101-1234567")
+        return canonical, f"{canonical[:2]}****-*******"
+    canonical = normalise_customer_id(value)
+    if canonical is None:
+        raise UsageError("--customer-id is empty", "give the sender's customer ID")
+    return canonical, f"customer {canonical[:2]}{'*' * max(len(canonical) - 2, 0)}"
+
+
+def _print_lookup(shown: str, rows: list[dict[str, Any]], unknown: list[dict[str, Any]]) -> None:
+    if not rows and not unknown:
         console.print(f"No recorded transfer included {shown}.")
         return
-    table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left",
-                      box=box.SIMPLE_HEAD)
-    for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields",
-                 "kept until", "destroyed"):
-        table.add_column(name, overflow="fold", no_wrap=name in ("#", "country"))
-    for r in rows:
-        table.add_row(str(r["entry"]), str(r["time"])[:16].replace("T", " "), r["recipient"] or "", r["country"] or "",
-                      r["role"] or "", r["purpose"] or "", r["legal_basis"] or "", ", ".join(r["fields"]),
-                      str(r["retention_until"] or ""), str(r["destroyed_on"] or ""))
-    console.print(table)
+    if rows:
+        table = RichTable(title=f"{len(rows)} transfer(s) included {shown}", title_justify="left",
+                          box=box.SIMPLE_HEAD)
+        for name in ("#", "time (UTC)", "recipient", "country", "role", "purpose", "legal basis", "fields",
+                     "kept until", "destroyed"):
+            table.add_column(name, overflow="fold", no_wrap=name in ("#", "country"))
+        for r in rows:
+            table.add_row(str(r["entry"]), str(r["time"])[:16].replace("T", " "), r["recipient"] or "", r["country"] or "",
+                          r["role"] or "", r["purpose"] or "", r["legal_basis"] or "", ", ".join(r["fields"]),
+                          str(r["retention_until"] or ""), str(r["destroyed_on"] or ""))
+        console.print(table)
+    else:
+        console.print(f"No indexed transfer included {shown} — but the answer is incomplete:")
+    if unknown:
+        console.print(f"{len(unknown)} sent transfer(s) could not be (fully) indexed, so they may have included "
+                      f"{shown}:", soft_wrap=True)  # fmt: skip
+        for u in unknown:
+            console.print(f"  entry {u['entry']} ({str(u['time'])[:16].replace('T', ' ')}, {u['recipient']}): "
+                          + "; ".join(u["reasons"]), soft_wrap=True)  # fmt: skip

@@ -105,6 +105,37 @@ SparkConf = Annotated[
 ]
 
 
+class SaltMode(StrEnum):
+    """Where a known salt goes in the recipe."""
+
+    prefix = "prefix"
+    suffix = "suffix"
+    hmac = "hmac"
+    any = "any"
+
+
+SALT_HELP = (
+    "A salt or HMAC key you know (leaked, or the sender's own): hex:…, text:…, or a bare value (tried as hex "
+    "and as text when it is valid hex); repeatable. Prefer --salt-file: a command line is visible to other "
+    "users of the machine."
+)
+Salt = Annotated[list[str] | None, typer.Option("--salt", help=SALT_HELP)]
+SaltFile = Annotated[
+    list[str] | None,
+    typer.Option("--salt-file", help="A file holding one known salt or HMAC key (bytes as stored); repeatable."),
+]
+SaltModeOption = Annotated[
+    SaltMode, typer.Option("--salt-mode", help="Where the known salt goes: prefix, suffix, hmac (the key) or any.")
+]
+
+
+def known_salts(salt: list[str] | None, salt_file: list[str] | None, mode: SaltMode) -> list[Any]:
+    """The ``--salt``/``--salt-file``/``--salt-mode`` options as the attack's salts."""
+    from datacustoms.attack.secrets import known_salts as parse
+
+    return list(parse(salt or (), salt_file or (), mode.value))
+
+
 def check_attack_budget(seconds: float) -> None:
     """The one message for a budget that allows no attack."""
     if seconds <= 0:

@@ -17,6 +17,7 @@ import typer
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, handle_errors
 from datacustoms.cli.options import Format
+from datacustoms.cli.series import series_command
 from datacustoms.errors import UsageError
 
 if TYPE_CHECKING:
@@ -100,8 +101,19 @@ def risk_cmd(
     table: str | None = typer.Option(None, "--table", help="Table name when PATH is a SQL URL."),
     fmt: Annotated[Format, opt.format_option(Format.text, Format.json)] = Format.text,
     output: opt.Output = None,
+    release_key: str | None = typer.Option(
+        None, "--release-key", help="PATH is a series of releases: the column holding the release key "
+        "(default: a date or partition in the file names)."),
+    link_column: str | None = typer.Option(
+        None, "--link", help="For a series: the column joining releases (default: the one found to link them)."),
 ) -> None:
-    """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values."""
+    """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values.
+
+    Given a series of releases (folder or glob of daily files), what the recipient holds after all (R17).
+    """
+    if series_command(path, release_key, fmt is Format.json, output, force=link_column is not None,
+                      link=link_column, profile=_split(qi) or None, max_unicity=max_risk):  # fmt: skip
+        return
     from datacustoms.flows.inspect import refuse_vacuous
     from datacustoms.io import read
     from datacustoms.model.thresholds import Thresholds
@@ -140,9 +152,12 @@ def risk_cmd(
         raise typer.Exit(1)
 
 def unicity_cmd(
-    events: str = typer.Argument(..., help="An events table: one row per transaction."),
-    person: str = typer.Option(..., "--person", help="Column naming the person (or pseudonym)."),
-    time: str = typer.Option(..., "--time", help="Column with the event time (timestamp, date, text or epoch s)."),
+    events: str = typer.Argument(
+        ..., help="An events table (one row per transaction), or a series of releases (folder or glob)."),
+    person: str | None = typer.Option(
+        None, "--person", help="Column naming the person (or pseudonym); for a series, the link column."),
+    time: str | None = typer.Option(
+        None, "--time", help="Column with the event time (timestamp, date, text or epoch s); not for a series."),
     place: str | None = typer.Option(None, "--place", help="Column with the place or merchant."),
     amount: str | None = typer.Option(None, "--amount", help="Column with the amount."),
     time_granularity: str = typer.Option("day", "--time-granularity", help="hour, day or week."),
@@ -158,10 +173,22 @@ def unicity_cmd(
     table: str | None = typer.Option(None, "--table", help="Table name when EVENTS is a SQL URL."),
     fmt: Annotated[Format, opt.format_option(Format.text, Format.json)] = Format.text,
     output: opt.Output = None,
+    release_key: str | None = typer.Option(
+        None, "--release-key", help="EVENTS is a series of releases: the column holding the release key "
+        "(default: a date or partition in the file names)."),
 ) -> None:
-    """p-point unicity of transaction traces (de Montjoye et al. 2015), with confidence intervals."""
+    """p-point unicity of transaction traces (de Montjoye et al. 2015), with confidence intervals.
+
+    Given a series of releases, a point is one release's snapshot of a person, joined by the link key.
+    """
     from datacustoms.io import read
     from datacustoms.risk import unicity, unicity_checks
+
+    if series_command(events, release_key, fmt is Format.json, output, link=person, max_points=max(_points(points)),
+                      sample_people=sample_people, seed=seed, max_unicity=max_unicity):  # fmt: skip
+        return
+    if person is None or time is None:
+        raise UsageError("unicity needs --person and --time for an events table", "e.g. --person account_id --time ts")
 
     result = unicity(
         read(events, table=table),

@@ -22,6 +22,7 @@ def outcome_json(outcome: Any) -> str:
         "record": outcome.record.model_dump(mode="json"),
         "verification": outcome.verification(),
         "protect": outcome.protect.model_dump(mode="json") if outcome.protect is not None else None,
+        "exposure": outcome.exposure.model_dump(mode="json") if outcome.exposure is not None else None,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
@@ -48,6 +49,8 @@ def outcome_text(outcome: Any) -> str:
     if r.status == "sent":
         lines.append(f"fields: {', '.join(r.data_items)}")
         lines.append(f"sha256: {r.dataset.sha256}; subjects indexed: {r.subjects_indexed:,}; label: {r.label}")
+    if outcome.exposure is not None:
+        lines += outcome.exposure.lines()
     if outcome.proof is not None:
         lines.append("before → after:")
         lines += [f"  {line}" for line in outcome.proof.lines]

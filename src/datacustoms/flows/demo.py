@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 
@@ -26,16 +25,17 @@ from datacustoms.flows.protect import protect_and_prove
 from datacustoms.flows.transfer import run_transfer
 from datacustoms.io import read
 from datacustoms.io.atomic import atomic_path, atomic_write_text
+from datacustoms.io.series import ReleaseFile, ReleaseSeries, key_from_path
 from datacustoms.ledger.store import LedgerStore
 from datacustoms.model.report import Report
-from datacustoms.model.risk import UnicityResult
+from datacustoms.model.series import SeriesResult
 from datacustoms.policy import dump_policy
 from datacustoms.protect.keys import Keystore
 from datacustoms.protect.suggest import suggest_policy
 from datacustoms.report.html import render_html
+from datacustoms.risk.series import analyse_series
 from datacustoms.risk.unicity import unicity
 from datacustoms.synth.kakaopay import generate_kakaopay
-from datacustoms.table import from_arrow
 
 Say = Callable[[str], None]
 KAKAO_CUSTOMERS = 40_450_000
@@ -144,27 +144,24 @@ def _tell_risk(report: Report, manifest: Any, *, customers: int, seed: int, say:
     say(f"4. Payment traces (day, merchant, amount band): share of people singled out by {points}.")
     if len(manifest.exports) > 1:
         daily = daily_snapshot_unicity(manifest.exports, seed=seed)
-        shares = ", ".join(f"{p.p} day(s): {p.epsilon:.0%}" for p in daily.points if p.eligible)
+        daily_points = daily.unicity.points if daily.unicity else []
+        shares = ", ".join(f"{p.p} day(s): {p.epsilon:.0%}" for p in daily_points if p.eligible)
         say(
-            f"   The daily exports share one hash per person, so they join into a trace; the share of people "
-            f"whose (day, balance band, 7-day counts) snapshots single them out — {shares}. A keyed "
-            "pseudonym that never changes links the days just the same."
+            f"   The daily exports share one hash per person ({daily.link}: {daily.traceable:,} of "
+            f"{daily.people:,} people traceable across {daily.releases} days), so they join into a trace; the "
+            f"share of people whose (day, balance band, 7-day counts) snapshots single them out — {shares}. "
+            "A keyed pseudonym that never changes links the days just the same (rotate: daily breaks it)."
         )
 
 
-
-def daily_snapshot_unicity(exports: list[Path], *, seed: int = 0) -> UnicityResult:
-    """Unicity of the daily snapshots joined on the account hash: one point = (day, profile)."""
-    parts = []
-    for path in exports:
-        day = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
-        columns = [day.column(c).cast(pa.string()) for c in SNAPSHOT_COLUMNS]
-        profile = pc.binary_join_element_wise(*columns, "|")
-        parts.append(pa.table({"person": day.column("account_sha256"), "day": day.column("base_date"),
-                               "profile": profile}))  # fmt: skip
-    trace = from_arrow(pa.concat_tables(parts), name="daily exports")
-    return unicity(trace, "person", "day", place="profile", points=tuple(range(1, len(exports) + 1)),
-                   sample_people=5_000, seed=seed)  # fmt: skip
+def daily_snapshot_unicity(exports: list[Path], *, seed: int = 0) -> SeriesResult:
+    """The daily exports as the recipient holds them (R17), through the series measure: the
+    linking column is found (the account hash), one point = (day, balance band, 7-day counts)."""
+    files = [ReleaseFile(path, key) for path in exports
+             for key, _origin in [key_from_path(path, path.parent)]]  # fmt: skip
+    series = ReleaseSeries(source=str(exports[0].parent), files=files, format="csv")
+    return analyse_series(series, profile=list(SNAPSHOT_COLUMNS), max_points=min(len(exports), 8),
+                          sample_people=5_000, seed=seed, growth=False)  # fmt: skip
 
 
 def _protect_and_record(out: Path, export_path: Path, *, budget: float) -> tuple[list[str], Any]:

@@ -12,6 +12,8 @@ from typing import Any, Literal
 from datacustoms import __version__
 from datacustoms.attack.api import attack_column
 from datacustoms.attack.hashes.keyspaces import Keyspace
+from datacustoms.attack.hashes.recipes import Salt
+from datacustoms.attack.outcome import verdict as incomplete_verdict
 from datacustoms.detect import DetectorRegistry, detect_columns
 from datacustoms.engines import resolve_engine
 from datacustoms.engines.base import Engine
@@ -61,6 +63,8 @@ def inspect(
     qi_origin: QiOrigin = "--qi",
     keyspaces: Sequence[Keyspace] | None = None,
     measures: Sequence[RiskMeasure] = (),
+    salts: Sequence[Salt] = (),
+    attacks: Mapping[str, ColumnAttack] | None = None,
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
@@ -73,7 +77,9 @@ def inspect(
     run (default: the built-ins). ``engine`` reads and counts (default: embedded; ``"spark"``
     reads a Spark DataFrame, a path Spark reads or a catalog table). ``keyspaces`` narrows the
     reversal attack (tests pass small slices). ``measures`` are added risk measures, computed on
-    the same class histogram (:mod:`datacustoms.risk.measures`).
+    the same class histogram (:mod:`datacustoms.risk.measures`). ``salts`` are known salts the
+    attack tries; ``attacks`` are results already measured on these very column values, reused
+    instead of attacking again.
     """
     eng = engine_of(engine)
     limits = resolve_thresholds(thresholds)
@@ -82,24 +88,22 @@ def inspect(
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
     findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
+    hints = {f.column: f.details.get("source_hint") for f in findings}  # detected source kinds raise priority
 
     def attack_one(column: str) -> ColumnAttack:
+        if attacks is not None and column in attacks:  # a result for these very values (protect's kept columns)
+            return attacks[column]
         return attack_column(
             table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress,
-            keyspaces=keyspaces, digests=eng.distinct_digests,
+            keyspaces=keyspaces, digests=eng.distinct_digests, hints=[hints.get(column)], salts=salts,
         )  # fmt: skip
 
     def profile(chosen_qi: list[str], chosen_sensitive: list[str]) -> RiskProfile:
         return risk_profile(
-            table,
-            chosen_qi,
-            chosen_sensitive,
-            thresholds=limits,
-            population=population,
-            sampling_fraction=sampling_fraction,
-            load_cells=eng.class_cells(table, chosen_qi, chosen_sensitive),
+            table, chosen_qi, chosen_sensitive, thresholds=limits, population=population,
+            sampling_fraction=sampling_fraction, load_cells=eng.class_cells(table, chosen_qi, chosen_sensitive),
             measures=measures,
-        )
+        )  # fmt: skip
 
     def search(candidates: list[str]) -> tuple[list[str], CombinationSearch] | None:
         return eng.combinations(table, candidates, limits)
@@ -260,6 +264,9 @@ def reversal_check(result: ColumnAttack) -> Check:
         )
     if result.status == "not_attempted":
         return Check(rule="R2", subject=result.column, status="warn", message=f"not attacked: {result.reason}")
+    if result.status == "incomplete":  # an unfinished search is no evidence of safety
+        status, message = incomplete_verdict(result)
+        return Check(rule="R2", subject=result.column, status=status, message=message)
     return Check(
         rule="R2",
         subject=result.column,

@@ -8,6 +8,7 @@ proof go through the inspect flow with the policy's quasi-identifiers and thresh
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 from datacustoms.engines.base import Engine
 from datacustoms.errors import UsageError
 from datacustoms.flows.inspect import engine_of, inspect
+from datacustoms.model.attack import ColumnAttack
 from datacustoms.policy import Policy, load_policy
 from datacustoms.protect.pipeline import ProtectResult, load_master_key
-from datacustoms.protect.prove import Proof, Snapshot, prove_with, snapshot_with
+from datacustoms.protect.prove import Proof, Snapshot, kept_attacks, prove_with, snapshot_with
 from datacustoms.table import Table
 
 
@@ -46,8 +48,10 @@ def snapshot(
     attack_budget: float = 30.0,
     attack: bool = True,
     engine: Engine | str | None = None,
+    reuse: Mapping[str, ColumnAttack] | None = None,
 ) -> Snapshot:
-    """Inspect one table (detect, attack digest columns, measure risk) the way ``inspect`` does."""
+    """Inspect one table (detect, attack digest columns, measure risk) the way ``inspect`` does;
+    columns in ``reuse`` keep that attack result instead of being attacked again."""
     eng = engine_of(engine)
     qi = [c for c in qi if c in table.column_names]
     return snapshot_with(
@@ -60,6 +64,7 @@ def snapshot(
         max_risk=max_risk,
         attack_budget=attack_budget,
         attack=attack,
+        reuse=reuse,
     )
 
 
@@ -75,21 +80,30 @@ def prove(
 ) -> Proof:
     """Run the same checks on the input and the output and compare them.
 
-    With ``master_key``, the output is also scanned for the key and its derived keys (R18).
+    With ``master_key``, the output is also scanned for the key and its derived keys (R18). A column
+    the policy keeps unchanged is not attacked again: the output reuses the input's result.
     """
     eng = engine_of(engine)
+    taken: dict[str, Snapshot] = {}
 
-    def side(table: Table) -> Any:
-        return lambda qi, k, max_risk, half: snapshot(
-            table, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=half, attack=attack,
+    def take_before(qi: list[str], k: int, max_risk: float, budget: float) -> Snapshot:
+        taken["before"] = snapshot(
+            before, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=budget, attack=attack,
             engine=eng,
+        )  # fmt: skip
+        return taken["before"]
+
+    def take_after(qi: list[str], k: int, max_risk: float, budget: float) -> Snapshot:
+        return snapshot(
+            after, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=budget, attack=attack,
+            engine=eng, reuse=kept_attacks(taken.get("before"), before, after, policy),
         )  # fmt: skip
 
     return prove_with(
         policy,
         attack_budget=attack_budget,
-        before=side(before),
-        after=side(after),
+        before=take_before,
+        after=take_after,
         after_columns=after.column_names,
         leaks=None if master_key is None else lambda: eng.key_leaks(after, policy, master_key),
     )

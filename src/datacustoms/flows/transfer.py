@@ -47,6 +47,7 @@ from datacustoms.flows.protect import prove
 from datacustoms.io import read
 from datacustoms.ledger.chain import Entry, canonical_json
 from datacustoms.ledger.consent import judge_rows
+from datacustoms.ledger.cumulative import prepare_sent
 from datacustoms.ledger.model import (
     CREDIT_RECORD_YEARS,
     ConsentCounts,
@@ -63,6 +64,7 @@ from datacustoms.ledger.terms import KEYED, TransferCheck, load_transfer_policy,
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.protect.pipeline import ProtectResult, output_format, protect_table
 from datacustoms.protect.prove import Proof
+from datacustoms.protect.rotation import epoch_transfer, release_epoch
 from datacustoms.risk.profile import risk_profile
 from datacustoms.table import Table
 
@@ -83,6 +85,7 @@ class TransferOutcome:
     risk_before: Any = None
     risk_after: Any = None
     findings: list[dict[str, Any]] = field(default_factory=list)
+    exposure: Any = None  # datacustoms.ledger.exposure.ExposureJudgement (R17)
 
     @property
     def refused(self) -> bool:
@@ -236,7 +239,7 @@ class _Transfer:
     def record_base(self) -> dict[str, Any]:
         spec, at = self.spec, self.at
         return {
-            "transfer_id": uuid.uuid4().hex, "created": at, "operator": _operator(), "tool_version": __version__,
+            "transfer_id": epoch_transfer() or uuid.uuid4().hex, "created": at, "operator": _operator(), "tool_version": __version__,
             "recipient": spec.recipient, "role": classify_role(spec.role, spec.role_questions),
             "purpose": spec.purpose, "legal_basis": spec.legal_basis,
             "transfer_mechanism": spec.transfer_mechanism, "sender_country": spec.sender_country,
@@ -343,8 +346,9 @@ def run_transfer(
     store = ledger if isinstance(ledger, LedgerStore) else LedgerStore(ledger)
     try:
         t = _Transfer(policy, spec, table, target, store, at or datetime.now(UTC))
-        return _run(t, strict=strict, keystore=keystore, attack_budget=attack_budget, attack=attack,
-                    measure_risk=measure_risk)
+        with release_epoch(t.at.date()):  # rotating pseudonym keys: this transfer's epoch (its id)
+            return _run(t, strict=strict, keystore=keystore, attack_budget=attack_budget, attack=attack,
+                        measure_risk=measure_risk)
     finally:
         if not isinstance(ledger, LedgerStore):
             store.close()
@@ -367,7 +371,8 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
     staging.mkdir(mode=0o700)
     try:
         staged = staging / t.target.name
-        result = protect_table(sending, t.policy, staged, keystore=keystore, keep_rows=bool(t.subject_cols))
+        result = protect_table(sending, t.policy, staged, keystore=keystore,
+                               keep_rows=bool(t.subject_cols) or t.spec.subject_table is not None)
         _fsync(staged)
         out_table = read(str(staged))
         proof = prove(sending, out_table, t.policy, attack_budget=attack_budget, attack=attack)
@@ -376,14 +381,19 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
         if not proof.passed:
             outcome = t.refuse([f"the output does not meet the policy: {f.line()}" for f in proof.failures],
                                cpass.counts, cpass.counts.rows_checked, proof, result)
-        else:
-            tokens = t.subjects(sending, cpass, result)
+        elif (extra := prepare_sent(t.store, t.spec, t.policy, sending, out_table, t.subject_cols,
+                                    result.kept_rows if result.suppressed_rows else None, result.rows_out or 0)).refusal:
+            outcome = t.refuse([str(extra.refusal)], cpass.counts, cpass.counts.rows_checked, proof, result)
+            outcome.exposure = extra.judgement
+        else:  # R17 passed; the index holds the people of every identifier column that left
+            tokens = t.subjects(sending, cpass, result) | extra.tokens
             record = t.sent_record(result, proof, staged, list(out_table.column_names), cpass.counts, tokens)
-            entry = t.store.append("transfer", record.model_dump(mode="json"), tokens)
+            record.subject_index, record.exposure_sha256 = extra.coverage, extra.exposure_sha256
+            entry = t.store.append("transfer", record.model_dump(mode="json"), extra.index(tokens), within=extra.within)
             # the record is committed: only now may the file appear under its name
             os.replace(staged, t.target)
             _fsync(t.target.parent)
-            outcome = TransferOutcome(record, entry, t.target, t.checks, result, proof)
+            outcome = TransferOutcome(record, entry, t.target, t.checks, result, proof, exposure=extra.judgement)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     outcome.risk_before, outcome.risk_after = risks

@@ -133,6 +133,41 @@ class KoreaProfile(_Strict):
         return self
 
 
+class SubjectTable(_Strict):
+    """The sender's own table of its customers, from which the subject index of a transfer is built
+    whatever the export carries (clear identifiers, digests of them, other IDs)."""
+
+    path: str = Field(min_length=1, description="CSV / Parquet of the sender's customers (relative to the policy)")
+    phone: str | None = Field(default=None, description="its phone column (default: detected)")
+    email: str | None = Field(default=None, description="its e-mail column (default: detected)")
+    rrn: str | None = Field(default=None, description="its resident registration number column (default: detected)")
+    customer_id: str | None = Field(default=None, description="its customer ID column (default: detected)")
+
+
+class IndexSource(_Strict):
+    column: str
+    how: str = Field(description="e.g. 'clear phone', 'sha256 (hex) of mobile as digits, via the subject table'")
+    rows_matched: int
+    rows_unmatched: int = 0
+
+
+class NotIndexed(_Strict):
+    column: str
+    reason: str
+
+
+class SubjectCoverage(_Strict):
+    """What the subject index of a transfer covers, and what it could not (so lookup never says 'none'
+    when it does not know)."""
+
+    sources: list[IndexSource] = Field(default_factory=list)
+    not_indexed: list[NotIndexed] = Field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.not_indexed and not any(s.rows_unmatched for s in self.sources)
+
+
 class RecordSpec(_Strict):
     """The ``record:`` section of a policy: what R24 needs that the protection rules do not say."""
 
@@ -155,6 +190,9 @@ class RecordSpec(_Strict):
         default="auto", description="auto: required when the legal basis or overseas ground is consent"
     )
     korea: KoreaProfile | None = None
+    subject_table: SubjectTable | None = Field(
+        default=None, description="the sender's customers table: indexes hashed or other derived identifiers"
+    )
 
     @field_validator("sender_country")
     @classmethod
@@ -237,7 +275,9 @@ class TransferRecord(_Strict):
     source_name: str
     source_rows: int
     dataset: DatasetInfo
-    subjects_indexed: int = Field(description="distinct phone/email identifiers in the subject index")
+    subjects_indexed: int = Field(
+        description="distinct keyed identifiers (phone, e-mail, RRN, customer ID) in the subject index"
+    )
     subject_index_sha256: str = Field(description="commits the keyed-hash subject index to the chain")
     consent: ConsentCounts
     verdict: Literal["pass", "fail"]
@@ -246,6 +286,13 @@ class TransferRecord(_Strict):
     report_sha256: str | None = None
     korea: KoreaProfile | None = None
     risk_scope: RiskScope | None = Field(default=None, description="R10: the quasi-identifiers the proof measured")
+    subject_index: SubjectCoverage | None = Field(
+        default=None, description="what the subject index covers and which columns could not be indexed, and why"
+    )
+    exposure_sha256: str | None = Field(
+        default=None, description="R17: SHA-256 of the exposure fingerprint (keyed sketch of what left, kept beside "
+        "the chain in dc_exposure; docs/ledger.md)",
+    )
     label: str = Field(
         default="pseudonymised personal data",
         description="R30: what the data is; never 'anonymous' when identifiers were pseudonymised",

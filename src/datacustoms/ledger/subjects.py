@@ -22,7 +22,7 @@ from datacustoms.kinds import email as email_kind
 from datacustoms.kinds.phones import KR_NATIONAL_PATTERN, to_e164
 from datacustoms.kinds.spec import WHITESPACE
 
-SubjectKind = Literal["phone", "email"]
+SubjectKind = Literal["phone", "email", "rrn", "customer_id"]
 
 #: whitespace trimmed around identifiers (the same set on the Arrow path, so both agree exactly)
 _WS = WHITESPACE
@@ -31,6 +31,18 @@ _EMAIL_PATTERN = email_kind.LOOSE_PATTERN
 
 normalise_phone = to_e164  # the phone kinds' canonical form (datacustoms.kinds.phones)
 normalise_email = email_kind.normalise  # trimmed, lower-cased (datacustoms.kinds.email)
+
+
+def normalise_rrn(value: str) -> str | None:
+    """A resident registration number as its 13 digits (``900101-1234567`` → ``9001011234567``)."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return digits if len(digits) == 13 and len(value.strip()) <= 16 else None
+
+
+def normalise_customer_id(value: str) -> str | None:
+    """A customer ID as the sender stores it, trimmed."""
+    text = value.strip(_WS)
+    return text or None
 
 
 def guess_kind(value: str) -> SubjectKind:
@@ -52,8 +64,32 @@ class SubjectHasher:
     def hash_value(self, value: str, kind: SubjectKind | None = None) -> str | None:
         """Keyed hash of one raw phone/email, or None when it does not normalise."""
         kind = kind or guess_kind(value)
-        canonical = normalise_phone(value) if kind == "phone" else normalise_email(value)
+        normalise = {"phone": normalise_phone, "email": normalise_email, "rrn": normalise_rrn,
+                     "customer_id": normalise_customer_id}[kind]  # fmt: skip
+        canonical = normalise(value)
         return None if canonical is None else self.token(kind, canonical)
+
+    def hash_kind_array(self, array: pa.Array | pa.ChunkedArray, kind: SubjectKind) -> list[str | None]:
+        """Keyed hashes of a column of one kind (any type), None for nulls and invalid values."""
+        if kind in ("phone", "email"):
+            arr = array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) \
+                else pc.cast(array, pa.large_string())
+            return self.hash_array(arr, kind)
+        text = pc.cast(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array, pa.large_string())
+        if kind == "rrn":
+            text = pc.replace_substring_regex(pc.utf8_trim(text, _WS), "[- ]", "")
+            text = pc.if_else(pc.match_substring_regex(text, "^[0-9]{13}$"), text, pa.scalar(None, pa.large_string()))
+        else:
+            text = pc.utf8_trim(text, _WS)
+            text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+        out = np.full(len(text), None, dtype=object)
+        valid = np.flatnonzero(_np(pc.is_valid(text)))
+        if len(valid):
+            canonical = pc.binary_join_element_wise(pa.scalar(f"{kind}:", pa.large_string()),
+                                                    text.take(pa.array(valid)), pa.scalar("", pa.large_string()))  # fmt: skip
+            out[valid] = self._keyed_hex(canonical)
+        result: list[str | None] = out.tolist()
+        return result
 
     def hash_array(self, array: pa.Array | pa.ChunkedArray, kind: SubjectKind | None = None) -> list[str | None]:
         """Keyed hashes of one column chunk (``string`` or ``large_string``), None for nulls/invalid.

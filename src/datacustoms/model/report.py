@@ -19,6 +19,7 @@ from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.display import list_html, plural, table_html, verdict_html
 from datacustoms.model.findings import Check, ColumnFinding
 from datacustoms.model.risk import ColumnScope, CombinationSearch, RiskProfile, UnicityResult
+from datacustoms.model.series import SeriesResult
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -60,6 +61,9 @@ class Report(BaseModel):
         default=None, description="risk over every small combination of candidate quasi-identifiers"
     )
     unicity: UnicityResult | None = Field(default=None, description="p-point unicity of transaction traces")
+    series: SeriesResult | None = Field(
+        default=None, description="a release series: what the recipient holds after every release (R17)"
+    )
     checks: list[Check] = Field(default_factory=list)
 
     @property

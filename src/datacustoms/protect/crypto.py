@@ -75,6 +75,18 @@ def encode_info(*fields: str) -> bytes:
     return bytes(out)
 
 
+def derive_epoch_key(master: bytes, *, recipient: str, purpose: str, operation: str, epoch: str) -> bytes:
+    """The key of one epoch (``D2024-05-14``, ``M2024-05``, ``T<transfer id>``): HKDF-SHA-256 with
+    ``info`` = (recipient, purpose, operation, "epoch", label), so pseudonyms of different epochs
+    do not link (see :mod:`datacustoms.protect.rotation`)."""
+    _require_key(master, "master")
+    if not epoch:
+        raise UsageError("an epoch key needs an epoch label", "set rotate: daily, monthly or per_transfer")
+    size = KEY_LENGTHS.get(operation, 32)
+    return hkdf_sha256(master, salt=HKDF_SALT, info=encode_info(recipient, purpose, operation, "epoch", epoch),
+                       length=size)  # fmt: skip
+
+
 def derive_key(
     master: bytes, *, recipient: str, purpose: str, operation: str, length: int | None = None
 ) -> bytes:
@@ -373,8 +385,15 @@ def pseudonymize(
     nbytes = bits // 8
 
     def one(array: pa.Array) -> pa.Array:
+        if pa.types.is_dictionary(array.type) and len(array.dictionary) <= len(array):
+            # each distinct value keyed once; the rows are a gather of the dictionary's pseudonyms
+            return one(array.dictionary).take(array.indices)
         array = _as_plain(array)
         out_type = _string_out_type(array)
+        if encoding == "hex" and not force_python:
+            text = _native_hex(key, array, nbytes)
+            if text is not None:
+                return text
         matrix = hmac_sha256_matrix(key, array, force_python=force_python)[:, :nbytes]
         valid = _validity(array)
         if valid is not None:
@@ -383,6 +402,31 @@ def pseudonymize(
         return _fixed_width_strings(encode_matrix(matrix, encoding), out_type, valid)
 
     return _map_chunks(values, one)
+
+
+def _native_hex(key: bytes, array: pa.Array, nbytes: int) -> pa.Array | None:
+    """Hex pseudonyms straight from the C kernel (HMAC, truncation and hex in one pass, the GIL
+    released), assembled into a string array without a copy; None when the kernel is not built
+    or the array is not text (the general path then gives the same values)."""
+    if array.type not in _STRINGS or len(array) > _ONE_THREAD_ROWS:
+        return None
+    module = _native_module()
+    if module is None or not hasattr(module, "verify_mask_hits"):  # built before the hex output
+        return None
+    n, width = len(array), 2 * nbytes
+    out_type = _string_out_type(array)
+    if out_type == pa.string() and n * width > _INT32_MAX:
+        return None
+    bufs = array.buffers()
+    owidth = 8 if array.type == pa.large_string() else 4
+    text = module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes) if n else b""
+    valid = _validity(array)
+    if valid is not None:  # no digest of whatever a null slot held
+        chars = np.frombuffer(text, np.uint8).reshape(n, width).copy()
+        chars[~valid] = 0x30
+        return _fixed_width_strings(chars, out_type, valid)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64 if out_type == pa.large_string() else np.int32)
+    return pa.Array.from_buffers(out_type, n, [None, pa.py_buffer(offsets), pa.py_buffer(text)], null_count=0)
 
 
 def pseudonym_translation(

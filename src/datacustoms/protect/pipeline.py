@@ -574,8 +574,27 @@ def protect_table(
     ``master_key`` overrides the policy's ``key`` (for library callers holding key bytes).
     Raises before anything is written when the policy does not fit the table, a key is missing,
     or suppression would exceed its cap. With ``keep_rows`` the result also says which input
-    rows suppression kept (:attr:`ProtectResult.kept_rows`).
+    rows suppression kept (:attr:`ProtectResult.kept_rows`). Rotating pseudonym keys use the
+    caller's epoch (:func:`datacustoms.protect.rotation.release_epoch`), else today's and a fresh
+    transfer id.
     """
+    from datacustoms.protect.rotation import release_epoch
+
+    with release_epoch(keep=True):
+        return _protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, master_key=master_key,
+                              keep_rows=keep_rows)  # fmt: skip
+
+
+def _protect_table(
+    table: Table,
+    policy: Policy,
+    output: str | os.PathLike[str] | None,
+    *,
+    keystore: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    master_key: bytes | None = None,
+    keep_rows: bool = False,
+) -> ProtectResult:
     policy.check_columns(table.column_names)
     fmt = output_format(output) if output is not None else None
     if not dry_run and output is None:
@@ -621,8 +640,14 @@ def protect_arrow(
     keystore: str | os.PathLike[str] | None = None,
     master_key: bytes | None = None,
 ) -> tuple[pa.Table, ProtectResult]:
-    """Apply ``policy`` to ``table`` in memory: the protected rows as one Arrow table, no file."""
-    prepared = prepare(table, policy, keystore=keystore, master_key=master_key)
+    """Apply ``policy`` to ``table`` in memory: the protected rows as one Arrow table, no file.
+
+    Rotating pseudonym keys use the caller's epoch, else today's (as :func:`protect_table`).
+    """
+    from datacustoms.protect.rotation import release_epoch
+
+    with release_epoch(keep=True):
+        prepared = prepare(table, policy, keystore=keystore, master_key=master_key)
     batches = [batch for batch, _ in prepared.batches()] or [prepared.empty()]
     schema = batches[0].schema
     out = pa.Table.from_batches([b if b.schema == schema else b.cast(schema) for b in batches])

@@ -27,6 +27,7 @@ from datacustoms.protect import crypto
 from datacustoms.protect.operators import fpe, generalize, mask, pseudonymize, shift_dates, tokenize
 from datacustoms.protect.operators.basic import select_kernel
 from datacustoms.protect.operators.common import Kernel
+from datacustoms.protect.rotation import epoch_label
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ class Plan:
 
 def _detail(act: object) -> str:
     if isinstance(act, Pseudonymize):
-        return f"HMAC-SHA-256, {act.bits} bits, {act.encoding}, normalize={act.normalize}"
+        label = epoch_label(act.rotate)
+        rotated = f", key rotated {act.rotate.replace('_', ' ')} (epoch {label})" if label else ""
+        return f"HMAC-SHA-256, {act.bits} bits, {act.encoding}, normalize={act.normalize}{rotated}"
     if isinstance(act, Tokenize):
         return "AES-SIV, reversible by the key holder"
     if isinstance(act, Fpe):
@@ -113,13 +116,24 @@ def build_plan(policy: Policy, columns: Sequence[str], master_key: bytes | None 
             )
         return keys[operation]
 
+    def epoch_key(label: str) -> bytes:
+        slot = f"pseudonymize@{label}"
+        if slot not in keys:
+            if master_key is None:
+                key_for("pseudonymize")  # the same refusal when no key was loaded
+            assert master_key is not None
+            keys[slot] = crypto.derive_epoch_key(master_key, recipient=policy.recipient, purpose=policy.purpose,
+                                                 operation="pseudonymize", epoch=label)  # fmt: skip
+        return keys[slot]
+
     first: list[Step] = []
     rest: list[Step] = []
     for name in names:
         act = policy.action_for(name)
         kernel: Kernel | None = None
         if isinstance(act, Pseudonymize):
-            kernel = pseudonymize.build(name, act, key_for("pseudonymize"))
+            label = epoch_label(act.rotate)
+            kernel = pseudonymize.build(name, act, key_for("pseudonymize") if label is None else epoch_key(label))
         elif isinstance(act, Tokenize):
             kernel = tokenize.build(name, act, key_for("tokenize"))
         elif isinstance(act, Fpe):

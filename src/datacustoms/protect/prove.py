@@ -12,11 +12,12 @@ identifier. Nothing here holds a value from the data: counts, shares, kinds and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
+from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.findings import Check
 from datacustoms.model.report import Report
 from datacustoms.policy import KEYED_ACTIONS, Policy
@@ -44,6 +45,10 @@ class ColumnState(BaseModel):
     reversed_share: float | None = Field(default=None, description="share of rows the attack re-identified")
     recipe: str | None = None
     attack_status: str | None = None
+    not_proven: list[str] = Field(
+        default_factory=list, description="cheap keyspaces the search did not finish (an incomplete search)"
+    )
+    attack_reused: bool = Field(default=False, description="the input's attack result, reused for an unchanged column")
 
 
 class Snapshot(BaseModel):
@@ -59,6 +64,7 @@ class Snapshot(BaseModel):
     attack_available: bool = True
     risk_available: bool = True
     notes: list[str] = Field(default_factory=list)
+    _attacks: dict[str, ColumnAttack] = PrivateAttr(default_factory=dict)
 
     def column(self, name: str) -> ColumnState | None:
         return next((c for c in self.columns if c.column == name), None)
@@ -86,12 +92,14 @@ def snapshot_with(
     max_risk: float,
     attack_budget: float,
     attack: bool,
+    reuse: Mapping[str, ColumnAttack] | None = None,
 ) -> Snapshot:
     """A :class:`Snapshot` of ``source`` through an engine's ``inspect`` (embedded or Spark).
 
     Both sides of a proof must be measured with the same options, whichever engine reads them.
     """
     usable_sensitive = [c for c in sensitive if c in columns and c not in qi]
+    extra: dict[str, Any] = {"attacks": dict(reuse)} if reuse else {}
     report = inspect(
         source,
         attack=attack,
@@ -101,8 +109,12 @@ def snapshot_with(
         thresholds={"k": k, "max_risk": max_risk},
         measure=bool(qi),
         qi_origin="policy",
+        **extra,
     )
-    return snapshot_of(report, qi, attack)
+    snap = snapshot_of(report, qi, attack)
+    for state in snap.columns:
+        state.attack_reused = bool(reuse) and state.column in (reuse or {})
+    return snap
 
 
 def snapshot_of(report: Report, qi: list[str], attack: bool) -> Snapshot:
@@ -117,6 +129,8 @@ def snapshot_of(report: Report, qi: list[str], attack: bool) -> Snapshot:
             state.reversed_share = result.rows_reversed_share
             state.recipe = result.recipe
             state.attack_status = str(result.status)
+            state.not_proven = [c.keyspace for c in result.unfinished_cheap]
+            snap._attacks[f.column] = result
         snap.columns.append(state)
     if report.risk is not None:
         snap.k = report.risk.k
@@ -129,6 +143,13 @@ def snapshot_of(report: Report, qi: list[str], attack: bool) -> Snapshot:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}" if x in (0.0, 1.0) else f"{x:.1%}"
+
+
+def _reversal(state: ColumnState) -> str:
+    """What the attack established: a share reversed, or an unfinished search (never "0%")."""
+    if state.attack_status == "incomplete":
+        return "not reversed within the budget (search incomplete)"
+    return f"{_pct(state.reversed_share)} reversible"
 
 
 def _fail(rule: str, subject: str, what: str) -> Check:
@@ -146,9 +167,10 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
             right = (
                 "dropped"
                 if out is None
-                else (f"{_pct(out.reversed_share)} reversible" if out.attacked else f"not a digest ({out.kind})")
+                else (_reversal(out) if out.attacked else f"not a digest ({out.kind})")
             )
-            proof.lines.append(f"{col.column}: {_pct(col.reversed_share)} reversible → {right}")
+            reused = " (the input's result: column unchanged)" if out is not None and out.attack_reused else ""
+            proof.lines.append(f"{col.column}: {_reversal(col)} → {right}{reused}")
         elif col.role == "pseudonym" or col.kind.startswith("digest"):
             action = policy.action_for(col.column).action
             right = "dropped" if out is None else ACTION_LABELS.get(action, f"kept as {out.kind}")
@@ -171,6 +193,9 @@ def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
     for col in after.columns:
         if col.attacked and col.reversed_share:
             proof.failures.append(_fail("R2", col.column, f"{_pct(col.reversed_share)} of rows still reversible"))
+        elif col.attacked and col.not_proven and policy.action_for(col.column).action not in KEYED_ACTIONS:
+            proof.failures.append(_fail("R2", col.column, "not proven irreversible: the search stopped before "
+                                        f"{', '.join(col.not_proven[:4])} — raise the attack budget"))  # fmt: skip
         if col.role == "direct_identifier" and policy.action_for(col.column).action in CLEAR_ACTIONS:
             proof.failures.append(_fail("R1", col.column, f"still holds {col.kind} values in clear"))
     th = policy.thresholds
@@ -197,6 +222,17 @@ def key_leaks(table: Table, policy: Policy, master_key: bytes) -> dict[str, int]
     return find_key_material(table.batches(), [master_key, *derived])
 
 
+def kept_attacks(snap: Snapshot | None, before: Table, after: Table, policy: Policy) -> dict[str, ColumnAttack]:
+    """The input's attack results for the columns the policy keeps unchanged (same rows, same values)."""
+    if snap is None or before.num_rows != after.num_rows:
+        return {}
+    return {
+        c: result
+        for c, result in snap._attacks.items()
+        if c in after.column_names and policy.action_for(c).action == "keep"
+    }
+
+
 #: ``(qi, k, max_risk, attack budget) -> Snapshot``: one side of a proof, measured by some engine
 TakeSnapshot = Callable[[list[str], int, float, float], Snapshot]
 
@@ -210,15 +246,18 @@ def prove_with(
     after_columns: Sequence[str],
     leaks: Callable[[], dict[str, int]] | None,
 ) -> Proof:
-    """Before → after with the policy's thresholds, half the attack budget each side, then R18.
+    """Before → after with the policy's thresholds, then R18.
 
-    The engines differ in how they take a snapshot and scan for key material, not in what a
-    proof compares; ``leaks`` is None when no master key is known.
+    The input gets the whole attack budget per column (its verdict is the "before" a reader
+    compares with), the output half of it (its digest columns are keyed pseudonyms, or columns
+    kept unchanged whose input result the embedded proof reuses). The engines differ in how they
+    take a snapshot and scan for key material, not in what a proof compares; ``leaks`` is None
+    when no master key is known.
     """
     qi = policy.qi_columns()
     k, max_risk = policy.thresholds.k, policy.thresholds.max_risk
     half = attack_budget / 2
-    snap_before = before(qi, k, max_risk, half)
+    snap_before = before(qi, k, max_risk, attack_budget)
     snap_after = after([c for c in qi if c in after_columns], k, max_risk, half)
     proof = compare(snap_before, snap_after, policy)
     if leaks is not None:

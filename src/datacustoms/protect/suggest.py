@@ -322,6 +322,15 @@ def search_lattice(base: pa.Table, ladders: list[QILevels], k: int, max_suppress
 # -- the suggestion -----------------------------------------------------------------------------
 
 
+#: the trade-off of a stable pseudonym key, said with every suggested join key (R17)
+ROTATE_TRADE_OFF = (
+    "rotate: never (suggested) keeps one pseudonym per person in every release, so the recipient can join "
+    "releases and each transfer is judged on everything it holds (R17, `ledger exposure`); if the purpose "
+    "does not need releases joined, set rotate: daily, monthly or per_transfer — a key per epoch (HKDF of the "
+    "master key), so releases of different epochs do not link"
+)
+
+
 def _column_actions(
     names: list[str], qi: list[str], by_col: dict[str, ColumnFinding], chosen_keys: list[str],
     candidates: list[str], chosen_sensitive: list[str], columns: dict[str, Any], reasons: dict[str, str],
@@ -334,7 +343,7 @@ def _column_actions(
             continue
         if name in chosen_keys:
             columns[name] = Pseudonymize(why=why, normalize=_normalization(f))
-            reasons[name] = f"pseudonymize — {f.kind if f else 'join key'}: {why}"
+            reasons[name] = f"pseudonymize — {f.kind if f else 'join key'}: {why}; {ROTATE_TRADE_OFF}"
         elif name in candidates:
             columns[name] = Drop()
             reasons[name] = (

@@ -249,6 +249,7 @@ def _attack_rows(attacks: Any) -> list[dict[str, Any]]:
             "rate": human_rate(float(rate)) if (rate := _get(a, "candidates_per_second")) else "—",
             "seconds": _get(a, "seconds"),
             "full": ", ".join(extrapolations[:3]) or "—",
+            "remaining": _get(a, "remaining_seconds"),
             "reversed": _get(a, "rows_reversed_share"),
             "reversed_rows": _get(a, "rows_reversed"),
             "examples": [str(x) for x in _as_list(_get(a, "examples"))][:3],
@@ -375,6 +376,7 @@ def render_html(
         "unicity": unicity,
         "unicity_chart": unicity_chart(unicity) if unicity is not None else None,
         "unicity_points": _as_list(_get(unicity, "points")) if unicity is not None else [],
+        **_series_context(_get(report, "series")),
         "before_after": _before_after(before, report) if before is not None else None,
         "record": _record_rows(record) if record is not None else None,
         "refusal": _as_list(_get(record, "refusal_reasons")) if record is not None else [],
@@ -384,6 +386,14 @@ def render_html(
         "combination_lines": combination_lines(report) if isinstance(report, Report) else [],
     }
     return _env().get_template("report.html.j2").render(**context)
+
+
+def _series_context(series: Any) -> dict[str, Any]:
+    if series is None:
+        return {"series": None}
+    from datacustoms.report.series import series_chart, series_lines
+
+    return {"series": series, "series_chart": series_chart(series), "series_lines": series_lines(series)}
 
 
 def render_protect_html(

@@ -97,6 +97,11 @@ def stage_sections(report: Report) -> list[RenderableType]:
     if report.unicity is not None:
         head, *lines = unicity_lines(report.unicity)
         out.append(Text(head + "\n", style="bold") + Text("\n".join(lines)))
+    if report.series is not None:
+        from datacustoms.report.series import series_lines
+
+        head, *lines = series_lines(report.series)
+        out.append(Text(head + "\n", style="bold") + Text("\n".join(lines)))
     return out
 
 

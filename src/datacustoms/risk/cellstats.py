@@ -31,29 +31,78 @@ from datacustoms.risk.rare import EXAMPLES, example
 EPS = 1e-9
 
 
-def class_table(con: duckdb.DuckDBPyConnection, qi_count: int, sensitive_count: int) -> str:
-    """Name of the class table ``(q.., size[, cid])`` derived from the cells of ``build_cells``.
+#: the packed class key is a BIGINT: the product of the quasi-identifiers' distinct counts must fit
+_PACK_LIMIT = 1 << 62
 
-    Without sensitive columns the cells *are* the classes (a view). With them, one group-by gives
-    each class its size and an integer id; the id lets every later per-class step partition and
-    group on one BIGINT instead of the quasi-identifiers.
+
+def class_table(con: duckdb.DuckDBPyConnection, qi_count: int, sensitive_count: int) -> str:
+    """Name of the class table ``(size[, cid])`` derived from the cells of ``build_cells``.
+
+    Also leaves each quasi-identifier's marginal counts in ``dc_m{i}(v, n)`` (for
+    :func:`qi_rare_values`). Without sensitive columns the cells *are* the classes (a view). With
+    them, each quasi-identifier is dictionary-encoded once (its distinct values, numbered, from
+    its marginal table) and every cell gets one packed BIGINT class key, ``cid = Σ code_i · m_i``
+    with ``m_i`` the product of the later columns' distinct counts: every later per-class step
+    groups, joins and partitions on that one integer instead of the quasi-identifiers. ``dc_ck(cid,
+    size, s.., n)`` holds the cells with their class size (one window over the key); the
+    quasi-identifiers' text is dropped with ``dc_cells``. Where the product of the distinct counts
+    does not fit a BIGINT, classes are numbered by a group-by and a join on the
+    quasi-identifiers instead (the same figures, more work).
     """
     keys = ", ".join(f"q{i}" for i in range(qi_count))
+    cards = []
+    for i in range(qi_count):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dc_m{i} AS SELECT q{i} AS v, sum(n)::BIGINT AS n FROM dc_cells GROUP BY q{i}")
+        cards.append(int(con.execute(f"SELECT count(*) FROM dc_m{i}").fetchall()[0][0]))
     if not sensitive_count:
         con.execute(f"CREATE OR REPLACE TEMP VIEW dc_classes AS SELECT {keys}, n AS size FROM dc_cells")
         return "dc_classes"
+    product = 1
+    for c in cards:
+        product *= max(c, 1)
+    values = "".join(f", c.s{i}" for i in range(sensitive_count))
+    if product >= _PACK_LIMIT:
+        _class_table_joined(con, qi_count, sensitive_count)
+        return "dc_classes"
+    strides, m = [], 1
+    for c in reversed(cards):
+        strides.append(m)
+        m *= max(c, 1)
+    strides.reverse()
+    joins = ""
+    for i in range(qi_count):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE dc_d{i} AS SELECT v, (row_number() OVER (ORDER BY v NULLS LAST) - 1)::BIGINT "
+            f"AS code FROM dc_m{i}"
+        )
+        joins += f" JOIN dc_d{i} d{i} ON c.q{i} IS NOT DISTINCT FROM d{i}.v"
+    packed = " + ".join(f"d{i}.code * {strides[i]}" for i in range(qi_count))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dc_k0 AS SELECT ({packed})::BIGINT AS cid{values}, c.n FROM dc_cells c{joins}")
+    con.execute("DROP TABLE dc_cells")
+    for i in range(qi_count):
+        con.execute(f"DROP TABLE dc_d{i}")
+    con.execute("CREATE OR REPLACE TEMP TABLE dc_classes AS SELECT cid, sum(n)::BIGINT AS size FROM dc_k0 GROUP BY cid")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE dc_ck AS SELECT c.cid, k.size{values}, c.n FROM dc_k0 c JOIN dc_classes k USING (cid)"
+    )
+    con.execute("DROP TABLE dc_k0")
+    return "dc_classes"
+
+
+def _class_table_joined(con: duckdb.DuckDBPyConnection, qi_count: int, sensitive_count: int) -> None:
+    """``dc_classes(q.., size, cid)`` by a group-by, and ``dc_ck(cid, size, s.., n)`` by a join on the
+    quasi-identifiers: for quasi-identifiers whose distinct counts multiply past a BIGINT."""
+    keys = ", ".join(f"q{i}" for i in range(qi_count))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE dc_classes AS SELECT {keys}, sum(n)::BIGINT AS size, "
         f"(row_number() OVER ())::BIGINT AS cid FROM dc_cells GROUP BY {keys}"
     )
-    if sensitive_count > 1:  # one join, then each column's cells are a group-by on (cid, value)
-        values = "".join(f", c.s{i}" for i in range(sensitive_count))
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE dc_cc AS SELECT k.cid, k.size{values}, c.n "
-            f"FROM dc_cells c JOIN dc_classes k ON {_same_class(qi_count)}"
-        )
-        con.execute("DROP TABLE dc_cells")
-    return "dc_classes"
+    values = "".join(f", c.s{i}" for i in range(sensitive_count))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE dc_ck AS SELECT k.cid, k.size{values}, c.n "
+        f"FROM dc_cells c JOIN dc_classes k ON {_same_class(qi_count)}"
+    )
+    con.execute("DROP TABLE dc_cells")
 
 
 def _same_class(qi_count: int) -> str:
@@ -63,16 +112,13 @@ def _same_class(qi_count: int) -> str:
 def class_cells(qi_count: int, sensitive_count: int, index: int) -> str:
     """SQL with rows ``(cid, size, v, n)``: each class's count of each value of sensitive column ``index``."""
     if sensitive_count == 1:
-        return (
-            f"SELECT k.cid, k.size, c.s{index} AS v, c.n FROM dc_cells c JOIN dc_classes k ON {_same_class(qi_count)}"
-        )
-    return f"SELECT cid, any_value(size) AS size, s{index} AS v, sum(n)::BIGINT AS n FROM dc_cc GROUP BY cid, s{index}"
+        return "SELECT cid, size, s0 AS v, n FROM dc_ck"
+    return f"SELECT cid, any_value(size) AS size, s{index} AS v, sum(n)::BIGINT AS n FROM dc_ck GROUP BY cid, s{index}"
 
 
 def value_counts(sensitive_count: int, index: int) -> str:
     """SQL with rows ``(v, n)``: the whole table's count of each value of sensitive column ``index``."""
-    cells = "dc_cells" if sensitive_count == 1 else "dc_cc"
-    return f"SELECT s{index} AS v, sum(n)::BIGINT AS n FROM {cells} GROUP BY s{index}"
+    return f"SELECT s{index} AS v, sum(n)::BIGINT AS n FROM dc_ck GROUP BY s{index}"
 
 
 def histogram(con: duckdb.DuckDBPyConnection, classes: str) -> ClassHistogram:
@@ -120,15 +166,12 @@ def rare_values(
 def qi_rare_values(
     con: duckdb.DuckDBPyConnection, classes: str, qi: Sequence[str], *, rows: int, threshold: int, near_unique: float
 ) -> list[tuple[RareValues, ColumnUniqueness]]:
-    """Rare values of each quasi-identifier: its marginal counts are the class sizes summed."""
+    """Rare values of each quasi-identifier, from the marginal counts ``dc_m{i}`` that
+    :func:`class_table` computed from the cells (the same counts as the class sizes summed)."""
     result = []
-    for i, column in enumerate(qi):
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE dc_marginal AS SELECT q{i} AS v, sum(size)::BIGINT AS n "
-            f"FROM {classes} GROUP BY q{i}"
-        )
-        result.append(rare_values(con, column, "dc_marginal", rows=rows, threshold=threshold, near_unique=near_unique))
-    con.execute("DROP TABLE IF EXISTS dc_marginal")
+    for i, column in enumerate(qi):  # dc_m{i}: the marginal counts class_table left
+        result.append(rare_values(con, column, f"dc_m{i}", rows=rows, threshold=threshold, near_unique=near_unique))
+        con.execute(f"DROP TABLE IF EXISTS dc_m{i}")
     return result
 
 

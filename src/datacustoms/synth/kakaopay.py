@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -68,6 +69,7 @@ BALANCE_LABELS: tuple[str, ...] = (
 COUNT_EDGES = np.array([1, 3, 6])
 COUNT_LABELS: tuple[str, ...] = ("0", "1-2", "3-5", "6+")
 EXPORT_PATTERN = "kakaopay_to_alipay_{:%Y%m%d}.csv"
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet")
 
 MERCHANTS: tuple[str, ...] = (
     "카카오T", "GS25", "CU", "세븐일레븐", "배달의민족", "스타벅스", "이마트24", "쿠팡", "요기요",
@@ -378,9 +380,10 @@ def _bins(values: np.ndarray, edges: np.ndarray, labels: tuple[str, ...]) -> pa.
 
 def daily_exports(
     pop: Population, events: Events, digests: dict[str, pa.Array], days: int, seed: int, start: date
-) -> list[tuple[date, pa.Table]]:
+) -> Iterator[tuple[date, pa.Table]]:
     """One table per export day: each customer once, the balance at the end of that day and the
-    counts of the trailing seven days, in a fresh random row order (only the hashes link days)."""
+    counts of the trailing seven days, in a fresh random row order (only the hashes link days).
+    Yielded one day at a time, so a long series is written without holding it."""
     n = pop.table.num_rows
     window = days + TRAILING_DAYS - 1
     bounds = np.searchsorted(events.day, np.arange(window + 1))  # events of day d: bounds[d]:bounds[d+1]
@@ -389,7 +392,6 @@ def daily_exports(
     signup = pop.table.column("signup_date").combine_chunks()
     dormant = korean.take(["N", "Y"], pop.table.column("dormant").to_numpy(zero_copy_only=False).astype(np.int64))
     cards = pop.table.column("card_count").combine_chunks()
-    out: list[tuple[date, pa.Table]] = []
     for d in range(window):
         sl = slice(bounds[d], bounds[d + 1])
         balance += np.bincount(events.customer[sl], weights=events.money_delta[sl], minlength=n).astype(np.int64)
@@ -418,8 +420,7 @@ def daily_exports(
                 "card_count": cards,
             }
         ).take(order)
-        out.append((day, table))
-    return out
+        yield day, table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,14 +473,17 @@ def generate_kakaopay(
     digest_encoding: str = "hex",
     force: bool = False,
     start: date = DEFAULT_START,
+    export_format: str = "csv",
 ) -> ScenarioManifest:
     """Write the scenario into ``out``: customers (CSV + Parquet), events, one export CSV per day,
-    and ``manifest.json``. Deterministic in all arguments; refuses a non-empty ``out`` unless
+    and ``manifest.json`` (``export_format="parquet"``: one Parquet file per day, for long series).
+    Deterministic in all arguments; refuses a non-empty ``out`` unless
     ``force``. Every file is written atomically, and a run that fails removes what it wrote
     (with ``force``, the earlier scenario's manifest goes too, since it no longer holds)."""
     _check_choice(phone_format, PHONE_FORMATS, "--phone-format")
     _check_choice(email_case, EMAIL_CASES, "--email-case")
     _check_choice(digest_encoding, DIGEST_ENCODINGS, "--digest-encoding")
+    _check_choice(export_format, EXPORT_FORMATS, "--export-format")
     if not 1 <= customers <= MAX_CUSTOMERS:
         raise UsageError(
             f"--customers must be between 1 and {MAX_CUSTOMERS:,}, not {customers}", "e.g. --customers 10000"
@@ -496,7 +500,8 @@ def generate_kakaopay(
     written: list[Path] = []
     try:
         return _write_scenario(
-            out, customers, days, seed, phone_format, email_case, digest_encoding, force, start, written
+            out, customers, days, seed, phone_format, email_case, digest_encoding, force, start, written,
+            export_format,
         )
     except BaseException as err:
         # leave no partial scenario: remove what this run wrote, and a manifest that no longer holds
@@ -524,6 +529,7 @@ def _write_scenario(
     force: bool,
     start: date,
     written: list[Path],
+    export_format: str = "csv",
 ) -> ScenarioManifest:
     recipe = HashRecipe(
         phone_format=phone_format,  # type: ignore[arg-type]
@@ -541,10 +547,14 @@ def _write_scenario(
     names: list[str] = []
     for day, table in daily_exports(pop, events, digests, days, seed, start):
         name = f"export/{EXPORT_PATTERN.format(day)}"
-        _write_csv(table, out / name, written)
+        if export_format == "parquet":
+            name = name.removesuffix(".csv") + ".parquet"
+            _write_parquet(table, out / name, written)
+        else:
+            _write_csv(table, out / name, written)
         names.append(name)
     if force:  # a previous run with more days must not leave exports that this manifest omits
-        for stale in (out / "export").glob("kakaopay_to_alipay_*.csv"):
+        for stale in (out / "export").glob("kakaopay_to_alipay_*.*"):
             if f"export/{stale.name}" not in names:
                 stale.unlink()
 

@@ -5,8 +5,11 @@ SHA-256 are enumerated in seconds by the native extension ``datacustoms._native`
 SHA-NI or portable C, chosen at run time), and in minutes by the pure-Python fallback that gives
 exactly the same answers when the extension could not be built.
 
-Every hit is re-hashed with :mod:`hashlib` before it is returned, so a fault in a kernel can only
-lose hits, never invent them. Hits carry plaintexts: callers must mask them before logging.
+Every hit is re-hashed before it is returned, from its plaintext and by code independent of the
+search kernel (mask hits: the native whole-message code, checked against hashlib in-process, with
+a random sample re-hashed by :mod:`hashlib`; list hits and the Python engine: hashlib), so a fault
+in a kernel can only lose hits, never invent them. Hits carry plaintexts: callers must mask them
+before logging.
 """
 
 from __future__ import annotations
@@ -333,11 +336,14 @@ class Hits(Sequence[Hit]):
     ``candidates`` (plaintexts) and ``digests``.
 
     A blind attack on a million-row export returns a million hits; three columns cost a few
-    pointers per hit where a million :class:`Hit` objects cost far more. Indexing and iteration
-    still give :class:`Hit` rows, so small callers need not care.
+    pointers per hit where a million :class:`Hit` objects cost far more. The native mask path
+    keeps plaintexts and digests as two ``(hits, width)`` byte matrices and makes the lists only
+    when ``candidates`` or ``digests`` is read; ``rows`` then holds the row of each hit's digest
+    among the sorted distinct targets, so a caller joins hits to targets without a search.
+    Indexing and iteration still give :class:`Hit` rows, so small callers need not care.
     """
 
-    __slots__ = ("candidates", "digests", "indices")
+    __slots__ = ("_cand_list", "_cand_mat", "_dig_list", "_dig_mat", "_table", "indices", "rows")
 
     def __init__(
         self,
@@ -346,24 +352,93 @@ class Hits(Sequence[Hit]):
         digests: list[bytes] | None = None,
     ) -> None:
         self.indices = np.asarray(indices, dtype=np.int64)
-        self.candidates: list[bytes] = candidates if candidates is not None else []
-        self.digests: list[bytes] = digests if digests is not None else []
-        if not len(self.indices) == len(self.candidates) == len(self.digests):
+        self._cand_list: list[bytes] | None = candidates if candidates is not None else []
+        self._dig_list: list[bytes] | None = digests if digests is not None else []
+        self._cand_mat: np.ndarray | None = None
+        self._dig_mat: np.ndarray | None = None
+        self._table: np.ndarray | None = None  # sorted targets: digests are table[rows], made on demand
+        self.rows: np.ndarray | None = None
+        if not len(self.indices) == len(self._cand_list) == len(self._dig_list):
             raise ValueError("hit columns differ in length")
+
+    @classmethod
+    def from_matrices(
+        cls,
+        indices: np.ndarray,
+        plaintexts: np.ndarray,
+        digests: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
+        table: np.ndarray | None = None,
+    ) -> Hits:
+        """Hits whose plaintexts are a ``(k, width)`` uint8 matrix and whose digests are a matrix,
+        or rows of ``table`` (the sorted targets, gathered when first read); lists made on demand."""
+        if rows is not None and len(rows) != len(indices):
+            raise ValueError("hit columns differ in length")
+        if digests is None and (rows is None or table is None):
+            raise ValueError("hits need digests, or target rows and their table")
+        if len(indices) != len(plaintexts) or (digests is not None and len(digests) != len(indices)):
+            raise ValueError("hit columns differ in length")
+        h = cls()
+        h.indices = np.asarray(indices, dtype=np.int64)
+        h._cand_list = h._dig_list = None
+        h._cand_mat, h._dig_mat, h._table = plaintexts, digests, table
+        h.rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+        return h
+
+    @property
+    def candidates(self) -> list[bytes]:
+        if self._cand_list is None:
+            assert self._cand_mat is not None
+            self._cand_list = _matrix_rows(self._cand_mat)
+        return self._cand_list
+
+    @property
+    def digests(self) -> list[bytes]:
+        if self._dig_list is None:
+            self._dig_list = _matrix_rows(self.digest_matrix())
+        return self._dig_list
+
+    def plaintext_matrix(self) -> np.ndarray | None:
+        """The plaintexts as a ``(k, width)`` uint8 matrix when they all have one width (mask hits)."""
+        return self._cand_mat
+
+    def digest_matrix(self) -> np.ndarray:
+        """The digests as a ``(k, digest size)`` uint8 matrix."""
+        if self._dig_mat is None and self._table is not None and self.rows is not None:
+            self._dig_mat = np.take(self._table, self.rows, axis=0)
+        if self._dig_mat is None:
+            lst = self.digests
+            size = len(lst[0]) if lst else 0
+            self._dig_mat = np.frombuffer(b"".join(lst), np.uint8).reshape(len(lst), size)
+        return self._dig_mat
 
     @classmethod
     def concat(cls, parts: Sequence[Hits]) -> Hits:
         if len(parts) == 1:
             return parts[0]
+        if not parts:
+            return cls()
+        mats = [p._cand_mat for p in parts]
+        if all(m is not None for m in mats) and len({m.shape[1] for m in mats if m is not None}) == 1:
+            rows = [p.rows for p in parts]
+            table = parts[0]._table
+            lazy = table is not None and all(p._table is table and p._dig_mat is None for p in parts)
+            return cls.from_matrices(
+                np.concatenate([p.indices for p in parts]),
+                np.concatenate(mats),  # type: ignore[arg-type]
+                None if lazy else np.concatenate([p.digest_matrix() for p in parts]),
+                None if any(r is None for r in rows) else np.concatenate(rows),  # type: ignore[arg-type]
+                table if lazy else None,
+            )
         cands: list[bytes] = []
         digests: list[bytes] = []
         for p in parts:
             cands += p.candidates
             digests += p.digests
-        return cls(np.concatenate([p.indices for p in parts]) if parts else (), cands, digests)
+        return cls(np.concatenate([p.indices for p in parts]), cands, digests)
 
     def __len__(self) -> int:
-        return len(self.candidates)
+        return len(self.indices)
 
     @overload
     def __getitem__(self, i: int) -> Hit: ...
@@ -389,6 +464,18 @@ class Hits(Sequence[Hit]):
 
     def __repr__(self) -> str:  # never the plaintexts: hits are secrets until masked
         return f"Hits({len(self)} verified)"
+
+
+def _matrix_rows(mat: np.ndarray) -> list[bytes]:
+    """One bytes object per row of a (k, width) uint8 matrix."""
+    k, width = mat.shape
+    if k == 0:
+        return []
+    if width and bool(mat[:, -1].all()):
+        # no row ends in NUL, so numpy's fixed-width bytes (which drop trailing NULs) are exact
+        return list(np.ascontiguousarray(mat).view(f"S{width}").ravel().tolist())
+    blob = mat.tobytes()
+    return [blob[i : i + width] for i in range(0, k * width, width)]
 
 
 @lru_cache(maxsize=64)
@@ -460,11 +547,14 @@ def search_mask(
     parts: list[Hits] = []
     done = 0
     # verify each chunk's hits while the workers enumerate the next ones
-    for n, found, rows in chunks:
-        if len(found) > 1:  # the kernel's pipelined lookup reports out of order
-            order = np.argsort(found)
-            found, rows = found[order], (rows[order] if rows is not None else None)
-        verified = _verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows, rounds)
+    for n, found, rows, plain in chunks:
+        if plain is not None and rows is not None:  # verified in C, sorted: hashlib checks a sample
+            verified = _sample_checked(algorithm, targets, found, plain, rows, rounds)
+        else:
+            if len(found) > 1:  # the kernel's pipelined lookup reports out of order
+                order = np.argsort(found)
+                found, rows = found[order], (rows[order] if rows is not None else None)
+            verified = _verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows, rounds)
         if on_hits is None:
             parts.append(verified)
         elif len(verified):
@@ -596,18 +686,30 @@ def _native_mask(
     threads: int | None,
     impl: str,
     rounds: int = 1,
-) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
-    """(candidates done, counter values that matched, their target rows) per chunk, chunks in order."""
+) -> Iterator[_Chunk]:
+    """(candidates done, counter values that matched, their target rows, plaintexts) per chunk, in order.
+
+    Where the scalar verifier passed its self-test, each worker runs the search and the C
+    verification in one call (:func:`_c_verifier_ok`), so hits come back verified, sorted by
+    counter value and with their plaintexts as a matrix; otherwise plaintexts are ``None`` and
+    the main thread re-hashes every hit with hashlib.
+    """
     plan, handle = _plan(mask, algorithm, rounds), targets._native_handle()
     workers = max(1, threads or _cores())
     total = stop - start
     chunk = max(1 << 14, min(_CHUNK, -(-total // (workers * 4))))
     bounds = [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
+    width = len(mask.template)
 
-    def run(ab: tuple[int, int]) -> tuple[int, np.ndarray, np.ndarray | None]:
+    def run(ab: tuple[int, int]) -> _Chunk:
+        if _c_verifier_ok():
+            found, texts, _rejected = _native.search_mask_verified(plan, handle, algorithm, ab[0], ab[1], impl)
+            pairs = np.frombuffer(found, np.uint64).view(np.int64).reshape(-1, 2)
+            plain = np.frombuffer(texts, np.uint8).reshape(len(pairs), width)
+            return ab[1] - ab[0], pairs[:, 0], pairs[:, 1], plain
         found = _native.search_mask(plan, handle, algorithm, ab[0], ab[1], impl)
         pairs = np.frombuffer(found, np.uint64).view(np.int64).reshape(-1, 2)  # counters < 10**18
-        return ab[1] - ab[0], pairs[:, 0], pairs[:, 1]
+        return ab[1] - ab[0], pairs[:, 0], pairs[:, 1], None
 
     if workers == 1 or len(bounds) == 1:
         yield from map(run, bounds)
@@ -619,9 +721,63 @@ def _native_mask(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+_Chunk = tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]
+_SAMPLE = 64  # hits per chunk that hashlib re-checks behind the C verifier
+_C_VERIFIER: list[bool] = []  # [passed]: the scalar verifier's self-test, run once per process
+_C_VERIFIER_LOCK = threading.Lock()
+
+
+def _c_verifier_ok() -> bool:
+    """True when the native whole-message hash code agrees with hashlib, in this process.
+
+    The C verification of hits (``verify_mask_hits``) hashes whole messages with the code
+    ``_native.digest`` runs (SHA-NI where the CPU has it, the portable scalar code otherwise);
+    before it is trusted, both must reproduce hashlib on messages of 0 to 300 bytes (every
+    padding case, one and several blocks) for each algorithm, hashed once and twice. A failure (a
+    miscompiled extension, say) sends every hit through hashlib, as before.
+    """
+    if not _C_VERIFIER:
+        with _C_VERIFIER_LOCK:
+            if not _C_VERIFIER:
+                # an extension built from older sources has no C verification: hashlib checks all
+                ok = hasattr(_native, "search_mask_verified") and hasattr(_native, "verify_mask_hits")
+                for alg in ALGORITHMS if ok else ():
+                    for n in (0, 3, 11, 55, 56, 63, 64, 65, 119, 120, 300):
+                        msg = bytes((7 * i + n) & 0xFF for i in range(n))
+                        for rounds in (1, 2):
+                            want = digest_function(alg, rounds)(msg)
+                            ok &= all(_native.digest(alg, msg, impl, rounds) == want for impl in ("auto", "scalar"))
+                _C_VERIFIER.append(ok)
+    return _C_VERIFIER[0]
+
+
+def _sample_checked(
+    algorithm: str, targets: TargetSet, found: np.ndarray, plain: np.ndarray, rows: np.ndarray, rounds: int
+) -> Hits:
+    """Hits the C verifier passed, with a random sample re-hashed by hashlib.
+
+    The C verifier already re-hashed every hit with the scalar code and compared it in full with
+    its target row. hashlib re-checks up to ``_SAMPLE`` of them, chosen at random; a single
+    disagreement means the verifier itself is wrong, and then every hit of the chunk is
+    re-hashed with hashlib and only those hashlib confirms are kept (and later chunks skip the
+    C verifier), so no hit is ever reported that hashlib would reject.
+    """
+    k = len(found)
+    if k == 0:
+        return Hits()
+    table = targets._sorted
+    pick = np.arange(k) if k <= _SAMPLE else np.random.default_rng().choice(k, _SAMPLE, replace=False)
+    digest = digest_function(algorithm, rounds)
+    if all(digest(plain[i].tobytes()) == table[rows[i]].tobytes() for i in pick.tolist()):
+        return Hits.from_matrices(found, plain, rows=rows, table=table)
+    if _C_VERIFIER:
+        _C_VERIFIER[0] = False
+    return _verify_many(algorithm, targets, found, _matrix_rows(plain), rows, rounds)
+
+
 def _python_mask(
     mask: Mask, algorithm: str, targets: TargetSet, start: int, stop: int, rounds: int = 1
-) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+) -> Iterator[_Chunk]:
     """The same enumeration with hashlib, one candidate at a time (no compiler needed)."""
     lookup: Any = targets._python_set()
     if lookup is None:
@@ -644,7 +800,7 @@ def _python_mask(
                 buf[rrn_slot] = 48 + (11 - s % 11) % 10
             if digest(buf) in lookup:
                 found.append(i)
-        yield b - a, np.array(found, np.int64), None
+        yield b - a, np.array(found, np.int64), None, None
 
 
 # --------------------------------------------------------------------------- lists

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -159,12 +160,14 @@ class Recipe:
     algorithm: str = "sha256"
     normalise: str = "as_is"
     shape: str | None = None  # how the identifier looks, e.g. "010-XXXX-XXXX" (for display)
-    prefix: bytes = b""
-    suffix: bytes = b""
+    prefix: bytes = field(default=b"", repr=False)  # salts are secrets: never in a repr
+    suffix: bytes = field(default=b"", repr=False)
     salt_label: str | None = None  # where the salt came from, e.g. "the column name"
     subject: str | None = None  # what the identifier is, e.g. "e-mail" (for display when no shape)
     rounds: int = 1  # 2 = algorithm over the lower-case hex of the first digest
     encoding: str = "hex"
+    hmac_key: bytes = field(default=b"", repr=False)  # HMAC-<algorithm> under this key (a known secret)
+    secret: bool = False  # the salt or key is the caller's secret: never on a command line (hashcat)
 
     def __post_init__(self) -> None:
         if self.algorithm not in HASHLIB_ALGORITHMS:
@@ -173,13 +176,22 @@ class Recipe:
             raise ValueError(f"unknown encoding {self.encoding!r}")
         if self.rounds not in (1, 2):
             raise ValueError("rounds must be 1 or 2")
+        if self.hmac_key and (self.rounds != 1 or self.salted):
+            raise ValueError("an HMAC recipe has one round and no prefix or suffix salt")
 
     @property
     def salted(self) -> bool:
         return bool(self.prefix or self.suffix)
 
+    @property
+    def keyed(self) -> bool:
+        """True for HMAC recipes (no hash kernel of the native engine or hashcat runs them)."""
+        return bool(self.hmac_key)
+
     def digest(self, identifier: bytes) -> bytes:
         """The raw digest of an already normalised identifier (the reference implementation)."""
+        if self.hmac_key:
+            return hmac.new(self.hmac_key, identifier, self.algorithm).digest()
         return digest_function(self.algorithm, self.rounds)(self.prefix + identifier + self.suffix)
 
     def apply(self, value: str, region: str = "KR") -> str | None:
@@ -191,15 +203,22 @@ class Recipe:
 
     def hasher(self) -> Callable[[bytes | bytearray], bytes]:
         """A fast per-candidate function (candidates already carry the salt when enumerated)."""
+        if self.hmac_key:
+            proto = hmac.new(self.hmac_key, digestmod=self.algorithm)
+
+            def keyed(data: bytes | bytearray) -> bytes:
+                h = proto.copy()
+                h.update(data)
+                return h.digest()
+
+            return keyed
         return digest_function(self.algorithm, self.rounds)
 
     def with_encoding(self, encoding: str) -> Recipe:
         return replace(self, encoding=encoding)
 
     def __str__(self) -> str:
-        enc = {"hex": "hex", "HEX": "HEX", "base64": "base64", "base64url": "base64url", "raw": "raw"}[
-            self.encoding
-        ]
+        enc = {"hex": "hex", "HEX": "HEX", "base64": "base64", "base64url": "base64url", "raw": "raw"}[self.encoding]
         if self.shape:
             subject = f'"{self.shape}"'
         elif self.subject:
@@ -211,6 +230,8 @@ class Recipe:
             subject = f"salt ({self.salt_label or 'a fixed value'}) + {subject}"
         if self.suffix:
             subject = f"{subject} + salt ({self.salt_label or 'a fixed value'})"
+        if self.hmac_key:
+            return f"hmac-{self.algorithm}({enc}) of {subject}, key: {self.salt_label or 'a fixed value'}"
         if self.rounds == 2:
             return f"{self.algorithm}({enc}) of hex({self.algorithm}({subject}))"
         return f"{self.algorithm}({enc}) of {subject}"
@@ -237,12 +258,30 @@ def _describe(fmt: str) -> str:
     return PHONE_FORMATS.get(fmt) or TEXT_FORMATS.get(fmt) or fmt
 
 
+#: where a salt goes: before or after the identifier, or as the HMAC key
+SALT_PLACES = ("prefix", "suffix", "hmac")
+
+
 @dataclass(frozen=True)
 class Salt:
-    """A guessable fixed salt and where it came from."""
+    """A fixed salt (guessed, or known to the caller), where it came from and where it may go."""
 
-    value: bytes
+    value: bytes = field(repr=False)
     label: str
+    places: tuple[str, ...] = ("prefix", "suffix")
+    known: bool = False  # given by the caller: as likely as no salt at all
+
+    def recipes(self, base: Recipe) -> list[Recipe]:
+        """``base`` with this salt in each of its places."""
+        out = []
+        for place in self.places:
+            if place == "prefix":
+                out.append(replace(base, prefix=self.value, salt_label=self.label, secret=self.known))
+            elif place == "suffix":
+                out.append(replace(base, suffix=self.value, salt_label=self.label, secret=self.known))
+            elif place == "hmac" and base.rounds == 1:
+                out.append(replace(base, hmac_key=self.value, salt_label=self.label, secret=self.known))
+        return out
 
 
 def guess_salts(column: str | None, dataset: str | None) -> list[Salt]:
@@ -278,6 +317,5 @@ def recipe_variants(
     for salt in salts:
         for alg in algs:
             for norm in norms:
-                out.append(Recipe(alg, norm, prefix=salt.value, salt_label=salt.label, encoding=encoding))
-                out.append(Recipe(alg, norm, suffix=salt.value, salt_label=salt.label, encoding=encoding))
+                out.extend(salt.recipes(Recipe(alg, norm, encoding=encoding)))
     return out

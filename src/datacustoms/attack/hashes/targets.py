@@ -9,6 +9,9 @@ Nulls, whitespace and malformed values are counted, never raised.
 
 from __future__ import annotations
 
+import mmap
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -279,37 +282,122 @@ def as_keys(arr: pa.FixedSizeBinaryArray, size: int) -> np.ndarray:
     return np.frombuffer(buf, dtype=f"S{size}", count=arr.offset + len(arr))[arr.offset :]
 
 
+#: digests decoded before a block is sorted and deduplicated (SHA-256: 2 M digests, 64 MiB, and
+#: about three times that while sorting); a column with more rows is reduced block by block and
+#: spilled (see :func:`parse_batches`)
+BLOCK_BYTES = 64 << 20
+#: spill partitions, by the top bits of the first digest byte (a power of two, at most 256)
+PARTITIONS = 64
+
+
 def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat, rows_hint: int | None = None) -> ParsedColumn:
     """Stream a column's arrays, decode them, and keep only distinct digests with row counts.
 
-    Valid digests are gathered in one byte matrix (preallocated from ``rows_hint`` when known),
-    then sorted by their first 8 bytes and deduplicated with numpy: about 32 bytes per row of
-    working memory for SHA-256 and no Python object per row.
+    Memory stays flat whatever the column's length. Decoded digests gather in one block of
+    :data:`BLOCK_BYTES`; a column that fits one block is sorted and deduplicated in memory, as
+    a whole (numpy, no Python object per row). A longer one is reduced block by block: each full
+    block becomes its distinct digests and their counts, split by the top bits of the first
+    byte into :data:`PARTITIONS` spill files in a private temporary folder. At the end each
+    partition in turn (a 64th of the distinct digests, with the repeats across blocks) is
+    merged — sorted, deduplicated, its counts summed — and appended to one output file of
+    distinct digests and one of counts. Partitions cover consecutive ranges of the first byte,
+    so the output is sorted as a whole. Both files are memory-mapped (and unlinked: the mapping
+    keeps them until the column is dropped), so the distinct digests cost page cache, not
+    process memory, until something reads them.
     """
     size = fmt.size
     stats = ParseStats()
-    buf = np.empty((rows_hint, size), dtype=np.uint8) if rows_hint else None
+    block_rows = max(1, BLOCK_BYTES // size)
+    first = min(rows_hint, block_rows) if rows_hint else min(block_rows, 1 << 20)
+    buf = np.empty((first, size), dtype=np.uint8)
     filled = 0
-    chunks: list[np.ndarray] = []
+    spill: _Spill | None = None
     for arr in batches:
         out, valid, st = decode_rows(arr, fmt)
         stats.add(st)
         rows = out[valid] if not valid.all() else out
-        if buf is not None and filled + len(rows) <= len(buf):
-            buf[filled : filled + len(rows)] = rows
-            filled += len(rows)
-        else:
-            chunks.append(rows)
-    parts = ([buf[:filled]] if buf is not None and filled else []) + chunks
-    mat = parts[0] if len(parts) == 1 else (np.concatenate(parts) if parts else np.empty((0, size), np.uint8))
-    del buf, chunks, parts
-    distinct, counts = sort_unique_counts(mat)
-    del mat
+        del out
+        while len(rows):
+            if filled == len(buf) and len(buf) < block_rows:  # grow up to one block
+                grown = np.empty((min(block_rows, 2 * len(buf)), size), dtype=np.uint8)
+                grown[:filled] = buf[:filled]
+                buf = grown
+            if filled == len(buf):  # a full block: reduce it and spill
+                spill = spill or _Spill(size)
+                spill.add(*sort_unique_counts(buf[:filled]))
+                filled = 0
+            take = min(len(rows), len(buf) - filled)
+            buf[filled : filled + take] = rows[:take]
+            filled += take
+            rows = rows[take:]
+    if spill is None:
+        distinct, counts = sort_unique_counts(buf[:filled])
+    else:
+        if filled:
+            spill.add(*sort_unique_counts(buf[:filled]))
+        del buf  # the block, before the merge's own working memory
+        distinct, counts = spill.merge()
     data = pa.py_buffer(distinct)  # zero-copy: the Arrow array and the numpy matrix share memory
     arr_distinct = pa.FixedSizeBinaryArray.from_buffers(pa.binary(size), len(distinct), [None, data])
     parsed = ParsedColumn(fmt=fmt, stats=stats, distinct=arr_distinct, counts=counts)
     parsed.matrix = distinct
     return parsed
+
+
+class _Spill:
+    """Partition files of (distinct digests, counts) runs, merged into memory-mapped output files."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.folder = tempfile.mkdtemp(prefix="datacustoms-digests-")
+        self.digests = [open(os.path.join(self.folder, f"d{p}"), "wb+") for p in range(PARTITIONS)]  # noqa: SIM115
+        self.counts = [open(os.path.join(self.folder, f"c{p}"), "wb+") for p in range(PARTITIONS)]  # noqa: SIM115
+        for f in (*self.digests, *self.counts):
+            os.unlink(f.name)  # gone from the folder; the open handles keep the data until closed
+        os.rmdir(self.folder)
+        self.shift = 8 - (PARTITIONS.bit_length() - 1)
+
+    def add(self, distinct: np.ndarray, counts: np.ndarray) -> None:
+        """Append one block's sorted distinct digests to their partitions (consecutive slices)."""
+        bounds = np.searchsorted(distinct[:, 0] >> self.shift, np.arange(PARTITIONS + 1), side="left")
+        for p in range(PARTITIONS):
+            a, b = int(bounds[p]), int(bounds[p + 1])
+            if b > a:
+                self.digests[p].write(np.ascontiguousarray(distinct[a:b]).data)
+                self.counts[p].write(np.ascontiguousarray(counts[a:b], dtype=np.int64).data)
+
+    def merge(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each partition sorted, deduplicated and its counts summed, appended to the outputs."""
+        out_d = tempfile.TemporaryFile(prefix="datacustoms-digests-")  # noqa: SIM115
+        out_c = tempfile.TemporaryFile(prefix="datacustoms-counts-")  # noqa: SIM115
+        total = 0
+        try:
+            for p in range(PARTITIONS):
+                fd, fc = self.digests[p], self.counts[p]
+                fd.seek(0)
+                fc.seek(0)
+                mat = np.frombuffer(fd.read(), dtype=np.uint8).reshape(-1, self.size)
+                weights = np.frombuffer(fc.read(), dtype=np.int64)
+                fd.close()
+                fc.close()
+                if not len(mat):
+                    continue
+                distinct, counts = sort_unique_counts(mat, weights=weights)
+                del mat, weights
+                out_d.write(np.ascontiguousarray(distinct).data)
+                out_c.write(np.ascontiguousarray(counts).data)
+                total += len(distinct)
+            out_d.flush()
+            out_c.flush()
+            if not total:
+                return np.empty((0, self.size), np.uint8), np.empty(0, np.int64)
+            dmap = mmap.mmap(out_d.fileno(), total * self.size, access=mmap.ACCESS_READ)
+            cmap = mmap.mmap(out_c.fileno(), total * 8, access=mmap.ACCESS_READ)
+            distinct = np.frombuffer(dmap, dtype=np.uint8).reshape(total, self.size)
+            return distinct, np.frombuffer(cmap, dtype=np.int64)
+        finally:
+            for f in (*self.digests, *self.counts, out_d, out_c):
+                f.close()  # the mappings outlive the handles
 
 
 def prefix64(mat: np.ndarray) -> np.ndarray:
@@ -323,13 +411,16 @@ def prefix64(mat: np.ndarray) -> np.ndarray:
     return key
 
 
-def sort_unique_counts(mat: np.ndarray, block: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of a byte matrix in lexicographic order, and how often each occurs."""
+def sort_unique_counts(
+    mat: np.ndarray, block: int = 1 << 18, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a byte matrix in lexicographic order, and how often each occurs (or the
+    sum of ``weights`` over its occurrences: merging runs that were counted already)."""
     n = len(mat)
     if n == 0:
         return np.empty((0, mat.shape[1]), np.uint8), np.empty(0, np.int64)
     key = prefix64(mat)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # any order of equal prefixes: runs of distinct digests sharing one are re-sorted below
     change = np.ones(n, dtype=bool)  # change[i]: sorted row i differs from row i-1
     same_key = np.zeros(n, dtype=bool)  # same_key[i]: sorted rows i and i-1 share the 8-byte prefix
     for a in range(1, n, block):
@@ -355,5 +446,8 @@ def sort_unique_counts(mat: np.ndarray, block: int = 1 << 18) -> tuple[np.ndarra
             for j in range(lo + 1, hi):
                 change[j] = mat[order[j]].tobytes() != mat[order[j - 1]].tobytes()
     starts = np.flatnonzero(change)
-    counts = np.diff(np.append(starts, n)).astype(np.int64)
+    if weights is not None:
+        counts = np.add.reduceat(np.asarray(weights, dtype=np.int64)[order], starts)
+    else:
+        counts = np.diff(np.append(starts, n)).astype(np.int64)
     return mat[order[starts]], counts

@@ -702,6 +702,96 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     return vec_to_bytes(&hits);
 }
 
+/* ------------------------------------------------------------------ hit verification */
+
+static int cmp_pair(const void *a, const void *b) {
+    uint64_t x = ((const uint64_t *)a)[0], y = ((const uint64_t *)b)[0];
+    return x < y ? -1 : x > y;
+}
+
+/* Verify (counter, target row) pairs a mask search reported, independently of the search: each
+ * plaintext is rebuilt from its counter value (plan_fill, not the kernel's message words or
+ * digit tables), padded here and hashed as a whole message from the initial state (not the
+ * plan's midstate) by the whole-message code (SHA-256: SHA-NI where the CPU has it, else the
+ * portable scalar compression; MD5 and SHA-1: the portable code), and compared in full with the
+ * target row it was reported against.  Both compressions are checked against FIPS 180 answers
+ * by the tests and against hashlib by the engine before it trusts this function.  Pairs that
+ * fail are dropped.  The caller's sampled hashlib re-check guards this function itself. */
+static size_t verify_pairs(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t k, uint8_t *plain) {
+    compress_fn cf = pick_compress(IMPL_AUTO);
+    uint8_t buf[DC_MAX_TEMPLATE];
+    uint8_t dig[32];
+    size_t kept = 0;
+    memcpy(buf, p->tmpl, p->len);
+    if (k > 1) qsort(v, k, 2 * sizeof(uint64_t), cmp_pair);
+    for (size_t i = 0; i < k; i++) {
+        uint64_t idx = v[2 * i], row = v[2 * i + 1];
+        if (idx >= p->size || row >= t->n) continue;
+        plan_fill(p, idx, buf);
+        hash_rounds(p->alg, p->rounds, buf, p->len, cf, dig);
+        if (memcmp(dig, t->digests + row * (size_t)t->dsize, (size_t)t->dsize)) continue;
+        v[2 * kept] = idx;
+        v[2 * kept + 1] = row;
+        memcpy(plain + kept * p->len, buf, p->len);
+        kept++;
+    }
+    return kept;
+}
+
+static PyObject *verified_result(uint64_t *v, size_t k, size_t kept, uint8_t *plain, size_t len) {
+    PyObject *pairs = PyBytes_FromStringAndSize(kept ? (const char *)v : "", (Py_ssize_t)(kept * 2 * sizeof *v));
+    PyObject *texts = PyBytes_FromStringAndSize(kept ? (const char *)plain : "", (Py_ssize_t)(kept * len));
+    free(v);
+    free(plain);
+    if (!pairs || !texts) { Py_XDECREF(pairs); Py_XDECREF(texts); return NULL; }
+    return Py_BuildValue("(NNn)", pairs, texts, (Py_ssize_t)(k - kept));
+}
+
+static PyObject *py_verify_mask_hits(PyObject *self, PyObject *args) {
+    PyObject *pc, *tc;
+    Py_buffer in;
+    if (!PyArg_ParseTuple(args, "OOy*", &pc, &tc, &in)) return NULL;
+    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
+    targets_box *tb = p ? PyCapsule_GetPointer(tc, "datacustoms.targets") : NULL;
+    if (!tb || in.len % (Py_ssize_t)(2 * sizeof(uint64_t)) || alg_size(p->alg) != tb->t.dsize) {
+        PyBuffer_Release(&in);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "pairs or targets do not fit the plan");
+        return NULL;
+    }
+    size_t k = (size_t)in.len / (2 * sizeof(uint64_t));
+    uint64_t *v = malloc(k ? (size_t)in.len : 16);
+    uint8_t *plain = malloc(k * p->len + 1);
+    if (!v || !plain) { free(v); free(plain); PyBuffer_Release(&in); return PyErr_NoMemory(); }
+    memcpy(v, in.buf, (size_t)in.len);
+    PyBuffer_Release(&in);
+    size_t kept;
+    Py_BEGIN_ALLOW_THREADS
+    kept = verify_pairs(p, &tb->t, v, k, plain);
+    Py_END_ALLOW_THREADS
+    return verified_result(v, k, kept, plain, p->len);
+}
+
+/* search_mask followed by verify_pairs in one call (the GIL released for both): what the
+ * engine's worker threads run, so hits reach Python verified, sorted and with plaintexts. */
+static PyObject *py_search_mask_verified(PyObject *self, PyObject *args) {
+    PyObject *found = py_search_mask(self, args);
+    if (!found) return NULL;
+    PyObject *pc = PyTuple_GET_ITEM(args, 0), *tc = PyTuple_GET_ITEM(args, 1);
+    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
+    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    size_t k = (size_t)PyBytes_GET_SIZE(found) / (2 * sizeof(uint64_t));
+    uint64_t *v = malloc(k ? k * 2 * sizeof(uint64_t) : 16);
+    uint8_t *plain = malloc(k * p->len + 1);
+    if (!v || !plain) { free(v); free(plain); Py_DECREF(found); return PyErr_NoMemory(); }
+    memcpy(v, PyBytes_AS_STRING(found), k * 2 * sizeof(uint64_t));
+    Py_DECREF(found);
+    size_t kept;
+    Py_BEGIN_ALLOW_THREADS
+    kept = verify_pairs(p, &tb->t, v, k, plain);
+    Py_END_ALLOW_THREADS
+    return verified_result(v, k, kept, plain, p->len);
+}
+
 /* ------------------------------------------------------------------ Arrow string arrays */
 
 typedef struct {
@@ -880,21 +970,50 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
     }
 }
 
+/* The first nbytes of each 32-byte digest as 2 * nbytes lower-case hex characters, in place
+ * order: row i's digest at dig + 32 * i becomes text at out + 2 * nbytes * i (out may not
+ * overlap dig). */
+static void hex_rows(const uint8_t *dig, Py_ssize_t n, int nbytes, uint8_t *out) {
+    static const char hexd[] = "0123456789abcdef";
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint8_t *d = dig + 32 * i;
+        uint8_t *o = out + (size_t)(2 * nbytes) * (size_t)i;
+        for (int k = 0; k < nbytes; k++) {
+            o[2 * k] = (uint8_t)hexd[d[k] >> 4];
+            o[2 * k + 1] = (uint8_t)hexd[d[k] & 15];
+        }
+    }
+}
+
 static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_buffer key;
     PyObject *offs, *data;
     Py_ssize_t offset, length;
     int owidth;
     const char *implname;
-    if (!PyArg_ParseTuple(args, "y*OOnnis", &key, &offs, &data, &offset, &length, &owidth, &implname))
+    int hexbytes = 0; /* > 0: return the first hexbytes bytes of each digest as lower-case hex */
+    if (!PyArg_ParseTuple(args, "y*OOnnis|i", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes))
         return NULL;
     int impl = parse_impl(implname);
     if (impl < 0) { PyBuffer_Release(&key); return NULL; }
+    if (hexbytes < 0 || hexbytes > 32) {
+        PyBuffer_Release(&key);
+        PyErr_SetString(PyExc_ValueError, "hex length must be 0 to 32 bytes");
+        return NULL;
+    }
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) { PyBuffer_Release(&key); return NULL; }
-    PyObject *res = PyBytes_FromStringAndSize(NULL, length * 32);
-    if (!res) { strings_release(&s); PyBuffer_Release(&key); return NULL; }
-    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+    PyObject *res = PyBytes_FromStringAndSize(NULL, hexbytes ? length * 2 * hexbytes : length * 32);
+    uint8_t *digs = hexbytes ? malloc((size_t)(length ? length : 1) * 32) : NULL;
+    if (!res || (hexbytes && !digs)) {
+        Py_XDECREF(res);
+        free(digs);
+        strings_release(&s);
+        PyBuffer_Release(&key);
+        return PyErr_NoMemory();
+    }
+    uint8_t *text = (uint8_t *)PyBytes_AS_STRING(res);
+    uint8_t *out = hexbytes ? digs : text;
     compress_fn cf = pick_compress(impl);
     dc_mbfull_kernel kern = NULL;
     int L = 1;
@@ -906,7 +1025,9 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
     else
         for (Py_ssize_t i = 0; i < length; i++) hmac_one(ist, ost, &s, i, out + 32 * i, cf);
+    if (hexbytes) hex_rows(digs, length, hexbytes, text);
     Py_END_ALLOW_THREADS
+    free(digs);
     strings_release(&s);
     PyBuffer_Release(&key);
     return res;
@@ -1026,10 +1147,14 @@ static PyMethodDef methods[] = {
     {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},
     {"search_mask", py_search_mask, METH_VARARGS,
      "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes"},
+    {"search_mask_verified", py_search_mask_verified, METH_VARARGS,
+     "search_mask_verified(plan, targets, algorithm, start, stop, impl) -> (verified pairs, plaintexts, rejected)"},
+    {"verify_mask_hits", py_verify_mask_hits, METH_VARARGS,
+     "verify_mask_hits(plan, targets, pairs as uint64 bytes) -> (verified pairs, plaintexts, rejected)"},
     {"search_list", py_search_list, METH_VARARGS,
      "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl, rounds=1) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
-     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl) -> bytes of length*32"},
+     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0) -> length*32 bytes, or length*2*hex_bytes hex characters"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
     {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl, rounds=1) -> bytes"},
     {NULL, NULL, 0, NULL}};

@@ -1,0 +1,116 @@
+"""Cumulative analysis of a release series (R17): N daily exports × C customers, streamed.
+
+Target (issue "six years of daily exports"): 365 daily releases × 100 k customers (36.5 M rows)
+in ≤ 60 s on 2 cores and ≤ 2 GB. The series is the synthetic Kakao Pay export
+(``synth kakaopay --export-format parquet``); each measurement runs in a fresh process, so the
+peak resident memory printed is that run's own.
+
+The baseline is what the demo did before: read every export whole, concatenate them in memory,
+then measure unicity of the joined snapshots (no link detection, no growth table). It runs on the
+first ``--baseline-days`` releases only.
+
+    python benchmarks/series.py --days 30,90,365            # writes the series under a temp folder
+    python benchmarks/series.py --days 30 --quick           # 20 k customers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SNAPSHOT = ("balance_category", "topup_7d", "withdrawal_7d", "payment_7d", "remittance_7d", "card_count")
+
+
+def ours(folder: str, days: int) -> dict[str, float]:
+    from datacustoms.io.series import open_series
+    from datacustoms.risk.series import analyse_series
+
+    series = open_series(folder)
+    series.files = series.files[:days]
+    start = time.perf_counter()
+    result = analyse_series(series, profile=list(SNAPSHOT))  # the baseline's snapshot, for a like-for-like ε
+    seconds = time.perf_counter() - start
+    worst = max((p.epsilon for p in result.unicity.points), default=0.0) if result.unicity else 0.0
+    return {"seconds": seconds, "rows": result.rows, "traceable": result.traceable, "epsilon_max": worst}
+
+
+def baseline(folder: str, days: int) -> dict[str, float]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from datacustoms.risk.unicity import unicity
+    from datacustoms.table import from_arrow
+
+    files = sorted(Path(folder).glob("*.parquet"))[:days]
+    start = time.perf_counter()
+    parts = []
+    for path in files:
+        day = pq.read_table(path)
+        profile = pc.binary_join_element_wise(*[day.column(c).cast(pa.string()) for c in SNAPSHOT], "|")
+        parts.append(pa.table({"person": day.column("account_sha256"), "day": day.column("base_date"),
+                               "profile": profile}))  # fmt: skip
+    trace = from_arrow(pa.concat_tables(parts), name="daily exports")
+    result = unicity(trace, "person", "day", place="profile", points=tuple(range(1, min(days, 8) + 1)),
+                     sample_people=5_000)  # fmt: skip
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rows": trace.num_rows, "epsilon_max": max(p.epsilon for p in result.points)}
+
+
+def child(kind: str, folder: str, days: int) -> None:
+    figures = (ours if kind == "ours" else baseline)(folder, days)
+    figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+def run(kind: str, folder: Path, days: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--folder", str(folder), "--days", str(days)],
+                         check=True, capture_output=True, text=True)  # fmt: skip
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--days", default="30,90,365", help="comma-separated numbers of releases to measure")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--baseline-days", type=int, default=30)
+    parser.add_argument("--folder", help="an existing series (export folder of Parquet files)")
+    parser.add_argument("--quick", action="store_true", help="20 k customers")
+    parser.add_argument("--child", choices=("ours", "baseline"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.folder, int(args.days))
+        return
+    days = sorted(int(d) for d in args.days.split(","))
+    customers = 20_000 if args.quick else args.customers
+    with tempfile.TemporaryDirectory(prefix="bench-series-") as tmp:
+        folder = Path(args.folder) if args.folder else Path(tmp) / "scenario" / "export"
+        if not args.folder:
+            from datacustoms.synth import generate_kakaopay
+
+            start = time.perf_counter()
+            generate_kakaopay(folder.parent, customers=customers, days=days[-1], export_format="parquet")
+            size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
+            print(f"generated {days[-1]} daily Parquet exports × {customers:,} customers in "
+                  f"{time.perf_counter() - start:.1f} s ({size / 1e9:.2f} GB)")  # fmt: skip
+        print("measured while the machine was shared (2 cores); DuckDB limited to 2 threads and 1 GB")
+        print(f"{'releases':>8} {'rows':>12} {'ours s':>8} {'ours MB':>8} {'ε max':>6}   baseline")
+        for n in days:
+            mine = run("ours", folder, n)
+            base = f"{'—':>8}"
+            if n <= args.baseline_days:
+                b = run("baseline", folder, n)
+                base = f"{b['seconds']:.1f} s, {b['peak_mb']:.0f} MB peak (ε max {b['epsilon_max']:.3f})"
+            print(f"{n:>8} {mine['rows']:>12,.0f} {mine['seconds']:>8.1f} {mine['peak_mb']:>8.0f} "
+                  f"{mine['epsilon_max']:>6.3f}   {base}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""``datacustoms serve``: the customs office as a service (HTTP API, web UI, worker)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from datacustoms.cli.common import handle_errors
+from datacustoms.errors import UsageError
+
+DEFAULT_DATA_DIR = Path("~/.local/share/datacustoms/service")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    @handle_errors
+    def serve_cmd(
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+        port: int = typer.Option(8000, "--port", help="Port to listen on."),
+        data_dir: Path = typer.Option(DEFAULT_DATA_DIR, "--data-dir", help="Folder for held files, reports and the default SQLite database."),
+        database: str | None = typer.Option(None, "--database", help="Service database: a SQLite path or a SQLAlchemy URL such as postgresql+psycopg://user@host/db (default: service.db in --data-dir)."),
+        ledger: str | None = typer.Option(None, "--ledger", help="Ledger location (default: $DATACUSTOMS_LEDGER or the user's ledger; with --demo, ledger.db in --data-dir)."),
+        demo: bool = typer.Option(False, "--demo", help="Seed a demo organisation (recipient, source, policy, one user per role) and print its tokens once."),
+        no_worker: bool = typer.Option(False, "--no-worker", help="Serve the API only; another process runs the worker (with --database on PostgreSQL)."),
+        worker_only: bool = typer.Option(False, "--worker-only", help="Run only the worker, no HTTP server (several may share one PostgreSQL database)."),
+        hold_hours: float = typer.Option(72.0, "--hold-hours", help="Hours a protected file waits for review and release before it is destroyed."),
+        link_minutes: float = typer.Option(60.0, "--link-minutes", help="Minutes a one-time release link stays valid."),
+        attack_budget: float = typer.Option(30.0, "--attack-budget", help="Seconds the reversal attack may spend per transfer's proof."),
+        no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
+        source_root: Path | None = typer.Option(None, "--source-root", help="Only accept source files and policy paths under this folder."),
+    ) -> None:
+        """Serve the API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI (/ui/), with a worker."""
+        from datacustoms.service import INSTALL_HINT
+
+        try:
+            from datacustoms.service import require_extra
+
+            require_extra()
+        except Exception:
+            print(f"error: datacustoms serve needs FastAPI and uvicorn — install them with {INSTALL_HINT}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        if not 0 < port < 65536:
+            raise UsageError(f"--port must be between 1 and 65535, not {port}", "e.g. --port 8000")
+        if no_worker and worker_only:
+            raise UsageError("--no-worker and --worker-only exclude each other", "give one of them")
+        for name, value in (("--hold-hours", hold_hours), ("--link-minutes", link_minutes), ("--attack-budget", attack_budget)):
+            if value <= 0:
+                raise UsageError(f"{name} must be positive", f"e.g. {name} 30")
+        _serve(host, port, data_dir.expanduser().resolve(), database, ledger, demo, no_worker, worker_only,
+               hold_hours, link_minutes, attack_budget, no_attack, source_root)
+
+
+def _serve(host: str, port: int, data_dir: Path, database: str | None, ledger: str | None, demo: bool,
+           no_worker: bool, worker_only: bool, hold_hours: float, link_minutes: float, attack_budget: float,
+           no_attack: bool, source_root: Path | None) -> None:
+    from datacustoms.ledger.store import resolve_url
+    from datacustoms.service.db import database_url
+    from datacustoms.service.ops import ServiceConfig
+    from datacustoms.service.server import demo_key, open_service, run_server, seed_demo
+
+    if ledger is None and demo:
+        ledger = str(data_dir / "ledger.db")
+    config = ServiceConfig(data_dir=data_dir, database_url=database_url(database, data_dir),
+                           ledger_url=resolve_url(ledger), hold_hours=hold_hours, link_minutes=link_minutes,
+                           attack_budget=attack_budget, attack=not no_attack,
+                           source_root=source_root.expanduser().resolve() if source_root else None)
+    svc = open_service(config)
+    try:
+        if demo:
+            seeded = seed_demo(svc)
+            _print_demo(seeded, host, port)
+        elif (data_dir / "demo-key.hex").exists():
+            demo_key(data_dir)
+        if worker_only:
+            _run_worker(svc)
+            return
+        typer.echo(f"datacustoms serve: http://{host}:{port}/ui/ — API http://{host}:{port}/api/v1/openapi.json")
+        run_server(svc, host=host, port=port, worker=not no_worker)
+    finally:
+        svc.close()
+
+
+def _print_demo(seeded: dict[str, object], host: str, port: int) -> None:
+    users = seeded.get("users") or []
+    if not users:
+        typer.echo("demo organisation already seeded; its tokens were printed when it was created")
+        return
+    typer.echo("demo organisation — these tokens are shown once (stored only as SHA-256):")
+    for u in users:  # type: ignore[attr-defined]
+        typer.echo(f"  {u['role']:<9} {u['name']:<7} {u['token']}")
+    typer.echo(f"demo policy: {seeded['policy']}; sign in at http://{host}:{port}/ui/login")
+
+
+def _run_worker(svc: object) -> None:
+    import signal
+    import threading
+
+    from datacustoms.service.jobs import Worker
+
+    worker = Worker(svc)  # type: ignore[arg-type]
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    typer.echo("datacustoms serve: worker running (Ctrl-C to stop)")
+    worker.start()
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()

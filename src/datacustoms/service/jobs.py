@@ -1,0 +1,393 @@
+"""The worker: runs queued transfers in a thread, persists every state in the database, recovers.
+
+A job is a row of ``svc_transfers``. The worker claims it with one guarded UPDATE (queued →
+running, with a lease it renews while the flow runs), runs the library's transfer flow into the
+service's private ``held/<id>/`` folder (nothing reaches the recipient until review and release),
+appends a ``custody`` entry to the ledger (the recorded file is held, not yet with the recipient),
+writes the report, and moves the row on. Before a run the row stores the timestamp the flow will
+write into its ledger record (``record_at``), which links the job to its record.
+
+A worker killed mid-job (SIGKILL, power loss) leaves a running row whose lease runs out. Recovery
+then asks the ledger, never guesses:
+
+* no record with the job's timestamp → nothing left and nothing was recorded: the held folder
+  (the flow's hidden staging folder) is removed and the job is queued again, or failed cleanly
+  after ``max_attempts`` tries;
+* a record exists → the job is adopted, never run twice: a refused record makes the job refused;
+  a sent one makes it await review, its file taken from the staging folder when the kill came
+  between the record's commit and the rename (the file's SHA-256 must equal the recorded one).
+
+So a kill loses no transfer and duplicates none. Every move of a running job is guarded by its
+lease owner, and the lease (30 s by default) is renewed every third of it; a worker stalled longer
+than its lease (a paused VM) finds its lease taken and stops renewing, but its flow may still
+finish — keep ``lease_seconds`` well above any pause you expect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from datacustoms.errors import DatacustomsError
+from datacustoms.io.atomic import atomic_write_text
+from datacustoms.service import ops
+from datacustoms.service.db import TERMINAL, inspections_t, now_iso, sources_t, transfers_t
+
+log = logging.getLogger("datacustoms.service")
+
+
+def run_flow(source: str, policy: str, target: Path, *, ledger: Any, attack_budget: float, attack: bool,
+             at: datetime) -> tuple[Any, str, str]:
+    """The library's transfer flow (protect, prove, record) and its HTML and JSON reports.
+
+    The only place the service calls into the flows.
+    """
+    from datacustoms.flows.transfer import run_transfer
+
+    outcome = run_transfer(source, policy, target, ledger=ledger, attack_budget=attack_budget, attack=attack,
+                           measure_risk=True, at=at)
+    return outcome, outcome_html(outcome), outcome_json(outcome)
+
+
+def outcome_json(outcome: Any) -> str:
+    """The transfer's JSON report, as ``datacustoms transfer --format json`` writes it."""
+    doc = {
+        "status": outcome.record.status,
+        "verdict": outcome.record.verdict,
+        "ledger_entry": {"seq": outcome.entry.seq, "entry_hash": outcome.entry.entry_hash},
+        "record": outcome.record.model_dump(mode="json"),
+        "verification": outcome.verification(),
+        "protect": outcome.protect.model_dump(mode="json") if outcome.protect is not None else None,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def outcome_html(outcome: Any) -> str:
+    """The transfer's HTML report (the library's offline page), as ``datacustoms transfer --format html``."""
+    from datacustoms.report.html import render_html, render_protect_html
+
+    r = outcome.record
+    title = f"datacustoms transfer — {r.recipient.name}, {r.purpose}"
+    checks = [c.as_dict() for c in outcome.checks]
+    if outcome.protect is None:  # refused before protection: the terms and the record
+        view = {"source": {"name": r.source_name, "format": r.dataset.format, "rows": r.source_rows,
+                           "columns": 0, "notes": []},
+                "checks": checks, "created": r.created, "tool_version": r.tool_version}
+        return render_html(view, record=r, title=title)
+    return render_protect_html(outcome.protect, outcome.proof, checks=checks, record=r,
+                               risk_before=outcome.risk_before, risk_after=outcome.risk_after,
+                               output_name=r.dataset.name, title=title)
+
+
+class Worker:
+    """One in-process worker thread (several processes may each run one against PostgreSQL)."""
+
+    def __init__(self, svc: ops.Service, *, poll_seconds: float = 0.5) -> None:
+        self.svc = svc
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._current: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="datacustoms-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception as err:  # the loop must survive a bad row or a database hiccup
+                log.error("worker: %s", type(err).__name__)
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def tick(self) -> int:
+        """Recover, sweep, then run every queued job (transfers first); returns how many jobs ran."""
+        self.recover()
+        self.recover_inspections()
+        self.sweep()
+        ran = 0
+        while not self._stop.is_set():
+            job = self.claim()
+            if job is not None:
+                self.run(job)
+            else:
+                inspection = self.claim_inspection()
+                if inspection is None:
+                    break
+                self.run_inspection(inspection)
+            ran += 1
+        return ran
+
+    # ------------------------------------------------------------------ claim and run
+
+    def claim(self) -> dict[str, Any] | None:
+        db = self.svc.db
+        for row in db.all(sa.select(transfers_t.c.id, transfers_t.c.attempts).where(transfers_t.c.state == "queued")
+                          .order_by(transfers_t.c.created).limit(5)):
+            stamp = now_iso()
+            if db.move(row["id"], "queued", state="running", lease_owner=self.owner,
+                       lease_until=time.time() + self.svc.config.lease_seconds, attempts=row["attempts"] + 1,
+                       record_at=stamp, started=stamp, phase="protecting and proving"):
+                return db.transfer(row["id"])
+        return None
+
+    def run(self, job: dict[str, Any]) -> None:
+        svc, tid = self.svc, job["id"]
+        self._current = tid
+        beat = threading.Thread(target=self._heartbeat, args=(tid,), daemon=True)
+        beat.start()
+        try:
+            src = svc.db.one(sa.select(sources_t).where(sources_t.c.id == job["source_id"]))
+            if src is None:
+                raise DatacustomsError("the source was removed", "register it again and resubmit")
+            held = svc.config.held_dir(tid)
+            shutil.rmtree(held, ignore_errors=True)
+            held.mkdir(parents=True, mode=0o700)
+            outcome, html, doc = run_flow(src["location"], job["policy_path"], held / job["output_name"],
+                                          ledger=svc.ledger, attack_budget=svc.config.attack_budget,
+                                          attack=svc.config.attack, at=datetime.fromisoformat(job["record_at"]))
+            atomic_write_text(svc.config.report_path(tid, "html"), html)
+            atomic_write_text(svc.config.report_path(tid, "json"), doc)
+            self._finish(tid, outcome.record.status, outcome.entry.seq, outcome.record.model_dump(mode="json"),
+                         recovering=False)
+        except DatacustomsError as err:
+            self._fail(tid, err.one_line())
+        except Exception as err:  # never a traceback or a cell value in the row
+            log.error("worker: transfer %s failed: %s", tid, type(err).__name__)
+            self._fail(tid, f"internal error ({type(err).__name__}); see the service log")
+        finally:
+            self._current = None
+
+    def _heartbeat(self, tid: str, table: sa.Table = transfers_t) -> None:
+        lease = self.svc.config.lease_seconds
+        while self._current == tid and not self._stop.is_set():
+            time.sleep(max(0.05, lease / 3))
+            if self._current == tid and not self.svc.db.move(tid, "running", owner=self.owner, table=table,
+                                                             lease_until=time.time() + lease):
+                log.error("worker: lost the lease of transfer %s (another worker took it over)", tid)
+                return
+
+    def _finish(self, tid: str, status: str, seq: int, record: dict[str, Any], *, recovering: bool) -> None:
+        cfg = self.svc.config
+        sent = status == "sent"
+        if sent and not (recovering and ops.ledger_seq(self.svc, "custody", tid) is not None):
+            self._custody(tid, seq, record)
+        ds = record.get("dataset") or {}
+        summary = (f"proof passed: {ds.get('rows', 0):,} rows, {len(record.get('data_items') or [])} fields, "
+                   f"{record.get('subjects_indexed', 0):,} subjects indexed; awaiting review" if sent else
+                   "refused: " + "; ".join(record.get("refusal_reasons") or [])[:400])
+        if not sent:
+            shutil.rmtree(cfg.held_dir(tid), ignore_errors=True)
+        self.svc.db.move(tid, "running", owner=self.owner, state="awaiting_review" if sent else "refused",
+                         verdict=record.get("verdict"),
+                         ledger_seq=seq, ledger_transfer_id=record.get("transfer_id"), summary=summary,
+                         phase="awaiting review" if sent else "refused (recorded)", lease_owner=None,
+                         lease_until=None, finished=None if sent else now_iso(),
+                         hold_until=time.time() + cfg.hold_hours * 3600 if sent else None)
+
+    def _custody(self, tid: str, seq: int, record: dict[str, Any]) -> None:
+        """Say in the ledger that the recorded file is held by the service, not yet with the recipient."""
+        job = self.svc.db.transfer(tid) or {}
+        self.svc.ledger.append("custody", {
+            "transfer_id": record.get("transfer_id"), "transfer_entry": seq, "service_transfer": tid,
+            "submitter": job.get("submitter"), "held_by": ops.REVIEWER_SYSTEM,
+            "until": "released after an R35 review, or destroyed"})
+
+    def _fail(self, tid: str, message: str) -> None:
+        shutil.rmtree(self.svc.config.held_dir(tid), ignore_errors=True)
+        self.svc.db.move(tid, "running", owner=self.owner, state="failed", error=message[:400], phase="failed",
+                         lease_owner=None, lease_until=None, finished=now_iso())
+
+    # ------------------------------------------------------------------ inspections
+
+    def claim_inspection(self) -> dict[str, Any] | None:
+        db = self.svc.db
+        for row in db.all(sa.select(inspections_t.c.id, inspections_t.c.attempts)
+                          .where(inspections_t.c.state == "queued").order_by(inspections_t.c.created).limit(5)):
+            if db.move(row["id"], "queued", table=inspections_t, state="running", lease_owner=self.owner,
+                       lease_until=time.time() + self.svc.config.lease_seconds, attempts=row["attempts"] + 1,
+                       started=now_iso(), phase="detecting"):
+                return db.one(sa.select(inspections_t).where(inspections_t.c.id == row["id"]))
+        return None
+
+    def run_inspection(self, job: dict[str, Any]) -> None:
+        """Inspect a source (detect, reverse, measure) and keep its HTML and JSON report; records nothing."""
+        from datacustoms.flows.inspect import inspect
+        from datacustoms.report.html import render_html
+
+        svc, iid = self.svc, job["id"]
+        self._current = iid
+        threading.Thread(target=self._heartbeat, args=(iid, inspections_t), daemon=True).start()
+        last = [0.0]
+
+        def progress(label: str, fraction: float) -> None:  # throttled: one write a second at most
+            if time.monotonic() - last[0] >= 1.0:
+                last[0] = time.monotonic()
+                svc.db.move(iid, "running", owner=self.owner, table=inspections_t,
+                            phase=f"{label[:120]}: {max(0.0, min(fraction, 1.0)) * 100:.0f} %")
+
+        try:
+            src = svc.db.one(sa.select(sources_t).where(sources_t.c.id == job["source_id"]))
+            if src is None:
+                raise DatacustomsError("the source was removed", "register it again")
+            report = inspect(src["location"], attack=bool(job["attack"]), attack_budget=float(job["attack_budget"]),
+                             progress=progress)
+            atomic_write_text(svc.config.report_path(iid, "html"),
+                              render_html(report, title=f"datacustoms inspection — {src['name']}"))
+            atomic_write_text(svc.config.report_path(iid, "json"), report.to_json())
+            failed = [c for c in report.checks if c.status == "fail"]
+            summary = (f"{report.verdict}: {len(failed)} of {len(report.checks)} checks failed"
+                       + (f" ({', '.join(sorted({c.rule for c in failed}))})" if failed else ""))
+            svc.db.move(iid, "running", owner=self.owner, table=inspections_t, state="done", verdict=report.verdict,
+                        summary=summary, phase="done", lease_owner=None, lease_until=None, finished=now_iso())
+        except DatacustomsError as err:
+            self._fail_inspection(iid, err.one_line())
+        except Exception as err:  # never a traceback or a cell value in the row
+            log.error("worker: inspection %s failed: %s", iid, type(err).__name__)
+            self._fail_inspection(iid, f"internal error ({type(err).__name__}); see the service log")
+        finally:
+            self._current = None
+
+    def _fail_inspection(self, iid: str, message: str) -> None:
+        self.svc.db.move(iid, "running", owner=self.owner, table=inspections_t, state="failed", error=message[:400],
+                         phase="failed", lease_owner=None, lease_until=None, finished=now_iso())
+
+    def recover_inspections(self) -> list[str]:
+        """An inspection records nothing, so a dead worker's inspection simply runs again (or fails)."""
+        db, taken = self.svc.db, []
+        for job in db.all(sa.select(inspections_t).where(inspections_t.c.state == "running",
+                                                         inspections_t.c.lease_until < time.time())):
+            owner = job["lease_owner"]
+            with db.begin() as conn:
+                won = conn.execute(sa.update(inspections_t).where(
+                    inspections_t.c.id == job["id"], inspections_t.c.state == "running",
+                    inspections_t.c.lease_owner == owner).values(lease_owner=self.owner)).rowcount
+            if not won:
+                continue
+            if job["attempts"] >= self.svc.config.max_attempts:
+                self._fail_inspection(job["id"], f"the worker died {job['attempts']} times running this inspection")
+            else:
+                db.move(job["id"], "running", table=inspections_t, state="queued", lease_owner=None, lease_until=None,
+                        phase="queued again after its worker died")
+            taken.append(job["id"])
+        return taken
+
+    # ------------------------------------------------------------------ recovery and sweeping
+
+    def recover(self) -> list[str]:
+        """Take over running jobs whose lease ran out (their worker died); returns their ids."""
+        db, taken = self.svc.db, []
+        stale = db.all(sa.select(transfers_t).where(transfers_t.c.state == "running",
+                                                    transfers_t.c.lease_until < time.time()))
+        for job in stale:
+            with db.begin() as conn:  # only one recoverer wins a stale job
+                won = conn.execute(sa.update(transfers_t).where(
+                    transfers_t.c.id == job["id"], transfers_t.c.state == "running",
+                    transfers_t.c.lease_owner == job["lease_owner"]).values(
+                    lease_owner=self.owner, lease_until=time.time() + self.svc.config.lease_seconds)).rowcount
+            if won:
+                self._recover_one(job)
+                taken.append(job["id"])
+        return taken
+
+    def _recover_one(self, job: dict[str, Any]) -> None:
+        tid, cfg = job["id"], self.svc.config
+        entry = self._recorded(job)
+        if entry is None:
+            shutil.rmtree(cfg.held_dir(tid), ignore_errors=True)
+            if job["attempts"] >= cfg.max_attempts:
+                self._fail(tid, f"the worker died {job['attempts']} times running this transfer; nothing was "
+                                "recorded or released — resubmit it")
+            else:
+                self.svc.db.move(tid, "running", owner=self.owner, state="queued", lease_owner=None, lease_until=None,
+                                 phase="queued again after its worker died (nothing was recorded)")
+            log.warning("worker: transfer %s resumed after its worker died", tid)
+            return
+        body = entry.body
+        if body.get("status") == "sent" and not self._adopt_file(job, (body.get("dataset") or {}).get("sha256")):
+            self._fail(tid, f"recorded as ledger entry {entry.seq} but its file was lost when the worker died; "
+                            "nothing was released")
+            self.svc.db.move(tid, "failed", ledger_seq=entry.seq, ledger_transfer_id=body.get("transfer_id"),
+                             verdict=body.get("verdict"))
+            return
+        self._finish(tid, body.get("status", "refused"), entry.seq, body, recovering=True)
+        log.warning("worker: transfer %s adopted its ledger entry %s after its worker died", tid, entry.seq)
+
+    def _recorded(self, job: dict[str, Any]) -> Any:
+        """The ledger record this job's run wrote, found by the timestamp it was given."""
+        if not job["record_at"]:
+            return None
+        at = datetime.fromisoformat(job["record_at"])
+        for entry in self.svc.ledger.iter_entries("transfer"):
+            created = entry.body.get("created")
+            if created and datetime.fromisoformat(created) == at:
+                return entry
+        return None
+
+    def _adopt_file(self, job: dict[str, Any], digest: str | None) -> bool:
+        """Put the recorded file in place (from the flow's staging folder if the rename never came)."""
+        held = self.svc.config.held_dir(job["id"])
+        target = held / job["output_name"]
+        candidates = [target, *held.glob(f".{job['output_name']}.transfer-*/{job['output_name']}")]
+        for path in candidates:
+            if path.is_file() and digest and _sha256(path) == digest:
+                if path != target:
+                    os.replace(path, target)
+                for stage in held.glob(f".{job['output_name']}.transfer-*"):
+                    shutil.rmtree(stage, ignore_errors=True)
+                return True
+        return False
+
+    def sweep(self) -> None:
+        """Expire held files past their time, finish interrupted reviews, delete leftovers."""
+        svc = self.svc
+        for t in svc.db.all(sa.select(transfers_t).where(transfers_t.c.state.in_(("awaiting_review", "approved")),
+                                                         transfers_t.c.hold_until < time.time())):
+            if svc.db.move(t["id"], t["state"], state="expired", phase="expired before release", finished=now_iso()):
+                ops.destroy_held(svc, t, "expired")
+        for t in svc.db.all(sa.select(transfers_t).where(transfers_t.c.state.in_(("approved", "rejected")),
+                                                         transfers_t.c.review_seq.is_(None))):
+            ops.finish_review(svc, t["id"])
+        for t in svc.db.all(sa.select(transfers_t.c.id, transfers_t.c.state)
+                            .where(transfers_t.c.state.in_(tuple(TERMINAL)))):
+            if svc.config.held_dir(t["id"]).exists():
+                shutil.rmtree(svc.config.held_dir(t["id"]), ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

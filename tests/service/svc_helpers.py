@@ -1,0 +1,124 @@
+"""Service test helpers: a service over SQLite (and PostgreSQL when reachable) with a demo organisation.
+
+The PostgreSQL variant uses the real server at 127.0.0.1:5432 (database ``test``, trust auth,
+user ``postgres`` or ``root``, as the ledger tests do), in a fresh schema dropped afterwards; it
+skips, saying why, when the server is unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from datacustoms.service import auth
+from datacustoms.service.app import create_app
+from datacustoms.service.jobs import Worker
+from datacustoms.service.ops import Service, ServiceConfig
+from datacustoms.service.server import demo_policy, open_service, seed_demo
+
+PG_HOST = os.environ.get("DATACUSTOMS_TEST_PG_HOST", "127.0.0.1:5432")
+TEST_KEY = "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+
+@lru_cache(maxsize=1)
+def pg_base() -> tuple[str | None, str]:
+    reasons = []
+    for user in ("postgres", "root"):
+        url = f"postgresql+psycopg://{user}@{PG_HOST}/test"
+        try:
+            engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            engine.dispose()
+            return url, ""
+        except Exception as err:  # any failure means: skip with the reason
+            reasons.append(f"{user}: {str(err).splitlines()[0][:120]}")
+    return None, "; ".join(reasons)
+
+
+def pg_schema_url() -> Iterator[str]:
+    base, why = pg_base()
+    if base is None:
+        pytest.skip(f"PostgreSQL at {PG_HOST} (database test) is unreachable — {why}")
+    schema = f"dc_svc_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@dataclass
+class World:
+    """A running service (worker driven by the test), its client and one token per role."""
+
+    svc: Service
+    worker: Worker
+    client: TestClient
+    tokens: dict[str, str]
+
+    def h(self, who: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}
+
+    def submit(self, who: str = "operator", **extra: Any) -> dict[str, Any]:
+        body = {"source": "demo-customers", "recipient": "Alipay Singapore", "output_name": "daily.parquet",
+                "policy_yaml": demo_policy(), **extra}
+        r = self.client.post("/api/v1/transfers", headers=self.h(who), json=body)
+        assert r.status_code == 202, r.text
+        return r.json()
+
+    def run_jobs(self) -> int:
+        return self.worker.tick()
+
+    def state(self, tid: str) -> dict[str, Any]:
+        r = self.client.get(f"/api/v1/transfers/{tid}", headers=self.h("auditor"))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def approve(self, tid: str, who: str = "reviewer") -> Any:
+        checklist = {k: True for k in self.client.get("/api/v1/review/checklist", headers=self.h(who)).json()}
+        return self.client.post(f"/api/v1/transfers/{tid}/approve", headers=self.h(who),
+                                json={"checklist": checklist, "comment": "checked"})
+
+    def ready(self) -> str:
+        """A transfer that passed its proof and awaits review."""
+        tid = self.submit()["id"]
+        self.run_jobs()
+        assert self.state(tid)["state"] == "awaiting_review", self.state(tid)
+        return tid
+
+    def denials(self) -> int:
+        return len(self.client.get("/api/v1/denials?limit=1000", headers=self.h("admin")).json())
+
+
+def make_world(tmp: Path, database_url: str, ledger_url: str) -> World:
+    config = ServiceConfig(data_dir=tmp / "data", database_url=database_url, ledger_url=ledger_url, attack=False,
+                           lease_seconds=5.0)
+    svc = open_service(config)
+    seeded = seed_demo(svc)
+    tokens = {u["role"]: u["token"] for u in seeded["users"]}
+    # a second operator and reviewer, and a second recipient with its own user
+    from datacustoms.service import ops
+
+    other = ops.register_recipient(svc, name="Other Partner", role="controller", country="JP",
+                                   safeguards="adequacy decision", purpose="marketing")
+    for name, role, rid in (("oscar", "operator", None), ("ray", "reviewer", None), ("bob", "recipient", other["id"])):
+        tokens[name] = auth.issue_token(svc.db, auth.create_user(svc.db, name, role, rid))
+    worker = Worker(svc)
+    client = TestClient(create_app(svc, worker=worker, start_worker=False))
+    return World(svc, worker, client, tokens)
+
+
