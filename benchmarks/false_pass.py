@@ -2,10 +2,17 @@
 
 python benchmarks/false_pass.py [--out /tmp/false-pass]
 
-Tables: the scenario's daily export (``datacustoms.synth``) and three public tables with people in
+Tables: the scenario's daily export (``datacustoms.synth``) and four public tables with people in
 them whose data ships inside PyPI wheels (the ``bench`` extra): scikit-learn's diabetes patients
 (``load_diabetes(scaled=False)``), statsmodels' ``fair`` (extramarital affairs survey, 6,366
-women) and statsmodels' ``anes96`` (American National Election Study 1996, 944 voters).
+women), statsmodels' ``anes96`` (American National Election Study 1996, 944 voters) and
+vega_datasets' ``la-riots`` (the 63 people killed in the 1992 Los Angeles riots, from the Los
+Angeles Times: first and last names, age, sex, race, date, street address or corner,
+neighbourhood, latitude and longitude).
+
+Besides the risk verdict, each line lists the direct identifiers detection found (rule R1): on
+``la-riots`` the names and the address must fail R1, and the coordinates must be measured as
+quasi-identifiers.
 
 Ground truth, computed independently with Arrow group-bys: a table is risky when some combination
 of up to 3 of its non-identifier columns has a class smaller than k = 5. A false PASS is a risk
@@ -33,12 +40,14 @@ K = 5
 def public_tables() -> dict[str, pa.Table]:
     from sklearn.datasets import load_diabetes
     from statsmodels.datasets import anes96, fair
+    from vega_datasets import local_data
 
     diabetes = load_diabetes(scaled=False, as_frame=True).frame
     return {
         "sklearn diabetes": pa.Table.from_pandas(diabetes, preserve_index=False),
         "statsmodels fair": pa.Table.from_pandas(fair.load_pandas().data, preserve_index=False),
         "statsmodels anes96": pa.Table.from_pandas(anes96.load_pandas().data, preserve_index=False),
+        "vega_datasets la-riots": pa.Table.from_pandas(local_data.la_riots(), preserve_index=False),
     }
 
 
@@ -80,9 +89,10 @@ def main() -> None:
         false_new += v_new == "pass" and truth is not None
         false_old += v_old == "pass" and truth is not None
         worst = new.combinations.worst[0].columns if new.combinations and new.combinations.worst else []
+        direct = [f"{f.column} ({f.kind})" for f in new.findings if f.role == "direct_identifier"]
         print(f"{name}: {table.num_rows:,} rows; truth {'risky (' + truth + ')' if truth else 'safe'}; "
               f"detection-only QIs {detected or '—'} → {v_old.upper()}; candidates → {v_new.upper()}"
-              f" (worst: {' + '.join(worst) or '—'})")  # fmt: skip
+              f" (worst: {' + '.join(worst) or '—'}); R1 direct identifiers: {', '.join(direct) or '—'}")  # fmt: skip
     print(f"false PASS: {false_new} of {len(tables)} with candidate QIs, {false_old} of {len(tables)} detection-only")
 
 

@@ -220,6 +220,9 @@ class Policy(_Strict):
 
     # where relative hierarchy files are resolved (the policy file's folder); not part of the schema
     base_dir: str | None = Field(default=None, exclude=True, json_schema_extra={"hidden": True})
+    # the policy file's line of each entry ("columns.NAME", "quasi_identifiers", "default_action"),
+    # so reports can say which line decided; not part of the schema
+    lines: dict[str, int] = Field(default_factory=dict, exclude=True, json_schema_extra={"hidden": True})
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -237,6 +240,24 @@ class Policy(_Strict):
         if self.quasi_identifiers is not None:
             return list(self.quasi_identifiers)
         return [name for name, act in self.columns.items() if isinstance(act, Generalize)]
+
+    def qi_reasons(self, input_columns: list[str]) -> dict[str, str]:
+        """Why each input column outside :meth:`qi_columns` is not a quasi-identifier, with its line."""
+        qi = set(self.qi_columns())
+        reasons: dict[str, str] = {}
+        for column in input_columns:
+            if column in qi:
+                continue
+            if self.quasi_identifiers is not None:
+                where, why = "quasi_identifiers", "quasi_identifiers does not list it"
+            elif column in self.columns:
+                where = f"columns.{column}"
+                why = f"action {self.columns[column].action}; without quasi_identifiers only generalised columns count"
+            else:
+                where, why = "default_action", f"not listed; default_action {self.default_action}"
+            line = self.lines.get(where)
+            reasons[column] = f"declared non-QI by {f'policy line {line}' if line else 'the policy'} ({why})"
+        return reasons
 
     def needs_key(self) -> bool:
         return any(act.action in KEYED_ACTIONS for act in self.columns.values())
@@ -301,11 +322,11 @@ def _first_error(exc: ValidationError, where: str) -> PolicyError:
     return PolicyError(f"{where}: {loc + ': ' if loc else ''}{msg}", "fix the policy (see docs/policy.md)")
 
 
-def parse_policy(data: Any, *, base_dir: str | Path | None = None) -> Policy:
-    """Validate a policy given as a mapping (the parsed YAML)."""
+def parse_policy(data: Any, *, base_dir: str | Path | None = None, lines: dict[str, int] | None = None) -> Policy:
+    """Validate a policy given as a mapping (the parsed YAML); ``lines`` as :func:`policy_lines` gives."""
     if not isinstance(data, dict):
         raise PolicyError("a policy must be a mapping with recipient, purpose and columns", "see docs/policy.md")
-    top_fields = set(Policy.model_fields) - {"base_dir"}
+    top_fields = set(Policy.model_fields) - {"base_dir", "lines"}
     for name in data:
         if name not in top_fields:
             raise PolicyError(
@@ -335,7 +356,7 @@ def parse_policy(data: Any, *, base_dir: str | Path | None = None) -> Policy:
     body = {k: v for k, v in data.items() if k != "columns"}
     try:
         policy = Policy.model_validate(
-            {**body, "columns": parsed, "base_dir": str(base_dir) if base_dir is not None else None}
+            {**body, "columns": parsed, "base_dir": str(base_dir) if base_dir is not None else None, "lines": lines or {}}
         )
     except ValidationError as exc:
         raise _first_error(exc, "policy") from None
@@ -358,18 +379,40 @@ def load_policy(path: str | Path) -> Policy:
     path = Path(path)
     if not path.is_file():
         raise PolicyError(f"policy file {str(path)!r} not found", "check the path or run `datacustoms policy suggest`")
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise PolicyError(f"{path.name} is not valid YAML{where}", "fix the syntax") from None
-    return parse_policy(data, base_dir=path.parent.resolve())
+    return parse_policy(data, base_dir=path.parent.resolve(), lines=policy_lines(text))
+
+
+def policy_lines(text: str) -> dict[str, int]:
+    """1-based line of each top-level key, of each ``columns`` entry (``columns.NAME``) and of each
+    ``quasi_identifiers`` item (``quasi_identifiers.NAME``) in a policy's YAML text."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        name = str(key.value)
+        lines[name] = key.start_mark.line + 1
+        children = value.value if isinstance(value, yaml.MappingNode | yaml.SequenceNode) else []
+        for child in children:
+            node = child[0] if isinstance(child, tuple) else child
+            if isinstance(node, yaml.ScalarNode):
+                lines.setdefault(f"{name}.{node.value}", node.start_mark.line + 1)
+    return lines
 
 
 def dump_policy(policy: Policy) -> str:
     """The policy as YAML, only non-default options, columns in order."""
-    data = policy.model_dump(mode="json", exclude_defaults=True, exclude={"base_dir"})
+    data = policy.model_dump(mode="json", exclude_defaults=True, exclude={"base_dir", "lines"})
     data["recipient"] = policy.recipient
     data["purpose"] = policy.purpose
     data["thresholds"] = policy.thresholds.model_dump(mode="json", include=set(POLICY_FIELDS), exclude_none=True)
@@ -398,6 +441,7 @@ def policy_json_schema() -> dict[str, Any]:
     """The JSON Schema of the policy file (what ``docs/policy.schema.json`` holds)."""
     schema = Policy.model_json_schema(mode="validation")
     schema.get("properties", {}).pop("base_dir", None)
+    schema.get("properties", {}).pop("lines", None)
     _policy_thresholds_schema(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "datacustoms policy"

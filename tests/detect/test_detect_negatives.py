@@ -33,5 +33,7 @@ def test_random_decimals_and_signed_numbers_are_not_identifiers(detect):
         delta=[str(r.randint(-(10**12), 10**12)) for _ in range(200)],
         coords=[f"{r.uniform(-90, 90):.5f},{r.uniform(-180, 180):.5f}" for _ in range(200)],
     )
+    coords = found.pop("coords")  # a latitude, longitude pair places a person: a quasi-identifier, never more
+    assert (coords.kind, coords.role) == ("geo_point", "quasi_identifier")
     for finding in found.values():
         assert finding.role == "other", (finding.column, finding.kind)

@@ -185,5 +185,7 @@ def test_income_health_and_religion_codes_are_sensitive(detect, rng):
             "diagnosis_code": [rng.choice(["E11", "I10", "J45"]) for _ in range(60)],
         }
     )
+    assert found["diagnosis_code"].role == "sensitive"
+    assert found.pop("diagnosis_code").kind == "diagnosis_code"  # ICD-10 codes under a diagnosis header
     for column, finding in found.items():
         assert (finding.kind, finding.role) == ("category", "sensitive"), column

@@ -87,3 +87,24 @@ def test_a_registry_is_immutable_and_extends_into_a_new_one() -> None:
     replaced = more.extended([KindSpec(name="vin", role="other", validate=accept_all)])
     assert replaced["vin"].role == "other" and more["vin"].role == "direct_identifier"
     assert isinstance(replaced, KindRegistry)
+
+
+def test_name_dictionaries_are_the_documented_lists() -> None:
+    from datacustoms.kinds import names
+
+    given = names._words("first_names.txt")
+    family = names._words("surnames.txt")
+    assert len(given) == 5163 and len(family) == 10_000  # the sizes docs/kinds.md states
+    assert {"mary", "james", "maria", "jose"} <= given and {"smith", "garcia", "nguyen", "kim"} <= family
+    assert {"park", "choi", "jeong", "hwangbo"} <= names.surnames()  # romanised Korean surnames added
+    assert names.normalise("  Maria   GARCIA ") == "maria garcia"
+
+
+def test_geo_and_health_validators() -> None:
+    from datacustoms.kinds import geo, health
+
+    assert geo.validate_latitude("37.5665") and not geo.validate_latitude("91.0")
+    assert geo.validate_longitude("-179.99") and not geo.validate_longitude("180.5")
+    assert geo.pair("(37.5665, 126.978)") == (37.5665, 126.978) and geo.pair("95.0, 10.0") is None
+    assert geo.decimals("37.566535") == 6 and geo.decimals("37") == 0
+    assert "AB+" in health.BLOOD_TYPES and "O형" in health.BLOOD_TYPES

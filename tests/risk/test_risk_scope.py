@@ -144,3 +144,42 @@ def test_cli_refuses_vacuous_options(tmp_path, args: list[str]) -> None:  # type
     result = CliRunner().invoke(app, ["inspect", str(path), "--no-attack", *args])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+POLICY = """recipient: partner
+purpose: analytics
+default_action: keep
+{qi}columns:
+  age:
+    action: generalize
+    method: age
+    width: 10
+  card_count: keep
+"""
+
+
+@pytest.mark.parametrize(
+    ("qi", "expected"),
+    [
+        # quasi_identifiers declared on line 4: every column it does not list points there
+        ("quasi_identifiers:\n  - age\n", {"card_count": 4, "score_band": 4, "sex": 4}),
+        # no quasi_identifiers: a kept column points to its own line, an unlisted one to default_action
+        ("", {"card_count": 9, "score_band": 3, "sex": 3}),
+    ],
+)
+def test_scope_names_the_policy_line_that_left_a_column_out(tmp_path, qi: str, expected: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    from datacustoms.policy import load_policy
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY.format(qi=qi), encoding="utf-8")
+    policy = load_policy(path)
+    table = _table().drop_columns(["country"])
+    report = datacustoms.inspect(
+        table, attack=False, qi=policy.qi_columns(), qi_origin="policy", qi_reasons=policy.qi_reasons(table.column_names)
+    )
+    reasons = {c.column: c.reason for c in report.scope}
+    assert reasons["age"] is None
+    for column, line in expected.items():
+        assert (reasons[column] or "").startswith(f"declared non-QI by policy line {line} ("), (column, reasons[column])
+    assert f"declared non-QI by policy line {expected['sex']}" in render(report)
+    assert "lines" not in policy.model_dump() and "lines" not in str(datacustoms.policy.policy_json_schema())

@@ -65,13 +65,15 @@ def inspect(
     measures: Sequence[RiskMeasure] = (),
     salts: Sequence[Salt] = (),
     attacks: Mapping[str, ColumnAttack] | None = None,
+    qi_reasons: Mapping[str, str] | None = None,
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
 
     Without ``qi`` every column that is not an identifier, pseudonym or sensitive attribute is a
     candidate quasi-identifier and every combination of up to 3–4 of them is measured; ``qi``
-    narrows the set (``qi_origin`` says who narrowed it, for the report). ``sensitive`` defaults
+    narrows the set (``qi_origin`` says who narrowed it, for the report; ``qi_reasons`` why each
+    other column is left out, e.g. a policy's ``qi_reasons``). ``sensitive`` defaults
     to the columns detection proposes. Both are checked against the table before any data is
     read. ``thresholds`` (rules R10–R13) may be a mapping. ``registry`` holds the detectors to
     run (default: the built-ins). ``engine`` reads and counts (default: embedded; ``"spark"``
@@ -118,6 +120,7 @@ def inspect(
         limits=limits,
         search=search,
         qi_origin=qi_origin,
+        qi_reasons=qi_reasons,
     )
 
 
@@ -166,6 +169,7 @@ def run_stages(
     limits: Thresholds,
     search: Search | None = None,
     qi_origin: QiOrigin = "--qi",
+    qi_reasons: Mapping[str, str] | None = None,
 ) -> Report:
     """Findings → checks → attacks → risk, the one orchestration every engine runs.
 
@@ -194,7 +198,9 @@ def run_stages(
             for f in digests
         )
     if profile is not None:
-        measure_stage(report, profile, search, qi=qi, sensitive=sensitive, limits=limits, qi_origin=qi_origin)
+        measure_stage(
+            report, profile, search, qi=qi, sensitive=sensitive, limits=limits, qi_origin=qi_origin, reasons=qi_reasons
+        )
     return report
 
 
@@ -207,6 +213,7 @@ def measure_stage(
     sensitive: Sequence[str] | None,
     limits: Thresholds,
     qi_origin: QiOrigin,
+    reasons: Mapping[str, str] | None = None,
 ) -> None:
     """Choose the quasi-identifiers (conservatively unless narrowed), record why, and measure."""
     findings = report.findings
@@ -214,7 +221,9 @@ def measure_stage(
     if qi is not None:
         narrowed = NARROWED_BY[qi_origin]
         report.qi_origin = qi_origin
-        report.scope = column_scope(findings, qi=qi, sensitive=chosen_sensitive, narrowed_by=narrowed)
+        report.scope = column_scope(
+            findings, qi=qi, sensitive=chosen_sensitive, narrowed_by=narrowed, reasons=reasons
+        )
         if qi:
             report.risk = profile(list(qi), chosen_sensitive)
             report.checks.extend([*risk_checks(report.risk, limits), *measure_checks(report.risk)])

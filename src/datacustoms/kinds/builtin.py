@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from datacustoms.kinds import cards, documents, email, iban, phones, rrn
+from datacustoms.kinds import addresses, cards, documents, email, geo, health, iban, names, phones, rrn
 from datacustoms.kinds.spec import BUSINESS_KEY_WORDS, KindRegistry, KindSpec, accept_all
 
 KR_RRN = KindSpec(
@@ -119,9 +119,77 @@ KR_PASSPORT = KindSpec(
     priority=88,
     description="Korean passport number (needs a header word)",
 )
+PERSON_NAME = KindSpec(
+    name="person_name",
+    role="direct_identifier",
+    validate=names.validate,
+    pattern=names.PATTERN,
+    header_words=names.HEADER_WORDS,
+    negative_words=names.NEGATIVE_WORDS,
+    normalise=names.normalise,
+    pseudonym="lower",
+    generate=names.generate,
+    priority=55,
+    description="Person name in Latin script (given-name and surname dictionaries, romanised Korean)",
+)
+STREET_ADDRESS = KindSpec(
+    name="street_address",
+    role="direct_identifier",
+    validate=addresses.is_street_address,
+    pattern=addresses.PATTERN,
+    header_words=addresses.HEADER_WORDS,
+    normalise=names.normalise,
+    pseudonym="lower",
+    generate=addresses.generate,
+    priority=62,
+    description="Street address in Latin script (house number and street)",
+)
+LATITUDE = KindSpec(
+    name="latitude",
+    role="quasi_identifier",
+    validate=geo.validate_latitude,
+    pattern=geo.PATTERN,
+    header_words=geo.LATITUDE_WORDS,
+    generate=geo.generate_latitude,
+    needs_header=True,
+    priority=60,
+    description="Latitude of a place (needs a header word)",
+)
+LONGITUDE = KindSpec(
+    name="longitude",
+    role="quasi_identifier",
+    validate=geo.validate_longitude,
+    pattern=geo.PATTERN,
+    header_words=geo.LONGITUDE_WORDS,
+    generate=geo.generate_longitude,
+    needs_header=True,
+    priority=60,
+    description="Longitude of a place (needs a header word)",
+)
+GEO_POINT = KindSpec(
+    name="geo_point",
+    role="quasi_identifier",
+    validate=geo.validate_pair,
+    pattern=geo.PAIR_PATTERN,
+    header_words=geo.PAIR_WORDS,
+    generate=geo.generate_pair,
+    priority=62,
+    description="A latitude, longitude pair in one cell",
+)
+DIAGNOSIS_CODE = KindSpec(
+    name="diagnosis_code",
+    role="sensitive",
+    validate=health.validate,
+    pattern=health.PATTERN,
+    header_words=health.HEADER_WORDS,
+    generate=health.generate,
+    priority=58,
+    description="ICD-10 / KCD diagnosis code (health data)",
+)
 
 SPECS: tuple[KindSpec, ...] = (
     KR_RRN, KR_MOBILE, KR_LANDLINE, PHONE, EMAIL, PAYMENT_CARD, IBAN, KR_DRIVER_LICENSE, KR_PASSPORT,
+    PERSON_NAME, STREET_ADDRESS, LATITUDE, LONGITUDE, GEO_POINT, DIAGNOSIS_CODE,
 )  # fmt: skip
 
 

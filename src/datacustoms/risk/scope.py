@@ -8,7 +8,7 @@ policy narrow the set, and the scope table records who did.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from datacustoms.model.findings import ColumnFinding
@@ -47,11 +47,14 @@ def column_scope(
     sensitive: Sequence[str],
     narrowed_by: str | None = None,
     constants: Sequence[str] = (),
+    reasons: Mapping[str, str] | None = None,
 ) -> list[ColumnScope]:
     """One row per column: role, how the risk measure uses it, and the reason when it does not.
 
     ``narrowed_by`` names who chose ``qi`` ("--qi", "the policy's quasi_identifiers"); None means
     the candidates were taken conservatively and only ``constants`` were dropped from them.
+    ``reasons`` says, per column, why whoever narrowed the set left it out (a policy's
+    :meth:`~datacustoms.policy.Policy.qi_reasons`: "declared non-QI by policy line 12 (…)").
     """
     scope = []
     for f in findings:
@@ -67,7 +70,7 @@ def column_scope(
         elif f.column in constants:
             reason = "constant: one value on every row"
         elif narrowed_by is not None:
-            reason = f"not a quasi-identifier: narrowed by {narrowed_by}"
+            reason = (reasons or {}).get(f.column) or f"not a quasi-identifier: narrowed by {narrowed_by}"
         else:
             reason = "not measured"
         scope.append(

@@ -6,6 +6,8 @@ from datacustoms.detect.builtin import (
     demographics,
     digest,
     email,
+    geo,
+    health,
     iban,
     ids,
     kr_documents,
@@ -19,7 +21,9 @@ from datacustoms.detect.builtin import (
     name_ko,
     network,
     payment_card,
+    person_name,
     phone,
+    street_address,
     text,
     uuids,
 )
@@ -36,4 +40,6 @@ BUILTIN_DETECTORS: tuple[type[Detector], ...] = (
     money.Amount, name_ko.KoreanName,
     network.IPv4, network.IPv6, network.MacAddress,
     payment_card.PaymentCard, text.Category, text.FreeText, uuids.Uuid,
+    person_name.PersonName, street_address.StreetAddress, geo.Latitude, geo.Longitude, geo.GeoPoint,
+    health.DiagnosisCode, health.HealthColumn,
 )  # fmt: skip

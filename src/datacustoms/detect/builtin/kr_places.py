@@ -3,7 +3,8 @@
 A region value is a province-level name in Korean or English (``서울``, ``서울특별시``,
 ``Gyeonggi-do``), optionally followed by a district (``서울 강남구``). A value that starts with a
 region and carries a house or lot number (``서울특별시 강남구 테헤란로 123``) is an address: a
-household, so a direct identifier. Postcodes (``01000``–``63644``, the 2015 scheme, or the old
+household, so a direct identifier; so is a road-name or lot address that starts at its district
+(``강남구 테헤란로 123``, ``강남구 역삼동 123-45번지``). Postcodes (``01000``–``63644``, the 2015 scheme, or the old
 ``123-456``) are five digits like many other codes, so they need a header word.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 
 from datacustoms.detect.base import ColumnSample, Detector
+from datacustoms.kinds.addresses import KOREAN_PATTERN, is_korean_address
 
 REGIONS_KO = (
     "서울특별시", "서울시", "서울", "부산광역시", "부산시", "부산", "대구광역시", "대구시", "대구",
@@ -82,14 +84,16 @@ def _is_district(value: str) -> bool:
 
 
 class KoreanAddress(Detector):
+    """A region-first address (``서울특별시 강남구 …``), or a road-name / lot address after its district."""
+
     kind = "kr_address"
     role = "direct_identifier"
-    pattern = f"(?i:{REGION_NAMES})[ ,].{{3,120}}"
+    pattern = f"(?i:{REGION_NAMES})[ ,].{{3,120}}|{KOREAN_PATTERN}"
     header_words = ("주소", "address", "addr", "도로명", "지번", "배송지", "거주지주소")
     priority = 65
 
     def validate(self, value: str) -> bool:
-        return region_of(value) is not None and len(value.split()) >= 3
+        return (region_of(value) is not None and len(value.split()) >= 3) or is_korean_address(value)
 
 
 class KoreanPostcode(Detector):

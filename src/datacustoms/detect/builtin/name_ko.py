@@ -3,12 +3,15 @@
 About 100 surnames cover more than 99% of people in Korea, so the surname test is strong; what
 it cannot exclude are ordinary words that happen to start with a surname syllable (``이마트``,
 ``주부``). Hence the column-level rules: without a header word (이름, 성명, name, …) the values
-must be varied (at least 20 distinct, mostly unique) and nearly all must pass.
+must be varied (at least 20 distinct, mostly unique) and nearly all must pass. Split name
+columns are read by their header: under a family-name header (``last_name``, ``surname``,
+``family_name``, ``성씨``) one-syllable surnames count, and under a given-name header
+(``first_name``, ``given_name``, ``forename``) any one to three syllables do.
 """
 
 from __future__ import annotations
 
-from datacustoms.detect.base import NEGATIVE_WORDS, ColumnSample, Detector
+from datacustoms.detect.base import NEGATIVE_WORDS, ColumnSample, Detector, header_has
 
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염"
@@ -16,12 +19,14 @@ SURNAMES = frozenset(
     "상시갈단견당화창옹순빙종라리림로뢰"
 )  # one syllable each
 COMPOUND = frozenset(("남궁", "황보", "제갈", "선우", "독고", "사공", "서문", "동방", "어금", "망절"))
+FAMILY_WORDS = ("last_name", "lastname", "lname", "surname", "family_name", "familyname", "성씨")
+GIVEN_WORDS = ("first_name", "firstname", "fname", "given_name", "givenname", "forename")
 
 
 class KoreanName(Detector):
     kind = "name_ko"
     role = "direct_identifier"
-    pattern = r"[가-힣]{2,4}|[가-힣]{2,4} [가-힣]{1,3}"
+    pattern = r"[가-힣]{1,4}|[가-힣]{2,4} [가-힣]{1,3}"
     header_words = (
         "이름",
         "성명",
@@ -31,6 +36,7 @@ class KoreanName(Detector):
         "수취인",
         "받는분",
         "회원명",
+        "성씨",
         "name",
         "fullname",
     )
@@ -59,7 +65,15 @@ class KoreanName(Detector):
 
     def validate(self, value: str) -> bool:
         compact = value.replace(" ", "")
-        return compact[:2] in COMPOUND or compact[0] in SURNAMES
+        return len(compact) >= 2 and (compact[:2] in COMPOUND or compact[0] in SURNAMES)
+
+    def matching(self, sample: ColumnSample) -> list[str]:
+        candidates = self.candidates(sample)
+        if header_has(sample.name, FAMILY_WORDS) is not None:
+            return [v for v in candidates if v in SURNAMES or v in COMPOUND]
+        if header_has(sample.name, GIVEN_WORDS) is not None:
+            return [v for v in candidates if len(v) <= 3 and " " not in v]
+        return [v for v in candidates if self.validate(v)]
 
     def accept(self, sample: ColumnSample, valid: list[str], hint: str | None) -> bool:
         if hint is not None:
