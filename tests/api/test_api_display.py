@@ -38,7 +38,7 @@ def test_report_repr_findings_table_and_html() -> None:
 
 
 def test_report_of_an_attack_names_the_reversed_share() -> None:
-    report = datacustoms.inspect(export(300), attack_budget=5)
+    report = datacustoms.inspect(export(300), attack_budget=120)  # ends when reversed
     rows = {r["column"]: r for r in report.findings_table().to_pylist()}
     assert rows["phone_sha256"]["reversed_share"] is not None and rows["phone_sha256"]["reversed_share"] > 0
     assert rows["visits"]["reversed_share"] is None
