@@ -59,13 +59,14 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, opt.output("Output file: .parquet or .csv.")] = None,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
         keystore: opt.Keystore = None,
+        create_key: opt.CreateKey = False,
         fmt: Annotated[Format, opt.format_option(Format.text, Format.json, help="Output format of the summary.")] = (
             Format.text
         ),
         report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
-        attack_budget: Annotated[float, opt.attack_budget(
+        attack_budget: Annotated[float | None, opt.attack_budget(
             "Seconds the reversal attack may spend per digest column, split over input and output."
-        )] = 30.0,
+        )] = None,
         no_attack: opt.NoAttack = False,
         engine: Annotated[str, opt.engine(
             "embedded (this process) or spark (the output is then a Parquet folder)."
@@ -79,12 +80,14 @@ def register(app: typer.Typer) -> None:
         """
         from datacustoms.flows.protect import protect_and_prove
 
-        opt.check_attack_budget(attack_budget)
+        budget = opt.resolve_attack_budget(attack_budget)
         targets = {"--output": output if engine == "embedded" else None, "--report": report}  # Spark writes a folder
         guard_outputs(targets, [input, policy_path], keystore=keystore)
+        if create_key and not dry_run:
+            opt.create_policy_key(policy_path, keystore)
         done = protect_and_prove(
             input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
-            keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
+            keystore=keystore, dry_run=dry_run, attack_budget=budget, attack=not no_attack,
         )  # fmt: skip
         doc = {
             "result": done.result.model_dump(mode="json"),
