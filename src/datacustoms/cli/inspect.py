@@ -98,6 +98,7 @@ def inspect_cmd(
     from datacustoms.flows.inspect import check_sample_rows, inspect, refuse_vacuous
 
     refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
+    opt.refuse_html_on_terminal(fmt, output)
     check_sample_rows(sample_rows)
     opt.check_attack_budget(attack_budget)
     registry = _registry(detectors)

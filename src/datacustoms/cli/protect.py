@@ -10,7 +10,6 @@ import typer
 
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, handle_errors
-from datacustoms.cli.options import Format
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 
@@ -59,9 +58,8 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, opt.output("Output file: .parquet or .csv.")] = None,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
         keystore: opt.Keystore = None,
-        fmt: Annotated[Format, opt.format_option(Format.text, Format.json, help="Output format of the summary.")] = (
-            Format.text
-        ),
+        fmt: Annotated[str, opt.rendered_format_option(
+            "protect", help="Output format of the summary: text, json, sarif or junit.")] = "text",
         report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
         attack_budget: Annotated[float, opt.attack_budget(
             "Seconds the reversal attack may spend per digest column, split over input and output."
@@ -84,16 +82,16 @@ def register(app: typer.Typer) -> None:
             input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
             keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
         )  # fmt: skip
-        doc = {
-            "result": done.result.model_dump(mode="json"),
-            "proof": done.proof.model_dump(mode="json") if done.proof is not None else None,
-            "verdict": "fail" if done.failed else "pass",
-        }
+        from datacustoms.flows.documents import ProtectDocument
+        from datacustoms.report.ci import Checked
+        from datacustoms.report.registry import render
+
+        doc = ProtectDocument(result=done.result, proof=done.proof, verdict="fail" if done.failed else "pass")
+        checked = Checked("protect", input, done.proof.failures if done.proof is not None else [],
+                          text=lambda: _text(done.result, done.proof),
+                          data=lambda: json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
         if report is not None:
-            emit(json.dumps(doc, indent=2, ensure_ascii=False), report)
-        if fmt is Format.json:
-            emit(json.dumps(doc, indent=2, ensure_ascii=False), None)
-        else:
-            typer.echo(_text(done.result, done.proof))
+            emit(checked.data(), report)
+        emit(render("protect", fmt, checked), None)
         if done.failed:
             raise typer.Exit(1)

@@ -10,21 +10,32 @@ import typer
 
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, handle_errors
-from datacustoms.cli.options import Format
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 
 def outcome_json(outcome: Any) -> str:
-    doc = {
-        "status": outcome.record.status,
-        "verdict": outcome.record.verdict,
-        "ledger_entry": {"seq": outcome.entry.seq, "entry_hash": outcome.entry.entry_hash},
-        "record": outcome.record.model_dump(mode="json"),
-        "verification": outcome.verification(),
-        "protect": outcome.protect.model_dump(mode="json") if outcome.protect is not None else None,
-        "exposure": outcome.exposure.model_dump(mode="json") if outcome.exposure is not None else None,
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    """``transfer --format json`` (schema: ``docs/transfer.schema.json``)."""
+    from datacustoms.flows.documents import LedgerRef, TransferDocument
+
+    doc = TransferDocument(
+        status=outcome.record.status, verdict=outcome.record.verdict,
+        ledger_entry=LedgerRef(seq=outcome.entry.seq, entry_hash=outcome.entry.entry_hash),
+        record=outcome.record, verification=outcome.verification(), protect=outcome.protect,
+        exposure=outcome.exposure,
+    )  # fmt: skip
+    return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
+
+
+def checked(path: str, outcome: Any) -> Any:
+    """The outcome as every renderer takes it: the terms' checks and the proof's failures."""
+    from datacustoms.report.ci import Checked
+
+    checks = list(outcome.checks)
+    if outcome.proof is not None:
+        seen = {(c.rule, c.subject) for c in checks}
+        checks += [c for c in outcome.proof.failures if (c.rule, c.subject) not in seen]
+    return Checked("transfer", path, checks, text=lambda: outcome_text(outcome), data=lambda: outcome_json(outcome),
+                   html=lambda: outcome_html(outcome))
 
 
 def outcome_text(outcome: Any) -> str:
@@ -81,8 +92,8 @@ def register(app: typer.Typer) -> None:
     app.command("transfer")(handle_errors(transfer_cmd))
 
 
-#: the format of a ``--report`` file, by its extension
-REPORT_FORMATS = {".html": Format.html, ".htm": Format.html, ".json": Format.json}
+#: the format of a ``--report`` file, by its extension (anything else: text)
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".sarif": "sarif", ".xml": "junit"}
 
 
 def transfer_cmd(
@@ -92,10 +103,10 @@ def transfer_cmd(
     ledger: opt.Ledger = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Refuse the transfer when any row lacks consent (default: drop those rows).")] = False,
-    fmt: Annotated[Format, opt.format_option(
-        Format.text, Format.json, Format.html, help="Summary format on stdout: text, json or html.")] = Format.text,
+    fmt: Annotated[str, opt.rendered_format_option(
+        "transfer", help="Summary format on stdout: text, json, html, sarif or junit.")] = "text",
     report: Annotated[Path | None, typer.Option(
-        "--report", help="Also write the report to this file (.html, .json or text).")] = None,
+        "--report", help="Also write the report to this file (.html, .json, .sarif, .xml for JUnit, else text).")] = None,
     keystore: opt.Keystore = None,
     attack_budget: Annotated[float, opt.attack_budget("Seconds the reversal attack may spend on input and output.")] = 30.0,
     no_attack: opt.NoAttack = False,
@@ -108,16 +119,20 @@ def transfer_cmd(
     Exit 0 when sent, 1 when refused (the refusal is recorded), 2 for bad input.
     """
     from datacustoms.flows.transfer import run_transfer
+    from datacustoms.report.registry import render
 
     opt.check_attack_budget(attack_budget)
-    report_fmt = REPORT_FORMATS.get(report.suffix.lower(), Format.text) if report is not None else None
-    want_html = fmt is Format.html or report_fmt is Format.html
+    report_fmt = REPORT_FORMATS.get(report.suffix.lower(), "text") if report is not None else None
+    if fmt == "html" and report_fmt == "html":
+        fmt = "text"  # the page goes to --report; the terminal gets the summary
+    opt.refuse_html_on_terminal(fmt, None)
+    want_html = "html" in (fmt, report_fmt)
     outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
                            attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html,
                            engine=opt.engine_from(engine, spark_master, spark_conf))
-    render = {Format.text: outcome_text, Format.json: outcome_json, Format.html: outcome_html}
+    result = checked(path, outcome)
     if report is not None and report_fmt is not None:
-        emit(render[report_fmt](outcome), report)
-    emit(render[fmt](outcome), None)
+        emit(render("transfer", report_fmt, result), report)
+    emit(render("transfer", fmt, result), None)
     if outcome.refused:
         raise typer.Exit(1)
