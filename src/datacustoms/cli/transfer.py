@@ -78,14 +78,14 @@ def outcome_html(outcome: Any) -> str:
     r = outcome.record
     title = f"datacustoms transfer — {r.recipient.name}, {r.purpose}"
     checks = [c.as_dict() for c in outcome.checks]
+    source = outcome.source or {"name": r.source_name, "format": "—", "rows": r.source_rows, "columns": "—"}
     if outcome.protect is None:  # refused before protection: the terms and the record
-        view = {"source": {"name": r.source_name, "format": r.dataset.format, "rows": r.source_rows,
-                           "columns": 0, "notes": []},
+        view = {"source": {**source, "notes": []},
                 "checks": checks, "created": r.created, "tool_version": r.tool_version}
         return render_html(view, record=r, title=title)
     return render_protect_html(outcome.protect, outcome.proof, checks=checks, record=r,
                                risk_before=outcome.risk_before, risk_after=outcome.risk_after,
-                               output_name=r.dataset.name, title=title)
+                               output_name=r.dataset.name, title=title, source=source)
 
 
 def register(app: typer.Typer) -> None:

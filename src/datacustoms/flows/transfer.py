@@ -86,6 +86,7 @@ class TransferOutcome:
     risk_after: Any = None
     findings: list[dict[str, Any]] = field(default_factory=list)
     exposure: Any = None  # datacustoms.ledger.exposure.ExposureJudgement (R17)
+    source: dict[str, Any] = field(default_factory=dict)  #: the input as read: name, format, rows, columns
 
     @property
     def refused(self) -> bool:
@@ -347,8 +348,12 @@ def run_transfer(
     try:
         t = _Transfer(policy, spec, table, target, store, at or datetime.now(UTC))
         with release_epoch(t.at.date()):  # rotating pseudonym keys: this transfer's epoch (its id)
-            return _run(t, strict=strict, keystore=keystore, attack_budget=attack_budget, attack=attack,
-                        measure_risk=measure_risk)
+            outcome = _run(t, strict=strict, keystore=keystore, attack_budget=attack_budget, attack=attack,
+                           measure_risk=measure_risk)
+        outcome.source = {"name": Path(table.source).name if table.source not in ("", "<memory>") else table.name,
+                          "format": table.format, "rows": outcome.record.source_rows,
+                          "columns": len(table.column_names)}
+        return outcome
     finally:
         if not isinstance(ledger, LedgerStore):
             store.close()
