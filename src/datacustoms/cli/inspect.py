@@ -88,6 +88,7 @@ def inspect_cmd(
     salt_file: opt.SaltFile = None,
     salt_mode: opt.SaltModeOption = opt.SaltMode.any,
     release_key: Annotated[str | None, typer.Option("--release-key", help=RELEASE_KEY_HELP)] = None,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -108,12 +109,15 @@ def inspect_cmd(
     if release_key is not None or looks_like_series(path):  # a series: the latest release and the whole (R17)
         from datacustoms.flows.series import inspect_series
         inspect = partial(inspect_series, release_key=release_key)
-    report = inspect(
-        path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
-        attack_budget=attack_budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
-        thresholds={"k": k, "max_risk": max_risk}, population=population, reveal=reveal,
-        sample_rows=sample_rows, registry=registry, **read_options,
-    )  # fmt: skip
+    from datacustoms.cli.progress import progress_reporter
+
+    with progress_reporter(quiet) as progress:
+        report = inspect(
+            path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
+            attack_budget=attack_budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
+            thresholds={"k": k, "max_risk": max_risk}, population=population, reveal=reveal,
+            sample_rows=sample_rows, registry=registry, progress=progress, **read_options,
+        )  # fmt: skip
     if fmt == "text" and output is None:
         from datacustoms.report.text import sections
 

@@ -105,6 +105,8 @@ def engine(help: str = "embedded (this process) or spark.") -> Any:
 
 
 Output = Annotated[Path | None, output()]
+Quiet = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress on stderr (it is shown for long steps: a bar on a terminal, plain lines otherwise).")]
 Ledger = Annotated[str | None, typer.Option("--ledger", help=LEDGER_HELP)]
 Keystore = Annotated[Path | None, typer.Option("--keystore", help=KEYSTORE_HELP)]
 NoAttack = Annotated[bool, typer.Option("--no-attack", help="Skip the reversal attack in the proof.")]

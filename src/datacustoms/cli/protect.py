@@ -70,18 +70,22 @@ def register(app: typer.Typer) -> None:
         )] = "embedded",
         spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
         spark_conf: opt.SparkConf = None,
+        quiet: opt.Quiet = False,
     ) -> None:
         """Apply a policy: drop, pseudonymise, tokenise, encrypt, generalise, suppress — then prove it.
 
         Exit 0 when the output meets the policy, 1 when it does not, 2 for bad input.
         """
+        from datacustoms.cli.progress import progress_reporter
         from datacustoms.flows.protect import protect_and_prove
 
         opt.check_attack_budget(attack_budget)
-        done = protect_and_prove(
-            input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
-            keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
-        )  # fmt: skip
+        with progress_reporter(quiet) as progress:
+            done = protect_and_prove(
+                input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
+                keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
+                progress=progress,
+            )  # fmt: skip
         from datacustoms.flows.documents import ProtectDocument
         from datacustoms.report.ci import Checked
         from datacustoms.report.registry import render

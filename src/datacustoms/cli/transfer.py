@@ -113,6 +113,7 @@ def transfer_cmd(
     engine: Annotated[str, opt.engine("embedded, or spark: Spark reads PATH (a path or a table name).")] = "embedded",
     spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
     spark_conf: opt.SparkConf = None,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Protect, prove and record a transfer; the output appears only after its record is committed.
 
@@ -127,9 +128,12 @@ def transfer_cmd(
         fmt = "text"  # the page goes to --report; the terminal gets the summary
     opt.refuse_html_on_terminal(fmt, None)
     want_html = "html" in (fmt, report_fmt)
-    outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
-                           attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html,
-                           engine=opt.engine_from(engine, spark_master, spark_conf))
+    from datacustoms.cli.progress import progress_reporter
+
+    with progress_reporter(quiet) as progress:
+        outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
+                               attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html,
+                               engine=opt.engine_from(engine, spark_master, spark_conf), progress=progress)
     result = checked(path, outcome)
     if report is not None and report_fmt is not None:
         emit(render("transfer", report_fmt, result), report)
