@@ -120,3 +120,21 @@ def test_risk_command_writes_sarif_and_junit(tmp_path: Path) -> None:
     assert ET.fromstring(junit.stdout.split("\n", 1)[1]).find("testsuite/testcase/failure") is not None
     doc = subprocess.run([*base, "--format", "json"], capture_output=True, text=True, env=env, check=False)
     jsonschema.validate(json.loads(doc.stdout), json.loads(schema_texts()["risk.schema.json"]()))
+
+
+def test_attack_result_becomes_one_check_per_column() -> None:
+    from datacustoms.model.attack import AttackReport, ColumnAttack
+
+    report = AttackReport(source="export.csv", rows=10, columns=[
+        ColumnAttack(column="phone_sha256", mode="blind", status="reversed", reason="sha256 of mobiles",
+                     rows=10, rows_reversed=9, rows_reversed_share=0.9),
+        ColumnAttack(column="email_sha256", mode="blind", status="incomplete", reason="budget spent",
+                     search_complete=False),
+        ColumnAttack(column="account_sha256", mode="blind", status="not_reversed", reason="keyspace exhausted"),
+    ])
+    results = json.loads(render("attack", "sarif", report))["runs"][0]["results"]
+    assert [(r["ruleId"], r["level"], r["locations"][0]["logicalLocations"][0]["name"]) for r in results] == [
+        ("R2", "error", "phone_sha256"), ("R3", "warning", "email_sha256")]
+    assert "90.0% of rows reversed" in results[0]["message"]["text"]
+    suite = ET.fromstring(render("attack", "junit", report).split("\n", 1)[1]).find("testsuite")
+    assert suite is not None and suite.get("tests") == "3" and suite.get("failures") == "1"

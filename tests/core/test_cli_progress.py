@@ -53,7 +53,7 @@ def test_a_terminal_gets_a_progress_bar_and_quiet_silences_it(table: Path) -> No
     code, out, err = _run(args, stderr_tty=True)
     assert code in (0, 1) and "check(s) failed" in out
     assert "measuring re-identification risk" in err or "detecting what the 4 columns" in err, err[-500:]
-    code, out_quiet, err_quiet = _run([*args, "--quiet"], stderr_tty=True)
+    code, _, err_quiet = _run([*args, "--quiet"], stderr_tty=True)
     assert code in (0, 1) and err_quiet.strip() == ""
 
 

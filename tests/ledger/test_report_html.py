@@ -321,3 +321,40 @@ def test_transfer_page_in_chromium(kakaopay_transfer: dict[str, Path], tmp_path:
                            kakaopay_transfer["sent"].as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     assert proxy.page_requests() == []
+
+
+def test_transfer_and_ledger_json_follow_their_schemas(kakaopay_transfer: dict[str, Path]) -> None:
+    """transfer --format json|sarif|junit and ledger list/lookup --format json, on the same ledger."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+
+    from datacustoms.flows.documents import schema_texts
+
+    work = kakaopay_transfer["sent"].parent
+    env = {"DC_HTML_KEY": "520d2ed6a1cc4cb307b27fbebba02bcb7e0140e54dd0baa7523542b1e24b61d0"}
+    export = next((work / "data" / "export").glob("*.csv"))
+    ledger = str(work / "refused.db")
+    base = ["transfer", str(export), "-p", str(work / "refused.yaml"), "-o", str(work / "again.parquet"),
+            "--ledger", ledger, "--no-attack"]
+    done = _cli(*base, "--format", "json", env=env)
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    jsonschema.validate(doc, json.loads(schema_texts()["transfer.schema.json"]()))
+    assert doc["status"] == "refused" and doc["schema_version"] == "1.0"
+    sarif = json.loads(_cli(*base, "--format", "sarif", env=env).stdout)
+    result = sarif["runs"][0]["results"][0]
+    assert result["ruleId"] == "R34" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(export)
+    junit = _cli(*base, "--format", "junit", env=env).stdout
+    failures = ET.fromstring(junit.split("\n", 1)[1]).findall("testsuite/testcase/failure")
+    assert [f.get("type") for f in failures] == ["R34"]
+    listed = _cli("ledger", "list", "--ledger", ledger, "--format", "json", env=env)
+    entries = json.loads(listed.stdout)
+    jsonschema.validate(entries, json.loads(schema_texts()["ledger-list.schema.json"]()))
+    assert [e["body"]["status"] for e in entries["entries"]] == ["refused"] * 4
+    for flag in (["--format", "json"], ["--json"]):  # --json stays as a hidden alias
+        found = _cli("ledger", "lookup", "--phone", "010-1234-5678", "--ledger", ledger, *flag, env=env)
+        assert found.returncode == 0, found.stderr
+        jsonschema.validate(json.loads(found.stdout), json.loads(schema_texts()["ledger-lookup.schema.json"]()))
