@@ -69,3 +69,16 @@ def test_tables_in_a_log_do_not_wrap_at_80_columns() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                           env={**ENV, "COLUMNS": "132"})
     assert done.stdout.split() == ["132", "132"]
+
+
+def test_html_is_not_printed_to_a_terminal(table: Path, tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "datacustoms", "inspect", str(table), "--format", "html"],
+                          stdout=follower, stderr=subprocess.PIPE, env=ENV, text=True, timeout=300, check=False)
+    os.close(follower)
+    os.close(leader)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "-o report.html" in proc.stderr
+    page = tmp_path / "r.html"
+    code, _, _ = _run(["inspect", str(table), "--no-attack", "--format", "html", "-o", str(page)], stderr_tty=False)
+    assert code in (0, 1) and page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
