@@ -103,13 +103,24 @@ class Table:
         return self._sample
 
 
+def without_views(table: pa.Table) -> pa.Table:
+    """``string_view`` / ``binary_view`` columns (what polars exports) as large string / binary.
+
+    The stages' kernels take the classic layouts; the values are the same.
+    """
+    wanted = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
+    if not any(f.type in wanted for f in table.schema):
+        return table
+    return table.cast(pa.schema([f.with_type(wanted.get(f.type, f.type)) for f in table.schema], table.schema.metadata))
+
+
 def from_arrow(data: pa.Table | pa.RecordBatch | pa.RecordBatchReader, name: str = "table") -> Table:
     """Wrap an in-memory Arrow object. A reader is materialised once (it cannot be re-read)."""
     if isinstance(data, pa.RecordBatchReader):
         data = data.read_all()
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
-    table: pa.Table = data
+    table: pa.Table = without_views(data)
 
     def open_batches() -> Iterator[pa.RecordBatch]:
         yield from table.to_batches(max_chunksize=65_536)

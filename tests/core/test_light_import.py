@@ -33,3 +33,16 @@ def test_unknown_name_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError):
         datacustoms.no_such_name  # noqa: B018
+
+
+def test_api_names_load_on_use() -> None:
+    """The API's names are listed but not loaded by ``import datacustoms``."""
+    code = (
+        "import datacustoms, sys; "
+        "assert {'protect', 'detect', 'protect_and_prove', 'Detection'} <= set(dir(datacustoms)); "
+        "assert 'datacustoms.api' not in sys.modules and 'pyarrow' not in sys.modules; "
+        "assert callable(datacustoms.protect) and callable(datacustoms.detect); "
+        "from datacustoms import Detection, protect_and_prove; "
+        "assert Detection.__name__ == 'Detection' and callable(protect_and_prove)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

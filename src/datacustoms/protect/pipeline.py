@@ -5,6 +5,12 @@ Two passes when the policy has quasi-identifiers: first the class histogram over
 the small classes to drop), then the write pass. Nothing is written in a dry run, and nothing is
 left behind when any batch fails: the output goes to a temporary file that is renamed into place
 only after the last batch (:func:`datacustoms.io.atomic.atomic_path`).
+
+:func:`prepare` does everything up to the first output row (check, key, plan, class counts);
+:func:`protect_table` streams its batches to a file and :func:`protect_arrow` collects them in
+memory (the Python API's ``datacustoms.protect(df, policy)``). Kept columns keep their type; from a
+CSV source, whose columns are all text, they take the type every value fits
+(:mod:`datacustoms.io.infer`), and protected columns stay text.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
+from datacustoms.io.infer import cast_batch, cast_columns, infer_types
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
 from datacustoms.protect.operators.common import Kernel
@@ -429,6 +436,129 @@ class _Writer:
             self._w = None
 
 
+@dataclass
+class Prepared:
+    """A policy fitted to one table, before any output row exists: what :func:`protect_table` writes
+    and what an in-memory caller (:func:`protect_arrow`) collects.
+
+    ``result`` is filled as the batches stream (``rows_in``, ``rows_out``); call :meth:`finish`
+    after the last batch to log a keyed run (R20).
+    """
+
+    table: Table
+    policy: Policy
+    plan: Plan
+    measured: Measured
+    result: ProtectResult
+    keystore: str | os.PathLike[str] | None = None
+    key_source: str | None = None
+    #: casts applied after the plan (kept columns of a text source given their type)
+    casts: list[Kernel] = field(default_factory=list)
+
+    @property
+    def keyed(self) -> tuple[str, ...]:
+        """Columns whose output is keyed and random (pseudonyms, tokens)."""
+        return tuple(s.column for s in self.plan.steps if s.action in ("pseudonymize", "tokenize"))
+
+    @property
+    def kept(self) -> list[str]:
+        """Output columns the policy sends unchanged (``keep``), in output order."""
+        return [c for c in self.plan.output_columns if self.policy.action_for(c).action == "keep"]
+
+    @property
+    def untyped(self) -> bool:
+        """The source gives every column as text (a CSV): kept columns may take a type."""
+        return self.table.format == "csv"
+
+    def type_kept(self) -> None:
+        """Give kept columns of a text source their type, from one pass over those columns only.
+
+        Protected columns stay text; a column any value of which does not fit a type stays text
+        (:func:`datacustoms.io.infer.infer_types`).
+        """
+        kept = self.kept
+        if not self.untyped or not kept:
+            return
+        types = infer_types(self.table.batches(kept), kept)
+        if types:
+            self.casts.append(lambda batch: cast_batch(batch, types))
+
+    def step(self, keep_rows: bool = False) -> Step:
+        """One batch through the plan, suppression and the casts (with ``keep_rows``, the rows kept)."""
+        inner = recording_step(list(self.plan.kernels), self.measured.suppression, keep_rows)
+        if not self.casts:
+            return inner
+        casts = self.casts
+
+        def step(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.BooleanArray | None]:
+            out, keep = inner(batch)
+            return _apply(casts, out), keep
+
+        return step
+
+    def batches(self, *, keep_rows: bool = False) -> Iterator[tuple[pa.RecordBatch, pa.BooleanArray | None]]:
+        """The protected batches, in order, each with the rows suppression kept (with ``keep_rows``);
+        counts the rows read and written into ``result``."""
+        self.result.rows_in = self.result.rows_out = 0
+        for batch, keep in mapped(prefetch(self._counted()), self.step(keep_rows), workers=WORKERS):
+            self.result.rows_out += batch.num_rows
+            yield batch, keep
+
+    def _counted(self) -> Iterator[pa.RecordBatch]:
+        for batch in self.table.batches():
+            self.result.rows_in += batch.num_rows
+            yield batch
+
+    def empty(self) -> pa.RecordBatch:
+        """A batch of no rows with the output schema (an empty table still has columns)."""
+        return self.step()(_empty_batch(self.table.schema))[0]
+
+    def finish(self) -> None:
+        audit_if_keyed(self.policy, self.keystore, self.key_source, self.result)
+
+
+def prepare(
+    table: Table,
+    policy: Policy,
+    *,
+    keystore: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    master_key: bytes | None = None,
+    output: str | os.PathLike[str] | None = None,
+    format: Literal["parquet", "csv"] | None = None,
+) -> Prepared:
+    """Check the policy against ``table``, load the key, build the plan and measure the classes.
+
+    Raises before any output exists when the policy does not fit the table, a key is missing, or
+    suppression would exceed its cap (unless ``dry_run``, which notes it instead).
+    """
+    policy.check_columns(table.column_names)
+    master_key, key_id, key_source = resolve_key(policy, keystore, table.column_names, master_key)
+    plan = build_plan(policy, table.column_names, master_key)
+    qi = list(plan.qi)
+    measured = measure_classes(
+        policy,
+        plan,
+        dry_run=dry_run,
+        raw_histogram=lambda: class_histogram(table.batches(qi), qi),
+        protected_histogram=lambda: class_histogram(_qi_stream(table, plan, policy), qi),
+    )
+    # without QIs the row count comes from the write pass (a CSV would otherwise be read twice)
+    rows_in = measured.after.rows if measured.after is not None else (table.num_rows if dry_run else 0)
+    result = build_result(
+        policy,
+        plan,
+        measured,
+        input=table.source,
+        output=None if dry_run or output is None else str(output),
+        format=format,
+        dry_run=dry_run,
+        rows_in=rows_in,
+        key_id=key_id,
+    )
+    return Prepared(table, policy, plan, measured, result, keystore, key_source)
+
+
 def protect_table(
     table: Table,
     policy: Policy,
@@ -469,70 +599,65 @@ def _protect_table(
     fmt = output_format(output) if output is not None else None
     if not dry_run and output is None:
         raise UsageError("no output path", "pass -o OUTPUT.parquet or --dry-run")
-    master_key, key_id, key_source = resolve_key(policy, keystore, table.column_names, master_key)
-    plan = build_plan(policy, table.column_names, master_key)
-    qi = list(plan.qi)
-    measured = measure_classes(
-        policy,
-        plan,
-        dry_run=dry_run,
-        raw_histogram=lambda: class_histogram(table.batches(qi), qi),
-        protected_histogram=lambda: class_histogram(_qi_stream(table, plan, policy), qi),
-    )
-    # without QIs the row count comes from the write pass (a CSV would otherwise be read twice)
-    rows_in = measured.after.rows if measured.after is not None else (table.num_rows if dry_run else 0)
-    result = build_result(
-        policy,
-        plan,
-        measured,
-        input=table.source,
-        output=None if dry_run or output is None else str(output),
-        format=fmt,
-        dry_run=dry_run,
-        rows_in=rows_in,
-        key_id=key_id,
+    prepared = prepare(
+        table, policy, keystore=keystore, dry_run=dry_run, master_key=master_key, output=output, format=fmt
     )
     if dry_run or output is None:
-        return result
-    keyed = tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
-    step = recording_step(list(plan.kernels), measured.suppression, keep_rows)
-    result.rows_in, result.rows_out, kept = _write(table, step, output, fmt or "parquet", keyed)
-    if keep_rows and measured.suppression is not None:
-        result._kept_rows = kept
-    audit_if_keyed(policy, keystore, key_source, result)
-    return result
+        return prepared.result
+    if fmt == "parquet":  # a CSV output keeps the text as exported
+        prepared.type_kept()
+    kept = _write(prepared, output, fmt or "parquet", keep_rows)
+    if keep_rows and prepared.measured.suppression is not None:
+        prepared.result._kept_rows = kept
+    prepared.finish()
+    return prepared.result
 
 
 def _write(
-    table: Table, step: Step, output: str | os.PathLike[str], fmt: str, keyed: tuple[str, ...]
-) -> tuple[int, int, list[pa.BooleanArray]]:
-    """The write pass: every batch through ``step`` into ``output`` atomically.
-
-    Returns the rows read, the rows written and, per batch, the rows suppression kept (when the
-    step records them).
-    """
-    rows_read = rows_out = 0
+    prepared: Prepared, output: str | os.PathLike[str], fmt: str, keep_rows: bool
+) -> list[pa.BooleanArray]:
+    """The write pass: every batch into ``output`` atomically; per batch, the rows suppression
+    kept (when ``keep_rows``)."""
     kept: list[pa.BooleanArray] = []
-
-    def counted() -> Iterator[pa.RecordBatch]:
-        nonlocal rows_read
-        for batch in table.batches():
-            rows_read += batch.num_rows
-            yield batch
-
     with atomic_path(output) as tmp:
-        writer = _Writer(tmp, fmt, keyed)
+        writer = _Writer(tmp, fmt, prepared.keyed)
         try:
-            for batch, keep in mapped(prefetch(counted()), step, workers=WORKERS):
-                rows_out += batch.num_rows
+            for batch, keep in prepared.batches(keep_rows=keep_rows):
                 writer.write(batch)
                 if keep is not None:
                     kept.append(keep)
             if writer.schema is None:  # an empty table still gets a file with the output schema
-                writer.write(step(_empty_batch(table.schema))[0])
+                writer.write(prepared.empty())
         finally:
             writer.close()
-    return rows_read, rows_out, kept
+    return kept
+
+
+def protect_arrow(
+    table: Table,
+    policy: Policy,
+    *,
+    keystore: str | os.PathLike[str] | None = None,
+    master_key: bytes | None = None,
+) -> tuple[pa.Table, ProtectResult]:
+    """Apply ``policy`` to ``table`` in memory: the protected rows as one Arrow table, no file.
+
+    Rotating pseudonym keys use the caller's epoch, else today's (as :func:`protect_table`).
+    """
+    from datacustoms.protect.rotation import release_epoch
+
+    with release_epoch(keep=True):
+        prepared = prepare(table, policy, keystore=keystore, master_key=master_key)
+    batches = [batch for batch, _ in prepared.batches()] or [prepared.empty()]
+    schema = batches[0].schema
+    out = pa.Table.from_batches([b if b.schema == schema else b.cast(schema) for b in batches])
+    if out.schema.metadata and b"pandas" in out.schema.metadata:  # describes the input's columns, not these
+        out = out.replace_schema_metadata({k: v for k, v in out.schema.metadata.items() if k != b"pandas"} or None)
+    kept = prepared.kept
+    if prepared.untyped and kept:  # the rows are in memory already: no second pass over the source
+        out = cast_columns(out, infer_types(out.select(kept).to_batches(), kept))
+    prepared.finish()
+    return out, prepared.result
 
 
 def protect(
