@@ -118,6 +118,12 @@ def inspect_cmd(
             thresholds={"k": k, "max_risk": max_risk}, population=population, reveal=reveal,
             sample_rows=sample_rows, registry=registry, progress=progress, **read_options,
         )  # fmt: skip
+    _print(report, fmt, output)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _print(report: Any, fmt: str, output: Path | None) -> None:
+    """The report as ``fmt``: Rich sections on stdout for text, else the registry's renderer."""
     if fmt == "text" and output is None:
         from datacustoms.report.text import sections
 
@@ -127,4 +133,3 @@ def inspect_cmd(
         from datacustoms.report.registry import render
 
         emit(render("report", fmt, report), output)
-    raise typer.Exit(1 if report.failed else 0)

@@ -117,17 +117,9 @@ def inspect(
         return eng.combinations(table, candidates, limits)
 
     return run_stages(
-        source_info(table),
-        findings,
-        attack_one=attack_one if attack else None,
-        profile=profile if measure else None,
-        qi=qi,
-        sensitive=sensitive,
-        limits=limits,
-        search=search,
-        qi_origin=qi_origin,
-        qi_reasons=qi_reasons,
-    )
+        source_info(table), findings, attack_one=attack_one if attack else None, profile=profile if measure else None,
+        qi=qi, sensitive=sensitive, limits=limits, search=search, qi_origin=qi_origin, qi_reasons=qi_reasons,
+    )  # fmt: skip
 
 
 def silent(label: str, fraction: float) -> None:
