@@ -120,7 +120,7 @@ def risk_cmd(
 
     Given a series of releases (folder or glob of daily files), what the recipient holds after all (R17).
     """
-    if series_command(path, release_key, fmt == "json", output, force=link_column is not None,
+    if series_command(path, release_key, fmt, output, force=link_column is not None,
                       link=link_column, profile=_split(qi) or None, max_unicity=max_risk):  # fmt: skip
         return
     from datacustoms.flows.inspect import refuse_vacuous
@@ -193,7 +193,7 @@ def unicity_cmd(
     from datacustoms.io import read
     from datacustoms.risk import unicity, unicity_checks
 
-    if series_command(events, release_key, fmt == "json", output, link=person, max_points=max(_points(points)),
+    if series_command(events, release_key, fmt, output, kind="unicity", link=person, max_points=max(_points(points)),
                       sample_people=sample_people, seed=seed, max_unicity=max_unicity):  # fmt: skip
         return
     if person is None or time is None:
