@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,15 +14,9 @@ from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 def outcome_json(outcome: Any) -> str:
     """``transfer --format json`` (schema: ``docs/transfer.schema.json``)."""
-    from datacustoms.flows.documents import LedgerRef, TransferDocument
+    from datacustoms.flows.documents import transfer_json
 
-    doc = TransferDocument(
-        status=outcome.record.status, verdict=outcome.record.verdict,
-        ledger_entry=LedgerRef(seq=outcome.entry.seq, entry_hash=outcome.entry.entry_hash),
-        record=outcome.record, verification=outcome.verification(), protect=outcome.protect,
-        exposure=outcome.exposure,
-    )  # fmt: skip
-    return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    return transfer_json(outcome)
 
 
 def checked(path: str, outcome: Any) -> Any:
@@ -72,20 +65,10 @@ def outcome_text(outcome: Any) -> str:
 
 
 def outcome_html(outcome: Any) -> str:
-    """The transfer as one offline page: verdict, columns and actions, reversal, risk, record."""
-    from datacustoms.report.html import render_html, render_protect_html
+    """The transfer as one offline page: verdict, the source, columns and actions, reversal, risk, record."""
+    from datacustoms.flows.documents import transfer_html
 
-    r = outcome.record
-    title = f"datacustoms transfer — {r.recipient.name}, {r.purpose}"
-    checks = [c.as_dict() for c in outcome.checks]
-    source = outcome.source or {"name": r.source_name, "format": "—", "rows": r.source_rows, "columns": "—"}
-    if outcome.protect is None:  # refused before protection: the terms and the record
-        view = {"source": {**source, "notes": []},
-                "checks": checks, "created": r.created, "tool_version": r.tool_version}
-        return render_html(view, record=r, title=title)
-    return render_protect_html(outcome.protect, outcome.proof, checks=checks, record=r,
-                               risk_before=outcome.risk_before, risk_after=outcome.risk_after,
-                               output_name=r.dataset.name, title=title, source=source)
+    return transfer_html(outcome)
 
 
 def register(app: typer.Typer) -> None:

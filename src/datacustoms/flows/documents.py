@@ -136,6 +136,34 @@ DOCUMENTS: dict[str, tuple[str, type[BaseModel]]] = {
 }
 
 
+def transfer_json(outcome: Any) -> str:
+    """``transfer --format json`` (and the service's JSON report): schema ``docs/transfer.schema.json``."""
+    doc = TransferDocument(
+        status=outcome.record.status, verdict=outcome.record.verdict,
+        ledger_entry=LedgerRef(seq=outcome.entry.seq, entry_hash=outcome.entry.entry_hash),
+        record=outcome.record, verification=outcome.verification(), protect=outcome.protect,
+        exposure=outcome.exposure,
+    )  # fmt: skip
+    return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2)
+
+
+def transfer_html(outcome: Any) -> str:
+    """The transfer as one offline page: verdict, the source, columns and actions, reversal, risk, record."""
+    from datacustoms.report.html import render_html, render_protect_html
+
+    r = outcome.record
+    title = f"datacustoms transfer — {r.recipient.name}, {r.purpose}"
+    checks = [c.as_dict() for c in outcome.checks]
+    source = outcome.source or {"name": r.source_name, "format": "—", "rows": r.source_rows, "columns": "—"}
+    if outcome.protect is None:  # refused before protection: the terms and the record
+        view = {"source": {**source, "notes": []},
+                "checks": checks, "created": r.created, "tool_version": r.tool_version}
+        return render_html(view, record=r, title=title)
+    return render_protect_html(outcome.protect, outcome.proof, checks=checks, record=r,
+                               risk_before=outcome.risk_before, risk_after=outcome.risk_after,
+                               output_name=r.dataset.name, title=title, source=source)
+
+
 def document_schema_text(name: str, model: type[BaseModel], version: str = DOCUMENT_VERSION) -> str:
     """The JSON Schema of one result, with its ``$id`` and version in the title."""
     schema = model.model_json_schema(mode="serialization")
