@@ -46,6 +46,10 @@ class UsageError(DatacustomsError):
     """The command or call was used wrongly."""
 
 
+class ConfigError(UsageError):
+    """A configuration file, setting or environment variable is wrong."""
+
+
 class InputError(DatacustomsError):
     """A source could not be read as a table."""
 

@@ -60,15 +60,14 @@ def inspect_cmd(
     no_attack: Annotated[
         bool, typer.Option("--no-attack", help="Skip the hash-reversal attack on digest columns.")
     ] = False,
-    attack_budget: Annotated[float, opt.attack_budget()] = 30.0,
+    attack_budget: Annotated[float | None, opt.attack_budget()] = None,
     qi: Annotated[str | None, typer.Option("--qi", help=QI_HELP)] = None,
     sensitive: Annotated[
         str | None, typer.Option("--sensitive", help="Sensitive columns, comma-separated (default: proposed).")
     ] = None,
-    k: Annotated[int, typer.Option("--k", help="Minimum equivalence-class size (R10), at least 2.")] = 5,
-    max_risk: Annotated[
-        float, typer.Option("--max-risk", help="Highest acceptable prosecutor risk (R11), in (0, 1].")
-    ] = 0.09,
+    k: opt.K = None,
+    max_risk: opt.MaxRisk = None,
+    max_average_risk: opt.MaxAverageRisk = None,
     population: Annotated[
         int | None, typer.Option("--population", help="Population size, for population-uniqueness estimates.")
     ] = None,
@@ -96,12 +95,12 @@ def inspect_cmd(
 
     Each check cites a rule (R1–R36); `datacustoms rules` says what each one means.
     """
-    from datacustoms.flows.inspect import check_sample_rows, inspect, refuse_vacuous
+    from datacustoms.flows.inspect import check_sample_rows, inspect
 
-    refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
+    limits = opt.measure_limits(k, max_risk, max_average_risk)  # refuse vacuous limits before reading
     opt.refuse_html_on_terminal(fmt, output)
     check_sample_rows(sample_rows)
-    opt.check_attack_budget(attack_budget)
+    budget = opt.resolve_attack_budget(attack_budget)
     registry = _registry(detectors)
     given = (("table", table), ("encoding", encoding), ("delimiter", delimiter), ("format", input_format))
     read_options: dict[str, Any] = {key: value for key, value in given if value is not None}
@@ -114,8 +113,8 @@ def inspect_cmd(
     with progress_reporter(quiet) as progress:
         report = inspect(
             path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
-            attack_budget=attack_budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
-            thresholds={"k": k, "max_risk": max_risk}, population=population, reveal=reveal,
+            attack_budget=budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
+            thresholds=limits, population=population, reveal=reveal,
             sample_rows=sample_rows, registry=registry, progress=progress, **read_options,
         )  # fmt: skip
     _print(report, fmt, output)

@@ -19,6 +19,7 @@ from datacustoms.errors import UsageError
 
 if TYPE_CHECKING:
     from datacustoms.engines.base import Engine
+    from datacustoms.model.thresholds import Thresholds
 
 LEDGER_HELP = "Ledger location: a SQLite path or a SQLAlchemy URL (default: $DATACUSTOMS_LEDGER or ~/.local/share/datacustoms/ledger.db)."
 KEYSTORE_HELP = "Keystore file (default: $DATACUSTOMS_KEYSTORE, else ~/.config/datacustoms/keystore.json)."
@@ -94,9 +95,46 @@ def policy(help: str = "The policy YAML file.") -> Any:
     return typer.Option("--policy", "-p", help=help)
 
 
+#: the attack budget when neither the option, DATACUSTOMS_ATTACK_BUDGET nor the configuration file sets one
+DEFAULT_ATTACK_BUDGET = 30.0
+
+
 def attack_budget(help: str = "Seconds the reversal attack may spend per column.") -> Any:
-    """``--attack-budget`` in seconds (checked positive by :func:`check_attack_budget`)."""
-    return typer.Option("--attack-budget", help=help)
+    """``--attack-budget`` in seconds (None: the configuration's, else 30; see :func:`resolve_attack_budget`)."""
+    return typer.Option("--attack-budget", help=f"{help} (default: configuration, else 30)")
+
+
+def resolve_attack_budget(seconds: float | None) -> float:
+    """The option's budget, else DATACUSTOMS_ATTACK_BUDGET or the configuration file's, else 30; checked positive."""
+    from datacustoms.config import load_config
+
+    chosen = float(load_config().get("attack_budget", seconds, DEFAULT_ATTACK_BUDGET))
+    check_attack_budget(chosen)
+    return chosen
+
+
+K = Annotated[int | None, typer.Option(
+    "--k", help="Minimum equivalence-class size (R10), at least 2 (default: configuration, else 5).")]
+MaxRisk = Annotated[float | None, typer.Option(
+    "--max-risk", help="Highest acceptable prosecutor risk (R11), in (0, 1] (default: configuration, else 0.09).")]
+MaxAverageRisk = Annotated[float | None, typer.Option(
+    "--max-average-risk", "--avg-risk",
+    help="Highest acceptable average prosecutor risk (R11), in (0, 1] (default: configuration, else 0.075).")]
+
+
+def measure_limits(k: int | None, max_risk: float | None, avg_risk: float | None, **more: Any) -> Thresholds:
+    """The measure stage's limits: options given, else environment, else configuration file, else R10–R13 defaults.
+
+    Vacuous k or highest risk are refused first, with the option's own message.
+    """
+    from datacustoms.config import load_config
+    from datacustoms.flows.inspect import refuse_vacuous
+    from datacustoms.model.thresholds import Thresholds
+
+    config = load_config()
+    base = Thresholds()
+    refuse_vacuous(config.get("k", k, base.k), config.get("max_risk", max_risk, base.max_risk))
+    return config.thresholds(k=k, max_risk=max_risk, avg_risk=avg_risk, **more)
 
 
 def engine(help: str = "embedded (this process) or spark.") -> Any:
@@ -109,6 +147,8 @@ Quiet = Annotated[bool, typer.Option(
     "--quiet", "-q", help="No progress on stderr (it is shown for long steps: a bar on a terminal, plain lines otherwise).")]
 Ledger = Annotated[str | None, typer.Option("--ledger", help=LEDGER_HELP)]
 Keystore = Annotated[Path | None, typer.Option("--keystore", help=KEYSTORE_HELP)]
+CreateKey = Annotated[bool, typer.Option(
+    "--create-key", help="Create the policy's keystore key (keystore:NAME) first when it does not exist yet.")]
 NoAttack = Annotated[bool, typer.Option("--no-attack", help="Skip the reversal attack in the proof.")]
 SparkMaster = Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]
 SparkConf = Annotated[
@@ -162,3 +202,29 @@ def engine_from(name: str, master: str = DEFAULT_SPARK_MASTER, conf: list[str] |
 def split_list(value: str | None) -> list[str] | None:
     """A comma-separated option as a list (None when not given or empty)."""
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def create_policy_key(policy_path: Path, keystore: Path | None) -> None:
+    """``--create-key``: create the keystore key the policy names when it is missing (a note on stderr)."""
+    import sys
+
+    import yaml
+
+    from datacustoms.protect.keys import Keystore
+
+    try:
+        data = yaml.safe_load(policy_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # the command reports an unreadable policy itself
+    ref = data.get("key") if isinstance(data, dict) else None
+    if not isinstance(ref, str):
+        return
+    if ref.startswith("env:"):
+        raise UsageError(
+            f"--create-key creates keystore keys, but the policy's key is {ref}",
+            f"export {ref[4:]}=<64 hex digits>, or set `key: keystore:NAME` in the policy",
+        )
+    store = Keystore(keystore)
+    info = store.ensure(ref.removeprefix("keystore:"))
+    if info is not None:
+        print(f"created key {info.name} version {info.version}: {info.id} in {store.path}", file=sys.stderr)

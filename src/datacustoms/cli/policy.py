@@ -69,13 +69,17 @@ def suggest_cmd(
     max_suppression: float = typer.Option(
         0.05, "--max-suppression", help="Largest share of records that may be suppressed (0–1)."
     ),
-    key: str = typer.Option("env:DATACUSTOMS_KEY", "--key", help="Key reference written into the policy."),
+    key: str = typer.Option(
+        "keystore:default", "--key",
+        help="Key reference written into the policy: keystore:NAME (a local keystore key) or env:NAME.",
+    ),
     fmt: Annotated[Format, opt.format_option(Format.text, Format.json, help="Format of the summary (text or json).")] = (
         Format.text
     ),
 ) -> None:
     """Propose a policy: drop clear identifiers, key the join keys, generalise QIs to reach k."""
     from datacustoms.io import read
+    from datacustoms.ledger.terms import record_template
     from datacustoms.policy import dump_policy
     from datacustoms.protect.suggest import suggest_policy
 
@@ -99,7 +103,7 @@ def suggest_cmd(
         policy_dir=policy_dir,
     )
     header = "# datacustoms policy, suggested from " + Path(input).name + "; review before use.\n"
-    text = header + dump_policy(suggestion.policy)
+    text = header + dump_policy(suggestion.policy) + record_template(suggestion.policy)
     if fmt is Format.json:
         doc = {
             "policy": suggestion.policy.model_dump(mode="json", exclude={"base_dir"}),

@@ -58,12 +58,13 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, opt.output("Output file: .parquet or .csv.")] = None,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
         keystore: opt.Keystore = None,
+        create_key: opt.CreateKey = False,
         fmt: Annotated[str, opt.rendered_format_option(
             "protect", help="Output format of the summary: text, json, sarif or junit.")] = "text",
         report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
-        attack_budget: Annotated[float, opt.attack_budget(
+        attack_budget: Annotated[float | None, opt.attack_budget(
             "Seconds the reversal attack may spend per digest column, split over input and output."
-        )] = 30.0,
+        )] = None,
         no_attack: opt.NoAttack = False,
         engine: Annotated[str, opt.engine(
             "embedded (this process) or spark (the output is then a Parquet folder)."
@@ -79,11 +80,13 @@ def register(app: typer.Typer) -> None:
         from datacustoms.cli.progress import progress_reporter
         from datacustoms.flows.protect import protect_and_prove
 
-        opt.check_attack_budget(attack_budget)
+        budget = opt.resolve_attack_budget(attack_budget)
+        if create_key and not dry_run:
+            opt.create_policy_key(policy_path, keystore)
         with progress_reporter(quiet) as progress:
             done = protect_and_prove(
                 input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
-                keystore=keystore, dry_run=dry_run, attack_budget=attack_budget, attack=not no_attack,
+                keystore=keystore, dry_run=dry_run, attack_budget=budget, attack=not no_attack,
                 progress=progress,
             )  # fmt: skip
         from datacustoms.flows.documents import ProtectDocument

@@ -90,11 +90,14 @@ def risk_cmd(
     sensitive: str | None = typer.Option(
         None, "--sensitive", help="Sensitive columns, comma-separated (default: proposed from detection)."
     ),
-    k: int = typer.Option(5, "--k", help="Minimum equivalence-class size (R10)."),
-    max_risk: float = typer.Option(0.09, "--max-risk", help="Highest acceptable prosecutor risk (R11)."),
-    avg_risk: float = typer.Option(0.075, "--avg-risk", help="Highest acceptable average risk (R11)."),
-    l_div: int = typer.Option(2, "--l", help="Minimum distinct l-diversity of sensitive columns (R12)."),
-    t_close: float | None = typer.Option(None, "--t", help="Maximum t-closeness distance (R12; default: report)."),
+    k: int | None = typer.Option(None, "--k", help="Minimum equivalence-class size (R10; default: configuration, else 5)."),
+    max_risk: float | None = typer.Option(
+        None, "--max-risk", help="Highest acceptable prosecutor risk (R11; default: configuration, else 0.09)."),
+    avg_risk: opt.MaxAverageRisk = None,
+    l_div: int | None = typer.Option(
+        None, "--l", help="Minimum distinct l-diversity of sensitive columns (R12; default: configuration, else 2)."),
+    t_close: float | None = typer.Option(
+        None, "--t", help="Maximum t-closeness distance (R12; default: configuration, else report only)."),
     population: int | None = typer.Option(
         None, "--population", help="Population size N, for population-uniqueness estimates."
     ),
@@ -120,22 +123,15 @@ def risk_cmd(
 
     Given a series of releases (folder or glob of daily files), what the recipient holds after all (R17).
     """
+    thresholds = opt.measure_limits(k, max_risk, avg_risk, l=l_div, t=t_close)  # refused before reading
     if series_command(path, release_key, fmt, output, force=link_column is not None,
-                      link=link_column, profile=_split(qi) or None, max_unicity=max_risk):  # fmt: skip
+                      link=link_column, profile=_split(qi) or None, max_unicity=thresholds.max_risk):  # fmt: skip
         return
-    from datacustoms.flows.inspect import refuse_vacuous
     from datacustoms.io import read
-    from datacustoms.model.thresholds import Thresholds
     from datacustoms.risk import linkage_checks, linkage_rate, risk_checks, risk_profile
 
     if population is not None and sampling_fraction is not None:
         raise UsageError("--population and --sampling-fraction were both given", "give one of them")
-    refuse_vacuous(k, max_risk)  # refuse vacuous limits before reading
-    try:
-        thresholds = Thresholds(k=k, max_risk=max_risk, avg_risk=avg_risk, l=l_div, t=t_close)
-    except ValueError as err:
-        first = str(err).splitlines()
-        raise UsageError(f"invalid threshold ({first[1] if len(first) > 1 else first[0]})", "") from None
     source = read(path, table=table)
     qi_cols, sens_cols = _columns(source, _split(qi), _split(sensitive))
     aux_table = None
@@ -150,7 +146,7 @@ def risk_cmd(
     link = None
     if aux_table is not None:
         link = linkage_rate(source, aux_table, on)
-        checks += linkage_checks(link, max_rate=max_risk)
+        checks += linkage_checks(link, max_rate=thresholds.max_risk)
     from datacustoms.flows.documents import RiskDocument
 
     data = profile.model_dump(mode="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,7 +92,9 @@ def transfer_cmd(
     report: Annotated[Path | None, typer.Option(
         "--report", help="Also write the report to this file (.html, .json, .sarif, .xml for JUnit, else text).")] = None,
     keystore: opt.Keystore = None,
-    attack_budget: Annotated[float, opt.attack_budget("Seconds the reversal attack may spend on input and output.")] = 30.0,
+    create_key: opt.CreateKey = False,
+    attack_budget: Annotated[float | None, opt.attack_budget(
+        "Seconds the reversal attack may spend on input and output.")] = None,
     no_attack: opt.NoAttack = False,
     engine: Annotated[str, opt.engine("embedded, or spark: Spark reads PATH (a path or a table name).")] = "embedded",
     spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
@@ -105,21 +108,37 @@ def transfer_cmd(
     from datacustoms.flows.transfer import run_transfer
     from datacustoms.report.registry import render
 
-    opt.check_attack_budget(attack_budget)
+    budget = opt.resolve_attack_budget(attack_budget)
     report_fmt = REPORT_FORMATS.get(report.suffix.lower(), "text") if report is not None else None
     if fmt == "html" and report_fmt == "html":
         fmt = "text"  # the page goes to --report; the terminal gets the summary
     opt.refuse_html_on_terminal(fmt, None)
+    if create_key:
+        opt.create_policy_key(policy, keystore)
     want_html = "html" in (fmt, report_fmt)
     from datacustoms.cli.progress import progress_reporter
 
     with progress_reporter(quiet) as progress:
         outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
-                               attack_budget=attack_budget, attack=not no_attack, measure_risk=want_html,
+                               attack_budget=budget, attack=not no_attack, measure_risk=want_html,
                                engine=opt.engine_from(engine, spark_master, spark_conf), progress=progress)
     result = checked(path, outcome)
     if report is not None and report_fmt is not None:
         emit(render("transfer", report_fmt, result), report)
     emit(render("transfer", fmt, result), None)
+    if _has_demo_values(policy):
+        print("note: the policy's transfer terms still hold values marked # DEMO — replace them before a real "
+              "transfer", file=sys.stderr)
     if outcome.refused:
         raise typer.Exit(1)
+
+
+def _has_demo_values(policy: Path) -> bool:
+    """Whether a value line of the policy still carries the ``# DEMO`` mark of ``policy suggest``."""
+    from datacustoms.ledger.terms import DEMO_MARK
+
+    try:
+        lines = policy.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(DEMO_MARK in line and not line.lstrip().startswith("#") for line in lines)

@@ -48,8 +48,10 @@ Within = Callable[[Connection, int], dict[str, Any] | None]
 
 
 def resolve_url(url: str | None = None) -> str:
-    """The SQLAlchemy URL for ``url``, ``$DATACUSTOMS_LEDGER`` or the default SQLite file."""
-    target = url or os.environ.get(LEDGER_ENV) or str(DEFAULT_PATH)
+    """The SQLAlchemy URL for ``url``, ``$DATACUSTOMS_LEDGER``, the configuration file's ``ledger`` or the default."""
+    from datacustoms.config import load_config
+
+    target = url or load_config().get("ledger") or str(DEFAULT_PATH)
     if "://" in target:
         return target
     path = Path(target).expanduser()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,66 @@ def risk_scope(policy: Any, columns: list[str]) -> RiskScope:
     return RiskScope(quasi_identifiers=qi, declared_by=declared, left_out=[c for c in columns if c not in qi])
 
 
+
+
+#: the marker on every value ``record_template`` invents; ``transfer`` notes it when one is left
+DEMO_MARK = "# DEMO"
+
+
+def record_template(policy: Any, *, today: date | None = None) -> str:
+    """The transfer terms a suggested policy lacks, as commented YAML to append to it.
+
+    Every value is a demonstration value marked ``# DEMO`` (a domestic transfer to a processor
+    under a contract, which ``transfer`` accepts) so the policy runs end to end; each must be
+    replaced with the real terms before a real transfer. Top-level fields the policy already
+    states (``recipient_country``, ``legal_basis``, ``role``) are not repeated.
+    """
+    day = today or date.today()
+    until = (day + timedelta(days=365)).isoformat()
+    keyed = [n for n, a in policy.columns.items() if a.action in KEYED]
+    lines = [
+        "",
+        "# --- the transfer terms, read by `datacustoms transfer` (rules R24-R36; docs/ledger.md) ---",
+        f"# Values marked {DEMO_MARK} are demonstration values: replace every one with your real terms",
+        "# before a real transfer. `protect` keeps this section for the record only.",
+    ]
+    if policy.recipient_country is None:
+        lines.append(f"recipient_country: KR   {DEMO_MARK} two-letter country of the recipient; "
+                     "abroad needs record.transfer_mechanism and record.korea.overseas_ground")
+    if policy.legal_basis is None:
+        lines.append(f"legal_basis: contract   {DEMO_MARK} consent | contract | legitimate_interest | PIPA 17(1)1 ...")
+    if policy.role is None:
+        lines.append(f"role: processor         {DEMO_MARK} processor | controller | joint (R27)")
+    lines += [
+        "record:",
+        f"  contact: dpo@recipient.example   {DEMO_MARK} who answers for the data at the recipient",
+        "  role_questions:                  # R27: a processor only when all three answers are sender",
+        f"    purpose: sender                {DEMO_MARK} whose purpose does the work serve: sender | recipient | both",
+        f"    benefit: sender                {DEMO_MARK} who benefits: sender | recipient | both",
+        f"    control: sender                {DEMO_MARK} who decides the means: sender | recipient | joint",
+        "  # transfer_mechanism: SCC 2021/914 module 2, signed 2024-01-10   # R25: needed when abroad",
+        "  sender_country: KR",
+        f"  subject_categories: [customers]  {DEMO_MARK} whose data this is",
+        f"  key_holder: sender               {DEMO_MARK} who holds the pseudonymisation keys",
+        f"  retention_until: {until}       {DEMO_MARK} when the recipient must delete the data",
+        "  # subject_columns: [phone, email] # default: columns detected as phone / email (consent, lookup)",
+        "  # subject_table: {path: customers.csv}   # the sender's customers: lets `ledger lookup` find hashed IDs",
+        "  consent: auto                    # required | not_required | auto (= legal basis or ground is consent)",
+        "  korea:                           # R34 / R36: the Korean profile",
+        "    # overseas_ground: contract     # R36, abroad: consent | law_or_treaty | contract | certification | adequacy",
+        "    # notice: {items: ..., country_time_method: ..., recipient: ..., purpose_and_retention: ..., refusal: ...}",
+    ]
+    need = "needed: keyed pseudonyms in the policy" if keyed else "needed once the policy keys a column"
+    lines += [
+        f"    pseudonym_purpose: {_scalar(policy.purpose)}   {DEMO_MARK} R34 ({need})",
+        f"    pseudonym_use: analysis by the recipient   {DEMO_MARK} R34: what the recipient does with it",
+        f"    use_until: {until}          {DEMO_MARK} R34: end of the period of use",
+        f"    destruction: deleted at the end of use   {DEMO_MARK} R34: how and when it is destroyed",
+        "    credit_data: false             # true: CIUPA credit data, records kept three years",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(text: str) -> str:
+    """``text`` as one YAML scalar on one line."""
+    return yaml.safe_dump(text, default_flow_style=True, allow_unicode=True, width=10_000).strip().removesuffix("\n...").strip()

@@ -271,9 +271,11 @@ def key_from_env(variable: str, *, column_names: Iterable[str] = ()) -> MasterKe
 
 
 def default_keystore_path() -> Path:
-    """``$DATACUSTOMS_KEYSTORE``, else ``~/.config/datacustoms/keystore.json``."""
-    env = os.environ.get(ENV_KEYSTORE)
-    return Path(env).expanduser() if env else DEFAULT_KEYSTORE.expanduser()
+    """``$DATACUSTOMS_KEYSTORE``, else the configuration file's ``keystore``, else ``~/.config/datacustoms/keystore.json``."""
+    from datacustoms.config import load_config
+
+    chosen = load_config().get("keystore")
+    return Path(chosen).expanduser() if chosen else DEFAULT_KEYSTORE.expanduser()
 
 
 def resolve_master_key(
@@ -466,7 +468,7 @@ class Keystore:
             names = sorted({r.get("name", "") for r in doc["keys"]})
             raise KeyMaterialError(
                 f"no key named {name!r} in keystore {self.path}{did_you_mean(name, names)}",
-                f"create it with `datacustoms keys create {name}` or list them with `datacustoms keys list`",
+                f"create it with `datacustoms keys create {name}` (or pass --create-key to protect / transfer)",
             )
         return sorted(recs, key=lambda r: int(r["version"]), reverse=True)
 
@@ -497,6 +499,12 @@ class Keystore:
             self._save(doc, new=new)
         self.audit.append("key_create", key_name=name, key_id=rec["id"], key_version=1)
         return self._info(rec)
+
+    def ensure(self, name: str) -> KeyInfo | None:
+        """Create ``name`` when the keystore has no key of that name; the new key's info, else None."""
+        if self.path.exists() and any(k.name == name for k in self.list()):
+            return None
+        return self.create(name)
 
     def rotate(self, name: str) -> KeyInfo:
         """Add a new version of ``name`` and retire the active one (kept, to re-key and reveal)."""
