@@ -269,10 +269,13 @@ def kakaopay_transfer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
     done = _cli("policy", "suggest", str(export), "--recipient", "Alipay Singapore", "--purpose", "NSF score",
                 "--key", "env:DC_HTML_KEY", "-o", str(work / "suggested.yaml"), env=env)
     assert done.returncode == 0, done.stderr
-    suggested = (work / "suggested.yaml").read_text(encoding="utf-8")
-    (work / "sent.yaml").write_text(suggested + RECORD_SECTION + "    destruction: deleted at the end of use\n",
-                                    encoding="utf-8")
-    (work / "refused.yaml").write_text(suggested + RECORD_SECTION, encoding="utf-8")  # no korea.destruction: R34
+    import yaml
+
+    suggested = yaml.safe_load((work / "suggested.yaml").read_text(encoding="utf-8"))
+    terms = yaml.safe_load(RECORD_SECTION)  # the suggested record template's demo terms, filled in
+    (work / "refused.yaml").write_text(yaml.safe_dump({**suggested, **terms}), encoding="utf-8")  # no destruction: R34
+    terms["record"]["korea"]["destruction"] = "deleted at the end of use"
+    (work / "sent.yaml").write_text(yaml.safe_dump({**suggested, **terms}), encoding="utf-8")
     pages = {}
     for name in ("sent", "refused"):
         page = work / f"{name}.html"
