@@ -11,14 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from datacustoms.model.report import report_json_schema_text
+from datacustoms.flows.documents import schema_texts
 from datacustoms.model.rules import rules_markdown
 from datacustoms.policy import policy_json_schema_text
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SCHEMAS: dict[str, Callable[[], str]] = {
     "policy.schema.json": policy_json_schema_text,
-    "report.schema.json": report_json_schema_text,
+    **schema_texts(),
     "rules.md": rules_markdown,
 }
 

@@ -29,8 +29,8 @@ def _report() -> Report:
 
 
 def test_formats_come_from_the_registry() -> None:
-    assert registry.formats("report") == ["text", "json", "html", "markdown"]
-    assert registry.formats("attack") == ["text", "json"]
+    assert registry.formats("report") == ["text", "json", "html", "markdown", "sarif", "junit"]
+    assert registry.formats("attack") == ["text", "json", "sarif", "junit"]
     with pytest.raises(UsageError, match=r"unknown format 'markdwn'\. Did you mean 'markdown'"):
         registry.renderer("report", "markdwn")
 

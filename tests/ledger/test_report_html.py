@@ -219,3 +219,145 @@ def test_protect_page_from_a_result_and_its_proof() -> None:
         Check(rule="R10", subject="table", status="fail", message="k = 2 is below the policy's 5")]))
     assert "FAIL" in html and "R10" in html and "pseudonymize (HMAC-SHA-256)" in html and "not sent" in html
     assert_offline(html)
+
+
+RECORD_SECTION = """
+recipient_country: SG
+legal_basis: consent
+role: processor
+record:
+  consent: not_required
+  contact: dpo@alipay.example
+  role_questions: {purpose: sender, benefit: sender, control: sender}
+  transfer_mechanism: consent (GDPR 49(1)(a))
+  subject_categories: [payment customers]
+  key_holder: sender
+  retention_until: 2027-12-31
+  korea:
+    overseas_ground: consent
+    notice: {items: phone, country_time_method: SG daily, recipient: Alipay, purpose_and_retention: NSF 1y, refusal: settings}
+    pseudonym_purpose: NSF score
+    pseudonym_use: scoring the risk of non-sufficient funds per customer
+    use_until: 2027-12-31
+    credit_data: true
+"""
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    return subprocess.run([sys.executable, "-m", "datacustoms", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": src, **env}, check=False, timeout=600)
+
+
+def _text(dom: str) -> str:
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom)))
+
+
+@pytest.fixture(scope="module")
+def kakaopay_transfer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """synth kakaopay (small) → policy suggest + a record section → transfer, sent and refused."""
+    work = tmp_path_factory.mktemp("kakaopay")
+    env = {"DC_HTML_KEY": "520d2ed6a1cc4cb307b27fbebba02bcb7e0140e54dd0baa7523542b1e24b61d0"}
+    done = _cli("synth", "kakaopay", "--out", str(work / "data"), "--customers", "300", "--days", "1", env=env)
+    assert done.returncode == 0, done.stderr
+    export = next((work / "data" / "export").glob("*.csv"))
+    done = _cli("policy", "suggest", str(export), "--recipient", "Alipay Singapore", "--purpose", "NSF score",
+                "--key", "env:DC_HTML_KEY", "-o", str(work / "suggested.yaml"), env=env)
+    assert done.returncode == 0, done.stderr
+    import yaml
+
+    suggested = yaml.safe_load((work / "suggested.yaml").read_text(encoding="utf-8"))
+    terms = yaml.safe_load(RECORD_SECTION)  # the suggested record template's demo terms, filled in
+    (work / "refused.yaml").write_text(yaml.safe_dump({**suggested, **terms}), encoding="utf-8")  # no destruction: R34
+    terms["record"]["korea"]["destruction"] = "deleted at the end of use"
+    (work / "sent.yaml").write_text(yaml.safe_dump({**suggested, **terms}), encoding="utf-8")
+    pages = {}
+    for name in ("sent", "refused"):
+        page = work / f"{name}.html"
+        done = _cli("transfer", str(export), "-p", str(work / f"{name}.yaml"), "-o", str(work / f"{name}.parquet"),
+                    "--ledger", str(work / f"{name}.db"), "--format", "html", "--report", str(page),
+                    "--attack-budget", "2", env=env)
+        assert done.returncode == (0 if name == "sent" else 1), done.stderr
+        assert "<html" not in done.stdout  # the page went to --report, the terminal got the summary
+        pages[name] = page
+    return pages
+
+
+def test_transfer_page_names_the_source_and_the_protection(kakaopay_transfer: dict[str, Path]) -> None:
+    sent = kakaopay_transfer["sent"].read_text(encoding="utf-8")
+    text = _text(sent)
+    assert "kakaopay_to_alipay_20240514.csv · csv · 300 rows · 12 columns" in text
+    assert re.search(r"→ sent\.parquet · parquet · \d+ rows · \d+ columns", text)
+    assert "keyed pseudonym (HMAC-SHA-256) / pseudonym" in text and "digest:md5" not in text
+    before = sent.split("<h3>before protection</h3>", 1)[1].split("</table>", 1)[0]
+    for row in re.findall(r"<tr>(.*?)</tr>", before, re.S)[1:]:  # no column of the reversal table is all "—"
+        cells = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert any(c not in ("", "—") for c in cells[2:]), cells
+    refused = _text(kakaopay_transfer["refused"].read_text(encoding="utf-8"))
+    verdict = refused.split("REFUSED", 1)[1].split("Columns:", 1)[0]
+    assert verdict.count("R34") == 1, verdict
+    assert "kakaopay_to_alipay_20240514.csv · csv · 300 rows · 12 columns" in refused
+    assert "parquet · 0 columns" not in refused
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium')")
+def test_transfer_page_in_chromium(kakaopay_transfer: dict[str, Path], tmp_path: Path) -> None:
+    """The page as a browser shows it: verdict line, the source's format and columns, the output kinds."""
+    assert CHROMIUM is not None
+    proxy = _RecordingProxy()
+    dom = _chromium(kakaopay_transfer["sent"], tmp_path / "profile", proxy)
+    verdict = re.search(r'<section id="verdict"[^>]*>(.*?)</section>', dom, re.S)
+    assert verdict is not None and _text(verdict.group(1)).strip().startswith("SENT — PASS No check failed")
+    source = re.search(r'<span id="source">(.*?)</span>', dom, re.S)
+    assert source is not None and _text(source.group(1)).endswith("csv · 300 rows · 12 columns")
+    kinds = dict(re.findall(r"<tr><td><code>(\w+)</code></td>.*?<td>[^<]*</td><td>([^<]*)</td></tr>", dom, re.S))
+    assert kinds["account_sha256"] == "keyed pseudonym (HMAC-SHA-256) / pseudonym"
+    assert kinds["phone_sha256"] == "not sent" and kinds["signup_date"].startswith("category")
+    shot = tmp_path / "page.png"
+    done = subprocess.run([CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={tmp_path / 'p2'}",
+                           f"--proxy-server=127.0.0.1:{proxy.port}", f"--screenshot={shot}", "--window-size=1280,2400",
+                           kakaopay_transfer["sent"].as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    assert proxy.page_requests() == []
+
+
+def test_transfer_and_ledger_json_follow_their_schemas(kakaopay_transfer: dict[str, Path]) -> None:
+    """transfer --format json|sarif|junit and ledger list/lookup --format json, on the same ledger."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+
+    from datacustoms.flows.documents import schema_texts
+
+    work = kakaopay_transfer["sent"].parent
+    env = {"DC_HTML_KEY": "520d2ed6a1cc4cb307b27fbebba02bcb7e0140e54dd0baa7523542b1e24b61d0"}
+    export = next((work / "data" / "export").glob("*.csv"))
+    ledger = str(work / "refused.db")
+    base = ["transfer", str(export), "-p", str(work / "refused.yaml"), "-o", str(work / "again.parquet"),
+            "--ledger", ledger, "--no-attack"]
+    done = _cli(*base, "--format", "json", env=env)
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    jsonschema.validate(doc, json.loads(schema_texts()["transfer.schema.json"]()))
+    assert doc["status"] == "refused" and doc["schema_version"] == "1.0"
+    sarif = json.loads(_cli(*base, "--format", "sarif", env=env).stdout)
+    result = sarif["runs"][0]["results"][0]
+    assert result["ruleId"] == "R34" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(export)
+    junit = _cli(*base, "--format", "junit", env=env).stdout
+    failures = ET.fromstring(junit.split("\n", 1)[1]).findall("testsuite/testcase/failure")
+    assert [f.get("type") for f in failures] == ["R34"]
+    listed = _cli("ledger", "list", "--ledger", ledger, "--format", "json", env=env)
+    entries = json.loads(listed.stdout)
+    jsonschema.validate(entries, json.loads(schema_texts()["ledger-list.schema.json"]()))
+    assert [e["body"]["status"] for e in entries["entries"]] == ["refused"] * 4
+    for flag in (["--format", "json"], ["--json"]):  # --json stays as a hidden alias
+        found = _cli("ledger", "lookup", "--phone", "010-1234-5678", "--ledger", ledger, *flag, env=env)
+        assert found.returncode == 0, found.stderr
+        jsonschema.validate(json.loads(found.stdout), json.loads(schema_texts()["ledger-lookup.schema.json"]()))

@@ -123,6 +123,10 @@ def test_cli_risk_unicity_and_inspect_take_a_series(tmp_path: Path) -> None:
     assert data["link"] == "person_hash" and data["traceable"] == 60 and code == (1 if data["verdict"] == "fail" else 0)
     code, out, _ = _run(["unicity", str(folder / "*.csv"), "--points", "1..2"])
     assert "traceable across releases: 60 of 60 people" in out
+    code, out, _ = _run(["risk", str(folder), "-f", "sarif"])
+    sarif = json.loads(out)
+    assert sarif["version"] == "2.1.0" and code == (1 if sarif["runs"][0]["properties"]["verdict"] == "fail" else 0)
+    assert all(r["ruleId"] == "R17" for r in sarif["runs"][0]["results"])
     html = tmp_path / "r.html"
     code, _, _ = _run(["inspect", str(folder), "--no-attack", "-f", "html", "-o", str(html)])
     page = html.read_text(encoding="utf-8")

@@ -6,8 +6,6 @@ bad input. Recovered plaintexts are printed only with ``--reveal``.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -88,6 +86,7 @@ def attack_cmd(
     salt: opt.Salt = None,
     salt_file: opt.SaltFile = None,
     salt_mode: opt.SaltModeOption = opt.SaltMode.any,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Reverse hashed identifiers: blind (export only), sender (--reference) or linkage (--known).
 
@@ -120,19 +119,21 @@ def attack_cmd(
     if not columns:
         raise UsageError(f"no column of {table.name} holds digests", "name one with --column")
     report = AttackReport(source=table.source if table.source != "<memory>" else table.name, rows=None)
-    progress = _progress() if (fmt == "text" and output is None and err_console.is_terminal) else None
-    for name in columns:
-        result = attack_column(
-            table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
-            reveal=reveal, engine=kernel.value, progress=progress, region=region.upper(), keyspaces=spaces,
-            salts=salts,
-        )  # fmt: skip
-        report.columns.append(result)
+    from datacustoms.cli.progress import progress_reporter
+
+    with progress_reporter(quiet) as progress:
+        for name in columns:
+            if progress is not None:
+                progress(f"attacking {name}", 0.0)
+            result = attack_column(
+                table, name, budget_s=budget, known=known_table, reference=ref_table, join=join,
+                reveal=reveal, engine=kernel.value, progress=progress, region=region.upper(), keyspaces=spaces,
+                salts=salts,
+            )  # fmt: skip
+            report.columns.append(result)
     if report.columns:
         report.rows = report.columns[0].rows or None
     emit(render("attack", fmt, report), output, private=reveal)
-    if progress is not None:
-        sys.stderr.flush()
     raise typer.Exit(1 if report.reversed_any else 0)
 
 
@@ -147,17 +148,3 @@ def _keyspaces(specs: list[str] | None) -> list[Any] | None:
         return [parse_keyspace(spec) for spec in specs]
     except ValueError as err:
         raise UsageError(str(err).split(";")[0], f"use one of: {', '.join(KEYSPACE_SPECS)}") from None
-
-
-def _progress() -> Callable[[str, float], None]:
-    """A one-line progress callback on stderr (only on a terminal)."""
-    state = {"last": ""}
-
-    def show(label: str, fraction: float) -> None:
-        line = f"\r{fraction:6.1%}  {label[:100]}"
-        if line != state["last"]:
-            state["last"] = line
-            sys.stderr.write(line + "\x1b[K")
-            sys.stderr.flush()
-
-    return show

@@ -18,8 +18,23 @@ from datacustoms.io.atomic import atomic_write_text
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+#: columns for Rich output that is not going to a terminal (a CI log, a pipe): wide, so tables do not wrap at 80
+LOG_WIDTH = 240
+
+
+def _width(stream: object) -> int | None:
+    """None (the terminal's own width) on a terminal; else $COLUMNS when set, or :data:`LOG_WIDTH`."""
+    import os
+
+    isatty = getattr(stream, "isatty", None)
+    if callable(isatty) and isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else LOG_WIDTH
+
+
+console = Console(highlight=False, soft_wrap=False, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -87,6 +87,7 @@ def inspect_cmd(
     salt_file: opt.SaltFile = None,
     salt_mode: opt.SaltModeOption = opt.SaltMode.any,
     release_key: Annotated[str | None, typer.Option("--release-key", help=RELEASE_KEY_HELP)] = None,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -97,6 +98,7 @@ def inspect_cmd(
     from datacustoms.flows.inspect import check_sample_rows, inspect
 
     limits = opt.measure_limits(k, max_risk, max_average_risk)  # refuse vacuous limits before reading
+    opt.refuse_html_on_terminal(fmt, output)
     check_sample_rows(sample_rows)
     budget = opt.resolve_attack_budget(attack_budget)
     guard_outputs({"--output": output}, [path, detectors])
@@ -107,12 +109,22 @@ def inspect_cmd(
     if release_key is not None or looks_like_series(path):  # a series: the latest release and the whole (R17)
         from datacustoms.flows.series import inspect_series
         inspect = partial(inspect_series, release_key=release_key)
-    report = inspect(
-        path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
-        attack_budget=budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
-        thresholds=limits, population=population, reveal=reveal,
-        sample_rows=sample_rows, registry=registry, **read_options,
-    )  # fmt: skip
+    from datacustoms.cli.progress import progress_reporter
+
+    with progress_reporter(quiet) as progress:
+        report = inspect(
+            path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
+            attack_budget=budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
+            thresholds=limits, population=population, reveal=reveal,
+            sample_rows=sample_rows, registry=registry, progress=progress, **read_options,
+        )  # fmt: skip
+    _print(report, fmt, output, private=reveal)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _print(report: Any, fmt: str, output: Path | None, *, private: bool = False) -> None:
+    """The report as ``fmt``: Rich sections on stdout for text, else the registry's renderer
+    (owner-only when ``private``: a report with recovered plaintexts)."""
     if fmt == "text" and output is None:
         from datacustoms.report.text import sections
 
@@ -121,5 +133,4 @@ def inspect_cmd(
     else:
         from datacustoms.report.registry import render
 
-        emit(render("report", fmt, report), output, private=reveal)
-    raise typer.Exit(1 if report.failed else 0)
+        emit(render("report", fmt, report), output, private=private)

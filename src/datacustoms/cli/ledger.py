@@ -83,10 +83,19 @@ def list_cmd(
     ledger: opt.Ledger = None,
     kind: str | None = typer.Option(
         None, "--kind", help="Only entries of this kind: transfer, consent_import or destruction."),
+    fmt: Annotated[str, opt.rendered_format_option("ledger list", help="Output format: text or json.")] = "text",
 ) -> None:
     """List the ledger's entries, oldest first."""
     with _store(ledger) as store:
         entries = store.entries(kind)
+    if fmt != "text":
+        from datacustoms.flows.documents import LedgerListDocument
+        from datacustoms.report.ci import Checked
+        from datacustoms.report.registry import render
+
+        doc = LedgerListDocument.model_validate({"entries": [entry_dict(e) for e in entries]})
+        emit(render("ledger list", fmt, Checked("ledger list", "", data=lambda: doc.model_dump_json(indent=2))), None)
+        return
     table = RichTable(title=f"{len(entries)} ledger entries", title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("#", "time (UTC)", "kind", "status", "to", "purpose / file", "rows"):
         fixed = name not in ("to", "purpose / file")
@@ -231,7 +240,8 @@ def lookup_cmd(
     rrn: str | None = typer.Option(None, "--rrn", help="A resident registration number (900101-1234567)."),
     customer_id: str | None = typer.Option(None, "--customer-id", help="The sender's customer ID."),
     ledger: opt.Ledger = None,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    fmt: Annotated[str, opt.rendered_format_option("ledger lookup", help="Output format: text or json.")] = "text",
+    as_json: bool = typer.Option(False, "--json", hidden=True, help="Same as --format json (kept for old scripts)."),
 ) -> None:
     """Which transfers included this person: when, to whom, where, why, which fields.
 
@@ -263,9 +273,16 @@ def lookup_cmd(
     unknown_rows = [{"entry": e.seq, "time": e.created, "transfer_id": e.body.get("transfer_id"),
                      "recipient": (e.body.get("recipient") or {}).get("name"), "reasons": reasons}
                     for e, reasons in unknown if e.seq not in hit_seqs]  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps({"subject": shown, "transfers": rows, "not_indexed": unknown_rows,
-                               "complete": not unknown_rows}, ensure_ascii=False, indent=2, default=str))  # fmt: skip
+    if as_json or fmt != "text":
+        from datacustoms.flows.documents import LookupDocument
+        from datacustoms.report.ci import Checked
+        from datacustoms.report.registry import render
+
+        doc = LookupDocument.model_validate(json.loads(json.dumps(
+            {"subject": shown, "transfers": rows, "not_indexed": unknown_rows, "complete": not unknown_rows},
+            default=str)))  # fmt: skip
+        emit(render("ledger lookup", "json" if as_json else fmt,
+                    Checked("ledger lookup", "", data=lambda: doc.model_dump_json(indent=2))), None)
     else:
         _print_lookup(shown, rows, unknown_rows)
     if unknown_rows:

@@ -62,9 +62,19 @@ class RegisteredFormat(click.Choice):
         pass
 
 
-def rendered_format_option(kind: str) -> Any:
+def rendered_format_option(kind: str, help: str = "Output format: text, json, html, sarif (SARIF 2.1.0) or junit "
+                           "(JUnit XML), as far as the command offers them.") -> Any:
     """``--format`` / ``-f`` offering every renderer registered for ``kind`` (a new renderer needs no change here)."""
-    return typer.Option(*FORMAT, help="Output format.", click_type=RegisteredFormat(kind))
+    return typer.Option(*FORMAT, help=help, click_type=RegisteredFormat(kind))
+
+
+def refuse_html_on_terminal(fmt: str, output: Path | None) -> None:
+    """An HTML page is not printed to a terminal: the one message suggesting a file."""
+    import sys
+
+    if fmt == "html" and output is None and sys.stdout.isatty():
+        raise UsageError("--format html would print a whole page to the terminal",
+                         "write it to a file: -o report.html (transfer: --report report.html)")
 
 
 OUTPUT = ("--output", "-o")
@@ -133,6 +143,8 @@ def engine(help: str = "embedded (this process) or spark.") -> Any:
 
 
 Output = Annotated[Path | None, output()]
+Quiet = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress on stderr (it is shown for long steps: a bar on a terminal, plain lines otherwise).")]
 Ledger = Annotated[str | None, typer.Option("--ledger", help=LEDGER_HELP)]
 Keystore = Annotated[Path | None, typer.Option("--keystore", help=KEYSTORE_HELP)]
 CreateKey = Annotated[bool, typer.Option(

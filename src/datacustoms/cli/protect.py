@@ -10,7 +10,6 @@ import typer
 
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, guard_outputs, handle_errors
-from datacustoms.cli.options import Format
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 
@@ -60,9 +59,8 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the predicted k; write nothing."),
         keystore: opt.Keystore = None,
         create_key: opt.CreateKey = False,
-        fmt: Annotated[Format, opt.format_option(Format.text, Format.json, help="Output format of the summary.")] = (
-            Format.text
-        ),
+        fmt: Annotated[str, opt.rendered_format_option(
+            "protect", help="Output format of the summary: text, json, sarif or junit.")] = "text",
         report: Path | None = typer.Option(None, "--report", help="Also write the summary as JSON to this file."),
         attack_budget: Annotated[float | None, opt.attack_budget(
             "Seconds the reversal attack may spend per digest column, split over input and output."
@@ -73,11 +71,13 @@ def register(app: typer.Typer) -> None:
         )] = "embedded",
         spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
         spark_conf: opt.SparkConf = None,
+        quiet: opt.Quiet = False,
     ) -> None:
         """Apply a policy: drop, pseudonymise, tokenise, encrypt, generalise, suppress — then prove it.
 
         Exit 0 when the output meets the policy, 1 when it does not, 2 for bad input.
         """
+        from datacustoms.cli.progress import progress_reporter
         from datacustoms.flows.protect import protect_and_prove
 
         budget = opt.resolve_attack_budget(attack_budget)
@@ -85,20 +85,22 @@ def register(app: typer.Typer) -> None:
         guard_outputs(targets, [input, policy_path], keystore=keystore)
         if create_key and not dry_run:
             opt.create_policy_key(policy_path, keystore)
-        done = protect_and_prove(
-            input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
-            keystore=keystore, dry_run=dry_run, attack_budget=budget, attack=not no_attack,
-        )  # fmt: skip
-        doc = {
-            "result": done.result.model_dump(mode="json"),
-            "proof": done.proof.model_dump(mode="json") if done.proof is not None else None,
-            "verdict": "fail" if done.failed else "pass",
-        }
+        with progress_reporter(quiet) as progress:
+            done = protect_and_prove(
+                input, policy_path, output, engine=opt.engine_from(engine, spark_master, spark_conf),
+                keystore=keystore, dry_run=dry_run, attack_budget=budget, attack=not no_attack,
+                progress=progress,
+            )  # fmt: skip
+        from datacustoms.flows.documents import ProtectDocument
+        from datacustoms.report.ci import Checked
+        from datacustoms.report.registry import render
+
+        doc = ProtectDocument(result=done.result, proof=done.proof, verdict="fail" if done.failed else "pass")
+        checked = Checked("protect", input, done.proof.failures if done.proof is not None else [],
+                          text=lambda: _text(done.result, done.proof),
+                          data=lambda: json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
         if report is not None:
-            emit(json.dumps(doc, indent=2, ensure_ascii=False), report)
-        if fmt is Format.json:
-            emit(json.dumps(doc, indent=2, ensure_ascii=False), None)
-        else:
-            typer.echo(_text(done.result, done.proof))
+            emit(checked.data(), report)
+        emit(render("protect", fmt, checked), None)
         if done.failed:
             raise typer.Exit(1)

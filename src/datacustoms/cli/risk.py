@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, guard_outputs, handle_errors
-from datacustoms.cli.options import Format
 from datacustoms.cli.series import series_command
 from datacustoms.errors import UsageError
 
@@ -66,11 +66,20 @@ def _columns(source: Any, qi: list[str], sensitive: list[str]) -> tuple[list[str
     return qi, sensitive
 
 
-def _with_checks(data: dict[str, Any], checks: list[Check]) -> str:
-    """A result's JSON with its checks and verdict added."""
+def _with_checks(document: Any, data: dict[str, Any], checks: list[Check]) -> str:
+    """A result's JSON with its checks and verdict added, as its versioned document."""
     data["checks"] = [c.model_dump(mode="json") for c in checks]
     data["verdict"] = "fail" if any(c.status == "fail" for c in checks) else "pass"
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    return json.dumps(document.model_validate(data).model_dump(mode="json"), ensure_ascii=False, indent=2)
+
+
+def _emit_checked(kind: str, source: str, fmt: str, checks: list[Check], text: Any, data: Any,
+                  output: Path | None) -> None:
+    """Render a risk or unicity result in ``fmt`` through the registry."""
+    from datacustoms.report.ci import Checked
+    from datacustoms.report.registry import render
+
+    emit(render(kind, fmt, Checked(kind, source, checks, text=text, data=data)), output)
 
 
 def risk_cmd(
@@ -102,7 +111,7 @@ def risk_cmd(
         None, "--aux-on", help="Columns to join the auxiliary table on (default: the quasi-identifiers)."
     ),
     table: str | None = typer.Option(None, "--table", help="Table name when PATH is a SQL URL."),
-    fmt: Annotated[Format, opt.format_option(Format.text, Format.json)] = Format.text,
+    fmt: Annotated[str, opt.rendered_format_option("risk")] = "text",
     output: opt.Output = None,
     release_key: str | None = typer.Option(
         None, "--release-key", help="PATH is a series of releases: the column holding the release key "
@@ -116,7 +125,7 @@ def risk_cmd(
     """
     thresholds = opt.measure_limits(k, max_risk, avg_risk, l=l_div, t=t_close)  # refused before reading
     guard_outputs({"--output": output}, [path, aux])
-    if series_command(path, release_key, fmt is Format.json, output, force=link_column is not None,
+    if series_command(path, release_key, fmt, output, force=link_column is not None,
                       link=link_column, profile=_split(qi) or None, max_unicity=thresholds.max_risk):  # fmt: skip
         return
     from datacustoms.io import read
@@ -139,12 +148,12 @@ def risk_cmd(
     if aux_table is not None:
         link = linkage_rate(source, aux_table, on)
         checks += linkage_checks(link, max_rate=thresholds.max_risk)
-    if fmt is Format.json:
-        data = profile.model_dump(mode="json")
-        data["linkage"] = link.model_dump(mode="json") if link else None
-        emit(_with_checks(data, checks), output)
-    else:
-        emit(_render_text(profile, checks, link), output)
+    from datacustoms.flows.documents import RiskDocument
+
+    data = profile.model_dump(mode="json")
+    data["linkage"] = link.model_dump(mode="json") if link else None
+    _emit_checked("risk", path, fmt, checks, lambda: _render_text(profile, checks, link),
+                  lambda: _with_checks(RiskDocument, data, checks), output)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
 
@@ -168,7 +177,7 @@ def unicity_cmd(
         0.05, "--max-unicity", help="Highest acceptable share singled out (R14; engineering default)."
     ),
     table: str | None = typer.Option(None, "--table", help="Table name when EVENTS is a SQL URL."),
-    fmt: Annotated[Format, opt.format_option(Format.text, Format.json)] = Format.text,
+    fmt: Annotated[str, opt.rendered_format_option("unicity")] = "text",
     output: opt.Output = None,
     release_key: str | None = typer.Option(
         None, "--release-key", help="EVENTS is a series of releases: the column holding the release key "
@@ -182,7 +191,7 @@ def unicity_cmd(
     from datacustoms.risk import unicity, unicity_checks
 
     guard_outputs({"--output": output}, [events])
-    if series_command(events, release_key, fmt is Format.json, output, link=person, max_points=max(_points(points)),
+    if series_command(events, release_key, fmt, output, kind="unicity", link=person, max_points=max(_points(points)),
                       sample_people=sample_people, seed=seed, max_unicity=max_unicity):  # fmt: skip
         return
     if person is None or time is None:
@@ -201,32 +210,36 @@ def unicity_cmd(
         seed=seed,
     )
     checks = unicity_checks(result, max_unicity)
-    if fmt is Format.json:
-        data = result.model_dump(mode="json")
-        emit(_with_checks(data, checks), output)
-    else:
-        lines = [
-            f"unicity of transaction traces: {result.people:,} people, {result.events:,} events; "
-            f"{result.sampled:,} sampled (seed {result.seed}), "
-            f"median {result.median_points:g} points each",
-            f"point = {result.time_granularity}"
-            + (f" × {result.place}" if result.place else "")
-            + (
-                f" × {result.amount}" + (f" in {result.amount_bins} bins" if result.amount_bins else " (exact)")
-                if result.amount
-                else ""
-            ),
-            "",
-            f"{'p':>3}  {'eligible':>9}  {'unique':>8}  {'ε_p':>6}  95% interval",
-        ]
-        for p in result.points:
-            lines.append(
-                f"{p.p:>3}  {p.eligible:>9,}  {p.unique:>8,}  {p.epsilon:>6.3f}  [{p.ci_low:.3f}, {p.ci_high:.3f}]"
-            )
-        lines += ["", *(f"[{c.status}] {c.rule} {c.message}" for c in checks), _status_line(checks)]
-        emit("\n".join(lines), output)
+    from datacustoms.flows.documents import UnicityDocument
+
+    _emit_checked("unicity", events, fmt, checks, lambda: _unicity_text(result, checks),
+                  lambda: _with_checks(UnicityDocument, result.model_dump(mode="json"), checks), output)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
+
+
+def _unicity_text(result: Any, checks: list[Check]) -> str:
+    """The unicity table and its checks, as text."""
+    lines = [
+        f"unicity of transaction traces: {result.people:,} people, {result.events:,} events; "
+        f"{result.sampled:,} sampled (seed {result.seed}), "
+        f"median {result.median_points:g} points each",
+        f"point = {result.time_granularity}"
+        + (f" × {result.place}" if result.place else "")
+        + (
+            f" × {result.amount}" + (f" in {result.amount_bins} bins" if result.amount_bins else " (exact)")
+            if result.amount
+            else ""
+        ),
+        "",
+        f"{'p':>3}  {'eligible':>9}  {'unique':>8}  {'ε_p':>6}  95% interval",
+    ]
+    for p in result.points:
+        lines.append(
+            f"{p.p:>3}  {p.eligible:>9,}  {p.unique:>8,}  {p.epsilon:>6.3f}  [{p.ci_low:.3f}, {p.ci_high:.3f}]"
+        )
+    lines += ["", *(f"[{c.status}] {c.rule} {c.message}" for c in checks), _status_line(checks)]
+    return "\n".join(lines)
 
 
 def _render_text(profile: RiskProfile, checks: list[Check], link: LinkageResult | None) -> str:

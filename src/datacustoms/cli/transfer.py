@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,21 +10,26 @@ import typer
 
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, guard_outputs, handle_errors
-from datacustoms.cli.options import Format
 from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 
 def outcome_json(outcome: Any) -> str:
-    doc = {
-        "status": outcome.record.status,
-        "verdict": outcome.record.verdict,
-        "ledger_entry": {"seq": outcome.entry.seq, "entry_hash": outcome.entry.entry_hash},
-        "record": outcome.record.model_dump(mode="json"),
-        "verification": outcome.verification(),
-        "protect": outcome.protect.model_dump(mode="json") if outcome.protect is not None else None,
-        "exposure": outcome.exposure.model_dump(mode="json") if outcome.exposure is not None else None,
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    """``transfer --format json`` (schema: ``docs/transfer.schema.json``)."""
+    from datacustoms.flows.documents import transfer_json
+
+    return transfer_json(outcome)
+
+
+def checked(path: str, outcome: Any) -> Any:
+    """The outcome as every renderer takes it: the terms' checks and the proof's failures."""
+    from datacustoms.report.ci import Checked
+
+    checks = list(outcome.checks)
+    if outcome.proof is not None:
+        seen = {(c.rule, c.subject) for c in checks}
+        checks += [c for c in outcome.proof.failures if (c.rule, c.subject) not in seen]
+    return Checked("transfer", path, checks, text=lambda: outcome_text(outcome), data=lambda: outcome_json(outcome),
+                   html=lambda: outcome_html(outcome))
 
 
 def outcome_text(outcome: Any) -> str:
@@ -62,28 +66,18 @@ def outcome_text(outcome: Any) -> str:
 
 
 def outcome_html(outcome: Any) -> str:
-    """The transfer as one offline page: verdict, columns and actions, reversal, risk, record."""
-    from datacustoms.report.html import render_html, render_protect_html
+    """The transfer as one offline page: verdict, the source, columns and actions, reversal, risk, record."""
+    from datacustoms.flows.documents import transfer_html
 
-    r = outcome.record
-    title = f"datacustoms transfer — {r.recipient.name}, {r.purpose}"
-    checks = [c.as_dict() for c in outcome.checks]
-    if outcome.protect is None:  # refused before protection: the terms and the record
-        view = {"source": {"name": r.source_name, "format": r.dataset.format, "rows": r.source_rows,
-                           "columns": 0, "notes": []},
-                "checks": checks, "created": r.created, "tool_version": r.tool_version}
-        return render_html(view, record=r, title=title)
-    return render_protect_html(outcome.protect, outcome.proof, checks=checks, record=r,
-                               risk_before=outcome.risk_before, risk_after=outcome.risk_after,
-                               output_name=r.dataset.name, title=title)
+    return transfer_html(outcome)
 
 
 def register(app: typer.Typer) -> None:
     app.command("transfer")(handle_errors(transfer_cmd))
 
 
-#: the format of a ``--report`` file, by its extension
-REPORT_FORMATS = {".html": Format.html, ".htm": Format.html, ".json": Format.json}
+#: the format of a ``--report`` file, by its extension (anything else: text)
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".sarif": "sarif", ".xml": "junit"}
 
 
 def transfer_cmd(
@@ -93,10 +87,10 @@ def transfer_cmd(
     ledger: opt.Ledger = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Refuse the transfer when any row lacks consent (default: drop those rows).")] = False,
-    fmt: Annotated[Format, opt.format_option(
-        Format.text, Format.json, Format.html, help="Summary format on stdout: text, json or html.")] = Format.text,
+    fmt: Annotated[str, opt.rendered_format_option(
+        "transfer", help="Summary format on stdout: text, json, html, sarif or junit.")] = "text",
     report: Annotated[Path | None, typer.Option(
-        "--report", help="Also write the report to this file (.html, .json or text).")] = None,
+        "--report", help="Also write the report to this file (.html, .json, .sarif, .xml for JUnit, else text).")] = None,
     keystore: opt.Keystore = None,
     create_key: opt.CreateKey = False,
     attack_budget: Annotated[float | None, opt.attack_budget(
@@ -105,27 +99,35 @@ def transfer_cmd(
     engine: Annotated[str, opt.engine("embedded, or spark: Spark reads PATH (a path or a table name).")] = "embedded",
     spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
     spark_conf: opt.SparkConf = None,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Protect, prove and record a transfer; the output appears only after its record is committed.
 
     Exit 0 when sent, 1 when refused (the refusal is recorded), 2 for bad input.
     """
     from datacustoms.flows.transfer import run_transfer
+    from datacustoms.report.registry import render
 
     budget = opt.resolve_attack_budget(attack_budget)
     # every target is checked before anything is recorded: the record and the release go together
     guard_outputs({"--output": output, "--report": report}, [path, policy], ledger=ledger, keystore=keystore)
+    report_fmt = REPORT_FORMATS.get(report.suffix.lower(), "text") if report is not None else None
+    if fmt == "html" and report_fmt == "html":
+        fmt = "text"  # the page goes to --report; the terminal gets the summary
+    opt.refuse_html_on_terminal(fmt, None)
     if create_key:
         opt.create_policy_key(policy, keystore)
-    report_fmt = REPORT_FORMATS.get(report.suffix.lower(), Format.text) if report is not None else None
-    want_html = fmt is Format.html or report_fmt is Format.html
-    outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
-                           attack_budget=budget, attack=not no_attack, measure_risk=want_html,
-                           engine=opt.engine_from(engine, spark_master, spark_conf))
-    render = {Format.text: outcome_text, Format.json: outcome_json, Format.html: outcome_html}
+    want_html = "html" in (fmt, report_fmt)
+    from datacustoms.cli.progress import progress_reporter
+
+    with progress_reporter(quiet) as progress:
+        outcome = run_transfer(path, policy, output, ledger=ledger, strict=strict, keystore=keystore,
+                               attack_budget=budget, attack=not no_attack, measure_risk=want_html,
+                               engine=opt.engine_from(engine, spark_master, spark_conf), progress=progress)
+    result = checked(path, outcome)
     if report is not None and report_fmt is not None:
-        emit(render[report_fmt](outcome), report)
-    emit(render[fmt](outcome), None)
+        emit(render("transfer", report_fmt, result), report)
+    emit(render("transfer", fmt, result), None)
     if _has_demo_values(policy):
         print("note: the policy's transfer terms still hold values marked # DEMO — replace them before a real "
               "transfer", file=sys.stderr)

@@ -86,21 +86,26 @@ def inspect(
     eng = engine_of(engine)
     limits = resolve_thresholds(thresholds)
     check_sample_rows(sample_rows)
+    step = progress or silent
+    step(f"reading {getattr(source, 'name', None) or source}"[:100], 0.0)
     table = eng.open(source, sample_rows=sample_rows, **read_options)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
+    step(f"detecting what the {len(table.column_names)} columns of {table.name} hold", 0.0)
     findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
     hints = {f.column: f.details.get("source_hint") for f in findings}  # detected source kinds raise priority
 
     def attack_one(column: str) -> ColumnAttack:
         if attacks is not None and column in attacks:  # a result for these very values (protect's kept columns)
             return attacks[column]
+        step(f"attacking {column}", 0.0)
         return attack_column(
             table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress,
             keyspaces=keyspaces, digests=eng.distinct_digests, hints=[hints.get(column)], salts=salts,
         )  # fmt: skip
 
     def profile(chosen_qi: list[str], chosen_sensitive: list[str]) -> RiskProfile:
+        step(f"measuring re-identification risk over {len(chosen_qi)} columns", 0.0)
         return risk_profile(
             table, chosen_qi, chosen_sensitive, thresholds=limits, population=population,
             sampling_fraction=sampling_fraction, load_cells=eng.class_cells(table, chosen_qi, chosen_sensitive),
@@ -108,20 +113,17 @@ def inspect(
         )  # fmt: skip
 
     def search(candidates: list[str]) -> tuple[list[str], CombinationSearch] | None:
+        step(f"measuring risk over combinations of {len(candidates)} candidate columns", 0.0)
         return eng.combinations(table, candidates, limits)
 
     return run_stages(
-        source_info(table),
-        findings,
-        attack_one=attack_one if attack else None,
-        profile=profile if measure else None,
-        qi=qi,
-        sensitive=sensitive,
-        limits=limits,
-        search=search,
-        qi_origin=qi_origin,
-        qi_reasons=qi_reasons,
-    )
+        source_info(table), findings, attack_one=attack_one if attack else None, profile=profile if measure else None,
+        qi=qi, sensitive=sensitive, limits=limits, search=search, qi_origin=qi_origin, qi_reasons=qi_reasons,
+    )  # fmt: skip
+
+
+def silent(label: str, fraction: float) -> None:
+    """The progress callback when nobody listens."""
 
 
 def check_sample_rows(sample_rows: int) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from datacustoms.engines.base import Engine
 from datacustoms.errors import UsageError
-from datacustoms.flows.inspect import engine_of, inspect
+from datacustoms.flows.inspect import Progress, engine_of, inspect
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.policy import Policy, load_policy
 from datacustoms.protect.pipeline import ProtectResult, load_master_key
@@ -49,13 +49,14 @@ def snapshot(
     attack: bool = True,
     engine: Engine | str | None = None,
     reuse: Mapping[str, ColumnAttack] | None = None,
+    progress: Progress | None = None,
 ) -> Snapshot:
     """Inspect one table (detect, attack digest columns, measure risk) the way ``inspect`` does;
     columns in ``reuse`` keep that attack result instead of being attacked again."""
     eng = engine_of(engine)
     qi = [c for c in qi if c in table.column_names]
     return snapshot_with(
-        lambda source, **kw: inspect(source, engine=eng, **kw),
+        lambda source, **kw: inspect(source, engine=eng, progress=progress, **kw),
         table,
         table.column_names,
         qi=qi,
@@ -77,6 +78,7 @@ def prove(
     attack: bool = True,
     master_key: bytes | None = None,
     engine: Engine | str | None = None,
+    progress: Progress | None = None,
 ) -> Proof:
     """Run the same checks on the input and the output and compare them.
 
@@ -87,16 +89,20 @@ def prove(
     taken: dict[str, Snapshot] = {}
 
     def take_before(qi: list[str], k: int, max_risk: float, budget: float) -> Snapshot:
+        if progress is not None:
+            progress("proof: inspecting the input", 0.0)
         taken["before"] = snapshot(
             before, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=budget, attack=attack,
-            engine=eng,
+            engine=eng, progress=progress,
         )  # fmt: skip
         return taken["before"]
 
     def take_after(qi: list[str], k: int, max_risk: float, budget: float) -> Snapshot:
+        if progress is not None:
+            progress("proof: inspecting the output", 0.0)
         return snapshot(
             after, qi=qi, sensitive=policy.sensitive, k=k, max_risk=max_risk, attack_budget=budget, attack=attack,
-            engine=eng, reuse=kept_attacks(taken.get("before"), before, after, policy),
+            engine=eng, reuse=kept_attacks(taken.get("before"), before, after, policy), progress=progress,
         )  # fmt: skip
 
     return prove_with(
@@ -134,14 +140,17 @@ def protect_and_prove(
     dry_run: bool = False,
     attack_budget: float = 30.0,
     attack: bool = True,
+    progress: Progress | None = None,
 ) -> Protected:
     """Protect ``source`` by ``policy`` (a :class:`Policy` or the path of its YAML) into ``output``,
-    then prove the output (no proof in a dry run)."""
+    then prove the output (no proof in a dry run). ``progress(label, fraction)`` hears each step."""
     eng = engine_of(engine)
     check_request(source, output, eng, dry_run=dry_run, attack_budget=attack_budget)
     if not isinstance(policy, Policy):
         policy = load_policy(Path(policy))
     table = eng.open(source)
+    if progress is not None:
+        progress(f"protecting {table.name}" + ("" if dry_run or output is None else f" into {Path(output).name}"), 0.0)
     result = eng.write(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
     if dry_run or output is None:
         return Protected(result)
@@ -154,5 +163,6 @@ def protect_and_prove(
         attack=attack,
         master_key=loaded[0] if loaded else None,
         engine=eng,
+        progress=progress,
     )
     return Protected(result, proof)

@@ -42,7 +42,7 @@ from datacustoms import __version__
 from datacustoms.detect import detect_columns
 from datacustoms.engines.base import Engine
 from datacustoms.errors import ColumnError, LedgerError
-from datacustoms.flows.inspect import engine_of
+from datacustoms.flows.inspect import Progress, engine_of, silent
 from datacustoms.flows.protect import prove
 from datacustoms.io import read
 from datacustoms.io.atomic import staging_dir
@@ -88,6 +88,7 @@ class TransferOutcome:
     risk_after: Any = None
     findings: list[dict[str, Any]] = field(default_factory=list)
     exposure: Any = None  # datacustoms.ledger.exposure.ExposureJudgement (R17)
+    source: dict[str, Any] = field(default_factory=dict)  #: the input as read: name, format, rows, columns
 
     @property
     def refused(self) -> bool:
@@ -327,6 +328,7 @@ def run_transfer(
     measure_risk: bool = False,
     at: datetime | None = None,
     engine: Engine | str | None = None,
+    progress: Progress | None = None,
 ) -> TransferOutcome:
     """Protect ``source`` by the policy, prove the result, record it, then release ``output``.
 
@@ -334,7 +336,8 @@ def run_transfer(
     :class:`~datacustoms.errors.DatacustomsError` without recording when the request itself is
     malformed (bad policy, unreadable input, unknown column): nothing was attempted then.
     ``engine`` reads the source (a Spark table streams to this process); the protected file,
-    whose SHA-256 the record carries, is written and proven here.
+    whose SHA-256 the record carries, is written and proven here. ``progress(label, fraction)``
+    hears each step (consent, protection, proof, record) and the attack's progress.
     """
     target = Path(output)
     output_format(target)
@@ -346,15 +349,19 @@ def run_transfer(
     try:
         t = _Transfer(policy, spec, table, target, store, at or datetime.now(UTC))
         with release_epoch(t.at.date()):  # rotating pseudonym keys: this transfer's epoch (its id)
-            return _run(t, strict=strict, keystore=keystore, attack_budget=attack_budget, attack=attack,
-                        measure_risk=measure_risk)
+            outcome = _run(t, strict=strict, keystore=keystore, attack_budget=attack_budget, attack=attack,
+                           measure_risk=measure_risk, progress=progress or silent)
+        outcome.source = {"name": Path(table.source).name if table.source not in ("", "<memory>") else table.name,
+                          "format": table.format, "rows": outcome.record.source_rows,
+                          "columns": len(table.column_names)}
+        return outcome
     finally:
         if not isinstance(ledger, LedgerStore):
             store.close()
 
 
 def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None, attack_budget: float,
-         attack: bool, measure_risk: bool) -> TransferOutcome:
+         attack: bool, measure_risk: bool, progress: Progress) -> TransferOutcome:
     """Terms, consent, then protect, prove and record in a private staging folder."""
     t.subject_cols = _subject_columns(t.table, t.spec)
     t.checks = term_checks(t.policy, t.spec, t.subject_cols)
@@ -362,6 +369,7 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
     if any(c.status == "fail" for c in t.checks):
         reasons = [f"{c.rule} {c.subject}: {c.message}" for c in t.checks if c.status == "fail"]
         return t.refuse(reasons, ConsentCounts(required=t.spec.consent_required), t.table.num_rows)
+    progress("checking consent (R28)" if t.spec.consent_required else "reading the source", 0.0)
     cpass, refused = t.consent(strict)
     if refused is not None:
         return refused
@@ -369,12 +377,15 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
     staging = staging_dir(t.target, t.base["transfer_id"])
     try:
         staged = staging / t.target.name
+        progress(f"protecting {t.table.name} into {t.target.name}", 0.0)
         result = protect_table(sending, t.policy, staged, keystore=keystore,
                                keep_rows=bool(t.subject_cols) or t.spec.subject_table is not None)
         _fsync(staged)
         out_table = read(str(staged))
-        proof = prove(sending, out_table, t.policy, attack_budget=attack_budget, attack=attack)
+        proof = prove(sending, out_table, t.policy, attack_budget=attack_budget, attack=attack, progress=progress)
         t.checks += [TransferCheck(f.rule, f.subject, "fail", f.line()) for f in proof.failures]
+        if measure_risk:
+            progress("measuring risk for the report", 0.0)
         risks = _risks(sending, out_table, t.policy) if measure_risk else (None, None)
         if not proof.passed:
             outcome = t.refuse([f"the output does not meet the policy: {f.line()}" for f in proof.failures],
@@ -384,6 +395,7 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
             outcome = t.refuse([str(extra.refusal)], cpass.counts, cpass.counts.rows_checked, proof, result)
             outcome.exposure = extra.judgement
         else:  # R17 passed; the index holds the people of every identifier column that left
+            progress("recording the transfer in the ledger", 0.0)
             tokens = t.subjects(sending, cpass, result) | extra.tokens
             record = t.sent_record(result, proof, staged, list(out_table.column_names), cpass.counts, tokens)
             record.subject_index, record.exposure_sha256 = extra.coverage, extra.exposure_sha256

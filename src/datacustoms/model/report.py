@@ -165,5 +165,6 @@ def report_json_schema_text() -> str:
     """The JSON Schema of ``inspect --format json`` (what ``docs/report.schema.json`` holds)."""
     schema = Report.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"urn:datacustoms:schema:report:{SCHEMA_VERSION}"
     schema["title"] = f"datacustoms report {SCHEMA_VERSION}"
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

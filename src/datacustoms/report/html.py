@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -250,11 +251,36 @@ def _attack_rows(attacks: Any) -> list[dict[str, Any]]:
             "seconds": _get(a, "seconds"),
             "full": ", ".join(extrapolations[:3]) or "—",
             "remaining": _get(a, "remaining_seconds"),
-            "reversed": _get(a, "rows_reversed_share"),
+            "reversed": _get(a, "rows_reversed_share", "reversed_share"),
             "reversed_rows": _get(a, "rows_reversed"),
             "examples": [str(x) for x in _as_list(_get(a, "examples"))][:3],
         })
     return rows
+
+
+#: the reversal table's columns that only a full attack result fills (a proof's snapshot has none of them)
+OPTIONAL_ATTACK_FIELDS = ("keyspace", "keyspace_size", "rate", "seconds", "full", "reversed", "examples")
+
+
+def shown_attack_fields(rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The optional reversal columns some row fills: a column empty in every row is left out."""
+    def filled(value: Any, name: str) -> bool:
+        return value is not None if name == "reversed" else value not in (None, "", "—", [], 0)
+
+    return {f for f in OPTIONAL_ATTACK_FIELDS if any(filled(r.get(f), f) for r in rows)}
+
+
+#: what a keyed protection makes of a column, by action: the label the output column gets
+PROTECTED_KINDS = {"pseudonymize": "keyed pseudonym", "tokenize": "random token", "encrypt": "ciphertext"}
+
+
+def protected_kind(action: str, detail: str) -> str | None:
+    """The kind of an output column a keyed action wrote (detection would mistake an HMAC for a plain digest)."""
+    label = PROTECTED_KINDS.get(action)
+    if label is None:
+        return None
+    method = detail.split(",")[0].strip() if detail else ""
+    return f"{label} ({method})" if method else label
 
 
 def _before_after(before: Any, after: Any) -> Markup | None:
@@ -309,28 +335,16 @@ def _record_rows(record: Any) -> list[tuple[str, str]]:
     return out
 
 
-def render_html(
-    report: Any,
-    *,
-    before: Any = None,
-    record: Any = None,
-    actions: Mapping[str, str] | None = None,
-    title: str | None = None,
-) -> str:
-    """Render ``report`` (the output's report, or an inspection) as one self-contained page.
+def _refusal(record: Any, failed: Sequence[Any]) -> list[str]:
+    """The record's refusal reasons, less those that repeat a failed check listed beside them."""
+    if record is None:
+        return []
+    listed = {f"{_get(c, 'rule')} {_get(c, 'subject')}: {_get(c, 'message')}" for c in failed}
+    return [r for r in _as_list(_get(record, "refusal_reasons")) if str(r) not in listed]
 
-    ``before``: the input's report, for before → after; ``record``: the ledger record of a
-    transfer (a :class:`~datacustoms.ledger.model.TransferRecord` or its dict); ``actions``:
-    column → what protection did to it (e.g. ``"pseudonymize (key k-2026-01)"``).
-    """
-    before = before if before is not None else getattr(report, "before", None)
-    failed = [c for c in _as_list(_get(report, "checks")) if _get(c, "status") == "fail"]
-    warned = [c for c in _as_list(_get(report, "checks")) if _get(c, "status") == "warn"]
-    verdict = "fail" if failed else "pass"
-    status = _get(record, "status") if record is not None else None
-    if status == "refused":
-        verdict = "fail"
-    source = _get(report, "source")
+
+def _column_rows(report: Any, before: Any, actions: Mapping[str, str] | None) -> list[dict[str, Any]]:
+    """One row per column: what detection found (before protection when given) and what was done."""
     findings = _as_list(_get(report, "findings"))
     before_findings = {_get(f, "column"): f for f in _as_list(_get(before, "findings"))} if before is not None else {}
     column_rows = []
@@ -353,10 +367,38 @@ def render_html(
             "after": (f"{_get(after_f, 'kind')} / {_get(after_f, 'role')}" if after_f is not None else
                       ("not sent" if before is not None else None)),
         })
+    return column_rows
+
+
+def render_html(
+    report: Any,
+    *,
+    before: Any = None,
+    record: Any = None,
+    actions: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> str:
+    """Render ``report`` (the output's report, or an inspection) as one self-contained page.
+
+    ``before``: the input's report, for before → after; ``record``: the ledger record of a
+    transfer (a :class:`~datacustoms.ledger.model.TransferRecord` or its dict); ``actions``:
+    column → what protection did to it (e.g. ``"pseudonymize (key k-2026-01)"``).
+    """
+    before = before if before is not None else getattr(report, "before", None)
+    failed = [c for c in _as_list(_get(report, "checks")) if _get(c, "status") == "fail"]
+    warned = [c for c in _as_list(_get(report, "checks")) if _get(c, "status") == "warn"]
+    verdict = "fail" if failed else "pass"
+    status = _get(record, "status") if record is not None else None
+    if status == "refused":
+        verdict = "fail"
+    source = _get(report, "source")
+    column_rows = _column_rows(report, before, actions)
     risk = _get(report, "risk")
     risks = [_risk_summary(r) for r in _as_list(risk)]
     before_risks = [_risk_summary(r) for r in _as_list(_get(before, "risk"))] if before is not None else []
     unicity = _get(report, "unicity")
+    attacks = _attack_rows(_get(report, "attacks"))
+    before_attacks = _attack_rows(_get(before, "attacks")) if before is not None else []
     context = {
         "title": title or f"datacustoms — {_get(source, 'name', default='report')}",
         "verdict": verdict,
@@ -364,13 +406,13 @@ def render_html(
         "failed": failed,
         "warned": warned,
         "checks": _as_list(_get(report, "checks")),
-        "source": source,
+        "source": _get(before, "source") if before is not None else source,
         "created": _fmt_time(_get(report, "created")),
         "tool_version": _get(report, "tool_version", default=""),
         "columns": column_rows,
         "has_before": before is not None,
-        "attacks": _attack_rows(_get(report, "attacks")),
-        "before_attacks": _attack_rows(_get(before, "attacks")) if before is not None else [],
+        "attacks": attacks,
+        "before_attacks": before_attacks,
         "risks": [r for r in risks if r],
         "before_risks": [r for r in before_risks if r],
         "unicity": unicity,
@@ -379,7 +421,10 @@ def render_html(
         **_series_context(_get(report, "series")),
         "before_after": _before_after(before, report) if before is not None else None,
         "record": _record_rows(record) if record is not None else None,
-        "refusal": _as_list(_get(record, "refusal_reasons")) if record is not None else [],
+        "refusal": _refusal(record, failed),
+        "output": source if before is not None else None,
+        "before_shown": shown_attack_fields(before_attacks),
+        "shown": shown_attack_fields(attacks),
         "notes": _as_list(_get(source, "notes")),
         "scope": _as_list(_get(report, "scope")),
         "qi_origin": QI_ORIGIN.get(_get(report, "qi_origin") or "", ""),
@@ -406,11 +451,13 @@ def render_protect_html(
     risk_after: Any = None,
     output_name: str | None = None,
     title: str | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> str:
     """A protection run as one page: ``result`` is a ``ProtectResult``, ``proof`` its ``Proof``.
 
     The proof's before / after snapshots become the two sides; failures of the proof become
     failed checks unless ``checks`` is given (a transfer passes its own, R24–R36 included).
+    ``source``: the input as read (name, format, rows, columns), for the page's header.
     """
     if checks is None:
         checks = _as_list(_get(proof, "failures"))
@@ -434,18 +481,35 @@ def render_protect_html(
         }
 
     actions: dict[str, str] = {}
+    kinds: dict[str, str] = {}
     for step in _as_list(_get(result, "steps")):
         detail = _get(step, "detail")
         actions[str(_get(step, "column"))] = str(_get(step, "action")) + (f" ({detail})" if detail else "")
+        if (kind := protected_kind(str(_get(step, "action")), str(detail or ""))) is not None:
+            kinds[str(_get(step, "column"))] = kind
     for name in _as_list(_get(result, "dropped")):
         actions[str(name)] = "drop"
     after_snap = _get(proof, "after") if proof is not None else None
     before_snap = _get(proof, "before") if proof is not None else None
     after = side(after_snap, risk_after, out_name, _get(result, "rows_out", default=_get(after_snap, "rows")), True)
+    for finding in after["findings"]:
+        if finding["column"] in kinds:
+            finding["kind"], finding["role"] = kinds[finding["column"]], "pseudonym"
     before = side(before_snap, risk_before, str(_get(result, "input", default="input")).rsplit("/", 1)[-1],
                   _get(result, "rows_in", default=_get(before_snap, "rows")), False) if proof is not None else None
+    if before is not None:
+        before["source"] = {**before["source"], **{k: v for k, v in (source or {}).items() if v is not None},
+                            "format": _input_format(result, source)}
     return render_html(after, before=before, record=record, actions=actions,
                        title=title or f"datacustoms protect — {_get(result, 'recipient', default='')}")
+
+
+def _input_format(result: Any, source: Mapping[str, Any] | None) -> str:
+    """The input's format: as read (``source``), else from the input's file extension."""
+    if source and source.get("format"):
+        return str(source["format"])
+    suffix = Path(str(_get(result, "input", default=""))).suffix.lower().lstrip(".")
+    return {"ndjson": "jsonl", "arrow": "ipc", "feather": "ipc"}.get(suffix, suffix or "—")
 
 
 def _fmt_time(value: Any) -> str:

@@ -27,8 +27,23 @@ RENDERERS: dict[str, dict[str, str | Renderer]] = {
     "attack": {
         "text": "datacustoms.attack.text:render_report",
         "json": "datacustoms.report.json:model_json",
+        "sarif": "datacustoms.report.ci:render_sarif",
+        "junit": "datacustoms.report.ci:render_junit",
     },
 }
+RENDERERS["report"].update(sarif="datacustoms.report.ci:render_sarif", junit="datacustoms.report.ci:render_junit")
+
+#: the commands whose result is a :class:`datacustoms.report.ci.Checked` (text, JSON and HTML made by the command)
+_CHECKED = "datacustoms.report.ci:render_"
+for _kind, _formats in {
+    "transfer": ("text", "json", "html", "sarif", "junit"),
+    "protect": ("text", "json", "sarif", "junit"),
+    "risk": ("text", "json", "sarif", "junit"),
+    "unicity": ("text", "json", "sarif", "junit"),
+    "ledger list": ("text", "json"),
+    "ledger lookup": ("text", "json"),
+}.items():
+    RENDERERS[_kind] = {f: _CHECKED + f for f in _formats}
 
 
 def formats(kind: str) -> list[str]:

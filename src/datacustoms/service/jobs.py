@@ -26,7 +26,6 @@ finish — keep ``lease_seconds`` well above any pause you expect.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -63,32 +62,16 @@ def run_flow(source: str, policy: str, target: Path, *, ledger: Any, attack_budg
 
 def outcome_json(outcome: Any) -> str:
     """The transfer's JSON report, as ``datacustoms transfer --format json`` writes it."""
-    doc = {
-        "status": outcome.record.status,
-        "verdict": outcome.record.verdict,
-        "ledger_entry": {"seq": outcome.entry.seq, "entry_hash": outcome.entry.entry_hash},
-        "record": outcome.record.model_dump(mode="json"),
-        "verification": outcome.verification(),
-        "protect": outcome.protect.model_dump(mode="json") if outcome.protect is not None else None,
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    from datacustoms.flows.documents import transfer_json
+
+    return transfer_json(outcome)
 
 
 def outcome_html(outcome: Any) -> str:
     """The transfer's HTML report (the library's offline page), as ``datacustoms transfer --format html``."""
-    from datacustoms.report.html import render_html, render_protect_html
+    from datacustoms.flows.documents import transfer_html
 
-    r = outcome.record
-    title = f"datacustoms transfer — {r.recipient.name}, {r.purpose}"
-    checks = [c.as_dict() for c in outcome.checks]
-    if outcome.protect is None:  # refused before protection: the terms and the record
-        view = {"source": {"name": r.source_name, "format": r.dataset.format, "rows": r.source_rows,
-                           "columns": 0, "notes": []},
-                "checks": checks, "created": r.created, "tool_version": r.tool_version}
-        return render_html(view, record=r, title=title)
-    return render_protect_html(outcome.protect, outcome.proof, checks=checks, record=r,
-                               risk_before=outcome.risk_before, risk_after=outcome.risk_after,
-                               output_name=r.dataset.name, title=title)
+    return transfer_html(outcome)
 
 
 class Worker:
