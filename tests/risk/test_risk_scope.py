@@ -183,3 +183,26 @@ def test_scope_names_the_policy_line_that_left_a_column_out(tmp_path, qi: str, e
         assert (reasons[column] or "").startswith(f"declared non-QI by policy line {line} ("), (column, reasons[column])
     assert f"declared non-QI by policy line {expected['sex']}" in render(report)
     assert "lines" not in policy.model_dump() and "lines" not in str(datacustoms.policy.policy_json_schema())
+
+
+def test_cli_inspect_with_a_policy_names_its_lines_and_uses_its_thresholds(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import pyarrow.csv as pacsv
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY.format(qi="quasi_identifiers:\n  - age\n") + "thresholds:\n  k: 7\n", encoding="utf-8")
+    data = tmp_path / "t.csv"
+    pacsv.write_csv(_table().drop_columns(["country"]), data)
+    result = CliRunner().invoke(app, ["inspect", str(data), "--no-attack", "--policy", str(policy), "-f", "json"])
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(result.stdout)
+    assert doc["qi_origin"] == "policy"
+    reasons = {c["column"]: c["reason"] for c in doc["scope"]}
+    assert reasons["sex"].startswith("declared non-QI by policy line 4 (")
+    assert reasons["card_count"].startswith("declared non-QI by policy line 4 (")
+    assert doc["risk"]["qi"] == ["age"] and doc["risk"]["thresholds"]["k"] == 7
+    narrowed = CliRunner().invoke(app, ["inspect", str(data), "--no-attack", "-p", str(policy), "--qi", "age,sex",
+                                        "--k", "3", "-f", "json"])  # fmt: skip
+    doc = json.loads(narrowed.stdout)
+    assert doc["qi_origin"] == "--qi" and doc["risk"]["thresholds"]["k"] == 3

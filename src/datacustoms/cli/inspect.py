@@ -35,6 +35,31 @@ def _salts(salt: list[str] | None, salt_file: list[str] | None, mode: opt.SaltMo
     return {"salts": salts} if salts else {}
 
 
+POLICY_HELP = (
+    "Measure as this policy declares: its quasi-identifiers, sensitive columns and thresholds (--qi, --sensitive, "
+    "--k, --max-risk, --max-average-risk still win); the report names the policy line that leaves each column out."
+)
+
+
+def _policy_scope(
+    path: Path | None, qi: list[str] | None, sensitive: list[str] | None, *given: float | None
+) -> dict[str, Any]:
+    """``inspect``'s arguments from ``--policy`` (nothing without one): the declared scope and limits."""
+    if path is None:
+        return {}
+    from datacustoms.policy import load_policy
+
+    policy = load_policy(path)
+    scope: dict[str, Any] = {}
+    if qi is None:
+        scope.update(qi=policy.qi_columns(), qi_origin="policy", qi_reasons=policy.qi_reasons)
+    if sensitive is None and policy.sensitive:
+        scope["sensitive"] = list(policy.sensitive)
+    if all(value is None for value in given):
+        scope["thresholds"] = policy.thresholds
+    return scope
+
+
 def _registry(detectors: Path | None) -> Any:
     """The built-in detectors, plus the ``--detectors`` YAML file when given (None: the defaults)."""
     if detectors is None:
@@ -88,6 +113,7 @@ def inspect_cmd(
     salt_mode: opt.SaltModeOption = opt.SaltMode.any,
     release_key: Annotated[str | None, typer.Option("--release-key", help=RELEASE_KEY_HELP)] = None,
     quiet: opt.Quiet = False,
+    policy: Annotated[Path | None, typer.Option("--policy", "-p", help=POLICY_HELP)] = None,
 ) -> None:
     """Detect identifier, pseudonym and quasi-identifier columns; try to reverse digests; measure risk.
 
@@ -101,7 +127,8 @@ def inspect_cmd(
     opt.refuse_html_on_terminal(fmt, output)
     check_sample_rows(sample_rows)
     budget = opt.resolve_attack_budget(attack_budget)
-    guard_outputs({"--output": output}, [path, detectors])
+    guard_outputs({"--output": output}, [path, detectors, policy])
+    scope = _policy_scope(policy, opt.split_list(qi), opt.split_list(sensitive), k, max_risk, max_average_risk)
     registry = _registry(detectors)
     given = (("table", table), ("encoding", encoding), ("delimiter", delimiter), ("format", input_format))
     read_options: dict[str, Any] = {key: value for key, value in given if value is not None}
@@ -114,8 +141,8 @@ def inspect_cmd(
     with progress_reporter(quiet) as progress:
         report = inspect(
             path, engine=opt.engine_from(engine, spark_master, spark_conf), attack=not no_attack,
-            attack_budget=budget, qi=opt.split_list(qi), sensitive=opt.split_list(sensitive),
-            thresholds=limits, population=population, reveal=reveal,
+            attack_budget=budget, population=population, reveal=reveal,
+            **{"qi": opt.split_list(qi), "sensitive": opt.split_list(sensitive), "thresholds": limits, **scope},
             sample_rows=sample_rows, registry=registry, progress=progress, **read_options,
         )  # fmt: skip
     _print(report, fmt, output, private=reveal)

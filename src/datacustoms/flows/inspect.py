@@ -65,7 +65,7 @@ def inspect(
     measures: Sequence[RiskMeasure] = (),
     salts: Sequence[Salt] = (),
     attacks: Mapping[str, ColumnAttack] | None = None,
-    qi_reasons: Mapping[str, str] | None = None,
+    qi_reasons: Mapping[str, str] | Callable[[list[str]], Mapping[str, str]] | None = None,
     **read_options: Any,
 ) -> Report:
     """Inspect ``source`` (a path, URL, frame or Table) and return the full :class:`Report`.
@@ -73,7 +73,8 @@ def inspect(
     Without ``qi`` every column that is not an identifier, pseudonym or sensitive attribute is a
     candidate quasi-identifier and every combination of up to 3–4 of them is measured; ``qi``
     narrows the set (``qi_origin`` says who narrowed it, for the report; ``qi_reasons`` why each
-    other column is left out, e.g. a policy's ``qi_reasons``). ``sensitive`` defaults
+    other column is left out, e.g. a policy's ``qi_reasons``, or a function of the table's columns
+    that gives them). ``sensitive`` defaults
     to the columns detection proposes. Both are checked against the table before any data is
     read. ``thresholds`` (rules R10–R13) may be a mapping. ``registry`` holds the detectors to
     run (default: the built-ins). ``engine`` reads and counts (default: embedded; ``"spark"``
@@ -91,6 +92,8 @@ def inspect(
     table = eng.open(source, sample_rows=sample_rows, **read_options)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
+    if callable(qi_reasons):
+        qi_reasons = qi_reasons(table.column_names)
     step(f"detecting what the {len(table.column_names)} columns of {table.name} hold", 0.0)
     findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
     hints = {f.column: f.details.get("source_hint") for f in findings}  # detected source kinds raise priority
