@@ -421,6 +421,11 @@ def load_yaml_file(path: str | Path, what: str = "policy file") -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PolicyError(f"{path.name} is not a YAML text file (binary or not UTF-8)", "check the path") from None
+    return load_yaml_text(text, path.name)
+
+
+def load_yaml_text(text: str, name: str = "the policy text") -> Any:
+    """Parse YAML text strictly (see :class:`StrictLoader`); ``name`` is what the one-line error calls it."""
     try:
         return yaml.load(text, Loader=StrictLoader)
     except yaml.YAMLError as err:
@@ -428,9 +433,9 @@ def load_yaml_file(path: str | Path, what: str = "policy file") -> Any:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) if isinstance(err, yaml.constructor.ConstructorError) else None
         detail = f": {problem}" if problem else ""
-        raise PolicyError(f"{path.name} is not valid YAML{where}{detail}", "fix the file") from None
+        raise PolicyError(f"{name} is not valid YAML{where}{detail}", "fix the file") from None
     except RecursionError:
-        raise PolicyError(f"{path.name} is nested too deeply", "fix the file") from None
+        raise PolicyError(f"{name} is nested too deeply", "fix the file") from None
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -139,3 +139,10 @@ def test_rotating_keys_take_the_epoch_as_the_file_path_does(tmp_path: Path, env_
     protect_table(from_arrow(export(300)), parse_policy(rotated), written)
     assert out.column("customer_id").equals(pq.read_table(written).column("customer_id"))
     assert out.column("customer_id") != protect(export(300), policy()).column("customer_id")
+
+
+def test_policy_text_is_parsed_strictly() -> None:
+    """YAML text given to the API is held to the policy file's rules: a key given twice is refused."""
+    text = "recipient: partner\npurpose: analytics\ndefault_action: keep\ncolumns:\n  name: drop\n  name: keep\n"
+    with pytest.raises(PolicyError, match="given twice"):
+        datacustoms.protect(pa.table({"name": ["Kim"]}), text)

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import yaml
 
 from datacustoms.api.results import ProofResult, ProtectedTable
 from datacustoms.errors import PolicyError
 from datacustoms.io import read
-from datacustoms.policy import Policy, load_policy, parse_policy
+from datacustoms.policy import Policy, load_policy, load_yaml_text, parse_policy, policy_lines
 from datacustoms.protect.pipeline import load_master_key, protect_arrow
 from datacustoms.table import Table, from_arrow
 
@@ -68,13 +67,8 @@ def _is_yaml_text(text: str) -> bool:
 
 
 def _policy_text(text: str) -> Policy:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"the policy text is not valid YAML{where}", "fix the syntax") from None
-    return parse_policy(data, base_dir=Path.cwd())
+    """A policy given as YAML text, parsed as strictly as a policy file (duplicate keys, bad dates)."""
+    return parse_policy(load_yaml_text(text), base_dir=Path.cwd(), lines=policy_lines(text))
 
 
 def protect(
