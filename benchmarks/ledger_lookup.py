@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -99,7 +100,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-lookup-") as tmp:
         store = LedgerStore(f"sqlite:///{Path(tmp) / 'ledger.db'}")
-        print("measured while the machine was shared (2 cores)")
+        print(f"load average before the run: {os.getloadavg()[0]:.2f} (2 cores)")
         for rows, size in fingerprint_bytes(store.key):
             print(f"exposure fingerprint of a {rows:>9,}-row release: {size:>7,} bytes")
         start = time.perf_counter()

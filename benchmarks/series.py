@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def main() -> None:
             size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
             print(f"generated {days[-1]} daily Parquet exports × {customers:,} customers in "
                   f"{time.perf_counter() - start:.1f} s ({size / 1e9:.2f} GB)")  # fmt: skip
-        print("measured while the machine was shared (2 cores); DuckDB limited to 2 threads and 1 GB")
+        print(f"load average before the run: {os.getloadavg()[0]:.2f} (2 cores); DuckDB limited to 2 threads and 1 GB")
         print(f"{'releases':>8} {'rows':>12} {'ours s':>8} {'ours MB':>8} {'ε max':>6}   baseline")
         for n in days:
             mine = run("ours", folder, n)
