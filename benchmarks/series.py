@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peak import peak_rss_mb
 
 SNAPSHOT = ("balance_category", "topup_7d", "withdrawal_7d", "payment_7d", "remittance_7d", "card_count")
 
@@ -66,7 +67,7 @@ def baseline(folder: str, days: int) -> dict[str, float]:
 
 def child(kind: str, folder: str, days: int) -> None:
     figures = (ours if kind == "ours" else baseline)(folder, days)
-    figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["peak_mb"] = peak_rss_mb()  # VmHWM: the child's own peak (ru_maxrss carries the parent's across exec)
     print(json.dumps(figures))
 
 
