@@ -103,3 +103,17 @@ def test_keyspace_specs() -> None:
     for bad in ("foo", "numeric:12", "rrn:1990-13-01..1991-01-01", "mobile:ZZ", "kr_mobile:1"):
         with pytest.raises(ValueError):
             ks.parse_keyspace(bad)
+
+
+def test_date_spellings_equal_strftime() -> None:
+    """Dates are respelled by slicing; every spelling must equal strftime's, leap days and years before 1000 included."""
+    import datetime as dt
+
+    from datacustoms.attack.hashes.keyspaces import DATE_FORMATS, dates
+
+    for start, end in ((dt.date(1899, 12, 25), dt.date(1901, 3, 2)), (dt.date(1999, 12, 30), dt.date(2000, 3, 1)),
+                       (dt.date(998, 12, 30), dt.date(1000, 1, 2))):  # fmt: skip
+        space = dates(start, end)
+        for fmt, spelling in DATE_FORMATS.items():
+            expected = [dt.date.fromisoformat(v).strftime(spelling).encode() for v in space.values]
+            assert space.candidates(fmt) == expected, fmt

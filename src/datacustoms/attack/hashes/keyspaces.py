@@ -437,9 +437,24 @@ class DateKeyspace(ListKeyspace):
 
     def candidates(self, fmt: str) -> list[bytes]:
         if fmt not in self._cache:
-            spelling = DATE_FORMATS[fmt]
-            self._cache[fmt] = [dt.date.fromisoformat(v).strftime(spelling).encode() for v in self.values]
+            DATE_FORMATS[fmt]  # an unknown spelling is a KeyError, as before
+            self._cache[fmt] = [_respell(v, fmt).encode() for v in self.values]
         return self._cache[fmt]
+
+
+def _respell(iso: str, fmt: str) -> str:
+    """An ISO date (``YYYY-MM-DD``, four-digit year) in one of :data:`DATE_FORMATS`'s spellings, by
+    slicing: what ``strftime`` gives, about ten times faster over the catalogue's 40 k dates."""
+    if iso[0] == "0":  # years before 1000: strftime does not pad %Y, ISO does
+        return dt.date.fromisoformat(iso).strftime(DATE_FORMATS[fmt])
+    if fmt == "iso":
+        return iso
+    if fmt == "ymd_dots":
+        return iso.replace("-", ".")
+    if fmt == "ymd_slash":
+        return iso.replace("-", "/")
+    digits = iso[:4] + iso[5:7] + iso[8:10]
+    return digits if fmt == "ymd" else digits[2:]
 
 
 def candidate_list(
