@@ -8,52 +8,16 @@ the server is unreachable.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from datacustoms.ledger.keys import KEY_ENV
+from pg_schema import pg_schema_url
 
-PG_HOST = os.environ.get("DATACUSTOMS_TEST_PG_HOST", "127.0.0.1:5432")
 TEST_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-
-
-@lru_cache(maxsize=1)
-def pg_base() -> tuple[str | None, str]:
-    """A working admin URL for the test database, or None and the reason."""
-    reasons = []
-    for user in ("postgres", "root"):
-        url = f"postgresql+psycopg://{user}@{PG_HOST}/test"
-        try:
-            engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-            engine.dispose()
-            return url, ""
-        except Exception as err:  # any failure means: skip with the reason
-            reasons.append(f"{user}: {str(err).splitlines()[0][:120]}")
-    return None, "; ".join(reasons)
-
-
-def pg_schema_url() -> Iterator[str]:
-    base, why = pg_base()
-    if base is None:
-        pytest.skip(f"PostgreSQL at {PG_HOST} (database test) is unreachable — {why}")
-    schema = f"dc_test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -7,16 +7,11 @@ skips, saying why, when the server is unreachable.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from datacustoms.service import auth
@@ -24,41 +19,14 @@ from datacustoms.service.app import create_app
 from datacustoms.service.jobs import Worker
 from datacustoms.service.ops import Service, ServiceConfig
 from datacustoms.service.server import demo_policy, open_service, seed_demo
+from pg_schema import pg_schema_url as shared_pg_schema_url
 
-PG_HOST = os.environ.get("DATACUSTOMS_TEST_PG_HOST", "127.0.0.1:5432")
 TEST_KEY = "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
-@lru_cache(maxsize=1)
-def pg_base() -> tuple[str | None, str]:
-    reasons = []
-    for user in ("postgres", "root"):
-        url = f"postgresql+psycopg://{user}@{PG_HOST}/test"
-        try:
-            engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-            engine.dispose()
-            return url, ""
-        except Exception as err:  # any failure means: skip with the reason
-            reasons.append(f"{user}: {str(err).splitlines()[0][:120]}")
-    return None, "; ".join(reasons)
-
-
 def pg_schema_url() -> Iterator[str]:
-    base, why = pg_base()
-    if base is None:
-        pytest.skip(f"PostgreSQL at {PG_HOST} (database test) is unreachable — {why}")
-    schema = f"dc_svc_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+    """A URL on a fresh PostgreSQL schema for the service (see tests/pg_schema.py)."""
+    yield from shared_pg_schema_url("dc_svc")
 
 
 @dataclass
