@@ -45,7 +45,7 @@ from datacustoms.errors import ColumnError, LedgerError
 from datacustoms.flows.inspect import Progress, engine_of, silent
 from datacustoms.flows.protect import prove
 from datacustoms.io import read
-from datacustoms.io.atomic import staging_dir
+from datacustoms.io.atomic import file_sha256, staging_dir
 from datacustoms.io.targets import check_outputs, input_paths
 from datacustoms.ledger.chain import Entry, canonical_json
 from datacustoms.ledger.consent import judge_rows
@@ -191,14 +191,6 @@ def _index_tokens(store: LedgerStore, table: Table, columns: list[str], kept: li
 # ---------------------------------------------------------------------------------------- files
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _fsync(path: Path) -> None:
     flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
     fd = os.open(path, flags)
@@ -297,7 +289,7 @@ class _Transfer:
                                              key_id=result.derived_key_ids.get(s.action) or result.key_id)
                               for s in keyed],
             source_rows=counts.rows_checked,
-            dataset=DatasetInfo(name=self.target.name, format=output_format(self.target), sha256=_sha256_file(staged),
+            dataset=DatasetInfo(name=self.target.name, format=output_format(self.target), sha256=file_sha256(staged),
                                 bytes=staged.stat().st_size, rows=result.rows_out),
             subjects_indexed=len(tokens), subject_index_sha256=index_digest(tokens),
             consent=counts, verdict="pass", report_sha256=self.report_sha256(proof),

@@ -11,6 +11,7 @@ same folder removes those whose process is gone and which are older than the run
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -138,3 +139,12 @@ def atomic_write_text(target: str | os.PathLike[str], text: str, mode: int | Non
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
     with atomic_path(target, mode) as tmp:
         tmp.write_bytes(data)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB chunks (what the ledger records of a dataset)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

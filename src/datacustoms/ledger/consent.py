@@ -22,6 +22,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from datacustoms.errors import InputError
+from datacustoms.io.atomic import file_sha256
 from datacustoms.ledger.store import Consent, LedgerStore
 from datacustoms.ledger.subjects import SubjectHasher, SubjectKind
 
@@ -133,16 +134,8 @@ def read_consent_rows(path: str | Path, hasher: SubjectHasher) -> tuple[list[dic
             for token in tokens:
                 rows.append({"subject_hash": token, "recipient": recipient, "purpose": purpose,
                              "given": given, "countries": countries, "withdrawn": withdrawn})
-    return rows, _file_sha256(Path(path))
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    if path.is_file():
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
+    consents = Path(path)
+    return rows, file_sha256(consents) if consents.is_file() else hashlib.sha256().hexdigest()
 
 
 def import_consents(store: LedgerStore, path: str | Path) -> ConsentImport:

@@ -25,7 +25,6 @@ finish — keep ``lease_seconds`` well above any pause you expect.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -40,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from datacustoms.errors import DatacustomsError
-from datacustoms.io.atomic import atomic_write_text
+from datacustoms.io.atomic import atomic_write_text, file_sha256
 from datacustoms.service import ops
 from datacustoms.service.db import TERMINAL, inspections_t, now_iso, sources_t, transfers_t
 
@@ -340,7 +339,7 @@ class Worker:
         target = held / job["output_name"]
         candidates = [target, *held.glob(f".{job['output_name']}.transfer-*/{job['output_name']}")]
         for path in candidates:
-            if path.is_file() and digest and _sha256(path) == digest:
+            if path.is_file() and digest and file_sha256(path) == digest:
                 if path != target:
                     os.replace(path, target)
                 for stage in held.glob(f".{job['output_name']}.transfer-*"):
@@ -362,14 +361,6 @@ class Worker:
                             .where(transfers_t.c.state.in_(tuple(TERMINAL)))):
             if svc.config.held_dir(t["id"]).exists():
                 shutil.rmtree(svc.config.held_dir(t["id"]), ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def utc(ts: float) -> str:
