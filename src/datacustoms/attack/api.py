@@ -16,7 +16,8 @@ from datacustoms.attack.hashes.recipes import Recipe, Salt
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, guess_format
 from datacustoms.attack.outcome import apply_outcome
-from datacustoms.attack.reverse import PROBE_MIN_TARGETS, blind_plan, probe_order, run_jobs
+from datacustoms.attack.probe import probe_native
+from datacustoms.attack.reverse import PROBE_MIN_TARGETS, Job, blind_plan, probe_order, run_jobs
 from datacustoms.errors import UsageError
 from datacustoms.model.attack import AttackMode, ColumnAttack
 from datacustoms.table import Table
@@ -132,9 +133,14 @@ def attack_blind(
 
         sizes = run_hashcat_jobs(runner, jobs, len(parsed.distinct), deadline)
     else:
+        moved: list[Job] = []
         if runner.native is None and len(parsed.distinct) >= PROBE_MIN_TARGETS and len(jobs) > 1:
             jobs = probe_order(runner, jobs, started + budget_s * 0.2)
-        sizes = run_jobs(runner, jobs, len(parsed.distinct), deadline, stop_when_confirmed=stop_when_confirmed)
+        elif only is None and runner.native is not None:
+            jobs, moved = probe_native(runner, jobs, started + budget_s * 0.2)
+        sizes = run_jobs(
+            runner, jobs, len(parsed.distinct), deadline, stop_when_confirmed=stop_when_confirmed, moved=moved
+        )
     finish(res, parsed, runner, started=started, reveal=reveal, keyspace_sizes=sizes)
     planned = sum(j.keyspace.size for j in jobs)
     ran = {r.keyspace for r in runner.results}

@@ -200,19 +200,31 @@ def probe_order(runner: Runner, jobs: list[Job], deadline: float) -> list[Job]:
 
 
 def run_jobs(
-    runner: Runner, jobs: list[Job], distinct: int, deadline: float, *, stop_when_confirmed: bool = False
-) -> dict[str, int]:
+    runner: Runner, jobs: list[Job], distinct: int, deadline: float, *, stop_when_confirmed: bool = False,
+    moved: Sequence[Job] = (),
+) -> dict[str, int]:  # fmt: skip
     """Run jobs in order until the deadline or 99% of distinct digests are reversed (or, with
     ``stop_when_confirmed``, until one job that reversed digests has finished its keyspace).
 
+    ``moved`` are jobs a probe ran ahead of their rank: once one of them has run, stopping at 99%
+    still runs the queued jobs ranked before it (the cheap ones among them), so a probe never
+    skips a job the plan would have run; only reversing every digest stops the search outright.
     Returns the keyspace size behind each recipe that ran (for the extrapolation).
     """
     sizes: dict[str, int] = {}
     queue = list(jobs)
+    ahead = {id(j) for j in moved}
+    bound: tuple[float, ...] | None = None  # the highest rank of a moved job that ran
     while queue and time.perf_counter() < deadline:
-        if distinct and len(runner.found) >= REVERSED_SHARE * distinct:
+        if runner.done():
             break
+        if distinct and len(runner.found) >= REVERSED_SHARE * distinct:
+            queue = [j for j in queue if bound is not None and j.rank < bound]
+            if not queue:
+                break
         job = queue.pop(0)
+        if id(job) in ahead:
+            bound = job.rank if bound is None else max(bound, job.rank)
         before = len(runner.recipes_hit)
         if isinstance(job.keyspace, MaskKeyspace):
             res = runner.run_mask(job.recipe, job.keyspace, job.fmt, deadline)

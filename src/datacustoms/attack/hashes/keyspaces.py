@@ -264,7 +264,7 @@ def national_mobile(region: str, *, strict: bool = True) -> MaskKeyspace:
     pattern = re.compile(meta.mobile.national_number_pattern)
     general = meta.general_desc.possible_length if meta.general_desc is not None else ()
     lengths = [n for n in meta.mobile.possible_length if n > 0] or list(general)
-    rng = np.random.default_rng(7)
+    digits = _DigitStream(np.random.default_rng(7))
     shapes: list[tuple[str, ...]] = []
     kept: list[str] = []
     for length in lengths:
@@ -275,8 +275,7 @@ def national_mobile(region: str, *, strict: bool = True) -> MaskKeyspace:
             for p in range(10**width):
                 head = str(p).zfill(width)
                 for _ in range(40):
-                    tail = "".join(str(d) for d in rng.integers(0, 10, length - width))
-                    if pattern.fullmatch(head + tail):
+                    if pattern.fullmatch(head + digits.take(length - width)):
                         prefixes.append(head)
                         break
         for head in prefixes:
@@ -305,6 +304,25 @@ def national_mobile(region: str, *, strict: bool = True) -> MaskKeyspace:
         shapes,
         note=note,
     )
+
+
+class _DigitStream:
+    """Random decimal digits as text, drawn from ``rng`` a few thousand at a time: the same digits
+    as one ``rng.integers(0, 10, n)`` call per sample (the generator's stream continues across
+    calls), without the ~20 µs each call costs (the sampling makes thousands)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.text = ""
+        self.pos = 0
+
+    def take(self, n: int) -> str:
+        if self.pos + n > len(self.text):
+            more = (self.rng.integers(0, 10, max(4096, n)) + 48).astype(np.uint8).tobytes().decode()
+            self.text = self.text[self.pos :] + more
+            self.pos = 0
+        self.pos += n
+        return self.text[self.pos - n : self.pos]
 
 
 def _groups_for(region: str, nsn: str, example: phonenumbers.PhoneNumber | None) -> list[str]:
@@ -341,20 +359,7 @@ def rrn(
     if end < start:
         raise ValueError("end before start")
     days = (end - start).days + 1
-    by_format = []
     formats = ("rrn_dash", "digits") if dash else ("digits",)
-    for fmt in formats:
-        parts = []
-        d = start
-        while d <= end:
-            sexes = (sex,) if sex else rrn_kind.sex_digits(d.year, foreign)
-            ymd = d.strftime("%y%m%d")
-            for s in sexes:
-                tail = "XXXXXX" if random_tail else "XXXXXC"
-                sep = "-" if fmt == "rrn_dash" else ""
-                parts.append(Part(f"{ymd}{sep}{s}{tail}"))
-            d += dt.timedelta(days=1)
-        by_format.append((fmt, tuple(parts)))
     known = days == 1 and sex is not None
     enumerable = (not random_tail) or known
     note = None
@@ -363,16 +368,72 @@ def rrn(
             "" if known else "; enumerated only when the birth date and sex are known"
         )
     kind = "random tail" if random_tail else "with check digit"
-    return MaskKeyspace(
+    return RrnKeyspace(
         f"kr_rrn_{start:%Y%m%d}_{end:%Y%m%d}" + ("_random" if random_tail else ""),
         "rrn",
         f"Korean RRN born {start}…{end} ({kind})",
         formats,
-        tuple(by_format),
+        (),
         enumerable,
         note,
         tuple((fmt, "YYMMDD-SXXXXXX" if fmt == "rrn_dash" else "YYMMDDSXXXXXX") for fmt in formats),
+        start=start,
+        end=end,
+        sex=sex,
+        random_tail=random_tail,
+        foreign=foreign,
     )
+
+
+@dataclass(frozen=True)
+class RrnKeyspace(MaskKeyspace):
+    """RRNs by birth date, one part per (date, sex digit): a birth decade holds some 7,300 parts
+    per format, so they are built when a job first enumerates them, not when the plan is made
+    (the blind plan holds six decades; its size and shapes need no part)."""
+
+    start: dt.date = dt.date.min
+    end: dt.date = dt.date.min
+    sex: str | None = None
+    random_tail: bool = False
+    foreign: bool = False
+
+    @cached_property
+    def _built(self) -> dict[str, tuple[Part, ...]]:
+        tail = "XXXXXX" if self.random_tail else "XXXXXC"
+        days = [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+        heads = [(f"{d.year % 100:02d}{d.month:02d}{d.day:02d}", self._sexes(d.year)) for d in days]
+        return {
+            fmt: tuple(
+                Part(f"{ymd}{'-' if fmt == 'rrn_dash' else ''}{s}{tail}") for ymd, sexes in heads for s in sexes
+            )
+            for fmt in self.formats
+        }
+
+    def _sexes(self, year: int) -> tuple[str, ...]:
+        return (self.sex,) if self.sex else rrn_kind.sex_digits(year, self.foreign)
+
+    def parts(self, fmt: str) -> tuple[Part, ...]:
+        try:
+            return self._built[fmt]
+        except KeyError:
+            raise KeyError(fmt) from None
+
+    @cached_property
+    def size(self) -> int:
+        """Candidates per format, counted by year (no part is built)."""
+        per = 10**6 if self.random_tail else 10**5
+        total = 0
+        for year in range(self.start.year, self.end.year + 1):
+            a = max(self.start, dt.date(year, 1, 1))
+            b = min(self.end, dt.date(year, 12, 31))
+            total += ((b - a).days + 1) * len(self._sexes(year)) * per
+        return total
+
+    def narrowed(self, fixed: str) -> MaskKeyspace:
+        built = tuple((fmt, self.parts(fmt)) for fmt in self.formats)
+        plain = MaskKeyspace(self.name, self.family, self.description, self.formats, built, self.enumerable,
+                             self.note, self.display, self.prior)  # fmt: skip
+        return plain.narrowed(fixed)
 
 
 def numeric_range(low: int, high: int, *, width: int | None = None, name: str | None = None) -> MaskKeyspace:
@@ -422,11 +483,8 @@ DATE_FORMATS = {
 
 def dates(start: dt.date, end: dt.date) -> ListKeyspace:
     """Calendar dates (birth dates, sign-up dates) in the common spellings."""
-    values = []
-    d = start
-    while d <= end:
-        values.append(d.isoformat())
-        d += dt.timedelta(days=1)
+    # ISO text of every day (numpy's day arithmetic spells years 1–9999 as isoformat does)
+    values = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1).astype(str).tolist()
     return DateKeyspace(
         f"dates_{start:%Y}_{end:%Y}", "date", f"dates {start}…{end}", tuple(values), tuple(DATE_FORMATS)
     )
