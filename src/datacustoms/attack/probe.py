@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 
 from datacustoms.attack.hashes.keyspaces import MaskKeyspace, Part, mask_layout
-from datacustoms.attack.hashes.runner import Runner
+from datacustoms.attack.hashes.runner import Runner, named_impl
 from datacustoms.attack.reverse import Job
 
 #: a probe expects this many hits when every distinct digest comes from the job's keyspace
@@ -69,18 +69,11 @@ def windows(parts: Sequence[Part], width: int, count: int = PROBE_WINDOWS) -> li
     return out
 
 
-def _impl(runner: Runner) -> str:
-    """A fast kernel named outright: ``auto`` would time every kernel on each new mask shape,
-    which costs more than the probes themselves."""
-    assert runner.native is not None
-    feats = runner.native.cpu_features()
-    return next((k for k in ("avx512", "avx2") if feats.get(k)), "scalar")
-
-
-def probe_job(runner: Runner, job: Job, width: int, impl: str) -> int:
+def probe_job(runner: Runner, job: Job, width: int) -> int:
     """Verified hits among ``width`` candidates of the job, in windows spread over its keyspace."""
     assert runner.native is not None and isinstance(job.keyspace, MaskKeyspace)
     native, recipe = runner.native, job.recipe
+    impl = named_impl(native, recipe.algorithm)  # not "auto": no kernel timing per mask shape
     found = 0
     for part, a, b in windows(job.keyspace.parts(job.fmt), width):
         tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
@@ -102,7 +95,6 @@ def probe_native(runner: Runner, jobs: list[Job], deadline: float) -> tuple[list
     distinct = len(runner.keys)
     if runner.native is None or distinct == 0 or len(jobs) < 2:
         return jobs, []
-    impl = _impl(runner)
     cores = runner.native._cores()
     walked = spent = 0.0
     score: dict[int, float] = {}
@@ -117,7 +109,7 @@ def probe_native(runner: Runner, jobs: list[Job], deadline: float) -> tuple[list
         if spent + expected > PROBE_SHARE * walked:
             continue
         t0 = time.perf_counter()
-        hits = probe_job(runner, job, width, impl)
+        hits = probe_job(runner, job, width)
         spent += time.perf_counter() - t0
         if hits:
             score[i] = hits * job.keyspace.size / width  # distinct digests this job would reverse
