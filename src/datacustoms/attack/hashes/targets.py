@@ -9,6 +9,7 @@ Nulls, whitespace and malformed values are counted, never raised.
 
 from __future__ import annotations
 
+import binascii
 import mmap
 import os
 import tempfile
@@ -188,13 +189,19 @@ def decode_rows(arr: pa.Array, fmt: DigestFormat) -> tuple[np.ndarray, np.ndarra
         return out, valid, stats
     raw_len = np.asarray(pc.fill_null(pc.binary_length(arr), -1).to_numpy(zero_copy_only=False))
     expected = _lengths(fmt.encoding, size)
-    odd = ~np.isin(raw_len, expected) & (raw_len >= 0)
+    odd = raw_len >= 0
+    for length in expected:  # one comparison per expected length (np.isin sorts)
+        odd &= raw_len != length
     trimmed = arr
     lengths = raw_len
     if odd.any():  # only values of an unexpected length can carry whitespace worth trimming
         trimmed = pc.utf8_trim_whitespace(arr)
         lengths = np.asarray(pc.fill_null(pc.binary_length(trimmed), -1).to_numpy(zero_copy_only=False))
         stats.whitespace = int((lengths != raw_len).sum())
+    if fmt.encoding == "hex" and len(arr) and not arr.null_count and bool((lengths == 2 * size).all()):
+        clean = _clean_hex(trimmed, size, stats)
+        if clean is not None:  # the usual column: every value a digest, decoded in one pass
+            return clean, np.ones(len(arr), dtype=bool), stats
     out = np.zeros((len(arr), size), dtype=np.uint8)
     valid = np.zeros(len(arr), dtype=bool)
     for length in expected:
@@ -214,6 +221,39 @@ def decode_rows(arr: pa.Array, fmt: DigestFormat) -> tuple[np.ndarray, np.ndarra
     stats.valid = int(valid.sum())
     stats.malformed = stats.rows - stats.nulls - stats.valid
     return out, valid, stats
+
+
+#: bit 6 marks a letter among hex characters (digits are 0x30–0x39); bit 5 then tells a–f from A–F
+_LETTER = np.uint64(0x4040404040404040)
+_CASE = np.uint64(0x2020202020202020)
+
+
+def _clean_hex(arr: pa.Array, size: int, stats: ParseStats) -> np.ndarray | None:
+    """Decode a null-free string array whose values are all ``2 * size`` characters, straight
+    from its buffer (no filter, no copy of the text); None when some value is not hex. Counts
+    the values holding an upper- or a lower-case letter into ``stats``."""
+    chars = _char_matrix(arr, 2 * size)
+    try:
+        raw = binascii.a2b_hex(np.ascontiguousarray(chars).data)  # rejects whitespace and non-hex
+    except (binascii.Error, ValueError):
+        return None
+    n = len(chars)
+    stats.valid = n
+    if (2 * size) % 8 == 0:  # eight characters per word: case bits of a whole row at once
+        # in place, two temporaries (a fresh array costs page faults as much as the arithmetic)
+        words = np.ascontiguousarray(chars).view(np.uint64)
+        case = np.bitwise_and(words, _CASE)
+        case <<= np.uint64(1)
+        letters = np.bitwise_and(words, _LETTER)
+        case &= letters  # lower-case letters
+        letters ^= case  # upper-case letters
+        # a row's eight word flags read as one uint64: non-zero when any word holds such a letter
+        stats.lower += int(np.count_nonzero((case != 0).view(np.uint64)))
+        stats.upper += int(np.count_nonzero((letters != 0).view(np.uint64)))
+    else:
+        stats.upper += int(((chars >= ord("A")) & (chars <= ord("F"))).any(axis=1).sum())
+        stats.lower += int(((chars >= ord("a")) & (chars <= ord("f"))).any(axis=1).sum())
+    return np.frombuffer(raw, np.uint8).reshape(n, size)
 
 
 def _fixed(out: np.ndarray, valid: np.ndarray, size: int) -> pa.FixedSizeBinaryArray:
@@ -421,19 +461,18 @@ def sort_unique_counts(
         return np.empty((0, mat.shape[1]), np.uint8), np.empty(0, np.int64)
     key = prefix64(mat)
     order = np.argsort(key)  # any order of equal prefixes: runs of distinct digests sharing one are re-sorted below
-    change = np.ones(n, dtype=bool)  # change[i]: sorted row i differs from row i-1
-    same_key = np.zeros(n, dtype=bool)  # same_key[i]: sorted rows i and i-1 share the 8-byte prefix
-    for a in range(1, n, block):
-        b = min(n, a + block)
-        idx = order[a - 1 : b]
-        rows = mat[idx]
-        change[a:b] = (rows[1:] != rows[:-1]).any(axis=1)
-        k = key[idx]
-        same_key[a:b] = k[1:] == k[:-1]
-    clash = np.flatnonzero(change & same_key)
-    del same_key
+    key = key[order]
+    # change[i]: sorted row i differs from row i-1. A different prefix settles it; only rows whose
+    # prefix equals the previous one (repeats, rare clashes) are compared in full, a block at a time
+    change = np.ones(n, dtype=bool)
+    change[1:] = key[1:] != key[:-1]
+    tie = np.flatnonzero(~change[1:]) + 1
+    for a in range(0, len(tie), block):
+        t = tie[a : a + block]
+        change[t] = (mat[order[t]] != mat[order[t - 1]]).any(axis=1)
+    clash = tie[change[tie]]
+    del tie
     if len(clash):  # distinct rows sharing an 8-byte prefix: order those runs by their full bytes
-        key = key[order]
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
         ends = np.append(starts[1:], n)
         run = np.searchsorted(starts, clash, side="right") - 1
