@@ -36,6 +36,34 @@ def test_hex_mixed_case_whitespace_nulls_and_malformed_are_counted(string_type: 
     assert decoded.to_pylist()[3:] == [None] * 5
 
 
+@pytest.mark.parametrize("algorithm", ["md5", "sha1", "sha224", "sha256", "sha512"])
+def test_clean_hex_columns_decode_with_exact_case_counts(algorithm: str) -> None:
+    """Columns where every value is a digest take the one-pass decode; its case counts (values
+    with an upper-, a lower-case letter) equal a character-by-character count, on a slice too."""
+    import random
+
+    from datacustoms.attack.hashes.targets import decode_rows
+
+    rng = random.Random(algorithm)
+    raw = [hashlib.new(algorithm, str(i).encode()).digest() for i in range(400)]
+    values = []
+    for d in raw:
+        h, roll = d.hex(), rng.random()
+        if roll < 0.2:
+            h = h.upper()
+        elif roll < 0.3:
+            h = "".join(c.upper() if rng.random() < 0.5 else c for c in h)
+        values.append(h)
+    values[7] = "0123456789" * (len(values[7]) // 10) + "0123456789"[: len(values[7]) % 10]  # no letter
+    raw[7] = bytes.fromhex(values[7])
+    size = len(raw[0])
+    for arr, want, texts in ((pa.array(values), raw, values), (pa.array(values).slice(13, 300), raw[13:313], values[13:313])):
+        out, valid, stats = decode_rows(arr, DigestFormat(size, "hex"))
+        assert valid.all() and [r.tobytes() for r in out] == want
+        assert stats.upper == sum(any(c in "ABCDEF" for c in t) for t in texts)
+        assert stats.lower == sum(any(c in "abcdef" for c in t) for t in texts)
+
+
 @pytest.mark.parametrize(
     ("encode", "encoding"),
     [

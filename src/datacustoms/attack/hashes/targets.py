@@ -247,13 +247,20 @@ def _clean_hex(arr: pa.Array, size: int, stats: ParseStats) -> np.ndarray | None
         letters = np.bitwise_and(words, _LETTER)
         case &= letters  # lower-case letters
         letters ^= case  # upper-case letters
-        # a row's eight word flags read as one uint64: non-zero when any word holds such a letter
-        stats.lower += int(np.count_nonzero((case != 0).view(np.uint64)))
-        stats.upper += int(np.count_nonzero((letters != 0).view(np.uint64)))
+        stats.lower += _rows_nonzero(case)
+        stats.upper += _rows_nonzero(letters)
     else:
         stats.upper += int(((chars >= ord("A")) & (chars <= ord("F"))).any(axis=1).sum())
         stats.lower += int(((chars >= ord("a")) & (chars <= ord("f"))).any(axis=1).sum())
     return np.frombuffer(raw, np.uint8).reshape(n, size)
+
+
+def _rows_nonzero(words: np.ndarray) -> int:
+    """Rows of an (n, w) array with a non-zero word; the w flags of a row read as one integer
+    where w is 1, 2, 4 or 8 (SHA-256: eight words), a reduction along the row otherwise."""
+    flags = words != 0
+    w = flags.shape[1]
+    return int(np.count_nonzero(flags.view(f"u{w}") if w in (1, 2, 4, 8) else flags.any(axis=1)))
 
 
 def _fixed(out: np.ndarray, valid: np.ndarray, size: int) -> pa.FixedSizeBinaryArray:
