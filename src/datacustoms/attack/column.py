@@ -9,8 +9,9 @@ and to an assumed GPU.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 
@@ -35,32 +36,41 @@ EXAMPLES = 3
 
 
 def read_column(table: Table, column: str, fmt: DigestFormat | None = None) -> ParsedColumn | None:
-    """Decode a digest column (streaming); None when its values are not digests."""
+    """Decode a digest column (streaming, one pass: the values that tell the encoding are the
+    first of the stream, not a second read); None when its values are not digests."""
     if column not in table.column_names:
         raise ColumnError(column, table.column_names)
+    arrays: Iterator[pa.Array] = (b.column(0) for b in table.batches([column]))
     if fmt is None:
-        fmt = guess_format(head_values(table, column))
+        head, read = take_head(arrays)
+        fmt = guess_format(head)
         if fmt is None:
             return None
+        arrays = itertools.chain(read, arrays)
     try:
-        return parse_batches((b.column(0) for b in table.batches([column])), fmt, rows_hint=table.num_rows_hint)
+        return parse_batches(arrays, fmt, rows_hint=table.num_rows_hint)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
         raise InputError(f"column {column!r} cannot be read as text ({err})", "check the column's type") from None
 
 
-def head_values(table: Table, column: str, n: int = 2_000) -> pa.Array:
-    """The first ``n`` non-null values of a column (enough to tell the encoding; no full pass)."""
+def take_head(arrays: Iterator[pa.Array], n: int = 2_000) -> tuple[pa.Array, list[pa.Array]]:
+    """The first ``n`` non-null values of a stream of arrays, and the arrays read to find them."""
     got: list[pa.Array] = []
+    read: list[pa.Array] = []
     rows = 0
-    for batch in table.batches([column]):
-        arr = batch.column(0).drop_null()
-        got.append(arr.slice(0, n - rows))
+    for arr in arrays:
+        read.append(arr)
+        got.append(arr.drop_null().slice(0, n - rows))
         rows += len(got[-1])
         if rows >= n:
             break
-    if not got:
-        return pa.array([], pa.string())
-    return pa.concat_arrays(got)
+    head = pa.concat_arrays(got) if got else pa.array([], pa.string())
+    return head, read
+
+
+def head_values(table: Table, column: str, n: int = 2_000) -> pa.Array:
+    """The first ``n`` non-null values of a column (enough to tell the encoding; no full pass)."""
+    return take_head((b.column(0) for b in table.batches([column])), n)[0]
 
 
 def digest_info(fmt: DigestFormat | None) -> DigestInfo:

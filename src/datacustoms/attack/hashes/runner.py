@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,11 @@ class KeyIndex:
     def __init__(self, keys: np.ndarray) -> None:
         self.keys = keys
         self.size = keys.dtype.itemsize
-        self.prefix = self._prefix(keys)
+
+    @cached_property
+    def prefix(self) -> np.ndarray:
+        """The keys' 8-byte prefixes, made at the first search (native mask hits join by row)."""
+        return self._prefix(self.keys)
 
     def _prefix(self, arr: np.ndarray) -> np.ndarray:
         raw = np.ascontiguousarray(arr).view(np.uint8).reshape(len(arr), self.size)  # no copy when contiguous
