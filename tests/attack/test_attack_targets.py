@@ -148,6 +148,7 @@ def test_sort_unique_counts_matches_a_counter(size: int) -> None:
     rng = random.Random(size)
     rows = [os.urandom(size) for _ in range(300)]
     rows += [rows[0][:8] + os.urandom(size - 8) for _ in range(4)]  # shared 8-byte prefixes
+    rows += [rows[1][:7] + bytes([b]) + os.urandom(size - 8) for b in (255, 0, 7, 7)]  # shared 7-byte heads
     rows += rng.choices(rows, k=700)  # duplicates
     mat = np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), size).copy()
     distinct, counts = sort_unique_counts(mat, block=64)

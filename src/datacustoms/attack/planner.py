@@ -7,7 +7,8 @@ dates, numeric serials up to 10^10 and the mobiles of a few other countries — 
 runs them by expected cost (size ÷ the measured rate of the recipe's kernel) divided by a prior:
 how often that kind of identifier is the one hashed. Header words and the source kind detection
 reports *raise* a keyspace's prior (:data:`HINT_BOOST`); they never remove one, and everything
-under one second of enumeration runs first in any case (see :func:`reverse.plan_jobs`).
+under one second of enumeration is planned first in any case (see :func:`reverse.plan_jobs`);
+only evidence — a probe's hits (:mod:`datacustoms.attack.probe`) — runs a job before it.
 E-mail addresses cannot be enumerated: they are reversed by linkage (``--known``) only.
 """
 

@@ -6,9 +6,11 @@ raise a keyspace's priority: every keyspace that fits is planned (:mod:`datacust
 because a recipient's export need not name its columns. Jobs — one recipe over one keyspace in
 one format — run by expected cost: anything under a second first, then size ÷ the measured rate
 of the recipe's kernel, penalised for double hashing, guessed salts and rarer algorithms and
-divided by the keyspace's prior. A recipe that hits is moved to the front for the remaining
-keyspaces, and the attack stops once 99% of the distinct digests are reversed or the budget is
-spent. A recipe either hits or not, so nothing is pruned on a guess, only reordered.
+divided by the keyspace's prior. Probes (:mod:`datacustoms.attack.probe`) run the jobs whose
+samples hit first. A recipe that hits is moved to the front for the remaining keyspaces, and the
+attack stops once every distinct digest is reversed, once 99% are (and no cheaper job a probe
+jumped is left) or the budget is spent. A recipe either hits or not, so nothing is pruned on a
+guess, only reordered.
 """
 
 from __future__ import annotations

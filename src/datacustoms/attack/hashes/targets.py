@@ -458,6 +458,31 @@ def prefix64(mat: np.ndarray) -> np.ndarray:
     return key
 
 
+def _sorted_order(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, sorted keys) of the rows by their 8-byte prefixes, where ``order`` is exact and
+    the keys may be coarser: rows with equal keys are then re-sorted by their full bytes.
+
+    Sorting values is about twice as fast as ``argsort`` (numpy's vectorised sort), so each
+    prefix keeps its top ``64 - b`` bits and carries its row number in the low ``b`` bits; the
+    order comes out of the sorted values, and the key is the prefix's top bits (equal keys of
+    different prefixes are as rare as shared prefixes: 10^6 digests share a 44-bit head with a
+    chance of 3%).
+    """
+    n = len(key)
+    bits = max(1, (n - 1).bit_length())
+    if bits > 32:  # never for a block of digests; an exact argsort otherwise
+        order = np.argsort(key)
+        return order, key[order]
+    shift = np.uint64(bits)
+    packed = key >> shift
+    packed <<= shift
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    coarse = packed >> shift
+    packed &= np.uint64((1 << bits) - 1)
+    return packed.view(np.int64), coarse
+
+
 def sort_unique_counts(
     mat: np.ndarray, block: int = 1 << 18, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -466,11 +491,9 @@ def sort_unique_counts(
     n = len(mat)
     if n == 0:
         return np.empty((0, mat.shape[1]), np.uint8), np.empty(0, np.int64)
-    key = prefix64(mat)
-    order = np.argsort(key)  # any order of equal prefixes: runs of distinct digests sharing one are re-sorted below
-    key = key[order]
-    # change[i]: sorted row i differs from row i-1. A different prefix settles it; only rows whose
-    # prefix equals the previous one (repeats, rare clashes) are compared in full, a block at a time
+    order, key = _sorted_order(prefix64(mat))
+    # change[i]: sorted row i differs from row i-1. A different key settles it; only rows whose
+    # key equals the previous one (repeats, rare clashes) are compared in full, a block at a time
     change = np.ones(n, dtype=bool)
     change[1:] = key[1:] != key[:-1]
     tie = np.flatnonzero(~change[1:]) + 1
@@ -479,7 +502,7 @@ def sort_unique_counts(
         change[t] = (mat[order[t]] != mat[order[t - 1]]).any(axis=1)
     clash = tie[change[tie]]
     del tie
-    if len(clash):  # distinct rows sharing an 8-byte prefix: order those runs by their full bytes
+    if len(clash):  # distinct rows sharing a key: order those runs by their full bytes
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
         ends = np.append(starts[1:], n)
         run = np.searchsorted(starts, clash, side="right") - 1
