@@ -961,7 +961,8 @@ def measure_rate(algorithm: str, seconds: float = 0.3, rounds: int = 1, impl: st
     raw = rng.integers(0, 256, size=(65536, size), dtype=np.uint8)
     targets = TargetSet(_sort_unique(raw), size)
     mask = Mask.from_pattern(b"010XXXXXXXX")
-    n = 1 << 16 if (_native is None or algorithm not in ALGORITHMS) else (1 << 21 if seconds >= 0.1 else 1 << 18)
+    # the first run is about a quarter of ``seconds`` at 10^8/s (all of it for double hashes)
+    n = 1 << 16 if (_native is None or algorithm not in ALGORITHMS) else min(1 << 21, max(1 << 16, int(seconds * 25e6)))
     if _native is not None and algorithm in ALGORITHMS and impl == "auto":
         _fastest_impl(mask, algorithm, rounds)  # the one-off kernel timing stays out of the measured runs
     while True:  # a short first run sizes the one that is timed (not a doubling ladder)

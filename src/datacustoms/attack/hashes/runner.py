@@ -235,11 +235,11 @@ class Runner:
         if self.uses_native(recipe) and self.native is not None:
             key = ("native", recipe.algorithm, recipe.rounds)
             if key not in _RATES:
-                # a short run (about 10 ms): planning needs the order of magnitude, and the
-                # attack's own time is better spent enumerating. Plain hashes time the kernels
-                # (the 010 mask's timing serves its jobs too); others take the CPU's usual pick.
+                # a short run (a few ms): planning needs the order of magnitude, and the attack's
+                # own time is better spent enumerating. Plain hashes time the kernels (the 010
+                # mask's timing serves its jobs too); others take the CPU's usual pick.
                 impl = "auto" if recipe.rounds == 1 else named_impl(self.native, recipe.algorithm)
-                _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.01, rounds=recipe.rounds, impl=impl))
+                _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.005, rounds=recipe.rounds, impl=impl))
             return _RATES[key]
         return python_rate(recipe)
 
