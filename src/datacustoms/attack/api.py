@@ -16,7 +16,7 @@ from datacustoms.attack.hashes.recipes import Recipe, Salt
 from datacustoms.attack.hashes.runner import Progress, Runner
 from datacustoms.attack.hashes.targets import ParsedColumn, guess_format
 from datacustoms.attack.outcome import apply_outcome
-from datacustoms.attack.probe import probe_native
+from datacustoms.attack.probe import PROBE_BUDGET, probe_native
 from datacustoms.attack.reverse import PROBE_MIN_TARGETS, Job, blind_plan, probe_order, run_jobs
 from datacustoms.errors import UsageError
 from datacustoms.model.attack import AttackMode, ColumnAttack
@@ -97,6 +97,23 @@ def digest_columns(table: Table) -> list[str]:
     return out
 
 
+def _probe_and_run(
+    runner: Runner, jobs: list[Job], started: float, budget_s: float, *, blind: bool, stop_when_confirmed: bool
+) -> tuple[list[Job], dict[str, int]]:
+    """Probe (the Python engine's windows, or blind mode's native probes), then run the jobs;
+    returns the jobs in the order they were queued and the keyspace size behind each recipe."""
+    moved: list[Job] = []
+    distinct = len(runner.keys)
+    if runner.native is None and distinct >= PROBE_MIN_TARGETS and len(jobs) > 1:
+        jobs = probe_order(runner, jobs, started + budget_s * 0.2)
+    elif blind and runner.native is not None:
+        jobs, moved = probe_native(runner, jobs, started + budget_s * PROBE_BUDGET)
+    sizes = run_jobs(
+        runner, jobs, distinct, started + budget_s, stop_when_confirmed=stop_when_confirmed, moved=moved
+    )
+    return jobs, sizes
+
+
 def attack_blind(
     table: Table, column: str, parsed: ParsedColumn, *, header: str | None, budget_s: float, reveal: bool,
     engine: str, progress: Progress | None, started: float, keyspaces: Sequence[Keyspace] | None = None,
@@ -133,14 +150,8 @@ def attack_blind(
 
         sizes = run_hashcat_jobs(runner, jobs, len(parsed.distinct), deadline)
     else:
-        moved: list[Job] = []
-        if runner.native is None and len(parsed.distinct) >= PROBE_MIN_TARGETS and len(jobs) > 1:
-            jobs = probe_order(runner, jobs, started + budget_s * 0.2)
-        elif only is None and runner.native is not None:
-            jobs, moved = probe_native(runner, jobs, started + budget_s * 0.2)
-        sizes = run_jobs(
-            runner, jobs, len(parsed.distinct), deadline, stop_when_confirmed=stop_when_confirmed, moved=moved
-        )
+        jobs, sizes = _probe_and_run(runner, jobs, started, budget_s, blind=only is None,
+                                     stop_when_confirmed=stop_when_confirmed)  # fmt: skip
     finish(res, parsed, runner, started=started, reveal=reveal, keyspace_sizes=sizes)
     planned = sum(j.keyspace.size for j in jobs)
     ran = {r.keyspace for r in runner.results}

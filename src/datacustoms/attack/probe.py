@@ -13,7 +13,7 @@ Probes only reorder, as the Python engine's probes do (:func:`reverse.probe_orde
 is dropped, and their hits are not recorded (the job finds them again in its run), so what a
 search reports covered is what its jobs enumerated. The cost is bounded: a probe is at most
 :data:`PROBE_SMALL` of its job, and all the probes together at most :data:`PROBE_SHARE` of the
-expected time of the plan walked past.
+expected time of the plan walked past and :data:`PROBE_BUDGET` of the attack's budget.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ PROBE_SMALL = 1 / 8
 PROBE_SHARE = 0.1
 #: probing stops at a job whose hits extrapolate to this share of the distinct digests
 PROBE_ENOUGH = 0.5
+#: … or once this share of the attack's budget is spent (a column nothing reverses loses no more)
+PROBE_BUDGET = 0.05
 
 
 def probe_width(job: Job, distinct: int) -> int:
