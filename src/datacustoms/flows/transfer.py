@@ -383,7 +383,8 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
             outcome = t.refuse([f"the output does not meet the policy: {f.line()}" for f in proof.failures],
                                cpass.counts, cpass.counts.rows_checked, proof, result)
         elif (extra := prepare_sent(t.store, t.spec, t.policy, sending, out_table, t.subject_cols,
-                                    result.kept_rows if result.suppressed_rows else None, result.rows_out or 0)).refusal:
+                                    result.kept_rows if result.suppressed_rows else None, result.rows_out or 0,
+                                    keystore)).refusal:
             outcome = t.refuse([str(extra.refusal)], cpass.counts, cpass.counts.rows_checked, proof, result)
             outcome.exposure = extra.judgement
         else:  # R17 passed; the index holds the people of every identifier column that left
