@@ -108,7 +108,8 @@ def _copy_keys(world: Path, tmp: Path) -> Path:
 def test_keyed_columns_are_indexed_and_lookup_finds_the_sent(world: Path, tmp_path: Path, ledger_url: str) -> None:
     outcome = _transfer(world, tmp_path, ledger_url, _copy_keys(world, tmp_path))
     record = outcome.record
-    assert record.status == "sent" and record.subject_index.not_indexed == []
+    assert record.status == "sent", record.refusal_reasons
+    assert record.subject_index.not_indexed == []
     how = {s.column: s for s in record.subject_index.sources}
     assert set(how) == {"mobile", "account_id", "rrn"}
     assert all(s.rows_matched == SENT and s.rows_unmatched == 0 for s in how.values())

@@ -37,6 +37,7 @@ FPE_PREFIXES = (0, 3)
 _HEX = re.compile(r"[0-9a-f]+")
 _B32 = re.compile(r"[a-z2-7]+")
 _B64 = re.compile(r"[A-Za-z0-9_-]+")
+_LETTER = re.compile(r"[A-Za-z]")  # FF1 is tried on identifiers without letters: phones, RRNs, numeric IDs
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,8 @@ def _shape(sample: pa.Array) -> _Shape:
         for enc, pattern, bits in (("hex", _HEX, n * 4), ("base32", _B32, n * 5 // 8), ("base64url", _B64, n * 6 // 8)):
             if 128 <= bits <= 256 and bits % 8 == 0 and all(pattern.fullmatch(v) for v in values):
                 pseudonym.append((enc, bits))
-    token = bool(values) and all(_B64.fullmatch(v) and len(v) >= 22 for v in values)
-    digits = bool(values) and all(sum(ch.isdigit() for ch in v) >= 6 for v in values)
+    token = bool(values) and all(_B64.fullmatch(v) and len(v) >= 43 for v in values)  # a tag and a block at least
+    digits = bool(values) and all(sum(ch.isdigit() for ch in v) >= 6 and not _LETTER.search(v) for v in values)
     return _Shape(pseudonym, token, digits)
 
 
