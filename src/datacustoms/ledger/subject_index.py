@@ -250,6 +250,7 @@ class _Way:
     kind: SubjectKind
     compute: Any = field(repr=False, compare=False)  #: customers' text -> the export's form
     exact: bool = False  #: a single hit proves it (digest, MAC, authenticated token)
+    keyed: bool = False  #: made with one of the sender's keys (costlier: tried after the others)
     digest: Any = None  #: the export decoded with this digest format first (None: compared as text)
 
 
@@ -267,7 +268,7 @@ def _ways(target: _Target, column: str, customers: Customers, keys: KeyRing | No
         for d in sources.derivations:
             for kind, col in customers.columns.items():
                 ways.append(_Way(f"{d.how}, of the subject table's {col!r} ({kind})", kind,
-                                 _bound(d.compute, column), exact=d.exact))  # fmt: skip
+                                 _bound(d.compute, column), exact=d.exact, keyed=True))  # fmt: skip
     return ways, missing
 
 
@@ -311,19 +312,37 @@ def _hits(way: _Way, values: dict[SubjectKind, pa.Array], target: _Target) -> np
 
 
 def _detect(customers: Customers, ways: list[_Way], target: _Target) -> _Way | None:
-    """The way that matches the most distinct export values, reading customers until one is clear."""
+    """The way that matches the most distinct export values, reading customers until one is clear.
+
+    Customers are read in slices of :data:`HEAD_ROWS`; in each, the cheap ways (clear, digest) go
+    first and the keyed ones (a key derivation per customer, AES-SIV and FF1 in Python) only while
+    no cheap way is clearly matching.
+    """
     if not ways or not len(target.values):
         return None
     seen = [np.zeros(len(target.value_set(w.digest)), dtype=bool) for w in ways]
-    for values in customers.batches():
-        for i, way in enumerate(ways):
-            found = _hits(way, values, target)
-            seen[i][found[found >= 0]] = True
-        if max(int(s.sum()) for s in seen) >= CONFIDENT_HITS:
-            break
+    cheap = [i for i, w in enumerate(ways) if not w.keyed]
+    keyed = [i for i, w in enumerate(ways) if w.keyed]
+    for values in _slices(customers.batches(), HEAD_ROWS):
+        for tier in (cheap, keyed):
+            for i in tier:
+                found = _hits(ways[i], values, target)
+                seen[i][found[found >= 0]] = True
+            if max(int(s.sum()) for s in seen) >= CONFIDENT_HITS:
+                break
+        else:
+            continue
+        break
     scores = [(int(s.sum()), way.exact) for s, way in zip(seen, ways, strict=True)]
     best = max(range(len(ways)), key=lambda i: scores[i])
     return ways[best] if scores[best][0] else None
+
+
+def _slices(batches: Iterator[dict[SubjectKind, pa.Array]], rows: int) -> Iterator[dict[SubjectKind, pa.Array]]:
+    for values in batches:
+        n = len(next(iter(values.values()))) if values else 0
+        for start in range(0, n, rows):
+            yield {kind: arr.slice(start, rows) for kind, arr in values.items()}
 
 
 def _join(customers: Customers, way: _Way, target: _Target) -> tuple[set[str], np.ndarray]:

@@ -83,11 +83,13 @@ class KeyRing:
         self.store = Keystore(keystore)
         self.problem: str | None = None
         self.runs: list[_Run] = []
+        self.held: set[str] = set()  #: IDs of every key version the keystore holds (active and retired)
         try:
             if self.store.exists():
+                self.held = {k.id for k in self.store.list()}
                 self.runs = [r for e in AuditLog.beside(self.store.path).entries() if (r := _run_of(e)) is not None]
         except DatacustomsError as err:
-            self.problem = f"the keystore's audit log could not be read ({err.message})"
+            self.problem = f"the keystore or its audit log could not be read ({err.message})"
         if policy is not None and getattr(policy, "key", None):
             self.runs.append(_Run(policy.key, None, policy.recipient, policy.purpose, {}, None))
 
@@ -113,20 +115,21 @@ class KeyRing:
         """The master key versions of a run, each with how it is named; a destroyed one is reported."""
         from datacustoms.protect.keys import resolve_key_versions
 
+        if run.key_id is not None and not run.key_ref.startswith("env:") and self.problem is None \
+                and run.key_id not in self.held:
+            missing.append(f"made on {run.at[:10] or 'an unknown day'} with key {run.key_ref!r} (ID {run.key_id}), "
+                           "which the keystore no longer holds (destroyed): it cannot be linked to anyone here")  # fmt: skip
+            return []
         try:
             if run.key_id is not None and not run.key_ref.startswith("env:"):
-                master = self.store.by_id(run.key_id)
-                versions = [master]
+                versions = [self.store.by_id(run.key_id)]
             else:
                 versions = resolve_key_versions(run.key_ref, keystore=self.store.path)
-                if run.key_id is not None:
-                    versions = [m for m in versions if m.id == run.key_id]
-                    if not versions:
-                        raise KeyError(run.key_id)
-        except (DatacustomsError, KeyError):
+                versions = [m for m in versions if run.key_id in (None, m.id)]
+        except DatacustomsError as err:  # an environment key not set, a key name not in this keystore
             if run.key_id is not None:
-                missing.append(f"made on {run.at[:10] or 'an unknown day'} with key {run.key_ref!r} (ID {run.key_id}), "
-                               "which the keystore no longer holds (destroyed): it cannot be linked to anyone here")  # fmt: skip
+                missing.append(f"made with key {run.key_ref!r} (ID {run.key_id}), which is not available here "
+                               f"({err.message})")  # fmt: skip
             return []
         return [(m, f"key {m.name!r}" + (f" version {m.version} ({m.status})" if m.version else "") + f" [{m.id}]")
                 for m in versions]  # fmt: skip
