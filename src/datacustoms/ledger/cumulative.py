@@ -8,7 +8,6 @@ written; a refusal it returns is recorded like any other.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,15 +43,14 @@ class SentExtras:
 
 
 def prepare_sent(store: LedgerStore, spec: Any, policy: Any, sending: Table, sent: Table, clear: list[str],
-                 kept_rows: list[Any] | None, rows_out: int,
-                 keystore: str | os.PathLike[str] | None = None) -> SentExtras:  # fmt: skip
+                 kept_rows: list[Any] | None, rows_out: int, keys: KeyRing | None = None) -> SentExtras:  # fmt: skip
     """Judge the recipient's holding with this release (R17) and index the derived identifiers
-    (``keystore``: the sender's keys, for columns that arrived keyed)."""
+    (``keys``: the sender's keys as they were before this transfer, for columns that arrived keyed)."""
     fingerprint, judgement = judge_transfer(store, spec.recipient.name, sent, policy)
     sha, write = writer(store, fingerprint)
     kept = np.concatenate([np.asarray(k.to_numpy(zero_copy_only=False), dtype=bool) for k in kept_rows]) \
         if kept_rows else None
     tokens, coverage = derived_index(store.hasher, sending, spec, clear, kept, policy.base_dir, sent.column_names,
-                                     KeyRing(keystore, policy))
+                                     keys)
     coverage.sources[:0] = [IndexSource(column=c, how="clear identifier", rows_matched=rows_out) for c in clear]
     return SentExtras(judgement, sha, write, tokens, coverage)

@@ -149,13 +149,15 @@ def derived_index(
     found = detect_columns(sending)
     derived = [(f.column, f.kind) for f in found if (f.role in DERIVED_ROLES or f.column in protected)
                and f.column not in clear and (sent is None or f.column in sent)]  # fmt: skip
+    #: columns considered only because a key protected them (the detector reads no identifier there)
+    audit_only = {f.column for f in found if f.role not in DERIVED_ROLES}
     tokens: set[str] = set()
     if not derived:
         return tokens, coverage
     if spec.subject_table is None:
         coverage.not_indexed = [NotIndexed(column=c, reason=f"{kind} derived from an identifier; declare "
                                            "record.subject_table (the sender's customers table) to index it")
-                                for c, kind in derived]  # fmt: skip
+                                for c, kind in derived if c not in audit_only]  # fmt: skip
         return tokens, coverage
     customers = open_customers(spec.subject_table, base_dir, hasher)
     for column, kind in derived:
@@ -170,6 +172,8 @@ def derived_index(
                 coverage.sources.append(IndexSource(column=column, how=chosen.how, rows_matched=matched,
                                                     rows_unmatched=unmatched))  # fmt: skip
                 continue
+        if column in audit_only and not missing:
+            continue  # read as no identifier, and no key that made it is lost: nothing says a person is behind it
         reason = "; ".join(missing) if missing else (
             f"{kind}: no identifier of the subject table gives these values under any recipe or any key the "
             f"sender holds ({len(ways)} way(s) tried: clear, unkeyed digests, and keyed pseudonyms, tokens and "
