@@ -173,3 +173,33 @@ def test_without_the_keys_the_keyed_columns_are_not_indexed(world: Path, tmp_pat
     assert {n.column for n in record.subject_index.not_indexed} == {"mobile", "account_id"}  # rrn: not an identifier shape
     code, _data = _lookup(ledger, "--customer-id", _customer(world, 7)["account_id"])
     assert code == 1
+
+
+def test_a_column_a_key_once_protected_but_sent_in_clear_does_not_make_the_index_incomplete(tmp_path: Path) -> None:
+    """An earlier run pseudonymised ``note`` (no identifier); today's clear ``note`` is not reported."""
+    from types import SimpleNamespace
+
+    from datacustoms.ledger.model import SubjectTable
+    from datacustoms.ledger.subject_index import derived_index
+    from datacustoms.ledger.subject_keys import KeyRing
+    from datacustoms.ledger.subjects import SubjectHasher
+
+    ids = [str(100_000 + i) for i in range(200)]
+    pacsv.write_csv(pa.table({"customer_id": ids}), tmp_path / "customers.csv")
+    export = pa.table({"customer_id": ids[:50], "note": [f"visit {i % 7} ok" for i in range(50)]})
+    keystore = tmp_path / "keys" / "keystore.json"
+    Keystore(keystore).create("k")
+    (tmp_path / "p.yaml").write_text(textwrap.dedent("""
+        recipient: R
+        purpose: P
+        key: keystore:k
+        default_action: keep
+        columns: {note: pseudonymize, customer_id: keep}
+        thresholds: {k: 1, max_risk: 1.0}
+    """), encoding="utf-8")  # fmt: skip
+    protect_table(from_arrow(export), load_policy(tmp_path / "p.yaml"), tmp_path / "out.csv", keystore=str(keystore))
+    spec = SimpleNamespace(subject_table=SubjectTable(path=str(tmp_path / "customers.csv"), customer_id="customer_id"))
+    tokens, coverage = derived_index(SubjectHasher(bytes(range(32))), from_arrow(export), spec, [], None, None,
+                                     keys=KeyRing(keystore))  # fmt: skip
+    assert coverage.not_indexed == [] and [s.column for s in coverage.sources] == ["customer_id"]
+    assert coverage.sources[0].rows_matched == 50 and len(tokens) == 50
