@@ -15,7 +15,7 @@ from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 def _text(result: object, proof: object | None) -> str:
     from datacustoms.protect.pipeline import ProtectResult
-    from datacustoms.protect.prove import Proof
+    from datacustoms.protect.prove import Proof, scope_line
 
     assert isinstance(result, ProtectResult)
     lines = []
@@ -41,6 +41,8 @@ def _text(result: object, proof: object | None) -> str:
         assert isinstance(proof, Proof)
         lines.append("before → after:")
         lines += [f"  {line}" for line in proof.lines]
+        if (scope := scope_line(proof.after)) is not None:
+            lines.append(f"risk scope of the output: {scope}")
         if proof.passed:
             lines.append("verdict: pass — the output meets the policy (pseudonymised data is still personal data)")
         else:

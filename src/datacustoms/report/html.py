@@ -475,6 +475,8 @@ def render_protect_html(
                          "reversed_share": _get(c, "reversed_share"), "status": _get(c, "attack_status")}
                         for c in columns if _get(c, "attacked")],
             "risk": risk,
+            "scope": _as_list(_get(snapshot, "scope")) if snapshot is not None else [],
+            "qi_origin": "policy",  # a proof measures both sides with the policy's quasi-identifiers
             "checks": list(checks or []) if with_checks else [],
             "created": created or datetime.now().astimezone(),
             "tool_version": _get(record, "tool_version", default="") if record is not None else "",
