@@ -42,6 +42,8 @@ def test_protect_writes_proves_and_reports(files: tuple[Path, Path], env_key: st
     scope = {c["column"]: c for c in doc["proof"]["after"]["scope"]}
     assert {c for c, s in scope.items() if s["measured_as"] == "quasi_identifier"} == {"age", "sex", "joined"}
     assert all(s["reason"] for s in scope.values() if s["measured_as"] == "excluded")
+    page = cli.invoke(app, ["protect", str(src), "-p", str(pol), "-o", str(out), "--no-attack", "-f", "html"])
+    assert page.exit_code == 0 and page.output.lstrip().startswith("<!DOCTYPE html") and 'id="scope"' in page.output
 
 
 def test_protect_json_and_dry_run(files: tuple[Path, Path], env_key: str, cli: CliRunner) -> None:

@@ -51,6 +51,12 @@ def _text(result: object, proof: object | None) -> str:
     return "\n".join(lines)
 
 
+def _html(result: object, proof: object | None) -> str:
+    from datacustoms.report.html import render_protect_html
+
+    return render_protect_html(result, proof, title=f"datacustoms protect — {getattr(result, 'recipient', '')}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("protect")
     @handle_errors
@@ -83,6 +89,7 @@ def register(app: typer.Typer) -> None:
         from datacustoms.flows.protect import protect_and_prove
 
         budget = opt.resolve_attack_budget(attack_budget)
+        opt.refuse_html_on_terminal(fmt, None)  # the page goes to stdout: redirect it to a file
         targets = {"--output": output if engine == "embedded" else None, "--report": report}  # Spark writes a folder
         guard_outputs(targets, [input, policy_path], keystore=keystore)
         if create_key and not dry_run:
@@ -100,7 +107,8 @@ def register(app: typer.Typer) -> None:
         doc = ProtectDocument(result=done.result, proof=done.proof, verdict="fail" if done.failed else "pass")
         checked = Checked("protect", input, done.proof.failures if done.proof is not None else [],
                           text=lambda: _text(done.result, done.proof),
-                          data=lambda: json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+                          data=lambda: json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False),
+                          html=lambda: _html(done.result, done.proof))
         if report is not None:
             emit(checked.data(), report)
         emit(render("protect", fmt, checked), None)
