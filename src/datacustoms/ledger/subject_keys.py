@@ -32,6 +32,8 @@ import pyarrow.compute as pc
 
 from datacustoms.errors import DatacustomsError
 
+#: derived keys tried per column, newest first (each costs a computation per customer)
+MAX_KEYS = 32
 #: FF1 ``keep_prefix`` values tried (a carrier prefix such as ``010`` is 3); the alphabet is digits
 FPE_PREFIXES = (0, 3)
 _HEX = re.compile(r"[0-9a-f]+")
@@ -103,7 +105,9 @@ class KeyRing:
         runs = [r for r in self.runs if r.columns is None or column in r.columns]
         seen: set[str] = set()
         shape = _shape(sample)
-        for run in runs:
+        for run in reversed(runs):  # newest first: a daily-rotated key gives a key per day
+            if len(seen) >= MAX_KEYS:
+                break
             for master, label in self._masters(run, out.missing):
                 for deriv in _derivations(master, label, run, shape, seen):
                     out.derivations.append(deriv)
