@@ -21,13 +21,21 @@ DEMO_RECIPIENT = "Alipay Singapore"
 def open_service(config: ops.ServiceConfig) -> ops.Service:
     """The service over its database and ledger (created on first use)."""
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from datacustoms.service.queue import open_queue
+
     db = ServiceDB(config.database_url)
     try:
         ledger = LedgerStore(config.ledger_url)
     except BaseException:
         db.close()
         raise
-    return ops.Service(config, db, ledger)
+    try:
+        queue = open_queue(config.queue_url, name=config.queue_name)
+    except BaseException:
+        ledger.close()
+        db.close()
+        raise
+    return ops.Service(config, db, ledger, queue)
 
 
 def demo_policy(recipient: str = DEMO_RECIPIENT) -> str:
