@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         queue: str = typer.Option("database", "--queue", help="How jobs reach the workers: 'database' (workers poll the service database) or a Redis URL such as redis://127.0.0.1:6379/0 (needs the queue extra)."),
         engine: str = typer.Option("embedded", "--engine", help="Engine that reads each job's source and runs its inspection and protection: embedded or spark (needs the spark extra)."),
         spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
+        keep_alive: float = typer.Option(65.0, "--keep-alive", help="Seconds an idle HTTP keep-alive connection stays open; keep it above your clients' and proxy's idle timeouts."),
     ) -> None:
         """Serve the API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI (/ui/), with a worker."""
         from datacustoms.service import INSTALL_HINT
@@ -52,7 +53,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--port must be between 1 and 65535, not {port}", "e.g. --port 8000")
         if no_worker and worker_only:
             raise UsageError("--no-worker and --worker-only exclude each other", "give one of them")
-        for name, value in (("--hold-hours", hold_hours), ("--link-minutes", link_minutes), ("--attack-budget", attack_budget)):
+        for name, value in (("--hold-hours", hold_hours), ("--link-minutes", link_minutes), ("--attack-budget", attack_budget),
+                            ("--keep-alive", keep_alive)):
             if value <= 0:
                 raise UsageError(f"{name} must be positive", f"e.g. {name} 30")
         from datacustoms.ledger.store import resolve_url
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
                                source_root=source_root.expanduser().resolve() if source_root else None,
                                queue_url=check_queue(queue), engine=check_service_engine(engine),
                                spark_master=spark_master)
-        _serve(config, host, port, demo, no_worker, worker_only)
+        _serve(config, host, port, demo, no_worker, worker_only, keep_alive)
 
 
 def check_queue(queue: str) -> str | None:
@@ -97,7 +99,8 @@ def check_service_engine(engine: str) -> str:
     return name
 
 
-def _serve(config: ServiceConfig, host: str, port: int, demo: bool, no_worker: bool, worker_only: bool) -> None:
+def _serve(config: ServiceConfig, host: str, port: int, demo: bool, no_worker: bool, worker_only: bool,
+           keep_alive: float) -> None:
     from datacustoms.service.server import demo_key, open_service, run_server, seed_demo
 
     data_dir = config.data_dir
@@ -112,7 +115,7 @@ def _serve(config: ServiceConfig, host: str, port: int, demo: bool, no_worker: b
             _run_worker(svc)
             return
         typer.echo(f"datacustoms serve: http://{host}:{port}/ui/ — API http://{host}:{port}/api/v1/openapi.json")
-        run_server(svc, host=host, port=port, worker=not no_worker)
+        run_server(svc, host=host, port=port, worker=not no_worker, keep_alive=keep_alive)
     finally:
         svc.close()
 
