@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections import Counter
 import os
 import random
 import socket
@@ -33,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 

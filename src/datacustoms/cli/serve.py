@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         queue: str = typer.Option("database", "--queue", help="How jobs reach the workers: 'database' (workers poll the service database) or a Redis URL such as redis://127.0.0.1:6379/0 (needs the queue extra)."),
         engine: str = typer.Option("embedded", "--engine", help="Engine that reads each job's source and runs its inspection and protection: embedded or spark (needs the spark extra)."),
         spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
-        keep_alive: float = typer.Option(65.0, "--keep-alive", help="Seconds an idle HTTP keep-alive connection stays open; keep it above your clients' and proxy's idle timeouts."),
+        keep_alive: int = typer.Option(65, "--keep-alive", help="Seconds an idle HTTP keep-alive connection stays open; keep it above your clients' and proxy's idle timeouts."),
     ) -> None:
         """Serve the API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI (/ui/), with a worker."""
         from datacustoms.service import INSTALL_HINT
@@ -100,7 +100,7 @@ def check_service_engine(engine: str) -> str:
 
 
 def _serve(config: ServiceConfig, host: str, port: int, demo: bool, no_worker: bool, worker_only: bool,
-           keep_alive: float) -> None:
+           keep_alive: int) -> None:
     from datacustoms.service.server import demo_key, open_service, run_server, seed_demo
 
     data_dir = config.data_dir

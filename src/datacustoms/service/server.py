@@ -125,11 +125,11 @@ def seed_demo(svc: ops.Service) -> dict[str, Any]:
 #: of common clients (httpx: 5 s), so the server closed connections at the instant a client reused
 #: them and the request failed ("server disconnected without sending a response"); a server must
 #: keep idle connections longer than its clients and proxies do (60 s for most load balancers).
-KEEP_ALIVE_SECONDS = 65.0
+KEEP_ALIVE_SECONDS = 65
 
 
 def run_server(svc: ops.Service, *, host: str, port: int, worker: bool = True, log_level: str = "info",
-               keep_alive: float = KEEP_ALIVE_SECONDS) -> None:
+               keep_alive: int = KEEP_ALIVE_SECONDS) -> None:
     """Serve the API and UI with uvicorn until interrupted (the worker runs in the same process)."""
     import uvicorn
 
