@@ -7,8 +7,15 @@ adopts or re-runs the job, exactly once. Skipped, saying why, when Redis is unre
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +23,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from svc_helpers import World, kill_mid_job, make_world, pg_schema_url
+from svc_helpers import TEST_KEY, World, kill_mid_job, make_world, pg_schema_url
 
 from datacustoms.ledger.keys import KEY_ENV
 from datacustoms.service.db import transfers_t
@@ -49,8 +56,6 @@ def rworld(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
             yield w
             w.svc.close()
         else:
-            from svc_helpers import TEST_KEY
-
             monkeypatch.setenv(KEY_ENV, TEST_KEY)
             for url in pg_schema_url():
                 w = make_world(tmp_path, url, url, **options)
@@ -153,3 +158,69 @@ def test_an_unreachable_redis_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=re.escape("cannot reach the Redis queue at redis://127.0.0.1:1/0")):
         make_world(tmp_path, f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 'l.db'}",
                    queue_url="redis://127.0.0.1:1/0")
+
+
+def _wait_for(check: Any, seconds: float = 180.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.slow
+def test_an_api_process_and_a_worker_process_share_the_redis_queue(tmp_path: Path) -> None:
+    """The real commands: ``serve --no-worker`` and ``serve --worker-only``, both with ``--queue redis://…``."""
+    client = _redis()
+    url = "redis://127.0.0.1:6379/15"  # the default key prefix, in a database of its own
+    client.close()
+    port = _free_port()
+    env = {**os.environ, KEY_ENV: TEST_KEY}
+    env.pop("DATACUSTOMS_DEMO_KEY", None)
+    common = ["--data-dir", str(tmp_path), "--ledger", str(tmp_path / "ledger.db"), "--queue", url, "--no-attack"]
+    api = subprocess.Popen([sys.executable, "-m", "datacustoms", "serve", "--demo", "--no-worker", "--port", str(port),
+                            *common], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    worker = None
+    try:
+        assert api.stdout is not None
+        lines = [api.stdout.readline() for _ in range(7)]
+        tokens = {ln.split()[1]: ln.split()[2] for ln in lines if ln.startswith("  ")}
+        base = f"http://127.0.0.1:{port}/api/v1"
+        _wait_for(lambda: _http(f"{base}/health"))
+        worker = subprocess.Popen([sys.executable, "-m", "datacustoms", "serve", "--worker-only", *common],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        body = {"source": "demo-customers", "recipient": "Alipay Singapore", "output_name": "daily.parquet",
+                "policy_path": str(tmp_path / "demo-policy.yaml")}
+        tid = _http(f"{base}/transfers", tokens["olivia"], body)["id"]
+        done = _wait_for(lambda: (s := _http(f"{base}/transfers/{tid}", tokens["audrey"]))["state"]
+                         not in ("queued", "running") and s)
+        assert done["state"] == "awaiting_review", done
+        assert done["progress"]["rows_done"] == done["progress"]["rows_total"] == 400
+    finally:
+        for proc in (worker, api):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM if proc is worker else signal.SIGINT)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def _http(url: str, token: str | None = None, body: dict[str, Any] | None = None) -> Any:
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"content-type": "application/json",
+                                          **({"authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
