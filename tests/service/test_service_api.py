@@ -252,6 +252,9 @@ def test_progress_reports_the_step_and_rows_done_of_total(world: World) -> None:
     assert s["progress"]["rows_done"] == 400 and s["progress"]["steps_done"] == 4
     page = world.client.get(f"/ui/transfers/{tid}", headers=world.h("auditor")).text
     assert 'id="progress"' in page and "rows 400 of 400 protected" in page and '<progress max="1" value="0.25"' in page
+    home = world.client.get("/ui/", headers=world.h("auditor")).text
+    assert "running — sha256 over phone numbers 25 %" in home
+    assert "<table" not in home.split("</title>")[0]  # the page title is text only
     world.worker.run(job)  # the real run reports its own steps
     done = world.state(tid)
     assert done["state"] == "awaiting_review" and done["progress"]["rows_done"] == 400
