@@ -161,3 +161,23 @@ def test_adult_from_parquet(
     pq.write_table(datacustoms.read(str(adult_csv)).reader().read_all(), path, row_group_size=7000)
     fast, _ = _both(datacustoms.read(path), qi, sensitive, th, monkeypatch)
     assert fast.rows == 30_162
+
+
+@pytest.mark.parametrize(
+    "values,arrow_type",
+    [
+        ([-100, 100, 5, None, -100], pa.int8()),
+        ([0, 255, 7, 255], pa.uint8()),
+        ([2**32 - 1, 2**32 - 5, None, 2**32 - 1], pa.uint32()),
+        ([2**64 - 1, 2**64 - 3, 2**64 - 1], pa.uint64()),
+        ([-(2**63), -(2**63) + 2, None], pa.int64()),
+        ([-(2**63), 2**63 - 1, 0, 0], pa.int64()),  # a range too wide to subtract: ranked instead
+    ],
+)
+def test_integer_codes_at_the_edges_of_their_types(
+    values: list, arrow_type: pa.DataType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = len(values) * 3
+    data = pa.table({"q": pa.array(values * 3, arrow_type), "s": pa.array((values[::-1] * 3), arrow_type)})
+    fast, _ = _both(datacustoms.read(data), ["q"], ["s"], Thresholds(l=2), monkeypatch)
+    assert fast.rows == rows

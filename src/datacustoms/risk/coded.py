@@ -39,6 +39,8 @@ MAX_CELLS = 1 << 25
 DENSE_KEYS = 1 << 26
 #: classes per block when reducing the grid (bounds the temporaries)
 BLOCK = 1 << 12
+#: budget for merging differing batch dictionaries (distinct values looked up, summed over merges)
+MAX_LOOKUPS = 1 << 26
 #: slack on float comparisons, as in ``risk.cellstats``
 EPS = 1e-9
 
@@ -82,65 +84,152 @@ def supported(arrow_type: pa.DataType) -> bool:
     )
 
 
+_DONE = np.empty(0, dtype=np.int32)
+
+
+class Declined(Exception):
+    """The numpy path does not apply to this table (the DuckDB path runs instead)."""
+
+
+class _Coder:
+    """One column's codes, built batch by batch so only one batch of Arrow data is held.
+
+    Dictionary batches (Parquet's, or any other batch dictionary-encoded here) are mapped onto
+    one growing table of distinct values: a batch whose dictionary is the previous one's (the
+    batches of one row group) reuses its mapping, a new dictionary is looked up once with
+    ``index_in``. Integers without a dictionary keep their values and become codes at the end.
+    """
+
+    def __init__(self, arrow_type: pa.DataType, rows: int | None) -> None:
+        self.raw = pa.types.is_integer(arrow_type)
+        self.parts: list[np.ndarray] = []
+        dtype = arrow_type.to_pandas_dtype() if self.raw else np.int32
+        self.out = np.empty(rows, dtype=dtype) if rows is not None else None  # filled in place: no concatenation
+        self.filled = 0
+        self.masks: list[tuple[int, np.ndarray]] = []  # integers: (first row, NULL mask) of batches with NULL
+        self.memo: pa.Array | None = None
+        self.null_code: int | None = None
+        self.last: tuple[pa.Array, np.ndarray] | None = None
+        self.work = 0
+
+    def add(self, array: pa.Array) -> None:
+        if self.raw:
+            if array.null_count:
+                self.masks.append((self.filled, array.is_null().to_numpy(zero_copy_only=False)))
+            self._keep(array.fill_null(0).to_numpy() if array.null_count else array.to_numpy())
+            return
+        if not pa.types.is_dictionary(array.type):
+            array = pc.dictionary_encode(array)
+        dictionary = array.dictionary
+        if self.last is not None and (dictionary is self.last[0] or dictionary.equals(self.last[0])):
+            mapping = self.last[1]
+        else:
+            mapping = self._map(dictionary)
+            self.last = (dictionary, mapping)
+        indices = array.indices
+        if indices.null_count:
+            if self.null_code is None:
+                self.null_code = self._size()
+                self.memo = pa.concat_arrays([self._values(), pa.nulls(1, dictionary.type)])
+            mapping = np.append(mapping, np.int32(self.null_code))
+            indices = pc.fill_null(indices, len(dictionary))
+        self._keep(mapping[indices.to_numpy()])
+
+    def _keep(self, part: np.ndarray) -> None:
+        if self.out is not None and self.filled + len(part) <= len(self.out):
+            self.out[self.filled : self.filled + len(part)] = part
+        else:
+            if self.out is not None:  # more rows than announced: keep what was filled as one part
+                self.parts.append(self.out[: self.filled])
+                self.out = None
+            self.parts.append(part)
+        self.filled += len(part)
+
+    def _size(self) -> int:
+        return 0 if self.memo is None else len(self.memo)
+
+    def _values(self) -> pa.Array:
+        assert self.memo is not None
+        return self.memo
+
+    def _map(self, dictionary: pa.Array) -> np.ndarray:
+        if dictionary.null_count or pc.count_distinct(dictionary).as_py() != len(dictionary):
+            raise Declined("a dictionary holds NULL or a value twice")
+        if self.memo is None:
+            self.memo = dictionary
+            return np.arange(len(dictionary), dtype=np.int32)
+        self.work += len(self.memo) + len(dictionary)
+        if self.work > MAX_LOOKUPS:
+            raise Declined("too many distinct dictionaries to merge")
+        found = pc.index_in(dictionary, value_set=self.memo)
+        mapping = found.fill_null(-1).to_numpy().astype(np.int32)
+        new = mapping < 0
+        if new.any():
+            mapping[new] = np.arange(len(self.memo), len(self.memo) + int(new.sum()), dtype=np.int32)
+            self.memo = pa.concat_arrays([self.memo, dictionary.filter(pa.array(new))])
+        return mapping
+
+    def finish(self, arrow_type: pa.DataType) -> Encoded:
+        if self.out is not None:
+            data, self.out = self.out[: self.filled], None
+        else:
+            data = np.concatenate(self.parts)  # a copy: Arrow's buffers are read-only
+        self.parts = []
+        if not self.raw:
+            return Encoded(values=self._values(), codes=data)
+        nulls = None
+        if self.masks:
+            nulls = np.zeros(len(data), dtype=bool)
+            for start, mask in self.masks:
+                nulls[start : start + len(mask)] = mask
+        return _integer_codes(data, nulls, arrow_type)
+
+
+def _integer_codes(data: np.ndarray, nulls: np.ndarray | None, arrow_type: pa.DataType) -> Encoded:
+    """Integers as codes: the value minus the smallest one (NULL after the largest), or, over a
+    wide range, the rank among the distinct values."""
+    valid = data if nulls is None else data[~nulls]
+    low, high = (valid.min(), valid.max()) if len(valid) else (data.dtype.type(0), data.dtype.type(0))
+    if int(high) - int(low) < MAX_CELLS:
+        # value − low is below 2**25, so it is right in wrapping 32-bit arithmetic whatever the
+        # width and sign of the values: truncate both, then subtract
+        codes = data.astype(np.int32, copy=False)
+        codes -= np.array(low).astype(np.int32)
+        wide = data.dtype if data.dtype.itemsize == 8 else np.dtype(np.int64)  # holds every value of the type
+        values = pa.array(np.arange(int(high) - int(low) + 1, dtype=wide) + wide.type(low)).cast(arrow_type)
+    else:
+        distinct, inverse = np.unique(valid, return_inverse=True)
+        codes = np.zeros(len(data), dtype=np.int32)
+        codes[slice(None) if nulls is None else ~nulls] = inverse.reshape(-1)
+        values = pa.array(distinct, type=arrow_type)
+    if nulls is not None:
+        codes[nulls] = len(values)
+        values = pa.concat_arrays([values, pa.nulls(1, arrow_type)])
+    return Encoded(values=values, codes=codes)
+
+
 def encode(table: Table, columns: Sequence[str]) -> list[Encoded] | None:
     """Every column of ``table`` as codes, in one read; ``None`` when the numpy path does not apply."""
-    if not all(supported(table.schema.field(c).type) for c in columns):
+    types = [table.schema.field(c).type for c in columns]
+    if not all(supported(t) for t in types):
         return None
     per_row = 4 * len(columns) + 40
     if table.num_rows_hint is not None and table.num_rows_hint * per_row > MAX_BYTES:
         return None
-    chunks: list[list[pa.Array]] = [[] for _ in columns]
+    coders = [_Coder(t, table.num_rows_hint) for t in types]
     rows = 0
-    for batch in table.encoded_batches(list(columns)):
-        rows += batch.num_rows
-        if rows * per_row > MAX_BYTES:
+    try:
+        for batch in table.encoded_batches(list(columns)):
+            rows += batch.num_rows
+            if rows * per_row > MAX_BYTES:
+                return None
+            for coder, array in zip(coders, batch.columns, strict=True):
+                coder.add(array)
+        if rows == 0:
             return None
-        for i in range(len(columns)):
-            chunks[i].append(batch.column(i))
-    if rows == 0:
+        return [coder.finish(t) for coder, t in zip(coders, types, strict=True)]
+    except Declined:
         return None
-    result = []
-    for i in range(len(columns)):
-        column = pa.chunked_array(chunks[i], type=chunks[i][0].type)
-        chunks[i] = []  # the Arrow copy goes as soon as its codes exist
-        encoded = _encode_column(column)
-        if encoded is None:
-            return None
-        result.append(encoded)
-    return result
-
-
-def _encode_column(column: pa.ChunkedArray) -> Encoded | None:
-    if pa.types.is_integer(column.type) and column.null_count == 0:
-        direct = _encode_integers(column)
-        if direct is not None:
-            return direct
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column)  # one dictionary for every chunk
-    elif column.num_chunks > 1:
-        column = pa.table({"c": column}).unify_dictionaries().column(0)
-    dictionary = column.chunk(0).dictionary
-    if dictionary.null_count or pc.count_distinct(dictionary).as_py() != len(dictionary):
-        return None  # a dictionary holding NULL or a value twice: let DuckDB group it
-    if column.null_count == 0:
-        codes = np.concatenate([chunk.indices.to_numpy().astype(np.int32, copy=False) for chunk in column.chunks])
-        return Encoded(values=dictionary, codes=codes)
-    null_code = len(dictionary)
-    codes = np.concatenate(
-        [pc.fill_null(chunk.indices, null_code).to_numpy().astype(np.int32, copy=False) for chunk in column.chunks]
-    )
-    return Encoded(values=pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)]), codes=codes)
-
-
-def _encode_integers(column: pa.ChunkedArray) -> Encoded | None:
-    """Integers without NULL over a modest range: the code is the value minus the minimum."""
-    data = column.to_numpy()
-    low, high = data.min(), data.max()
-    if int(high) - int(low) >= MAX_CELLS:
-        return None
-    codes = (data - low).astype(np.int32, copy=False)
-    values = pa.array(np.arange(int(low), int(high) + 1, dtype=np.int64)).cast(column.type)
-    return Encoded(values=values, codes=codes)
 
 
 def class_ids(columns: Sequence[Encoded]) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +247,7 @@ def class_ids(columns: Sequence[Encoded]) -> tuple[np.ndarray, np.ndarray]:
         for column in columns[1:]:
             key *= column.cardinality
             key += column.codes
+            column.codes = _DONE  # each column's codes go once folded into the key
         counts = np.bincount(key, minlength=space)
         cube = counts.reshape(cards)
         for i, column in enumerate(columns):
@@ -176,6 +266,7 @@ def class_ids(columns: Sequence[Encoded]) -> tuple[np.ndarray, np.ndarray]:
             card = int(wide.max()) + 1
         wide *= column.cardinality
         wide += column.codes
+        column.codes = _DONE
         card *= column.cardinality
     _, inverse, sizes = np.unique(wide, return_inverse=True, return_counts=True)
     return inverse.reshape(-1).astype(np.int32), sizes
@@ -220,7 +311,7 @@ def count(table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> Counted 
         return None
     ids, sizes = class_ids(columns[: len(qi)])
     for column in columns[: len(qi)]:
-        column.codes = np.empty(0, dtype=np.int32)  # only the values and their counts are needed now
+        column.codes = _DONE  # only the values and their counts are needed now
     for column in columns[len(qi) :]:
         sensitive_codes(column)
         if len(sizes) * column.cardinality > MAX_CELLS:
