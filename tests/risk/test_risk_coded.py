@@ -181,3 +181,22 @@ def test_integer_codes_at_the_edges_of_their_types(
     data = pa.table({"q": pa.array(values * 3, arrow_type), "s": pa.array((values[::-1] * 3), arrow_type)})
     fast, _ = _both(datacustoms.read(data), ["q"], ["s"], Thresholds(l=2), monkeypatch)
     assert fast.rows == rows
+
+
+def test_a_near_unique_sensitive_column_stops_the_read_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grid could not fit: the numpy path gives up after the first batches, not at the end."""
+    rows = 4000
+    data = pa.table({"q": pa.array([f"q{i % 50}" for i in range(rows)]), "s": pa.array([f"s{i}" for i in range(rows)])})
+    read: list[int] = []
+
+    def batches() -> Any:
+        for batch in data.to_batches(max_chunksize=500):
+            read.append(batch.num_rows)
+            yield batch
+
+    table = Table(name="t", schema=data.schema, open_batches=batches)
+    monkeypatch.setattr(coded, "MAX_CELLS", 50 * 1000)  # 50 classes at least: 1,000 values fit, 1,500 do not
+    assert coded.count(table, ["q"], ["s"]) is None
+    assert len(read) == 3
+    profile = risk_profile(table, ["q"], ["s"])  # the DuckDB path
+    assert profile.diversity[0].distinct_values == rows

@@ -145,6 +145,10 @@ class _Coder:
             self.parts.append(part)
         self.filled += len(part)
 
+    def distinct(self) -> int:
+        """Distinct values seen so far (a lower bound; integers are counted only at the end)."""
+        return self._size()
+
     def _size(self) -> int:
         return 0 if self.memo is None else len(self.memo)
 
@@ -208,8 +212,13 @@ def _integer_codes(data: np.ndarray, nulls: np.ndarray | None, arrow_type: pa.Da
     return Encoded(values=values, codes=codes)
 
 
-def encode(table: Table, columns: Sequence[str]) -> list[Encoded] | None:
-    """Every column of ``table`` as codes, in one read; ``None`` when the numpy path does not apply."""
+def encode(table: Table, columns: Sequence[str], qi_count: int | None = None) -> list[Encoded] | None:
+    """Every column of ``table`` as codes, in one read; ``None`` when the numpy path does not apply.
+
+    The columns after the first ``qi_count`` are sensitive: as soon as one of them has so many
+    distinct values that its grid must exceed :data:`MAX_CELLS` (there are at least as many
+    classes as a quasi-identifier has values) the read stops and ``None`` is returned.
+    """
     types = [table.schema.field(c).type for c in columns]
     if not all(supported(t) for t in types):
         return None
@@ -217,6 +226,7 @@ def encode(table: Table, columns: Sequence[str]) -> list[Encoded] | None:
     if table.num_rows_hint is not None and table.num_rows_hint * per_row > MAX_BYTES:
         return None
     coders = [_Coder(t, table.num_rows_hint) for t in types]
+    split = len(columns) if qi_count is None else qi_count
     rows = 0
     try:
         for batch in table.encoded_batches(list(columns)):
@@ -225,6 +235,9 @@ def encode(table: Table, columns: Sequence[str]) -> list[Encoded] | None:
                 return None
             for coder, array in zip(coders, batch.columns, strict=True):
                 coder.add(array)
+            classes = max((c.distinct() for c in coders[:split]), default=1)
+            if any(classes * c.distinct() > MAX_CELLS for c in coders[split:]):
+                return None
         if rows == 0:
             return None
         return [coder.finish(t) for coder, t in zip(coders, types, strict=True)]
@@ -243,7 +256,7 @@ def class_ids(columns: Sequence[Encoded]) -> tuple[np.ndarray, np.ndarray]:
     space = math.prod(cards)
     rows = len(columns[0].codes)
     if space <= min(DENSE_KEYS, max(4 * rows, 1 << 20)):
-        key = columns[0].codes.astype(np.int32 if space < 1 << 31 else np.int64)
+        key: np.ndarray = columns[0].codes.astype(np.int32)  # space ≤ DENSE_KEYS < 2**31
         for column in columns[1:]:
             key *= column.cardinality
             key += column.codes
@@ -306,7 +319,7 @@ class Counted:
 
 def count(table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> Counted | None:
     """The classes of ``table`` over ``qi`` in numpy, or ``None`` where the DuckDB path must run."""
-    columns = encode(table, [*qi, *sensitive])
+    columns = encode(table, [*qi, *sensitive], len(qi))
     if columns is None:
         return None
     ids, sizes = class_ids(columns[: len(qi)])
