@@ -133,7 +133,13 @@ class _Coder:
                 self.memo = pa.concat_arrays([self._values(), pa.nulls(1, dictionary.type)])
             mapping = np.append(mapping, np.int32(self.null_code))
             indices = pc.fill_null(indices, len(dictionary))
-        self._keep(mapping[indices.to_numpy()])
+        positions = indices.to_numpy()
+        if self.out is not None and self.filled + len(positions) <= len(self.out):  # gathered in place
+            window = self.out[self.filled : self.filled + len(positions)]
+            np.take(mapping, positions, out=window, mode="clip")  # "clip": unbuffered; indices are valid
+            self.filled += len(positions)
+        else:
+            self._keep(mapping[positions])
 
     def _keep(self, part: np.ndarray) -> None:
         if self.out is not None and self.filled + len(part) <= len(self.out):
