@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.ipc as ipc
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -191,6 +190,8 @@ def _is_text(arrow_type: pa.DataType) -> bool:
 
 
 def _read_parquet_dir(path: Path, name: str | None) -> Table:
+    import pyarrow.dataset as ds  # here: importing it imports pandas, which a single file never needs
+
     try:
         dataset = ds.dataset(path, format="parquet")
     except (pa.ArrowException, OSError) as err:

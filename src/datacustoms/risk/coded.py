@@ -85,6 +85,20 @@ def supported(arrow_type: pa.DataType) -> bool:
 
 
 _DONE = np.empty(0, dtype=np.int32)
+_INTEGERS = {
+    (8, True): np.int8, (16, True): np.int16, (32, True): np.int32, (64, True): np.int64,
+    (8, False): np.uint8, (16, False): np.uint16, (32, False): np.uint32, (64, False): np.uint64,
+}  # fmt: skip
+
+
+def _numbers(array: pa.Array) -> np.ndarray:
+    """A NULL-free integer Arrow array as a read-only numpy view of its buffer.
+
+    (``Array.to_numpy`` would do the same but imports pandas, a second's start-up on a busy host.)
+    """
+    assert array.null_count == 0
+    dtype = np.dtype(_INTEGERS[array.type.bit_width, pa.types.is_signed_integer(array.type)])
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
 
 
 class Declined(Exception):
@@ -103,7 +117,7 @@ class _Coder:
     def __init__(self, arrow_type: pa.DataType, rows: int | None) -> None:
         self.raw = pa.types.is_integer(arrow_type)
         self.parts: list[np.ndarray] = []
-        dtype = arrow_type.to_pandas_dtype() if self.raw else np.int32
+        dtype = _INTEGERS[arrow_type.bit_width, pa.types.is_signed_integer(arrow_type)] if self.raw else np.int32
         self.out = np.empty(rows, dtype=dtype) if rows is not None else None  # filled in place: no concatenation
         self.filled = 0
         self.masks: list[tuple[int, np.ndarray]] = []  # integers: (first row, NULL mask) of batches with NULL
@@ -115,8 +129,8 @@ class _Coder:
     def add(self, array: pa.Array) -> None:
         if self.raw:
             if array.null_count:
-                self.masks.append((self.filled, array.is_null().to_numpy(zero_copy_only=False)))
-            self._keep(array.fill_null(0).to_numpy() if array.null_count else array.to_numpy())
+                self.masks.append((self.filled, _numbers(pc.cast(array.is_null(), pa.uint8())).view(bool)))
+            self._keep(_numbers(array.fill_null(0) if array.null_count else array))
             return
         if not pa.types.is_dictionary(array.type):
             array = pc.dictionary_encode(array)
@@ -133,7 +147,7 @@ class _Coder:
                 self.memo = pa.concat_arrays([self._values(), pa.nulls(1, dictionary.type)])
             mapping = np.append(mapping, np.int32(self.null_code))
             indices = pc.fill_null(indices, len(dictionary))
-        positions = indices.to_numpy()
+        positions = _numbers(indices)
         if self.out is not None and self.filled + len(positions) <= len(self.out):  # gathered in place
             window = self.out[self.filled : self.filled + len(positions)]
             np.take(mapping, positions, out=window, mode="clip")  # "clip": unbuffered; indices are valid
@@ -172,7 +186,7 @@ class _Coder:
         if self.work > MAX_LOOKUPS:
             raise Declined("too many distinct dictionaries to merge")
         found = pc.index_in(dictionary, value_set=self.memo)
-        mapping = found.fill_null(-1).to_numpy().astype(np.int32)
+        mapping = _numbers(found.fill_null(-1)).astype(np.int32)
         new = mapping < 0
         if new.any():
             mapping[new] = np.arange(len(self.memo), len(self.memo) + int(new.sum()), dtype=np.int32)
