@@ -19,7 +19,8 @@ DuckDB path runs instead; tests hold both paths to the same figures.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -232,6 +233,15 @@ def _integer_codes(data: np.ndarray, nulls: np.ndarray | None, arrow_type: pa.Da
     return Encoded(values=values, codes=codes)
 
 
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The next batch is read (Parquet decoding, GIL released) while this one is coded: both cores work."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-read") as pool:
+        pending = pool.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = pool.submit(next, batches, None)
+            yield batch
+
+
 def encode(table: Table, columns: Sequence[str], qi_count: int | None = None) -> list[Encoded] | None:
     """Every column of ``table`` as codes, in one read; ``None`` when the numpy path does not apply.
 
@@ -249,7 +259,7 @@ def encode(table: Table, columns: Sequence[str], qi_count: int | None = None) ->
     split = len(columns) if qi_count is None else qi_count
     rows = 0
     try:
-        for batch in table.encoded_batches(list(columns)):
+        for batch in _read_ahead(table.encoded_batches(list(columns))):
             rows += batch.num_rows
             if rows * per_row > MAX_BYTES:
                 return None
@@ -334,7 +344,8 @@ class Counted:
     def grid(self, index: int) -> np.ndarray:
         """The ``[value, class]`` counts of sensitive column ``index``."""
         column = self.sensitive[index]
-        return value_grid(self.ids, len(self.sizes), column.codes, column.cardinality)
+        codes, column.codes = column.codes, _DONE  # value_grid reuses them
+        return value_grid(self.ids, len(self.sizes), codes, column.cardinality)
 
 
 def count(table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> Counted | None:
@@ -356,8 +367,9 @@ def value_grid(ids: np.ndarray, classes: int, codes: np.ndarray, values: int) ->
     """Counts ``[value, class]`` of one sensitive column (``values × classes ≤ MAX_CELLS``).
 
     Laid out value-major so that the per-class reductions run along contiguous class blocks.
+    ``codes`` (int32, writable) is overwritten with the cell numbers.
     """
-    cells = codes.astype(np.int32)
+    cells = codes  # in place: the codes are not needed after the grid
     cells *= classes
     cells += ids
     return np.bincount(cells, minlength=values * classes).reshape(values, classes)
