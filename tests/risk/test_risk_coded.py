@@ -200,3 +200,19 @@ def test_a_near_unique_sensitive_column_stops_the_read_early(monkeypatch: pytest
     assert len(read) <= 4  # three coded, one read ahead: not the eight of the whole table
     profile = risk_profile(table, ["q"], ["s"])  # the DuckDB path
     assert profile.diversity[0].distinct_values == rows
+
+
+def test_columns_that_are_all_null(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = 40
+    data = pa.table(
+        {
+            "n_int": pa.array([None] * rows, pa.int64()),
+            "n_text": pa.array([None] * rows, pa.string()),
+            "q": pa.array([f"q{i % 3}" for i in range(rows)]),
+            "s": pa.array([None if i % 4 == 0 else i % 5 for i in range(rows)], pa.int32()),
+        }
+    )
+    table = datacustoms.read(data)
+    _both(table, ["n_int", "n_text", "q"], ["s"], Thresholds(l=2, t=0.5), monkeypatch)
+    _both(table, ["q"], ["n_int"], Thresholds(), monkeypatch)
+    _both(table, ["q"], ["n_text"], Thresholds(), monkeypatch)
