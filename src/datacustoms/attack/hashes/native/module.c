@@ -648,57 +648,77 @@ static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512) {
 /* The SHA-NI kernel works on groups of four words: one zero-word specialisation (words 4..14). */
 static dc_mb_kernel pick_shani_kernel(const dc_plan *p) { return p->nz <= 4 ? dc_mb_shani_nz4 : dc_mb_shani; }
 
-static PyObject *py_search_mask(PyObject *self, PyObject *args) {
+/* Parse search_mask's arguments: the plan, the target set, the implementation and the range
+ * (clipped to the mask); 0, or -1 with a Python exception set. */
+static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int *impl, uint64_t *start,
+                            uint64_t *stop) {
     PyObject *pc, *tc;
     const char *algname, *implname;
-    unsigned long long start, stop;
-    if (!PyArg_ParseTuple(args, "OOsKKs", &pc, &tc, &algname, &start, &stop, &implname)) return NULL;
+    unsigned long long a, b;
+    if (!PyArg_ParseTuple(args, "OOsKKs", &pc, &tc, &algname, &a, &b, &implname)) return -1;
     dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
-    if (!p) return NULL;
-    int alg, impl;
-    targets_box *tb = search_args(tc, algname, implname, &alg, &impl);
-    if (!tb) return NULL;
+    if (!p) return -1;
+    int alg;
+    targets_box *tb = search_args(tc, algname, implname, &alg, impl);
+    if (!tb) return -1;
     if (alg != p->alg) {
         PyErr_SetString(PyExc_ValueError, "the mask was prepared for another algorithm");
-        return NULL;
+        return -1;
     }
-    if (stop > p->size) stop = p->size;
+    *pp = p;
+    *tbp = tb;
+    *start = a;
+    *stop = b > p->size ? p->size : b;
+    return 0;
+}
+
+/* Enumerate [start, stop) of the plan into hits; called with the GIL released. */
+static void search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t start, uint64_t stop, u64vec *hits) {
+    int alg = p->alg;
+    if (start >= stop || tb->t.n == 0) return;
+    if (p->rounds == 2 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
+        dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx512 : alg == ALG_SHA1 ? dc_mb2_sha1_avx512 : dc_mb2_sha256_avx512;
+        run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), hits);
+    } else if (p->rounds == 2 && p->fast && alg == ALG_SHA256 &&
+               (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))) {
+        run_fast(p, &tb->t, start, stop, dc_mb2_sha256_shani, DC_SHANI_LANES, pick_compress(impl), hits);
+    } else if (p->rounds == 2 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
+        dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx2 : alg == ALG_SHA1 ? dc_mb2_sha1_avx2 : dc_mb2_sha256_avx2;
+        run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), hits);
+    } else if (p->rounds == 2) { /* no multi-buffer double kernel for this CPU or choice */
+        run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), hits);
+    } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
+        run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
+                 DC_AVX512_LANES, dc_sha256_compress_scalar, hits);
+    } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
+        run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx2 : dc_mb_sha1_avx2,
+                 DC_AVX2_LANES, dc_sha256_compress_scalar, hits);
+    } else if (alg == ALG_SHA256 && p->fast) {
+        compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
+                                                             : dc_sha256_compress_scalar;
+        if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
+            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, hits);
+        else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
+            run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, hits);
+        else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
+            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, hits);
+        else
+            run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, hits);
+    } else {
+        run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), hits);
+    }
+}
+
+static PyObject *py_search_mask(PyObject *self, PyObject *args) {
+    dc_plan *p;
+    targets_box *tb;
+    int impl;
+    uint64_t start, stop;
+    if (search_mask_args(args, &p, &tb, &impl, &start, &stop) < 0) return NULL;
     u64vec hits = {0};
-    if (start < stop && tb->t.n > 0) {
-        Py_BEGIN_ALLOW_THREADS
-        if (p->rounds == 2 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
-            dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx512 : alg == ALG_SHA1 ? dc_mb2_sha1_avx512 : dc_mb2_sha256_avx512;
-            run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), &hits);
-        } else if (p->rounds == 2 && p->fast && alg == ALG_SHA256 &&
-                   (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))) {
-            run_fast(p, &tb->t, start, stop, dc_mb2_sha256_shani, DC_SHANI_LANES, pick_compress(impl), &hits);
-        } else if (p->rounds == 2 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
-            dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx2 : alg == ALG_SHA1 ? dc_mb2_sha1_avx2 : dc_mb2_sha256_avx2;
-            run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), &hits);
-        } else if (p->rounds == 2) { /* no multi-buffer double kernel for this CPU or choice */
-            run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), &hits);
-        } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
-            run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
-                     DC_AVX512_LANES, dc_sha256_compress_scalar, &hits);
-        } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
-            run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx2 : dc_mb_sha1_avx2,
-                     DC_AVX2_LANES, dc_sha256_compress_scalar, &hits);
-        } else if (alg == ALG_SHA256 && p->fast) {
-            compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
-                                                                 : dc_sha256_compress_scalar;
-            if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
-                run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, &hits);
-            else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
-                run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, &hits);
-            else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
-                run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, &hits);
-            else
-                run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, &hits);
-        } else {
-            run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), &hits);
-        }
-        Py_END_ALLOW_THREADS
-    }
+    Py_BEGIN_ALLOW_THREADS
+    search_range(p, tb, impl, start, stop, &hits);
+    Py_END_ALLOW_THREADS
     return vec_to_bytes(&hits);
 }
 
@@ -709,35 +729,107 @@ static int cmp_pair(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Verify (counter, target row) pairs a mask search reported, independently of the search: each
- * plaintext is rebuilt from its counter value (plan_fill, not the kernel's message words or
- * digit tables), padded here and hashed as a whole message from the initial state (not the
- * plan's midstate) by the whole-message code (SHA-256: SHA-NI where the CPU has it, else the
- * portable scalar compression; MD5 and SHA-1: the portable code), and compared in full with the
- * target row it was reported against.  Both compressions are checked against FIPS 180 answers
- * by the tests and against hashlib by the engine before it trusts this function.  Pairs that
- * fail are dropped.  The caller's sampled hashlib re-check guards this function itself. */
-static size_t verify_pairs(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t k, uint8_t *plain) {
-    compress_fn cf = pick_compress(IMPL_AUTO);
-    uint8_t buf[DC_MAX_TEMPLATE];
-    uint8_t dig[32];
-    size_t kept = 0;
-    memcpy(buf, p->tmpl, p->len);
-    if (k > 1) qsort(v, k, 2 * sizeof(uint64_t), cmp_pair);
-    for (size_t i = 0; i < k; i++) {
+/* The whole-message SHA-256 code the verifier hashes one-block messages with, L lanes at a
+ * time: the full 64-round multi-lane kernel (AVX-512 or AVX2), which the search never runs
+ * (the search kernels stop after round 60 and the full digest of a bitmap pass comes from the
+ * single-message compression); NULL where the CPU has neither. */
+static dc_mbfull_kernel verify_kernel(const dc_plan *p, int *L) {
+    if (p->alg != ALG_SHA256 || p->rounds != 1 || p->len > 55) return NULL;
+    if (has_avx512) { *L = DC_AVX512_LANES; return dc_mbfull_avx512; }
+    if (has_avx2) { *L = DC_AVX2_LANES; return dc_mbfull_avx2; }
+    return NULL;
+}
+
+/* Verify pairs [b, e) with the multi-lane kernel: each lane's block is the template, its
+ * counter's digits (plan_fill), the padding and the length, written here from the plan's
+ * template (never the kernel's message words or digit tables); the lane's state after all 64
+ * rounds from the initial state is compared word by word with the target row.  Returns the
+ * pairs kept, written from v + 2 * kept on with their plaintexts (kept <= b, so in place). */
+static size_t verify_lanes(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t b, size_t e, size_t kept,
+                           uint8_t *plain, dc_mbfull_kernel full, int L, const uint8_t pad[64]) {
+    _Alignas(64) uint32_t W[16 * 16], st[8 * 16];
+    uint8_t blk[16][64];
+    uint32_t ok = 0;
+    for (size_t i = b; i < e; i++) {
+        int j = (int)(i - b);
         uint64_t idx = v[2 * i], row = v[2 * i + 1];
-        if (idx >= p->size || row >= t->n) continue;
-        plan_fill(p, idx, buf);
-        hash_rounds(p->alg, p->rounds, buf, p->len, cf, dig);
-        if (memcmp(dig, t->digests + row * (size_t)t->dsize, (size_t)t->dsize)) continue;
+        memcpy(blk[j], pad, 64);
+        if (idx < p->size && row < t->n) {
+            plan_fill(p, idx, blk[j]);
+            ok |= 1u << j;
+        }
+        for (int w = 0; w < 16; w++) W[w * L + j] = dc_be32(blk[j] + 4 * w);
+    }
+    full(dc_IV256, W, st);
+    for (size_t i = b; i < e; i++) {
+        int j = (int)(i - b);
+        if (!(ok >> j & 1)) continue;
+        uint64_t idx = v[2 * i], row = v[2 * i + 1];
+        const uint8_t *want = t->digests + row * 32;
+        int same = 1;
+        for (int w = 0; w < 8; w++) same &= st[w * L + j] == dc_be32(want + 4 * w);
+        if (!same) continue;
         v[2 * kept] = idx;
         v[2 * kept + 1] = row;
-        memcpy(plain + kept * p->len, buf, p->len);
+        memcpy(plain + kept * p->len, blk[j], p->len);
         kept++;
     }
     return kept;
 }
 
+/* Verify (counter, target row) pairs a mask search reported, independently of the search: each
+ * plaintext is rebuilt from its counter value (plan_fill, not the kernel's message words or
+ * digit tables), padded here and hashed as a whole message from the initial state (not the
+ * plan's midstate), and compared in full with the target row it was reported against.  One-block
+ * SHA-256 messages go through the full multi-lane kernel 16 (AVX-512) or 8 (AVX2) at a time;
+ * the rest through the whole-message code (SHA-256: SHA-NI where the CPU has it, else the
+ * portable scalar compression; MD5 and SHA-1: the portable code).  The target rows of the next
+ * batch are prefetched while one batch is hashed: a million hits read a million random rows of
+ * a table far larger than the caches.  The engine checks this function against hashlib before
+ * trusting it, and the caller's sampled hashlib re-check guards it further.  Pairs that fail are
+ * dropped; the kept ones come back sorted by counter value with their plaintexts. */
+static size_t verify_pairs(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t k, uint8_t *plain) {
+    int sorted = 1;
+    for (size_t i = 1; i < k && sorted; i++) sorted = v[2 * i - 2] <= v[2 * i];
+    if (!sorted) qsort(v, k, 2 * sizeof(uint64_t), cmp_pair);
+    int L = 16;
+    dc_mbfull_kernel full = verify_kernel(p, &L);
+    compress_fn cf = pick_compress(IMPL_AUTO);
+    uint8_t pad[64] = {0};
+    uint8_t buf[DC_MAX_TEMPLATE];
+    uint8_t dig[32];
+    size_t kept = 0, ds = (size_t)t->dsize;
+    if (full) {
+        memcpy(pad, p->tmpl, p->len);
+        pad[p->len] = 0x80;
+        for (int q = 0; q < 8; q++) pad[63 - q] = (uint8_t)(((uint64_t)p->len * 8) >> (8 * q));
+    }
+    memcpy(buf, p->tmpl, p->len);
+    for (size_t b = 0; b < k; b += (size_t)L) {
+        size_t e = b + (size_t)L < k ? b + (size_t)L : k;
+        for (size_t i = e; i < e + (size_t)L && i < k; i++)
+            if (v[2 * i + 1] < t->n) __builtin_prefetch(t->digests + v[2 * i + 1] * ds);
+        if (full) {
+            kept = verify_lanes(p, t, v, b, e, kept, plain, full, L, pad);
+            continue;
+        }
+        for (size_t i = b; i < e; i++) {
+            uint64_t idx = v[2 * i], row = v[2 * i + 1];
+            if (idx >= p->size || row >= t->n) continue;
+            plan_fill(p, idx, buf);
+            hash_rounds(p->alg, p->rounds, buf, p->len, cf, dig);
+            if (memcmp(dig, t->digests + row * ds, ds)) continue;
+            v[2 * kept] = idx;
+            v[2 * kept + 1] = row;
+            memcpy(plain + kept * p->len, buf, p->len);
+            kept++;
+        }
+    }
+    return kept;
+}
+
+/* (verified pairs, plaintexts, rejected count): the pairs and plaintexts are written straight
+ * into the two bytes objects returned, so a chunk's hits are copied once. */
 static PyObject *verified_result(uint64_t *v, size_t k, size_t kept, uint8_t *plain, size_t len) {
     PyObject *pairs = PyBytes_FromStringAndSize(kept ? (const char *)v : "", (Py_ssize_t)(kept * 2 * sizeof *v));
     PyObject *texts = PyBytes_FromStringAndSize(kept ? (const char *)plain : "", (Py_ssize_t)(kept * len));
@@ -771,25 +863,27 @@ static PyObject *py_verify_mask_hits(PyObject *self, PyObject *args) {
     return verified_result(v, k, kept, plain, p->len);
 }
 
-/* search_mask followed by verify_pairs in one call (the GIL released for both): what the
- * engine's worker threads run, so hits reach Python verified, sorted and with plaintexts. */
+/* search_mask followed by verify_pairs in one call with the GIL released for both, on the
+ * search's own hit buffer: what the engine's worker threads run, so hits reach Python verified,
+ * sorted and with plaintexts. */
 static PyObject *py_search_mask_verified(PyObject *self, PyObject *args) {
-    PyObject *found = py_search_mask(self, args);
-    if (!found) return NULL;
-    PyObject *pc = PyTuple_GET_ITEM(args, 0), *tc = PyTuple_GET_ITEM(args, 1);
-    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
-    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
-    size_t k = (size_t)PyBytes_GET_SIZE(found) / (2 * sizeof(uint64_t));
-    uint64_t *v = malloc(k ? k * 2 * sizeof(uint64_t) : 16);
-    uint8_t *plain = malloc(k * p->len + 1);
-    if (!v || !plain) { free(v); free(plain); Py_DECREF(found); return PyErr_NoMemory(); }
-    memcpy(v, PyBytes_AS_STRING(found), k * 2 * sizeof(uint64_t));
-    Py_DECREF(found);
-    size_t kept;
+    dc_plan *p;
+    targets_box *tb;
+    int impl;
+    uint64_t start, stop;
+    if (search_mask_args(args, &p, &tb, &impl, &start, &stop) < 0) return NULL;
+    u64vec hits = {0};
+    uint8_t *plain = NULL;
+    size_t k = 0, kept = 0;
     Py_BEGIN_ALLOW_THREADS
-    kept = verify_pairs(p, &tb->t, v, k, plain);
+    search_range(p, tb, impl, start, stop, &hits);
+    k = hits.n / 2;
+    plain = hits.oom ? NULL : malloc(k * p->len + 1);
+    if (plain) kept = verify_pairs(p, &tb->t, hits.v, k, plain);
     Py_END_ALLOW_THREADS
-    return verified_result(v, k, kept, plain, p->len);
+    if (!plain) { free(hits.v); return PyErr_NoMemory(); }
+    if (!hits.v) hits.v = malloc(16); /* no hits: verified_result frees it */
+    return verified_result(hits.v, k, kept, plain, p->len);
 }
 
 /* ------------------------------------------------------------------ Arrow string arrays */
