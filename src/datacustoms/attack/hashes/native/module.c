@@ -220,14 +220,14 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     t->digests = view.buf;
     t->bits = bits;
     t->shift = 32 - bits;
-    t->prefix = malloc((t->n ? t->n : 1) * sizeof(uint64_t));
+    t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint64_t)); /* read at random, as the bitmap */
     t->bitmap = alloc_huge((((size_t)1 << bits) / 32 + 1) * sizeof(uint32_t));
     t->small_bits = bits < 23 ? bits : 23; /* 1 MiB: most candidates stop here without leaving L2 */
     t->small_shift = 32 - t->small_bits;
     t->small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
     t->dir_bits = 1;
     while (t->dir_bits < 22 && ((size_t)1 << t->dir_bits) < t->n) t->dir_bits++;
-    t->dir = malloc((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
+    t->dir = alloc_huge((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
     if (!t->prefix || !t->bitmap || !t->small || !t->dir || t->n >= 0xffffffffu) {
         PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
         Py_XDECREF(tmp);
