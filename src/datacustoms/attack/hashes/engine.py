@@ -6,8 +6,9 @@ SHA-NI or portable C, chosen at run time), and in minutes by the pure-Python fal
 exactly the same answers when the extension could not be built.
 
 Every hit is re-hashed before it is returned, from its plaintext and by code independent of the
-search kernel (mask hits: the native whole-message code, checked against hashlib in-process, with
-a random sample re-hashed by :mod:`hashlib`; list hits and the Python engine: hashlib), so a fault
+search kernel (mask hits: in C, in batches, by hash code the search does not run, checked against
+hashlib in-process, with a random sample re-hashed by :mod:`hashlib`; list hits and the Python
+engine: hashlib), so a fault
 in a kernel can only lose hits, never invent them. Hits carry plaintexts: callers must mask them
 before logging.
 """
@@ -542,7 +543,7 @@ def search_mask(
         chunks = _python_mask(mask, algorithm, targets, start, stop, rounds)
     else:
         if impl == "auto":
-            impl = _fastest_impl(mask, algorithm, rounds)
+            impl = _prepare(mask, algorithm, targets, rounds)
         chunks = _native_mask(mask, algorithm, targets, start, stop, threads, impl, rounds)
     parts: list[Hits] = []
     done = 0
@@ -565,20 +566,40 @@ def search_mask(
     return Hits.concat(parts)
 
 
+def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) -> str:
+    """:func:`_fastest_impl` for the mask, with the targets' lookup tables built at the same time.
+
+    Both are one-off costs of a search, about 30 ms each for 1 M targets on one core: the tables
+    (C, without the GIL) go to a helper thread while this one times the kernels, so on two cores
+    they overlap instead of adding up. A failure to build the tables is raised again by the
+    search, which builds them if the helper did not.
+    """
+    if targets._native is not None or len(targets) < 100_000:
+        return _fastest_impl(mask, algorithm, rounds)
+    builder = threading.Thread(target=targets._native_handle, name="datacustoms-targets", daemon=True)
+    builder.start()
+    try:
+        return _fastest_impl(mask, algorithm, rounds)
+    finally:
+        builder.join()
+
+
 def _fastest_impl(mask: Mask, algorithm: str, rounds: int = 1) -> str:
     """The fastest SHA-256 search kernel for this mask's shape (and rounds), timed once per process.
 
     Which one wins depends on the CPU, not only on its features: on an AMD Zen 3 the SHA-NI path
     runs twice as fast as AVX2, while on CPUs with AVX-512 the 16-lane kernel may beat SHA-NI.
     A fixed order would be wrong somewhere, so each candidate kernel hashes 131,072 of this
-    mask's candidates, best of three (about 40 ms in all), and the fastest wins. Double SHA-256
+    mask's candidates, best of three (about 30 ms in all), and the fastest wins. Double SHA-256
     has its own kernels (a third as many candidates are timed, about 50 ms).
     """
     if algorithm != "sha256":
         return "auto"
     info = _native.plan_info(_plan(mask, algorithm))
     feats = cpu_features()
-    kernels = tuple(k for k in ("avx512", "sha_ni", "avx2") if feats[k])
+    # AVX2 is only timed without AVX-512: the AVX-512 kernel is the same code on twice the lanes,
+    # with one instruction per rotation and per boolean function, so it is never the slower one
+    kernels = tuple(k for k in ("avx512", "sha_ni", "avx2") if feats[k] and not (k == "avx2" and feats["avx512"]))
     if not info["fast"] or len(kernels) < 2:
         return "auto"
     # masks with the same zero words run the same kernels (double hashing: the same for all)
@@ -728,13 +749,16 @@ _C_VERIFIER_LOCK = threading.Lock()
 
 
 def _c_verifier_ok() -> bool:
-    """True when the native whole-message hash code agrees with hashlib, in this process.
+    """True when the native verification of hits agrees with hashlib, in this process.
 
-    The C verification of hits (``verify_mask_hits``) hashes whole messages with the code
-    ``_native.digest`` runs (SHA-NI where the CPU has it, the portable scalar code otherwise);
-    before it is trusted, both must reproduce hashlib on messages of 0 to 300 bytes (every
-    padding case, one and several blocks) for each algorithm, hashed once and twice. A failure (a
-    miscompiled extension, say) sends every hit through hashlib, as before.
+    The C verification of hits (``verify_mask_hits``) hashes one-block SHA-256 messages with the
+    full multi-lane kernel (16 AVX-512 or 8 AVX2 lanes, which the search never runs: its kernels
+    stop after round 60) and every other message with the code ``_native.digest`` runs (SHA-NI
+    where the CPU has it, the portable scalar code otherwise). Before it is trusted, that code
+    must reproduce hashlib on messages of 0 to 300 bytes (every padding case, one and several
+    blocks) for each algorithm, hashed once and twice, and ``verify_mask_hits`` itself must pass
+    :func:`_verifier_known_answers` on each of its paths. A failure (a miscompiled extension, say)
+    sends every hit through hashlib, as before.
     """
     if not _C_VERIFIER:
         with _C_VERIFIER_LOCK:
@@ -747,8 +771,45 @@ def _c_verifier_ok() -> bool:
                         for rounds in (1, 2):
                             want = digest_function(alg, rounds)(msg)
                             ok &= all(_native.digest(alg, msg, impl, rounds) == want for impl in ("auto", "scalar"))
-                _C_VERIFIER.append(ok)
+                _C_VERIFIER.append(ok and _verifier_known_answers())
     return _C_VERIFIER[0]
+
+
+_KNOWN_MASKS = (  # the verifier's paths: one-block SHA-256 in lanes, two blocks, double, MD5, SHA-1, RRN
+    (b"010XXXXXXXX", "sha256", 1, None),
+    (b"+82 10-XXXX-XXXX", "sha256", 1, None),
+    (b"salt:" * 11 + b"010XXXXXXXX", "sha256", 1, None),
+    (b"010XXXXXXXX", "sha256", 2, None),
+    (b"010XXXXXXXX", "md5", 1, None),
+    (b"010XXXXXXXX", "sha1", 1, None),
+    (b"900101-1XXXXXC", "sha256", 1, "kr_rrn"),
+)
+
+
+def _verifier_known_answers() -> bool:
+    """``verify_mask_hits`` itself against hashlib, on every path it takes: 37 counters per mask
+    (two full batches of 16 lanes and a partial one) must all come back, sorted, with their exact
+    plaintexts, and three wrong pairs (a digest's neighbour row, a counter outside the mask, a
+    row outside the set) must be refused."""
+    for pattern, alg, rounds, check in _KNOWN_MASKS:
+        mask = Mask.from_pattern(pattern, check=check)
+        idx = [(3 + 2_711 * k) % mask.size for k in range(37)]
+        digest = digest_function(alg, rounds)
+        digests = [digest(mask.candidate(i)) for i in idx]
+        targets = TargetSet.from_digests(digests, len(digests[0]))
+        order = {d: r for r, d in enumerate(sorted(digests))}
+        pairs = [(i, order[d]) for i, d in zip(idx, digests, strict=True)]
+        wrong = [(idx[0], (order[digests[0]] + 1) % len(idx)), (mask.size, 0), (idx[1], len(idx))]
+        raw = np.array(pairs[::-1] + wrong, np.uint64).tobytes()  # unsorted, as a kernel may report
+        ok, texts, rejected = _native.verify_mask_hits(_plan(mask, alg, rounds), targets._native_handle(), raw)
+        want = sorted(idx)
+        width = len(mask.template)
+        got = np.frombuffer(ok, np.uint64).reshape(-1, 2)[:, 0].tolist()
+        if rejected != len(wrong) or got != want:
+            return False
+        if [texts[width * k : width * (k + 1)] for k in range(len(want))] != [mask.candidate(i) for i in want]:
+            return False
+    return True
 
 
 def _sample_checked(

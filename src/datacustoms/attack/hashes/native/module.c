@@ -202,6 +202,35 @@ static void targets_free(PyObject *cap) {
     free(b);
 }
 
+/* The lookup tables of t (n, dsize, digests, bits and dir_bits set): 0, 1 out of memory, 2 digests
+ * not sorted.  Touches no Python object, so it runs without the GIL. */
+static int targets_build(dc_targets *t) {
+    int dsize = t->dsize;
+    t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint64_t)); /* read at random, as the bitmap */
+    t->bitmap = alloc_huge((((size_t)1 << t->bits) / 32 + 1) * sizeof(uint32_t));
+    t->small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
+    t->dir = alloc_huge((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
+    if (!t->prefix || !t->bitmap || !t->small || !t->dir || t->n >= 0xffffffffu) return 1;
+    for (size_t i = 0; i < t->n; i++) {
+        const uint8_t *d = t->digests + i * (size_t)dsize;
+        uint64_t pre = 0;
+        for (int k = 0; k < 8; k++) pre = (pre << 8) | d[k];
+        t->prefix[i] = pre;
+        if (i && pre < t->prefix[i - 1]) return 2;
+        uint32_t key = dc_be32(d + dsize - 4);
+        uint32_t bit = key >> t->shift;
+        t->bitmap[bit >> 5] |= 1u << (bit & 31);
+        bit = key >> t->small_shift;
+        t->small[bit >> 5] |= 1u << (bit & 31);
+    }
+    size_t row = 0;
+    for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
+        while (row < t->n && (t->prefix[row] >> (64 - t->dir_bits)) < bkt) row++;
+        t->dir[bkt] = (uint32_t)row;
+    }
+    return 0;
+}
+
 static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     Py_buffer view;
     int dsize, bits;
@@ -220,40 +249,21 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     t->digests = view.buf;
     t->bits = bits;
     t->shift = 32 - bits;
-    t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint64_t)); /* read at random, as the bitmap */
-    t->bitmap = alloc_huge((((size_t)1 << bits) / 32 + 1) * sizeof(uint32_t));
     t->small_bits = bits < 23 ? bits : 23; /* 1 MiB: most candidates stop here without leaving L2 */
     t->small_shift = 32 - t->small_bits;
-    t->small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
     t->dir_bits = 1;
     while (t->dir_bits < 22 && ((size_t)1 << t->dir_bits) < t->n) t->dir_bits++;
-    t->dir = alloc_huge((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
-    if (!t->prefix || !t->bitmap || !t->small || !t->dir || t->n >= 0xffffffffu) {
+    int status;
+    /* without the GIL: the engine builds the tables while it times its kernels on another core */
+    Py_BEGIN_ALLOW_THREADS
+    status = targets_build(t);
+    Py_END_ALLOW_THREADS
+    if (status) {
         PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
         Py_XDECREF(tmp);
-        return PyErr_NoMemory();
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        const uint8_t *d = t->digests + i * (size_t)dsize;
-        uint64_t pre = 0;
-        for (int k = 0; k < 8; k++) pre = (pre << 8) | d[k];
-        t->prefix[i] = pre;
-        if (i && pre < t->prefix[i - 1]) {
-            PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
-            Py_XDECREF(tmp);
-            PyErr_SetString(PyExc_ValueError, "digests must be sorted");
-            return NULL;
-        }
-        uint32_t key = dc_be32(d + dsize - 4);
-        uint32_t bit = key >> t->shift;
-        t->bitmap[bit >> 5] |= 1u << (bit & 31);
-        bit = key >> t->small_shift;
-        t->small[bit >> 5] |= 1u << (bit & 31);
-    }
-    size_t row = 0;
-    for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
-        while (row < t->n && (t->prefix[row] >> (64 - t->dir_bits)) < bkt) row++;
-        t->dir[bkt] = (uint32_t)row;
+        if (status == 1) return PyErr_NoMemory();
+        PyErr_SetString(PyExc_ValueError, "digests must be sorted");
+        return NULL;
     }
     return PyCapsule_New(b, "datacustoms.targets", targets_free);
 }
