@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import random
 
 import numpy as np
@@ -410,3 +411,19 @@ def test_verified_path_matches_hashlib_path() -> None:
     assert fast.plaintext_matrix() is not None and fast.rows is not None
     assert fast == slow and fast.indices.tolist() == idx
     assert fast.digests == [hashlib.sha1(c).digest() for c in fast.candidates]
+
+
+@pytest.mark.parametrize(
+    ("start", "stop", "chunk", "workers"),
+    [(0, 10**8, 1 << 21, 2), (7, 70_000, 1 << 14, 1), (0, 10**6, 1 << 16, 4), (3, 5, 1 << 14, 2)],
+)
+def test_chunks_cover_the_range_and_shrink_at_the_end(start: int, stop: int, chunk: int, workers: int) -> None:
+    """Chunks tile [start, stop) in order; with several threads the last ``workers`` chunks' worth
+    come in quarters, so the threads finish close together."""
+    bounds = engine._chunk_bounds(start, stop, chunk, workers)
+    assert bounds[0][0] == start and bounds[-1][1] == stop
+    assert all(a < b for a, b in bounds) and all(x[1] == y[0] for x, y in itertools.pairwise(bounds))
+    assert max(b - a for a, b in bounds) <= chunk
+    if workers > 1 and stop - start > workers * chunk:
+        tail = [b - a for a, b in bounds if a >= stop - workers * chunk]
+        assert len(tail) >= 4 * workers - 1 and max(tail) <= chunk // 4

@@ -719,7 +719,7 @@ def _native_mask(
     workers = max(1, threads or _cores())
     total = stop - start
     chunk = max(1 << 14, min(_CHUNK, -(-total // (workers * 4))))
-    bounds = [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
+    bounds = _chunk_bounds(start, stop, chunk, workers)
     width = len(mask.template)
 
     def run(ab: tuple[int, int]) -> _Chunk:
@@ -740,6 +740,17 @@ def _native_mask(
         yield from pool.map(run, bounds)
     finally:  # Ctrl-C or a failing progress callback: drop the chunks not started yet
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunk_bounds(start: int, stop: int, chunk: int, workers: int) -> list[tuple[int, int]]:
+    """Chunks of ``chunk`` candidates, with the last ``workers`` chunks' worth cut in quarters:
+    the threads then run out of work within a quarter chunk of each other (about 10 ms), not a
+    whole one, so no core idles through the end of a search."""
+    tail = stop if workers == 1 else max(start, stop - workers * chunk)
+    small = max(1 << 14, chunk // 4)
+    return [(a, min(a + chunk, tail)) for a in range(start, tail, chunk)] + [
+        (a, min(a + small, stop)) for a in range(tail, stop, small)
+    ]
 
 
 _Chunk = tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]
