@@ -113,3 +113,30 @@ def test_a_verifier_that_accepts_a_wrong_hit_is_never_trusted(monkeypatch: pytes
     monkeypatch.setattr(engine, "_native", real)
     monkeypatch.setattr(engine, "_C_VERIFIER", [])
     assert engine._c_verifier_ok() is True
+
+
+def _forged(digest: bytes) -> bytes:
+    """A digest sharing the real one's first 8 and last 4 bytes (so it passes the kernel's bitmap
+    and prefix index) but not the middle: a target no candidate of the mask hashes to."""
+    middle = bytes(b ^ 0x5A for b in digest[8:-4])
+    return digest[:8] + middle + digest[-4:]
+
+
+@needs_native
+@pytest.mark.parametrize("c_verifier", [True, False])
+@pytest.mark.parametrize("impl", native_impls())
+def test_a_forged_target_is_never_claimed(impl: str, c_verifier: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel matches a target by its first 8 bytes when only one target has them; a target
+    forged to share those (and the bitmap's last 4) with a real candidate's digest reaches the
+    verification as a wrong pair and is refused there, by C or by hashlib. Where two targets share
+    the prefix, the real one is still found."""
+    if not c_verifier:
+        monkeypatch.setattr(engine, "_C_VERIFIER", [False])
+    real = {i: hashlib.sha256(PHONE.candidate(i)).digest() for i in (12_345_678, 12_345_999, 12_346_500)}
+    alone = _forged(real[12_345_678])  # only the forged digest: must not come back at all
+    both = [real[12_345_999], _forged(real[12_345_999])]  # the real one and its forged twin
+    targets = TargetSet.from_digests([alone, *both, real[12_346_500]], 32)
+    hits = search_mask(PHONE, "sha256", targets, start=12_340_000, stop=12_350_000, impl=impl, threads=1)
+    assert hits.indices.tolist() == [12_345_999, 12_346_500]
+    assert hits.candidates == [b"01012345999", b"01012346500"]
+    assert hits.digests == [real[12_345_999], real[12_346_500]]

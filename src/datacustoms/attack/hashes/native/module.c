@@ -444,7 +444,9 @@ typedef struct {
     uint64_t idx[DC_RING];
     uint64_t pre[DC_RING];
     uint32_t row[DC_RING];
+    uint8_t sure[DC_RING]; /* the 8-byte prefix matched one target row only: no digest compare */
     uint64_t n;
+    int exact; /* compare every digest in full (membership); else a unique prefix match is a hit */
 } pending_buf;
 
 static inline uint8_t *pend_slot(pending_buf *pb) { return pb->dig[pb->n % DC_RING]; }
@@ -463,7 +465,16 @@ static inline void pend_stage(const dc_targets *t, pending_buf *pb, uint64_t k, 
         size_t r = pb->row[e];
         while (r < t->n && t->prefix[r] < pb->pre[e]) r++;
         pb->row[e] = (uint32_t)r;
-        if (r < t->n && t->prefix[r] == pb->pre[e]) __builtin_prefetch(t->digests + r * (size_t)t->dsize);
+        pb->sure[e] = 0;
+        if (r < t->n && t->prefix[r] == pb->pre[e]) {
+            if (!pb->exact && (r + 1 == t->n || t->prefix[r + 1] != pb->pre[e])) pb->sure[e] = 1;
+            else __builtin_prefetch(t->digests + r * (size_t)t->dsize);
+        }
+    } else if (pb->sure[e]) {
+        /* A search's hits are verified in full afterwards (verify_pairs, or hashlib against the
+         * row): one target has these 64 bits, so this is the row, and the digest row is not read
+         * twice.  A 64-bit coincidence is refused by the verification like any wrong pair. */
+        hit_push(hits, pb->idx[e], pb->row[e]);
     } else {
         for (size_t r = pb->row[e]; r < t->n && t->prefix[r] == pb->pre[e]; r++)
             if (!memcmp(t->digests + r * (size_t)t->dsize, pb->dig[e], (size_t)t->dsize)) {
@@ -567,6 +578,7 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
     uint32_t basew[16];
     memcpy(buf, p->tmpl, p->len);
     pb.n = 0;
+    pb.exact = 0; /* the caller verifies every hit in full */
     for (int n = 0; n < DC_DEPTH; n++)
         for (int w = 0; w < 16; w++)
             for (int j = 0; j < L; j++) gb[n].W[w * L + j] = p->blockw[w];
@@ -1161,6 +1173,7 @@ static PyObject *py_contains(PyObject *self, PyObject *args) {
     pending_buf *pb = malloc(sizeof *pb);
     if (pb) {
         pb->n = 0;
+        pb->exact = 1;
         for (size_t i = 0; i < n && t->n; i++) {
             const uint8_t *d = (const uint8_t *)q.buf + i * (size_t)t->dsize;
             if (!dc_bitmap_test(t, dc_be32(d + t->dsize - 4))) continue;
@@ -1250,7 +1263,7 @@ static PyMethodDef methods[] = {
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
     {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},
     {"search_mask", py_search_mask, METH_VARARGS,
-     "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes"},
+     "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes, to be verified in full"},
     {"search_mask_verified", py_search_mask_verified, METH_VARARGS,
      "search_mask_verified(plan, targets, algorithm, start, stop, impl) -> (verified pairs, plaintexts, rejected)"},
     {"verify_mask_hits", py_verify_mask_hits, METH_VARARGS,
