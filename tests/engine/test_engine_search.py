@@ -427,3 +427,32 @@ def test_chunks_cover_the_range_and_shrink_at_the_end(start: int, stop: int, chu
     if workers > 1 and stop - start > workers * chunk:
         tail = [b - a for a, b in bounds if a >= stop - workers * chunk]
         assert len(tail) >= 4 * workers - 1 and max(tail) <= chunk // 4
+
+
+def test_hit_parts_keep_counter_order_across_forms_and_growth() -> None:
+    """A search's hits gathered chunk by chunk: matrix chunks copied into columns (grown past
+    their first size), a list-form chunk between them kept as its own part, order unchanged."""
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    idx = list(range(100, 160))
+    digests = [hashlib.sha256(mask.candidate(i)).digest() for i in idx]
+    targets = TargetSet.from_digests(digests, 32)
+    row = {d: r for r, d in enumerate(sorted(digests))}
+
+    def matrix(lo: int, hi: int) -> engine.Hits:
+        plain = np.frombuffer(b"".join(mask.candidate(i) for i in idx[lo:hi]), np.uint8).reshape(-1, 11)
+        rows = np.array([row[d] for d in digests[lo:hi]], np.int64)
+        return engine.Hits.from_matrices(np.array(idx[lo:hi], np.int64), plain, rows=rows, table=targets._sorted)
+
+    parts = engine._HitParts(4, 11)  # room for 4: the first matrix chunk already outgrows it
+    for h in (
+        matrix(0, 10),
+        matrix(10, 25),
+        engine.Hits(idx[25:30], [mask.candidate(i) for i in idx[25:30]], digests[25:30]),
+        engine.Hits(),
+        matrix(30, 60),
+    ):
+        parts.add(h)
+    got = parts.hits()
+    assert got.indices.tolist() == idx
+    assert got.candidates == [mask.candidate(i) for i in idx]
+    assert got.digests == digests

@@ -545,7 +545,7 @@ def search_mask(
         if impl == "auto":
             impl = _prepare(mask, algorithm, targets, rounds)
         chunks = _native_mask(mask, algorithm, targets, start, stop, threads, impl, rounds)
-    parts: list[Hits] = []
+    parts = _HitParts(min(len(targets), stop - start), len(mask.template))
     done = 0
     # verify each chunk's hits while the workers enumerate the next ones
     for n, found, rows, plain in chunks:
@@ -557,13 +557,66 @@ def search_mask(
                 found, rows = found[order], (rows[order] if rows is not None else None)
             verified = _verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows, rounds)
         if on_hits is None:
-            parts.append(verified)
+            parts.add(verified)
         elif len(verified):
             on_hits(verified)
         done += n
         if progress:
             progress(done)
-    return Hits.concat(parts)
+    return parts.hits()
+
+
+class _HitParts:
+    """A search's verified hits in counter order, gathered while the workers enumerate.
+
+    Hits in matrix form (the C-verified path) are copied, chunk by chunk as they arrive, into
+    columns sized for every target at once (their pages untouched until written), so a search
+    ends with views of those columns instead of concatenating every chunk (about 30 ms for a
+    million hits) while the cores idle. Anything else is kept as a part and concatenated at the end.
+    """
+
+    def __init__(self, capacity: int, width: int) -> None:
+        self._cap, self._width, self._n = max(1, capacity), width, 0
+        self._cols: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # indices, rows, plaintexts
+        self._table: np.ndarray | None = None
+        self._parts: list[Hits] = []
+
+    def add(self, h: Hits) -> None:
+        if not len(h):
+            return
+        mat = h.plaintext_matrix()
+        if mat is None or h.rows is None or h._table is None or h._dig_mat is not None or mat.shape[1] != self._width:
+            self._flush()
+            self._parts.append(h)
+            return
+        k = len(h)
+        if self._cols is None or h._table is not self._table or self._n + k > len(self._cols[0]):
+            self._grow(h._table, k)
+        assert self._cols is not None
+        part = slice(self._n, self._n + k)
+        self._cols[0][part], self._cols[1][part], self._cols[2][part] = h.indices, h.rows, mat
+        self._n += k
+
+    def _grow(self, table: np.ndarray, k: int) -> None:
+        """Columns for ``k`` more hits (of ``table``): twice as large, or new ones for a new table."""
+        if self._cols is not None and table is not self._table:
+            self._flush()
+        size = max(self._cap, k) if self._cols is None else max(2 * len(self._cols[0]), self._n + k)
+        cols = (np.empty(size, np.int64), np.empty(size, np.int64), np.empty((size, self._width), np.uint8))
+        if self._cols is not None:
+            for new, old in zip(cols, self._cols, strict=True):
+                new[: self._n] = old[: self._n]
+        self._cols, self._table = cols, table
+
+    def _flush(self) -> None:
+        if self._cols is not None and self._n:
+            idx, rows, plain = (c[: self._n] for c in self._cols)
+            self._parts.append(Hits.from_matrices(idx, plain, rows=rows, table=self._table))
+        self._cols, self._table, self._n = None, None, 0
+
+    def hits(self) -> Hits:
+        self._flush()
+        return Hits.concat(self._parts)
 
 
 def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) -> str:
