@@ -299,7 +299,8 @@ def test_transfer_page_names_the_source_and_the_protection(kakaopay_transfer: di
         cells = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         assert any(c not in ("", "—") for c in cells[2:]), cells
     refused = _text(kakaopay_transfer["refused"].read_text(encoding="utf-8"))
-    verdict = refused.split("REFUSED", 1)[1].split("Columns:", 1)[0]
+    verdict = refused.split("REFUSED", 1)[1].split("Transfer record", 1)[0]
+    assert "Columns:" not in refused  # refused before protection: nothing was detected to show
     assert verdict.count("R34") == 1, verdict
     assert "kakaopay_to_alipay_20240514.csv · csv · 300 rows · 12 columns" in refused
     assert "parquet · 0 columns" not in refused
@@ -315,7 +316,8 @@ def test_transfer_page_in_chromium(kakaopay_transfer: dict[str, Path], tmp_path:
     assert verdict is not None and _text(verdict.group(1)).strip().startswith("SENT — PASS No check failed")
     source = re.search(r'<span id="source">(.*?)</span>', dom, re.S)
     assert source is not None and _text(source.group(1)).endswith("csv · 300 rows · 12 columns")
-    kinds = dict(re.findall(r"<tr><td><code>(\w+)</code></td>.*?<td>[^<]*</td><td>([^<]*)</td></tr>", dom, re.S))
+    columns = dom.split('id="columns"', 1)[1].split("</table>", 1)[0]  # the columns table only
+    kinds = dict(re.findall(r"<tr><td><code>(\w+)</code></td>.*?<td>[^<]*</td><td>([^<]*)</td></tr>", columns, re.S))
     assert kinds["account_sha256"] == "keyed pseudonym (HMAC-SHA-256) / pseudonym"
     assert kinds["phone_sha256"] == "not sent" and kinds["signup_date"].startswith("category")
     shot = tmp_path / "page.png"
