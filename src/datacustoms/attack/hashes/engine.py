@@ -602,7 +602,11 @@ class _HitParts:
         if self._cols is not None and table is not self._table:
             self._flush()
         size = max(self._cap, k) if self._cols is None else max(2 * len(self._cols[0]), self._n + k)
-        cols = (np.empty(size, np.int64), np.empty(size, np.int64), np.empty((size, self._width), np.uint8))
+        cols: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+            np.empty(size, np.int64),
+            np.empty(size, np.int64),
+            np.empty((size, self._width), np.uint8),
+        )
         if self._cols is not None:
             for new, old in zip(cols, self._cols, strict=True):
                 new[: self._n] = old[: self._n]
