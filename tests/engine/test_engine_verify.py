@@ -140,3 +140,30 @@ def test_a_forged_target_is_never_claimed(impl: str, c_verifier: bool, monkeypat
     assert hits.indices.tolist() == [12_345_999, 12_346_500]
     assert hits.candidates == [b"01012345999", b"01012346500"]
     assert hits.digests == [real[12_345_999], real[12_346_500]]
+
+
+@needs_native
+def test_tables_built_beside_the_kernel_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """search_mask builds a large target set's tables on a helper thread while it times the
+    kernels; a failure there is raised on the caller's thread, and a later call builds them."""
+    digests = np.random.default_rng(4).integers(0, 256, (120_000, 32), dtype=np.uint8)
+    targets = TargetSet(engine._sort_unique(digests), 32)
+    real = engine._native
+
+    def no_memory(digests: np.ndarray, size: int, bits: int) -> Any:
+        if len(digests) >= 100_000:  # the kernel timing's one-target set still builds
+            raise MemoryError
+        return real.targets_new(digests, size, bits)
+
+    fake = SimpleNamespace(**{n: getattr(real, n) for n in dir(real) if not n.startswith("__")})
+    fake.targets_new = no_memory
+    monkeypatch.setattr(engine, "_native", fake)
+    monkeypatch.setattr(engine, "_FASTEST", {})  # the kernels are timed while the tables fail
+    with pytest.raises(MemoryError):
+        engine._prepare(PHONE, "sha256", targets)
+    assert targets._native is None
+    monkeypatch.setattr(engine, "_native", real)
+    assert engine._prepare(PHONE, "sha256", targets) in ("auto", *engine.IMPLEMENTATIONS)
+    assert targets._native is not None
+    hits = search_mask(PHONE, "sha256", targets, stop=100_000)
+    assert len(hits) == 0

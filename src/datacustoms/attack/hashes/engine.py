@@ -628,17 +628,28 @@ def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) ->
 
     Both are one-off costs of a search, about 30 ms each for 1 M targets on one core: the tables
     (C, without the GIL) go to a helper thread while this one times the kernels, so on two cores
-    they overlap instead of adding up. A failure to build the tables is raised again by the
-    search, which builds them if the helper did not.
+    they overlap instead of adding up. A failure to build the tables (out of memory) is raised
+    here, on the caller's thread.
     """
     if targets._native is not None or len(targets) < 100_000:
         return _fastest_impl(mask, algorithm, rounds)
-    builder = threading.Thread(target=targets._native_handle, name="datacustoms-targets", daemon=True)
+    failure: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            targets._native_handle()
+        except BaseException as exc:  # raised again on the caller's thread below
+            failure.append(exc)
+
+    builder = threading.Thread(target=build, name="datacustoms-targets", daemon=True)
     builder.start()
     try:
-        return _fastest_impl(mask, algorithm, rounds)
+        impl = _fastest_impl(mask, algorithm, rounds)
     finally:
         builder.join()
+    if failure:
+        raise failure[0]
+    return impl
 
 
 def _fastest_impl(mask: Mask, algorithm: str, rounds: int = 1) -> str:
