@@ -631,7 +631,7 @@ def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) ->
     they overlap instead of adding up. A failure to build the tables (out of memory) is raised
     here, on the caller's thread.
     """
-    if targets._native is not None or len(targets) < 100_000:
+    if targets._native is not None or len(targets) < 100_000 or _cores() < 2:  # one core: timing undisturbed
         return _fastest_impl(mask, algorithm, rounds)
     failure: list[BaseException] = []
 
