@@ -197,7 +197,7 @@ def test_a_near_unique_sensitive_column_stops_the_read_early(monkeypatch: pytest
     table = Table(name="t", schema=data.schema, open_batches=batches)
     monkeypatch.setattr(coded, "MAX_CELLS", 50 * 1000)  # 50 classes at least: 1,000 values fit, 1,500 do not
     assert coded.count(table, ["q"], ["s"]) is None
-    assert len(read) <= 4  # three coded, one read ahead: not the eight of the whole table
+    assert len(read) <= 5  # three coded, at most two read ahead (one queued, one in hand): not the eight
     profile = risk_profile(table, ["q"], ["s"])  # the DuckDB path
     assert profile.diversity[0].distinct_values == rows
 

@@ -19,8 +19,7 @@ DuckDB path runs instead; tests hold both paths to the same figures.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -28,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacustoms.io.prefetch import prefetch
 from datacustoms.model.risk import ClassHistogram
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.table import Table
@@ -233,15 +233,6 @@ def _integer_codes(data: np.ndarray, nulls: np.ndarray | None, arrow_type: pa.Da
     return Encoded(values=values, codes=codes)
 
 
-def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The next batch is read (Parquet decoding, GIL released) while this one is coded: both cores work."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-read") as pool:
-        pending = pool.submit(next, batches, None)
-        while (batch := pending.result()) is not None:
-            pending = pool.submit(next, batches, None)
-            yield batch
-
-
 def encode(table: Table, columns: Sequence[str], qi_count: int | None = None) -> list[Encoded] | None:
     """Every column of ``table`` as codes, in one read; ``None`` when the numpy path does not apply.
 
@@ -259,7 +250,7 @@ def encode(table: Table, columns: Sequence[str], qi_count: int | None = None) ->
     split = len(columns) if qi_count is None else qi_count
     rows = 0
     try:
-        for batch in _read_ahead(table.encoded_batches(list(columns))):
+        for batch in prefetch(table.encoded_batches(list(columns)), depth=1):
             rows += batch.num_rows
             if rows * per_row > MAX_BYTES:
                 return None
