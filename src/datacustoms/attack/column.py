@@ -19,6 +19,7 @@ from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.runner import JobResult, Runner
 from datacustoms.attack.hashes.targets import DigestFormat, ParsedColumn, guess_format, parse_batches
 from datacustoms.errors import ColumnError, InputError
+from datacustoms.io.prefetch import prefetch
 from datacustoms.model.attack import (
     GPU_RATE,
     REVERSED_SHARE,
@@ -37,16 +38,19 @@ EXAMPLES = 3
 
 def read_column(table: Table, column: str, fmt: DigestFormat | None = None) -> ParsedColumn | None:
     """Decode a digest column (streaming, one pass: the values that tell the encoding are the
-    first of the stream, not a second read); None when its values are not digests."""
+    first of the stream, not a second read; the rest is read ahead once the column is known to
+    hold digests); None when its values are not digests."""
     if column not in table.column_names:
         raise ColumnError(column, table.column_names)
-    arrays: Iterator[pa.Array] = (b.column(0) for b in table.batches([column]))
+    batches = table.batches([column])
+    read: list[pa.Array] = []
     if fmt is None:
-        head, read = take_head(arrays)
+        head, read = take_head(b.column(0) for b in batches)
         fmt = guess_format(head)
         if fmt is None:
             return None
-        arrays = itertools.chain(read, arrays)
+    # the rest is read ahead on a thread: Parquet decoding overlaps the hex decoding here
+    arrays = itertools.chain(read, (b.column(0) for b in prefetch(batches)))
     try:
         return parse_batches(arrays, fmt, rows_hint=table.num_rows_hint)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
