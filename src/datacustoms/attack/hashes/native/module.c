@@ -970,18 +970,125 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
     }
 }
 
-/* The first nbytes of each 32-byte digest as 2 * nbytes lower-case hex characters, in place
- * order: row i's digest at dig + 32 * i becomes text at out + 2 * nbytes * i (out may not
- * overlap dig). */
-static void hex_rows(const uint8_t *dig, Py_ssize_t n, int nbytes, uint8_t *out) {
+/* ------------------------------------------------------------------ keyed pseudonyms (hex) */
+
+/* The 8 lower-case hex characters of a 32-bit word, most significant nibble first, as the bytes
+ * of a little-endian 64-bit value: the nibbles are spread one per byte (byte i = nibble i), put
+ * in text order by a byte swap, and '0'..'9' / 'a'..'f' added in every byte at once. */
+static inline uint64_t hex8_le(uint32_t v) {
+    uint64_t x = v;
+    x = (x | (x << 16)) & 0x0000FFFF0000FFFFull;
+    x = (x | (x << 8)) & 0x00FF00FF00FF00FFull;
+    x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0Full;
+    x = __builtin_bswap64(x);
+    uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull; /* nibble >= 10 */
+    return x + 0x3030303030303030ull + letters * 39u; /* 'a' - '0' - 10 */
+}
+
+/* The first nbytes of a digest given as its 8 big-endian state words, as 2 * nbytes hex
+ * characters at out. */
+static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, uint8_t *out) {
     static const char hexd[] = "0123456789abcdef";
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const uint8_t *d = dig + 32 * i;
-        uint8_t *o = out + (size_t)(2 * nbytes) * (size_t)i;
-        for (int k = 0; k < nbytes; k++) {
-            o[2 * k] = (uint8_t)hexd[d[k] >> 4];
-            o[2 * k + 1] = (uint8_t)hexd[d[k] & 15];
+    int k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; 4 * (k + 1) <= nbytes; k++) {
+        uint64_t c = hex8_le(w[k * stride]);
+        memcpy(out + 8 * k, &c, 8);
+    }
+#endif
+    for (int b = 4 * k; b < nbytes; b++) {
+        uint8_t d = (uint8_t)(w[(b / 4) * stride] >> (24 - 8 * (b % 4)));
+        out[2 * b] = (uint8_t)hexd[d >> 4];
+        out[2 * b + 1] = (uint8_t)hexd[d & 15];
+    }
+}
+
+/* HMAC-SHA-256 of every row, its first nbytes written straight as lower-case hex: row i at
+ * text + 2 * nbytes * i. Rows of at most 55 bytes go L at a time through the multi-lane kernel:
+ * each row's padded block is loaded whole (a masked 64-byte copy where the data buffer allows,
+ * else a byte copy), the inner state lands directly in the outer block's first words, and the
+ * outer state is hex-encoded from the lanes; longer rows take hmac_one. Same bytes as hmac_mb
+ * followed by a hex encoding of the digests (known-answer tests), without the 32-byte intermediate
+ * digests. */
+static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
+                        uint8_t *text, dc_mbfull_kernel kern, int L, compress_fn cf) {
+    static const uint8_t keep[128] = {
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
+    _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
+    Py_ssize_t rows[16];
+    int cnt = 0;
+    const size_t width = (size_t)(2 * nbytes);
+    const uint8_t *data = (const uint8_t *)s->data.buf;
+    const int64_t dlen = (int64_t)s->data.len;
+    memset(Wi, 0, sizeof Wi);
+    memset(Wo, 0, sizeof Wo);
+    for (int j = 0; j < L; j++) {
+        Wo[8 * L + j] = 0x80000000u;
+        Wo[15 * L + j] = (64 + 32) * 8;
+    }
+    for (Py_ssize_t i = 0; i <= s->length; i++) {
+        if (i < s->length) {
+            Py_ssize_t r = s->offset + i;
+            int64_t a, b;
+            if (s->owidth == 4) {
+                a = ((const int32_t *)s->offsets.buf)[r];
+                b = ((const int32_t *)s->offsets.buf)[r + 1];
+            } else {
+                a = ((const int64_t *)s->offsets.buf)[r];
+                b = ((const int64_t *)s->offsets.buf)[r + 1];
+            }
+            size_t n = (size_t)(b - a);
+            if (n > 55) {
+                uint8_t dig[32];
+                uint32_t w[8];
+                hmac_one(ist, ost, s, i, dig, cf);
+                for (int k = 0; k < 8; k++) w[k] = dc_be32(dig + 4 * k);
+                hex_words(w, 1, nbytes, text + width * (size_t)i);
+                continue;
+            }
+            _Alignas(64) uint8_t blk[64];
+            if (a + 64 <= dlen) {
+                memcpy(blk, data + a, 64);
+                for (int k = 0; k < 64; k++) blk[k] &= keep[64 - n + (size_t)k];
+            } else {
+                memset(blk, 0, 64);
+                if (n) memcpy(blk, data + a, n);
+            }
+            blk[n] = 0x80;
+            uint32_t bits = (uint32_t)((64 + n) * 8);
+            blk[62] = (uint8_t)(bits >> 8);
+            blk[63] = (uint8_t)bits;
+            for (int w = 0; w < 16; w++) {
+                uint32_t v;
+                memcpy(&v, blk + 4 * w, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                v = __builtin_bswap32(v);
+#endif
+                Wi[w * L + cnt] = v;
+            }
+            rows[cnt++] = i;
+            if (cnt < L) continue;
         }
+        if (!cnt) break;
+        kern(ist, Wi, Wo); /* the inner states are the outer blocks' first 8 words */
+        kern(ost, Wo, st);
+        for (int j = 0; j < cnt; j++) hex_words(st + j, L, nbytes, text + width * (size_t)rows[j]);
+        cnt = 0;
+    }
+}
+
+/* hmac_hex_mb without a multi-lane kernel: one row at a time with cf. */
+static void hmac_hex_rows(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
+                          uint8_t *text, compress_fn cf) {
+    for (Py_ssize_t i = 0; i < s->length; i++) {
+        uint8_t dig[32];
+        uint32_t w[8];
+        hmac_one(ist, ost, s, i, dig, cf);
+        for (int k = 0; k < 8; k++) w[k] = dc_be32(dig + 4 * k);
+        hex_words(w, 1, nbytes, text + (size_t)(2 * nbytes) * (size_t)i);
     }
 }
 
@@ -1004,16 +1111,12 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) { PyBuffer_Release(&key); return NULL; }
     PyObject *res = PyBytes_FromStringAndSize(NULL, hexbytes ? length * 2 * hexbytes : length * 32);
-    uint8_t *digs = hexbytes ? malloc((size_t)(length ? length : 1) * 32) : NULL;
-    if (!res || (hexbytes && !digs)) {
-        Py_XDECREF(res);
-        free(digs);
+    if (!res) {
         strings_release(&s);
         PyBuffer_Release(&key);
         return PyErr_NoMemory();
     }
-    uint8_t *text = (uint8_t *)PyBytes_AS_STRING(res);
-    uint8_t *out = hexbytes ? digs : text;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
     compress_fn cf = pick_compress(impl);
     dc_mbfull_kernel kern = NULL;
     int L = 1;
@@ -1022,12 +1125,12 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     uint32_t ist[8], ost[8];
     hmac_states(key.buf, (size_t)key.len, cf, ist, ost);
-    if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
+    if (hexbytes && kern) hmac_hex_mb(ist, ost, &s, hexbytes, out, kern, L, cf);
+    else if (hexbytes) hmac_hex_rows(ist, ost, &s, hexbytes, out, cf);
+    else if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
     else
         for (Py_ssize_t i = 0; i < length; i++) hmac_one(ist, ost, &s, i, out + 32 * i, cf);
-    if (hexbytes) hex_rows(digs, length, hexbytes, text);
     Py_END_ALLOW_THREADS
-    free(digs);
     strings_release(&s);
     PyBuffer_Release(&key);
     return res;
