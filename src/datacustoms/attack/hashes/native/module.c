@@ -1005,18 +1005,17 @@ static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, u
 
 /* HMAC-SHA-256 of every row, its first nbytes written straight as lower-case hex: row i at
  * text + 2 * nbytes * i. Rows of at most 55 bytes go L at a time through the multi-lane kernel:
- * each row's padded block is loaded whole (a masked 64-byte copy where the data buffer allows,
- * else a byte copy), the inner state lands directly in the outer block's first words, and the
- * outer state is hex-encoded from the lanes; longer rows take hmac_one. Same bytes as hmac_mb
+ * each row's padded block is built word by word from the data (copied first only where a word
+ * load would read past the buffer's end), the inner state lands directly in the outer block's
+ * first words, and the outer state is hex-encoded from the lanes; longer rows take hmac_one. Same bytes as hmac_mb
  * followed by a hex encoding of the digests (known-answer tests), without the 32-byte intermediate
  * digests. */
 static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
                         uint8_t *text, dc_mbfull_kernel kern, int L, compress_fn cf) {
-    static const uint8_t keep[128] = {
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
+    /* per word, by the message bytes it holds (rem = n - 4w, clamped to -1..4): which bytes to
+     * keep, and where the 0x80 padding byte goes */
+    static const uint32_t wmask[6] = {0, 0, 0xFF000000u, 0xFFFF0000u, 0xFFFFFF00u, 0xFFFFFFFFu};
+    static const uint32_t wpad[6] = {0, 0x80000000u, 0x00800000u, 0x00008000u, 0x00000080u, 0};
     _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
     Py_ssize_t rows[16];
     int cnt = 0;
@@ -1049,26 +1048,27 @@ static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arro
                 hex_words(w, 1, nbytes, text + width * (size_t)i);
                 continue;
             }
-            _Alignas(64) uint8_t blk[64];
-            if (a + 64 <= dlen) {
-                memcpy(blk, data + a, 64);
-                for (int k = 0; k < 64; k++) blk[k] &= keep[64 - n + (size_t)k];
-            } else {
-                memset(blk, 0, 64);
-                if (n) memcpy(blk, data + a, n);
+            /* the block's words are built in registers from 4-byte loads: bytes stored one at a
+             * time and read back as words would stall store forwarding */
+            const uint8_t *m = data + a;
+            uint8_t tail[64];
+            if (a + 64 > dlen) { /* near the buffer's end: never read past it */
+                memset(tail, 0, sizeof tail);
+                if (n) memcpy(tail, m, n);
+                m = tail;
             }
-            blk[n] = 0x80;
-            uint32_t bits = (uint32_t)((64 + n) * 8);
-            blk[62] = (uint8_t)(bits >> 8);
-            blk[63] = (uint8_t)bits;
-            for (int w = 0; w < 16; w++) {
+            for (int w = 0; w < 14; w++) {
                 uint32_t v;
-                memcpy(&v, blk + 4 * w, 4);
+                memcpy(&v, m + 4 * w, 4);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                 v = __builtin_bswap32(v);
 #endif
-                Wi[w * L + cnt] = v;
+                int64_t rem = (int64_t)n - 4 * w + 1;
+                int k = rem < 0 ? 0 : rem > 5 ? 5 : (int)rem;
+                Wi[w * L + cnt] = (v & wmask[k]) | wpad[k];
             }
+            Wi[14 * L + cnt] = 0;
+            Wi[15 * L + cnt] = (uint32_t)((64 + n) * 8);
             rows[cnt++] = i;
             if (cnt < L) continue;
         }
@@ -1094,12 +1094,13 @@ static void hmac_hex_rows(const uint32_t ist[8], const uint32_t ost[8], const ar
 
 static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_buffer key;
-    PyObject *offs, *data;
+    PyObject *offs, *data, *into = Py_None;
     Py_ssize_t offset, length;
     int owidth;
     const char *implname;
     int hexbytes = 0; /* > 0: return the first hexbytes bytes of each digest as lower-case hex */
-    if (!PyArg_ParseTuple(args, "y*OOnnis|i", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes))
+    if (!PyArg_ParseTuple(args, "y*OOnnis|iO", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes,
+                          &into))
         return NULL;
     int impl = parse_impl(implname);
     if (impl < 0) { PyBuffer_Release(&key); return NULL; }
@@ -1110,13 +1111,25 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     }
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) { PyBuffer_Release(&key); return NULL; }
-    PyObject *res = PyBytes_FromStringAndSize(NULL, hexbytes ? length * 2 * hexbytes : length * 32);
-    if (!res) {
-        strings_release(&s);
-        PyBuffer_Release(&key);
-        return PyErr_NoMemory();
+    Py_ssize_t need = hexbytes ? length * 2 * hexbytes : length * 32;
+    /* the result goes into the caller's writable buffer (an Arrow buffer from its memory pool,
+     * reused batch after batch) when one is given, else into a new bytes object */
+    PyObject *res = NULL;
+    Py_buffer ob = {0};
+    uint8_t *out;
+    if (into != Py_None) {
+        if (PyObject_GetBuffer(into, &ob, PyBUF_WRITABLE) < 0) goto fail;
+        if (ob.len < need) {
+            PyBuffer_Release(&ob);
+            PyErr_SetString(PyExc_ValueError, "output buffer too short");
+            goto fail;
+        }
+        out = (uint8_t *)ob.buf;
+    } else {
+        res = PyBytes_FromStringAndSize(NULL, need);
+        if (!res) goto fail;
+        out = (uint8_t *)PyBytes_AS_STRING(res);
     }
-    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
     compress_fn cf = pick_compress(impl);
     dc_mbfull_kernel kern = NULL;
     int L = 1;
@@ -1133,7 +1146,15 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     strings_release(&s);
     PyBuffer_Release(&key);
+    if (into != Py_None) {
+        PyBuffer_Release(&ob);
+        Py_RETURN_NONE;
+    }
     return res;
+fail:
+    strings_release(&s);
+    PyBuffer_Release(&key);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ membership */
@@ -1257,7 +1278,8 @@ static PyMethodDef methods[] = {
     {"search_list", py_search_list, METH_VARARGS,
      "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl, rounds=1) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
-     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0) -> length*32 bytes, or length*2*hex_bytes hex characters"},
+     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0, out=None) -> length*32 bytes, "
+     "or length*2*hex_bytes hex characters; with out (a writable buffer), written there and None returned"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
     {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl, rounds=1) -> bytes"},
     {NULL, NULL, 0, NULL}};
