@@ -1003,6 +1003,32 @@ static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, u
     }
 }
 
+/* Rows i..i+15 through dc_hmac_hex16_avx512 when all of them are at most 55 bytes long and 64
+ * bytes can be read from each start; 0 (nothing done) otherwise. */
+static int hex16_avx512(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, Py_ssize_t i,
+                        int nbytes, uint8_t *out) {
+#ifdef DC_NO_SIMD
+    (void)ist; (void)ost; (void)s; (void)i; (void)nbytes; (void)out;
+    return 0;
+#else
+    if (i + 16 > s->length) return 0;
+    int64_t off[17];
+    Py_ssize_t r = s->offset + i;
+    for (int j = 0; j <= 16; j++)
+        off[j] = s->owidth == 4 ? ((const int32_t *)s->offsets.buf)[r + j] : ((const int64_t *)s->offsets.buf)[r + j];
+    if (off[15] + 64 > (int64_t)s->data.len) return 0;
+    int32_t rel[16], len[16];
+    for (int j = 0; j < 16; j++) {
+        int64_t n = off[j + 1] - off[j];
+        if (n > 55) return 0;
+        rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 55 bytes span < 1 KiB */
+        len[j] = (int32_t)n;
+    }
+    dc_hmac_hex16_avx512(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(2 * nbytes));
+    return 1;
+#endif
+}
+
 /* HMAC-SHA-256 of every row, its first nbytes written straight as lower-case hex: row i at
  * text + 2 * nbytes * i. Rows of at most 55 bytes go L at a time through the multi-lane kernel:
  * each row's padded block is built word by word from the data (copied first only where a word
@@ -1028,7 +1054,12 @@ static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arro
         Wo[8 * L + j] = 0x80000000u;
         Wo[15 * L + j] = (64 + 32) * 8;
     }
+    const int wide = kern == dc_mbfull_avx512; /* the 16-row AVX-512 unit applies */
     for (Py_ssize_t i = 0; i <= s->length; i++) {
+        if (wide && cnt == 0 && hex16_avx512(ist, ost, s, i, nbytes, text + width * (size_t)i)) {
+            i += 15;
+            continue;
+        }
         if (i < s->length) {
             Py_ssize_t r = s->offset + i;
             int64_t a, b;
