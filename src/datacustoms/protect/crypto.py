@@ -88,7 +88,9 @@ def derive_epoch_key(master: bytes, *, recipient: str, purpose: str, operation: 
                        length=size)  # fmt: skip
 
 
-def derive_key(master: bytes, *, recipient: str, purpose: str, operation: str, length: int | None = None) -> bytes:
+def derive_key(
+    master: bytes, *, recipient: str, purpose: str, operation: str, length: int | None = None
+) -> bytes:
     """One key per recipient, purpose and operation (R8), derived from a ≥128-bit master key.
 
     ``operation`` is a label such as ``"pseudonymize"``, ``"tokenize"`` or ``"fpe"``; the length
@@ -132,7 +134,9 @@ def _as_plain(values: pa.Array) -> pa.Array:
         return values.cast(pa.large_binary())
     if pa.types.is_null(t):
         return values.cast(pa.string())
-    raise UsageError(f"expected a text column, got Arrow type {t}", "cast the column to text before protecting it")
+    raise UsageError(
+        f"expected a text column, got Arrow type {t}", "cast the column to text before protecting it"
+    )
 
 
 def _map_chunks(values: Any, fn: Callable[[pa.Array], pa.Array]) -> Any:
@@ -562,7 +566,8 @@ def detokenize(key: bytes, values: Any, *, column: str) -> Any:
             except (InvalidTag, binascii.Error, ValueError):
                 raise KeyMaterialError(
                     f"row {row_base + i + 1} of column {column!r} does not decrypt with key {kid}",
-                    "use the key, recipient and purpose the tokens were made with; a modified token cannot be read",
+                    "use the key, recipient and purpose the tokens were made with; "
+                    "a modified token cannot be read",
                 ) from None
             raw = _unpad(padded)
             if raw is None:
@@ -669,7 +674,9 @@ def fpe_decrypt(
     tweak: bytes | None = None,
 ) -> Any:
     """Inverse of :func:`fpe_encrypt` with the same key, column, alphabet, prefix and tweak."""
-    return _fpe_apply(key, values, column=column, alphabet=alphabet, keep_prefix=keep_prefix, tweak=tweak, decrypt=True)
+    return _fpe_apply(
+        key, values, column=column, alphabet=alphabet, keep_prefix=keep_prefix, tweak=tweak, decrypt=True
+    )
 
 
 # -- rotation of reversible columns -------------------------------------------------------------

@@ -622,7 +622,9 @@ def _protect_table(
     return prepared.result
 
 
-def _write(prepared: Prepared, output: str | os.PathLike[str], fmt: str, keep_rows: bool) -> list[pa.BooleanArray]:
+def _write(
+    prepared: Prepared, output: str | os.PathLike[str], fmt: str, keep_rows: bool
+) -> list[pa.BooleanArray]:
     """The write pass: every batch into ``output`` atomically; per batch, the rows suppression
     kept (when ``keep_rows``)."""
     kept: list[pa.BooleanArray] = []
