@@ -18,12 +18,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_crypto_known_answers import RFC4231
 
 from datacustoms.io import read
 from datacustoms.policy import Pseudonymize, parse_policy
 from datacustoms.protect import crypto, pipeline
 from datacustoms.protect.operators.pseudonymize import pseudonymize_values
-from test_crypto_known_answers import RFC4231
 
 native = crypto._native_module()
 needs_native = pytest.mark.skipif(native is None, reason="the native extension is not built")
@@ -75,9 +75,7 @@ def test_hex_kernel_matches_the_hmac_module(impl: str, large: bool) -> None:
     for key in (KEY, b"k", bytes(range(64)), bytes(range(100))):  # short, block-sized, hashed keys
         for nbytes in (16, 19, 32):
             text = _kernel_hex(key, arr, nbytes, impl, into=True)
-            expected = b"".join(
-                hmac.new(key, v, hashlib.sha256).hexdigest()[: 2 * nbytes].encode() for v in values[2:]
-            )
+            expected = b"".join(hmac.new(key, v, hashlib.sha256).hexdigest()[: 2 * nbytes].encode() for v in values[2:])
             assert text == expected, (impl, len(key), nbytes)
 
 
@@ -96,14 +94,18 @@ def test_pseudonymize_pinned_output(force_python: bool) -> None:
     values = pa.array([f"010{i:08d}" for i in range(40)])
     out = crypto.pseudonymize(KEY, values, force_python=force_python)
     joined = "".join(out.to_pylist()).encode()
-    assert joined == b"".join(hmac.new(KEY, v.encode(), hashlib.sha256).hexdigest()[:32].encode() for v in values.to_pylist())
+    assert joined == b"".join(
+        hmac.new(KEY, v.encode(), hashlib.sha256).hexdigest()[:32].encode() for v in values.to_pylist()
+    )
     assert hashlib.sha256(joined).hexdigest() == PINNED_40
 
 
 def test_nulls_and_slices_through_the_arrow_buffer_path() -> None:
     values = pa.array([None if i % 5 == 0 else f"id-{i}" for i in range(70)]).slice(3, 60)
     out = crypto.pseudonymize(KEY, values)
-    expected = [None if v is None else hmac.new(KEY, v.encode(), hashlib.sha256).hexdigest()[:32] for v in values.to_pylist()]
+    expected = [
+        None if v is None else hmac.new(KEY, v.encode(), hashlib.sha256).hexdigest()[:32] for v in values.to_pylist()
+    ]
     assert out.to_pylist() == expected
     assert out.null_count == values.null_count
 
