@@ -396,10 +396,10 @@ class _Writer:
     stored ``PLAIN`` and uncompressed. Hex text holds 4 bits per byte, which only an entropy
     coder recovers; measured on 10 M 128-bit hex pseudonyms (one writer thread, CPU-seconds):
     none 0.32 s, 360 MB; zstd level 1 over ``DELTA_LENGTH_BYTE_ARRAY`` 0.76 s, 161 MB; snappy
-    1.33 s and lz4 0.90 s, which find nothing to compress (322 and 344 MB). Writing the
-    pseudonyms was a third of the CPU of a whole protect run, so the file is about twice as large
-    and the run about a fifth cheaper; the values and their type are the same, and every Parquet
-    reader reads ``PLAIN`` uncompressed pages. The other columns keep zstd level 1, dictionaries
+    1.33 s and lz4 0.90 s, which find nothing to compress (322 and 344 MB). Uncompressed pages
+    save about 0.4 of the ~2.1 CPU-s a 10 M-row protect took with zstd, for a file about twice
+    as large; the values and their type are the same, and every Parquet reader reads ``PLAIN``
+    uncompressed pages. The other columns keep zstd level 1, dictionaries
     and statistics. Writing each batch as it comes (one row group per input batch) measured no
     slower than gathering ~1 M-row groups, and keeps the stages in step.
     """
