@@ -35,6 +35,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: reads only some columns (Parquet, datasets); ``batches(columns)`` uses it when present
     open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
+    #: every column, those of the named ones stored dictionary-encoded in every data page read as
+    #: Arrow dictionaries (Parquet); None from it when none of them is
+    open_dictionary: Callable[[list[str]], Iterator[pa.RecordBatch] | None] | None = None
     _sample: pa.Table | None = field(default=None, repr=False)
     _num_rows: int | None = field(default=None, repr=False)
 

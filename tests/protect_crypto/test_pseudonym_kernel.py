@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 from test_crypto_known_answers import RFC4231
 
-from datacustoms.io import read
+from datacustoms.io import read, sources
+from datacustoms.io.parquet_pages import dictionary_columns
 from datacustoms.policy import Pseudonymize, parse_policy
 from datacustoms.protect import crypto, pipeline
 from datacustoms.protect.operators.pseudonymize import pseudonymize_values
@@ -142,3 +143,45 @@ def test_several_workers_give_the_one_thread_bytes(tmp_path: Path, monkeypatch: 
     derived = crypto.derive_key(KEY, recipient="r", purpose="p", operation="pseudonymize")
     first = table.column("phone")[0].as_py()
     assert outputs[0].column("phone")[0].as_py() == hmac.new(derived, first.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _ids(n: int, distinct: int) -> list[str | None]:
+    return [None if i % 97 == 0 else f" 010{(i * 7919) % distinct:08d} " for i in range(n)]
+
+
+def test_page_headers_tell_dictionary_chunks_from_fallen_back_ones(tmp_path: Path) -> None:
+    table = pa.table({"few": _ids(20_000, 150), "many": [f"v{i}" for i in range(20_000)], "n": list(range(20_000))})
+    path = tmp_path / "t.parquet"
+    # a 4 KiB dictionary limit: "many" falls back to PLAIN within its chunks, "few" never does
+    pq.write_table(table, path, row_group_size=6_000, dictionary_pagesize_limit=4096, data_page_size=2048)
+    assert dictionary_columns(path, ["few", "many", "n", "absent"]) == ["few"]
+    plain = tmp_path / "plain.parquet"
+    pq.write_table(table, plain, use_dictionary=False)
+    assert dictionary_columns(plain, ["few", "many"]) == []
+    v2 = tmp_path / "v2.parquet"
+    pq.write_table(table, v2, data_page_version="2.0", compression="zstd", row_group_size=6_000)
+    assert dictionary_columns(v2, ["few"]) == ["few"]
+
+
+def test_dictionary_pages_give_the_row_by_row_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row groups larger than a batch (the dictionary's pseudonyms reused across batches) and
+    row groups with other dictionaries; nulls and blanks; the same file read both ways."""
+    values = _ids(150_000, 5_000) + [" ", ""] * 10
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"phone": values, "n": list(range(len(values)))}), path, row_group_size=100_000)
+    assert dictionary_columns(path, ["phone"]) == ["phone"]
+    policy = parse_policy(
+        {"recipient": "r", "purpose": "p", "key": "env:UNUSED", "columns": {"phone": {"action": "pseudonymize"}, "n": "keep"}}
+    )
+    pipeline.protect_table(read(path), policy, tmp_path / "dict.parquet", master_key=KEY)
+    monkeypatch.setattr(sources, "dictionary_columns", lambda _path, _columns: [])
+    pipeline.protect_table(read(path), policy, tmp_path / "rows.parquet", master_key=KEY)
+    by_dict, by_row = pq.read_table(tmp_path / "dict.parquet"), pq.read_table(tmp_path / "rows.parquet")
+    assert by_dict.equals(by_row)
+    assert by_dict.schema.field("phone").type == pa.string()
+    derived = crypto.derive_key(KEY, recipient="r", purpose="p", operation="pseudonymize")
+    got = by_dict.column("phone").to_pylist()
+    for i in (1, 99_999, 100_000, 149_999, len(values) - 1):
+        v = values[i]
+        expected = None if v is None or not v.strip() else hmac.new(derived, v.strip().encode(), hashlib.sha256).hexdigest()[:32]
+        assert got[i] == expected, i

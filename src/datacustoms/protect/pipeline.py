@@ -514,9 +514,27 @@ class Prepared:
             yield batch, keep
 
     def _counted(self) -> Iterator[pa.RecordBatch]:
-        for batch in self.table.batches():
+        for batch in self._source():
             self.result.rows_in += batch.num_rows
             yield batch
+
+    def _source(self) -> Iterator[pa.RecordBatch]:
+        """The input batches; pseudonym columns that no other step reads come as Arrow
+        dictionaries where the file stores them so (every data page), and are keyed once per
+        distinct value of a batch (:func:`~datacustoms.protect.operators.pseudonymize.pseudonymize_values`:
+        the same pseudonyms as row by row)."""
+        only_keyed = [c for c in self.pseudonymized if c not in qi_inputs(self.policy, list(self.plan.qi))]
+        if only_keyed and self.table.open_dictionary is not None:
+            stream = self.table.open_dictionary(only_keyed)
+            if stream is not None:
+                return stream
+        return self.table.batches()
+
+    @property
+    def pseudonymized(self) -> list[str]:
+        """Columns whose only step is ``pseudonymize`` (no date shift reads them in clear)."""
+        subjects = {a.subject for a in map(self.policy.action_for, self.table.column_names) if isinstance(a, ShiftDates)}
+        return [s.column for s in self.plan.steps if s.action == "pseudonymize" and s.column not in subjects]
 
     def empty(self) -> pa.RecordBatch:
         """A batch of no rows with the output schema (an empty table still has columns)."""
