@@ -523,7 +523,13 @@ class Prepared:
         dictionaries where the file stores them so (every data page), and are keyed once per
         distinct value of a batch (:func:`~datacustoms.protect.operators.pseudonymize.pseudonymize_values`:
         the same pseudonyms as row by row)."""
-        only_keyed = [c for c in self.pseudonymized if c not in qi_inputs(self.policy, list(self.plan.qi))]
+        # string only: Arrow reads a stored dictionary's values as ``string``, which would turn a
+        # ``large_string`` column's pseudonyms into ``string``
+        only_keyed = [
+            c
+            for c in self.pseudonymized
+            if c not in qi_inputs(self.policy, list(self.plan.qi)) and self.table.schema.field(c).type == pa.string()
+        ]
         if only_keyed and self.table.open_dictionary is not None:
             stream = self.table.open_dictionary(only_keyed)
             if stream is not None:
@@ -533,7 +539,9 @@ class Prepared:
     @property
     def pseudonymized(self) -> list[str]:
         """Columns whose only step is ``pseudonymize`` (no date shift reads them in clear)."""
-        subjects = {a.subject for a in map(self.policy.action_for, self.table.column_names) if isinstance(a, ShiftDates)}
+        subjects = {
+            a.subject for a in map(self.policy.action_for, self.table.column_names) if isinstance(a, ShiftDates)
+        }
         return [s.column for s in self.plan.steps if s.action == "pseudonymize" and s.column not in subjects]
 
     def empty(self) -> pa.RecordBatch:
