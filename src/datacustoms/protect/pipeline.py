@@ -16,8 +16,6 @@ CSV source, whose columns are all text, they take the type every value fits
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +31,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
 from datacustoms.io.infer import cast_batch, cast_columns, infer_types
+from datacustoms.io.prefetch import prefetch
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
 from datacustoms.protect.operators.common import Kernel
@@ -271,56 +270,6 @@ def _qi_stream(table: Table, plan: Plan, policy: Policy) -> Iterator[pa.RecordBa
 
 def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
-
-
-class _Failure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_DONE = object()
-
-
-def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
-    """Read ``batches`` on a background thread, at most ``depth`` ahead, so reading overlaps writing.
-
-    Errors raised while reading are re-raised here, in order. When the consumer stops early, the
-    reader is told to stop and nothing more is read.
-    """
-    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for batch in batches:
-                if not put(batch):
-                    return
-            put(_DONE)
-        except BaseException as err:  # handed to the consumer, raised there
-            put(_Failure(err))
-
-    reader = threading.Thread(target=run, name="protect-read", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = slots.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=10)
 
 
 def _apply(kernels: list[Kernel], batch: pa.RecordBatch) -> pa.RecordBatch:
