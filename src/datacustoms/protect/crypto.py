@@ -428,9 +428,13 @@ def _native_hex(key: bytes, array: pa.Array, nbytes: int) -> pa.Array | None:
         return None
     bufs = array.buffers()
     owidth = 8 if array.type == pa.large_string() else 4
-    text = pa.allocate_buffer(n * width)
+    text: pa.Buffer = pa.allocate_buffer(n * width)
     if n:
-        module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes, text)
+        try:
+            module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes, text)
+        except TypeError:  # an extension built before the ``out`` argument: the same hex, as bytes
+            raw = module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes)
+            text = pa.py_buffer(bytearray(raw))
     valid = _validity(array)
     if valid is not None:  # no digest of whatever a null slot held
         chars = np.frombuffer(text, np.uint8).reshape(n, width)
