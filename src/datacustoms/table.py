@@ -35,6 +35,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: reads only some columns (Parquet, datasets); ``batches(columns)`` uses it when present
     open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
+    #: every column, those of the named ones stored dictionary-encoded in every data page read as
+    #: Arrow dictionaries (Parquet); None from it when none of them is
+    open_dictionary: Callable[[list[str]], Iterator[pa.RecordBatch] | None] | None = None
     #: like ``open_columns``, text and binary columns dictionary-encoded as stored (Parquet), so a
     #: group-by over them never decodes the text; ``encoded_batches`` uses it when present
     open_encoded: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None

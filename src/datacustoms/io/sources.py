@@ -28,6 +28,7 @@ from datacustoms.errors import (
     remember_reader_error,
 )
 from datacustoms.io.csv import read_csv
+from datacustoms.io.parquet_pages import dictionary_columns
 from datacustoms.io.spark import is_spark_dataframe, read_spark
 from datacustoms.io.targets import check_input_file
 from datacustoms.table import Table, from_arrow
@@ -162,6 +163,12 @@ def _read_parquet(path: Path, name: str | None) -> Table:
     def open_columns(columns: list[str]) -> Iterator[pa.RecordBatch]:
         yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS, columns=columns)
 
+    def open_dictionary(columns: list[str]) -> Iterator[pa.RecordBatch] | None:
+        stored = dictionary_columns(path, columns)
+        if not stored:
+            return None
+        return pq.ParquetFile(path, pre_buffer=False, read_dictionary=stored).iter_batches(batch_size=BATCH_ROWS)
+
     def open_encoded(columns: list[str]) -> Iterator[pa.RecordBatch]:
         text = [c for c in columns if _is_text(schema.field(c).type)]
         reader = pq.ParquetFile(path, pre_buffer=False, read_dictionary=text)
@@ -176,6 +183,7 @@ def _read_parquet(path: Path, name: str | None) -> Table:
         num_rows_hint=rows,
         duckdb_scan=f"read_parquet({_sql_literal(str(path))})",
         open_columns=open_columns,
+        open_dictionary=open_dictionary,
         open_encoded=open_encoded,
     )
 

@@ -1086,29 +1086,168 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
     }
 }
 
-/* The first nbytes of each 32-byte digest as 2 * nbytes lower-case hex characters, in place
- * order: row i's digest at dig + 32 * i becomes text at out + 2 * nbytes * i (out may not
- * overlap dig). */
-static void hex_rows(const uint8_t *dig, Py_ssize_t n, int nbytes, uint8_t *out) {
+/* ------------------------------------------------------------------ keyed pseudonyms (hex) */
+
+/* The 8 lower-case hex characters of a 32-bit word, most significant nibble first, as the bytes
+ * of a little-endian 64-bit value: the nibbles are spread one per byte (byte i = nibble i), put
+ * in text order by a byte swap, and '0'..'9' / 'a'..'f' added in every byte at once. */
+static inline uint64_t hex8_le(uint32_t v) {
+    uint64_t x = v;
+    x = (x | (x << 16)) & 0x0000FFFF0000FFFFull;
+    x = (x | (x << 8)) & 0x00FF00FF00FF00FFull;
+    x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0Full;
+    x = __builtin_bswap64(x);
+    uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull; /* nibble >= 10 */
+    return x + 0x3030303030303030ull + letters * 39u; /* 'a' - '0' - 10 */
+}
+
+/* The first nbytes of a digest given as its 8 big-endian state words, as 2 * nbytes hex
+ * characters at out. */
+static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, uint8_t *out) {
     static const char hexd[] = "0123456789abcdef";
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const uint8_t *d = dig + 32 * i;
-        uint8_t *o = out + (size_t)(2 * nbytes) * (size_t)i;
-        for (int k = 0; k < nbytes; k++) {
-            o[2 * k] = (uint8_t)hexd[d[k] >> 4];
-            o[2 * k + 1] = (uint8_t)hexd[d[k] & 15];
+    int k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; 4 * (k + 1) <= nbytes; k++) {
+        uint64_t c = hex8_le(w[k * stride]);
+        memcpy(out + 8 * k, &c, 8);
+    }
+#endif
+    for (int b = 4 * k; b < nbytes; b++) {
+        uint8_t d = (uint8_t)(w[(b / 4) * stride] >> (24 - 8 * (b % 4)));
+        out[2 * b] = (uint8_t)hexd[d >> 4];
+        out[2 * b + 1] = (uint8_t)hexd[d & 15];
+    }
+}
+
+/* Rows i..i+15 through dc_hmac_hex16_avx512 when all of them are at most 55 bytes long and 64
+ * bytes can be read from each start; 0 (nothing done) otherwise. */
+static int hex16_avx512(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, Py_ssize_t i,
+                        int nbytes, uint8_t *out) {
+#ifdef DC_NO_SIMD
+    (void)ist; (void)ost; (void)s; (void)i; (void)nbytes; (void)out;
+    return 0;
+#else
+    if (i + 16 > s->length) return 0;
+    int64_t off[17];
+    Py_ssize_t r = s->offset + i;
+    for (int j = 0; j <= 16; j++)
+        off[j] = s->owidth == 4 ? ((const int32_t *)s->offsets.buf)[r + j] : ((const int64_t *)s->offsets.buf)[r + j];
+    if (off[15] + 64 > (int64_t)s->data.len) return 0;
+    int32_t rel[16], len[16];
+    for (int j = 0; j < 16; j++) {
+        int64_t n = off[j + 1] - off[j];
+        if (n > 55) return 0;
+        rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 55 bytes span < 1 KiB */
+        len[j] = (int32_t)n;
+    }
+    dc_hmac_hex16_avx512(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(2 * nbytes));
+    return 1;
+#endif
+}
+
+/* HMAC-SHA-256 of every row, its first nbytes written straight as lower-case hex: row i at
+ * text + 2 * nbytes * i. Rows of at most 55 bytes go L at a time through the multi-lane kernel:
+ * each row's padded block is built word by word from the data (copied first only where a word
+ * load would read past the buffer's end), the inner state lands directly in the outer block's
+ * first words, and the outer state is hex-encoded from the lanes; longer rows take hmac_one. Same bytes as hmac_mb
+ * followed by a hex encoding of the digests (known-answer tests), without the 32-byte intermediate
+ * digests. */
+static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
+                        uint8_t *text, dc_mbfull_kernel kern, int L, compress_fn cf) {
+    /* per word, by the message bytes it holds (rem = n - 4w, clamped to -1..4): which bytes to
+     * keep, and where the 0x80 padding byte goes */
+    static const uint32_t wmask[6] = {0, 0, 0xFF000000u, 0xFFFF0000u, 0xFFFFFF00u, 0xFFFFFFFFu};
+    static const uint32_t wpad[6] = {0, 0x80000000u, 0x00800000u, 0x00008000u, 0x00000080u, 0};
+    _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
+    Py_ssize_t rows[16];
+    int cnt = 0;
+    const size_t width = (size_t)(2 * nbytes);
+    const uint8_t *data = (const uint8_t *)s->data.buf;
+    const int64_t dlen = (int64_t)s->data.len;
+    memset(Wi, 0, sizeof Wi);
+    memset(Wo, 0, sizeof Wo);
+    for (int j = 0; j < L; j++) {
+        Wo[8 * L + j] = 0x80000000u;
+        Wo[15 * L + j] = (64 + 32) * 8;
+    }
+    const int wide = kern == dc_mbfull_avx512; /* the 16-row AVX-512 unit applies */
+    for (Py_ssize_t i = 0; i <= s->length; i++) {
+        if (wide && cnt == 0 && hex16_avx512(ist, ost, s, i, nbytes, text + width * (size_t)i)) {
+            i += 15;
+            continue;
         }
+        if (i < s->length) {
+            Py_ssize_t r = s->offset + i;
+            int64_t a, b;
+            if (s->owidth == 4) {
+                a = ((const int32_t *)s->offsets.buf)[r];
+                b = ((const int32_t *)s->offsets.buf)[r + 1];
+            } else {
+                a = ((const int64_t *)s->offsets.buf)[r];
+                b = ((const int64_t *)s->offsets.buf)[r + 1];
+            }
+            size_t n = (size_t)(b - a);
+            if (n > 55) {
+                uint8_t dig[32];
+                uint32_t w[8];
+                hmac_one(ist, ost, s, i, dig, cf);
+                for (int k = 0; k < 8; k++) w[k] = dc_be32(dig + 4 * k);
+                hex_words(w, 1, nbytes, text + width * (size_t)i);
+                continue;
+            }
+            /* the block's words are built in registers from 4-byte loads: bytes stored one at a
+             * time and read back as words would stall store forwarding */
+            const uint8_t *m = data + a;
+            uint8_t tail[64];
+            if (a + 64 > dlen) { /* near the buffer's end: never read past it */
+                memset(tail, 0, sizeof tail);
+                if (n) memcpy(tail, m, n);
+                m = tail;
+            }
+            for (int w = 0; w < 14; w++) {
+                uint32_t v;
+                memcpy(&v, m + 4 * w, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                v = __builtin_bswap32(v);
+#endif
+                int64_t rem = (int64_t)n - 4 * w + 1;
+                int k = rem < 0 ? 0 : rem > 5 ? 5 : (int)rem;
+                Wi[w * L + cnt] = (v & wmask[k]) | wpad[k];
+            }
+            Wi[14 * L + cnt] = 0;
+            Wi[15 * L + cnt] = (uint32_t)((64 + n) * 8);
+            rows[cnt++] = i;
+            if (cnt < L) continue;
+        }
+        if (!cnt) break;
+        kern(ist, Wi, Wo); /* the inner states are the outer blocks' first 8 words */
+        kern(ost, Wo, st);
+        for (int j = 0; j < cnt; j++) hex_words(st + j, L, nbytes, text + width * (size_t)rows[j]);
+        cnt = 0;
+    }
+}
+
+/* hmac_hex_mb without a multi-lane kernel: one row at a time with cf. */
+static void hmac_hex_rows(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
+                          uint8_t *text, compress_fn cf) {
+    for (Py_ssize_t i = 0; i < s->length; i++) {
+        uint8_t dig[32];
+        uint32_t w[8];
+        hmac_one(ist, ost, s, i, dig, cf);
+        for (int k = 0; k < 8; k++) w[k] = dc_be32(dig + 4 * k);
+        hex_words(w, 1, nbytes, text + (size_t)(2 * nbytes) * (size_t)i);
     }
 }
 
 static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_buffer key;
-    PyObject *offs, *data;
+    PyObject *offs, *data, *into = Py_None;
     Py_ssize_t offset, length;
     int owidth;
     const char *implname;
     int hexbytes = 0; /* > 0: return the first hexbytes bytes of each digest as lower-case hex */
-    if (!PyArg_ParseTuple(args, "y*OOnnis|i", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes))
+    if (!PyArg_ParseTuple(args, "y*OOnnis|iO", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes,
+                          &into))
         return NULL;
     int impl = parse_impl(implname);
     if (impl < 0) { PyBuffer_Release(&key); return NULL; }
@@ -1119,17 +1258,25 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     }
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) { PyBuffer_Release(&key); return NULL; }
-    PyObject *res = PyBytes_FromStringAndSize(NULL, hexbytes ? length * 2 * hexbytes : length * 32);
-    uint8_t *digs = hexbytes ? malloc((size_t)(length ? length : 1) * 32) : NULL;
-    if (!res || (hexbytes && !digs)) {
-        Py_XDECREF(res);
-        free(digs);
-        strings_release(&s);
-        PyBuffer_Release(&key);
-        return PyErr_NoMemory();
+    Py_ssize_t need = hexbytes ? length * 2 * hexbytes : length * 32;
+    /* the result goes into the caller's writable buffer (an Arrow buffer from its memory pool,
+     * reused batch after batch) when one is given, else into a new bytes object */
+    PyObject *res = NULL;
+    Py_buffer ob = {0};
+    uint8_t *out;
+    if (into != Py_None) {
+        if (PyObject_GetBuffer(into, &ob, PyBUF_WRITABLE) < 0) goto fail;
+        if (ob.len < need) {
+            PyBuffer_Release(&ob);
+            PyErr_SetString(PyExc_ValueError, "output buffer too short");
+            goto fail;
+        }
+        out = (uint8_t *)ob.buf;
+    } else {
+        res = PyBytes_FromStringAndSize(NULL, need);
+        if (!res) goto fail;
+        out = (uint8_t *)PyBytes_AS_STRING(res);
     }
-    uint8_t *text = (uint8_t *)PyBytes_AS_STRING(res);
-    uint8_t *out = hexbytes ? digs : text;
     compress_fn cf = pick_compress(impl);
     dc_mbfull_kernel kern = NULL;
     int L = 1;
@@ -1138,15 +1285,23 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     uint32_t ist[8], ost[8];
     hmac_states(key.buf, (size_t)key.len, cf, ist, ost);
-    if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
+    if (hexbytes && kern) hmac_hex_mb(ist, ost, &s, hexbytes, out, kern, L, cf);
+    else if (hexbytes) hmac_hex_rows(ist, ost, &s, hexbytes, out, cf);
+    else if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
     else
         for (Py_ssize_t i = 0; i < length; i++) hmac_one(ist, ost, &s, i, out + 32 * i, cf);
-    if (hexbytes) hex_rows(digs, length, hexbytes, text);
     Py_END_ALLOW_THREADS
-    free(digs);
     strings_release(&s);
     PyBuffer_Release(&key);
+    if (into != Py_None) {
+        PyBuffer_Release(&ob);
+        Py_RETURN_NONE;
+    }
     return res;
+fail:
+    strings_release(&s);
+    PyBuffer_Release(&key);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ membership */
@@ -1271,7 +1426,8 @@ static PyMethodDef methods[] = {
     {"search_list", py_search_list, METH_VARARGS,
      "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl, rounds=1) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
-     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0) -> length*32 bytes, or length*2*hex_bytes hex characters"},
+     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0, out=None) -> length*32 bytes, "
+     "or length*2*hex_bytes hex characters; with out (a writable buffer), written there and None returned"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
     {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl, rounds=1) -> bytes"},
     {NULL, NULL, 0, NULL}};
