@@ -55,7 +55,7 @@ QI = ["age", "sex", "province"]
 # driver would be sized for the table it inspects).
 SPARK_CONF = {
     "spark.sql.shuffle.partitions": "8",
-    "spark.driver.memory": "6g",
+    "spark.driver.memory": "2g",
     "spark.driver.maxResultSize": "4g",
 }
 
