@@ -61,6 +61,7 @@ from datacustoms.ledger.model import (
     classify_role,
 )
 from datacustoms.ledger.store import LedgerStore
+from datacustoms.ledger.subject_keys import KeyRing
 from datacustoms.ledger.subjects import index_digest
 from datacustoms.ledger.terms import KEYED, TransferCheck, load_transfer_policy, risk_scope, term_checks
 from datacustoms.model.thresholds import Thresholds
@@ -370,6 +371,7 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
     try:
         staged = staging / t.target.name
         progress(f"protecting {t.table.name} into {t.target.name}", 0.0)
+        keys = KeyRing(keystore, t.policy)  # read before this run adds its own line to the keys' audit log
         result = protect_table(sending, t.policy, staged, keystore=keystore,
                                keep_rows=bool(t.subject_cols) or t.spec.subject_table is not None)
         _fsync(staged)
@@ -383,7 +385,8 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
             outcome = t.refuse([f"the output does not meet the policy: {f.line()}" for f in proof.failures],
                                cpass.counts, cpass.counts.rows_checked, proof, result)
         elif (extra := prepare_sent(t.store, t.spec, t.policy, sending, out_table, t.subject_cols,
-                                    result.kept_rows if result.suppressed_rows else None, result.rows_out or 0)).refusal:
+                                    result.kept_rows if result.suppressed_rows else None, result.rows_out or 0,
+                                    keys)).refusal:
             outcome = t.refuse([str(extra.refusal)], cpass.counts, cpass.counts.rows_checked, proof, result)
             outcome.exposure = extra.judgement
         else:  # R17 passed; the index holds the people of every identifier column that left
