@@ -165,7 +165,7 @@ def _memory() -> dict[str, float]:
 # ---------------------------------------------------------------------------------- stages
 
 
-def _stage(engine: str, stage: str, data: Path, work: Path, span: int) -> dict[str, Any]:
+def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_memory: str) -> dict[str, Any]:
     """Run one stage in this (fresh) process and return its timing and memory."""
     os.environ["DC_BENCH_KEY"] = hashlib.sha256(b"spark_scale benchmark key").hexdigest()
     spark: Any = None
@@ -174,7 +174,7 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int) -> dict[s
         from datacustoms.io.spark import frame, session
 
         t = time.perf_counter()
-        spark = session("local[2]", SPARK_CONF)
+        spark = session("local[2]", {**SPARK_CONF, "spark.driver.memory": driver_memory})
         started = time.perf_counter() - t
     t0 = time.perf_counter()
     extra: dict[str, Any] = {}
@@ -263,6 +263,7 @@ def main() -> None:
     parser.add_argument("--stages", default="inspect,digests,protect,keyspace")
     parser.add_argument("--span", type=int, default=50_000_000, help="keyspace candidates to enumerate")
     parser.add_argument("--workdir", type=Path, default=None, help="where the export is generated (kept)")
+    parser.add_argument("--driver-memory", default="2g", help="Spark's driver heap (spark.driver.memory)")
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "STAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     rows = 1_000_000 if args.quick else args.rows
@@ -270,7 +271,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     data = work / f"export-{rows}.parquet"
     if args.worker:
-        print(json.dumps(_stage(args.worker[0], args.worker[1], data, work, args.span)))
+        print(json.dumps(_stage(args.worker[0], args.worker[1], data, work, args.span, args.driver_memory)))
         return
     if not data.exists():
         t = time.perf_counter()
@@ -284,7 +285,8 @@ def main() -> None:
                 shutil.rmtree(work / out, ignore_errors=True) if (work / out).is_dir() else (work / out).unlink(
                     missing_ok=True
                 )
-            cmd = [sys.executable, __file__, "--rows", str(rows), "--workdir", str(work), "--span", str(args.span)]
+            cmd = [sys.executable, __file__, "--rows", str(rows), "--workdir", str(work), "--span", str(args.span),
+                   "--driver-memory", args.driver_memory]  # fmt: skip
             proc = subprocess.run([*cmd, "--worker", engine, stage], capture_output=True, text=True, check=False)
             line = next((x for x in reversed(proc.stdout.splitlines()) if x.startswith("{")), None)
             if proc.returncode or line is None:

@@ -75,8 +75,15 @@ def decode_kernel(fmt: DigestFormat) -> Callable[[Iterator[pa.RecordBatch]], Ite
     return run
 
 
+#: grouped digests per partition as they stream to the driver: a partition is one task result,
+#: held whole by the driver's JVM (two with prefetch), so it is kept to tens of megabytes
+GROUPS_PER_PARTITION = 500_000
+#: at most this many partitions (each is one small job when it streams to the driver)
+MAX_PARTITIONS = 20_000
+
+
 def distinct_digests(
-    df: Any, column: str, fmt: DigestFormat | None = None, head: pa.Array | None = None
+    df: Any, column: str, fmt: DigestFormat | None = None, head: pa.Array | None = None, rows: int | None = None
 ) -> ParsedColumn | None:
     """The column's distinct digests with row counts, as the embedded :func:`parse_batches` gives them.
 
@@ -85,7 +92,9 @@ def distinct_digests(
     to the driver one partition at a time, as Arrow (:func:`~datacustoms.io.spark.stream_batches`),
     into the embedded engine's :class:`~datacustoms.attack.hashes.targets.DigestCounter`: the
     driver's memory stays flat (one block), and the distinct digests end up sorted in a
-    memory-mapped file, never all in the driver's memory at once.
+    memory-mapped file, never all in the driver's memory at once. The digests are hash-partitioned
+    into partitions of at most :data:`GROUPS_PER_PARTITION` rows (``rows``, or Spark's count), so
+    the driver's JVM holds one small partition at a time too.
     """
     from pyspark.sql import functions as F
 
@@ -99,7 +108,11 @@ def distinct_digests(
     decoded = df.select(column).mapInArrow(decode_kernel(fmt), "d binary, st byte, ws boolean")
     # one group per distinct valid digest (st 0), one for nulls (st 1) and one for malformed values
     # (st 2); ``w`` counts the rows of each group that carried surrounding whitespace
-    grouped = decoded.groupBy("d", "st").agg(
+    rows = int(df.count()) if rows is None else rows
+    parts = min(MAX_PARTITIONS, max(1, -(-rows // GROUPS_PER_PARTITION)))
+    # partitioned by digest, the groupBy needs no second shuffle (it forgoes the map-side partial
+    # counts, which save little when digests rarely repeat)
+    grouped = decoded.repartition(parts, "d").groupBy("d", "st").agg(
         F.count(F.lit(1)).alias("n"), F.sum(F.col("ws").cast("long")).alias("w")
     )
     schema = pa.schema([("d", pa.binary()), ("st", pa.int8()), ("n", pa.int64()), ("w", pa.int64())])
