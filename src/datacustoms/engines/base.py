@@ -47,8 +47,9 @@ class Engine(Protocol):
         """The column's distinct digests with row counts; None when its values are not digests."""
         ...
 
-    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
-        """What fills the cells table ``dc_cells(q0.., s0.., n)`` the risk measures are derived from."""
+    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader | None:
+        """What fills the cells table ``dc_cells(q0.., s0.., n)`` the risk measures are derived from;
+        None: ``risk_profile`` counts the table itself (the embedded engine)."""
         ...
 
     def combinations(

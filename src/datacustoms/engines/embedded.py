@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from datacustoms.attack.column import read_column
@@ -15,7 +14,6 @@ from datacustoms.model.thresholds import Thresholds
 from datacustoms.policy import Policy
 from datacustoms.protect.pipeline import ProtectResult, output_format, protect_table
 from datacustoms.protect.prove import key_leaks
-from datacustoms.risk.classes import build_cells
 from datacustoms.risk.combos import constant_columns, search_combinations
 from datacustoms.risk.profile import CellLoader
 from datacustoms.table import Table
@@ -32,8 +30,8 @@ class EmbeddedEngine:
     def distinct_digests(self, table: Table, column: str) -> ParsedColumn | None:
         return read_column(table, column)
 
-    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
-        return partial(build_cells, table=table, qi=list(qi), sensitive=list(sensitive))
+    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader | None:
+        return None  # risk_profile counts on this machine: numpy over codes where it can, else DuckDB
 
     def combinations(
         self, table: Table, candidates: list[str], limits: Thresholds
