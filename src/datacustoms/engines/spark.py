@@ -67,7 +67,7 @@ class SparkEngine:
     def distinct_digests(self, table: Table, column: str) -> ParsedColumn | None:
         if column not in table.column_names:
             raise ColumnError(column, table.column_names)
-        return distinct_digests(self._frame(table), column, head=sampled_head(table, column))
+        return distinct_digests(self._frame(table), column, head=sampled_head(table, column), rows=table.num_rows)
 
     def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
         return spark_cell_loader(self._frame(table), qi, sensitive)
