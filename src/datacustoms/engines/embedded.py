@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from datacustoms.attack.column import read_column
@@ -52,8 +52,10 @@ class EmbeddedEngine:
         keystore: PathLike | None = None,
         dry_run: bool = False,
         keep_rows: bool = False,
+        progress: Callable[[str, float], None] | None = None,
     ) -> ProtectResult:
-        return protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, keep_rows=keep_rows)
+        return protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, keep_rows=keep_rows,
+                             progress=progress)
 
     def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
         return key_leaks(table, policy, master_key)

@@ -43,7 +43,7 @@ from datacustoms.detect import detect_columns
 from datacustoms.engines.base import Engine
 from datacustoms.errors import ColumnError, LedgerError
 from datacustoms.flows.inspect import Progress, engine_of, silent
-from datacustoms.flows.protect import prove
+from datacustoms.flows.protect import one_step, prove
 from datacustoms.io import read
 from datacustoms.io.atomic import file_sha256, staging_dir
 from datacustoms.io.targets import check_outputs, input_paths
@@ -370,9 +370,10 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
     staging = staging_dir(t.target, t.base["transfer_id"])
     try:
         staged = staging / t.target.name
-        progress(f"protecting {t.table.name} into {t.target.name}", 0.0)
+        step = one_step(progress, f"protecting {t.table.name} into {t.target.name}")
+        step(0.0)
         keys = KeyRing(keystore, t.policy)  # read before this run adds its own line to the keys' audit log
-        result = protect_table(sending, t.policy, staged, keystore=keystore,
+        result = protect_table(sending, t.policy, staged, keystore=keystore, progress=lambda _, f: step(f),
                                keep_rows=bool(t.subject_cols) or t.spec.subject_table is not None)
         _fsync(staged)
         out_table = read(str(staged))

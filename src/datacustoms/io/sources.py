@@ -112,6 +112,20 @@ def guarded(table: Table) -> Table:
         table.open_columns = lambda columns: guard(column_opener(columns))
     if encoded_opener is not None:
         table.open_encoded = lambda columns: guard(encoded_opener(columns))
+    if (dictionary_opener := table.open_dictionary) is not None:
+
+        def guarded_dictionary(columns: list[str]) -> Iterator[pa.RecordBatch] | None:
+            try:  # reading the page headers may meet a damaged file first
+                batches = dictionary_opener(columns)
+            except DatacustomsError:
+                raise
+            except Exception as err:
+                if (ours := from_exception(err, source)) is None:
+                    raise
+                raise ours from None
+            return None if batches is None else guard(batches)
+
+        table.open_dictionary = guarded_dictionary
     return table
 
 

@@ -412,6 +412,8 @@ class Prepared:
     key_source: str | None = None
     #: casts applied after the plan (kept columns of a text source given their type)
     casts: list[Kernel] = field(default_factory=list)
+    #: ``progress(label, fraction)`` told after each batch written: the share of the input's rows read
+    progress: Callable[[str, float], None] | None = None
 
     @property
     def keyed(self) -> tuple[str, ...]:
@@ -458,8 +460,11 @@ class Prepared:
         """The protected batches, in order, each with the rows suppression kept (with ``keep_rows``);
         counts the rows read and written into ``result``."""
         self.result.rows_in = self.result.rows_out = 0
+        total, label = self.table.num_rows_hint, f"protecting {self.table.name}"
         for batch, keep in mapped(prefetch(self._counted()), self.step(keep_rows), workers=WORKERS):
             self.result.rows_out += batch.num_rows
+            if self.progress is not None and total:
+                self.progress(label, min(self.result.rows_in / total, 1.0))
             yield batch, keep
 
     def _counted(self) -> Iterator[pa.RecordBatch]:
@@ -552,6 +557,7 @@ def protect_table(
     dry_run: bool = False,
     master_key: bytes | None = None,
     keep_rows: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> ProtectResult:
     """Apply ``policy`` to ``table`` and write ``output`` (Parquet or CSV) atomically.
 
@@ -560,13 +566,14 @@ def protect_table(
     or suppression would exceed its cap. With ``keep_rows`` the result also says which input
     rows suppression kept (:attr:`ProtectResult.kept_rows`). Rotating pseudonym keys use the
     caller's epoch (:func:`datacustoms.protect.rotation.release_epoch`), else today's and a fresh
-    transfer id.
+    transfer id. ``progress(label, fraction)`` hears the share of the input's rows protected, batch
+    by batch, when the table knows its row count.
     """
     from datacustoms.protect.rotation import release_epoch
 
     with release_epoch(keep=True):
         return _protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, master_key=master_key,
-                              keep_rows=keep_rows)  # fmt: skip
+                              keep_rows=keep_rows, progress=progress)  # fmt: skip
 
 
 def _protect_table(
@@ -578,6 +585,7 @@ def _protect_table(
     dry_run: bool = False,
     master_key: bytes | None = None,
     keep_rows: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> ProtectResult:
     policy.check_columns(table.column_names)
     fmt = output_format(output) if output is not None else None
@@ -590,6 +598,7 @@ def _protect_table(
         return prepared.result
     if fmt == "parquet":  # a CSV output keeps the text as exported
         prepared.type_kept()
+    prepared.progress = progress
     kept = _write(prepared, output, fmt or "parquet", keep_rows)
     if keep_rows and prepared.measured.suppression is not None:
         prepared.result._kept_rows = kept
