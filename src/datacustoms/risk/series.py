@@ -144,10 +144,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, series: ReleaseSeries) -> tuple[lis
 def describe_columns(series: ReleaseSeries, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str]:
     """Column name -> DuckDB type, as the first file of the series is read (every engine hashes these types)."""
     try:
-        if con is None:
-            described = duckdb.sql(f"DESCRIBE SELECT * FROM {series.scan_sql(series.files[:1])}").fetchall()
-        else:
-            described = con.execute(f"DESCRIBE SELECT * FROM {series.scan_sql(series.files[:1])}").fetchall()
+        sql = f"DESCRIBE SELECT * FROM {series.scan_sql(series.files[:1])}"
+        described = (con.execute(sql) if con is not None else duckdb.execute(sql)).fetchall()
     except duckdb.Error as err:
         raise InputError(f"{series.files[0].path.name} could not be read ({_first_line(err)})",
                          "check the file (UTF-8 CSV with a header, or Parquet)") from None  # fmt: skip
