@@ -13,6 +13,12 @@ in this process (what ``datacustoms transfer`` runs), and prints the overhead.
 
     python benchmarks/service_load.py                      # 50 clients, 10 s per endpoint
     python benchmarks/service_load.py --e2e-rows 1000000   # plus a 1 M-row transfer through the API
+    python benchmarks/service_load.py --keep-alive-rounds 6  # plus idle keep-alive reuse, 65 s against 5 s
+
+The figures name each failed request's cause (HTTP status or exception). The rare failures seen
+before came from uvicorn's 5 s keep-alive timeout racing httpx's 5 s idle expiry: the server
+closed a connection just as the client reused it. ``serve`` now keeps idle connections 65 s
+(``--keep-alive``); ``--keep-alive-rounds`` shows the race against the old value in the same run.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +45,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_server(data_dir: Path, port: int, log: Path | None = None,
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], dict[str, str]]:
     cmd = [sys.executable, "-m", "datacustoms", "serve", "--demo", "--no-attack", "--port", str(port),
-           "--data-dir", str(data_dir)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+           "--data-dir", str(data_dir), *extra]
+    err = log.open("w") if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
     assert proc.stdout is not None
     lines = [proc.stdout.readline() for _ in range(7)]
     tokens = {ln.split()[0]: ln.split()[2] for ln in lines if ln.startswith("  ")}
@@ -75,9 +84,10 @@ def through_the_api(base: str, tokens: dict[str, str], policy: str, source: str 
 
 
 async def hammer(base: str, method: str, path: str, headers: dict[str, str], body: Any, clients: int,
-                 seconds: float) -> dict[str, float]:
+                 seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
+    why: Counter[str] = Counter()  # each failure by status code or exception class, so a failure can be traced
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as c:
         async def one(deadline: float, keep: bool) -> None:
@@ -85,12 +95,15 @@ async def hammer(base: str, method: str, path: str, headers: dict[str, str], bod
             while time.perf_counter() < deadline:
                 t = time.perf_counter()
                 try:
-                    ok = (await c.request(method, path, json=body)).status_code == 200
-                except httpx.TransportError:  # e.g. a keep-alive connection the server closed: counted, not hidden
-                    ok = False
+                    status = (await c.request(method, path, json=body)).status_code
+                    ok, reason = status == 200, f"HTTP {status}"
+                except httpx.TransportError as err:  # e.g. a keep-alive connection the server closed: counted
+                    ok, reason = False, type(err).__name__
                 if keep:
                     latencies.append(time.perf_counter() - t)
                     errors += not ok
+                    if not ok:
+                        why[reason] += 1
         warm = time.perf_counter() + 1.0
         await asyncio.gather(*(one(warm, False) for _ in range(clients)))
         start = time.perf_counter()
@@ -99,7 +112,47 @@ async def hammer(base: str, method: str, path: str, headers: dict[str, str], bod
     latencies.sort()
     n = len(latencies)
     return {"rps": n / took, "p50": latencies[n // 2] * 1000, "p99": latencies[min(n - 1, int(n * 0.99))] * 1000,
-            "n": n, "errors": errors}
+            "n": n, "errors": errors, "why": dict(why)}
+
+
+async def idle_reuse(base: str, clients: int, rounds: int) -> tuple[int, Counter[str]]:
+    """Each client reuses its keep-alive connection after idling about 5 s (httpx's own idle expiry)."""
+    why: Counter[str] = Counter()
+    n = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=5.0)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as c:
+        async def one(i: int) -> None:
+            nonlocal n
+            await c.get("/api/v1/health")
+            for r in range(rounds):
+                await asyncio.sleep(4.95 + 0.001 * ((i * rounds + r) * 37 % 100))  # 4.950 … 5.049 s, 1 ms apart
+                n += 1
+                try:
+                    if (status := (await c.get("/api/v1/health")).status_code) != 200:
+                        why[f"HTTP {status}"] += 1
+                except httpx.TransportError as err:
+                    why[type(err).__name__] += 1
+        await asyncio.gather(*(one(i) for i in range(clients)))
+    return n, why
+
+
+def keep_alive_probe(tmp: Path, clients: int, rounds: int) -> None:
+    """Idle connections reused near 5 s: the server's keep-alive (65 s) against uvicorn's default 5 s.
+
+    A server that closes idle connections exactly when its clients reuse them fails a few
+    requests at random ("server disconnected without sending a response"); this is the race.
+    """
+    for label, extra in (("uvicorn default --keep-alive 5 (baseline)", ("--keep-alive", "5")),
+                         ("datacustoms serve default --keep-alive 65", ())):
+        port = free_port()
+        proc, _ = start_server(tmp / f"ka-{port}", port, extra=extra)
+        try:
+            n, why = asyncio.run(idle_reuse(f"http://127.0.0.1:{port}", clients, rounds))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        print(f"  {label:<44} {n} reuses after ~5 s idle: {sum(why.values())} failed"
+              + (f" ({', '.join(f'{k} ×{v}' for k, v in sorted(why.items()))})" if why else ""))
 
 
 def e2e(base: str, tokens: dict[str, str], data_dir: Path, rows: int) -> None:
@@ -140,6 +193,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--e2e-rows", type=int, default=0, help="also time one transfer of this many rows")
+    parser.add_argument("--server-log", type=Path, help="keep the server's stderr (its log) in this file")
+    parser.add_argument("--keep-alive-rounds", type=int, default=0,
+                        help="also reuse idle connections this many times per client near 5 s, against --keep-alive 5")
     args = parser.parse_args()
     from datacustoms.service.server import demo_policy
 
@@ -148,7 +204,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc, tokens = start_server(Path(tmp), port)
+        proc, tokens = start_server(Path(tmp), port, args.server_log)
         try:
             tid, secs, _ = through_the_api(base, tokens, demo_policy())
             print(f"one 400-row demo transfer through the API: {secs:.2f} s")
@@ -161,9 +217,13 @@ def main() -> None:
             for label, method, path, headers, body in cases:
                 r = asyncio.run(hammer(base, method, path, headers, body, args.clients, args.seconds))
                 print(f"  {label:<40} {r['rps']:8.0f} req/s   p50 {r['p50']:7.1f} ms   p99 {r['p99']:7.1f} ms   "
-                      f"({int(r['n'])} requests, {int(r['errors'])} failed or not 200)")
+                      f"({int(r['n'])} requests, {int(r['errors'])} failed or not 200"
+                      + (f": {', '.join(f'{k} ×{v}' for k, v in sorted(r['why'].items()))})" if r["why"] else ")"))
             if args.e2e_rows:
                 e2e(base, tokens, Path(tmp), args.e2e_rows)
+            if args.keep_alive_rounds:
+                print(f"{args.clients} clients reusing idle keep-alive connections, {args.keep_alive_rounds} times each:")
+                keep_alive_probe(Path(tmp), args.clients, args.keep_alive_rounds)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -85,6 +85,13 @@ def test_sqlite_table(tmp_path: Path) -> None:
         datacustoms.read(f"sqlite:///{db}")
 
 
+def test_missing_sqlite_file_is_refused_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    with pytest.raises(InputError, match="does not exist"):
+        datacustoms.read(f"sqlite:///{missing}", table="customers")
+    assert not missing.exists()
+
+
 @pytest.mark.postgres
 def test_postgresql_table() -> None:
     sa = pytest.importorskip("sqlalchemy")

@@ -51,6 +51,7 @@ def test_consent_transfer_lookup_verify_export(setup: Path, ledger_url: str) -> 
     assert out.startswith("SENT") and (setup / "out.parquet").is_file()
     page = (setup / "report.html").read_text(encoding="utf-8")
     assert "SENT" in page and "https://" not in page and "Transfer record" in page
+    assert 'id="scope"' in page  # the proof's assumptions: the columns its risk figures measured
     code, out, _ = run("ledger", "lookup", "--phone", "+82 10-1234-5678", "--ledger", ledger_url, "--json")
     found = json.loads(out)
     assert code == 0 and found["subject"] == "010-****-5678" and len(found["transfers"]) == 1

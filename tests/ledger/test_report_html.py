@@ -315,7 +315,8 @@ def test_transfer_page_in_chromium(kakaopay_transfer: dict[str, Path], tmp_path:
     assert verdict is not None and _text(verdict.group(1)).strip().startswith("SENT — PASS No check failed")
     source = re.search(r'<span id="source">(.*?)</span>', dom, re.S)
     assert source is not None and _text(source.group(1)).endswith("csv · 300 rows · 12 columns")
-    kinds = dict(re.findall(r"<tr><td><code>(\w+)</code></td>.*?<td>[^<]*</td><td>([^<]*)</td></tr>", dom, re.S))
+    columns = dom.split('id="columns"', 1)[1].split("</table>", 1)[0]  # the columns table only
+    kinds = dict(re.findall(r"<tr><td><code>(\w+)</code></td>.*?<td>[^<]*</td><td>([^<]*)</td></tr>", columns, re.S))
     assert kinds["account_sha256"] == "keyed pseudonym (HMAC-SHA-256) / pseudonym"
     assert kinds["phone_sha256"] == "not sent" and kinds["signup_date"].startswith("category")
     shot = tmp_path / "page.png"

@@ -37,6 +37,13 @@ def test_protect_writes_proves_and_reports(files: tuple[Path, Path], env_key: st
     assert doc["verdict"] == "pass" and doc["result"]["k_after"] >= 5
     assert doc["proof"]["after"]["k"] == doc["result"]["k_after"]
     assert out.exists()
+    # the proof carries its assumptions: which columns the risk figures measured, and why others were left out
+    assert "risk scope of the output: quasi-identifiers age, sex, joined" in res.output
+    scope = {c["column"]: c for c in doc["proof"]["after"]["scope"]}
+    assert {c for c, s in scope.items() if s["measured_as"] == "quasi_identifier"} == {"age", "sex", "joined"}
+    assert all(s["reason"] for s in scope.values() if s["measured_as"] == "excluded")
+    page = cli.invoke(app, ["protect", str(src), "-p", str(pol), "-o", str(out), "--no-attack", "-f", "html"])
+    assert page.exit_code == 0 and page.output.lstrip().startswith("<!DOCTYPE html") and 'id="scope"' in page.output
 
 
 def test_protect_json_and_dry_run(files: tuple[Path, Path], env_key: str, cli: CliRunner) -> None:

@@ -86,6 +86,11 @@ def test_risk_command_json_to_file(export: Path, cli: CliRunner, tmp_path: Path)
     assert data["population"]["population"] == 4000
     assert data["thresholds"]["l"] == 3 and data["thresholds"]["t"] == 0.5
     assert {c["rule"] for c in data["checks"]} >= {"R10", "R11", "R12"}
+    page = tmp_path / "risk.html"
+    res = cli.invoke(app, ["risk", str(export), "--qi", "age,sex", "--k", "31", "-f", "html", "-o", str(page)])
+    html = page.read_text(encoding="utf-8")
+    assert res.exit_code == 1 and "FAIL" in html and "R10" in html and "k — smallest class" in html
+    assert 'id="columns"' not in html and "None columns" not in html  # a measure alone: no detection table
 
 
 def test_risk_command_with_aux(export: Path, cli: CliRunner, tmp_path: Path):
@@ -126,3 +131,9 @@ def test_unicity_command(tmp_path: Path, cli: CliRunner):
     assert [p["p"] for p in data["points"]] == [1, 2] and data["time_granularity"] == "week"
     bad = cli.invoke(app, ["unicity", str(path), "--person", "who", "--time", "day", "--points", "x"])
     assert bad.exit_code == 2
+    page = tmp_path / "unicity.html"
+    res = cli.invoke(app, ["unicity", str(path), "--person", "who", "--time", "day", "--points", "1,2", "-f", "html",
+                           "-o", str(page)])  # fmt: skip
+    text = page.read_text(encoding="utf-8")
+    assert res.exit_code == 1 and "FAIL" in text and "unicity" in text.lower() and "<svg" in text
+    assert "http" not in text.split("<body", 1)[1]  # one offline page

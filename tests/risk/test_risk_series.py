@@ -136,6 +136,9 @@ def test_cli_risk_unicity_and_inspect_take_a_series(tmp_path: Path) -> None:
     assert report["series"]["releases"] == 3 and any(c["rule"] == "R17" for c in report["checks"])
     code, _, err = _run(["risk", str(folder), "--link", "nope"])
     assert code == 2 and "nope" in err and "Traceback" not in err
+    code, _, _ = _run(["risk", str(folder), "-f", "html", "-o", str(html)])
+    page = html.read_text(encoding="utf-8")
+    assert code in (0, 1) and 'id="series"' in page and "<svg" in page and 'id="columns"' not in page
 
 
 def test_a_person_twice_in_one_release_is_not_traceable_by_that_alone(tmp_path: Path) -> None:

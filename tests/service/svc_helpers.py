@@ -7,6 +7,12 @@ skips, saying why, when the server is unreachable.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,9 +78,9 @@ class World:
         return len(self.client.get("/api/v1/denials?limit=1000", headers=self.h("admin")).json())
 
 
-def make_world(tmp: Path, database_url: str, ledger_url: str) -> World:
+def make_world(tmp: Path, database_url: str, ledger_url: str, **options: Any) -> World:
     config = ServiceConfig(data_dir=tmp / "data", database_url=database_url, ledger_url=ledger_url, attack=False,
-                           lease_seconds=5.0)
+                           lease_seconds=5.0, **options)
     svc = open_service(config)
     seeded = seed_demo(svc)
     tokens = {u["role"]: u["token"] for u in seeded["users"]}
@@ -90,3 +96,52 @@ def make_world(tmp: Path, database_url: str, ledger_url: str) -> World:
     return World(svc, worker, client, tokens)
 
 
+RUNNER = textwrap.dedent("""
+    import os, pathlib, signal, sys, time
+    from pathlib import Path
+    import datacustoms.flows.transfer as transfer_flow
+    from datacustoms.service.jobs import Worker
+    from datacustoms.service.ops import ServiceConfig
+    from datacustoms.service.server import open_service
+    mode, data_dir, db_url, ledger_url, flag, *queue = sys.argv[1:]
+    if mode == "stall-before-record":
+        def stall(*args, **kwargs):
+            pathlib.Path(flag).write_text("ready")
+            time.sleep(600)
+        transfer_flow.prove = stall
+    elif mode == "die-after-record":
+        real_replace = os.replace
+        def replace(src, dst, *args, **kwargs):
+            if Path(dst).name == "daily.parquet" and Path(dst).parent.parent.name == "held":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_replace(src, dst, *args, **kwargs)
+        os.replace = replace
+    config = ServiceConfig(data_dir=Path(data_dir), database_url=db_url, ledger_url=ledger_url, attack=False,
+                           lease_seconds=5.0, queue_url=queue[0] if queue else None,
+                           queue_name=queue[1] if queue else "datacustoms")
+    Worker(open_service(config)).tick()
+""")
+
+
+def kill_mid_job(w: World, mode: str, tmp: Path) -> None:
+    """Run one worker tick in a subprocess (same database, ledger and queue) and SIGKILL it mid-job:
+    ``stall-before-record`` (in the proof, nothing recorded) or ``die-after-record`` (recorded, file unnamed)."""
+    flag = tmp / f"{mode}.flag"
+    cfg = w.svc.config
+    queue = [cfg.queue_url, cfg.queue_name] if cfg.queue_url else []
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, mode, str(cfg.data_dir), cfg.database_url, cfg.ledger_url,
+                             str(flag), *queue], env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    try:
+        if mode == "stall-before-record":
+            for _ in range(1200):
+                if flag.exists() or proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert flag.exists(), proc.stderr.read() if proc.stderr else ""
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""

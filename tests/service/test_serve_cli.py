@@ -81,3 +81,27 @@ def test_serve_demo_starts_and_prints_its_tokens_once(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert (tmp_path / "service.db").is_file() and (tmp_path / "ledger.db").is_file()
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["serve", "--queue", "amqp://guest@127.0.0.1"], "--queue must be 'database' or a redis:// URL"),
+    (["serve", "--engine", "sparkk"], "unknown engine 'sparkk'"),
+])
+def test_bad_queue_or_engine_is_one_line_exit_2(argv: list[str], needle: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run([*argv, "--data-dir", str(tmp_path)], capsys)
+    assert code == 2 and needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_queue_without_the_redis_package_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "redis" else real(name, *a))
+    code, _, err = _run(["serve", "--queue", "redis://127.0.0.1:6379/0", "--data-dir", str(tmp_path)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "pip install 'datacustoms[queue]'" in err
+
+
+def test_queue_on_an_unreachable_redis_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("redis")
+    code, _, err = _run(["serve", "--queue", "redis://127.0.0.1:1/0", "--data-dir", str(tmp_path)], capsys)
+    assert code == 2 and "cannot reach the Redis queue" in err and err.count("\n") == 1

@@ -231,3 +231,31 @@ def test_source_root_limits_sources_and_policy_paths(world: World, tmp_path_fact
         "source": "demo-customers", "recipient": "Alipay Singapore", "output_name": "x.parquet",
         "policy_path": str(world.svc.config.data_dir / "demo-policy.yaml")})
     assert r.status_code == 422 and "policy lies outside" in r.json()["error"]
+
+
+def test_progress_reports_the_step_and_rows_done_of_total(world: World) -> None:
+    from datacustoms.service.db import transfers_t
+    from datacustoms.service.jobs import JobProgress
+
+    tid = world.submit()["id"]
+    job = world.worker.claim(tid)  # running, as a worker holds it mid-job
+    assert job is not None and world.state(tid)["progress"] is None
+    progress = JobProgress(world.svc, world.worker.owner, tid, transfers_t, 400)
+    progress("reading the source", 0.0)
+    progress("protecting demo-customers into daily.parquet", 0.0)
+    s = world.state(tid)["progress"]
+    assert s["rows_done"] == 0 and s["rows_total"] == 400 and s["step"].startswith("protecting")
+    progress("proof: inspecting the input", 0.0)
+    progress("sha256 over phone numbers", 0.25)
+    s = world.state(tid)
+    assert s["phase"] == "sha256 over phone numbers" and s["progress"]["step_fraction"] == 0.25
+    assert s["progress"]["rows_done"] == 400 and s["progress"]["steps_done"] == 4
+    page = world.client.get(f"/ui/transfers/{tid}", headers=world.h("auditor")).text
+    assert 'id="progress"' in page and "rows 400 of 400 protected" in page and '<progress max="1" value="0.25"' in page
+    home = world.client.get("/ui/", headers=world.h("auditor")).text
+    assert "running — sha256 over phone numbers 25 %" in home
+    assert "<table" not in home.split("</title>")[0]  # the page title is text only
+    world.worker.run(job)  # the real run reports its own steps
+    done = world.state(tid)
+    assert done["state"] == "awaiting_review" and done["progress"]["rows_done"] == 400
+    assert done["progress"]["step"] == "recording the transfer in the ledger" and done["progress"]["steps_done"] >= 3

@@ -3,65 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from svc_helpers import World
+from svc_helpers import World, kill_mid_job
 
 from datacustoms.service.db import transfers_t
-
-RUNNER = textwrap.dedent("""
-    import os, pathlib, signal, sys, time
-    from pathlib import Path
-    import datacustoms.flows.transfer as transfer_flow
-    from datacustoms.service.jobs import Worker
-    from datacustoms.service.ops import ServiceConfig
-    from datacustoms.service.server import open_service
-    mode, data_dir, db_url, ledger_url, flag = sys.argv[1:]
-    if mode == "stall-before-record":
-        def stall(*args, **kwargs):
-            pathlib.Path(flag).write_text("ready")
-            time.sleep(600)
-        transfer_flow.prove = stall
-    elif mode == "die-after-record":
-        real_replace = os.replace
-        def replace(src, dst, *args, **kwargs):
-            if Path(dst).name == "daily.parquet" and Path(dst).parent.parent.name == "held":
-                os.kill(os.getpid(), signal.SIGKILL)
-            return real_replace(src, dst, *args, **kwargs)
-        os.replace = replace
-    config = ServiceConfig(data_dir=Path(data_dir), database_url=db_url, ledger_url=ledger_url, attack=False,
-                           lease_seconds=5.0)
-    Worker(open_service(config)).tick()
-""")
-
-
-def _kill_mid_job(w: World, mode: str, tmp: Path) -> None:
-    flag = tmp / f"{mode}.flag"
-    cfg = w.svc.config
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, mode, str(cfg.data_dir), cfg.database_url, cfg.ledger_url,
-                             str(flag)], env=dict(os.environ), stderr=subprocess.PIPE, text=True)
-    try:
-        if mode == "stall-before-record":
-            for _ in range(1200):
-                if flag.exists() or proc.poll() is not None:
-                    break
-                time.sleep(0.1)
-            assert flag.exists(), proc.stderr.read() if proc.stderr else ""
-            proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
 
 
 def _lease_runs_out(w: World, tid: str) -> None:
@@ -77,7 +26,7 @@ def _transfer_entries(w: World) -> list[dict[str, object]]:
 def test_killed_before_the_record_resumes_and_records_once(any_world: World, tmp_path: Path) -> None:
     w = any_world
     tid = w.submit()["id"]
-    _kill_mid_job(w, "stall-before-record", tmp_path)
+    kill_mid_job(w, "stall-before-record", tmp_path)
     row = w.svc.db.transfer(tid)
     assert row is not None and row["state"] == "running" and row["attempts"] == 1
     assert _transfer_entries(w) == []  # nothing recorded, nothing released
@@ -95,7 +44,7 @@ def test_killed_before_the_record_resumes_and_records_once(any_world: World, tmp
 def test_killed_after_the_record_is_adopted_not_rerun(any_world: World, tmp_path: Path) -> None:
     w = any_world
     tid = w.submit()["id"]
-    _kill_mid_job(w, "die-after-record", tmp_path)
+    kill_mid_job(w, "die-after-record", tmp_path)
     entries = _transfer_entries(w)
     assert len(entries) == 1  # recorded, then killed before the file got its name
     held = w.svc.config.held_dir(tid)

@@ -15,7 +15,7 @@ from datacustoms.engines import DEFAULT_SPARK_MASTER
 
 def _text(result: object, proof: object | None) -> str:
     from datacustoms.protect.pipeline import ProtectResult
-    from datacustoms.protect.prove import Proof
+    from datacustoms.protect.prove import Proof, scope_line
 
     assert isinstance(result, ProtectResult)
     lines = []
@@ -41,12 +41,20 @@ def _text(result: object, proof: object | None) -> str:
         assert isinstance(proof, Proof)
         lines.append("before → after:")
         lines += [f"  {line}" for line in proof.lines]
+        if (scope := scope_line(proof.after)) is not None:
+            lines.append(f"risk scope of the output: {scope}")
         if proof.passed:
             lines.append("verdict: pass — the output meets the policy (pseudonymised data is still personal data)")
         else:
             lines.append("verdict: FAIL — the output does not meet the policy:")
             lines += [f"  {f.line()}" for f in proof.failures]
     return "\n".join(lines)
+
+
+def _html(result: object, proof: object | None) -> str:
+    from datacustoms.report.html import render_protect_html
+
+    return render_protect_html(result, proof, title=f"datacustoms protect — {getattr(result, 'recipient', '')}")
 
 
 def register(app: typer.Typer) -> None:
@@ -81,6 +89,7 @@ def register(app: typer.Typer) -> None:
         from datacustoms.flows.protect import protect_and_prove
 
         budget = opt.resolve_attack_budget(attack_budget)
+        opt.refuse_html_on_terminal(fmt, None)  # the page goes to stdout: redirect it to a file
         targets = {"--output": output if engine == "embedded" else None, "--report": report}  # Spark writes a folder
         guard_outputs(targets, [input, policy_path], keystore=keystore)
         if create_key and not dry_run:
@@ -98,7 +107,8 @@ def register(app: typer.Typer) -> None:
         doc = ProtectDocument(result=done.result, proof=done.proof, verdict="fail" if done.failed else "pass")
         checked = Checked("protect", input, done.proof.failures if done.proof is not None else [],
                           text=lambda: _text(done.result, done.proof),
-                          data=lambda: json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False))
+                          data=lambda: json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False),
+                          html=lambda: _html(done.result, done.proof))
         if report is not None:
             emit(checked.data(), report)
         emit(render("protect", fmt, checked), None)

@@ -79,12 +79,17 @@ def _with_checks(document: Any, data: dict[str, Any], checks: list[Check]) -> st
 
 
 def _emit_checked(kind: str, source: str, fmt: str, checks: list[Check], text: Any, data: Any,
-                  output: Path | None) -> None:
-    """Render a risk or unicity result in ``fmt`` through the registry."""
+                  output: Path | None, *, rows: int | None = None, **measures: Any) -> None:
+    """Render a risk or unicity result (``measures``: ``risk=`` or ``unicity=``) in ``fmt`` through the registry."""
     from datacustoms.report.ci import Checked
     from datacustoms.report.registry import render
 
-    emit(render(kind, fmt, Checked(kind, source, checks, text=text, data=data)), output)
+    def html() -> str:
+        from datacustoms.report.html import render_measure_html
+
+        return render_measure_html(kind, source, checks, rows=rows, **measures)
+
+    emit(render(kind, fmt, Checked(kind, source, checks, text=text, data=data, html=html)), output)
 
 
 def risk_cmd(
@@ -132,6 +137,7 @@ def risk_cmd(
     Given a series of releases (folder or glob of daily files), what the recipient holds after all (R17).
     """
     thresholds = opt.measure_limits(k, max_risk, avg_risk, l=l_div, t=t_close)  # refused before reading
+    opt.refuse_html_on_terminal(fmt, output)
     guard_outputs({"--output": output}, [path, aux])
     choice = EngineChoice(engine, spark_master, spark_conf, given(
         sensitive=sensitive, k=k, avg_risk=avg_risk, l=l_div, t=t_close, population=population,
@@ -164,7 +170,7 @@ def risk_cmd(
     data = profile.model_dump(mode="json")
     data["linkage"] = link.model_dump(mode="json") if link else None
     _emit_checked("risk", path, fmt, checks, lambda: _render_text(profile, checks, link),
-                  lambda: _with_checks(RiskDocument, data, checks), output)
+                  lambda: _with_checks(RiskDocument, data, checks), output, rows=profile.rows, risk=profile)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
 
@@ -204,6 +210,7 @@ def unicity_cmd(
     from datacustoms.io import read
     from datacustoms.risk import unicity, unicity_checks
 
+    opt.refuse_html_on_terminal(fmt, output)
     guard_outputs({"--output": output}, [events])
     choice = EngineChoice(engine, spark_master, spark_conf, given(
         time=time, place=place, amount=amount, amount_bins=amount_bins, table=table,
@@ -231,7 +238,8 @@ def unicity_cmd(
     from datacustoms.flows.documents import UnicityDocument
 
     _emit_checked("unicity", events, fmt, checks, lambda: _unicity_text(result, checks),
-                  lambda: _with_checks(UnicityDocument, result.model_dump(mode="json"), checks), output)
+                  lambda: _with_checks(UnicityDocument, result.model_dump(mode="json"), checks), output,
+                  unicity=result)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
 

@@ -51,8 +51,8 @@ def given(**options: Any) -> list[str]:
 def series_command(path: str, release_key: str | None, fmt: str, output: Path | None, *, force: bool = False,
                    kind: str = "risk", engine: EngineChoice | None = None, **options: Any) -> bool:  # fmt: skip
     """False when ``path`` is no series (and neither ``release_key`` nor ``force`` says it is one);
-    else measure it with ``engine``, print it as ``fmt`` (text, json, sarif or junit) and exit, 1
-    when R17 fails."""
+    else measure it with ``engine``, print it as ``fmt`` (text, json, html, sarif or junit) and exit,
+    1 when R17 fails."""
     from datacustoms.io.series import looks_like_series
 
     choice = engine or EngineChoice()
@@ -77,5 +77,10 @@ def series_command(path: str, release_key: str | None, fmt: str, output: Path | 
         checks = [f"[{c.status}] {c.rule} {c.subject}: {c.message}" for c in result.checks]
         return "\n".join([*series_lines(result), "", *checks, f"verdict: {'FAIL' if result.failed else 'pass'}"])
 
-    emit(render(kind, fmt, Checked(kind, path, result.checks, text=text, data=data)), output)
+    def html() -> str:
+        from datacustoms.report.html import render_measure_html
+
+        return render_measure_html(kind, path, result.checks, series=result)
+
+    emit(render(kind, fmt, Checked(kind, path, result.checks, text=text, data=data, html=html)), output)
     raise typer.Exit(1 if result.failed else 0)

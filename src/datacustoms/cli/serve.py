@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from datacustoms.cli.common import handle_errors
 from datacustoms.errors import UsageError
+
+if TYPE_CHECKING:
+    from datacustoms.service.ops import ServiceConfig
 
 DEFAULT_DATA_DIR = Path("~/.local/share/datacustoms/service")
 
@@ -30,6 +34,10 @@ def register(app: typer.Typer) -> None:
         attack_budget: float = typer.Option(30.0, "--attack-budget", help="Seconds the reversal attack may spend per transfer's proof."),
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
         source_root: Path | None = typer.Option(None, "--source-root", help="Only accept source files and policy paths under this folder."),
+        queue: str = typer.Option("database", "--queue", help="How jobs reach the workers: 'database' (workers poll the service database) or a Redis URL such as redis://127.0.0.1:6379/0 (needs the queue extra)."),
+        engine: str = typer.Option("embedded", "--engine", help="Engine that reads each job's source and runs its inspection and protection: embedded or spark (needs the spark extra)."),
+        spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
+        keep_alive: int = typer.Option(65, "--keep-alive", help="Seconds an idle HTTP keep-alive connection stays open; keep it above your clients' and proxy's idle timeouts."),
     ) -> None:
         """Serve the API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI (/ui/), with a worker."""
         from datacustoms.service import INSTALL_HINT
@@ -45,27 +53,57 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--port must be between 1 and 65535, not {port}", "e.g. --port 8000")
         if no_worker and worker_only:
             raise UsageError("--no-worker and --worker-only exclude each other", "give one of them")
-        for name, value in (("--hold-hours", hold_hours), ("--link-minutes", link_minutes), ("--attack-budget", attack_budget)):
+        for name, value in (("--hold-hours", hold_hours), ("--link-minutes", link_minutes), ("--attack-budget", attack_budget),
+                            ("--keep-alive", keep_alive)):
             if value <= 0:
                 raise UsageError(f"{name} must be positive", f"e.g. {name} 30")
-        _serve(host, port, data_dir.expanduser().resolve(), database, ledger, demo, no_worker, worker_only,
-               hold_hours, link_minutes, attack_budget, no_attack, source_root)
+        from datacustoms.ledger.store import resolve_url
+        from datacustoms.service.db import database_url
+        from datacustoms.service.ops import ServiceConfig
+
+        data_dir = data_dir.expanduser().resolve()
+        if ledger is None and demo:
+            ledger = str(data_dir / "ledger.db")
+        config = ServiceConfig(data_dir=data_dir, database_url=database_url(database, data_dir),
+                               ledger_url=resolve_url(ledger), hold_hours=hold_hours, link_minutes=link_minutes,
+                               attack_budget=attack_budget, attack=not no_attack,
+                               source_root=source_root.expanduser().resolve() if source_root else None,
+                               queue_url=check_queue(queue), engine=check_service_engine(engine),
+                               spark_master=spark_master)
+        _serve(config, host, port, demo, no_worker, worker_only, keep_alive)
 
 
-def _serve(host: str, port: int, data_dir: Path, database: str | None, ledger: str | None, demo: bool,
-           no_worker: bool, worker_only: bool, hold_hours: float, link_minutes: float, attack_budget: float,
-           no_attack: bool, source_root: Path | None) -> None:
-    from datacustoms.ledger.store import resolve_url
-    from datacustoms.service.db import database_url
-    from datacustoms.service.ops import ServiceConfig
+def check_queue(queue: str) -> str | None:
+    """``--queue``: None for the database, or a Redis URL whose client library is installed."""
+    from importlib.util import find_spec
+
+    from datacustoms.errors import MissingDependency
+    from datacustoms.service.queue import check_queue_url
+
+    url = check_queue_url(queue)
+    if url is not None and find_spec("redis") is None:
+        raise MissingDependency("datacustoms serve --queue redis://…", "queue", "redis")
+    return url
+
+
+def check_service_engine(engine: str) -> str:
+    """``--engine``: a known engine whose packages are installed (Spark itself starts with the first job)."""
+    from importlib.util import find_spec
+
+    from datacustoms.engines import check_engine
+    from datacustoms.errors import MissingDependency
+
+    name = check_engine(engine)
+    if name == "spark" and find_spec("pyspark") is None:
+        raise MissingDependency("datacustoms serve --engine spark", "spark", "pyspark")
+    return name
+
+
+def _serve(config: ServiceConfig, host: str, port: int, demo: bool, no_worker: bool, worker_only: bool,
+           keep_alive: int) -> None:
     from datacustoms.service.server import demo_key, open_service, run_server, seed_demo
 
-    if ledger is None and demo:
-        ledger = str(data_dir / "ledger.db")
-    config = ServiceConfig(data_dir=data_dir, database_url=database_url(database, data_dir),
-                           ledger_url=resolve_url(ledger), hold_hours=hold_hours, link_minutes=link_minutes,
-                           attack_budget=attack_budget, attack=not no_attack,
-                           source_root=source_root.expanduser().resolve() if source_root else None)
+    data_dir = config.data_dir
     svc = open_service(config)
     try:
         if demo:
@@ -77,7 +115,7 @@ def _serve(host: str, port: int, data_dir: Path, database: str | None, ledger: s
             _run_worker(svc)
             return
         typer.echo(f"datacustoms serve: http://{host}:{port}/ui/ — API http://{host}:{port}/api/v1/openapi.json")
-        run_server(svc, host=host, port=port, worker=not no_worker)
+        run_server(svc, host=host, port=port, worker=not no_worker, keep_alive=keep_alive)
     finally:
         svc.close()
 

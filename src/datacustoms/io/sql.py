@@ -26,6 +26,7 @@ def read_sql(url: str, *, table: str | None, name: str | None = None) -> Table:
 
     if not table:
         raise InputError("a SQL source needs a table", "pass --table NAME")
+    _require_sqlite_file(url)
     try:
         engine = sa.create_engine(url)
         inspector = sa.inspect(engine)
@@ -125,6 +126,27 @@ def _to_arrow(values: list[object] | tuple[object, ...]) -> pa.Array:
         return pa.array(list(values))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _require_sqlite_file(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist: SQLite would create an empty database there."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # reported by read_sql with the usual message
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise InputError(
+            f"the SQLite database {database} does not exist",
+            "check the path: sqlite:///relative.db or sqlite:////absolute/path.db",
+        )
 
 
 def _redact(url: str) -> str:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 from datacustoms.model.attack import ColumnAttack
 from datacustoms.model.findings import Check
 from datacustoms.model.report import Report
+from datacustoms.model.risk import ColumnScope
 from datacustoms.policy import KEYED_ACTIONS, Policy
 from datacustoms.protect import crypto
 from datacustoms.protect.keys import find_key_material
@@ -64,6 +65,9 @@ class Snapshot(BaseModel):
     attack_available: bool = True
     risk_available: bool = True
     notes: list[str] = Field(default_factory=list)
+    scope: list[ColumnScope] = Field(
+        default_factory=list, description="every column's part in this side's risk measure, and why"
+    )
     _attacks: dict[str, ColumnAttack] = PrivateAttr(default_factory=dict)
 
     def column(self, name: str) -> ColumnState | None:
@@ -120,7 +124,7 @@ def snapshot_with(
 def snapshot_of(report: Report, qi: list[str], attack: bool) -> Snapshot:
     """The fields a proof compares, taken from an inspection report."""
     attacks = {a.column: a for a in report.attacks}
-    snap = Snapshot(rows=report.source.rows or 0, qi=qi, attack_available=attack)
+    snap = Snapshot(rows=report.source.rows or 0, qi=qi, attack_available=attack, scope=list(report.scope))
     for f in report.findings:
         state = ColumnState(column=f.column, kind=f.kind, role=f.role)
         result = attacks.get(f.column)
@@ -139,6 +143,35 @@ def snapshot_of(report: Report, qi: list[str], attack: bool) -> Snapshot:
         if report.risk.diversity:
             snap.l = min(d.distinct_l for d in report.risk.diversity)
     return snap
+
+
+def scope_line(snapshot: Snapshot) -> str | None:
+    """One line of the assumptions behind a side's risk figures: what was measured, what was left out."""
+    if not snapshot.scope:
+        return None
+    qi = [c.column for c in snapshot.scope if c.measured_as == "quasi_identifier"]
+    sensitive = [c.column for c in snapshot.scope if c.sensitive or c.measured_as == "sensitive"]
+    left = [f"{c.column} ({c.reason})" if c.reason else c.column
+            for c in snapshot.scope if c.measured_as == "excluded"]
+    parts = [f"quasi-identifiers {', '.join(qi) or 'none'}"]
+    if sensitive:
+        parts.append(f"sensitive {', '.join(sensitive)}")
+    if left:
+        parts.append(f"left out {'; '.join(left)}")
+    return "; ".join(parts)
+
+
+def _name_protected_scope(after: Snapshot, policy: Policy) -> None:
+    """Say why the output's keyed columns are out of the risk measure in the policy's words.
+
+    Detection sees an HMAC or token column as some digest (it may guess MD5 from the width); the
+    proof knows what the policy made of it.
+    """
+    for i, entry in enumerate(after.scope):
+        action = policy.action_for(entry.column).action
+        if entry.measured_as == "excluded" and action in KEYED_ACTIONS and action != "shift_dates":
+            reason = f"{ACTION_LABELS[action]} written by this protection: checked by R2"
+            after.scope[i] = entry.model_copy(update={"role": "pseudonym", "reason": reason})
 
 
 def _pct(x: float | None) -> str:
@@ -160,6 +193,7 @@ def _fail(rule: str, subject: str, what: str) -> Check:
 
 def compare(before: Snapshot, after: Snapshot, policy: Policy) -> Proof:
     """The before → after lines and the policy failures."""
+    _name_protected_scope(after, policy)
     proof = Proof(before=before, after=after)
     for col in before.columns:
         out = after.column(col.column)

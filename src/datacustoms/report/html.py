@@ -410,6 +410,7 @@ def render_html(
         "created": _fmt_time(_get(report, "created")),
         "tool_version": _get(report, "tool_version", default=""),
         "columns": column_rows,
+        "show_columns": before is not None or _get(report, "findings") is not None,
         "has_before": before is not None,
         "attacks": attacks,
         "before_attacks": before_attacks,
@@ -475,6 +476,8 @@ def render_protect_html(
                          "reversed_share": _get(c, "reversed_share"), "status": _get(c, "attack_status")}
                         for c in columns if _get(c, "attacked")],
             "risk": risk,
+            "scope": _as_list(_get(snapshot, "scope")) if snapshot is not None else [],
+            "qi_origin": "policy",  # a proof measures both sides with the policy's quasi-identifiers
             "checks": list(checks or []) if with_checks else [],
             "created": created or datetime.now().astimezone(),
             "tool_version": _get(record, "tool_version", default="") if record is not None else "",
@@ -504,6 +507,18 @@ def render_protect_html(
                        title=title or f"datacustoms protect — {_get(result, 'recipient', default='')}")
 
 
+def render_measure_html(kind: str, path: str, checks: Sequence[Any], *, rows: int | None = None,
+                        fmt: str = "", **measures: Any) -> str:
+    """A ``risk`` or ``unicity`` result (``risk=``, ``unicity=`` or ``series=``) as one page.
+
+    The same template as ``inspect``: the verdict on top, then only the sections the measure fills.
+    """
+    name = Path(path).name or path
+    report = {"source": {"name": name, "format": fmt, "rows": rows, "columns": None, "notes": []},
+              "checks": list(checks), "created": datetime.now().astimezone(), **measures}
+    return render_html(report, title=f"datacustoms {kind} — {name}")
+
+
 def _input_format(result: Any, source: Mapping[str, Any] | None) -> str:
     """The input's format: as read (``source``), else from the input's file extension."""
     if source and source.get("format"):
@@ -520,4 +535,5 @@ def _fmt_time(value: Any) -> str:
     return str(value or "")
 
 
-__all__ = ["bar_chart", "class_size_chart", "paired_chart", "render_html", "render_protect_html", "unicity_chart"]
+__all__ = ["bar_chart", "class_size_chart", "paired_chart", "render_html", "render_measure_html", "render_protect_html",
+           "unicity_chart"]

@@ -37,9 +37,9 @@ RENDERERS["report"].update(sarif="datacustoms.report.ci:render_sarif", junit="da
 _CHECKED = "datacustoms.report.ci:render_"
 for _kind, _formats in {
     "transfer": ("text", "json", "html", "sarif", "junit"),
-    "protect": ("text", "json", "sarif", "junit"),
-    "risk": ("text", "json", "sarif", "junit"),
-    "unicity": ("text", "json", "sarif", "junit"),
+    "protect": ("text", "json", "html", "sarif", "junit"),
+    "risk": ("text", "json", "html", "sarif", "junit"),
+    "unicity": ("text", "json", "html", "sarif", "junit"),
     "ledger list": ("text", "json"),
     "ledger lookup": ("text", "json"),
 }.items():

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from datacustoms.errors import UsageError
+from datacustoms.service.migrate import migrate
 
 #: a transfer's states; terminal ones never change again
 STATES = ("queued", "running", "awaiting_review", "approved", "released", "rejected", "refused", "expired", "failed")
@@ -93,6 +94,7 @@ transfers_t = sa.Table(
     sa.Column("release_seq", sa.Integer, nullable=True),
     sa.Column("hold_until", sa.Float, nullable=True),
     sa.Column("options_json", sa.Text, nullable=False, default="{}"),
+    sa.Column("progress_json", sa.Text, nullable=True),  # schema 2: step, rows done / total (see jobs.py)
 )
 inspections_t = sa.Table(
     "svc_inspections", meta,
@@ -113,6 +115,7 @@ inspections_t = sa.Table(
     sa.Column("verdict", sa.String(10), nullable=True),
     sa.Column("summary", sa.Text, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
+    sa.Column("progress_json", sa.Text, nullable=True),  # schema 2
 )
 links_t = sa.Table(
     "svc_links", meta,
@@ -183,7 +186,7 @@ class ServiceDB:
             self.engine: Engine = sa.create_engine(url, **kwargs)
             if self.dialect == "sqlite":
                 sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-            meta.create_all(self.engine)
+            self.schema_version = migrate(self.engine, meta, settings_t)
         except SQLAlchemyError as err:
             raise UsageError(f"cannot open the service database {safe_url(url)!r}: {str(err).splitlines()[0][:160]}",
                              "check that it is reachable and writable") from None

@@ -25,6 +25,7 @@ finish — keep ``lease_seconds`` well above any pause you expect.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -46,17 +47,61 @@ from datacustoms.service.db import TERMINAL, inspections_t, now_iso, sources_t, 
 log = logging.getLogger("datacustoms.service")
 
 
-def run_flow(source: str, policy: str, target: Path, *, ledger: Any, attack_budget: float, attack: bool,
-             at: datetime) -> tuple[Any, str, str]:
+def run_flow(source: Any, policy: str, target: Path, *, ledger: Any, attack_budget: float, attack: bool,
+             at: datetime, engine: Any = None, progress: Any = None) -> tuple[Any, str, str]:
     """The library's transfer flow (protect, prove, record) and its HTML and JSON reports.
 
-    The only place the service calls into the flows.
+    The only place the service calls into the transfer flow; ``engine`` reads the source.
     """
     from datacustoms.flows.transfer import run_transfer
 
     outcome = run_transfer(source, policy, target, ledger=ledger, attack_budget=attack_budget, attack=attack,
-                           measure_risk=True, at=at)
+                           measure_risk=True, at=at, engine=engine, progress=progress)
     return outcome, outcome_html(outcome), outcome_json(outcome)
+
+
+class JobProgress:
+    """The flows' ``progress(label, fraction)`` callback, kept in the job's row for the API and UI.
+
+    The flows announce each step (reading, protecting, the proof's inspections and reversal
+    recipes with the share of their keyspace done, risk, recording); the source's row count is
+    known once it is open. Rows are protected in one pass, so a transfer's ``rows_done`` is 0
+    until the protection step ends and ``rows_total`` after it (an inspection protects nothing:
+    ``rows_done`` is None). Writes are throttled (one a second, and
+    every change of step) so a fast attack does not flood the database.
+    """
+
+    def __init__(self, svc: ops.Service, owner: str, job_id: str, table: sa.Table, rows_total: int | None) -> None:
+        self.svc, self.owner, self.job_id, self.table = svc, owner, job_id, table
+        self.state: dict[str, Any] = {"step": "starting", "steps_done": 0, "step_fraction": 0.0,
+                                      "rows_total": rows_total,
+                                      "rows_done": 0 if rows_total is not None and table is transfers_t else None}
+        self._protecting = False
+        self._last = 0.0
+
+    def __call__(self, label: str, fraction: float) -> None:
+        st = self.state
+        changed = label != st["step"]
+        if changed:
+            st["steps_done"] += 1
+            if label.startswith("protecting"):
+                self._protecting = True
+            elif self._protecting and st["rows_done"] is not None:
+                st["rows_done"] = st["rows_total"]  # the protection step is over: every row went through it
+        st["step"], st["step_fraction"] = label[:200], round(max(0.0, min(float(fraction), 1.0)), 4)
+        if changed or time.monotonic() - self._last >= 1.0:
+            self._last = time.monotonic()
+            self.svc.db.move(self.job_id, "running", owner=self.owner, table=self.table, phase=label[:200],
+                             progress_json=json.dumps(st, sort_keys=True))
+
+
+def open_source(svc: ops.Service, location: str) -> tuple[Any, int | None]:
+    """The source opened by the service's engine, and its row count (None when the engine cannot tell)."""
+    table = svc.engine().open(location)
+    try:
+        return table, int(table.num_rows)
+    except Exception:  # a lazy table may not know its length; progress then shows steps only
+        return table, None
 
 
 def outcome_json(outcome: Any) -> str:
@@ -84,6 +129,7 @@ class Worker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._current: str | None = None
+        self.queue = svc.queue.for_owner(self.owner) if svc.queue is not None else None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -106,6 +152,13 @@ class Worker:
                 self.tick()
             except Exception as err:  # the loop must survive a bad row or a database hiccup
                 log.error("worker: %s", type(err).__name__)
+            if self.queue is not None:  # wait on Redis: a push wakes this worker, whichever process made it
+                try:
+                    self._drain(self.poll_seconds)
+                except Exception as err:
+                    log.error("worker: queue: %s", type(err).__name__)
+                    self._stop.wait(self.poll_seconds)
+                continue
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
@@ -114,6 +167,9 @@ class Worker:
         self.recover()
         self.recover_inspections()
         self.sweep()
+        if self.queue is not None:
+            self.queue.reconcile(self.svc.db, older_than=self.svc.config.lease_seconds)
+            return self._drain(0.0)
         ran = 0
         while not self._stop.is_set():
             job = self.claim()
@@ -127,16 +183,51 @@ class Worker:
             ran += 1
         return ran
 
+    def _drain(self, timeout: float) -> int:
+        """Run the jobs the Redis queue hands this worker (waiting up to ``timeout`` for the first).
+
+        The item stays in this worker's working list until the job's row has moved on, so a kill
+        mid-job leaves it there for the recovery; a duplicate item finds no queued row to claim.
+        """
+        assert self.queue is not None
+        ran = 0
+        while not self._stop.is_set():
+            item = self.queue.pop(timeout)
+            if item is None:
+                break
+            timeout = 0.0
+            kind, job_id = item
+            if kind == "transfer" and (job := self.claim(job_id)) is not None:
+                self.run(job)
+                ran += 1
+            elif kind == "inspection" and (inspection := self.claim_inspection(job_id)) is not None:
+                self.run_inspection(inspection)
+                ran += 1
+            self.queue.ack(kind, job_id)
+        return ran
+
+    def _requeued(self, kind: str, job: dict[str, Any], table: sa.Table) -> None:
+        """After recovery: drop the dead worker's queue item; push the job again if it was queued again."""
+        if self.queue is None:
+            return
+        self.queue.ack(kind, job["id"], owner=job["lease_owner"])
+        row = self.svc.db.one(sa.select(table.c.state).where(table.c.id == job["id"]))
+        if row is not None and row["state"] == "queued":
+            self.queue.push(kind, job["id"])
+
     # ------------------------------------------------------------------ claim and run
 
-    def claim(self) -> dict[str, Any] | None:
+    def claim(self, job_id: str | None = None) -> dict[str, Any] | None:
+        """Take a queued transfer (``job_id``, or the oldest ones in turn) with a guarded UPDATE."""
         db = self.svc.db
-        for row in db.all(sa.select(transfers_t.c.id, transfers_t.c.attempts).where(transfers_t.c.state == "queued")
-                          .order_by(transfers_t.c.created).limit(5)):
+        query = sa.select(transfers_t.c.id, transfers_t.c.attempts).where(transfers_t.c.state == "queued")
+        if job_id is not None:
+            query = query.where(transfers_t.c.id == job_id)
+        for row in db.all(query.order_by(transfers_t.c.created).limit(5)):
             stamp = now_iso()
             if db.move(row["id"], "queued", state="running", lease_owner=self.owner,
                        lease_until=time.time() + self.svc.config.lease_seconds, attempts=row["attempts"] + 1,
-                       record_at=stamp, started=stamp, phase="protecting and proving"):
+                       record_at=stamp, started=stamp, phase="protecting and proving", progress_json=None):
                 return db.transfer(row["id"])
         return None
 
@@ -152,9 +243,12 @@ class Worker:
             held = svc.config.held_dir(tid)
             shutil.rmtree(held, ignore_errors=True)
             held.mkdir(parents=True, mode=0o700)
-            outcome, html, doc = run_flow(src["location"], job["policy_path"], held / job["output_name"],
+            table, rows = open_source(svc, src["location"])
+            outcome, html, doc = run_flow(table, job["policy_path"], held / job["output_name"],
                                           ledger=svc.ledger, attack_budget=svc.config.attack_budget,
-                                          attack=svc.config.attack, at=datetime.fromisoformat(job["record_at"]))
+                                          attack=svc.config.attack, at=datetime.fromisoformat(job["record_at"]),
+                                          engine=svc.engine(), progress=JobProgress(svc, self.owner, tid, transfers_t,
+                                                                                    rows))
             atomic_write_text(svc.config.report_path(tid, "html"), html)
             atomic_write_text(svc.config.report_path(tid, "json"), doc)
             self._finish(tid, outcome.record.status, outcome.entry.seq, outcome.record.model_dump(mode="json"),
@@ -209,13 +303,15 @@ class Worker:
 
     # ------------------------------------------------------------------ inspections
 
-    def claim_inspection(self) -> dict[str, Any] | None:
+    def claim_inspection(self, job_id: str | None = None) -> dict[str, Any] | None:
         db = self.svc.db
-        for row in db.all(sa.select(inspections_t.c.id, inspections_t.c.attempts)
-                          .where(inspections_t.c.state == "queued").order_by(inspections_t.c.created).limit(5)):
+        query = sa.select(inspections_t.c.id, inspections_t.c.attempts).where(inspections_t.c.state == "queued")
+        if job_id is not None:
+            query = query.where(inspections_t.c.id == job_id)
+        for row in db.all(query.order_by(inspections_t.c.created).limit(5)):
             if db.move(row["id"], "queued", table=inspections_t, state="running", lease_owner=self.owner,
                        lease_until=time.time() + self.svc.config.lease_seconds, attempts=row["attempts"] + 1,
-                       started=now_iso(), phase="detecting"):
+                       started=now_iso(), phase="detecting", progress_json=None):
                 return db.one(sa.select(inspections_t).where(inspections_t.c.id == row["id"]))
         return None
 
@@ -227,20 +323,14 @@ class Worker:
         svc, iid = self.svc, job["id"]
         self._current = iid
         threading.Thread(target=self._heartbeat, args=(iid, inspections_t), daemon=True).start()
-        last = [0.0]
-
-        def progress(label: str, fraction: float) -> None:  # throttled: one write a second at most
-            if time.monotonic() - last[0] >= 1.0:
-                last[0] = time.monotonic()
-                svc.db.move(iid, "running", owner=self.owner, table=inspections_t,
-                            phase=f"{label[:120]}: {max(0.0, min(fraction, 1.0)) * 100:.0f} %")
-
         try:
             src = svc.db.one(sa.select(sources_t).where(sources_t.c.id == job["source_id"]))
             if src is None:
                 raise DatacustomsError("the source was removed", "register it again")
-            report = inspect(src["location"], attack=bool(job["attack"]), attack_budget=float(job["attack_budget"]),
-                             progress=progress)
+            table, rows = open_source(svc, src["location"])
+            report = inspect(table, engine=svc.engine(), attack=bool(job["attack"]),
+                             attack_budget=float(job["attack_budget"]),
+                             progress=JobProgress(svc, self.owner, iid, inspections_t, rows))
             atomic_write_text(svc.config.report_path(iid, "html"),
                               render_html(report, title=f"datacustoms inspection — {src['name']}"))
             atomic_write_text(svc.config.report_path(iid, "json"), report.to_json())
@@ -278,6 +368,7 @@ class Worker:
             else:
                 db.move(job["id"], "running", table=inspections_t, state="queued", lease_owner=None, lease_until=None,
                         phase="queued again after its worker died")
+            self._requeued("inspection", job, inspections_t)
             taken.append(job["id"])
         return taken
 
@@ -296,6 +387,7 @@ class Worker:
                     lease_owner=self.owner, lease_until=time.time() + self.svc.config.lease_seconds)).rowcount
             if won:
                 self._recover_one(job)
+                self._requeued("transfer", job, transfers_t)
                 taken.append(job["id"])
         return taken
 

@@ -70,6 +70,10 @@ class ServiceConfig:
     attack: bool = True
     source_root: Path | None = None
     max_attempts: int = 3
+    queue_url: str | None = None  # None: the workers poll the database; or redis://… (see service/queue.py)
+    queue_name: str = "datacustoms"  # the Redis keys' prefix (one per service)
+    engine: str = "embedded"  # reads each transfer's and inspection's source (engines.resolve_engine)
+    spark_master: str = "local[*]"  # for engine "spark"
 
     def held_dir(self, transfer_id: str) -> Path:
         return self.data_dir / "held" / transfer_id
@@ -85,14 +89,31 @@ class ServiceConfig:
 class Service:
     """The service's state: its database, its ledger and its folders."""
 
-    def __init__(self, config: ServiceConfig, db: ServiceDB, ledger: LedgerStore) -> None:
+    def __init__(self, config: ServiceConfig, db: ServiceDB, ledger: LedgerStore, queue: Any = None) -> None:
         self.config = config
         self.db = db
         self.ledger = ledger
+        self.queue = queue  # a RedisQueue, or None when the workers poll the database
+        self._engine: Any = None
         for sub in ("held", "reports", "policies"):
             (config.data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
+    def engine(self) -> Any:
+        """The engine the jobs read their sources with, started on first use (a Spark session once)."""
+        if self._engine is None:
+            from datacustoms.engines import resolve_engine
+
+            self._engine = resolve_engine(self.config.engine, master=self.config.spark_master)
+        return self._engine
+
+    def announce(self, kind: str, job_id: str) -> None:
+        """Tell the workers a job is queued (with a Redis queue; the database row is already there)."""
+        if self.queue is not None:
+            self.queue.push(kind, job_id)
+
     def close(self) -> None:
+        if self.queue is not None:
+            self.queue.close()
         self.ledger.close()
         self.db.close()
 
@@ -219,6 +240,7 @@ def submit(svc: Service, who: Principal, *, source_ref: str | int, recipient_ref
             id=transfer_id, source_id=src["id"], recipient_id=rcpt["id"], output_name=output_name,
             policy_path=str(path), submitter=who.name, state="queued", phase="waiting for a worker", attempts=0,
             created=stamp, updated=stamp, options_json="{}"))
+    svc.announce("transfer", transfer_id)
     row = svc.db.transfer(transfer_id)
     assert row is not None
     return row
@@ -238,6 +260,7 @@ def submit_inspection(svc: Service, who: Principal, *, source_ref: str | int, at
         conn.execute(sa.insert(inspections_t).values(
             id=inspection_id, source_id=src["id"], submitter=who.name, state="queued", phase="waiting for a worker",
             attempts=0, attack=attack, attack_budget=attack_budget, created=stamp, updated=stamp))
+    svc.announce("inspection", inspection_id)
     return inspection_view(svc, inspection_id)
 
 
@@ -248,7 +271,15 @@ def inspection_view(svc: Service, inspection_id: str) -> dict[str, Any]:
     src = svc.db.one(sa.select(sources_t.c.name).where(sources_t.c.id == row["source_id"]))
     keep = ("id", "state", "phase", "attempts", "submitter", "attack", "attack_budget", "created", "updated",
             "started", "finished", "verdict", "summary", "error")
-    return {**{k: row[k] for k in keep}, "source": src["name"] if src else None}
+    return {**{k: row[k] for k in keep}, "source": src["name"] if src else None,
+            "progress": _progress(row)}
+
+
+def _progress(row: dict[str, Any]) -> dict[str, Any] | None:
+    """A job's last progress (step, its fraction, rows done / total), or None before it ran."""
+    import json
+
+    return json.loads(row["progress_json"]) if row.get("progress_json") else None
 
 
 def list_inspections(svc: Service, limit: int = 50) -> list[dict[str, Any]]:
@@ -415,7 +446,7 @@ def transfer_view(svc: Service, t: dict[str, Any]) -> dict[str, Any]:
         "source": src["name"] if src else None, "recipient": rcpt["name"] if rcpt else None,
         "output_name": t["output_name"], "submitter": t["submitter"], "created": t["created"],
         "updated": t["updated"], "finished": t["finished"], "verdict": t["verdict"], "summary": t["summary"],
-        "error": t["error"], "ledger_entry": t["ledger_seq"], "ledger_transfer_id": t["ledger_transfer_id"],
+        "error": t["error"], "progress": _progress(t), "ledger_entry": t["ledger_seq"], "ledger_transfer_id": t["ledger_transfer_id"],
         "reviewer": t["reviewer"], "review": json.loads(t["review_json"]) if t["review_json"] else None,
         "review_entry": t["review_seq"], "release_entry": t["release_seq"],
         "hold_until": datetime.fromtimestamp(t["hold_until"], UTC).isoformat(timespec="seconds")

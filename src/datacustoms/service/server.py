@@ -21,13 +21,21 @@ DEMO_RECIPIENT = "Alipay Singapore"
 def open_service(config: ops.ServiceConfig) -> ops.Service:
     """The service over its database and ledger (created on first use)."""
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from datacustoms.service.queue import open_queue
+
     db = ServiceDB(config.database_url)
     try:
         ledger = LedgerStore(config.ledger_url)
     except BaseException:
         db.close()
         raise
-    return ops.Service(config, db, ledger)
+    try:
+        queue = open_queue(config.queue_url, name=config.queue_name)
+    except BaseException:
+        ledger.close()
+        db.close()
+        raise
+    return ops.Service(config, db, ledger, queue)
 
 
 def demo_policy(recipient: str = DEMO_RECIPIENT) -> str:
@@ -113,7 +121,15 @@ def seed_demo(svc: ops.Service) -> dict[str, Any]:
     return {"users": users, "policy": str(policy)}
 
 
-def run_server(svc: ops.Service, *, host: str, port: int, worker: bool = True, log_level: str = "info") -> None:
+#: seconds an idle keep-alive connection stays open. uvicorn's default (5 s) equals the idle expiry
+#: of common clients (httpx: 5 s), so the server closed connections at the instant a client reused
+#: them and the request failed ("server disconnected without sending a response"); a server must
+#: keep idle connections longer than its clients and proxies do (60 s for most load balancers).
+KEEP_ALIVE_SECONDS = 65
+
+
+def run_server(svc: ops.Service, *, host: str, port: int, worker: bool = True, log_level: str = "info",
+               keep_alive: int = KEEP_ALIVE_SECONDS) -> None:
     """Serve the API and UI with uvicorn until interrupted (the worker runs in the same process)."""
     import uvicorn
 
@@ -121,4 +137,4 @@ def run_server(svc: ops.Service, *, host: str, port: int, worker: bool = True, l
     from datacustoms.service.jobs import Worker
 
     app = create_app(svc, worker=Worker(svc) if worker else None)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_keep_alive=keep_alive)
