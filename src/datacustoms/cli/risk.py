@@ -139,9 +139,8 @@ def risk_cmd(
     thresholds = opt.measure_limits(k, max_risk, avg_risk, l=l_div, t=t_close)  # refused before reading
     opt.refuse_html_on_terminal(fmt, output)
     guard_outputs({"--output": output}, [path, aux])
-    choice = EngineChoice(engine, spark_master, spark_conf, given(
-        sensitive=sensitive, k=k, avg_risk=avg_risk, l=l_div, t=t_close, population=population,
-        sampling_fraction=sampling_fraction, aux=aux, aux_on=aux_on, table=table))  # fmt: skip
+    choice = EngineChoice(engine, spark_master, spark_conf, given(sensitive=sensitive, k=k, avg_risk=avg_risk, l=l_div,
+        t=t_close, population=population, sampling_fraction=sampling_fraction, aux=aux, aux_on=aux_on, table=table))  # fmt: skip
     if series_command(path, release_key, fmt, output, force=link_column is not None, engine=choice,
                       link=link_column, profile=_split(qi) or None, max_unicity=thresholds.max_risk):  # fmt: skip
         return
