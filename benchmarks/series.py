@@ -80,8 +80,9 @@ def work(rows: float, days: int) -> float:
 def project(label: str, rows: float, days: int, figures: dict[str, float], target_rows: float, target_days: int) -> str:
     rate = work(rows, days) / figures["seconds"] / CORES  # rows scanned per second per core
     core_h = work(target_rows, target_days) / rate / 3600
-    return (f"{label:>9}: {rate / 1e3:,.0f} k rows scanned/s/core at {days} days → "
-            f"{core_h:,.0f} core-hours ({core_h / 64:,.1f} h on 64 cores, {core_h / 512:,.1f} h on 512)")
+    where = (f"{core_h / CORES / 24:,.0f} days on this 2-core machine, {core_h / 64:,.0f} h on one 64-core one"
+             if label == "embedded" else f"{core_h / 64:,.1f} h on 64 cores, {core_h / 512:,.1f} h on 512")
+    return f"{label:>9}: {rate / 1e3:,.0f} k rows scanned/s/core at {days} days → {core_h:,.0f} core-hours ({where})"
 
 
 def baseline(folder: str, days: int) -> dict[str, float]:
@@ -175,14 +176,18 @@ def compare(runs: dict[int, dict[str, dict[str, float]]], folder: Path, days: li
         e, s = mine["rows"] / mine["seconds"] / CORES, theirs["rows"] / theirs["seconds"] / CORES
         print(f"{n:>8} {mine['rows']:>12,.0f} {mine['seconds']:>7.1f} {theirs['seconds']:>8.1f} {e:>16,.0f} "
               f"{s:>18,.0f} {s / e:>9.2f}  {'yes' if same else 'NO'}")  # fmt: skip
+        projection(runs[n], n, customers, target)
+
+
+def projection(run_n: dict[str, dict[str, float]], n: int, customers: int, target: str) -> None:
+    """The six-year case from the per-core rates of one measured run (``n`` releases)."""
     want_customers, want_days = (int(x) for x in target.lower().split("x"))
-    n = days[-1]
-    per_customer_day = runs[n]["embedded"]["rows"] / (customers * n)
+    per_customer_day = run_n["embedded"]["rows"] / (customers * n)
     target_rows = want_customers * want_days * per_customer_day
-    print(f"\nprojection to {want_customers:,} customers × {want_days:,} days = {target_rows / 1e9:,.1f} bn rows "
+    print(f"  projection to {want_customers:,} customers × {want_days:,} days = {target_rows / 1e9:,.1f} bn rows "
           f"({per_customer_day:.2f} rows per customer-day as measured), work ×{work(1, want_days):.2f} rows:")  # fmt: skip
     for label in ("embedded", "spark"):
-        print(project(label, runs[n][label]["rows"], n, runs[n][label], target_rows, want_days))
+        print("  " + project(label, run_n[label]["rows"], n, run_n[label], target_rows, want_days))
 
 
 if __name__ == "__main__":
