@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from datacustoms.attack.hashes import engine
-from datacustoms.attack.hashes.engine import Mask, TargetSet, _fastest_impl, cpu_features, search_mask
+from datacustoms.attack.hashes.engine import Mask, TargetSet, cpu_features, search_mask
 from peak import peak_rss_mb
 
 FORMATS = [b"010XXXXXXXX", b"010-XXXX-XXXX", b"+8210XXXXXXXX", b"+82 10-XXXX-XXXX"]
@@ -208,9 +208,9 @@ def main() -> None:
           f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
     cpu0, t0 = cpu_seconds(), time.perf_counter()
-    targets._native_handle()  # the lookup tables and the one-off kernel timing, inside the timed run,
-    t_tables = time.perf_counter()  # but timed apart so the split is visible
-    _fastest_impl(mask, "sha256")
+    # the lookup tables and the one-off kernel timing (overlapped on two threads, as search_mask
+    # does them), inside the timed run but timed apart so the split is visible
+    engine._prepare(mask, "sha256", targets)
     t_kernels, cpu_k = time.perf_counter(), cpu_seconds()
     hits = search_mask(mask, "sha256", targets, threads=a.threads)
     cpu_enum = cpu_seconds() - cpu_k  # enumeration and verification only
@@ -220,8 +220,8 @@ def main() -> None:
     print(f"engine: {a.keyspace:,} candidates in {dt:.2f} s = {rate / 1e6:.1f} M/s "
           f"({rate / cores / 1e6:.1f} M/s per core), every one of the {len(hits):,} hits re-hashed in C "
           f"from its plaintext and a random sample with hashlib; hits == planted {len(idx):,}: {ok}")  # fmt: skip
-    print(f"  of which: lookup tables for {len(targets):,} targets {t_tables - t0:.2f} s, timing the kernels "
-          f"{t_kernels - t_tables:.2f} s, enumeration and verification {t0 + dt - t_kernels:.2f} s")  # fmt: skip
+    print(f"  of which: lookup tables for {len(targets):,} targets and timing the kernels (overlapped) "
+          f"{t_kernels - t0:.2f} s, enumeration and verification {t0 + dt - t_kernels:.2f} s")  # fmt: skip
     print(f"engine CPU time: {cpu:.2f} s = {a.keyspace / cpu / 1e6:.1f} M candidates per CPU-second "
           "(robust to other processes on the machine)")  # fmt: skip
 

@@ -10,6 +10,9 @@ DataFrame once per class and value): 20 k rows of this distribution (19 k classe
 already take minutes, so the default baseline is 20 k rows; ``--baseline-rows 1000000`` runs the
 1 M-row comparison if you have hours.
 
+The DuckDB path (the group-by that the numpy path over dictionary codes replaced where it applies)
+is timed on the same file too, unless ``--skip-duckdb``.
+
 Each measurement runs in its own subprocess so its peak RSS (``VmHWM``, see ``peak.py``) is its own.
 pycanon gets its DataFrame already in memory (loading is not timed); ours reads the Parquet file.
 
@@ -53,9 +56,12 @@ def generate(path: Path, rows: int, seed: int) -> None:
     con.close()
 
 
-def measure_ours(path: str) -> dict[str, float]:
+def measure_ours(path: str, engine: str = "ours") -> dict[str, float]:
     import datacustoms
-    from datacustoms.risk import risk_profile
+    from datacustoms.risk import coded, risk_profile
+
+    if engine == "duckdb":  # the DuckDB group-by path, which the numpy one replaced where it applies
+        coded.MAX_BYTES = 0
 
     start = time.perf_counter()
     profile = risk_profile(datacustoms.read(path), QI, [SENSITIVE])
@@ -109,11 +115,12 @@ def main() -> None:
     parser.add_argument("--baseline-rows", type=int, default=20_000, help="rows pycanon profiles")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="1 M rows, pycanon on 2 k rows")
+    parser.add_argument("--skip-duckdb", action="store_true", help="do not also time the DuckDB path")
     parser.add_argument("--_child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._child:
         kind, path, rows = args._child
-        result = measure_ours(path) if kind == "ours" else measure_pycanon(path, int(rows))
+        result = measure_ours(path, kind) if kind in ("ours", "duckdb") else measure_pycanon(path, int(rows))
         print(json.dumps(result))
         return
     if args.quick:
@@ -124,11 +131,12 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(path, max(args.rows, args.baseline_rows), args.seed)
         print(f"generated {max(args.rows, args.baseline_rows):,} rows in {time.perf_counter() - t0:.1f} s")
-        ours = _child("ours", path, args.rows) if args.rows == max(args.rows, args.baseline_rows) else None
-        if ours is None:  # the table is larger than ours: profile a file of exactly --rows rows
-            small = Path(tmp) / "ours.parquet"
-            generate(small, args.rows, args.seed)
-            ours = _child("ours", small, args.rows)
+        mine = path
+        if args.rows != max(args.rows, args.baseline_rows):  # the table is larger: profile exactly --rows rows
+            mine = Path(tmp) / "ours.parquet"
+            generate(mine, args.rows, args.seed)
+        ours = _child("ours", mine, args.rows)
+        duck = None if args.skip_duckdb else _child("duckdb", mine, args.rows)
         base = _child("pycanon", path, args.baseline_rows)
     ours_per_row = ours["seconds"] / ours["rows"]
     base_per_row = base["seconds"] / base["rows"]
@@ -136,6 +144,11 @@ def main() -> None:
         f"datacustoms  {int(ours['rows']):>11,} rows  {ours['seconds']:8.2f} s  peak RSS {ours['peak_rss_mb']:7.0f} MB"
         f"  (k = {ours['k']}, {int(ours['classes']):,} classes, l = {ours['l']}, t = {ours['t']:.3f})"
     )
+    if duck is not None:
+        print(
+            f"DuckDB path  {int(duck['rows']):>11,} rows  {duck['seconds']:8.2f} s  peak RSS {duck['peak_rss_mb']:7.0f} MB"
+            f"  (the group-by the numpy path replaces; {duck['seconds'] / ours['seconds']:.1f}× our time)"
+        )
     print(
         f"pycanon      {int(base['rows']):>11,} rows  {base['seconds']:8.2f} s  peak RSS {base['peak_rss_mb']:7.0f} MB"
         f"  (k = {base['k']}, l = {base['l']}, t = {base['t']:.3f})"

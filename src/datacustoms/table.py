@@ -35,6 +35,12 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: reads only some columns (Parquet, datasets); ``batches(columns)`` uses it when present
     open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
+    #: every column, those of the named ones stored dictionary-encoded in every data page read as
+    #: Arrow dictionaries (Parquet); None from it when none of them is
+    open_dictionary: Callable[[list[str]], Iterator[pa.RecordBatch] | None] | None = None
+    #: like ``open_columns``, text and binary columns dictionary-encoded as stored (Parquet), so a
+    #: group-by over them never decodes the text; ``encoded_batches`` uses it when present
+    open_encoded: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
     _sample: pa.Table | None = field(default=None, repr=False)
     _num_rows: int | None = field(default=None, repr=False)
 
@@ -52,6 +58,13 @@ class Table:
             if wanted is not None:
                 batch = batch.select(wanted)
             yield batch
+
+    def encoded_batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        """Stream ``columns``; where the source stores dictionaries, text comes dictionary-encoded."""
+        if self.open_encoded is not None:
+            yield from self.open_encoded(columns)
+        else:
+            yield from self.batches(columns)
 
     def reader(self, columns: Iterable[str] | None = None) -> pa.RecordBatchReader:
         """The stream as a ``RecordBatchReader`` (what DuckDB and Arrow writers consume)."""

@@ -15,7 +15,7 @@ from api_helpers import export, policy
 import datacustoms
 from datacustoms.api import protect
 from datacustoms.errors import InputError
-from datacustoms.io.infer import infer_types
+from datacustoms.io.infer import fitting_candidates, infer_types, merge_candidates
 from datacustoms.policy import parse_policy
 from datacustoms.protect.pipeline import protect_table
 
@@ -74,6 +74,11 @@ def test_one_doubtful_value_keeps_a_column_text() -> None:
     )
     types = infer_types([first, second], first.schema.names)
     assert types == {"n": pa.int64(), "f": pa.float64()}  # leading zero, impossible day, a word: text
+    # the same answer from the two batches taken as two parts (Spark partitions), merged
+    parts = [fitting_candidates([b], first.schema.names) for b in (first, second)]
+    assert merge_candidates(parts) == types
+    assert merge_candidates(reversed(parts)) == types
+    assert parts[0]["n"] == ["int", "float"] and parts[1]["code"] == []
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -153,3 +154,34 @@ def test_spilled_parse_equals_the_in_memory_parse(hint: int | None, monkeypatch:
     expected = sorted({bytes.fromhex(v) for v in values if v and v != "not a digest"})
     assert spilled.distinct.to_pylist() == expected
     assert int(spilled.counts.sum()) == 19_998
+
+
+def test_weighted_counter_spills_and_sums_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digests arriving with counts (Spark's groups, in any order, a digest possibly twice) give the
+    same sorted distinct digests and summed counts whether they fit one block or spill."""
+    import random
+    from collections import Counter
+
+    from datacustoms.attack.hashes import targets
+
+    rng = random.Random(9)
+    pool = [hashlib.sha256(f"w{i}".encode()).digest() for i in range(4000)]
+    rows = [rng.choice(pool) for _ in range(12_000)]
+    weights = [rng.randint(1, 9) for _ in rows]
+    expected: Counter[bytes] = Counter()
+    for r, w in zip(rows, weights, strict=True):
+        expected[r] += w
+    mat = np.frombuffer(b"".join(rows), np.uint8).reshape(-1, 32)
+    w = np.asarray(weights, np.int64)
+    results = []
+    for block in (targets.BLOCK_BYTES, 32 * 1_000):  # one block; twelve blocks, spilled
+        monkeypatch.setattr(targets, "BLOCK_BYTES", block)
+        counter = targets.DigestCounter(32, weighted=True)
+        for a in range(0, len(mat), 700):
+            counter.add(mat[a : a + 700], w[a : a + 700])
+        distinct, counts = counter.finish()
+        results.append(([r.tobytes() for r in distinct], counts.tolist()))
+    want = (sorted(expected), [expected[r] for r in sorted(expected)])
+    assert results[0] == results[1] == want
+    with pytest.raises(ValueError, match="weights"):
+        targets.DigestCounter(32).add(mat[:2], w[:2])

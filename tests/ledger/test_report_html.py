@@ -299,7 +299,8 @@ def test_transfer_page_names_the_source_and_the_protection(kakaopay_transfer: di
         cells = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         assert any(c not in ("", "—") for c in cells[2:]), cells
     refused = _text(kakaopay_transfer["refused"].read_text(encoding="utf-8"))
-    verdict = refused.split("REFUSED", 1)[1].split("Columns:", 1)[0]
+    verdict = refused.split("REFUSED", 1)[1].split("Transfer record", 1)[0]
+    assert "Columns:" not in refused  # refused before protection: nothing was detected to show
     assert verdict.count("R34") == 1, verdict
     assert "kakaopay_to_alipay_20240514.csv · csv · 300 rows · 12 columns" in refused
     assert "parquet · 0 columns" not in refused

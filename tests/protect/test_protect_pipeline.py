@@ -201,3 +201,16 @@ def test_a_read_error_on_batch_two_is_raised_and_leaves_no_output(tmp_path: Path
     with pytest.raises(InputError, match="line 101"):
         protect_table(table, parse_policy(spec), tmp_path / "o.parquet", master_key=master_key)
     assert os.listdir(tmp_path) == []
+
+
+def test_progress_follows_the_rows_protected(tmp_path: Path, master_key: bytes) -> None:
+    source = make_export(rows=3000)
+    pq.write_table(source, tmp_path / "in.parquet", row_group_size=500)  # six batches at least
+    heard: list[tuple[str, float]] = []
+    spec = {**base_policy(), "suppression": None}
+    result = protect_table(read(tmp_path / "in.parquet"), parse_policy(spec), tmp_path / "out.parquet",
+                           master_key=master_key, progress=lambda label, f: heard.append((label, f)))  # fmt: skip
+    fractions = [f for _, f in heard]
+    # one report per batch written, the share of rows read so far (reading runs a few batches ahead)
+    assert len(fractions) >= 6 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert {label for label, _ in heard} == {"protecting in"} and result.rows_in == 3000

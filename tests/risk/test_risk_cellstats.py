@@ -399,7 +399,13 @@ def test_empty_table():
 
 
 def test_only_figures_leave_duckdb(monkeypatch):
-    """The profile never fetches the cells or per-class rows: every fetched result is a few rows."""
+    """The DuckDB path never fetches the cells or per-class rows: every fetched result is a few rows.
+
+    (The numpy path holds its counts in arrays by design; it fetches the value order as one
+    integer column, never as Python rows.)"""
+    from datacustoms.risk import coded
+
+    monkeypatch.setattr(coded, "MAX_BYTES", 0)
     fetched: list[int] = []
     real = connect
 
@@ -455,8 +461,9 @@ def test_packed_class_key_gives_the_profile_of_the_join(
 ) -> None:
     """Classes keyed by one packed BIGINT give exactly the figures of classes joined on the
     quasi-identifiers (the earlier implementation, still used past a BIGINT's range)."""
-    from datacustoms.risk import cellstats
+    from datacustoms.risk import cellstats, coded
 
+    monkeypatch.setattr(coded, "MAX_BYTES", 0)  # the DuckDB path (the numpy one: test_risk_coded.py)
     table = datacustoms.read(str(adult_csv))
     packed = risk_profile(table, qi, sensitive, thresholds=th)
     monkeypatch.setattr(cellstats, "_PACK_LIMIT", 0)  # every product of distinct counts is "too large"

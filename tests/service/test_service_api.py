@@ -245,6 +245,8 @@ def test_progress_reports_the_step_and_rows_done_of_total(world: World) -> None:
     progress("protecting demo-customers into daily.parquet", 0.0)
     s = world.state(tid)["progress"]
     assert s["rows_done"] == 0 and s["rows_total"] == 400 and s["step"].startswith("protecting")
+    progress("protecting demo-customers into daily.parquet", 0.5)  # a batch written: half the rows read
+    assert progress.state["rows_done"] == 200 and progress.state["steps_done"] == 2  # the same step
     progress("proof: inspecting the input", 0.0)
     progress("sha256 over phone numbers", 0.25)
     s = world.state(tid)

@@ -13,7 +13,7 @@ Adding an engine: one module implementing this protocol, and one line in
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from datacustoms.attack.hashes.targets import ParsedColumn
@@ -49,8 +49,9 @@ class Engine(Protocol):
         """The column's distinct digests with row counts; None when its values are not digests."""
         ...
 
-    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
-        """What fills the cells table ``dc_cells(q0.., s0.., n)`` the risk measures are derived from."""
+    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader | None:
+        """What fills the cells table ``dc_cells(q0.., s0.., n)`` the risk measures are derived from;
+        None: ``risk_profile`` counts the table itself (the embedded engine)."""
         ...
 
     def combinations(
@@ -73,11 +74,13 @@ class Engine(Protocol):
         keystore: PathLike | None = None,
         dry_run: bool = False,
         keep_rows: bool = False,
+        progress: Callable[[str, float], None] | None = None,
     ) -> ProtectResult:
         """Protect ``table`` by ``policy`` into ``output`` (atomically) and say what was done.
 
         ``keep_rows`` asks for the per-row record of what suppression kept
-        (:attr:`ProtectResult.kept_rows`), for engines that can give it.
+        (:attr:`ProtectResult.kept_rows`), for engines that can give it; ``progress(label, fraction)``
+        hears the share of rows protected, for engines that can tell it as they go.
         """
         ...
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import partial
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from datacustoms.attack.column import read_column
@@ -17,7 +16,6 @@ from datacustoms.model.thresholds import Thresholds
 from datacustoms.policy import Policy
 from datacustoms.protect.pipeline import ProtectResult, output_format, protect_table
 from datacustoms.protect.prove import key_leaks
-from datacustoms.risk.classes import build_cells
 from datacustoms.risk.combos import constant_columns, search_combinations
 from datacustoms.risk.profile import CellLoader
 from datacustoms.risk.series import analyse_series
@@ -35,8 +33,8 @@ class EmbeddedEngine:
     def distinct_digests(self, table: Table, column: str) -> ParsedColumn | None:
         return read_column(table, column)
 
-    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
-        return partial(build_cells, table=table, qi=list(qi), sensitive=list(sensitive))
+    def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader | None:
+        return None  # risk_profile counts on this machine: numpy over codes where it can, else DuckDB
 
     def combinations(
         self, table: Table, candidates: list[str], limits: Thresholds
@@ -57,8 +55,10 @@ class EmbeddedEngine:
         keystore: PathLike | None = None,
         dry_run: bool = False,
         keep_rows: bool = False,
+        progress: Callable[[str, float], None] | None = None,
     ) -> ProtectResult:
-        return protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, keep_rows=keep_rows)
+        return protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, keep_rows=keep_rows,
+                             progress=progress)
 
     def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
         return key_leaks(table, policy, master_key)

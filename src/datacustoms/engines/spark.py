@@ -7,7 +7,7 @@ starts (or reuses) the process's Spark session and says what to install when pys
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ class SparkEngine:
     def distinct_digests(self, table: Table, column: str) -> ParsedColumn | None:
         if column not in table.column_names:
             raise ColumnError(column, table.column_names)
-        return distinct_digests(self._frame(table), column, head=sampled_head(table, column))
+        return distinct_digests(self._frame(table), column, head=sampled_head(table, column), rows=table.num_rows)
 
     def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
         return spark_cell_loader(self._frame(table), qi, sensitive)
@@ -92,6 +92,7 @@ class SparkEngine:
         keystore: PathLike | None = None,
         dry_run: bool = False,
         keep_rows: bool = False,
+        progress: Callable[[str, float], None] | None = None,
     ) -> ProtectResult:
         return spark_protect(table, policy, output, master=self.master, keystore=keystore, dry_run=dry_run)
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,14 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from datacustoms.errors import UsageError
+from datacustoms.io.infer import cast_batch, fitting_candidates, merge_candidates
 from datacustoms.io.spark import (
     DEFAULT_SPARK_MASTER,
     SparkJobError,
     SparkTable,
     arrow_schema,
     frame,
+    reads_as_text,
     source_name,
     spark_schema,
 )
@@ -238,6 +241,10 @@ def spark_protect(
     )
     steps: list[Step] = [(s.column, s.kernel) for s in plan.steps]
     steps.append(("(output columns)", plan.kernels[-1]))
+    kept = [c for c in plan.output_columns if policy.action_for(c).action == "keep"]
+    types = kept_types(df, kept) if kept and not dry_run and reads_as_text(source) else {}
+    if types:  # kept columns of a CSV take their type, as the embedded pipeline gives them
+        steps.append(("(types)", partial(cast_batch, types=types)))
     if measured.suppression is not None:
         position, kernel = measured.suppression
         steps.insert(position, ("(suppression)", kernel))
@@ -259,6 +266,31 @@ def spark_protect(
     result.rows_out = rows_out if rows_out >= 0 else None
     audit_if_keyed(policy, keystore, key_source, result)
     return result
+
+
+def kept_types(df: Any, kept: Sequence[str]) -> dict[str, pa.DataType]:
+    """The types the ``kept`` text columns can safely take, decided over every partition.
+
+    Each partition runs the embedded :func:`~datacustoms.io.infer.fitting_candidates` on the
+    executors and returns, per column, the candidate types all its values fit; the driver keeps
+    those every partition agrees on (:func:`~datacustoms.io.infer.merge_candidates`).
+    """
+    columns = list(kept)
+
+    def fit(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        found = fitting_candidates(batches, columns)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(list(found), pa.string()), pa.array([",".join(v) for v in found.values()], pa.string())],
+            names=["column", "fits"],
+        )
+
+    try:
+        rows = df.select(*columns).mapInArrow(fit, "column string, fits string").toArrow()
+    except Exception as err:
+        raise_job_error(err, "typing the kept columns")
+        raise
+    names, fits = rows.column("column").to_pylist(), rows.column("fits").to_pylist()
+    return merge_candidates({name: f.split(",") if f else []} for name, f in zip(names, fits, strict=True))
 
 
 def _input_name(source: Any) -> str:

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacustoms.attack.hashes.targets import (
+    DigestCounter,
     DigestFormat,
     ParsedColumn,
     ParseStats,
@@ -33,7 +34,7 @@ from datacustoms.attack.hashes.targets import (
     decode_rows,
     guess_format,
 )
-from datacustoms.io.spark import SparkJobError
+from datacustoms.io.spark import stream_batches
 from datacustoms.risk.profile import CellLoader
 from datacustoms.table import Table
 
@@ -74,23 +75,26 @@ def decode_kernel(fmt: DigestFormat) -> Callable[[Iterator[pa.RecordBatch]], Ite
     return run
 
 
-def _row_order(mat: np.ndarray) -> np.ndarray:
-    """The lexicographic order of a byte matrix's rows (as big-endian 64-bit words, first word first)."""
-    width = -(-mat.shape[1] // 8) * 8
-    padded = np.zeros((len(mat), width), np.uint8)
-    padded[:, : mat.shape[1]] = mat
-    words = padded.view(">u8")
-    return np.lexsort(tuple(words[:, i] for i in range(words.shape[1] - 1, -1, -1)))
+#: grouped digests per partition as they stream to the driver: a partition is one task result,
+#: held whole by the driver's JVM (two with prefetch), so it is kept to tens of megabytes
+GROUPS_PER_PARTITION = 500_000
+#: at most this many partitions (each is one small job when it streams to the driver)
+MAX_PARTITIONS = 20_000
 
 
 def distinct_digests(
-    df: Any, column: str, fmt: DigestFormat | None = None, head: pa.Array | None = None
+    df: Any, column: str, fmt: DigestFormat | None = None, head: pa.Array | None = None, rows: int | None = None
 ) -> ParsedColumn | None:
     """The column's distinct digests with row counts, as the embedded :func:`parse_batches` gives them.
 
     The encoding is guessed on the driver from ``head`` (or the first 2,000 values); the
-    executors decode every row and ``groupBy`` counts each distinct raw digest, so the driver
-    receives only distinct 32-byte digests with their counts.
+    executors decode every row and ``groupBy`` counts each distinct raw digest. The groups stream
+    to the driver one partition at a time, as Arrow (:func:`~datacustoms.io.spark.stream_batches`),
+    into the embedded engine's :class:`~datacustoms.attack.hashes.targets.DigestCounter`: the
+    driver's memory stays flat (one block), and the distinct digests end up sorted in a
+    memory-mapped file, never all in the driver's memory at once. The digests are hash-partitioned
+    into partitions of at most :data:`GROUPS_PER_PARTITION` rows (``rows``, or Spark's count), so
+    the driver's JVM holds one small partition at a time too.
     """
     from pyspark.sql import functions as F
 
@@ -102,38 +106,36 @@ def distinct_digests(
         if fmt is None:
             return None
     decoded = df.select(column).mapInArrow(decode_kernel(fmt), "d binary, st byte, ws boolean")
-    try:
-        grouped = decoded.groupBy("d", "st", "ws").agg(F.count(F.lit(1)).alias("n")).toArrow()
-    except Exception as err:
-        if "maxResultSize" not in str(err):
-            raise
-        raise SparkJobError(
-            f"the distinct digests of {column!r} exceed the driver's spark.driver.maxResultSize",
-            "raise it (--spark-conf spark.driver.maxResultSize=8g, with spark.driver.memory to match) "
-            "or inspect one partition at a time",
-        ) from None
-    weights = np.asarray(grouped.column("n").to_numpy(), dtype=np.int64)
-    status = np.asarray(grouped.column("st").to_numpy(), dtype=np.int8)
-    spaced = np.asarray(grouped.column("ws").to_numpy(zero_copy_only=False), dtype=bool)
-    stats = ParseStats(
-        rows=int(weights.sum()),
-        nulls=int(weights[status == 1].sum()),
-        valid=int(weights[status == 0].sum()),
-        whitespace=int(weights[spaced].sum()),
+    # one group per distinct valid digest (st 0), one for nulls (st 1) and one for malformed values
+    # (st 2); ``w`` counts the rows of each group that carried surrounding whitespace
+    rows = int(df.count()) if rows is None else rows
+    parts = min(MAX_PARTITIONS, max(1, -(-rows // GROUPS_PER_PARTITION)))
+    # partitioned by digest, the groupBy needs no second shuffle (it forgoes the map-side partial
+    # counts, which save little when digests rarely repeat)
+    grouped = decoded.repartition(parts, "d").groupBy("d", "st").agg(
+        F.count(F.lit(1)).alias("n"), F.sum(F.col("ws").cast("long")).alias("w")
     )
-    stats.malformed = stats.rows - stats.nulls - stats.valid
-    digests = grouped.column("d").combine_chunks().filter(pa.array(status == 0))
-    w = weights[status == 0]
-    if len(digests):
-        fixed = digests.cast(pa.binary(fmt.size))
-        mat = np.frombuffer(fixed.buffers()[1], np.uint8, count=(fixed.offset + len(fixed)) * fmt.size)
-        mat = mat[fixed.offset * fmt.size :].reshape(-1, fmt.size)
-        order = _row_order(mat)
-        mat, w = mat[order], w[order]
-        starts = np.flatnonzero(np.concatenate([[True], (mat[1:] != mat[:-1]).any(axis=1)]))
-        mat, counts = np.ascontiguousarray(mat[starts]), np.add.reduceat(w, starts).astype(np.int64)
-    else:
-        mat, counts = np.empty((0, fmt.size), np.uint8), np.empty(0, np.int64)
+    schema = pa.schema([("d", pa.binary()), ("st", pa.int8()), ("n", pa.int64()), ("w", pa.int64())])
+    stats = ParseStats()
+    counter = DigestCounter(fmt.size, weighted=True)
+    for batch in stream_batches(grouped, schema):
+        weights = np.asarray(batch.column("n").to_numpy(), dtype=np.int64)
+        status = np.asarray(batch.column("st").to_numpy(), dtype=np.int8)
+        stats.add(
+            ParseStats(
+                rows=int(weights.sum()),
+                nulls=int(weights[status == 1].sum()),
+                valid=int(weights[status == 0].sum()),
+                malformed=int(weights[status == 2].sum()),
+                whitespace=int(np.asarray(batch.column("w").to_numpy(), dtype=np.int64).sum()),
+            )
+        )
+        valid = status == 0
+        fixed = batch.column("d").filter(pa.array(valid)).cast(pa.binary(fmt.size))
+        if len(fixed):
+            mat = np.frombuffer(fixed.buffers()[1], np.uint8, count=(fixed.offset + len(fixed)) * fmt.size)
+            counter.add(mat[fixed.offset * fmt.size :].reshape(-1, fmt.size), weights[valid])
+    mat, counts = counter.finish()
     arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(mat), [None, pa.py_buffer(mat)])
     return ParsedColumn(fmt=fmt, stats=stats, distinct=arr, counts=counts, matrix=mat)
 

@@ -8,7 +8,7 @@ proof go through the inspect flow with the policy's quasi-identifiers and thresh
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,11 @@ def check_request(
         raise UsageError("the output would overwrite the input", "write to another file")
 
 
+def one_step(progress: Progress | None, label: str) -> Callable[[float], None]:
+    """``progress`` for one step under the flow's own label (the stage below may name it otherwise)."""
+    return (lambda fraction: progress(label, fraction)) if progress is not None else (lambda fraction: None)
+
+
 def protect_and_prove(
     source: Any,
     policy: Policy | str | os.PathLike[str],
@@ -149,9 +154,11 @@ def protect_and_prove(
     if not isinstance(policy, Policy):
         policy = load_policy(Path(policy))
     table = eng.open(source)
-    if progress is not None:
-        progress(f"protecting {table.name}" + ("" if dry_run or output is None else f" into {Path(output).name}"), 0.0)
-    result = eng.write(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run)
+    step = one_step(progress, f"protecting {table.name}" + ("" if dry_run or output is None else
+                                                            f" into {Path(output).name}"))
+    step(0.0)
+    result = eng.write(table, policy, None if dry_run else output, keystore=keystore, dry_run=dry_run,
+                       progress=lambda _, fraction: step(fraction))
     if dry_run or output is None:
         return Protected(result)
     loaded = load_master_key(policy, keystore, table.column_names)

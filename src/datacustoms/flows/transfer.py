@@ -43,7 +43,7 @@ from datacustoms.detect import detect_columns
 from datacustoms.engines.base import Engine
 from datacustoms.errors import ColumnError, LedgerError
 from datacustoms.flows.inspect import Progress, engine_of, silent
-from datacustoms.flows.protect import prove
+from datacustoms.flows.protect import one_step, prove
 from datacustoms.io import read
 from datacustoms.io.atomic import file_sha256, staging_dir
 from datacustoms.io.targets import check_outputs, input_paths
@@ -61,6 +61,7 @@ from datacustoms.ledger.model import (
     classify_role,
 )
 from datacustoms.ledger.store import LedgerStore
+from datacustoms.ledger.subject_keys import KeyRing
 from datacustoms.ledger.subjects import index_digest
 from datacustoms.ledger.terms import KEYED, TransferCheck, load_transfer_policy, risk_scope, term_checks
 from datacustoms.model.thresholds import Thresholds
@@ -369,8 +370,10 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
     staging = staging_dir(t.target, t.base["transfer_id"])
     try:
         staged = staging / t.target.name
-        progress(f"protecting {t.table.name} into {t.target.name}", 0.0)
-        result = protect_table(sending, t.policy, staged, keystore=keystore,
+        step = one_step(progress, f"protecting {t.table.name} into {t.target.name}")
+        step(0.0)
+        keys = KeyRing(keystore, t.policy)  # read before this run adds its own line to the keys' audit log
+        result = protect_table(sending, t.policy, staged, keystore=keystore, progress=lambda _, f: step(f),
                                keep_rows=bool(t.subject_cols) or t.spec.subject_table is not None)
         _fsync(staged)
         out_table = read(str(staged))
@@ -383,7 +386,8 @@ def _run(t: _Transfer, *, strict: bool, keystore: str | os.PathLike[str] | None,
             outcome = t.refuse([f"the output does not meet the policy: {f.line()}" for f in proof.failures],
                                cpass.counts, cpass.counts.rows_checked, proof, result)
         elif (extra := prepare_sent(t.store, t.spec, t.policy, sending, out_table, t.subject_cols,
-                                    result.kept_rows if result.suppressed_rows else None, result.rows_out or 0)).refusal:
+                                    result.kept_rows if result.suppressed_rows else None, result.rows_out or 0,
+                                    keys)).refusal:
             outcome = t.refuse([str(extra.refusal)], cpass.counts, cpass.counts.rows_checked, proof, result)
             outcome.exposure = extra.judgement
         else:  # R17 passed; the index holds the people of every identifier column that left

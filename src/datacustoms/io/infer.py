@@ -87,30 +87,47 @@ def _still_fitting(values: pa.Array, alive: list[str]) -> list[str]:
     return []
 
 
-def infer_types(batches: Iterable[pa.RecordBatch], columns: Iterable[str]) -> dict[str, pa.DataType]:
-    """The type each text column of ``columns`` can safely take, for the columns where one exists.
+def fitting_candidates(batches: Iterable[pa.RecordBatch], columns: Iterable[str]) -> dict[str, list[str]]:
+    """For each text column of ``columns`` that holds a value: the candidates every value fits.
 
-    ``batches`` holds at least ``columns`` (other columns are ignored). A column is left out of the
-    answer (it stays text) when it holds no value or any value does not fit every candidate.
+    A column holding no value is left out; an empty list means no type fits (it stays text).
+    Streams over part of a table (one Spark partition) combine with :func:`merge_candidates`.
     """
     open_: dict[str, list[str]] = {c: list(CANDIDATES) for c in columns}
     seen: set[str] = set()
     for batch in batches:
-        for name in list(open_):
+        for name in [c for c in open_ if open_[c]]:
             column = batch.column(name)
             if not _is_text(column.type):
-                del open_[name]
+                open_[name] = []
+                seen.add(name)
                 continue
             values = pc.drop_null(column)
             if len(values) == 0:
                 continue
             seen.add(name)
             open_[name] = _still_fitting(values, open_[name])
-            if not open_[name]:
-                del open_[name]
-        if not open_:
+        if not any(open_.values()):
             break
-    return {name: CANDIDATES[left[0]][1] for name, left in open_.items() if left and name in seen}
+    return {name: left for name, left in open_.items() if name in seen}
+
+
+def merge_candidates(parts: Iterable[Mapping[str, list[str]]]) -> dict[str, pa.DataType]:
+    """The type each column takes given :func:`fitting_candidates` of every part of a table."""
+    left: dict[str, list[str]] = {}
+    for part in parts:
+        for name, fits in part.items():
+            left[name] = [c for c in left.get(name, list(CANDIDATES)) if c in fits]
+    return {name: CANDIDATES[fits[0]][1] for name, fits in left.items() if fits}
+
+
+def infer_types(batches: Iterable[pa.RecordBatch], columns: Iterable[str]) -> dict[str, pa.DataType]:
+    """The type each text column of ``columns`` can safely take, for the columns where one exists.
+
+    ``batches`` holds at least ``columns`` (other columns are ignored). A column is left out of the
+    answer (it stays text) when it holds no value or any value does not fit every candidate.
+    """
+    return merge_candidates([fitting_candidates(batches, columns)])
 
 
 def cast_columns(table: pa.Table, types: Mapping[str, pa.DataType]) -> pa.Table:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.ipc as ipc
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -29,6 +28,7 @@ from datacustoms.errors import (
     remember_reader_error,
 )
 from datacustoms.io.csv import read_csv
+from datacustoms.io.parquet_pages import dictionary_columns
 from datacustoms.io.spark import is_spark_dataframe, read_spark
 from datacustoms.io.targets import check_input_file
 from datacustoms.table import Table, from_arrow
@@ -106,10 +106,26 @@ def guarded(table: Table) -> Table:
             remember_reader_error(ours)
             raise ours from None
 
-    opener, column_opener = table.open_batches, table.open_columns
+    opener, column_opener, encoded_opener = table.open_batches, table.open_columns, table.open_encoded
     table.open_batches = lambda: guard(opener())
     if column_opener is not None:
         table.open_columns = lambda columns: guard(column_opener(columns))
+    if encoded_opener is not None:
+        table.open_encoded = lambda columns: guard(encoded_opener(columns))
+    if (dictionary_opener := table.open_dictionary) is not None:
+
+        def guarded_dictionary(columns: list[str]) -> Iterator[pa.RecordBatch] | None:
+            try:  # reading the page headers may meet a damaged file first
+                batches = dictionary_opener(columns)
+            except DatacustomsError:
+                raise
+            except Exception as err:
+                if (ours := from_exception(err, source)) is None:
+                    raise
+                raise ours from None
+            return None if batches is None else guard(batches)
+
+        table.open_dictionary = guarded_dictionary
     return table
 
 
@@ -161,6 +177,17 @@ def _read_parquet(path: Path, name: str | None) -> Table:
     def open_columns(columns: list[str]) -> Iterator[pa.RecordBatch]:
         yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS, columns=columns)
 
+    def open_dictionary(columns: list[str]) -> Iterator[pa.RecordBatch] | None:
+        stored = dictionary_columns(path, columns)
+        if not stored:
+            return None
+        return pq.ParquetFile(path, pre_buffer=False, read_dictionary=stored).iter_batches(batch_size=BATCH_ROWS)
+
+    def open_encoded(columns: list[str]) -> Iterator[pa.RecordBatch]:
+        text = [c for c in columns if _is_text(schema.field(c).type)]
+        reader = pq.ParquetFile(path, pre_buffer=False, read_dictionary=text)
+        yield from reader.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+
     return Table(
         name=name or path.stem,
         schema=schema,
@@ -170,10 +197,23 @@ def _read_parquet(path: Path, name: str | None) -> Table:
         num_rows_hint=rows,
         duckdb_scan=f"read_parquet({_sql_literal(str(path))})",
         open_columns=open_columns,
+        open_dictionary=open_dictionary,
+        open_encoded=open_encoded,
+    )
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_binary(arrow_type)
+        or pa.types.is_large_binary(arrow_type)
     )
 
 
 def _read_parquet_dir(path: Path, name: str | None) -> Table:
+    import pyarrow.dataset as ds  # here: importing it imports pandas, which a single file never needs
+
     try:
         dataset = ds.dataset(path, format="parquet")
     except (pa.ArrowException, OSError) as err:

@@ -35,6 +35,9 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.session.timeZone": "UTC",
+    # rows per Arrow batch between the JVM and the Python workers (Spark's default: 10,000): the
+    # kernels are vectorised, so larger batches spend less on per-batch overhead
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
 }
 
 _lock = threading.Lock()
@@ -143,6 +146,12 @@ def _spark_format(path: Path) -> str | None:
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "json"
     return "parquet"
+
+
+def reads_as_text(source: Any) -> bool:
+    """True when Spark reads ``source`` as CSV, every column as text (a path, or a table over one)."""
+    text = getattr(source, "source", source)
+    return isinstance(text, str | os.PathLike) and _spark_format(Path(os.fspath(text))) == "csv"
 
 
 def _read(spark: Any, fmt: str, path: str) -> Any:

@@ -18,6 +18,7 @@ from datacustoms.ledger.exposure import ExposureJudgement, judge_transfer, write
 from datacustoms.ledger.model import IndexSource, SubjectCoverage
 from datacustoms.ledger.store import LedgerStore
 from datacustoms.ledger.subject_index import INCOMPLETE, derived_index
+from datacustoms.ledger.subject_keys import KeyRing
 from datacustoms.table import Table
 
 
@@ -42,12 +43,14 @@ class SentExtras:
 
 
 def prepare_sent(store: LedgerStore, spec: Any, policy: Any, sending: Table, sent: Table, clear: list[str],
-                 kept_rows: list[Any] | None, rows_out: int) -> SentExtras:  # fmt: skip
-    """Judge the recipient's holding with this release (R17) and index the derived identifiers."""
+                 kept_rows: list[Any] | None, rows_out: int, keys: KeyRing | None = None) -> SentExtras:  # fmt: skip
+    """Judge the recipient's holding with this release (R17) and index the derived identifiers
+    (``keys``: the sender's keys as they were before this transfer, for columns that arrived keyed)."""
     fingerprint, judgement = judge_transfer(store, spec.recipient.name, sent, policy)
     sha, write = writer(store, fingerprint)
     kept = np.concatenate([np.asarray(k.to_numpy(zero_copy_only=False), dtype=bool) for k in kept_rows]) \
         if kept_rows else None
-    tokens, coverage = derived_index(store.hasher, sending, spec, clear, kept, policy.base_dir, sent.column_names)
+    tokens, coverage = derived_index(store.hasher, sending, spec, clear, kept, policy.base_dir, sent.column_names,
+                                     keys)
     coverage.sources[:0] = [IndexSource(column=c, how="clear identifier", rows_matched=rows_out) for c in clear]
     return SentExtras(judgement, sha, write, tokens, coverage)

@@ -1,26 +1,33 @@
 """The subject index of a transfer, built from the sender's own identifiers whatever the export carries.
 
 A clear phone or e-mail column is indexed directly (``ledger.subjects``). Anything else derived from
-an identifier — an unsalted digest of it, a customer ID — is indexed through the sender's own
-customers table (``record.subject_table``): the sender knows its customers, so for each column it
+an identifier — an unsalted digest of it, a customer ID, a keyed pseudonym, a token, an FF1 value —
+is indexed through the sender's own customers table (``record.subject_table``): the sender knows
+its customers and holds its keys, so for each such column it
 
-1. finds how the column was made from one of the table's identifier columns: equal values (a
-   customer ID in clear), or a digest recipe found by hashing a sample of the table's values under
-   every candidate recipe and looking them up among the column's digests
-   (:func:`datacustoms.attack.sender.discover_unpaired`, the sender mode of ``attack``);
-2. hashes every customer's identifier under that recipe and maps each row that left to its
-   customer, whose keyed subject hashes (phone, e-mail, RRN, customer ID) join the index.
+1. lists the ways the column may have been made from one of the table's identifier columns: equal
+   values (a customer ID in clear); a digest recipe found by hashing the first customers under
+   every candidate recipe (:func:`datacustoms.attack.sender.discover_unpaired`, the sender mode of
+   ``attack``); and every keyed pseudonym, token or FF1 derivation under the keys the keystore's
+   audit log says protected that column, and the transfer's own policy key
+   (:mod:`datacustoms.ledger.subject_keys`);
+2. reads the customers in Arrow batches, computing each way's value for each customer and looking
+   it up among the export's distinct values, until one way is clearly ahead;
+3. reads the customers once more under that way: each customer whose value left joins the index
+   with its keyed subject hashes (phone, e-mail, RRN, customer ID). Only those customers are
+   hashed; memory follows the export, not the customers table.
 
-Columns derived from an identifier that cannot be matched (a keyed pseudonym, a token, FF1, a
-digest of something the table does not hold, or no table declared) are recorded as *not indexed*
-with the reason, and so are rows that matched no customer: ``ledger lookup`` names those transfers
-instead of answering "none". The index holds keyed hashes only (HMAC under the ledger key).
+Columns that cannot be matched (a digest of something the table does not hold, a key the keystore
+no longer holds — destroyed —, or no table declared) are recorded as *not indexed* with the reason,
+and so are rows that matched no customer: ``ledger lookup`` names those transfers instead of
+answering "none". The index holds keyed hashes only (HMAC under the ledger key).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +37,7 @@ import pyarrow.compute as pc
 
 from datacustoms.errors import ColumnError, LedgerError, PolicyError
 from datacustoms.ledger.model import IndexSource, NotIndexed, SubjectCoverage, SubjectTable
+from datacustoms.ledger.subject_keys import KeyRing
 from datacustoms.ledger.subjects import SubjectHasher, SubjectKind
 
 if TYPE_CHECKING:
@@ -43,21 +51,59 @@ DERIVED_ROLES = frozenset({"pseudonym", "direct_identifier"})
 MIN_MATCH = 0.5
 
 
+#: customers read per detection step; detection stops once a way has this many hits
+CONFIDENT_HITS = 32
+#: customers in the reference sample that digest-recipe discovery hashes (sender mode of ``attack``)
+HEAD_ROWS = 1 << 16
+
+
+def _text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as ``large_string`` (dictionaries decoded, numbers formatted), one array."""
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    return arr if arr.type == pa.large_string() else pc.cast(arr, pa.large_string())
+
+
 class Customers:
-    """The subject table: its identifier columns and, per customer row, the keyed subject hashes."""
+    """The subject table, streamed: its identifier columns batch by batch, never all in memory.
+
+    A 40-million-customer table is read once per pass in Arrow batches; only the customers a
+    transfer matched get their keyed subject hashes computed, so memory follows the export and
+    the people in it, not the size of the table.
+    """
 
     def __init__(self, table: Table, columns: dict[SubjectKind, str], hasher: SubjectHasher) -> None:
         self.table = table
         self.columns = columns
-        data = table.reader(list(dict.fromkeys(columns.values()))).read_all()
-        self.values = {kind: data.column(col).combine_chunks() for kind, col in columns.items()}
-        self.tokens = [hasher.hash_kind_array(arr, kind) for kind, arr in self.values.items()]
-        self.rows = data.num_rows
+        self.hasher = hasher
+        self._names = list(dict.fromkeys(columns.values()))
 
-    def tokens_of(self, rows: np.ndarray) -> set[str]:
+    def batches(self) -> Iterator[dict[SubjectKind, pa.Array]]:
+        """Per batch of customers, each identifier column as text."""
+        for batch in self.table.batches(self._names):
+            yield {kind: _text(batch.column(col)) for kind, col in self.columns.items()}
+
+    def head(self, rows: int = HEAD_ROWS) -> pa.Table:
+        """The first customers' identifier columns (the sample recipe discovery hashes)."""
+        got: list[pa.RecordBatch] = []
+        n = 0
+        for batch in self.table.batches(self._names):
+            got.append(batch.slice(0, rows - n))
+            n += got[-1].num_rows
+            if n >= rows:
+                break
+        schema = pa.schema([self.table.schema.field(c) for c in self._names])
+        return pa.Table.from_batches(got, schema=schema) if got else schema.empty_table()
+
+    def tokens_of(self, values: dict[SubjectKind, pa.Array], rows: np.ndarray) -> set[str]:
+        """The keyed subject hashes (every identifier kind) of ``rows`` of one batch."""
         out: set[str] = set()
-        for per_kind in self.tokens:
-            out.update(t for r in rows if (t := per_kind[int(r)]) is not None)
+        if not len(rows):
+            return out
+        take = pa.array(rows)
+        for kind, arr in values.items():
+            out.update(t for t in self.hasher.hash_kind_array(arr.take(take), kind) if t is not None)
         return out
 
 
@@ -91,40 +137,48 @@ def open_customers(spec: SubjectTable, base_dir: str | None, hasher: SubjectHash
 
 def derived_index(
     hasher: SubjectHasher, sending: Table, spec: Any, clear: list[str], kept: np.ndarray | None,
-    base_dir: str | None, sent: list[str] | None = None,
+    base_dir: str | None, sent: list[str] | None = None, keys: KeyRing | None = None,
 ) -> tuple[set[str], SubjectCoverage]:  # fmt: skip
     """Keyed subject hashes of the rows that left, from every identifier-derived column that left
-    (``sent``: the output's columns; all by default) but ``clear``."""
+    (``sent``: the output's columns; all by default) but ``clear``. ``keys``: the sender's keys, to
+    index columns that arrived as keyed pseudonyms, tokens or FF1 values."""
     from datacustoms.detect import detect_columns
 
     coverage = SubjectCoverage(sources=[], not_indexed=[])
-    derived = [f for f in detect_columns(sending) if f.role in DERIVED_ROLES and f.column not in clear
-               and (sent is None or f.column in sent)]  # fmt: skip
+    protected = keys.protected_columns() if keys is not None else set()
+    found = detect_columns(sending)
+    derived = [(f.column, f.kind) for f in found if (f.role in DERIVED_ROLES or f.column in protected)
+               and f.column not in clear and (sent is None or f.column in sent)]  # fmt: skip
+    #: columns considered only because a key protected them (the detector reads no identifier there)
+    audit_only = {f.column for f in found if f.role not in DERIVED_ROLES}
     tokens: set[str] = set()
     if not derived:
         return tokens, coverage
     if spec.subject_table is None:
-        coverage.not_indexed = [NotIndexed(column=f.column, reason=f"{f.kind} derived from an identifier; declare "
+        coverage.not_indexed = [NotIndexed(column=c, reason=f"{kind} derived from an identifier; declare "
                                            "record.subject_table (the sender's customers table) to index it")
-                                for f in derived]  # fmt: skip
+                                for c, kind in derived if c not in audit_only]  # fmt: skip
         return tokens, coverage
     customers = open_customers(spec.subject_table, base_dir, hasher)
-    for f in derived:
-        matched = _match_column(sending, f.column, customers)
-        if matched is None:
-            coverage.not_indexed.append(NotIndexed(column=f.column, reason=(
-                f"{f.kind}: no identifier of the subject table gives these values (a keyed pseudonym, a token, "
-                "FF1, or a digest of something the table does not hold)")))  # fmt: skip
-            continue
-        how, lookup = matched
-        hit, miss = 0, 0
-        for batch, keep in _kept(sending, f.column, kept):
-            rows = lookup(batch.column(0))
-            rows = rows[keep] if keep is not None else rows
-            found = rows[rows >= 0]
-            hit, miss = hit + len(found), miss + int(np.count_nonzero(rows == -1))
-            tokens |= customers.tokens_of(np.unique(found))
-        coverage.sources.append(IndexSource(column=f.column, how=how, rows_matched=hit, rows_unmatched=miss))
+    for column, kind in derived:
+        target = _Target.of(sending, column, kept)
+        ways, missing = _ways(target, column, customers, keys)
+        chosen = _detect(customers, ways, target)
+        if chosen is not None:
+            got, hit = _join(customers, chosen, target)
+            matched, unmatched = target.rows(hit, chosen.digest)
+            if chosen.exact or matched >= MIN_MATCH * max(matched + unmatched, 1):
+                tokens |= got
+                coverage.sources.append(IndexSource(column=column, how=chosen.how, rows_matched=matched,
+                                                    rows_unmatched=unmatched))  # fmt: skip
+                continue
+        if column in audit_only and not missing:
+            continue  # read as no identifier, and no key that made it is lost: nothing says a person is behind it
+        reason = "; ".join(missing) if missing else (
+            f"{kind}: no identifier of the subject table gives these values under any recipe or any key the "
+            f"sender holds ({len(ways)} way(s) tried: clear, unkeyed digests, and keyed pseudonyms, tokens and "
+            "FF1 under the keystore's keys)")  # fmt: skip
+        coverage.not_indexed.append(NotIndexed(column=column, reason=reason))
     return tokens, coverage
 
 
@@ -143,63 +197,169 @@ def _kept(table: Table, column: str, kept: np.ndarray | None) -> Iterator[tuple[
         yield batch, rows
 
 
-Lookup = Any  # Callable[[pa.Array], np.ndarray]: customer row per value, -1 unmatched, -2 null
+@dataclass
+class _Target:
+    """The distinct values of one export column among the rows that left, with their row counts."""
+
+    values: pa.Array  #: distinct non-null values, text
+    counts: np.ndarray
+    sample: pa.Array
+    _digests: dict[Any, tuple[pa.Array, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, table: Table, column: str, kept: np.ndarray | None) -> _Target:
+        parts = [_text(b.column(0) if keep is None else b.column(0).filter(pa.array(keep)))
+                 for b, keep in _kept(table, column, kept)]  # fmt: skip
+        whole = pa.chunked_array(parts, pa.large_string()) if parts else pa.chunked_array([], pa.large_string())
+        counted = pc.value_counts(whole.drop_null()) if len(whole) else None
+        if counted is None or not len(counted):
+            empty = pa.array([], pa.large_string())
+            return cls(empty, np.zeros(0, dtype=np.int64), empty)
+        values = _text(counted.field("values"))
+        return cls(values, np.asarray(counted.field("counts"), dtype=np.int64), values.slice(0, 2000))
+
+    def value_set(self, digest: Any) -> pa.Array:
+        """What derived customer values are looked up in: the text, or the decoded digests."""
+        return self.values if digest is None else self._decoded(digest)[0]
+
+    def _decoded(self, fmt: Any) -> tuple[pa.Array, np.ndarray]:
+        """Distinct decoded digests, and for each distinct text value its digest's position (-1: invalid)."""
+        slot = (fmt.size, fmt.encoding, getattr(fmt, "case", None))
+        if slot not in self._digests:
+            from datacustoms.attack.hashes.targets import decode_rows
+
+            out, valid, _stats = decode_rows(self.values, fmt)
+            raw = pa.array([bytes(r) if v else None for r, v in zip(out, valid, strict=True)], pa.binary(fmt.size))
+            enc = pc.dictionary_encode(raw)
+            where = np.asarray(enc.indices.fill_null(-1), dtype=np.int64)
+            self._digests[slot] = (enc.dictionary, where)
+        return self._digests[slot]
+
+    def rows(self, hit: np.ndarray, digest: Any) -> tuple[int, int]:
+        """Rows that left matched and unmatched (rows whose value decodes to no digest: neither)."""
+        if digest is None:
+            return int(self.counts[hit].sum()), int(self.counts[~hit].sum())
+        where = self._decoded(digest)[1]
+        ok = where >= 0
+        matched = np.zeros(len(where), dtype=bool)
+        matched[ok] = hit[where[ok]]
+        return int(self.counts[matched].sum()), int(self.counts[ok & ~matched].sum())
 
 
-def _match_column(table: Table, column: str, customers: Customers) -> tuple[str, Lookup] | None:
-    """How ``column`` was made from the customers' identifiers, and a row lookup; None when no way is found."""
-    head = next(iter(table.batches([column])), None)
-    if head is None:
-        return None
-    sample = head.column(0).slice(0, 2000)
-    for kind, values in customers.values.items():  # equal values (an ID or identifier in clear)
-        text = pc.cast(values, pa.large_string())
-        got = pc.cast(sample, pa.large_string())
-        share = pc.mean(pc.cast(pc.is_in(got.drop_null(), value_set=text), pa.int8())).as_py()
-        if (share or 0.0) >= MIN_MATCH:
-            index = {v: i for i, v in enumerate(text.to_pylist()) if v is not None}
-            return f"{kind} in clear (subject table column {customers.columns[kind]!r})", _dict_lookup(index)
-    return _match_digest(table, column, sample, customers)
+@dataclass(frozen=True)
+class _Way:
+    """One way a column may have been made from one identifier kind of the subject table."""
+
+    how: str
+    kind: SubjectKind
+    compute: Any = field(repr=False, compare=False)  #: customers' text -> the export's form
+    exact: bool = False  #: a single hit proves it (digest, MAC, authenticated token)
+    keyed: bool = False  #: made with one of the sender's keys (costlier: tried after the others)
+    digest: Any = None  #: the export decoded with this digest format first (None: compared as text)
 
 
-def _dict_lookup(index: dict[Any, int]) -> Lookup:
-    def lookup(arr: pa.Array) -> np.ndarray:
-        values = pc.cast(arr, pa.large_string()).to_pylist()
-        return np.array([-2 if v is None else index.get(v, -1) for v in values], dtype=np.int64)
+def _ways(target: _Target, column: str, customers: Customers, keys: KeyRing | None) -> tuple[list[_Way], list[str]]:
+    """Every way to try: the identifier in clear, an unkeyed digest recipe, keyed derivations."""
+    ways = [_Way(f"{kind} in clear (subject table column {col!r})", kind, lambda v: v)
+            for kind, col in customers.columns.items()]  # fmt: skip
+    digest = _digest_way(target, column, customers)
+    if digest is not None:
+        ways.append(digest)
+    missing: list[str] = []
+    if keys is not None and len(target.sample):
+        sources = keys.sources(column, target.sample)
+        missing = sources.missing
+        for d in sources.derivations:
+            for kind, col in customers.columns.items():
+                ways.append(_Way(f"{d.how}, of the subject table's {col!r} ({kind})", kind,
+                                 _bound(d.compute, column), exact=d.exact, keyed=True))  # fmt: skip
+    return ways, missing
 
-    return lookup
+
+def _bound(compute: Any, column: str) -> Any:
+    return lambda values: _text(compute(values, column))
 
 
-def _match_digest(table: Table, column: str, sample: pa.Array, customers: Customers) -> tuple[str, Lookup] | None:
-    """A digest column: the recipe found by sender mode, then every customer's digest under it."""
+def _digest_way(target: _Target, column: str, customers: Customers) -> _Way | None:
+    """An unkeyed digest column: the recipe found by sender mode on the first customers."""
     from datacustoms.attack.hashes.recipes import normalise
-    from datacustoms.attack.hashes.targets import decode_rows, guess_format, parse_batches
+    from datacustoms.attack.hashes.targets import guess_format, parse_batches
     from datacustoms.attack.sender import discover_unpaired
     from datacustoms.table import from_arrow
 
-    fmt = guess_format(sample)
+    fmt = guess_format(target.sample) if len(target.sample) else None
     if fmt is None:
         return None
-    parsed = parse_batches((b.column(0) for b in table.batches([column])), fmt)
-    reference = from_arrow(pa.table({c: customers.values[k] for k, c in customers.columns.items()}), name="subjects")
-    recipe, ref_col, hits, _total, _values = discover_unpaired(reference, column, parsed, table.name)
+    parsed = parse_batches(iter([target.values]), fmt)
+    head = customers.head()
+    reference = from_arrow(head, name="subjects")
+    recipe, ref_col, hits, _total, _values = discover_unpaired(reference, column, parsed, None)
     if recipe is None or ref_col is None or not hits:
         return None
     kind = next(k for k, c in customers.columns.items() if c == ref_col)
-    index: dict[bytes, int] = {}
-    for i, value in enumerate(pc.cast(customers.values[kind], pa.large_string()).to_pylist()):
-        norm = normalise(value, recipe.normalise, "KR") if value is not None else None
-        if norm is not None:
-            index.setdefault(recipe.digest(norm.encode("utf-8")), i)
 
-    def lookup(arr: pa.Array) -> np.ndarray:
-        out, valid, _stats = decode_rows(arr, fmt)
-        rows = np.full(len(arr), -2, dtype=np.int64)
-        for i in np.flatnonzero(valid):
-            rows[i] = index.get(bytes(out[i]), -1)
-        return rows
+    def compute(values: pa.Array) -> pa.Array:
+        out: list[bytes | None] = []
+        for value in values.to_pylist():
+            norm = normalise(value, recipe.normalise, "KR") if value is not None else None
+            out.append(recipe.digest(norm.encode("utf-8")) if norm is not None else None)
+        return pa.array(out, pa.binary(fmt.size))
 
-    return f"{recipe} of the subject table's {ref_col!r} ({kind})", lookup
+    return _Way(f"{recipe} of the subject table's {ref_col!r} ({kind})", kind, compute, exact=True, digest=fmt)
+
+
+def _hits(way: _Way, values: dict[SubjectKind, pa.Array], target: _Target) -> np.ndarray:
+    """For each customer of the batch, the position of its derived value among the export's (-1: none)."""
+    derived = way.compute(values[way.kind])
+    found = pc.index_in(derived, value_set=target.value_set(way.digest))
+    return np.asarray(found.fill_null(-1), dtype=np.int64)
+
+
+def _detect(customers: Customers, ways: list[_Way], target: _Target) -> _Way | None:
+    """The way that matches the most distinct export values, reading customers until one is clear.
+
+    Customers are read in slices of :data:`HEAD_ROWS`; in each, the cheap ways (clear, digest) go
+    first and the keyed ones (a key derivation per customer, AES-SIV and FF1 in Python) only while
+    no cheap way is clearly matching.
+    """
+    if not ways or not len(target.values):
+        return None
+    seen = [np.zeros(len(target.value_set(w.digest)), dtype=bool) for w in ways]
+    cheap = [i for i, w in enumerate(ways) if not w.keyed]
+    keyed = [i for i, w in enumerate(ways) if w.keyed]
+    for values in _slices(customers.batches(), HEAD_ROWS):
+        for tier in (cheap, keyed):
+            for i in tier:
+                found = _hits(ways[i], values, target)
+                seen[i][found[found >= 0]] = True
+            if max(int(s.sum()) for s in seen) >= CONFIDENT_HITS:
+                break
+        else:
+            continue
+        break
+    scores = [(int(s.sum()), way.exact) for s, way in zip(seen, ways, strict=True)]
+    best = max(range(len(ways)), key=lambda i: scores[i])
+    return ways[best] if scores[best][0] else None
+
+
+def _slices(batches: Iterator[dict[SubjectKind, pa.Array]], rows: int) -> Iterator[dict[SubjectKind, pa.Array]]:
+    for values in batches:
+        n = len(next(iter(values.values()))) if values else 0
+        for start in range(0, n, rows):
+            yield {kind: arr.slice(start, rows) for kind, arr in values.items()}
+
+
+def _join(customers: Customers, way: _Way, target: _Target) -> tuple[set[str], np.ndarray]:
+    """One pass over the customers: the subject hashes of those whose derived value left, and
+    which distinct export values matched a customer."""
+    tokens: set[str] = set()
+    hit = np.zeros(len(target.value_set(way.digest)), dtype=bool)
+    for values in customers.batches():
+        found = _hits(way, values, target)
+        rows = np.flatnonzero(found >= 0)
+        hit[found[rows]] = True
+        tokens |= customers.tokens_of(values, rows)
+    return tokens, hit
 
 
 #: a reserved entry of the subject index: "this transfer's index is incomplete" (found by one indexed query)

@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -404,10 +405,18 @@ def pseudonymize(
     return _map_chunks(values, one)
 
 
+@lru_cache(maxsize=16)
+def _fixed_offsets(n: int, width: int, large: bool) -> pa.Buffer:
+    """The offsets of ``n`` values of ``width`` bytes each (shared: Arrow buffers are immutable,
+    and the batches of a stream mostly have one length)."""
+    return pa.py_buffer(np.arange(0, (n + 1) * width, width, dtype=np.int64 if large else np.int32))
+
+
 def _native_hex(key: bytes, array: pa.Array, nbytes: int) -> pa.Array | None:
     """Hex pseudonyms straight from the C kernel (HMAC, truncation and hex in one pass, the GIL
-    released), assembled into a string array without a copy; None when the kernel is not built
-    or the array is not text (the general path then gives the same values)."""
+    released) into a buffer from Arrow's memory pool, which becomes the string array's data
+    without a copy; None when the kernel is not built or the array is not text (the general path
+    then gives the same values)."""
     if array.type not in _STRINGS or len(array) > _ONE_THREAD_ROWS:
         return None
     module = _native_module()
@@ -419,14 +428,20 @@ def _native_hex(key: bytes, array: pa.Array, nbytes: int) -> pa.Array | None:
         return None
     bufs = array.buffers()
     owidth = 8 if array.type == pa.large_string() else 4
-    text = module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes) if n else b""
+    text: pa.Buffer = pa.allocate_buffer(n * width)
+    if n:
+        try:
+            module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes, text)
+        except TypeError:  # an extension built before the ``out`` argument: the same hex, as bytes
+            raw = module.hmac_sha256(bytes(key), bufs[1], bufs[2], array.offset, n, owidth, "auto", nbytes)
+            text = pa.py_buffer(bytearray(raw))
     valid = _validity(array)
     if valid is not None:  # no digest of whatever a null slot held
-        chars = np.frombuffer(text, np.uint8).reshape(n, width).copy()
+        chars = np.frombuffer(text, np.uint8).reshape(n, width)
         chars[~valid] = 0x30
         return _fixed_width_strings(chars, out_type, valid)
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64 if out_type == pa.large_string() else np.int32)
-    return pa.Array.from_buffers(out_type, n, [None, pa.py_buffer(offsets), pa.py_buffer(text)], null_count=0)
+    offsets = _fixed_offsets(n, width, out_type == pa.large_string())
+    return pa.Array.from_buffers(out_type, n, [None, offsets, text], null_count=0)
 
 
 def pseudonym_translation(

@@ -16,8 +16,6 @@ CSV source, whose columns are all text, they take the type every value fits
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +31,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 from datacustoms.errors import UsageError
 from datacustoms.io.atomic import atomic_path
 from datacustoms.io.infer import cast_batch, cast_columns, infer_types
+from datacustoms.io.prefetch import prefetch
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
 from datacustoms.protect.operators.common import Kernel
@@ -273,56 +272,6 @@ def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
 
 
-class _Failure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_DONE = object()
-
-
-def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
-    """Read ``batches`` on a background thread, at most ``depth`` ahead, so reading overlaps writing.
-
-    Errors raised while reading are re-raised here, in order. When the consumer stops early, the
-    reader is told to stop and nothing more is read.
-    """
-    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for batch in batches:
-                if not put(batch):
-                    return
-            put(_DONE)
-        except BaseException as err:  # handed to the consumer, raised there
-            put(_Failure(err))
-
-    reader = threading.Thread(target=run, name="protect-read", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = slots.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=10)
-
-
 def _apply(kernels: list[Kernel], batch: pa.RecordBatch) -> pa.RecordBatch:
     for kernel in kernels:
         batch = kernel(batch)
@@ -379,21 +328,29 @@ def recording_step(kernels: list[Kernel], suppression: tuple[int, Kernel] | None
     return step
 
 
+def _leaf_paths(schema: pa.Schema) -> list[str]:
+    """The Parquet leaf column paths of ``schema``, as pyarrow's writer names them (one empty
+    file written in memory: list and map leaves have names Arrow does not show)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(schema.empty_table(), sink)
+    parquet_schema = pq.ParquetFile(pa.BufferReader(sink.getvalue())).schema
+    return [parquet_schema.column(i).path for i in range(len(parquet_schema))]
+
+
 class _Writer:
     """Parquet or CSV writer opened on the first batch; later batches are cast to its schema.
 
     Keyed columns (pseudonyms, tokens) are all distinct and random: dictionary encoding and
-    min/max statistics only cost time there, so they are off for those columns, and their text is
-    stored ``DELTA_LENGTH_BYTE_ARRAY`` (all lengths in one delta run, then the characters back to
-    back): zstd then sees only the characters, which made the write about a third cheaper and the
-    file about 8% smaller than ``PLAIN`` (4-byte length before every value) in our measurements.
-    The values read back are the same; DuckDB, Polars, Spark and pyarrow read this encoding.
-
-    zstd level 1 stays the codec: on 128-bit hex pseudonyms (measured per million rows, one core)
-    it wrote 16 MB in about 0.07 CPU-s, lz4 32 MB in 0.06, snappy 32 MB in 0.055, no compression
-    32 MB in 0.05. Hex text holds 4 bits per byte, which only an entropy coder recovers; halving
-    the file is worth the ~0.01-0.02 CPU-s. Writing each batch as it comes (one row group per
-    input batch) measured no slower than gathering ~1 M-row groups, and keeps the stages in step.
+    min/max statistics only cost time there, so they are off for those columns, and they are
+    stored ``PLAIN`` and uncompressed. Hex text holds 4 bits per byte, which only an entropy
+    coder recovers; measured on 10 M 128-bit hex pseudonyms (one writer thread, CPU-seconds):
+    none 0.32 s, 360 MB; zstd level 1 over ``DELTA_LENGTH_BYTE_ARRAY`` 0.76 s, 161 MB; snappy
+    1.33 s and lz4 0.90 s, which find nothing to compress (322 and 344 MB). Uncompressed pages
+    save about 0.4 of the ~2.1 CPU-s a 10 M-row protect took with zstd, for a file about twice
+    as large; the values and their type are the same, and every Parquet reader reads ``PLAIN``
+    uncompressed pages. The other columns keep zstd level 1, dictionaries
+    and statistics. Writing each batch as it comes (one row group per input batch) measured no
+    slower than gathering ~1 M-row groups, and keeps the stages in step.
     """
 
     def __init__(self, path: Path, fmt: str, high_entropy: tuple[str, ...] = ()) -> None:
@@ -402,25 +359,26 @@ class _Writer:
         self.schema: pa.Schema | None = None
         self._w: Any = None
 
+    def _open_parquet(self, schema: pa.Schema) -> Any:
+        # per-column options name Parquet leaf columns (``s.x`` for a struct's field), and a
+        # column left out of the codec map would go uncompressed
+        keyed = set(self.high_entropy)
+        leaves = _leaf_paths(schema)
+        plain = [p for p in leaves if p not in keyed]
+        return pq.ParquetWriter(
+            self.path,
+            schema,
+            compression={p: ("none" if p in keyed else "zstd") for p in leaves},
+            compression_level={p: 1 for p in plain} or None,
+            use_dictionary=plain,
+            write_statistics=plain,
+        )
+
     def write(self, batch: pa.RecordBatch) -> None:
         if self._w is None:
             self.schema = batch.schema
             if self.fmt == "parquet":
-                plain = [c for c in batch.schema.names if c not in self.high_entropy]
-                delta = {
-                    f.name: "DELTA_LENGTH_BYTE_ARRAY"
-                    for f in batch.schema
-                    if f.name in self.high_entropy and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-                }
-                self._w = pq.ParquetWriter(
-                    self.path,
-                    batch.schema,
-                    compression="zstd",
-                    compression_level=1,
-                    use_dictionary=plain,
-                    write_statistics=plain,
-                    column_encoding=delta or None,
-                )
+                self._w = self._open_parquet(batch.schema)
             else:
                 self._w = pacsv.CSVWriter(str(self.path), batch.schema)
         elif batch.schema != self.schema:
@@ -454,6 +412,8 @@ class Prepared:
     key_source: str | None = None
     #: casts applied after the plan (kept columns of a text source given their type)
     casts: list[Kernel] = field(default_factory=list)
+    #: ``progress(label, fraction)`` told after each batch written: the share of the input's rows read
+    progress: Callable[[str, float], None] | None = None
 
     @property
     def keyed(self) -> tuple[str, ...]:
@@ -500,14 +460,43 @@ class Prepared:
         """The protected batches, in order, each with the rows suppression kept (with ``keep_rows``);
         counts the rows read and written into ``result``."""
         self.result.rows_in = self.result.rows_out = 0
+        total, label = self.table.num_rows_hint, f"protecting {self.table.name}"
         for batch, keep in mapped(prefetch(self._counted()), self.step(keep_rows), workers=WORKERS):
             self.result.rows_out += batch.num_rows
+            if self.progress is not None and total:
+                self.progress(label, min(self.result.rows_in / total, 1.0))
             yield batch, keep
 
     def _counted(self) -> Iterator[pa.RecordBatch]:
-        for batch in self.table.batches():
+        for batch in self._source():
             self.result.rows_in += batch.num_rows
             yield batch
+
+    def _source(self) -> Iterator[pa.RecordBatch]:
+        """The input batches; pseudonym columns that no other step reads come as Arrow
+        dictionaries where the file stores them so (every data page), and are keyed once per
+        distinct value of a batch (:func:`~datacustoms.protect.operators.pseudonymize.pseudonymize_values`:
+        the same pseudonyms as row by row)."""
+        # string only: Arrow reads a stored dictionary's values as ``string``, which would turn a
+        # ``large_string`` column's pseudonyms into ``string``
+        only_keyed = [
+            c
+            for c in self.pseudonymized
+            if c not in qi_inputs(self.policy, list(self.plan.qi)) and self.table.schema.field(c).type == pa.string()
+        ]
+        if only_keyed and self.table.open_dictionary is not None:
+            stream = self.table.open_dictionary(only_keyed)
+            if stream is not None:
+                return stream
+        return self.table.batches()
+
+    @property
+    def pseudonymized(self) -> list[str]:
+        """Columns whose only step is ``pseudonymize`` (no date shift reads them in clear)."""
+        subjects = {
+            a.subject for a in map(self.policy.action_for, self.table.column_names) if isinstance(a, ShiftDates)
+        }
+        return [s.column for s in self.plan.steps if s.action == "pseudonymize" and s.column not in subjects]
 
     def empty(self) -> pa.RecordBatch:
         """A batch of no rows with the output schema (an empty table still has columns)."""
@@ -568,6 +557,7 @@ def protect_table(
     dry_run: bool = False,
     master_key: bytes | None = None,
     keep_rows: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> ProtectResult:
     """Apply ``policy`` to ``table`` and write ``output`` (Parquet or CSV) atomically.
 
@@ -576,13 +566,14 @@ def protect_table(
     or suppression would exceed its cap. With ``keep_rows`` the result also says which input
     rows suppression kept (:attr:`ProtectResult.kept_rows`). Rotating pseudonym keys use the
     caller's epoch (:func:`datacustoms.protect.rotation.release_epoch`), else today's and a fresh
-    transfer id.
+    transfer id. ``progress(label, fraction)`` hears the share of the input's rows protected, batch
+    by batch, when the table knows its row count.
     """
     from datacustoms.protect.rotation import release_epoch
 
     with release_epoch(keep=True):
         return _protect_table(table, policy, output, keystore=keystore, dry_run=dry_run, master_key=master_key,
-                              keep_rows=keep_rows)  # fmt: skip
+                              keep_rows=keep_rows, progress=progress)  # fmt: skip
 
 
 def _protect_table(
@@ -594,6 +585,7 @@ def _protect_table(
     dry_run: bool = False,
     master_key: bytes | None = None,
     keep_rows: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> ProtectResult:
     policy.check_columns(table.column_names)
     fmt = output_format(output) if output is not None else None
@@ -606,6 +598,7 @@ def _protect_table(
         return prepared.result
     if fmt == "parquet":  # a CSV output keeps the text as exported
         prepared.type_kept()
+    prepared.progress = progress
     kept = _write(prepared, output, fmt or "parquet", keep_rows)
     if keep_rows and prepared.measured.suppression is not None:
         prepared.result._kept_rows = kept

@@ -21,10 +21,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from datacustoms.model.risk import ClassHistogram, ColumnUniqueness, Diversity, RareValues
 from datacustoms.model.thresholds import Thresholds
+from datacustoms.risk.coded import Encoded, grid_figures
 from datacustoms.risk.rare import EXAMPLES, example
 
 #: slack on float comparisons, as in the figures' definitions (shares and logs are not exact)
@@ -164,10 +166,10 @@ def rare_values(
 
 
 def qi_rare_values(
-    con: duckdb.DuckDBPyConnection, classes: str, qi: Sequence[str], *, rows: int, threshold: int, near_unique: float
+    con: duckdb.DuckDBPyConnection, qi: Sequence[str], *, rows: int, threshold: int, near_unique: float
 ) -> list[tuple[RareValues, ColumnUniqueness]]:
     """Rare values of each quasi-identifier, from the marginal counts ``dc_m{i}`` that
-    :func:`class_table` computed from the cells (the same counts as the class sizes summed)."""
+    :func:`class_table` computed from the cells (or :func:`coded_marginals` from the codes)."""
     result = []
     for i, column in enumerate(qi):  # dc_m{i}: the marginal counts class_table left
         result.append(rare_values(con, column, f"dc_m{i}", rows=rows, threshold=threshold, near_unique=near_unique))
@@ -332,27 +334,69 @@ def diversity(
     figures = _figures(con, classes, th)
     for name in ("dc_x", "dc_gr"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
+    return _result(column, ordered, m, figures, th), "dc_g"
+
+
+def _result(column: str, ordered: bool, m: int, figures: Sequence[Any], th: Thresholds) -> Diversity:
+    """A ``Diversity`` from the twelve aggregates of :func:`_figures` (or ``coded.grid_figures``)."""
     (distinct_l, below_l, records_below_l, entropy_l, below_h, rec_c, failing, t, above_t, records_above_t,
      dominated, dominated_records) = figures  # fmt: skip
-    return (
-        Diversity(
-            column=column,
-            ordered=ordered,
-            distinct_values=m,
-            distinct_l=int(distinct_l),
-            classes_below_l=int(below_l),
-            records_below_l=int(records_below_l),
-            entropy_l=float(entropy_l),
-            classes_below_entropy_l=int(below_h),
-            recursive_l=th.diversity_l,
-            recursive_c=float(rec_c) if rec_c is not None else None,
-            classes_failing_recursive=int(failing),
-            t=float(t),
-            classes_above_t=int(above_t) if th.t is not None else 0,
-            records_above_t=int(records_above_t) if th.t is not None else 0,
-            dominance=th.dominance,
-            dominated_classes=int(dominated),
-            dominated_records=int(dominated_records),
-        ),
-        "dc_g",
+    return Diversity(
+        column=column,
+        ordered=ordered,
+        distinct_values=m,
+        distinct_l=int(distinct_l),
+        classes_below_l=int(below_l),
+        records_below_l=int(records_below_l),
+        entropy_l=float(entropy_l),
+        classes_below_entropy_l=int(below_h),
+        recursive_l=th.diversity_l,
+        recursive_c=float(rec_c) if rec_c is not None else None,
+        classes_failing_recursive=int(failing),
+        t=float(t),
+        classes_above_t=int(above_t) if th.t is not None else 0,
+        records_above_t=int(records_above_t) if th.t is not None else 0,
+        dominance=th.dominance,
+        dominated_classes=int(dominated),
+        dominated_records=int(dominated_records),
     )
+
+
+def coded_marginals(con: duckdb.DuckDBPyConnection, qi: Sequence[Encoded]) -> None:
+    """``dc_m{i}(v, n)`` from the codes' distinct values, as :func:`class_table` leaves them."""
+    for i, column in enumerate(qi):
+        _load(con, f"dc_m{i}", pa.table({"v": column.values, "n": pa.array(column.counts)}))
+
+
+def _load(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> None:
+    con.register(f"{name}_arrow", data)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
+
+
+def coded_diversity(
+    con: duckdb.DuckDBPyConnection,
+    column: str,
+    arrow_type: pa.DataType,
+    values: Encoded,
+    grid: np.ndarray,
+    sizes: np.ndarray,
+    *,
+    rows: int,
+    thresholds: Thresholds,
+) -> tuple[Diversity, str]:
+    """:func:`diversity` from the ``[value, class]`` count grid of ``coded.value_grid``.
+
+    The distinct values go to DuckDB as ``dc_g(v, n, code)`` so the order (``_order_key``) and
+    the rare values are decided by the same SQL; the per-class work is numpy's.
+    """
+    m = values.cardinality
+    assert values.counts is not None
+    _load(con, "dc_g", pa.table({"v": values.values, "n": pa.array(values.counts), "code": pa.array(np.arange(m))}))
+    key = _order_key(con, arrow_type)
+    ordered = key is not None
+    rank = None
+    if ordered and m >= 2:
+        rank = con.execute(f"SELECT code FROM dc_g ORDER BY {key}").fetchnumpy()["code"].astype(np.int64)
+    figures = grid_figures(grid, sizes, values.counts, rank, ordered, rows, thresholds)
+    return _result(column, ordered, m, figures, thresholds), "dc_g"

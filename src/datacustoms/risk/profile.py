@@ -15,6 +15,7 @@ import duckdb
 from datacustoms.errors import UsageError
 from datacustoms.model.findings import Check, ColumnFinding, Status
 from datacustoms.model.risk import (
+    ClassHistogram,
     ColumnUniqueness,
     CombinationSearch,
     Diversity,
@@ -24,8 +25,17 @@ from datacustoms.model.risk import (
     UnicityResult,
 )
 from datacustoms.model.thresholds import Thresholds
-from datacustoms.risk.cellstats import class_table, diversity, histogram, qi_rare_values, rare_values
+from datacustoms.risk.cellstats import (
+    class_table,
+    coded_diversity,
+    coded_marginals,
+    diversity,
+    histogram,
+    qi_rare_values,
+    rare_values,
+)
 from datacustoms.risk.classes import build_cells, check_columns, connect
+from datacustoms.risk.coded import count
 from datacustoms.risk.estimators import journalist_risk, marketer_risk, population_uniqueness, prosecutor_risk
 from datacustoms.risk.measures import RiskMeasure, apply_measures
 from datacustoms.table import Table
@@ -77,32 +87,8 @@ def risk_profile(
         raise UsageError(f"sampling fraction {sampling_fraction} is not in (0, 1]", "e.g. 0.01 for a 1% sample")
     if population is not None and population < 1:
         raise UsageError(f"population {population} is not positive", "give the number of people")
-    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
-    diversities: list[Diversity] = []
-    rare: list[RareValues] = []
-    uniqueness: list[ColumnUniqueness] = []
-    with connect(memory_limit=MEMORY_LIMIT) as con:
-        if load_cells is None:
-            build_cells(con, table, qi, sensitive)  # the one scan of the source
-        else:
-            load_cells(con)
-        classes = class_table(con, len(qi), len(sensitive))
-        hist = histogram(con, classes)
-        rows = hist.records
-        if population is not None and population < rows:
-            raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
-        for r, u in qi_rare_values(con, classes, qi, rows=rows, threshold=rare_below, near_unique=near):
-            rare.append(r)
-            uniqueness.append(u)
-        for i, column in enumerate(sensitive):
-            result, counts = diversity(
-                con, len(qi), len(sensitive), i, column, table.schema.field(column).type,
-                rows=rows, thresholds=thresholds,
-            )  # fmt: skip
-            diversities.append(result)
-            r, u = rare_values(con, column, counts, rows=rows, threshold=rare_below, near_unique=near)
-            rare.append(r)
-            uniqueness.append(u)
+    hist, diversities, rare, uniqueness = _measure(table, qi, sensitive, thresholds, population, load_cells)
+    rows = hist.records
     pop = None
     if rows and (population is not None or sampling_fraction is not None):
         pop = population_uniqueness(hist, population=population, sampling_fraction=sampling_fraction)
@@ -126,6 +112,55 @@ def risk_profile(
         uniqueness=uniqueness,
         measures=apply_measures(hist, thresholds, measures),
     )
+
+
+def _measure(
+    table: Table,
+    qi: list[str],
+    sensitive: list[str],
+    thresholds: Thresholds,
+    population: int | None,
+    load_cells: CellLoader | None,
+) -> tuple[ClassHistogram, list[Diversity], list[RareValues], list[ColumnUniqueness]]:
+    """The histogram and the per-column figures: numpy over dictionary codes where the table
+    allows (``risk.coded``), else DuckDB's group-by; the small value tables live in DuckDB either way."""
+    rare_below, near = thresholds.rare_threshold, thresholds.near_unique
+    diversities: list[Diversity] = []
+    rare: list[RareValues] = []
+    uniqueness: list[ColumnUniqueness] = []
+    counted = count(table, qi, sensitive) if load_cells is None else None
+    with connect(memory_limit=MEMORY_LIMIT) as con:
+        if counted is not None:
+            coded_marginals(con, counted.qi)
+            hist = counted.histogram()
+        else:
+            if load_cells is None:
+                build_cells(con, table, qi, sensitive)  # the one scan of the source
+            else:
+                load_cells(con)
+            hist = histogram(con, class_table(con, len(qi), len(sensitive)))
+        rows = hist.records
+        if population is not None and population < rows:
+            raise UsageError(f"population {population} is smaller than the {rows} records", "give the population size")
+        for r, u in qi_rare_values(con, qi, rows=rows, threshold=rare_below, near_unique=near):
+            rare.append(r)
+            uniqueness.append(u)
+        for i, column in enumerate(sensitive):
+            arrow_type = table.schema.field(column).type
+            if counted is not None:
+                result, counts = coded_diversity(
+                    con, column, arrow_type, counted.sensitive[i], counted.grid(i), counted.sizes,
+                    rows=rows, thresholds=thresholds,
+                )  # fmt: skip
+            else:
+                result, counts = diversity(
+                    con, len(qi), len(sensitive), i, column, arrow_type, rows=rows, thresholds=thresholds
+                )
+            diversities.append(result)
+            r, u = rare_values(con, column, counts, rows=rows, threshold=rare_below, near_unique=near)
+            rare.append(r)
+            uniqueness.append(u)
+    return hist, diversities, rare, uniqueness
 
 
 def _pct(part: float, whole: float) -> str:

@@ -65,9 +65,9 @@ class JobProgress:
 
     The flows announce each step (reading, protecting, the proof's inspections and reversal
     recipes with the share of their keyspace done, risk, recording); the source's row count is
-    known once it is open. Rows are protected in one pass, so a transfer's ``rows_done`` is 0
-    until the protection step ends and ``rows_total`` after it (an inspection protects nothing:
-    ``rows_done`` is None). Writes are throttled (one a second, and
+    known once it is open. While protecting, a transfer's ``rows_done`` follows the share of rows the
+    protection has read, batch by batch; it is ``rows_total`` once that step ends (an inspection
+    protects nothing: ``rows_done`` is None). Writes are throttled (one a second, and
     every change of step) so a fast attack does not flood the database.
     """
 
@@ -89,6 +89,8 @@ class JobProgress:
             elif self._protecting and st["rows_done"] is not None:
                 st["rows_done"] = st["rows_total"]  # the protection step is over: every row went through it
         st["step"], st["step_fraction"] = label[:200], round(max(0.0, min(float(fraction), 1.0)), 4)
+        if self._protecting and label.startswith("protecting") and st["rows_done"] is not None and st["rows_total"]:
+            st["rows_done"] = max(st["rows_done"], int(st["step_fraction"] * st["rows_total"]))
         if changed or time.monotonic() - self._last >= 1.0:
             self._last = time.monotonic()
             self.svc.db.move(self.job_id, "running", owner=self.owner, table=self.table, phase=label[:200],

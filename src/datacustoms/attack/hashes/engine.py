@@ -6,8 +6,9 @@ SHA-NI or portable C, chosen at run time), and in minutes by the pure-Python fal
 exactly the same answers when the extension could not be built.
 
 Every hit is re-hashed before it is returned, from its plaintext and by code independent of the
-search kernel (mask hits: the native whole-message code, checked against hashlib in-process, with
-a random sample re-hashed by :mod:`hashlib`; list hits and the Python engine: hashlib), so a fault
+search kernel (mask hits: in C, in batches, by hash code the search does not run, checked against
+hashlib in-process, with a random sample re-hashed by :mod:`hashlib`; list hits and the Python
+engine: hashlib), so a fault
 in a kernel can only lose hits, never invent them. Hits carry plaintexts: callers must mask them
 before logging.
 """
@@ -542,9 +543,9 @@ def search_mask(
         chunks = _python_mask(mask, algorithm, targets, start, stop, rounds)
     else:
         if impl == "auto":
-            impl = _fastest_impl(mask, algorithm, rounds)
+            impl = _prepare(mask, algorithm, targets, rounds)
         chunks = _native_mask(mask, algorithm, targets, start, stop, threads, impl, rounds)
-    parts: list[Hits] = []
+    parts = _HitParts(min(len(targets), stop - start), len(mask.template))
     done = 0
     # verify each chunk's hits while the workers enumerate the next ones
     for n, found, rows, plain in chunks:
@@ -556,13 +557,99 @@ def search_mask(
                 found, rows = found[order], (rows[order] if rows is not None else None)
             verified = _verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows, rounds)
         if on_hits is None:
-            parts.append(verified)
+            parts.add(verified)
         elif len(verified):
             on_hits(verified)
         done += n
         if progress:
             progress(done)
-    return Hits.concat(parts)
+    return parts.hits()
+
+
+class _HitParts:
+    """A search's verified hits in counter order, gathered while the workers enumerate.
+
+    Hits in matrix form (the C-verified path) are copied, chunk by chunk as they arrive, into
+    columns sized for every target at once (their pages untouched until written), so a search
+    ends with views of those columns instead of concatenating every chunk (about 30 ms for a
+    million hits) while the cores idle. Anything else is kept as a part and concatenated at the end.
+    """
+
+    def __init__(self, capacity: int, width: int) -> None:
+        self._cap, self._width, self._n = max(1, capacity), width, 0
+        self._cols: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # indices, rows, plaintexts
+        self._table: np.ndarray | None = None
+        self._parts: list[Hits] = []
+
+    def add(self, h: Hits) -> None:
+        if not len(h):
+            return
+        mat = h.plaintext_matrix()
+        if mat is None or h.rows is None or h._table is None or h._dig_mat is not None or mat.shape[1] != self._width:
+            self._flush()
+            self._parts.append(h)
+            return
+        k = len(h)
+        if self._cols is None or h._table is not self._table or self._n + k > len(self._cols[0]):
+            self._grow(h._table, k)
+        assert self._cols is not None
+        part = slice(self._n, self._n + k)
+        self._cols[0][part], self._cols[1][part], self._cols[2][part] = h.indices, h.rows, mat
+        self._n += k
+
+    def _grow(self, table: np.ndarray, k: int) -> None:
+        """Columns for ``k`` more hits (of ``table``): twice as large, or new ones for a new table."""
+        if self._cols is not None and table is not self._table:
+            self._flush()
+        size = max(self._cap, k) if self._cols is None else max(2 * len(self._cols[0]), self._n + k)
+        cols: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+            np.empty(size, np.int64),
+            np.empty(size, np.int64),
+            np.empty((size, self._width), np.uint8),
+        )
+        if self._cols is not None:
+            for new, old in zip(cols, self._cols, strict=True):
+                new[: self._n] = old[: self._n]
+        self._cols, self._table = cols, table
+
+    def _flush(self) -> None:
+        if self._cols is not None and self._n:
+            idx, rows, plain = (c[: self._n] for c in self._cols)
+            self._parts.append(Hits.from_matrices(idx, plain, rows=rows, table=self._table))
+        self._cols, self._table, self._n = None, None, 0
+
+    def hits(self) -> Hits:
+        self._flush()
+        return Hits.concat(self._parts)
+
+
+def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) -> str:
+    """:func:`_fastest_impl` for the mask, with the targets' lookup tables built at the same time.
+
+    Both are one-off costs of a search, about 30 ms each for 1 M targets on one core: the tables
+    (C, without the GIL) go to a helper thread while this one times the kernels, so on two cores
+    they overlap instead of adding up. A failure to build the tables (out of memory) is raised
+    here, on the caller's thread.
+    """
+    if targets._native is not None or len(targets) < 100_000 or _cores() < 2:  # one core: timing undisturbed
+        return _fastest_impl(mask, algorithm, rounds)
+    failure: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            targets._native_handle()
+        except BaseException as exc:  # raised again on the caller's thread below
+            failure.append(exc)
+
+    builder = threading.Thread(target=build, name="datacustoms-targets", daemon=True)
+    builder.start()
+    try:
+        impl = _fastest_impl(mask, algorithm, rounds)
+    finally:
+        builder.join()
+    if failure:
+        raise failure[0]
+    return impl
 
 
 def _fastest_impl(mask: Mask, algorithm: str, rounds: int = 1) -> str:
@@ -571,14 +658,16 @@ def _fastest_impl(mask: Mask, algorithm: str, rounds: int = 1) -> str:
     Which one wins depends on the CPU, not only on its features: on an AMD Zen 3 the SHA-NI path
     runs twice as fast as AVX2, while on CPUs with AVX-512 the 16-lane kernel may beat SHA-NI.
     A fixed order would be wrong somewhere, so each candidate kernel hashes 131,072 of this
-    mask's candidates, best of three (about 40 ms in all), and the fastest wins. Double SHA-256
+    mask's candidates, best of three (about 30 ms in all), and the fastest wins. Double SHA-256
     has its own kernels (a third as many candidates are timed, about 50 ms).
     """
     if algorithm != "sha256":
         return "auto"
     info = _native.plan_info(_plan(mask, algorithm))
     feats = cpu_features()
-    kernels = tuple(k for k in ("avx512", "sha_ni", "avx2") if feats[k])
+    # AVX2 is only timed without AVX-512: the AVX-512 kernel is the same code on twice the lanes,
+    # with one instruction per rotation and per boolean function, so it is never the slower one
+    kernels = tuple(k for k in ("avx512", "sha_ni", "avx2") if feats[k] and not (k == "avx2" and feats["avx512"]))
     if not info["fast"] or len(kernels) < 2:
         return "auto"
     # masks with the same zero words run the same kernels (double hashing: the same for all)
@@ -698,7 +787,7 @@ def _native_mask(
     workers = max(1, threads or _cores())
     total = stop - start
     chunk = max(1 << 14, min(_CHUNK, -(-total // (workers * 4))))
-    bounds = [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
+    bounds = _chunk_bounds(start, stop, chunk, workers)
     width = len(mask.template)
 
     def run(ab: tuple[int, int]) -> _Chunk:
@@ -721,6 +810,17 @@ def _native_mask(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _chunk_bounds(start: int, stop: int, chunk: int, workers: int) -> list[tuple[int, int]]:
+    """Chunks of ``chunk`` candidates, with the last ``workers`` chunks' worth cut in quarters:
+    the threads then run out of work within a quarter chunk of each other (about 10 ms), not a
+    whole one, so no core idles through the end of a search."""
+    tail = stop if workers == 1 else max(start, stop - workers * chunk)
+    small = max(1 << 14, chunk // 4)
+    return [(a, min(a + chunk, tail)) for a in range(start, tail, chunk)] + [
+        (a, min(a + small, stop)) for a in range(tail, stop, small)
+    ]
+
+
 _Chunk = tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]
 _SAMPLE = 64  # hits per chunk that hashlib re-checks behind the C verifier
 _C_VERIFIER: list[bool] = []  # [passed]: the scalar verifier's self-test, run once per process
@@ -728,13 +828,16 @@ _C_VERIFIER_LOCK = threading.Lock()
 
 
 def _c_verifier_ok() -> bool:
-    """True when the native whole-message hash code agrees with hashlib, in this process.
+    """True when the native verification of hits agrees with hashlib, in this process.
 
-    The C verification of hits (``verify_mask_hits``) hashes whole messages with the code
-    ``_native.digest`` runs (SHA-NI where the CPU has it, the portable scalar code otherwise);
-    before it is trusted, both must reproduce hashlib on messages of 0 to 300 bytes (every
-    padding case, one and several blocks) for each algorithm, hashed once and twice. A failure (a
-    miscompiled extension, say) sends every hit through hashlib, as before.
+    The C verification of hits (``verify_mask_hits``) hashes one-block SHA-256 messages with the
+    full multi-lane kernel (16 AVX-512 or 8 AVX2 lanes, which the search never runs: its kernels
+    stop after round 60) and every other message with the code ``_native.digest`` runs (SHA-NI
+    where the CPU has it, the portable scalar code otherwise). Before it is trusted, that code
+    must reproduce hashlib on messages of 0 to 300 bytes (every padding case, one and several
+    blocks) for each algorithm, hashed once and twice, and ``verify_mask_hits`` itself must pass
+    :func:`_verifier_known_answers` on each of its paths. A failure (a miscompiled extension, say)
+    sends every hit through hashlib, as before.
     """
     if not _C_VERIFIER:
         with _C_VERIFIER_LOCK:
@@ -747,8 +850,45 @@ def _c_verifier_ok() -> bool:
                         for rounds in (1, 2):
                             want = digest_function(alg, rounds)(msg)
                             ok &= all(_native.digest(alg, msg, impl, rounds) == want for impl in ("auto", "scalar"))
-                _C_VERIFIER.append(ok)
+                _C_VERIFIER.append(ok and _verifier_known_answers())
     return _C_VERIFIER[0]
+
+
+_KNOWN_MASKS = (  # the verifier's paths: one-block SHA-256 in lanes, two blocks, double, MD5, SHA-1, RRN
+    (b"010XXXXXXXX", "sha256", 1, None),
+    (b"+82 10-XXXX-XXXX", "sha256", 1, None),
+    (b"salt:" * 11 + b"010XXXXXXXX", "sha256", 1, None),
+    (b"010XXXXXXXX", "sha256", 2, None),
+    (b"010XXXXXXXX", "md5", 1, None),
+    (b"010XXXXXXXX", "sha1", 1, None),
+    (b"900101-1XXXXXC", "sha256", 1, "kr_rrn"),
+)
+
+
+def _verifier_known_answers() -> bool:
+    """``verify_mask_hits`` itself against hashlib, on every path it takes: 37 counters per mask
+    (two full batches of 16 lanes and a partial one) must all come back, sorted, with their exact
+    plaintexts, and three wrong pairs (a digest's neighbour row, a counter outside the mask, a
+    row outside the set) must be refused."""
+    for pattern, alg, rounds, check in _KNOWN_MASKS:
+        mask = Mask.from_pattern(pattern, check=check)
+        idx = [(3 + 2_711 * k) % mask.size for k in range(37)]
+        digest = digest_function(alg, rounds)
+        digests = [digest(mask.candidate(i)) for i in idx]
+        targets = TargetSet.from_digests(digests, len(digests[0]))
+        order = {d: r for r, d in enumerate(sorted(digests))}
+        pairs = [(i, order[d]) for i, d in zip(idx, digests, strict=True)]
+        wrong = [(idx[0], (order[digests[0]] + 1) % len(idx)), (mask.size, 0), (idx[1], len(idx))]
+        raw = np.array(pairs[::-1] + wrong, np.uint64).tobytes()  # unsorted, as a kernel may report
+        ok, texts, rejected = _native.verify_mask_hits(_plan(mask, alg, rounds), targets._native_handle(), raw)
+        want = sorted(idx)
+        width = len(mask.template)
+        got = np.frombuffer(ok, np.uint64).reshape(-1, 2)[:, 0].tolist()
+        if rejected != len(wrong) or got != want:
+            return False
+        if [texts[width * k : width * (k + 1)] for k in range(len(want))] != [mask.candidate(i) for i in want]:
+            return False
+    return True
 
 
 def _sample_checked(

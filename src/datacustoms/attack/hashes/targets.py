@@ -305,43 +305,81 @@ def parse_batches(batches: Iterable[pa.Array], fmt: DigestFormat, rows_hint: int
     keeps them until the column is dropped), so the distinct digests cost page cache, not
     process memory, until something reads them.
     """
-    size = fmt.size
     stats = ParseStats()
-    block_rows = max(1, BLOCK_BYTES // size)
-    first = min(rows_hint, block_rows) if rows_hint else min(block_rows, 1 << 20)
-    buf = np.empty((first, size), dtype=np.uint8)
-    filled = 0
-    spill: _Spill | None = None
+    counter = DigestCounter(fmt.size, rows_hint)
     for arr in batches:
         out, valid, st = decode_rows(arr, fmt)
         stats.add(st)
-        rows = out[valid] if not valid.all() else out
+        counter.add(out[valid] if not valid.all() else out)
         del out
-        while len(rows):
-            if filled == len(buf) and len(buf) < block_rows:  # grow up to one block
-                grown = np.empty((min(block_rows, 2 * len(buf)), size), dtype=np.uint8)
-                grown[:filled] = buf[:filled]
-                buf = grown
-            if filled == len(buf):  # a full block: reduce it and spill
-                spill = spill or _Spill(size)
-                spill.add(*sort_unique_counts(buf[:filled]))
-                filled = 0
-            take = min(len(rows), len(buf) - filled)
-            buf[filled : filled + take] = rows[:take]
-            filled += take
-            rows = rows[take:]
-    if spill is None:
-        distinct, counts = sort_unique_counts(buf[:filled])
-    else:
-        if filled:
-            spill.add(*sort_unique_counts(buf[:filled]))
-        del buf  # the block, before the merge's own working memory
-        distinct, counts = spill.merge()
+    distinct, counts = counter.finish()
     data = pa.py_buffer(distinct)  # zero-copy: the Arrow array and the numpy matrix share memory
-    arr_distinct = pa.FixedSizeBinaryArray.from_buffers(pa.binary(size), len(distinct), [None, data])
+    arr_distinct = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(distinct), [None, data])
     parsed = ParsedColumn(fmt=fmt, stats=stats, distinct=arr_distinct, counts=counts)
     parsed.matrix = distinct
     return parsed
+
+
+class DigestCounter:
+    """Distinct digests and their counts from a stream of digest rows, in flat memory.
+
+    Rows (optionally weighted: runs counted elsewhere, such as Spark's per-digest counts) gather in
+    one block of :data:`BLOCK_BYTES`; a stream that fits one block is sorted and deduplicated in
+    memory, a longer one is reduced block by block and spilled to partition files that
+    :meth:`finish` merges into memory-mapped output (see :func:`parse_batches`).
+    """
+
+    def __init__(self, size: int, rows_hint: int | None = None, *, weighted: bool = False) -> None:
+        self.size = size
+        self.block_rows = max(1, BLOCK_BYTES // size)
+        first = min(rows_hint, self.block_rows) if rows_hint else min(self.block_rows, 1 << 20)
+        self.buf = np.empty((first, size), dtype=np.uint8)
+        self.weights = np.empty(first, dtype=np.int64) if weighted else None
+        self.filled = 0
+        self.spill: _Spill | None = None
+
+    def _reduce(self) -> tuple[np.ndarray, np.ndarray]:
+        w = None if self.weights is None else self.weights[: self.filled]
+        return sort_unique_counts(self.buf[: self.filled], weights=w)
+
+    def _grow(self) -> None:
+        rows = min(self.block_rows, 2 * len(self.buf))
+        grown = np.empty((rows, self.size), dtype=np.uint8)
+        grown[: self.filled] = self.buf[: self.filled]
+        self.buf = grown
+        if self.weights is not None:
+            weights = np.empty(rows, dtype=np.int64)
+            weights[: self.filled] = self.weights[: self.filled]
+            self.weights = weights
+
+    def add(self, rows: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Append digest rows (an ``(n, size)`` uint8 matrix), with their counts when weighted."""
+        if (weights is None) != (self.weights is None):
+            raise ValueError("weights must be given exactly when the counter is weighted")
+        while len(rows):
+            if self.filled == len(self.buf) and len(self.buf) < self.block_rows:  # grow up to one block
+                self._grow()
+            if self.filled == len(self.buf):  # a full block: reduce it and spill
+                self.spill = self.spill or _Spill(self.size)
+                self.spill.add(*self._reduce())
+                self.filled = 0
+            take = min(len(rows), len(self.buf) - self.filled)
+            self.buf[self.filled : self.filled + take] = rows[:take]
+            if weights is not None and self.weights is not None:
+                self.weights[self.filled : self.filled + take] = weights[:take]
+                weights = weights[take:]
+            self.filled += take
+            rows = rows[take:]
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sorted distinct digests (memory-mapped when spilled) and their counts."""
+        if self.spill is None:
+            return self._reduce()
+        if self.filled:
+            self.spill.add(*self._reduce())
+        self.buf = np.empty((0, self.size), np.uint8)  # the block, before the merge's own working memory
+        self.weights = None
+        return self.spill.merge()
 
 
 class _Spill:

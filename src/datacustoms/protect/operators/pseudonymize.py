@@ -49,9 +49,24 @@ def pseudonymize_values(key: bytes, values: pa.Array, act: Pseudonymize) -> pa.A
 
 
 def build(column: str, act: Pseudonymize, key: bytes) -> Kernel:
-    """``key`` is the derived pseudonym key (operation ``pseudonymize``), not the master key."""
+    """``key`` is the derived pseudonym key (operation ``pseudonymize``), not the master key.
+
+    Batches read from one dictionary-encoded Parquet row group carry the same dictionary: the
+    pseudonyms of the last dictionary are kept (one, held with it, compared by value), so each
+    distinct value of a row group is keyed once, not once per batch.
+    """
+    last: list[tuple[pa.Array, pa.Array]] = []
 
     def pseudonymize(batch: pa.RecordBatch) -> pa.RecordBatch:
-        return replace_column(batch, column, pseudonymize_values(key, batch.column(column), act))
+        values = as_array(batch.column(column))
+        if pa.types.is_dictionary(values.type) and len(values.dictionary) <= len(values):
+            held = last[0] if last else None
+            if held is not None and held[0].equals(values.dictionary):
+                keyed = held[1]
+            else:
+                keyed = pseudonymize_values(key, values.dictionary, act)
+                last[:] = [(values.dictionary, keyed)]
+            return replace_column(batch, column, keyed.take(values.indices))
+        return replace_column(batch, column, pseudonymize_values(key, values, act))
 
     return pseudonymize

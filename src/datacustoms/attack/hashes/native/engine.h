@@ -141,4 +141,10 @@ void dc_mb2_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb2_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX512_LANES 16
 
+/* pseudonym_avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl): HMAC-SHA-256 of 16 rows
+ * of at most 55 bytes (row j at base + rel[j], len[j] bytes, 64 bytes readable from each start),
+ * the first nbytes of each MAC as lower-case hex at out + width * j */
+void dc_hmac_hex16_avx512(const uint32_t ist[8], const uint32_t ost[8], const uint8_t *base, const int32_t rel[16],
+                          const int32_t len[16], int nbytes, uint8_t *out, size_t width);
+
 #endif

@@ -202,6 +202,35 @@ static void targets_free(PyObject *cap) {
     free(b);
 }
 
+/* The lookup tables of t (n, dsize, digests, bits and dir_bits set): 0, 1 out of memory, 2 digests
+ * not sorted.  Touches no Python object, so it runs without the GIL. */
+static int targets_build(dc_targets *t) {
+    int dsize = t->dsize;
+    t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint64_t)); /* read at random, as the bitmap */
+    t->bitmap = alloc_huge((((size_t)1 << t->bits) / 32 + 1) * sizeof(uint32_t));
+    t->small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
+    t->dir = alloc_huge((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
+    if (!t->prefix || !t->bitmap || !t->small || !t->dir || t->n >= 0xffffffffu) return 1;
+    for (size_t i = 0; i < t->n; i++) {
+        const uint8_t *d = t->digests + i * (size_t)dsize;
+        uint64_t pre = 0;
+        for (int k = 0; k < 8; k++) pre = (pre << 8) | d[k];
+        t->prefix[i] = pre;
+        if (i && pre < t->prefix[i - 1]) return 2;
+        uint32_t key = dc_be32(d + dsize - 4);
+        uint32_t bit = key >> t->shift;
+        t->bitmap[bit >> 5] |= 1u << (bit & 31);
+        bit = key >> t->small_shift;
+        t->small[bit >> 5] |= 1u << (bit & 31);
+    }
+    size_t row = 0;
+    for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
+        while (row < t->n && (t->prefix[row] >> (64 - t->dir_bits)) < bkt) row++;
+        t->dir[bkt] = (uint32_t)row;
+    }
+    return 0;
+}
+
 static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     Py_buffer view;
     int dsize, bits;
@@ -220,40 +249,21 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     t->digests = view.buf;
     t->bits = bits;
     t->shift = 32 - bits;
-    t->prefix = malloc((t->n ? t->n : 1) * sizeof(uint64_t));
-    t->bitmap = alloc_huge((((size_t)1 << bits) / 32 + 1) * sizeof(uint32_t));
     t->small_bits = bits < 23 ? bits : 23; /* 1 MiB: most candidates stop here without leaving L2 */
     t->small_shift = 32 - t->small_bits;
-    t->small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
     t->dir_bits = 1;
     while (t->dir_bits < 22 && ((size_t)1 << t->dir_bits) < t->n) t->dir_bits++;
-    t->dir = malloc((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
-    if (!t->prefix || !t->bitmap || !t->small || !t->dir || t->n >= 0xffffffffu) {
+    int status;
+    /* without the GIL: the engine builds the tables while it times its kernels on another core */
+    Py_BEGIN_ALLOW_THREADS
+    status = targets_build(t);
+    Py_END_ALLOW_THREADS
+    if (status) {
         PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
         Py_XDECREF(tmp);
-        return PyErr_NoMemory();
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        const uint8_t *d = t->digests + i * (size_t)dsize;
-        uint64_t pre = 0;
-        for (int k = 0; k < 8; k++) pre = (pre << 8) | d[k];
-        t->prefix[i] = pre;
-        if (i && pre < t->prefix[i - 1]) {
-            PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
-            Py_XDECREF(tmp);
-            PyErr_SetString(PyExc_ValueError, "digests must be sorted");
-            return NULL;
-        }
-        uint32_t key = dc_be32(d + dsize - 4);
-        uint32_t bit = key >> t->shift;
-        t->bitmap[bit >> 5] |= 1u << (bit & 31);
-        bit = key >> t->small_shift;
-        t->small[bit >> 5] |= 1u << (bit & 31);
-    }
-    size_t row = 0;
-    for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
-        while (row < t->n && (t->prefix[row] >> (64 - t->dir_bits)) < bkt) row++;
-        t->dir[bkt] = (uint32_t)row;
+        if (status == 1) return PyErr_NoMemory();
+        PyErr_SetString(PyExc_ValueError, "digests must be sorted");
+        return NULL;
     }
     return PyCapsule_New(b, "datacustoms.targets", targets_free);
 }
@@ -434,7 +444,9 @@ typedef struct {
     uint64_t idx[DC_RING];
     uint64_t pre[DC_RING];
     uint32_t row[DC_RING];
+    uint8_t sure[DC_RING]; /* the 8-byte prefix matched one target row only: no digest compare */
     uint64_t n;
+    int exact; /* compare every digest in full (membership); else a unique prefix match is a hit */
 } pending_buf;
 
 static inline uint8_t *pend_slot(pending_buf *pb) { return pb->dig[pb->n % DC_RING]; }
@@ -453,7 +465,16 @@ static inline void pend_stage(const dc_targets *t, pending_buf *pb, uint64_t k, 
         size_t r = pb->row[e];
         while (r < t->n && t->prefix[r] < pb->pre[e]) r++;
         pb->row[e] = (uint32_t)r;
-        if (r < t->n && t->prefix[r] == pb->pre[e]) __builtin_prefetch(t->digests + r * (size_t)t->dsize);
+        pb->sure[e] = 0;
+        if (r < t->n && t->prefix[r] == pb->pre[e]) {
+            if (!pb->exact && (r + 1 == t->n || t->prefix[r + 1] != pb->pre[e])) pb->sure[e] = 1;
+            else __builtin_prefetch(t->digests + r * (size_t)t->dsize);
+        }
+    } else if (pb->sure[e]) {
+        /* A search's hits are verified in full afterwards (verify_pairs, or hashlib against the
+         * row): one target has these 64 bits, so this is the row, and the digest row is not read
+         * twice.  A 64-bit coincidence is refused by the verification like any wrong pair. */
+        hit_push(hits, pb->idx[e], pb->row[e]);
     } else {
         for (size_t r = pb->row[e]; r < t->n && t->prefix[r] == pb->pre[e]; r++)
             if (!memcmp(t->digests + r * (size_t)t->dsize, pb->dig[e], (size_t)t->dsize)) {
@@ -557,6 +578,7 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
     uint32_t basew[16];
     memcpy(buf, p->tmpl, p->len);
     pb.n = 0;
+    pb.exact = 0; /* the caller verifies every hit in full */
     for (int n = 0; n < DC_DEPTH; n++)
         for (int w = 0; w < 16; w++)
             for (int j = 0; j < L; j++) gb[n].W[w * L + j] = p->blockw[w];
@@ -648,57 +670,77 @@ static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512) {
 /* The SHA-NI kernel works on groups of four words: one zero-word specialisation (words 4..14). */
 static dc_mb_kernel pick_shani_kernel(const dc_plan *p) { return p->nz <= 4 ? dc_mb_shani_nz4 : dc_mb_shani; }
 
-static PyObject *py_search_mask(PyObject *self, PyObject *args) {
+/* Parse search_mask's arguments: the plan, the target set, the implementation and the range
+ * (clipped to the mask); 0, or -1 with a Python exception set. */
+static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int *impl, uint64_t *start,
+                            uint64_t *stop) {
     PyObject *pc, *tc;
     const char *algname, *implname;
-    unsigned long long start, stop;
-    if (!PyArg_ParseTuple(args, "OOsKKs", &pc, &tc, &algname, &start, &stop, &implname)) return NULL;
+    unsigned long long a, b;
+    if (!PyArg_ParseTuple(args, "OOsKKs", &pc, &tc, &algname, &a, &b, &implname)) return -1;
     dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
-    if (!p) return NULL;
-    int alg, impl;
-    targets_box *tb = search_args(tc, algname, implname, &alg, &impl);
-    if (!tb) return NULL;
+    if (!p) return -1;
+    int alg;
+    targets_box *tb = search_args(tc, algname, implname, &alg, impl);
+    if (!tb) return -1;
     if (alg != p->alg) {
         PyErr_SetString(PyExc_ValueError, "the mask was prepared for another algorithm");
-        return NULL;
+        return -1;
     }
-    if (stop > p->size) stop = p->size;
+    *pp = p;
+    *tbp = tb;
+    *start = a;
+    *stop = b > p->size ? p->size : b;
+    return 0;
+}
+
+/* Enumerate [start, stop) of the plan into hits; called with the GIL released. */
+static void search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t start, uint64_t stop, u64vec *hits) {
+    int alg = p->alg;
+    if (start >= stop || tb->t.n == 0) return;
+    if (p->rounds == 2 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
+        dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx512 : alg == ALG_SHA1 ? dc_mb2_sha1_avx512 : dc_mb2_sha256_avx512;
+        run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), hits);
+    } else if (p->rounds == 2 && p->fast && alg == ALG_SHA256 &&
+               (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))) {
+        run_fast(p, &tb->t, start, stop, dc_mb2_sha256_shani, DC_SHANI_LANES, pick_compress(impl), hits);
+    } else if (p->rounds == 2 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
+        dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx2 : alg == ALG_SHA1 ? dc_mb2_sha1_avx2 : dc_mb2_sha256_avx2;
+        run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), hits);
+    } else if (p->rounds == 2) { /* no multi-buffer double kernel for this CPU or choice */
+        run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), hits);
+    } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
+        run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
+                 DC_AVX512_LANES, dc_sha256_compress_scalar, hits);
+    } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
+        run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx2 : dc_mb_sha1_avx2,
+                 DC_AVX2_LANES, dc_sha256_compress_scalar, hits);
+    } else if (alg == ALG_SHA256 && p->fast) {
+        compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
+                                                             : dc_sha256_compress_scalar;
+        if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
+            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, hits);
+        else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
+            run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, hits);
+        else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
+            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, hits);
+        else
+            run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, hits);
+    } else {
+        run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), hits);
+    }
+}
+
+static PyObject *py_search_mask(PyObject *self, PyObject *args) {
+    dc_plan *p;
+    targets_box *tb;
+    int impl;
+    uint64_t start, stop;
+    if (search_mask_args(args, &p, &tb, &impl, &start, &stop) < 0) return NULL;
     u64vec hits = {0};
-    if (start < stop && tb->t.n > 0) {
-        Py_BEGIN_ALLOW_THREADS
-        if (p->rounds == 2 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
-            dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx512 : alg == ALG_SHA1 ? dc_mb2_sha1_avx512 : dc_mb2_sha256_avx512;
-            run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), &hits);
-        } else if (p->rounds == 2 && p->fast && alg == ALG_SHA256 &&
-                   (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))) {
-            run_fast(p, &tb->t, start, stop, dc_mb2_sha256_shani, DC_SHANI_LANES, pick_compress(impl), &hits);
-        } else if (p->rounds == 2 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
-            dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx2 : alg == ALG_SHA1 ? dc_mb2_sha1_avx2 : dc_mb2_sha256_avx2;
-            run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), &hits);
-        } else if (p->rounds == 2) { /* no multi-buffer double kernel for this CPU or choice */
-            run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), &hits);
-        } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
-            run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
-                     DC_AVX512_LANES, dc_sha256_compress_scalar, &hits);
-        } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
-            run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx2 : dc_mb_sha1_avx2,
-                     DC_AVX2_LANES, dc_sha256_compress_scalar, &hits);
-        } else if (alg == ALG_SHA256 && p->fast) {
-            compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
-                                                                 : dc_sha256_compress_scalar;
-            if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
-                run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, &hits);
-            else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
-                run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, &hits);
-            else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
-                run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, &hits);
-            else
-                run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, &hits);
-        } else {
-            run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), &hits);
-        }
-        Py_END_ALLOW_THREADS
-    }
+    Py_BEGIN_ALLOW_THREADS
+    search_range(p, tb, impl, start, stop, &hits);
+    Py_END_ALLOW_THREADS
     return vec_to_bytes(&hits);
 }
 
@@ -709,35 +751,107 @@ static int cmp_pair(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Verify (counter, target row) pairs a mask search reported, independently of the search: each
- * plaintext is rebuilt from its counter value (plan_fill, not the kernel's message words or
- * digit tables), padded here and hashed as a whole message from the initial state (not the
- * plan's midstate) by the whole-message code (SHA-256: SHA-NI where the CPU has it, else the
- * portable scalar compression; MD5 and SHA-1: the portable code), and compared in full with the
- * target row it was reported against.  Both compressions are checked against FIPS 180 answers
- * by the tests and against hashlib by the engine before it trusts this function.  Pairs that
- * fail are dropped.  The caller's sampled hashlib re-check guards this function itself. */
-static size_t verify_pairs(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t k, uint8_t *plain) {
-    compress_fn cf = pick_compress(IMPL_AUTO);
-    uint8_t buf[DC_MAX_TEMPLATE];
-    uint8_t dig[32];
-    size_t kept = 0;
-    memcpy(buf, p->tmpl, p->len);
-    if (k > 1) qsort(v, k, 2 * sizeof(uint64_t), cmp_pair);
-    for (size_t i = 0; i < k; i++) {
+/* The whole-message SHA-256 code the verifier hashes one-block messages with, L lanes at a
+ * time: the full 64-round multi-lane kernel (AVX-512 or AVX2), which the search never runs
+ * (the search kernels stop after round 60 and the full digest of a bitmap pass comes from the
+ * single-message compression); NULL where the CPU has neither. */
+static dc_mbfull_kernel verify_kernel(const dc_plan *p, int *L) {
+    if (p->alg != ALG_SHA256 || p->rounds != 1 || p->len > 55) return NULL;
+    if (has_avx512) { *L = DC_AVX512_LANES; return dc_mbfull_avx512; }
+    if (has_avx2) { *L = DC_AVX2_LANES; return dc_mbfull_avx2; }
+    return NULL;
+}
+
+/* Verify pairs [b, e) with the multi-lane kernel: each lane's block is the template, its
+ * counter's digits (plan_fill), the padding and the length, written here from the plan's
+ * template (never the kernel's message words or digit tables); the lane's state after all 64
+ * rounds from the initial state is compared word by word with the target row.  Returns the
+ * pairs kept, written from v + 2 * kept on with their plaintexts (kept <= b, so in place). */
+static size_t verify_lanes(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t b, size_t e, size_t kept,
+                           uint8_t *plain, dc_mbfull_kernel full, int L, const uint8_t pad[64]) {
+    _Alignas(64) uint32_t W[16 * 16], st[8 * 16];
+    uint8_t blk[16][64];
+    uint32_t ok = 0;
+    for (size_t i = b; i < e; i++) {
+        int j = (int)(i - b);
         uint64_t idx = v[2 * i], row = v[2 * i + 1];
-        if (idx >= p->size || row >= t->n) continue;
-        plan_fill(p, idx, buf);
-        hash_rounds(p->alg, p->rounds, buf, p->len, cf, dig);
-        if (memcmp(dig, t->digests + row * (size_t)t->dsize, (size_t)t->dsize)) continue;
+        memcpy(blk[j], pad, 64);
+        if (idx < p->size && row < t->n) {
+            plan_fill(p, idx, blk[j]);
+            ok |= 1u << j;
+        }
+        for (int w = 0; w < 16; w++) W[w * L + j] = dc_be32(blk[j] + 4 * w);
+    }
+    full(dc_IV256, W, st);
+    for (size_t i = b; i < e; i++) {
+        int j = (int)(i - b);
+        if (!(ok >> j & 1)) continue;
+        uint64_t idx = v[2 * i], row = v[2 * i + 1];
+        const uint8_t *want = t->digests + row * 32;
+        int same = 1;
+        for (int w = 0; w < 8; w++) same &= st[w * L + j] == dc_be32(want + 4 * w);
+        if (!same) continue;
         v[2 * kept] = idx;
         v[2 * kept + 1] = row;
-        memcpy(plain + kept * p->len, buf, p->len);
+        memcpy(plain + kept * p->len, blk[j], p->len);
         kept++;
     }
     return kept;
 }
 
+/* Verify (counter, target row) pairs a mask search reported, independently of the search: each
+ * plaintext is rebuilt from its counter value (plan_fill, not the kernel's message words or
+ * digit tables), padded here and hashed as a whole message from the initial state (not the
+ * plan's midstate), and compared in full with the target row it was reported against.  One-block
+ * SHA-256 messages go through the full multi-lane kernel 16 (AVX-512) or 8 (AVX2) at a time;
+ * the rest through the whole-message code (SHA-256: SHA-NI where the CPU has it, else the
+ * portable scalar compression; MD5 and SHA-1: the portable code).  The target rows of the next
+ * batch are prefetched while one batch is hashed: a million hits read a million random rows of
+ * a table far larger than the caches.  The engine checks this function against hashlib before
+ * trusting it, and the caller's sampled hashlib re-check guards it further.  Pairs that fail are
+ * dropped; the kept ones come back sorted by counter value with their plaintexts. */
+static size_t verify_pairs(const dc_plan *p, const dc_targets *t, uint64_t *v, size_t k, uint8_t *plain) {
+    int sorted = 1;
+    for (size_t i = 1; i < k && sorted; i++) sorted = v[2 * i - 2] <= v[2 * i];
+    if (!sorted) qsort(v, k, 2 * sizeof(uint64_t), cmp_pair);
+    int L = 16;
+    dc_mbfull_kernel full = verify_kernel(p, &L);
+    compress_fn cf = pick_compress(IMPL_AUTO);
+    uint8_t pad[64] = {0};
+    uint8_t buf[DC_MAX_TEMPLATE];
+    uint8_t dig[32];
+    size_t kept = 0, ds = (size_t)t->dsize;
+    if (full) {
+        memcpy(pad, p->tmpl, p->len);
+        pad[p->len] = 0x80;
+        for (int q = 0; q < 8; q++) pad[63 - q] = (uint8_t)(((uint64_t)p->len * 8) >> (8 * q));
+    }
+    memcpy(buf, p->tmpl, p->len);
+    for (size_t b = 0; b < k; b += (size_t)L) {
+        size_t e = b + (size_t)L < k ? b + (size_t)L : k;
+        for (size_t i = e; i < e + (size_t)L && i < k; i++)
+            if (v[2 * i + 1] < t->n) __builtin_prefetch(t->digests + v[2 * i + 1] * ds);
+        if (full) {
+            kept = verify_lanes(p, t, v, b, e, kept, plain, full, L, pad);
+            continue;
+        }
+        for (size_t i = b; i < e; i++) {
+            uint64_t idx = v[2 * i], row = v[2 * i + 1];
+            if (idx >= p->size || row >= t->n) continue;
+            plan_fill(p, idx, buf);
+            hash_rounds(p->alg, p->rounds, buf, p->len, cf, dig);
+            if (memcmp(dig, t->digests + row * ds, ds)) continue;
+            v[2 * kept] = idx;
+            v[2 * kept + 1] = row;
+            memcpy(plain + kept * p->len, buf, p->len);
+            kept++;
+        }
+    }
+    return kept;
+}
+
+/* (verified pairs, plaintexts, rejected count): the pairs and plaintexts are written straight
+ * into the two bytes objects returned, so a chunk's hits are copied once. */
 static PyObject *verified_result(uint64_t *v, size_t k, size_t kept, uint8_t *plain, size_t len) {
     PyObject *pairs = PyBytes_FromStringAndSize(kept ? (const char *)v : "", (Py_ssize_t)(kept * 2 * sizeof *v));
     PyObject *texts = PyBytes_FromStringAndSize(kept ? (const char *)plain : "", (Py_ssize_t)(kept * len));
@@ -771,25 +885,27 @@ static PyObject *py_verify_mask_hits(PyObject *self, PyObject *args) {
     return verified_result(v, k, kept, plain, p->len);
 }
 
-/* search_mask followed by verify_pairs in one call (the GIL released for both): what the
- * engine's worker threads run, so hits reach Python verified, sorted and with plaintexts. */
+/* search_mask followed by verify_pairs in one call with the GIL released for both, on the
+ * search's own hit buffer: what the engine's worker threads run, so hits reach Python verified,
+ * sorted and with plaintexts. */
 static PyObject *py_search_mask_verified(PyObject *self, PyObject *args) {
-    PyObject *found = py_search_mask(self, args);
-    if (!found) return NULL;
-    PyObject *pc = PyTuple_GET_ITEM(args, 0), *tc = PyTuple_GET_ITEM(args, 1);
-    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
-    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
-    size_t k = (size_t)PyBytes_GET_SIZE(found) / (2 * sizeof(uint64_t));
-    uint64_t *v = malloc(k ? k * 2 * sizeof(uint64_t) : 16);
-    uint8_t *plain = malloc(k * p->len + 1);
-    if (!v || !plain) { free(v); free(plain); Py_DECREF(found); return PyErr_NoMemory(); }
-    memcpy(v, PyBytes_AS_STRING(found), k * 2 * sizeof(uint64_t));
-    Py_DECREF(found);
-    size_t kept;
+    dc_plan *p;
+    targets_box *tb;
+    int impl;
+    uint64_t start, stop;
+    if (search_mask_args(args, &p, &tb, &impl, &start, &stop) < 0) return NULL;
+    u64vec hits = {0};
+    uint8_t *plain = NULL;
+    size_t k = 0, kept = 0;
     Py_BEGIN_ALLOW_THREADS
-    kept = verify_pairs(p, &tb->t, v, k, plain);
+    search_range(p, tb, impl, start, stop, &hits);
+    k = hits.n / 2;
+    plain = hits.oom ? NULL : malloc(k * p->len + 1);
+    if (plain) kept = verify_pairs(p, &tb->t, hits.v, k, plain);
     Py_END_ALLOW_THREADS
-    return verified_result(v, k, kept, plain, p->len);
+    if (!plain) { free(hits.v); return PyErr_NoMemory(); }
+    if (!hits.v) hits.v = malloc(16); /* no hits: verified_result frees it */
+    return verified_result(hits.v, k, kept, plain, p->len);
 }
 
 /* ------------------------------------------------------------------ Arrow string arrays */
@@ -970,29 +1086,168 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
     }
 }
 
-/* The first nbytes of each 32-byte digest as 2 * nbytes lower-case hex characters, in place
- * order: row i's digest at dig + 32 * i becomes text at out + 2 * nbytes * i (out may not
- * overlap dig). */
-static void hex_rows(const uint8_t *dig, Py_ssize_t n, int nbytes, uint8_t *out) {
+/* ------------------------------------------------------------------ keyed pseudonyms (hex) */
+
+/* The 8 lower-case hex characters of a 32-bit word, most significant nibble first, as the bytes
+ * of a little-endian 64-bit value: the nibbles are spread one per byte (byte i = nibble i), put
+ * in text order by a byte swap, and '0'..'9' / 'a'..'f' added in every byte at once. */
+static inline uint64_t hex8_le(uint32_t v) {
+    uint64_t x = v;
+    x = (x | (x << 16)) & 0x0000FFFF0000FFFFull;
+    x = (x | (x << 8)) & 0x00FF00FF00FF00FFull;
+    x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0Full;
+    x = __builtin_bswap64(x);
+    uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull; /* nibble >= 10 */
+    return x + 0x3030303030303030ull + letters * 39u; /* 'a' - '0' - 10 */
+}
+
+/* The first nbytes of a digest given as its 8 big-endian state words, as 2 * nbytes hex
+ * characters at out. */
+static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, uint8_t *out) {
     static const char hexd[] = "0123456789abcdef";
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const uint8_t *d = dig + 32 * i;
-        uint8_t *o = out + (size_t)(2 * nbytes) * (size_t)i;
-        for (int k = 0; k < nbytes; k++) {
-            o[2 * k] = (uint8_t)hexd[d[k] >> 4];
-            o[2 * k + 1] = (uint8_t)hexd[d[k] & 15];
+    int k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; 4 * (k + 1) <= nbytes; k++) {
+        uint64_t c = hex8_le(w[k * stride]);
+        memcpy(out + 8 * k, &c, 8);
+    }
+#endif
+    for (int b = 4 * k; b < nbytes; b++) {
+        uint8_t d = (uint8_t)(w[(b / 4) * stride] >> (24 - 8 * (b % 4)));
+        out[2 * b] = (uint8_t)hexd[d >> 4];
+        out[2 * b + 1] = (uint8_t)hexd[d & 15];
+    }
+}
+
+/* Rows i..i+15 through dc_hmac_hex16_avx512 when all of them are at most 55 bytes long and 64
+ * bytes can be read from each start; 0 (nothing done) otherwise. */
+static int hex16_avx512(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, Py_ssize_t i,
+                        int nbytes, uint8_t *out) {
+#ifdef DC_NO_SIMD
+    (void)ist; (void)ost; (void)s; (void)i; (void)nbytes; (void)out;
+    return 0;
+#else
+    if (i + 16 > s->length) return 0;
+    int64_t off[17];
+    Py_ssize_t r = s->offset + i;
+    for (int j = 0; j <= 16; j++)
+        off[j] = s->owidth == 4 ? ((const int32_t *)s->offsets.buf)[r + j] : ((const int64_t *)s->offsets.buf)[r + j];
+    if (off[15] + 64 > (int64_t)s->data.len) return 0;
+    int32_t rel[16], len[16];
+    for (int j = 0; j < 16; j++) {
+        int64_t n = off[j + 1] - off[j];
+        if (n > 55) return 0;
+        rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 55 bytes span < 1 KiB */
+        len[j] = (int32_t)n;
+    }
+    dc_hmac_hex16_avx512(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(2 * nbytes));
+    return 1;
+#endif
+}
+
+/* HMAC-SHA-256 of every row, its first nbytes written straight as lower-case hex: row i at
+ * text + 2 * nbytes * i. Rows of at most 55 bytes go L at a time through the multi-lane kernel:
+ * each row's padded block is built word by word from the data (copied first only where a word
+ * load would read past the buffer's end), the inner state lands directly in the outer block's
+ * first words, and the outer state is hex-encoded from the lanes; longer rows take hmac_one. Same bytes as hmac_mb
+ * followed by a hex encoding of the digests (known-answer tests), without the 32-byte intermediate
+ * digests. */
+static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
+                        uint8_t *text, dc_mbfull_kernel kern, int L, compress_fn cf) {
+    /* per word, by the message bytes it holds (rem = n - 4w, clamped to -1..4): which bytes to
+     * keep, and where the 0x80 padding byte goes */
+    static const uint32_t wmask[6] = {0, 0, 0xFF000000u, 0xFFFF0000u, 0xFFFFFF00u, 0xFFFFFFFFu};
+    static const uint32_t wpad[6] = {0, 0x80000000u, 0x00800000u, 0x00008000u, 0x00000080u, 0};
+    _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
+    Py_ssize_t rows[16];
+    int cnt = 0;
+    const size_t width = (size_t)(2 * nbytes);
+    const uint8_t *data = (const uint8_t *)s->data.buf;
+    const int64_t dlen = (int64_t)s->data.len;
+    memset(Wi, 0, sizeof Wi);
+    memset(Wo, 0, sizeof Wo);
+    for (int j = 0; j < L; j++) {
+        Wo[8 * L + j] = 0x80000000u;
+        Wo[15 * L + j] = (64 + 32) * 8;
+    }
+    const int wide = kern == dc_mbfull_avx512; /* the 16-row AVX-512 unit applies */
+    for (Py_ssize_t i = 0; i <= s->length; i++) {
+        if (wide && cnt == 0 && hex16_avx512(ist, ost, s, i, nbytes, text + width * (size_t)i)) {
+            i += 15;
+            continue;
         }
+        if (i < s->length) {
+            Py_ssize_t r = s->offset + i;
+            int64_t a, b;
+            if (s->owidth == 4) {
+                a = ((const int32_t *)s->offsets.buf)[r];
+                b = ((const int32_t *)s->offsets.buf)[r + 1];
+            } else {
+                a = ((const int64_t *)s->offsets.buf)[r];
+                b = ((const int64_t *)s->offsets.buf)[r + 1];
+            }
+            size_t n = (size_t)(b - a);
+            if (n > 55) {
+                uint8_t dig[32];
+                uint32_t w[8];
+                hmac_one(ist, ost, s, i, dig, cf);
+                for (int k = 0; k < 8; k++) w[k] = dc_be32(dig + 4 * k);
+                hex_words(w, 1, nbytes, text + width * (size_t)i);
+                continue;
+            }
+            /* the block's words are built in registers from 4-byte loads: bytes stored one at a
+             * time and read back as words would stall store forwarding */
+            const uint8_t *m = data + a;
+            uint8_t tail[64];
+            if (a + 64 > dlen) { /* near the buffer's end: never read past it */
+                memset(tail, 0, sizeof tail);
+                if (n) memcpy(tail, m, n);
+                m = tail;
+            }
+            for (int w = 0; w < 14; w++) {
+                uint32_t v;
+                memcpy(&v, m + 4 * w, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                v = __builtin_bswap32(v);
+#endif
+                int64_t rem = (int64_t)n - 4 * w + 1;
+                int k = rem < 0 ? 0 : rem > 5 ? 5 : (int)rem;
+                Wi[w * L + cnt] = (v & wmask[k]) | wpad[k];
+            }
+            Wi[14 * L + cnt] = 0;
+            Wi[15 * L + cnt] = (uint32_t)((64 + n) * 8);
+            rows[cnt++] = i;
+            if (cnt < L) continue;
+        }
+        if (!cnt) break;
+        kern(ist, Wi, Wo); /* the inner states are the outer blocks' first 8 words */
+        kern(ost, Wo, st);
+        for (int j = 0; j < cnt; j++) hex_words(st + j, L, nbytes, text + width * (size_t)rows[j]);
+        cnt = 0;
+    }
+}
+
+/* hmac_hex_mb without a multi-lane kernel: one row at a time with cf. */
+static void hmac_hex_rows(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
+                          uint8_t *text, compress_fn cf) {
+    for (Py_ssize_t i = 0; i < s->length; i++) {
+        uint8_t dig[32];
+        uint32_t w[8];
+        hmac_one(ist, ost, s, i, dig, cf);
+        for (int k = 0; k < 8; k++) w[k] = dc_be32(dig + 4 * k);
+        hex_words(w, 1, nbytes, text + (size_t)(2 * nbytes) * (size_t)i);
     }
 }
 
 static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_buffer key;
-    PyObject *offs, *data;
+    PyObject *offs, *data, *into = Py_None;
     Py_ssize_t offset, length;
     int owidth;
     const char *implname;
     int hexbytes = 0; /* > 0: return the first hexbytes bytes of each digest as lower-case hex */
-    if (!PyArg_ParseTuple(args, "y*OOnnis|i", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes))
+    if (!PyArg_ParseTuple(args, "y*OOnnis|iO", &key, &offs, &data, &offset, &length, &owidth, &implname, &hexbytes,
+                          &into))
         return NULL;
     int impl = parse_impl(implname);
     if (impl < 0) { PyBuffer_Release(&key); return NULL; }
@@ -1003,17 +1258,25 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     }
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) { PyBuffer_Release(&key); return NULL; }
-    PyObject *res = PyBytes_FromStringAndSize(NULL, hexbytes ? length * 2 * hexbytes : length * 32);
-    uint8_t *digs = hexbytes ? malloc((size_t)(length ? length : 1) * 32) : NULL;
-    if (!res || (hexbytes && !digs)) {
-        Py_XDECREF(res);
-        free(digs);
-        strings_release(&s);
-        PyBuffer_Release(&key);
-        return PyErr_NoMemory();
+    Py_ssize_t need = hexbytes ? length * 2 * hexbytes : length * 32;
+    /* the result goes into the caller's writable buffer (an Arrow buffer from its memory pool,
+     * reused batch after batch) when one is given, else into a new bytes object */
+    PyObject *res = NULL;
+    Py_buffer ob = {0};
+    uint8_t *out;
+    if (into != Py_None) {
+        if (PyObject_GetBuffer(into, &ob, PyBUF_WRITABLE) < 0) goto fail;
+        if (ob.len < need) {
+            PyBuffer_Release(&ob);
+            PyErr_SetString(PyExc_ValueError, "output buffer too short");
+            goto fail;
+        }
+        out = (uint8_t *)ob.buf;
+    } else {
+        res = PyBytes_FromStringAndSize(NULL, need);
+        if (!res) goto fail;
+        out = (uint8_t *)PyBytes_AS_STRING(res);
     }
-    uint8_t *text = (uint8_t *)PyBytes_AS_STRING(res);
-    uint8_t *out = hexbytes ? digs : text;
     compress_fn cf = pick_compress(impl);
     dc_mbfull_kernel kern = NULL;
     int L = 1;
@@ -1022,15 +1285,23 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     uint32_t ist[8], ost[8];
     hmac_states(key.buf, (size_t)key.len, cf, ist, ost);
-    if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
+    if (hexbytes && kern) hmac_hex_mb(ist, ost, &s, hexbytes, out, kern, L, cf);
+    else if (hexbytes) hmac_hex_rows(ist, ost, &s, hexbytes, out, cf);
+    else if (kern) hmac_mb(ist, ost, &s, out, kern, L, cf);
     else
         for (Py_ssize_t i = 0; i < length; i++) hmac_one(ist, ost, &s, i, out + 32 * i, cf);
-    if (hexbytes) hex_rows(digs, length, hexbytes, text);
     Py_END_ALLOW_THREADS
-    free(digs);
     strings_release(&s);
     PyBuffer_Release(&key);
+    if (into != Py_None) {
+        PyBuffer_Release(&ob);
+        Py_RETURN_NONE;
+    }
     return res;
+fail:
+    strings_release(&s);
+    PyBuffer_Release(&key);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ membership */
@@ -1057,6 +1328,7 @@ static PyObject *py_contains(PyObject *self, PyObject *args) {
     pending_buf *pb = malloc(sizeof *pb);
     if (pb) {
         pb->n = 0;
+        pb->exact = 1;
         for (size_t i = 0; i < n && t->n; i++) {
             const uint8_t *d = (const uint8_t *)q.buf + i * (size_t)t->dsize;
             if (!dc_bitmap_test(t, dc_be32(d + t->dsize - 4))) continue;
@@ -1146,7 +1418,7 @@ static PyMethodDef methods[] = {
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
     {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},
     {"search_mask", py_search_mask, METH_VARARGS,
-     "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes"},
+     "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes, to be verified in full"},
     {"search_mask_verified", py_search_mask_verified, METH_VARARGS,
      "search_mask_verified(plan, targets, algorithm, start, stop, impl) -> (verified pairs, plaintexts, rejected)"},
     {"verify_mask_hits", py_verify_mask_hits, METH_VARARGS,
@@ -1154,7 +1426,8 @@ static PyMethodDef methods[] = {
     {"search_list", py_search_list, METH_VARARGS,
      "search_list(offsets, data, offset, length, offset_width, targets, algorithm, impl, rounds=1) -> (row, target row) pairs as uint64 bytes"},
     {"hmac_sha256", py_hmac_sha256, METH_VARARGS,
-     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0) -> length*32 bytes, or length*2*hex_bytes hex characters"},
+     "hmac_sha256(key, offsets, data, offset, length, offset_width, impl, hex_bytes=0, out=None) -> length*32 bytes, "
+     "or length*2*hex_bytes hex characters; with out (a writable buffer), written there and None returned"},
     {"contains", py_contains, METH_VARARGS, "contains(targets, digests) -> one byte (0/1) per digest"},
     {"digest", py_digest, METH_VARARGS, "digest(algorithm, message, impl, rounds=1) -> bytes"},
     {NULL, NULL, 0, NULL}};
