@@ -206,6 +206,11 @@ class CountingEngine:
     def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
         return key_leaks(table, policy, master_key)
 
+    def series(self, series: Any, **options: Any) -> Any:
+        from datacustoms.risk.series import analyse_series
+
+        return analyse_series(series, **options)
+
 
 def test_a_new_engine_is_a_class_and_one_registry_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = CountingEngine()

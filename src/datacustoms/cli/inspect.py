@@ -69,6 +69,14 @@ def _registry(detectors: Path | None) -> Any:
     return builtin_registry().with_yaml(detectors)
 
 
+def _refuse_series_reading(engine: str, given: tuple[tuple[str, str | None], ...]) -> None:
+    """Spark reads a series as it reads one table: refuse reading options before it reads every release."""
+    reading = [f"--{k.replace('format', 'input-format')}" for k, v in given if v is not None]
+    if reading and engine.strip().lower() == "spark":
+        raise UsageError(f"{', '.join(reading)} cannot be used with --engine spark on a series of releases",
+                         "Spark reads CSV as UTF-8 with a header and a comma; use --engine embedded")  # fmt: skip
+
+
 def inspect_cmd(
     path: Annotated[str, typer.Argument(help="A CSV / Parquet / JSONL / Arrow file, a folder of Parquet, a SQL URL, "
                                     "or a series of releases (a folder or glob of daily files, a partitioned dataset).")],
@@ -134,6 +142,7 @@ def inspect_cmd(
     read_options: dict[str, Any] = {key: value for key, value in given if value is not None}
     read_options.update(_salts(salt, salt_file, salt_mode, engine))
     if release_key is not None or looks_like_series(path):  # a series: the latest release and the whole (R17)
+        _refuse_series_reading(engine, given)
         from datacustoms.flows.series import inspect_series
         inspect = partial(inspect_series, release_key=release_key)
     from datacustoms.cli.progress import progress_reporter

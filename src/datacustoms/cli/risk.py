@@ -17,7 +17,8 @@ import typer
 
 from datacustoms.cli import options as opt
 from datacustoms.cli.common import emit, guard_outputs, handle_errors
-from datacustoms.cli.series import series_command
+from datacustoms.cli.series import EngineChoice, given, series_command
+from datacustoms.engines import DEFAULT_SPARK_MASTER
 from datacustoms.errors import UsageError
 
 if TYPE_CHECKING:
@@ -39,6 +40,10 @@ def _points(value: str) -> list[int]:
         return [int(v) for v in _split(value)]
     except ValueError:
         raise UsageError(f"--points {value!r} is not a range or a list", "e.g. --points 1..5 or 1,2,4") from None
+
+
+SERIES_ENGINE_HELP = ("For a series of releases: embedded (this process) or spark (Spark reads and counts; "
+                      "same figures).")
 
 
 def _status_line(checks: list[Check]) -> str:
@@ -123,6 +128,9 @@ def risk_cmd(
         "(default: a date or partition in the file names)."),
     link_column: str | None = typer.Option(
         None, "--link", help="For a series: the column joining releases (default: the one found to link them)."),
+    engine: Annotated[str, opt.engine(SERIES_ENGINE_HELP)] = "embedded",
+    spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
+    spark_conf: opt.SparkConf = None,
 ) -> None:
     """Re-identification risk over quasi-identifiers: k, risks, population uniques, l, t, rare values.
 
@@ -131,7 +139,9 @@ def risk_cmd(
     thresholds = opt.measure_limits(k, max_risk, avg_risk, l=l_div, t=t_close)  # refused before reading
     opt.refuse_html_on_terminal(fmt, output)
     guard_outputs({"--output": output}, [path, aux])
-    if series_command(path, release_key, fmt, output, force=link_column is not None,
+    choice = EngineChoice(engine, spark_master, spark_conf, given(sensitive=sensitive, k=k, avg_risk=avg_risk, l=l_div,
+        t=t_close, population=population, sampling_fraction=sampling_fraction, aux=aux, aux_on=aux_on, table=table))  # fmt: skip
+    if series_command(path, release_key, fmt, output, force=link_column is not None, engine=choice,
                       link=link_column, profile=_split(qi) or None, max_unicity=thresholds.max_risk):  # fmt: skip
         return
     from datacustoms.io import read
@@ -188,6 +198,9 @@ def unicity_cmd(
     release_key: str | None = typer.Option(
         None, "--release-key", help="EVENTS is a series of releases: the column holding the release key "
         "(default: a date or partition in the file names)."),
+    engine: Annotated[str, opt.engine(SERIES_ENGINE_HELP)] = "embedded",
+    spark_master: opt.SparkMaster = DEFAULT_SPARK_MASTER,
+    spark_conf: opt.SparkConf = None,
 ) -> None:
     """p-point unicity of transaction traces (de Montjoye et al. 2015), with confidence intervals.
 
@@ -198,8 +211,12 @@ def unicity_cmd(
 
     opt.refuse_html_on_terminal(fmt, output)
     guard_outputs({"--output": output}, [events])
-    if series_command(events, release_key, fmt, output, kind="unicity", link=person, max_points=max(_points(points)),
-                      sample_people=sample_people, seed=seed, max_unicity=max_unicity):  # fmt: skip
+    choice = EngineChoice(engine, spark_master, spark_conf, given(
+        time=time, place=place, amount=amount, amount_bins=amount_bins, table=table,
+        time_granularity=None if time_granularity == "day" else time_granularity))  # fmt: skip
+    if series_command(events, release_key, fmt, output, kind="unicity", engine=choice, link=person,
+                      max_points=max(_points(points)), sample_people=sample_people, seed=seed,
+                      max_unicity=max_unicity):  # fmt: skip
         return
     if person is None or time is None:
         raise UsageError("unicity needs --person and --time for an events table", "e.g. --person account_id --time ts")

@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from datacustoms.attack.hashes.targets import ParsedColumn
+from datacustoms.io.series import ReleaseSeries
 from datacustoms.model.risk import CombinationSearch
+from datacustoms.model.series import SeriesResult
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.policy import Policy
 from datacustoms.protect.pipeline import ProtectResult
@@ -84,4 +86,9 @@ class Engine(Protocol):
 
     def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
         """R18: per column, the cells holding the master key or a key derived from it (counts only)."""
+        ...
+
+    def series(self, series: ReleaseSeries, **options: Any) -> SeriesResult:
+        """R17: what the recipient holds after every release of ``series``
+        (options: :func:`datacustoms.risk.series.analyse_series`'s; every figure as the embedded engine's)."""
         ...

@@ -9,13 +9,16 @@ from datacustoms.attack.column import read_column
 from datacustoms.attack.hashes.targets import ParsedColumn
 from datacustoms.engines.base import PathLike
 from datacustoms.io import read
+from datacustoms.io.series import ReleaseSeries
 from datacustoms.model.risk import CombinationSearch
+from datacustoms.model.series import SeriesResult
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.policy import Policy
 from datacustoms.protect.pipeline import ProtectResult, output_format, protect_table
 from datacustoms.protect.prove import key_leaks
 from datacustoms.risk.combos import constant_columns, search_combinations
 from datacustoms.risk.profile import CellLoader
+from datacustoms.risk.series import analyse_series
 from datacustoms.table import Table
 
 
@@ -59,3 +62,6 @@ class EmbeddedEngine:
 
     def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
         return key_leaks(table, policy, master_key)
+
+    def series(self, series: ReleaseSeries, **options: Any) -> SeriesResult:
+        return analyse_series(series, **options)

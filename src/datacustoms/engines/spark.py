@@ -16,8 +16,10 @@ from datacustoms.engines.base import PathLike
 from datacustoms.engines.spark_protect import spark_key_leaks, spark_protect
 from datacustoms.engines.spark_stages import distinct_digests, sampled_head, spark_cell_loader
 from datacustoms.errors import ColumnError, UsageError
+from datacustoms.io.series import ReleaseSeries
 from datacustoms.io.spark import DEFAULT_SPARK_MASTER, SparkTable, as_table, frame, session, source_name
 from datacustoms.model.risk import CombinationSearch
+from datacustoms.model.series import SeriesResult
 from datacustoms.model.thresholds import Thresholds
 from datacustoms.policy import Policy
 from datacustoms.protect.pipeline import ProtectResult
@@ -96,3 +98,9 @@ class SparkEngine:
 
     def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
         return spark_key_leaks(self._frame(table), policy, master_key)
+
+    def series(self, series: ReleaseSeries, **options: Any) -> SeriesResult:
+        """The series measure on Spark (:mod:`datacustoms.engines.spark_series`): same figures, read by Spark."""
+        from datacustoms.engines.spark_series import spark_series
+
+        return spark_series(series, session(self.master, self.conf), **options)

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from datacustoms.flows.inspect import inspect
+from datacustoms.engines.base import Engine
+from datacustoms.flows.inspect import engine_of, inspect
 from datacustoms.io.series import ReleaseSeries, looks_like_series, open_series
 from datacustoms.model.report import Report
 from datacustoms.model.series import SeriesColumn, SeriesResult
-from datacustoms.risk.series import analyse_series
 
 __all__ = ["inspect_series", "looks_like_series", "measure_series", "open_series"]
 
 
-def measure_series(series: ReleaseSeries, *, detect: bool = True, **options: Any) -> SeriesResult:
-    """The series measure, with each column's detected kind and role from the first release."""
-    result = analyse_series(series, **options)
+def measure_series(
+    series: ReleaseSeries, *, engine: Engine | str | None = None, detect: bool = True, **options: Any
+) -> SeriesResult:
+    """The series measure (run by ``engine``, default embedded), with each column's detected kind and
+    role from the first release."""
+    result = engine_of(engine).series(series, **options)
     if detect:
         _label(result.columns, series)
     return result
@@ -33,12 +36,15 @@ def inspect_series(
     link: str | None = None,
     max_unicity: float = 0.05,
     seed: int = 0,
+    engine: Engine | str | None = None,
     **inspect_options: Any,
 ) -> Report:
-    """Inspect the latest release of ``source`` and attach the measure of the whole series."""
+    """Inspect the latest release of ``source`` and attach the measure of the whole series
+    (both run by ``engine``)."""
+    eng = engine_of(engine)
     series = open_series(source, release_key=release_key)
-    result = measure_series(series, link=link, max_unicity=max_unicity, seed=seed)
-    report = inspect(series.latest(), **inspect_options)
+    result = measure_series(series, engine=eng, link=link, max_unicity=max_unicity, seed=seed)
+    report = inspect(str(series.latest_file().path), engine=eng, **inspect_options)
     report.source.notes.append(
         f"a series of {result.releases:,} releases ({len(series.files):,} files); the latest release "
         f"({result.last_key}) is inspected in full, the series section covers all of them"

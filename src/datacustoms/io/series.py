@@ -69,6 +69,11 @@ class ReleaseSeries:
         path = next(f.path for f in self.files if f.key == key)
         return read(str(path))
 
+    def latest_file(self) -> ReleaseFile:
+        """The first file of the latest release."""
+        last = self.keys[-1]
+        return next(f for f in self.files if f.key == last)
+
     def latest(self) -> Table:
         return self.release_table(self.keys[-1])
 

@@ -85,14 +85,14 @@ def analyse_series(
             columns, keys = _prepare(con, series)
             if len(keys) < 1:
                 raise InputError(f"{series.source} holds no release", "check the folder or the pattern")
-            measured_rel = _spread(len(keys), measured)
+            measured_rel = spread(len(keys), measured)
             _subset_view(con, series, measured_rel)
             stats = _column_stats(con, columns, series.key_column, len(measured_rel))
-            chosen = _choose_link(stats, link, columns)
+            chosen = choose_link(stats, link, columns)
             if chosen is not None:
                 _stable_shares(con, stats, chosen)
             qi = [s.column for s in stats if s.column != chosen and (s.stable_share or 0) >= STABLE
-                  and s.unique_share < LINK_UNIQUE and not _constant(s)]  # fmt: skip
+                  and s.unique_share < LINK_UNIQUE and not is_constant(s)]  # fmt: skip
             result = SeriesResult(
                 source=series.source, releases=len(keys), release_key=series.key_origin, first_key=keys[0],
                 last_key=keys[-1], rows=0, measured_releases=[keys[i] for i in measured_rel], columns=stats,
@@ -102,16 +102,16 @@ def analyse_series(
             if chosen is None:
                 result.notes.append("no column links the releases: each release stands alone for the recipient")
                 result.rows = int(_scalar(con, "SELECT count(*) FROM dc_src"))
-                result.checks = _checks(result, max_unicity)
+                result.checks = series_checks(result, max_unicity)
                 return result
-            result.profile = profile if profile is not None else _default_profile(stats, chosen, series.key_column)
-            _check_names(result.profile, columns, "profile column")
+            result.profile = profile if profile is not None else default_profile(stats, chosen, series.key_column)
+            check_names(result.profile, columns, "profile column")
             trace = spill / "trace.parquet"
             _write_trace(con, chosen, result.profile, trace)
             _traceability(con, trace, keys, result, growth)
         _trace_unicity(trace, result, keys, max_points=max_points, sample_people=sample_people, seed=seed,
                        growth=growth)  # fmt: skip
-        result.checks = _checks(result, max_unicity)
+        result.checks = series_checks(result, max_unicity)
         return result
     finally:
         shutil.rmtree(spill, ignore_errors=True)
@@ -122,15 +122,10 @@ def analyse_series(
 
 def _prepare(con: duckdb.DuckDBPyConnection, series: ReleaseSeries) -> tuple[list[str], list[str]]:
     """Create ``dc_src`` (every row with its release number ``__rel``); return columns and keys."""
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {series.scan_sql(series.files[:1])}").fetchall()
-    except duckdb.Error as err:
-        raise InputError(f"{series.files[0].path.name} could not be read ({_first_line(err)})",
-                         "check the file (UTF-8 CSV with a header, or Parquet)") from None  # fmt: skip
-    columns = [str(r[0]) for r in described if r[0] != "filename"]
+    columns = list(describe_columns(series, con))
     scan = series.scan_sql()
     if series.key_column is not None:
-        _check_names([series.key_column], columns, "release key column")
+        check_names([series.key_column], columns, "release key column")
         key = quote(series.key_column)
         keys = [str(r[0]) for r in con.execute(
             f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM {scan} WHERE {key} IS NOT NULL ORDER BY 1").fetchall()]
@@ -144,6 +139,17 @@ def _prepare(con: duckdb.DuckDBPyConnection, series: ReleaseSeries) -> tuple[lis
                                        "rel": [rel[f.key] for f in series.files]}))  # fmt: skip
     con.execute(f"CREATE VIEW dc_src AS SELECT s.*, f.rel AS __rel FROM {scan} s JOIN dc_files f USING (filename)")
     return columns, keys
+
+
+def describe_columns(series: ReleaseSeries, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str]:
+    """Column name -> DuckDB type, as the first file of the series is read (every engine hashes these types)."""
+    try:
+        sql = f"DESCRIBE SELECT * FROM {series.scan_sql(series.files[:1])}"
+        described = (con.execute(sql) if con is not None else duckdb.execute(sql)).fetchall()
+    except duckdb.Error as err:
+        raise InputError(f"{series.files[0].path.name} could not be read ({_first_line(err)})",
+                         "check the file (UTF-8 CSV with a header, or Parquet)") from None  # fmt: skip
+    return {str(r[0]): str(r[1]) for r in described if r[0] != "filename"}
 
 
 def _subset_view(con: duckdb.DuckDBPyConnection, series: ReleaseSeries, measured: list[int]) -> None:
@@ -162,7 +168,8 @@ def _column_stats(
     con: duckdb.DuckDBPyConnection, columns: list[str], key_column: str | None, measured: int
 ) -> list[SeriesColumn]:
     """Per column: mean within-release distinct share; for near-unique ones, the recurring share."""
-    distinct = ", ".join(f"approx_count_distinct({quote(c)})" for c in columns)
+    # exact counts (on the measured releases only): a sketch's few-percent error can flip which column links
+    distinct = ", ".join(f"count(DISTINCT {quote(c)})" for c in columns)
     rows = con.execute(f"SELECT count(*), {distinct} FROM dc_sub GROUP BY __rel").fetchall()
     stats = []
     for i, column in enumerate(columns):
@@ -183,9 +190,9 @@ def _column_stats(
     return stats
 
 
-def _choose_link(stats: list[SeriesColumn], link: str | None, columns: list[str]) -> str | None:
+def choose_link(stats: list[SeriesColumn], link: str | None, columns: list[str]) -> str | None:
     if link is not None:
-        _check_names([link], columns, "link column")
+        check_names([link], columns, "link column")
         return link
     linking = [s for s in stats if s.links]
     if not linking:
@@ -213,7 +220,7 @@ def _stable_shares(con: duckdb.DuckDBPyConnection, stats: list[SeriesColumn], li
 
 def _combined_unique(con: duckdb.DuckDBPyConnection, qi: list[str]) -> float:
     cols = ", ".join(quote(c) for c in qi)
-    rows = con.execute(f"SELECT count(*), approx_count_distinct(hash({cols})) FROM dc_sub GROUP BY __rel").fetchall()
+    rows = con.execute(f"SELECT count(*), count(DISTINCT hash({cols})) FROM dc_sub GROUP BY __rel").fetchall()
     shares = [min(1.0, d / n) for n, d in rows if n]
     return sum(shares) / len(shares) if shares else 0.0
 
@@ -239,7 +246,7 @@ def _traceability(con: duckdb.DuckDBPyConnection, trace: Path, keys: list[str], 
                 "(SELECT person, f FROM dc_firsts WHERE s = f) x ON t.person = x.person AND t.rel > x.f "
                 "GROUP BY t.person) d WHERE dc_firsts.person = d.person")  # fmt: skip
     con.execute("UPDATE dc_firsts SET s = NULL WHERE s = f")
-    marks = _checkpoints(len(keys)) if growth else [len(keys)]
+    marks = checkpoints(len(keys)) if growth else [len(keys)]
     sums = ", ".join(f"count(*) FILTER (WHERE f < {n}), count(*) FILTER (WHERE s < {n})" for n in marks)
     row = con.execute(f"SELECT {sums} FROM dc_firsts").fetchall()[0]
     rows = 0
@@ -289,7 +296,7 @@ def _trace_table(trace: Path, releases: int) -> Table:
 # ------------------------------------------------------------------------------------------ verdict
 
 
-def _checks(result: SeriesResult, max_unicity: float) -> list[Check]:
+def series_checks(result: SeriesResult, max_unicity: float) -> list[Check]:
     """R17: the releases judged together."""
     if result.link is None and not result.exact_match_qi:
         return [Check(rule="R17", subject="release series", status="pass",
@@ -310,28 +317,28 @@ def _checks(result: SeriesResult, max_unicity: float) -> list[Check]:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _default_profile(stats: list[SeriesColumn], link: str, key_column: str | None) -> list[str]:
+def default_profile(stats: list[SeriesColumn], link: str, key_column: str | None) -> list[str]:
     """Every column but identifiers (near-unique), constants within a release and the release key."""
     return [s.column for s in stats
-            if s.column not in (link, key_column) and s.unique_share < LINK_UNIQUE and not _constant(s)]  # fmt: skip
+            if s.column not in (link, key_column) and s.unique_share < LINK_UNIQUE and not is_constant(s)]  # fmt: skip
 
 
-def _constant(s: SeriesColumn) -> bool:
+def is_constant(s: SeriesColumn) -> bool:
     return s.unique_share == 0.0
 
 
-def _spread(n: int, most: int) -> list[int]:
+def spread(n: int, most: int) -> list[int]:
     """Up to ``most`` release numbers spread from the first to the last."""
     if n <= most:
         return list(range(n))
     return sorted({round(i * (n - 1) / (most - 1)) for i in range(most)})
 
 
-def _checkpoints(n: int) -> list[int]:
+def checkpoints(n: int) -> list[int]:
     return sorted({c for c in CHECKPOINTS if c < n} | {n})
 
 
-def _check_names(names: list[str], columns: list[str], what: str) -> None:
+def check_names(names: list[str], columns: list[str], what: str) -> None:
     for name in names:
         if name not in columns:
             raise ColumnError(name, columns, what)
