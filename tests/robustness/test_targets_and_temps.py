@@ -70,6 +70,19 @@ def test_stale_temp_files_of_dead_writers_are_swept_and_nothing_else(tmp_path: P
     assert ours_alive.exists() and foreign.exists() and recent.exists()  # alive, not ours, or newer than us
 
 
+def test_a_writer_killed_just_before_the_next_run_starts_is_swept(tmp_path: Path) -> None:
+    """The kill test's race: a dead writer's staging folder touched a moment before the next run
+    started is older than that run (the start is not rounded down to whole seconds)."""
+    writer = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    staging = tmp_path / f".out.csv.transfer-0123456789ab.{int(writer.stdout)}"
+    staging.mkdir()
+    (staging / "out.csv").write_text("staged")  # the folder's mtime: just now, after the writer exited
+    code = "import sys; from datacustoms.io.atomic import sweep_stale; print(sweep_stale(sys.argv[1]))"
+    next_run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert next_run.stdout.strip() == "1", next_run.stderr
+    assert not staging.exists()
+
+
 def test_disk_full_is_one_line_and_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ENOSPC while writing: the temp file is removed, the error is an OutputError."""
     target = tmp_path / "report.json"

@@ -27,14 +27,21 @@ _STAGING = re.compile(r"^\..+\.transfer-[0-9a-f]{12}(?:\.(?P<pid>\d+))?$")
 
 
 def _process_start() -> float:
-    """When this process started (epoch seconds): from /proc on Linux, else the import time."""
+    """When this process started (epoch seconds), never earlier than it did: from /proc on Linux,
+    else the import time.
+
+    The boot time is taken from ``/proc/uptime`` (10 ms steps), not ``btime`` (whole seconds): a
+    writer killed a moment before this process started must count as older than it, or the sweep
+    would leave its files behind. The start tick is rounded up for the same reason.
+    """
     try:
         with open("/proc/self/stat", encoding="ascii") as fh:
             ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/stat", encoding="ascii") as fh:
-            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        now = time.time()
+        return now - uptime + (ticks + 1) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
         return time.time()
 
 
