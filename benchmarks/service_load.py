@@ -199,8 +199,9 @@ def main() -> None:
     args = parser.parse_args()
     from datacustoms.service.server import demo_policy
 
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs "
-          "(measured while the machine was shared)")
+    load = os.getloadavg()
+    busy = " (other work is running: the figures are lower than on a free machine)" if load[0] > 1.0 else ""
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs{busy}")
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
