@@ -12,9 +12,10 @@ them), never a whole column. The figures are the embedded engine's, exactly:
   release before N — a person is traceable when it differs from their first release;
 * unicity: the sample is the first ``sample_people`` people by ``hash(person, seed)``; each one's
   points are ranked by ``hash(sid, day, snapshot, NULL, seed)`` as
-  :func:`datacustoms.risk.unicity.unicity` ranks them; who else holds a person's first p points is
-  a broadcast join of the trace against the chosen points, reduced per (sampled person, holder)
-  to a bit mask of the points held, whose run of trailing ones is the longest prefix held.
+  :func:`datacustoms.risk.unicity.unicity` ranks them; who else holds a person's first p points:
+  the trace joined against the *distinct* chosen points (a broadcast table; at most one match per
+  trace row) gives each point its sorted holder set, and each sampled person intersects its
+  points' sets in rank order (``applyInArrow``, numpy), as the embedded engine does.
 
 The column statistics that pick the link and the quasi-identifiers are exact distinct counts in
 both engines (a sketch's few-percent error could pick another link). Unsigned 64-bit hashes travel through Spark (which has no unsigned type) shifted by 2⁶³, which
@@ -363,20 +364,41 @@ def _ranked(part: Any, people: Any, sample_people: int, seed: int) -> Any:
 
 def _first_unique(part: Any, ranked: Any, max_p: int) -> np.ndarray:
     """Per eligible sampled person, the smallest p at which only they hold their first p points
-    (``max_p + 1``: never), from the count of holders per longest held prefix."""
+    (``max_p + 1``: never).
+
+    The trace is joined against the *distinct* chosen points only (a small broadcast table, at
+    most one match per trace row), which gives each point its sorted holder set; each sampled
+    person then intersects the holder sets of its points in rank order, as the embedded engine does.
+    """
     from pyspark.sql import functions as F
 
     chosen = ranked.where((F.col("npts") >= max_p) & (F.col("rn") <= max_p)).select("sid", "rn", "rel", "profile")
-    mask = F.expr("bit_or(shiftleft(CAST(1 AS BIGINT), rn - 1))")
-    held = (part.join(F.broadcast(chosen), ["rel", "profile"]).groupBy("sid", "person").agg(mask.alias("m"))
-            .select("sid", (F.bit_count(F.col("m").bitwiseXOR(F.col("m") + 1)) - 1).alias("prefix")))  # fmt: skip
-    counts = held.groupBy("sid", "prefix").count().toArrow()  # at most sample × (max_p + 1) rows
-    if counts.num_rows == 0:
-        return np.empty(0, dtype=np.int64)
-    sids = np.asarray(counts.column("sid"))
-    _, row = np.unique(sids, return_inverse=True)
-    grid = np.zeros((row.max() + 1, max_p + 1), dtype=np.int64)
-    np.add.at(grid, (row, np.minimum(np.asarray(counts.column("prefix")), max_p)), np.asarray(counts.column("count")))
-    holders = np.cumsum(grid[:, ::-1], axis=1)[:, ::-1]  # holders[:, p]: people holding the first p points
-    alone = holders[:, 1 : max_p + 1] <= 1
-    return np.where(alone.any(axis=1), alone.argmax(axis=1) + 1, max_p + 1)
+    points = chosen.select("rel", "profile").distinct()  # at most sample × max_p rows
+    holders = (part.join(F.broadcast(points), ["rel", "profile"]).groupBy("rel", "profile")
+               .agg(F.array_sort(F.collect_set("person")).alias("h")))  # fmt: skip
+    per_person = chosen.join(holders, ["rel", "profile"]).select("sid", "rn", "h")
+    kernel = _intersect_kernel(max_p)
+    first = per_person.groupBy("sid").applyInArrow(kernel, "sid int, first int").toArrow()  # one row a sampled person
+    return np.asarray(first.column("first"), dtype=np.int64)
+
+
+def _intersect_kernel(max_p: int) -> Callable[[pa.Table], pa.Table]:
+    """Executor side, one sampled person: intersect its points' holder sets in rank order."""
+
+    def run(table: pa.Table) -> pa.Table:
+        table = table.sort_by("rn")
+        sets = table.column("h").combine_chunks()
+        offsets = np.asarray(sets.offsets)
+        values = np.asarray(sets.values)
+        first = max_p + 1
+        common = values[offsets[0] : offsets[1]]
+        for p in range(1, min(max_p, len(table)) + 1):
+            if p > 1:
+                common = np.intersect1d(common, values[offsets[p - 1] : offsets[p]], assume_unique=True)
+            if len(common) <= 1:
+                first = p
+                break
+        sid = table.column("sid")[0].as_py()
+        return pa.table({"sid": pa.array([sid], pa.int32()), "first": pa.array([first], pa.int32())})
+
+    return run
