@@ -14,8 +14,8 @@ them), never a whole column. The figures are the embedded engine's, exactly:
   points are ranked by ``hash(sid, day, snapshot, NULL, seed)`` as
   :func:`datacustoms.risk.unicity.unicity` ranks them; who else holds a person's first p points:
   the trace joined against the *distinct* chosen points (a broadcast table; at most one match per
-  trace row) gives each point its sorted holder set, and each sampled person intersects its
-  points' sets in rank order (``applyInArrow``, numpy), as the embedded engine does.
+  trace row) gives each point its sorted holder set; one row per sampled person gathers its points'
+  sets, which ``mapInArrow`` intersects in rank order with numpy, as the embedded engine does.
 
 The column statistics that pick the link and the quasi-identifiers are exact distinct counts in
 both engines (a sketch's few-percent error could pick another link). Unsigned 64-bit hashes travel through Spark (which has no unsigned type) shifted by 2⁶³, which
@@ -52,6 +52,7 @@ from datacustoms.risk.series import (
 from datacustoms.risk.unicity import _points, _time_expr
 
 _SHIFT = "9223372036854775808"  # 2**63: UBIGINT <-> BIGINT, order kept
+_FIRST = pa.schema([("first", pa.int32())])  # per sampled person: the smallest p that singles them out
 Kernel = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
 
 
@@ -376,29 +377,34 @@ def _first_unique(part: Any, ranked: Any, max_p: int) -> np.ndarray:
     points = chosen.select("rel", "profile").distinct()  # at most sample × max_p rows
     holders = (part.join(F.broadcast(points), ["rel", "profile"]).groupBy("rel", "profile")
                .agg(F.array_sort(F.collect_set("person")).alias("h")))  # fmt: skip
-    per_person = chosen.join(holders, ["rel", "profile"]).select("sid", "rn", "h")
-    kernel = _intersect_kernel(max_p)
-    first = per_person.groupBy("sid").applyInArrow(kernel, "sid int, first int").toArrow()  # one row a sampled person
+    per_person = (chosen.join(holders, ["rel", "profile"]).groupBy("sid")
+                  .agg(F.sort_array(F.collect_list(F.struct("rn", "h"))).alias("s")))  # fmt: skip
+    from datacustoms.io.spark import spark_schema
+
+    first = per_person.mapInArrow(_intersect_kernel(max_p), spark_schema(_FIRST)).toArrow()  # one row a sampled person
     return np.asarray(first.column("first"), dtype=np.int64)
 
 
-def _intersect_kernel(max_p: int) -> Callable[[pa.Table], pa.Table]:
-    """Executor side, one sampled person: intersect its points' holder sets in rank order."""
+def _intersect_kernel(max_p: int) -> Kernel:
+    """Executor side: per sampled person, intersect its points' holder sets in rank order."""
 
-    def run(table: pa.Table) -> pa.Table:
-        table = table.sort_by("rn")
-        sets = table.column("h").combine_chunks()
-        offsets = np.asarray(sets.offsets)
-        values = np.asarray(sets.values)
-        first = max_p + 1
-        common = values[offsets[0] : offsets[1]]
-        for p in range(1, min(max_p, len(table)) + 1):
-            if p > 1:
-                common = np.intersect1d(common, values[offsets[p - 1] : offsets[p]], assume_unique=True)
-            if len(common) <= 1:
-                first = p
-                break
-        sid = table.column("sid")[0].as_py()
-        return pa.table({"sid": pa.array([sid], pa.int32()), "first": pa.array([first], pa.int32())})
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            lists = batch.column("s")
+            so = np.asarray(lists.offsets)
+            sets = lists.values.flatten()[1]
+            ho, hv = np.asarray(sets.offsets), np.asarray(sets.values)
+            out = np.full(len(batch), max_p + 1, dtype=np.int32)
+            for i in range(len(batch)):
+                a, b = int(so[i]), int(so[i + 1])
+                common = hv[ho[a] : ho[a + 1]]
+                for p in range(1, min(max_p, b - a) + 1):
+                    if p > 1:
+                        j = a + p - 1
+                        common = np.intersect1d(common, hv[ho[j] : ho[j + 1]], assume_unique=True)
+                    if len(common) <= 1:
+                        out[i] = p
+                        break
+            yield pa.record_batch([pa.array(out)], schema=_FIRST)
 
     return run
