@@ -162,6 +162,57 @@ def raw_class_histogram(df: Any, qi: Sequence[str]) -> pa.Table:
     return df.groupBy(*qi).agg(F.count(F.lit(1)).alias(COUNT)).select(COUNT).toArrow()
 
 
+def pregroupable(df: Any, inputs: Sequence[str]) -> bool:
+    """True when the QI kernels may run on ``inputs``' distinct rows instead of on every row.
+
+    The plan's kernels are row-wise and deterministic (the embedded pipeline relies on that: its
+    histogram pass and its write pass must agree), so equal inputs give equal outputs. Spark's
+    ``groupBy`` merges -0.0 with 0.0 and NaNs, which a kernel could tell apart: float inputs
+    are not grouped first.
+    """
+    schema = arrow_schema(df.select(*inputs))
+    return COUNT not in inputs and not any(pa.types.is_floating(f.type) for f in schema)
+
+
+class GroupedHistograms:
+    """Both class histograms from one grouping of the raw QI inputs, kept while they are measured.
+
+    Spark groups the QI inputs once (JVM only, a few rows per distinct combination); the raw
+    histogram sums those counts over the raw QIs, the protected one runs the QI kernels on the
+    grouped rows only (``mapInArrow``) and sums over the generalised classes. The same tables as
+    :func:`raw_class_histogram` and :func:`spark_class_histogram`, from one pass over the data.
+    """
+
+    def __init__(self, df: Any, qi: Sequence[str], inputs: Sequence[str], steps: Sequence[Step]) -> None:
+        from pyspark.sql import functions as F
+
+        self.qi, self.steps = list(qi), list(steps)
+        self.grouped = df.groupBy(*inputs).agg(F.count(F.lit(1)).alias(COUNT)).cache()
+
+    def raw(self) -> pa.Table:
+        from pyspark.sql import functions as F
+
+        return self.grouped.groupBy(*self.qi).agg(F.sum(COUNT).alias(COUNT)).select(COUNT).toArrow()
+
+    def protected(self) -> pa.Table:
+        from pyspark.sql import functions as F
+
+        qi = self.qi
+
+        def to_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+            cols = [pc.cast(as_text(batch.column(c)), pa.string()) for c in qi]
+            return pa.RecordBatch.from_arrays([*cols, batch.column(COUNT)], names=[*qi, COUNT])
+
+        texts = map_steps(self.grouped, [*self.steps, ("(quasi-identifiers)", to_text)])
+        try:
+            return texts.groupBy(*qi).agg(F.sum(COUNT).alias(COUNT)).toArrow()
+        except Exception as err:
+            raise_job_error(err, "the class histogram")
+            raise
+        finally:
+            self.grouped.unpersist()
+
+
 # ---------------------------------------------------------------------------------- commit
 
 
@@ -232,12 +283,15 @@ def spark_protect(
     plan = build_plan(policy, columns, master_key)
     qi = list(plan.qi)
     qi_steps = [(s.column, s.kernel) for s in plan.steps if s.column in qi]
+    inputs = qi_inputs(policy, qi)
+    if qi and pregroupable(df, inputs):
+        hists = GroupedHistograms(df, qi, inputs, qi_steps)
+        raw_histogram, protected_histogram = hists.raw, hists.protected
+    else:
+        raw_histogram = partial(raw_class_histogram, df, qi)
+        protected_histogram = partial(spark_class_histogram, df.select(*inputs), qi, qi_steps)
     measured = measure_classes(
-        policy,
-        plan,
-        dry_run=dry_run,
-        raw_histogram=lambda: raw_class_histogram(df, qi),
-        protected_histogram=lambda: spark_class_histogram(df.select(*qi_inputs(policy, qi)), qi, qi_steps),
+        policy, plan, dry_run=dry_run, raw_histogram=raw_histogram, protected_histogram=protected_histogram
     )
     steps: list[Step] = [(s.column, s.kernel) for s in plan.steps]
     steps.append(("(output columns)", plan.kernels[-1]))

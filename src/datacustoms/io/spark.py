@@ -228,25 +228,59 @@ def stream_batches(df: Any, schema: pa.Schema | None = None) -> Iterator[pa.Reco
             yield batch
 
 
+def local_parquet(source: Any, df: Any) -> Any:
+    """A ``pyarrow.dataset`` over ``source`` when it is the local Parquet file or folder ``df`` reads.
+
+    Its footers give the row count and the driver can draw the sample without a Spark job. None
+    when ``source`` is not a local Parquet path, or when the files show other columns than Spark
+    does (a partitioned folder, say): then Spark counts and samples.
+    """
+    import pyarrow.dataset as ds
+
+    if not isinstance(source, str | os.PathLike) or _spark_format(Path(os.fspath(source))) != "parquet":
+        return None
+    try:
+        dataset = ds.dataset(os.fspath(source), format="parquet")
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    return dataset if dataset.schema.names == list(df.columns) else None
+
+
 @dataclass
 class SparkTable(Table):
     """A :class:`Table` over a Spark DataFrame (``frame``): the row count and the sample come from
-    Spark when first asked for, batches stream to the driver."""
+    Spark when first asked for (from the footers and the driver for a local Parquet source,
+    ``parquet``), batches stream to the driver."""
 
     frame: Any = None
+    parquet: Any = None
 
     @property
     def num_rows(self) -> int:
         if self._num_rows is None:
-            self._num_rows = self.num_rows_hint if self.num_rows_hint is not None else int(self.frame.count())
-            self.num_rows_hint = self._num_rows
+            if self.num_rows_hint is None:
+                self.num_rows_hint = int(self.parquet.count_rows() if self.parquet is not None else self.frame.count())
+            self._num_rows = self.num_rows_hint
         return self._num_rows
 
     def sample(self, rows: int = DEFAULT_SAMPLE_ROWS, seed: int = 0) -> pa.Table:
         if self._sample is None:
-            self._sample = sample_arrow(self.frame, rows, seed, total=self.num_rows).cast(self.schema)
+            self._sample = self._local_sample(rows, seed)
+            if self._sample is None:
+                self._sample = sample_arrow(self.frame, rows, seed, total=self.num_rows).cast(self.schema)
             return self._sample
         return super().sample(rows, seed)
+
+    def _local_sample(self, rows: int, seed: int) -> pa.Table | None:
+        """The embedded engine's own reservoir sample, read by the driver from the local files."""
+        if self.parquet is None:
+            return None
+        dataset = self.parquet
+        local = Table(name=self.name, schema=dataset.schema, open_batches=lambda: iter(dataset.to_batches()))
+        try:
+            return local.sample(rows, seed).cast(self.schema)
+        except (pa.ArrowException, ValueError):
+            return None  # a type Spark reads differently: Spark samples
 
 
 def as_table(
@@ -270,6 +304,7 @@ def as_table(
         format="spark",
         notes=list(notes or ()),
         frame=df,
+        parquet=local_parquet(source, df) if source is not None else None,
     )
     if sample_rows is not None:
         table.sample(sample_rows)
