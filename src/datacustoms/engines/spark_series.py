@@ -32,7 +32,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from datacustoms.errors import InputError, UsageError
+from datacustoms.errors import InputError
 from datacustoms.io.series import ReleaseSeries
 from datacustoms.model.risk import UnicityResult
 from datacustoms.model.series import SeriesColumn, SeriesGrowth, SeriesResult
@@ -41,6 +41,7 @@ from datacustoms.risk.series import (
     LINK_UNIQUE,
     STABLE,
     check_names,
+    check_options,
     checkpoints,
     choose_link,
     default_profile,
@@ -70,10 +71,7 @@ def spark_series(
     growth: bool = True,
 ) -> SeriesResult:
     """Measure ``series`` on ``spark`` as :func:`datacustoms.risk.series.analyse_series` does."""
-    if not 1 <= max_points <= 16:
-        raise UsageError(f"max points {max_points} is not between 1 and 16", "e.g. --points 1..8")
-    if sample_people < 1:
-        raise UsageError("the sample must hold at least one person", "raise --sample-people")
+    check_options(max_points, sample_people)
     types = describe_columns(series)
     columns = list(types)
     src, keys = _releases(spark, series, columns)

@@ -62,6 +62,14 @@ class ReleaseSeries(Protocol):
     def scan_sql(self, files: Sequence[Any] | None = None) -> str: ...
 
 
+def check_options(max_points: int, sample_people: int) -> None:
+    """The options every engine's series measure refuses alike, before reading anything."""
+    if not 1 <= max_points <= 16:
+        raise UsageError(f"max points {max_points} is not between 1 and 16", "e.g. --points 1..8")
+    if sample_people < 1:
+        raise UsageError("the sample must hold at least one person", "raise --sample-people")
+
+
 def analyse_series(
     series: ReleaseSeries,
     *,
@@ -75,10 +83,7 @@ def analyse_series(
     growth: bool = True,
 ) -> SeriesResult:
     """Measure the series as the recipient holds it after every release (see the module doc)."""
-    if not 1 <= max_points <= 16:
-        raise UsageError(f"max points {max_points} is not between 1 and 16", "e.g. --points 1..8")
-    if sample_people < 1:
-        raise UsageError("the sample must hold at least one person", "raise --sample-people")
+    check_options(max_points, sample_people)
     spill = Path(tempfile.mkdtemp(prefix="datacustoms-series-"))
     try:
         with connect() as con:
