@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from datacustoms.errors import InputError
 from datacustoms.io.series import ReleaseSeries
@@ -50,10 +51,10 @@ from datacustoms.risk.series import (
     series_checks,
     spread,
 )
+from datacustoms.risk.unicity import _first_unique as unicity_first_unique
 from datacustoms.risk.unicity import _points, _time_expr
 
 _SHIFT = "9223372036854775808"  # 2**63: UBIGINT <-> BIGINT, order kept
-_FIRST = pa.schema([("first", pa.int32())])  # per sampled person: the smallest p that singles them out
 Kernel = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
 
 
@@ -325,13 +326,12 @@ def trace_unicity(trace: Any, releases: int, ps: Sequence[int], *, people: int, 
 
     max_p = max(ps)
     part = trace.where(F.col("rel") < releases)
-    ranked = _ranked(part, part.select("person").distinct(), sample_people, seed).persist()
-    try:
-        npts = np.asarray([int(r[0]) for r in ranked.where("rn = 1").select("npts").collect()])  # one per sampled
-        eligible = int(np.count_nonzero(npts >= max_p))
-        first_unique = _first_unique(part, ranked, max_p)
-    finally:
-        ranked.unpersist()
+    ranked = _ranked(part, part.select("person").distinct(), sample_people, seed)
+    # the first max_p points of every sampled person (≤ sample × max_p rows): their counts and draws
+    head = ranked.where(F.col("rn") <= max_p).select("sid", "rn", "rel", "profile", "npts").toArrow()
+    npts = np.asarray(head.filter(pc.equal(head.column("rn"), 1)).column("npts"), dtype=np.int64)
+    eligible = int(np.count_nonzero(npts >= max_p))
+    first_unique = _first_unique(part, head.filter(pc.greater_equal(head.column("npts"), max_p)), max_p)
     return UnicityResult(
         people=people, events=events, sampled=len(npts), time_granularity="day", place="profile", amount=None,
         amount_bins=None, median_points=float(statistics.median(npts)) if len(npts) else 0.0,
@@ -361,48 +361,47 @@ def _ranked(part: Any, people: Any, sample_people: int, seed: int) -> Any:
             .withColumn("npts", F.count(F.lit(1)).over(by_sid)).drop("h"))  # fmt: skip
 
 
-def _first_unique(part: Any, ranked: Any, max_p: int) -> np.ndarray:
-    """Per eligible sampled person, the smallest p at which only they hold their first p points
-    (``max_p + 1``: never).
+def _first_unique(part: Any, chosen: pa.Table, max_p: int) -> np.ndarray:
+    """Per eligible sampled person (``chosen``: its first ``max_p`` points), the smallest p at which
+    only they hold their first p points (``max_p + 1``: never).
 
-    The trace is joined against the *distinct* chosen points only (a small broadcast table, at
-    most one match per trace row), which gives each point its sorted holder set; each sampled
-    person then intersects the holder sets of its points in rank order, as the embedded engine does.
+    The sampled people are split into as many buckets as Spark has cores. The trace is joined
+    against the distinct chosen points, each tagged with the buckets whose people chose it (a small
+    broadcast table): a point's holders travel once per bucket that needs them, not once per
+    person who chose it (a common point is chosen by many). Each bucket then runs the embedded
+    engine's intersection (:func:`datacustoms.risk.unicity._first_unique`) on its people.
     """
     from pyspark.sql import functions as F
 
-    chosen = ranked.where((F.col("npts") >= max_p) & (F.col("rn") <= max_p)).select("sid", "rn", "rel", "profile")
-    points = chosen.select("rel", "profile").distinct()  # at most sample × max_p rows
-    holders = (part.join(F.broadcast(points), ["rel", "profile"]).groupBy("rel", "profile")
-               .agg(F.array_sort(F.collect_set("person")).alias("h")))  # fmt: skip
-    per_person = (chosen.join(holders, ["rel", "profile"]).groupBy("sid")
-                  .agg(F.sort_array(F.collect_list(F.struct("rn", "h"))).alias("s")))  # fmt: skip
-    from datacustoms.io.spark import spark_schema
-
-    first = per_person.mapInArrow(_intersect_kernel(max_p), spark_schema(_FIRST)).toArrow()  # one row a sampled person
+    spark = part.sparkSession
+    if chosen.num_rows == 0:
+        return np.empty(0, dtype=np.int64)
+    buckets = max(1, int(spark.sparkContext.defaultParallelism))
+    keys = chosen.select(["rel", "profile"])
+    points, pid = np.unique(np.stack([np.asarray(keys.column(0), dtype=np.int64),
+                                      np.asarray(keys.column(1), dtype=np.int64)], axis=1),
+                            axis=0, return_inverse=True)  # fmt: skip
+    sid = np.asarray(chosen.column("sid"), dtype=np.int64)
+    order = np.lexsort((np.asarray(chosen.column("rn")), sid))
+    sid, pid = sid[order], pid.reshape(-1)[order].astype(np.int64)
+    wanted = np.unique(np.stack([pid, sid % buckets], axis=1), axis=0)  # (point, bucket) pairs
+    table = pa.table({"rel": pa.array(points[wanted[:, 0], 0], pa.int32()), "profile": points[wanted[:, 0], 1],
+                      "pid": pa.array(wanted[:, 0], pa.int32()), "bucket": pa.array(wanted[:, 1], pa.int32())})  # fmt: skip
+    matched = part.join(F.broadcast(spark.createDataFrame(table)), ["rel", "profile"]).select("bucket", "pid", "person")
+    first = matched.groupBy("bucket").applyInArrow(_bucket_kernel(sid, pid, buckets, max_p), "first int").toArrow()
     return np.asarray(first.column("first"), dtype=np.int64)
 
 
-def _intersect_kernel(max_p: int) -> Kernel:
-    """Executor side: per sampled person, intersect its points' holder sets in rank order."""
+def _bucket_kernel(sid: np.ndarray, pid: np.ndarray, buckets: int, max_p: int) -> Callable[[pa.Table], pa.Table]:
+    """Executor side: one bucket's holders ``(bucket, pid, person)`` → its people's first unique p."""
 
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            lists = batch.column("s")
-            so = np.asarray(lists.offsets)
-            sets = lists.values.flatten()[1]
-            ho, hv = np.asarray(sets.offsets), np.asarray(sets.values)
-            out = np.full(len(batch), max_p + 1, dtype=np.int32)
-            for i in range(len(batch)):
-                a, b = int(so[i]), int(so[i + 1])
-                common = hv[ho[a] : ho[a + 1]]
-                for p in range(1, min(max_p, b - a) + 1):
-                    if p > 1:
-                        j = a + p - 1
-                        common = np.intersect1d(common, hv[ho[j] : ho[j + 1]], assume_unique=True)
-                    if len(common) <= 1:
-                        out[i] = p
-                        break
-            yield pa.record_batch([pa.array(out)], schema=_FIRST)
+    def run(holders: pa.Table) -> pa.Table:
+        bucket = int(holders.column("bucket")[0].as_py())
+        mine = sid % buckets == bucket
+        people, idx = np.unique(np.asarray(holders.column("person"), dtype=np.int64), return_inverse=True)
+        n = len(people)
+        held = np.unique(np.asarray(holders.column("pid"), dtype=np.int64) * n + idx.reshape(-1))  # sorted, distinct
+        first = unicity_first_unique(held // n, held % n, sid[mine], pid[mine], people=n, max_p=max_p)
+        return pa.table({"first": pa.array(first, pa.int32())})
 
     return run
