@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterator, Sequence
+from functools import reduce
 from typing import Any
 
 import duckdb
@@ -185,15 +186,29 @@ def _column_stats(sub: Any, columns: list[str], key_column: str | None, measured
         one = all(r[i + 1] <= 1 for r in rows)
         stats.append(SeriesColumn(column=column, unique_share=0.0 if one else sum(shares) / max(len(shares), 1),
                                   links=False))  # fmt: skip
-    for s in stats:
-        if s.column == key_column or s.unique_share < LINK_UNIQUE or measured < 2:
-            continue
-        c = _col(s.column)
-        per_value = sub.where(c.isNotNull()).groupBy(c).agg((F.min("__rel") < F.max("__rel")).alias("n"))
-        total, recurring = per_value.agg(F.count(F.lit(1)), F.sum(F.col("n").cast("long"))).collect()[0]
-        s.recurring_share = (recurring or 0) / total if total else 0.0
-        s.links = s.recurring_share >= LINK_RECURRING
+    near = [s for s in stats if s.column != key_column and s.unique_share >= LINK_UNIQUE and measured >= 2]
+    _recurring_shares(sub, near)
     return stats
+
+
+def _recurring_shares(sub: Any, near: list[SeriesColumn]) -> None:
+    """Per near-unique column, the share of its values seen in two or more measured releases: one
+    job per Spark type among them (the columns' values unioned, so equality stays the type's own)."""
+    from pyspark.sql import functions as F
+
+    types = dict(sub.dtypes)
+    for kind in dict.fromkeys(types[s.column] for s in near):
+        group = [s for s in near if types[s.column] == kind]
+        values = [sub.select(F.lit(i).alias("i"), _col(s.column).alias("v"), "__rel").where(F.col("v").isNotNull())
+                  for i, s in enumerate(group)]  # fmt: skip
+        per_value = reduce(lambda a, b: a.union(b), values).groupBy("i", "v").agg(
+            (F.min("__rel") < F.max("__rel")).alias("n"))  # fmt: skip
+        found = {int(r[0]): (int(r[1]), int(r[2] or 0))
+                 for r in per_value.groupBy("i").agg(F.count(F.lit(1)), F.sum(F.col("n").cast("long"))).collect()}  # fmt: skip
+        for i, s in enumerate(group):
+            total, recurring = found.get(i, (0, 0))
+            s.recurring_share = recurring / total if total else 0.0
+            s.links = s.recurring_share >= LINK_RECURRING
 
 
 def _stable_shares(sub: Any, stats: list[SeriesColumn], link: str) -> None:
@@ -345,8 +360,6 @@ def _trace_unicity(trace: Any, people: Any, result: SeriesResult, keys: list[str
 def _sample(people: Any, marks: list[int], sample_people: int) -> Any:
     """Per checkpoint N, the first ``sample_people`` people seen before N by ``hash(person, seed)``,
     numbered ``sid`` in that order: ``(n, person, sid)``, one Spark job (a top-k per checkpoint)."""
-    from functools import reduce
-
     from pyspark.sql import functions as F
 
     spark = people.sparkSession
