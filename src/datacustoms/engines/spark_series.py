@@ -14,8 +14,8 @@ them), never a whole column. The figures are the embedded engine's, exactly:
   points are ranked by ``hash(sid, day, snapshot, NULL, seed)`` as
   :func:`datacustoms.risk.unicity.unicity` ranks them; who else holds a person's first p points:
   the trace joined against the *distinct* chosen points (a broadcast table; at most one match per
-  trace row) gives each point its sorted holder set; one row per sampled person gathers its points'
-  sets, which ``mapInArrow`` intersects in rank order with numpy, as the embedded engine does.
+  trace row), tagged with the buckets of sampled people that chose them, so a point's holders
+  travel once per bucket; each bucket runs the embedded engine's intersection on its people.
 
 The column statistics that pick the link and the quasi-identifiers are exact distinct counts in
 both engines (a sketch's few-percent error could pick another link). Unsigned 64-bit hashes travel through Spark (which has no unsigned type) shifted by 2⁶³, which
