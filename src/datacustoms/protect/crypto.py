@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from datacustoms.errors import InputError, KeyMaterialError, UsageError
 from datacustoms.protect.ff1 import FF1
+from datacustoms.protect.siv_batch import SivBatch, padded_rows
 
 Encoding = Literal["hex", "base64url", "base32"]
 ENCODINGS: tuple[str, ...] = ("hex", "base64url", "base32")
@@ -516,30 +517,37 @@ def tokenize(key: bytes, values: Any, *, column: str, pad_block: int = TOKEN_PAD
     _require_siv_key(key)
     if pad_block < 1 or pad_block > 255:
         raise UsageError("pad_block must be between 1 and 255 bytes")
-    siv = AESSIV(bytes(key))
-    ad = _token_ad(key, column)
+    siv = SivBatch(key, _token_ad(key, column))
 
     def one(array: pa.Array) -> pa.Array:
         array = _as_plain(array)
-        out: list[str | None] = []
-        cache: dict[bytes, str] = {}
-        offsets, data = _offsets_and_data(array)
-        valid = _validity(array)
-        bounds = offsets.tolist()
-        for i in range(len(array)):
-            if valid is not None and not valid[i]:
-                out.append(None)
-                continue
-            raw = bytes(data[bounds[i] : bounds[i + 1]])
-            tok = cache.get(raw)
-            if tok is None:
-                sealed = siv.encrypt(_pad(raw, pad_block), ad)
-                tok = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
-                cache[raw] = tok
-            out.append(tok)
-        return pa.array(out, type=_string_out_type(array))
+        encoded = pc.dictionary_encode(array)  # each distinct value sealed once
+        return pc.take(_tokens(siv, encoded.dictionary, pad_block, _string_out_type(array)), encoded.indices)
 
     return _map_chunks(values, one)
+
+
+_TOKEN_ROWS = 1 << 16  # values sealed per batch: bounds the block matrices (a few MiB)
+
+
+def _tokens(siv: SivBatch, distinct: pa.Array, pad_block: int, out_type: pa.DataType) -> pa.Array:
+    """The token of each value of ``distinct`` (no nulls): values of one padded length are
+    sealed together in batches, their tokens base64url-encoded as one matrix."""
+    if not len(distinct):
+        return pa.array([], out_type)
+    offsets, data = _offsets_and_data(distinct)
+    buf = np.frombuffer(data, np.uint8)
+    padded = (np.diff(offsets).astype(np.int64) // pad_block + 1) * pad_block  # 0x80, then zeros
+    parts, order = [], []
+    for width in np.unique(padded).tolist():
+        same = np.flatnonzero(padded == width)
+        for rows in (same[a : a + _TOKEN_ROWS] for a in range(0, len(same), _TOKEN_ROWS)):
+            sealed = siv.seal(padded_rows(offsets, buf, rows, width))
+            parts.append(_fixed_width_strings(encode_matrix(sealed, "base64url"), out_type, None))
+            order.append(rows)
+    where = np.empty(len(distinct), np.int64)
+    where[np.concatenate(order)] = np.arange(len(distinct))
+    return pa.concat_arrays(parts).take(pa.array(where))
 
 
 def detokenize(key: bytes, values: Any, *, column: str) -> Any:
