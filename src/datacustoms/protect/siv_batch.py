@@ -18,6 +18,8 @@ import numpy as np
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from datacustoms.protect.text_matrix import rows_matrix
+
 _BLOCK = 16
 
 
@@ -103,14 +105,10 @@ class SivBatch:
         return self._ecb(self._ctr, counters).reshape(len(siv), blocks * _BLOCK)
 
 
+
 def padded_rows(offsets: np.ndarray, data: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
     """The values at ``rows`` of a string/binary buffer (``offsets``, ``data``), each shorter than
     ``width``, ISO/IEC 7816-4 padded (0x80, then zeros) to ``width`` bytes: a len(rows) × width matrix."""
-    starts = offsets[rows].astype(np.int64)
-    lengths = offsets[rows + 1].astype(np.int64) - starts
-    column = np.arange(width, dtype=np.int64)[None, :]
-    inside = column < lengths[:, None]
-    at = np.minimum(starts[:, None] + column, max(len(data) - 1, 0))
-    out = np.where(inside, data[at] if len(data) else 0, 0).astype(np.uint8)
-    out[np.arange(len(rows)), lengths] = 0x80
+    out = rows_matrix(offsets, data, rows, width)
+    out[np.arange(len(rows)), offsets[rows + 1] - offsets[rows]] = 0x80
     return out
