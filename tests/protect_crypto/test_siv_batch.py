@@ -104,6 +104,7 @@ def test_fpe_equals_the_one_value_definition(alphabet: str, keep: int) -> None:
         pick[:9], "010-" + pick[:4] + "-" + pick[4:8], "+82 " + pick[:9], None, pick[:9], "이름 " + pick[:9],
         pick[:19], "-".join([pick[:3], pick[:6], pick[:5]]), pick[:6] + "한" + pick[:6],
     ]  # fmt: skip
+    values += [pick[:30] + "-" + pick[:39], pick[:31] + "-" + pick[:38]]  # one length, two patterns, > 64 bytes
     values += [f"{i:09d}".translate(str.maketrans("0123456789", alphabet[:10])) for i in range(0, 10**8, 997_001)]
     want = _ff1_one_by_one(key, values, "col", alphabet, keep)
     for typ in (pa.string(), pa.large_string()):

@@ -710,11 +710,17 @@ def _fpe_rows(
     cipher: FF1, mat: np.ndarray, chosen: np.ndarray, value_of: np.ndarray, symbols: np.ndarray, twk: bytes, decrypt: bool
 ) -> np.ndarray:
     """``mat`` with its ``chosen`` bytes FF1-encrypted (or decrypted), one batch per pattern of chosen columns."""
-    patterns, inverse = np.unique(np.packbits(chosen, axis=1), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.cumsum(np.bincount(inverse, minlength=len(patterns)))[:-1]
-    for members in np.split(order, bounds):
+    if (chosen == chosen[0]).all():  # one format (the usual case): one batch, no sort
+        batches = [np.arange(len(mat))]
+    else:
+        packed: np.ndarray = np.packbits(chosen, axis=1)
+        if packed.shape[1] <= 8:  # one integer per pattern: a 1-D sort, not a row-wise one
+            packed = np.pad(packed, ((0, 0), (0, 8 - packed.shape[1]))).view(np.uint64).ravel()
+        patterns, inverse = np.unique(packed, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        bounds = np.cumsum(np.bincount(inverse, minlength=len(patterns)))[:-1]
+        batches = np.split(np.argsort(inverse, kind="stable"), bounds)
+    for members in batches:
         picked = np.ix_(members, np.flatnonzero(chosen[members[0]]))
         mat[picked] = symbols[cipher.many_matrix(value_of[mat[picked]], twk, decrypt=decrypt)]
     return mat
