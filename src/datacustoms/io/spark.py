@@ -40,6 +40,11 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
 }
 
+#: added for a local master (the executors run inside the driver's JVM): compile with the quick C1
+#: compiler only. A fresh session's jobs are short and mostly warm-up; C2's compile threads compete
+#: with the tasks for the cores (docs/scaling.md: the 1 M- and 5 M-row inspect, with and without)
+LOCAL_CONF: dict[str, str] = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"}
+
 _lock = threading.Lock()
 _sessions: dict[str, Any] = {}
 
@@ -88,7 +93,8 @@ def session(master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = No
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = SparkSession.builder.master(master).appName("datacustoms")
-        for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
+        local = LOCAL_CONF if master.startswith("local") else {}
+        for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
             builder = builder.config(key, value)
         try:
             spark = builder.getOrCreate()
