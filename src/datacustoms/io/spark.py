@@ -321,11 +321,12 @@ class SparkTable(Table):
 
 def bounded_batches(dataset: Any) -> Iterator[pa.RecordBatch]:
     """The dataset's rows in the embedded reader's batches, file by file: no row group's buffers
-    kept (``pre_buffer``), nothing read ahead, so the driver holds about one batch while it samples."""
+    kept (``pre_buffer``), nothing read ahead, and each column's pages read through a 1 MiB buffer
+    rather than its whole column chunk at once, so the driver holds about one batch while it samples."""
     import pyarrow.parquet as pq
 
     for path in dataset.files:
-        yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS)
+        yield from pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20).iter_batches(batch_size=BATCH_ROWS)
 
 
 def as_table(
