@@ -374,3 +374,13 @@ def test_local_parquet_sample_is_the_embedded_engines(spark: Any, export_path: P
     """The driver samples a local Parquet source itself: the very rows the embedded engine samples."""
     table = resolve_engine("spark", master="local[2]").open(str(export_path), sample_rows=100)
     assert table.sample(100).to_pylist() == read(str(export_path)).sample(100).to_pylist()
+
+
+@pytest.mark.spark
+def test_local_session_compiles_with_c1_only(spark: Any) -> None:
+    """A local master's JVM gets the C1-only JIT flag when nobody set driver Java options."""
+    from datacustoms.io.spark import LOCAL_CONF
+
+    assert LOCAL_CONF["spark.driver.extraJavaOptions"] == "-XX:TieredStopAtLevel=1"
+    runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    assert "-XX:TieredStopAtLevel=1" in list(runtime.getInputArguments())  # the running JVM got it
