@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 DEFAULT_SAMPLE_ROWS = 20_000
+#: rows per batch when a file is read in bounded batches (the Parquet reader, the Spark driver's sample)
+BATCH_ROWS = 65_536
 
 
 class DictionaryOpener(Protocol):

@@ -31,7 +31,7 @@ from datacustoms.io.csv import read_csv
 from datacustoms.io.parquet_pages import dictionary_columns
 from datacustoms.io.spark import is_spark_dataframe, read_spark
 from datacustoms.io.targets import check_input_file
-from datacustoms.table import Table, from_arrow
+from datacustoms.table import BATCH_ROWS, Table, from_arrow
 
 FORMATS = ("csv", "parquet", "jsonl", "ipc", "sql")
 EXTENSIONS = {
@@ -40,7 +40,6 @@ EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".arrow": "ipc", ".feather": "ipc", ".ipc": "ipc",
 }  # fmt: skip
-BATCH_ROWS = 65_536
 
 
 def read(
