@@ -441,8 +441,8 @@ static void plan_fill(const dc_plan *p, uint64_t idx, uint8_t *buf) {
 
 /* One group of L candidates in flight: its message words, its H7 keys and where it starts. */
 typedef struct {
-    _Alignas(64) uint32_t W[16 * 16];
-    _Alignas(64) uint32_t keys[16];
+    _Alignas(64) uint32_t W[16 * 32];
+    _Alignas(64) uint32_t keys[32];
     uint64_t first;
     int valid;
     uint32_t pass; /* lanes that passed the coarse bitmap */
@@ -638,7 +638,8 @@ static void fill_generic(const dc_plan *p, group_buf *g, int L, uint8_t *buf) {
 
 /* The kernel for groups whose lanes share words 0 and 1, where kern has one (NULL otherwise). */
 static dc_mb_kernel inv2_kernel(dc_mb_kernel kern) {
-    return kern == dc_mb_avx512_nz3 ? dc_mb_avx512_nz3_inv2 : kern == dc_mb_avx512_nz4 ? dc_mb_avx512_nz4_inv2
+    return kern == dc_mb_avx512x2_nz3 ? dc_mb_avx512x2_nz3_inv2 : kern == dc_mb_avx512x2_nz4 ? dc_mb_avx512x2_nz4_inv2
+         : kern == dc_mb_avx512_nz3 ? dc_mb_avx512_nz3_inv2 : kern == dc_mb_avx512_nz4 ? dc_mb_avx512_nz4_inv2
          : kern == dc_mb_avx2_nz3 ? dc_mb_avx2_nz3_inv2 : kern == dc_mb_avx2_nz4 ? dc_mb_avx2_nz4_inv2 : NULL;
 }
 
@@ -745,10 +746,12 @@ static targets_box *search_args(PyObject *tc, const char *algname, const char *i
     return tb;
 }
 
-/* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits. */
-static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512) {
+/* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits, and
+ * its lane count in *L (AVX-512: two groups of 16 at once where there is such a kernel). */
+static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512, int *L) {
+    *L = avx512 ? (p->nz <= 4 ? DC_AVX512X2_LANES : DC_AVX512_LANES) : DC_AVX2_LANES;
     if (avx512)
-        return p->nz <= 3 ? dc_mb_avx512_nz3 : p->nz == 4 ? dc_mb_avx512_nz4 : p->nz == 5 ? dc_mb_avx512_nz5 : dc_mb_avx512;
+        return p->nz <= 3 ? dc_mb_avx512x2_nz3 : p->nz == 4 ? dc_mb_avx512x2_nz4 : p->nz == 5 ? dc_mb_avx512_nz5 : dc_mb_avx512;
     return p->nz <= 3 ? dc_mb_avx2_nz3 : p->nz == 4 ? dc_mb_avx2_nz4 : p->nz == 5 ? dc_mb_avx2_nz5 : dc_mb_avx2;
 }
 
@@ -817,16 +820,19 @@ static int search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t st
     } else if (alg == ALG_SHA256 && p->fast) {
         compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
                                                              : dc_sha256_compress_scalar;
-        int FL = 0;
+        int FL = 0, L = 0;
         dc_mbfull_kernel full = verify ? verify_kernel(p, &FL) : NULL;
-        if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
-            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, full, FL, hits);
-        else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
+        if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) {
+            dc_mb_kernel k = pick_sha256_kernel(p, 1, &L);
+            run_fast(p, &tb->t, start, stop, k, L, cf, full, FL, hits);
+        } else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) {
             run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, full, FL, hits);
-        else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
-            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, full, FL, hits);
-        else
+        } else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2)) {
+            dc_mb_kernel k = pick_sha256_kernel(p, 0, &L);
+            run_fast(p, &tb->t, start, stop, k, L, cf, full, FL, hits);
+        } else {
             run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, full, FL, hits);
+        }
         return full != NULL;
     } else {
         run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), hits);
