@@ -5,6 +5,8 @@ the general kernel takes over), and a forged near-collision target is never clai
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -71,3 +73,25 @@ def test_a_forged_near_collision_alone_is_refused(impl: str) -> None:
     mask = Mask.from_pattern(b"010XXXXXXXX")
     targets = TargetSet.from_digests([_forged(hashlib.sha256(mask.candidate(12_345_678)).digest())], 32)
     assert len(search_mask(mask, "sha256", targets, start=12_345_000, stop=12_346_000, impl=impl)) == 0
+
+
+@needs_native
+def test_a_search_that_claims_a_forged_target_is_never_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The self-test runs the verifying search on known answers and a forged near-collision: a
+    search that reports the forged target (as one that skipped the full compare would) fails it,
+    and every hit then goes through hashlib."""
+    real = engine._native
+
+    def lying(plan: Any, handle: Any, alg: str, a: int, b: int, impl: str) -> tuple[bytes, bytes, int]:
+        found, texts, rejected = real.search_mask_verified(plan, handle, alg, a, b, impl)
+        extra = np.array([[50_001, 0]], np.uint64).tobytes()
+        return found + extra, texts + Mask.from_pattern(b"010XXXXXXXX").candidate(50_001), rejected
+
+    fake = SimpleNamespace(**{n: getattr(real, n) for n in dir(real) if not n.startswith("__")})
+    fake.search_mask_verified = lying
+    monkeypatch.setattr(engine, "_native", fake)
+    monkeypatch.setattr(engine, "_C_VERIFIER", [])
+    assert engine._c_verifier_ok() is False
+    monkeypatch.setattr(engine, "_native", real)
+    monkeypatch.setattr(engine, "_C_VERIFIER", [])
+    assert engine._c_verifier_ok() is True

@@ -857,7 +857,7 @@ def _c_verifier_ok() -> bool:
                         for rounds in (1, 2):
                             want = digest_function(alg, rounds)(msg)
                             ok &= all(_native.digest(alg, msg, impl, rounds) == want for impl in ("auto", "scalar"))
-                _C_VERIFIER.append(ok and _verifier_known_answers())
+                _C_VERIFIER.append(ok and _verifier_known_answers() and _search_known_answers())
     return _C_VERIFIER[0]
 
 
@@ -896,6 +896,28 @@ def _verifier_known_answers() -> bool:
         if [texts[width * k : width * (k + 1)] for k in range(len(want))] != [mask.candidate(i) for i in want]:
             return False
     return True
+
+
+def _search_known_answers() -> bool:
+    """``search_mask_verified`` on a one-block SHA-256 mask, where the search itself verifies:
+    each bitmap pass is hashed from its rebuilt plaintext by the full kernel and compared in full
+    with its target row. 37 planted counters of 0..100,000 must come back, sorted, with their
+    exact plaintexts, and a target forged to share a candidate's first 8 and last 4 digest bytes
+    (the bitmap's and the prefix index's) must not."""
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    idx = sorted({(3 + 2_711 * k) % 100_000 for k in range(37)})
+    digests = [hashlib.sha256(mask.candidate(i)).digest() for i in idx]
+    real = hashlib.sha256(mask.candidate(50_001)).digest()
+    forged = real[:8] + bytes(b ^ 0x5A for b in real[8:-4]) + real[-4:]
+    targets = TargetSet.from_digests([*digests, forged], 32)
+    found, texts, _rejected = _native.search_mask_verified(
+        _plan(mask, "sha256"), targets._native_handle(), "sha256", 0, 100_000, "auto"
+    )
+    got = np.frombuffer(found, np.uint64).reshape(-1, 2)[:, 0].tolist()
+    width = len(mask.template)
+    return got == idx and [texts[width * k : width * (k + 1)] for k in range(len(idx))] == [
+        mask.candidate(i) for i in idx
+    ]
 
 
 def _sample_checked(
