@@ -23,7 +23,6 @@ X86 = platform.machine().lower() in {"x86_64", "amd64", "i686", "i386"}
 # Per-file flags: the SIMD units are compiled apart from the rest.
 UNIT_FLAGS: dict[str, list[str]] = {
     "avx512.c": ["-mavx512f", "-mavx512bw", "-mavx512vl"],
-    "avx512x2.c": ["-mavx512f", "-mavx512bw", "-mavx512vl"],
     "pseudonym_avx512.c": ["-mavx512f", "-mavx512bw", "-mavx512vl"],
     "avx2.c": ["-mavx2"],
     "shani.c": ["-msha", "-msse4.1"],

@@ -148,13 +148,6 @@ void dc_mb2_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb2_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX512_LANES 16
 
-/* avx512x2.c (the same flags): the SHA-256 search kernels on two 16-lane groups at once */
-void dc_mb_avx512x2_nz3(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
-void dc_mb_avx512x2_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
-void dc_mb_avx512x2_nz3_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
-void dc_mb_avx512x2_nz4_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
-#define DC_AVX512X2_LANES 32
-
 /* pseudonym_avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl): HMAC-SHA-256 of 16 rows
  * of at most 55 bytes (row j at base + rel[j], len[j] bytes, 64 bytes readable from each start),
  * the first nbytes of each MAC as lower-case hex at out + width * j */

@@ -441,8 +441,8 @@ static void plan_fill(const dc_plan *p, uint64_t idx, uint8_t *buf) {
 
 /* One group of L candidates in flight: its message words, its H7 keys and where it starts. */
 typedef struct {
-    _Alignas(64) uint32_t W[16 * 32];
-    _Alignas(64) uint32_t keys[32];
+    _Alignas(64) uint32_t W[16 * 16];
+    _Alignas(64) uint32_t keys[16];
     uint64_t first;
     int valid;
     uint32_t pass; /* lanes that passed the coarse bitmap */
@@ -638,8 +638,7 @@ static void fill_generic(const dc_plan *p, group_buf *g, int L, uint8_t *buf) {
 
 /* The kernel for groups whose lanes share words 0 and 1, where kern has one (NULL otherwise). */
 static dc_mb_kernel inv2_kernel(dc_mb_kernel kern) {
-    return kern == dc_mb_avx512x2_nz3 ? dc_mb_avx512x2_nz3_inv2 : kern == dc_mb_avx512x2_nz4 ? dc_mb_avx512x2_nz4_inv2
-         : kern == dc_mb_avx512_nz3 ? dc_mb_avx512_nz3_inv2 : kern == dc_mb_avx512_nz4 ? dc_mb_avx512_nz4_inv2
+    return kern == dc_mb_avx512_nz3 ? dc_mb_avx512_nz3_inv2 : kern == dc_mb_avx512_nz4 ? dc_mb_avx512_nz4_inv2
          : kern == dc_mb_avx2_nz3 ? dc_mb_avx2_nz3_inv2 : kern == dc_mb_avx2_nz4 ? dc_mb_avx2_nz4_inv2 : NULL;
 }
 
@@ -747,11 +746,11 @@ static targets_box *search_args(PyObject *tc, const char *algname, const char *i
 }
 
 /* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits, and
- * its lane count in *L (AVX-512: two groups of 16 at once where there is such a kernel). */
+ * its lane count in *L. */
 static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512, int *L) {
-    *L = avx512 ? (p->nz <= 4 ? DC_AVX512X2_LANES : DC_AVX512_LANES) : DC_AVX2_LANES;
+    *L = avx512 ? DC_AVX512_LANES : DC_AVX2_LANES;
     if (avx512)
-        return p->nz <= 3 ? dc_mb_avx512x2_nz3 : p->nz == 4 ? dc_mb_avx512x2_nz4 : p->nz == 5 ? dc_mb_avx512_nz5 : dc_mb_avx512;
+        return p->nz <= 3 ? dc_mb_avx512_nz3 : p->nz == 4 ? dc_mb_avx512_nz4 : p->nz == 5 ? dc_mb_avx512_nz5 : dc_mb_avx512;
     return p->nz <= 3 ? dc_mb_avx2_nz3 : p->nz == 4 ? dc_mb_avx2_nz4 : p->nz == 5 ? dc_mb_avx2_nz5 : dc_mb_avx2;
 }
 

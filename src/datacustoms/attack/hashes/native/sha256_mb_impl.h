@@ -17,7 +17,6 @@
 #define SCHED(i) \
     (w[(i) & 15] = ADD(ADD(w[(i) & 15], sig0(w[((i) + 1) & 15])), ADD(w[((i) + 9) & 15], sig1(w[((i) + 14) & 15]))))
 
-#ifndef DC_SEARCH_ONLY
 /* One SHA-256 compression of every lane: all 64 rounds from the state st (one vector per word),
  * which receives the result; the schedule overwrites w. */
 static inline __attribute__((always_inline)) void sha256_block_v(V st[8], V w[16]) {
@@ -50,4 +49,3 @@ void FULL_KERNEL_NAME(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) STORE(out + i * L, st[i]);
 }
-#endif
