@@ -33,6 +33,14 @@ typedef __m512i V;
 #define KERNEL_NAME dc_mb_avx512_nz5
 #define NZ 5
 #include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx512_nz3_inv2
+#define NZ 3
+#define INV 2
+#include "sha256_mb_kernel.h"
+#define KERNEL_NAME dc_mb_avx512_nz4_inv2
+#define NZ 4
+#define INV 2
+#include "sha256_mb_kernel.h"
 
 #define FCH(x, y, z) _mm512_ternarylogic_epi32(x, y, z, 0xCA)
 #define FPAR(x, y, z) _mm512_ternarylogic_epi32(x, y, z, 0x96)

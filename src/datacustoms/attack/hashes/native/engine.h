@@ -54,6 +54,8 @@ typedef struct {
     int nz;                         /* tail-block words nz..14 are zero in every candidate */
     int lowmask;                    /* bit w set: word w holds one of the k low slots */
     uint32_t *lowtab[16];           /* per low word: lowmod + 64 entries of OR-able digit bits */
+    uint8_t *invrun;                /* invrun[lo]: how many counters from low value lo on share words 0-1
+                                     * (capped at 255); NULL when no low digit is in words 0-1 */
 } dc_plan;
 
 /* A multi-buffer kernel hashes L one-block messages from `mid` (words in W[w*L + lane]) and
@@ -117,6 +119,9 @@ void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx2_nz3(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx2_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx2_nz5(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* the same when, besides, all lanes share words 0 and 1 (rounds 0-1 and W16 become scalars) */
+void dc_mb_avx2_nz3_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz4_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mbfull_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_AVX2_LANES 8
 
@@ -125,6 +130,8 @@ void dc_mb_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx512_nz3(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx512_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx512_nz5(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz3_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz4_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 /* MD5 and SHA-1, 16 lanes; keys are the big-endian last 4 digest bytes, as for SHA-256 */
 void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);

@@ -274,6 +274,7 @@ static void plan_free(PyObject *cap) {
     dc_plan *p = PyCapsule_GetPointer(cap, "datacustoms.plan");
     if (!p) return;
     for (int w = 0; w < 16; w++) free(p->lowtab[w]);
+    free(p->invrun);
     free(p);
 }
 
@@ -292,6 +293,21 @@ static int rrn_check(const uint8_t *buf, const int rrn_pos[12]) {
     int s = 0;
     for (int i = 0; i < 12; i++) s += (buf[rrn_pos[i]] - '0') * wts[i];
     return (11 - s % 11) % 10;
+}
+
+/* p->invrun (see engine.h), so that a group of lanes whose words 0 and 1 all agree can take the
+ * kernel that computes rounds 0-1 once for all lanes: 0, or -1 out of memory. */
+static int plan_invrun(dc_plan *p) {
+    if (!(p->lowmask & 3)) return 0;
+    p->invrun = malloc(p->lowmod);
+    if (!p->invrun) return -1;
+    for (uint64_t lo = p->lowmod; lo-- > 0;) {
+        int same = lo + 1 < p->lowmod;
+        for (int w = 0; w < 2 && same; w++)
+            if (p->lowmask >> w & 1) same = p->lowtab[w][lo] == p->lowtab[w][lo + 1];
+        p->invrun[lo] = (uint8_t)(same && p->invrun[lo + 1] < 255 ? p->invrun[lo + 1] + 1 : 1);
+    }
+    return 0;
 }
 
 static PyObject *py_plan_new(PyObject *self, PyObject *args) {
@@ -406,6 +422,7 @@ static PyObject *py_plan_new(PyObject *self, PyObject *args) {
                 p->lowtab[w][lo] = acc;
             }
         }
+        if (plan_invrun(p) < 0) { PyErr_NoMemory(); goto fail; }
     }
     return cap;
 fail:
@@ -504,13 +521,64 @@ static void flush_pending(const dc_targets *t, pending_buf *pb, u64vec *hits) {
     pb->n = 0;
 }
 
+/* Bitmap passes of a one-block SHA-256 search whose full digest comes from the verifier's own
+ * code: each plaintext is rebuilt from its counter value (plan_fill, not the kernel's message
+ * words or digit tables), padded here and hashed as a whole message from the initial state (not
+ * the plan's midstate) by the full 64-round multi-lane kernel, L passes per call.  Those digests
+ * go through the exact lookup (every byte compared with the target row), so a hit found this way
+ * is verified when it is found: one hash per pass instead of one to find it and one to verify it. */
+typedef struct {
+    dc_mbfull_kernel full; /* NULL: each pass is hashed at once from the kernel's words */
+    int L, n;
+    uint64_t idx[16];
+    uint8_t pad[64];        /* the template, its padding and its length, slots '0' */
+} pass_batch;
+
+/* The padded one-block message of the template (slots and check digit as in p->tmpl). */
+static void plan_pad(const dc_plan *p, uint8_t pad[64]) {
+    memset(pad, 0, 64);
+    memcpy(pad, p->tmpl, p->len);
+    pad[p->len] = 0x80;
+    for (int q = 0; q < 8; q++) pad[63 - q] = (uint8_t)(((uint64_t)p->len * 8) >> (8 * q));
+}
+
+/* Lane j (< n) of W: the padded block of counter idx[j * stride], also written to blk[j]. */
+static void fill_lanes(const dc_plan *p, const uint64_t *idx, size_t stride, int n, const uint8_t pad[64],
+                       int L, uint32_t *W, uint8_t (*blk)[64]) {
+    for (int j = 0; j < n; j++) {
+        memcpy(blk[j], pad, 64);
+        plan_fill(p, idx[(size_t)j * stride], blk[j]);
+        for (int w = 0; w < 16; w++) W[w * L + j] = dc_be32(blk[j] + 4 * w);
+    }
+}
+
+/* Hash the batched passes in full and queue their digests for the exact check. */
+static void flush_passes(const dc_plan *p, const dc_targets *t, pass_batch *b, pending_buf *pb, u64vec *hits) {
+    _Alignas(64) uint32_t W[16 * 16] = {0}, st[8 * 16];
+    uint8_t blk[16][64];
+    if (!b->n) return;
+    fill_lanes(p, b->idx, 1, b->n, b->pad, b->L, W, blk);
+    b->full(dc_IV256, W, st);
+    for (int j = 0; j < b->n; j++) {
+        uint8_t *dig = pend_slot(pb);
+        for (int w = 0; w < 8; w++) dc_put_be32(dig + 4 * w, st[w * b->L + j]);
+        pend_commit(t, pb, b->idx[j], hits);
+    }
+    b->n = 0;
+}
+
 /* Bitmap test of a finished group (its bitmap words were prefetched groups ago), then the full
  * digest of the rare lanes that pass, queued for the batched exact check. */
 static void check_group(const dc_plan *p, const dc_targets *t, const group_buf *g, int L, compress_fn cf,
-                        pending_buf *pb, u64vec *hits) {
+                        pass_batch *pbat, pending_buf *pb, u64vec *hits) {
     for (uint32_t m = g->pass; m; m &= m - 1) {
         int j = __builtin_ctz(m);
         if (!dc_bitmap_test(t, g->keys[j])) continue;
+        if (pbat->full) {
+            pbat->idx[pbat->n++] = g->first + (uint64_t)j;
+            if (pbat->n == pbat->L) flush_passes(p, t, pbat, pb, hits);
+            continue;
+        }
         uint32_t w[16], st[8];
         uint8_t *dig = pend_slot(pb);
         for (int k = 0; k < 16; k++) w[k] = g->W[k * L + j];
@@ -568,22 +636,36 @@ static void fill_generic(const dc_plan *p, group_buf *g, int L, uint8_t *buf) {
     }
 }
 
+/* The kernel for groups whose lanes share words 0 and 1, where kern has one (NULL otherwise). */
+static dc_mb_kernel inv2_kernel(dc_mb_kernel kern) {
+    return kern == dc_mb_avx512_nz3 ? dc_mb_avx512_nz3_inv2 : kern == dc_mb_avx512_nz4 ? dc_mb_avx512_nz4_inv2
+         : kern == dc_mb_avx2_nz3 ? dc_mb_avx2_nz3_inv2 : kern == dc_mb_avx2_nz4 ? dc_mb_avx2_nz4_inv2 : NULL;
+}
+
 /* The one-block SHA-256 path over [start, stop) with a multi-buffer kernel of L lanes.  Groups
  * are software-pipelined: while group n is hashed, the bitmap words of group n-1 arrive. */
 static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint64_t stop,
-                     dc_mb_kernel kern, int L, compress_fn cf, u64vec *hits) {
+                     dc_mb_kernel kern, int L, compress_fn cf, dc_mbfull_kernel full, int FL, u64vec *hits) {
     group_buf gb[DC_DEPTH]; /* on the stack (~14 KiB): thread-local storage costs a call per access */
     pending_buf pb;
+    pass_batch pbat;
     uint8_t buf[DC_MAX_TEMPLATE];
     uint32_t basew[16];
     memcpy(buf, p->tmpl, p->len);
     pb.n = 0;
-    pb.exact = 0; /* the caller verifies every hit in full */
+    /* with full: every digest compared in full, so the hits are verified here; without it the
+     * caller verifies every hit in full */
+    pb.exact = full != NULL;
+    pbat.full = full;
+    pbat.L = FL;
+    pbat.n = 0;
+    if (full) plan_pad(p, pbat.pad);
     for (int n = 0; n < DC_DEPTH; n++)
         for (int w = 0; w < 16; w++)
             for (int j = 0; j < L; j++) gb[n].W[w * L + j] = p->blockw[w];
     uint64_t i = start, hi = UINT64_MAX, bstart = 0, bend = 0;
     uint64_t issued = 0, filtered = 0, checked = 0;
+    dc_mb_kernel kinv = p->check_pos < 0 ? inv2_kernel(kern) : NULL, kcur = kern;
     while (i < stop) {
         int cur = (int)(issued % DC_DEPTH);
         group_buf *g = &gb[cur];
@@ -605,6 +687,8 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
             }
             g->valid = bend - i < (uint64_t)L ? (int)(bend - i) : L;
             uint64_t lo = i - bstart;
+            /* words 0-1 the same in every lane: either they hold no low digit, or invrun says so */
+            kcur = kinv && (!p->invrun || p->invrun[lo] >= g->valid) ? kinv : kern;
             for (int w = 0; w < 16; w++) {
                 if (!(p->varmask >> w & 1)) continue;
                 uint32_t bw = basew[w];
@@ -617,15 +701,16 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
                 }
             }
         }
-        kern(p->mid, g->W, g->keys);
+        kcur(p->mid, g->W, g->keys);
         prefetch_coarse(t, g, L);
         issued++;
         i += (uint64_t)g->valid;
         if (issued - filtered == DC_DEPTH / 2) filter_coarse(t, &gb[filtered++ % DC_DEPTH], L);
-        if (issued - checked == DC_DEPTH) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
+        if (issued - checked == DC_DEPTH) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pbat, &pb, hits);
     }
     while (filtered < issued) filter_coarse(t, &gb[filtered++ % DC_DEPTH], L);
-    while (checked < issued) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pb, hits);
+    while (checked < issued) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pbat, &pb, hits);
+    flush_passes(p, t, &pbat, &pb, hits);
     flush_pending(t, &pb, hits);
 }
 
@@ -660,8 +745,10 @@ static targets_box *search_args(PyObject *tc, const char *algname, const char *i
     return tb;
 }
 
-/* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits. */
-static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512) {
+/* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits, and
+ * its lane count in *L. */
+static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512, int *L) {
+    *L = avx512 ? DC_AVX512_LANES : DC_AVX2_LANES;
     if (avx512)
         return p->nz <= 3 ? dc_mb_avx512_nz3 : p->nz == 4 ? dc_mb_avx512_nz4 : p->nz == 5 ? dc_mb_avx512_nz5 : dc_mb_avx512;
     return p->nz <= 3 ? dc_mb_avx2_nz3 : p->nz == 4 ? dc_mb_avx2_nz4 : p->nz == 5 ? dc_mb_avx2_nz5 : dc_mb_avx2;
@@ -694,41 +781,62 @@ static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int
     return 0;
 }
 
-/* Enumerate [start, stop) of the plan into hits; called with the GIL released. */
-static void search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t start, uint64_t stop, u64vec *hits) {
+/* The whole-message SHA-256 code the verifier hashes one-block messages with, L lanes at a
+ * time: the full 64-round multi-lane kernel (AVX-512 or AVX2), not the search kernels (which
+ * stop after round 60 and start from the plan's midstate and digit tables); NULL where the CPU
+ * has neither. */
+static dc_mbfull_kernel verify_kernel(const dc_plan *p, int *L) {
+    if (p->alg != ALG_SHA256 || p->rounds != 1 || p->len > 55) return NULL;
+    if (has_avx512) { *L = DC_AVX512_LANES; return dc_mbfull_avx512; }
+    if (has_avx2) { *L = DC_AVX2_LANES; return dc_mbfull_avx2; }
+    return NULL;
+}
+
+/* Enumerate [start, stop) of the plan into hits; called with the GIL released.  With verify,
+ * one-block SHA-256 searches hash their bitmap passes with the verifier's code (pass_batch) and
+ * return 1: their hits are verified.  Otherwise 0: the caller verifies them (verify_pairs). */
+static int search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t start, uint64_t stop, int verify,
+                        u64vec *hits) {
     int alg = p->alg;
-    if (start >= stop || tb->t.n == 0) return;
+    if (start >= stop || tb->t.n == 0) return verify && verify_kernel(p, &(int){0});
     if (p->rounds == 2 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
         dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx512 : alg == ALG_SHA1 ? dc_mb2_sha1_avx512 : dc_mb2_sha256_avx512;
-        run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), hits);
+        run_fast(p, &tb->t, start, stop, k, DC_AVX512_LANES, pick_compress(impl), NULL, 0, hits);
     } else if (p->rounds == 2 && p->fast && alg == ALG_SHA256 &&
                (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))) {
-        run_fast(p, &tb->t, start, stop, dc_mb2_sha256_shani, DC_SHANI_LANES, pick_compress(impl), hits);
+        run_fast(p, &tb->t, start, stop, dc_mb2_sha256_shani, DC_SHANI_LANES, pick_compress(impl), NULL, 0, hits);
     } else if (p->rounds == 2 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
         dc_mb_kernel k = alg == ALG_MD5 ? dc_mb2_md5_avx2 : alg == ALG_SHA1 ? dc_mb2_sha1_avx2 : dc_mb2_sha256_avx2;
-        run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), hits);
+        run_fast(p, &tb->t, start, stop, k, DC_AVX2_LANES, pick_compress(impl), NULL, 0, hits);
     } else if (p->rounds == 2) { /* no multi-buffer double kernel for this CPU or choice */
         run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), hits);
     } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))) {
         run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx512 : dc_mb_sha1_avx512,
-                 DC_AVX512_LANES, dc_sha256_compress_scalar, hits);
+                 DC_AVX512_LANES, dc_sha256_compress_scalar, NULL, 0, hits);
     } else if (alg != ALG_SHA256 && p->fast && (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))) {
         run_fast(p, &tb->t, start, stop, alg == ALG_MD5 ? dc_mb_md5_avx2 : dc_mb_sha1_avx2,
-                 DC_AVX2_LANES, dc_sha256_compress_scalar, hits);
+                 DC_AVX2_LANES, dc_sha256_compress_scalar, NULL, 0, hits);
     } else if (alg == ALG_SHA256 && p->fast) {
         compress_fn cf = (impl != IMPL_SCALAR && has_shani) ? dc_sha256_compress_shani
                                                              : dc_sha256_compress_scalar;
-        if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512))
-            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 1), DC_AVX512_LANES, cf, hits);
-        else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani))
-            run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, hits);
-        else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2))
-            run_fast(p, &tb->t, start, stop, pick_sha256_kernel(p, 0), DC_AVX2_LANES, cf, hits);
-        else
-            run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, hits);
+        int FL = 0, L = 0;
+        dc_mbfull_kernel full = verify ? verify_kernel(p, &FL) : NULL;
+        if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) {
+            dc_mb_kernel k = pick_sha256_kernel(p, 1, &L);
+            run_fast(p, &tb->t, start, stop, k, L, cf, full, FL, hits);
+        } else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) {
+            run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, full, FL, hits);
+        } else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2)) {
+            dc_mb_kernel k = pick_sha256_kernel(p, 0, &L);
+            run_fast(p, &tb->t, start, stop, k, L, cf, full, FL, hits);
+        } else {
+            run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, full, FL, hits);
+        }
+        return full != NULL;
     } else {
         run_slow(p, &tb->t, alg, start, stop, pick_compress(impl), hits);
     }
+    return 0;
 }
 
 static PyObject *py_search_mask(PyObject *self, PyObject *args) {
@@ -739,7 +847,7 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
     if (search_mask_args(args, &p, &tb, &impl, &start, &stop) < 0) return NULL;
     u64vec hits = {0};
     Py_BEGIN_ALLOW_THREADS
-    search_range(p, tb, impl, start, stop, &hits);
+    search_range(p, tb, impl, start, stop, 0, &hits);
     Py_END_ALLOW_THREADS
     return vec_to_bytes(&hits);
 }
@@ -749,17 +857,6 @@ static PyObject *py_search_mask(PyObject *self, PyObject *args) {
 static int cmp_pair(const void *a, const void *b) {
     uint64_t x = ((const uint64_t *)a)[0], y = ((const uint64_t *)b)[0];
     return x < y ? -1 : x > y;
-}
-
-/* The whole-message SHA-256 code the verifier hashes one-block messages with, L lanes at a
- * time: the full 64-round multi-lane kernel (AVX-512 or AVX2), which the search never runs
- * (the search kernels stop after round 60 and the full digest of a bitmap pass comes from the
- * single-message compression); NULL where the CPU has neither. */
-static dc_mbfull_kernel verify_kernel(const dc_plan *p, int *L) {
-    if (p->alg != ALG_SHA256 || p->rounds != 1 || p->len > 55) return NULL;
-    if (has_avx512) { *L = DC_AVX512_LANES; return dc_mbfull_avx512; }
-    if (has_avx2) { *L = DC_AVX2_LANES; return dc_mbfull_avx2; }
-    return NULL;
 }
 
 /* Verify pairs [b, e) with the multi-lane kernel: each lane's block is the template, its
@@ -772,16 +869,9 @@ static size_t verify_lanes(const dc_plan *p, const dc_targets *t, uint64_t *v, s
     _Alignas(64) uint32_t W[16 * 16], st[8 * 16];
     uint8_t blk[16][64];
     uint32_t ok = 0;
-    for (size_t i = b; i < e; i++) {
-        int j = (int)(i - b);
-        uint64_t idx = v[2 * i], row = v[2 * i + 1];
-        memcpy(blk[j], pad, 64);
-        if (idx < p->size && row < t->n) {
-            plan_fill(p, idx, blk[j]);
-            ok |= 1u << j;
-        }
-        for (int w = 0; w < 16; w++) W[w * L + j] = dc_be32(blk[j] + 4 * w);
-    }
+    fill_lanes(p, v + 2 * b, 2, (int)(e - b), pad, L, W, blk);
+    for (size_t i = b; i < e; i++)
+        if (v[2 * i] < p->size && v[2 * i + 1] < t->n) ok |= 1u << (i - b);
     full(dc_IV256, W, st);
     for (size_t i = b; i < e; i++) {
         int j = (int)(i - b);
@@ -821,11 +911,7 @@ static size_t verify_pairs(const dc_plan *p, const dc_targets *t, uint64_t *v, s
     uint8_t buf[DC_MAX_TEMPLATE];
     uint8_t dig[32];
     size_t kept = 0, ds = (size_t)t->dsize;
-    if (full) {
-        memcpy(pad, p->tmpl, p->len);
-        pad[p->len] = 0x80;
-        for (int q = 0; q < 8; q++) pad[63 - q] = (uint8_t)(((uint64_t)p->len * 8) >> (8 * q));
-    }
+    if (full) plan_pad(p, pad);
     memcpy(buf, p->tmpl, p->len);
     for (size_t b = 0; b < k; b += (size_t)L) {
         size_t e = b + (size_t)L < k ? b + (size_t)L : k;
@@ -898,10 +984,18 @@ static PyObject *py_search_mask_verified(PyObject *self, PyObject *args) {
     uint8_t *plain = NULL;
     size_t k = 0, kept = 0;
     Py_BEGIN_ALLOW_THREADS
-    search_range(p, tb, impl, start, stop, &hits);
+    int done = search_range(p, tb, impl, start, stop, 1, &hits);
     k = hits.n / 2;
     plain = hits.oom ? NULL : malloc(k * p->len + 1);
-    if (plain) kept = verify_pairs(p, &tb->t, hits.v, k, plain);
+    if (plain && done) { /* verified in the search, in counter order: only the plaintexts */
+        for (size_t i = 0; i < k; i++) {
+            memcpy(plain + i * p->len, p->tmpl, p->len);
+            plan_fill(p, hits.v[2 * i], plain + i * p->len);
+        }
+        kept = k;
+    } else if (plain) {
+        kept = verify_pairs(p, &tb->t, hits.v, k, plain);
+    }
     Py_END_ALLOW_THREADS
     if (!plain) { free(hits.v); return PyErr_NoMemory(); }
     if (!hits.v) hits.v = malloc(16); /* no hits: verified_result frees it */
