@@ -129,6 +129,21 @@ def test_digest_counts_stream_in_small_partitions_and_spill(
     assert (spk.stats.rows, spk.stats.valid) == (emb.stats.rows, emb.stats.valid) == (600, 600)
 
 
+def test_streamed_partitions_travel_as_small_ipc_blobs() -> None:
+    """A large Arrow batch leaves the executor as blobs of about IPC_BLOB_BYTES, rows in order."""
+    from datacustoms.io import spark as spark_io
+
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(range(100_000), pa.int64()), pa.array([bytes([i % 251]) * 32 for i in range(100_000)])],
+        names=["n", "d"],
+    )
+    blobs = [row.column(0)[0].as_py() for row in spark_io._ipc_partitions(iter([batch, batch.slice(0, 0)]))]
+    assert len(blobs) > 10  # about 4 MB of data: many blobs, not one
+    assert max(len(b) for b in blobs) < spark_io.IPC_BLOB_BYTES + 16_384  # data plus the IPC framing
+    back = pa.Table.from_batches([b for blob in blobs for b in pa.ipc.open_stream(blob)])
+    assert back.equals(pa.Table.from_batches([batch]))
+
+
 def _protected_columns(path: Path) -> dict[str, list[Any]]:
     table = ds.dataset(path, format="parquet").to_table()
     return {c: sorted(table.column(c).to_pylist(), key=lambda v: (v is None, v)) for c in table.column_names}
