@@ -76,11 +76,10 @@ def decode_kernel(fmt: DigestFormat) -> Callable[[Iterator[pa.RecordBatch]], Ite
 
 
 #: grouped digests per partition as they stream to the driver. A partition is one task result
-#: (about 55 B per group), held whole by the driver's JVM (two with prefetch) in several copies —
-#: serialised by the executor, stored by the block manager, deserialised, served to Python — each
-#: one contiguous array; in local mode the executors' shuffle shares that heap. At 500,000 groups
-#: (about 27 MB a copy) a 1 GiB heap ran out (an ``OutOfMemoryError`` allocating one result, or a
-#: ``TaskResultLost``); at 125,000 each copy is about 7 MB
+#: (about 55 B per group) that the driver's JVM holds whole (two with prefetch) while it is stored
+#: by the block manager, read back and served to Python; in local mode the executors' shuffle
+#: shares that heap. At 500,000 groups (about 27 MB a result) a 1 GiB heap lost results
+#: (``TaskResultLost``) or ran out of memory; 125,000 keeps each near 7 MB
 GROUPS_PER_PARTITION = 125_000
 #: at most this many partitions (each is one small job when it streams to the driver)
 MAX_PARTITIONS = 20_000
