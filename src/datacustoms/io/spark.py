@@ -38,11 +38,6 @@ DEFAULT_CONF: dict[str, str] = {
     # rows per Arrow batch between the JVM and the Python workers (Spark's default: 10,000): the
     # kernels are vectorised, so larger batches spend less on per-batch overhead
     "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
-    # task results up to this size reach the driver directly (in local mode: within the JVM), not
-    # through the block manager (Spark's default: above 1 MiB); a streamed partition is about 7 MB
-    # (:func:`stream_batches`), and under a 1 GiB local heap the block-manager path lost such
-    # results (``TaskResultLost``) at 50 M rows
-    "spark.task.maxDirectResultSize": "16m",
 }
 
 #: added for a local master (the executors run inside the driver's JVM): compile with the quick C1
