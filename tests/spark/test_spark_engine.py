@@ -104,6 +104,46 @@ def test_digest_counts_merge_case_variants(spark: Any) -> None:
     assert (parsed.stats.rows, parsed.stats.nulls, parsed.stats.malformed, parsed.stats.valid) == (6, 1, 1, 4)
 
 
+@pytest.mark.spark
+def test_digest_counts_stream_in_small_partitions_and_spill(
+    spark: Any, export_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many small streamed partitions, reduced in blocks that spill, give the embedded counts.
+
+    The suite's session runs with a 1 GiB driver heap (``conftest.py``); the partitions are what
+    keep each task result small enough for it whatever the row count.
+    """
+    from datacustoms.attack.column import read_column
+    from datacustoms.attack.hashes import targets
+    from datacustoms.engines import spark_stages
+
+    monkeypatch.setattr(spark_stages, "GROUPS_PER_PARTITION", 40)  # 600 rows: 15 partitions
+    monkeypatch.setattr(targets, "BLOCK_BYTES", 32 * 64)  # blocks of 64 digests: spilled and merged
+    emb = read_column(read(str(export_path)), "phone_sha256")
+    df = spark.read.parquet(str(export_path))
+    assert spark_stages.stream_partitions(df.count()) == 15
+    spk = spark_stages.distinct_digests(df, "phone_sha256")
+    assert emb is not None and spk is not None
+    assert len(spk.distinct) == len(emb.distinct) > 64
+    assert spk.distinct.equals(emb.distinct) and spk.counts.tolist() == emb.counts.tolist()
+    assert (spk.stats.rows, spk.stats.valid) == (emb.stats.rows, emb.stats.valid) == (600, 600)
+
+
+def test_streamed_partitions_travel_as_small_ipc_blobs() -> None:
+    """A large Arrow batch leaves the executor as blobs of about IPC_BLOB_BYTES, rows in order."""
+    from datacustoms.io import spark as spark_io
+
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(range(100_000), pa.int64()), pa.array([bytes([i % 251]) * 32 for i in range(100_000)])],
+        names=["n", "d"],
+    )
+    blobs = [row.column(0)[0].as_py() for row in spark_io._ipc_partitions(iter([batch, batch.slice(0, 0)]))]
+    assert len(blobs) > 10  # about 4 MB of data: many blobs, not one
+    assert max(len(b) for b in blobs) < spark_io.IPC_BLOB_BYTES + 16_384  # data plus the IPC framing
+    back = pa.Table.from_batches([b for blob in blobs for b in pa.ipc.open_stream(blob)])
+    assert back.equals(pa.Table.from_batches([batch]))
+
+
 def _protected_columns(path: Path) -> dict[str, list[Any]]:
     table = ds.dataset(path, format="parquet").to_table()
     return {c: sorted(table.column(c).to_pylist(), key=lambda v: (v is None, v)) for c in table.column_names}

@@ -75,11 +75,19 @@ def decode_kernel(fmt: DigestFormat) -> Callable[[Iterator[pa.RecordBatch]], Ite
     return run
 
 
-#: grouped digests per partition as they stream to the driver: a partition is one task result,
-#: held whole by the driver's JVM (two with prefetch), so it is kept to tens of megabytes
-GROUPS_PER_PARTITION = 500_000
+#: grouped digests per partition as they stream to the driver. A partition is one task result
+#: (about 55 B per group) that the driver's JVM holds whole (two with prefetch) while it is stored
+#: by the block manager, read back and served to Python; in local mode the executors' shuffle
+#: shares that heap. At 500,000 groups (about 27 MB a result) a 1 GiB heap lost results
+#: (``TaskResultLost``) or ran out of memory; 125,000 keeps each near 7 MB
+GROUPS_PER_PARTITION = 125_000
 #: at most this many partitions (each is one small job when it streams to the driver)
 MAX_PARTITIONS = 20_000
+
+
+def stream_partitions(rows: int) -> int:
+    """Partitions for ``rows`` rows' grouped digests: at most :data:`GROUPS_PER_PARTITION` groups each."""
+    return min(MAX_PARTITIONS, max(1, -(-rows // GROUPS_PER_PARTITION)))
 
 
 def distinct_digests(
@@ -108,8 +116,7 @@ def distinct_digests(
     decoded = df.select(column).mapInArrow(decode_kernel(fmt), "d binary, st byte, ws boolean")
     # one group per distinct valid digest (st 0), one for nulls (st 1) and one for malformed values
     # (st 2); ``w`` counts the rows of each group that carried surrounding whitespace
-    rows = int(df.count()) if rows is None else rows
-    parts = min(MAX_PARTITIONS, max(1, -(-rows // GROUPS_PER_PARTITION)))
+    parts = stream_partitions(int(df.count()) if rows is None else rows)
     # partitioned by digest, the groupBy needs no second shuffle (it forgoes the map-side partial
     # counts, which save little when digests rarely repeat)
     grouped = decoded.repartition(parts, "d").groupBy("d", "st").agg(

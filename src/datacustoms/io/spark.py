@@ -243,15 +243,24 @@ def sample_arrow(df: Any, rows: int = DEFAULT_SAMPLE_ROWS, seed: int = 0, total:
     return part.toArrow()
 
 
+#: the most bytes of Arrow data in one IPC blob (one Spark row): the JVM pickles each blob for the
+#: Python driver through a text copy, several contiguous arrays of a few times its size, so a blob
+#: of one 100,000-row batch (megabytes) ran a 1 GiB driver heap out of memory at 50 M rows
+IPC_BLOB_BYTES = 256 << 10
+
+
 def _ipc_partitions(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Executor side: every Arrow batch of a partition as one IPC blob (one Spark row per batch)."""
+    """Executor side: a partition's Arrow batches as IPC blobs of at most about
+    :data:`IPC_BLOB_BYTES` each (one Spark row per blob)."""
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        yield pa.RecordBatch.from_arrays([pa.array([sink.getvalue().to_pybytes()], pa.binary())], names=["ipc"])
+        step = max(1, batch.num_rows * IPC_BLOB_BYTES // max(1, batch.nbytes))
+        for start in range(0, batch.num_rows, step):
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, batch.schema) as writer:
+                writer.write_batch(batch.slice(start, step))
+            yield pa.RecordBatch.from_arrays([pa.array([sink.getvalue().to_pybytes()], pa.binary())], names=["ipc"])
 
 
 def stream_batches(df: Any, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
