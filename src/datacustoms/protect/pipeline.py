@@ -168,6 +168,18 @@ def qi_inputs(policy: Policy, qi: Sequence[str]) -> list[str]:
     return needed
 
 
+def keyed_columns(plan: Plan) -> tuple[str, ...]:
+    """Columns whose output is keyed and random (pseudonyms, tokens): written plain, uncompressed."""
+    return tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
+
+
+def suppression_position(plan: Plan) -> int:
+    """Where suppression goes among the plan's steps: right after the last QI rewrite, so the
+    class keys are computed on generalised QIs (and before any later step or the drop)."""
+    qi = set(plan.qi)
+    return max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
+
+
 @dataclass
 class Measured:
     """The class statistics before and after the QI rewrite, and where suppression goes."""
@@ -211,9 +223,7 @@ def measure_classes(
                 )
         else:
             check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
-        # suppress right after the QI rewrite: the class keys are computed on generalised QIs
-        position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
-        measured.suppression = (position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
+        measured.suppression = (suppression_position(plan), suppress_kernel(qi, small_class_keys(hist, qi, k)))
     return measured
 
 
@@ -337,7 +347,7 @@ def _leaf_paths(schema: pa.Schema) -> list[str]:
     return [parquet_schema.column(i).path for i in range(len(parquet_schema))]
 
 
-class _Writer:
+class OutputWriter:
     """Parquet or CSV writer opened on the first batch; later batches are cast to its schema.
 
     Keyed columns (pseudonyms, tokens) are all distinct and random: dictionary encoding and
@@ -418,7 +428,7 @@ class Prepared:
     @property
     def keyed(self) -> tuple[str, ...]:
         """Columns whose output is keyed and random (pseudonyms, tokens)."""
-        return tuple(s.column for s in self.plan.steps if s.action in ("pseudonymize", "tokenize"))
+        return keyed_columns(self.plan)
 
     @property
     def kept(self) -> list[str]:
@@ -613,7 +623,7 @@ def _write(
     kept (when ``keep_rows``)."""
     kept: list[pa.BooleanArray] = []
     with atomic_path(output) as tmp:
-        writer = _Writer(tmp, fmt, prepared.keyed)
+        writer = OutputWriter(tmp, fmt, prepared.keyed)
         try:
             for batch, keep in prepared.batches(keep_rows=keep_rows):
                 writer.write(batch)
