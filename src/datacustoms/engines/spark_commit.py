@@ -10,7 +10,6 @@ the target only when the body finished and ``_SUCCESS`` is there, and is deleted
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,32 +20,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from datacustoms.engines.spark_task import FAILURE_RE, Step, run_steps
 from datacustoms.errors import UsageError
 from datacustoms.io.spark import SparkJobError, arrow_schema, spark_schema
-from datacustoms.protect.operators.common import Kernel
-
-#: the marker a failing kernel's exception carries from an executor back to the driver
-FAILURE = "datacustoms-kernel-failure"
-_FAILURE_RE = re.compile(FAILURE + r"\[column=(.*?)\]\[error=(\w+)\]")
-
-Step = tuple[str, Kernel]
-
-
-class KernelFailure(RuntimeError):
-    """Raised on an executor: names the column and the error type, never a value from the data."""
-
-    def __init__(self, column: str, error: BaseException) -> None:
-        super().__init__(f"{FAILURE}[column={column}][error={type(error).__name__}]")
-
-
-def run_steps(steps: Sequence[Step], batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Apply ``(column, kernel)`` steps; a failure names its column (and nothing of the data)."""
-    for column, kernel in steps:
-        try:
-            batch = kernel(batch)
-        except Exception as err:
-            raise KernelFailure(column, err) from None
-    return batch
 
 
 def output_schema(steps: Sequence[Step], schema: pa.Schema) -> pa.Schema:
@@ -81,7 +57,7 @@ def plain_type(t: pa.DataType) -> pa.DataType:
 def raise_job_error(err: BaseException, what: str) -> None:
     """Turn a Spark job failure into one clear line, naming the column when a kernel failed."""
     text = str(err)
-    found = _FAILURE_RE.search(text)
+    found = FAILURE_RE.search(text)
     if found:
         raise SparkJobError(
             f"{what} failed: the kernel for column {found.group(1)!r} raised {found.group(2)} on an executor; "

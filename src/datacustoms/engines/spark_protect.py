@@ -47,7 +47,7 @@ from datacustoms.io.spark import (
     reads_as_text,
     source_name,
 )
-from datacustoms.policy import KEYED_ACTIONS, Policy
+from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect import crypto
 from datacustoms.protect.histogram import COUNT
 from datacustoms.protect.keys import find_key_material
@@ -194,10 +194,12 @@ def spark_protect(
     if types:  # kept columns of a CSV take their type, as the embedded pipeline gives them
         steps.append(("(types)", partial(cast_batch, types=types)))
     one_pass = output is not None and not dry_run and "://" not in os.fspath(output)
+    read = read_columns(policy, plan, columns)  # a dropped column no kernel reads never leaves the JVM
+    written = df.select(*read) if len(read) < len(columns) else df
     rows_out: int | None = None
     if one_pass:
         assert output is not None
-        measured, rows_in, rows_out = _write_counted(df, policy, plan, steps, Path(output))
+        measured, rows_in, rows_out = _write_counted(written, policy, plan, steps, Path(output))
     else:
         measured = _measure(df, policy, plan, dry_run)
         rows_in = measured.after.rows if measured.after is not None else int(df.count())
@@ -215,11 +217,19 @@ def spark_protect(
     if dry_run or output is None:
         return result
     if not one_pass:
-        written = commit_parquet(map_steps(df, _with_suppression(steps, measured)), output)
-        rows_out = written if written >= 0 else None
+        committed = commit_parquet(map_steps(written, _with_suppression(steps, measured)), output)
+        rows_out = committed if committed >= 0 else None
     result.rows_out = rows_out
     audit_if_keyed(policy, keystore, key_source, result)
     return result
+
+
+def read_columns(policy: Policy, plan: Plan, columns: Sequence[str]) -> list[str]:
+    """The source columns the write needs: the output's, the QIs (counted as read) and the subjects
+    date shifts read."""
+    needed = {*plan.output_columns, *plan.qi}
+    needed |= {act.subject for c in columns if isinstance(act := policy.action_for(c), ShiftDates)}
+    return [c for c in columns if c in needed]
 
 
 def _with_suppression(steps: Sequence[Step], measured: Measured) -> list[Step]:
