@@ -1,20 +1,22 @@
 """``protect`` on Spark: the same ``build_plan`` kernels through ``mapInArrow``, committed as a folder.
 
-The embedded pipeline's two passes map onto Spark directly:
+A local (or mounted) output takes one Spark job (:mod:`datacustoms.engines.spark_write`): every
+task runs the plan's kernels on its partition, writes its Parquet part with the embedded
+engine's writer and returns only its row count and class sizes (raw and generalised QIs, as
+text); the driver computes k and the suppression keys from those sums with the embedded
+functions (:mod:`datacustoms.protect.histogram`). Only when suppression must drop rows does a
+second job write the parts again, with the suppression kernel where the embedded pipeline puts
+it; a suppression cap that refuses discards the first job's parts, so nothing appears.
 
-1. the class histograms (raw and generalised quasi-identifiers) are a ``mapInArrow`` that turns
-   the QI columns into text (after the QI kernels) followed by a ``groupBy().count()``; the
-   small tables come back to the driver, which computes k and the suppression keys with the
-   embedded functions (:mod:`datacustoms.protect.histogram`);
-2. the write pass is one ``mapInArrow`` applying the plan's kernels (with the suppression kernel
-   where the embedded pipeline puts it) and Spark's Parquet writer.
+A dry run, or an output URI (``s3a://``, ``hdfs://``), counts the classes in jobs of their own
+(a ``groupBy`` of the raw QI inputs, the QI kernels on the distinct rows) and writes with one
+``mapInArrow`` and Spark's Parquet writer, committed by Spark's file-output committer.
 
-Commit: the job writes into a hidden sibling folder (``.<name>.spark-<id>``) through Spark's
-file-output committer (task output is promoted only when its task commits, ``_SUCCESS`` is
-written only when the job commits) and the folder is renamed onto the target only after the job
-succeeded. A kernel that raises on any partition fails the job; the staging folder is deleted,
+Commit (:mod:`datacustoms.engines.spark_commit`): the job writes into a hidden sibling folder
+(``.<name>.spark-<id>``), renamed onto the target only after the job succeeded and ``_SUCCESS``
+was written. A kernel that raises on any partition fails the job; the staging folder is deleted,
 so no output, partial or complete, ever appears under the target's name. An existing target is
-refused (Spark's ``errorifexists``).
+refused.
 """
 
 from __future__ import annotations
