@@ -1,13 +1,15 @@
 """Memory of building a transfer's subject index through the sender's customers table.
 
 A customers table of ``--customers`` people (phone, e-mail, RRN, customer ID; Parquet, 256 k-row
-row groups) and an export of 10,000 of them whose customer ID left as a keyed HMAC pseudonym
-(``protect`` with a keystore key, so the keystore's audit log names the key). Each side runs in a
+row groups) and an export of 10,000 of them whose customer ID left keyed (``protect`` with a
+keystore key, so the keystore's audit log names the key): an HMAC pseudonym by default, an AES-SIV
+token with ``--derivation tokenize``, an FF1 value with ``--derivation fpe``. Each side runs in a
 fresh process and reports its wall time and peak RSS:
 
 * ours: :func:`datacustoms.ledger.subject_index.derived_index` — customers streamed in Arrow
-  batches, each customer's pseudonym computed under the keystore's key and looked up among the
-  export's distinct values; only the matched customers get their subject hashes;
+  batches, each customer's keyed value (pseudonym, token or FF1 value) computed under the
+  keystore's key and looked up among the export's distinct values; only the matched customers
+  get their subject hashes;
 * baseline: what the index did before streaming — the customers' identifier columns read whole
   (``read_all``) and every customer's four keyed subject hashes kept as Python strings (the
   ``Customers`` class), before any matching. It cannot match keyed pseudonyms at all, so this is
@@ -18,6 +20,7 @@ It prints both peaks and their ratio for each size.
     python benchmarks/subject_index_memory.py                      # 1 M and 2 M customers
     python benchmarks/subject_index_memory.py --customers 5000000  # one size
     python benchmarks/subject_index_memory.py --quick              # 200 k
+    python benchmarks/subject_index_memory.py --derivation tokenize --customers 1000000
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 EXPORT_ROWS = 10_000
+DERIVATIONS = {"pseudonymize": "HMAC-pseudonymised", "tokenize": "AES-SIV-tokenised", "fpe": "FF1-encrypted"}
 CHILD = """
 import sys, time
 sys.path.insert(0, {here!r})
@@ -81,8 +85,8 @@ def write_customers(path: Path, customers: int, chunk: int = 262_144) -> None:
             }), row_group_size=chunk)  # fmt: skip
 
 
-def write_export(folder: Path, customers: Path) -> tuple[Path, Path]:
-    """10,000 customers' IDs pseudonymised with a keystore key (the audit log records it)."""
+def write_export(folder: Path, customers: Path, derivation: str = "pseudonymize") -> tuple[Path, Path]:
+    """10,000 customers' IDs made keyed by ``derivation`` with a keystore key (the audit log records it)."""
     from datacustoms.policy import load_policy
     from datacustoms.protect.keys import Keystore
     from datacustoms.protect.pipeline import protect_table
@@ -100,10 +104,10 @@ def write_export(folder: Path, customers: Path) -> tuple[Path, Path]:
         key: keystore:export-key
         default_action: keep
         columns:
-          customer_id: pseudonymize
+          customer_id: DERIVATION
           segment: keep
         thresholds: {k: 1, max_risk: 1.0}
-    """), encoding="utf-8")  # fmt: skip
+    """).replace("DERIVATION", derivation), encoding="utf-8")  # fmt: skip
     out = folder / "export.parquet"
     protect_table(from_arrow(part, name="export"), load_policy(policy), out, keystore=str(keystore))
     return out, keystore
@@ -120,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, action="append", help="table size (repeatable; default 1 M and 2 M)")
     parser.add_argument("--quick", action="store_true", help="200 k customers")
+    parser.add_argument("--derivation", choices=DERIVATIONS, default="pseudonymize", help="how the ID left (default pseudonymize)")
     args = parser.parse_args()
     sizes = [200_000] if args.quick else (args.customers or [1_000_000, 2_000_000])
     for size in sizes:
@@ -127,12 +132,12 @@ def main() -> None:
             folder = Path(tmp)
             customers = folder / "customers.parquet"
             write_customers(customers, size)
-            export, keystore = write_export(folder, customers)
+            export, keystore = write_export(folder, customers, args.derivation)
             setup = SETUP.format(customers=str(customers))
             t_ours, m_ours, n_ours = run(setup + OURS.format(export=str(export), keystore=str(keystore),
                                                              rows=EXPORT_ROWS))  # fmt: skip
             t_base, m_base, n_base = run(setup + BASELINE.format(customers=str(customers)))
-            print(f"{size:,} customers, {EXPORT_ROWS:,} rows sent (HMAC-pseudonymised customer ID):")
+            print(f"{size:,} customers, {EXPORT_ROWS:,} rows sent ({DERIVATIONS[args.derivation]} customer ID):")
             print(f"  ours (streamed, keyed join):           {m_ours:7.0f} MiB peak  {t_ours:6.1f} s  "
                   f"{n_ours:,} subject hashes indexed")
             print(f"  baseline (read_all, every customer's hashes): {m_base:7.0f} MiB peak  {t_base:6.1f} s  "

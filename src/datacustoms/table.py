@@ -10,11 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 
 DEFAULT_SAMPLE_ROWS = 20_000
+#: rows per batch when a file is read in bounded batches (the Parquet reader, the Spark driver's sample)
+BATCH_ROWS = 65_536
+
+
+class DictionaryOpener(Protocol):
+    """Reads text columns as Arrow dictionaries, as the source stores them (Parquet).
+
+    ``columns`` are read (every column when None), the text and binary ones among ``dictionary``
+    dictionary-encoded: all of them (a group-by over codes never decodes the text), or with
+    ``stored_only`` only those stored dictionary-encoded in every data page (elsewhere Arrow would
+    rebuild the dictionary value by value, slower than the plain read). None when that leaves no
+    column to read as a dictionary: the caller reads the plain way.
+    """
+
+    def __call__(
+        self, dictionary: list[str], columns: list[str] | None = None, *, stored_only: bool = False
+    ) -> Iterator[pa.RecordBatch] | None: ...
 
 
 @dataclass
@@ -35,12 +53,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: reads only some columns (Parquet, datasets); ``batches(columns)`` uses it when present
     open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
-    #: every column, those of the named ones stored dictionary-encoded in every data page read as
-    #: Arrow dictionaries (Parquet); None from it when none of them is
-    open_dictionary: Callable[[list[str]], Iterator[pa.RecordBatch] | None] | None = None
-    #: like ``open_columns``, text and binary columns dictionary-encoded as stored (Parquet), so a
-    #: group-by over them never decodes the text; ``encoded_batches`` uses it when present
-    open_encoded: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
+    #: text columns read as Arrow dictionaries (Parquet): pseudonyms key each distinct value once,
+    #: ``encoded_batches`` counts codes; see :class:`DictionaryOpener`
+    open_dictionary: DictionaryOpener | None = None
     _sample: pa.Table | None = field(default=None, repr=False)
     _num_rows: int | None = field(default=None, repr=False)
 
@@ -61,10 +76,8 @@ class Table:
 
     def encoded_batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
         """Stream ``columns``; where the source stores dictionaries, text comes dictionary-encoded."""
-        if self.open_encoded is not None:
-            yield from self.open_encoded(columns)
-        else:
-            yield from self.batches(columns)
+        stream = None if self.open_dictionary is None else self.open_dictionary(columns, columns)
+        yield from self.batches(columns) if stream is None else stream
 
     def reader(self, columns: Iterable[str] | None = None) -> pa.RecordBatchReader:
         """The stream as a ``RecordBatchReader`` (what DuckDB and Arrow writers consume)."""

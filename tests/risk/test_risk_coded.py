@@ -111,7 +111,7 @@ def test_parquet_dictionaries_differ_between_row_groups(tmp_path: Path, monkeypa
     path = tmp_path / "people.parquet"
     pq.write_table(data, path, row_group_size=250)
     table = datacustoms.read(path)
-    assert table.open_encoded is not None
+    assert table.open_dictionary is not None
     fast, _ = _both(table, ["age", "sex", "zip"], ["disease", "score_text"], Thresholds(l=2, t=0.25), monkeypatch)
     assert fast.rows == 3000
 

@@ -105,3 +105,34 @@ def test_queue_on_an_unreachable_redis_is_one_line(tmp_path: Path, capsys: pytes
     pytest.importorskip("redis")
     code, _, err = _run(["serve", "--queue", "redis://127.0.0.1:1/0", "--data-dir", str(tmp_path)], capsys)
     assert code == 2 and "cannot reach the Redis queue" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["serve", "--queue-prefix", "eu"], "--queue-prefix names Redis keys: it needs --queue redis://"),
+    (["serve", "--queue", "redis://127.0.0.1:6379/0", "--queue-prefix", "eu west"], "is not 1-64 letters"),
+    (["serve", "--queue", "redis://127.0.0.1:6379/0", "--queue-prefix", ""], "is not 1-64 letters"),
+    (["serve", "--queue", "redis://127.0.0.1:6379/0", "--queue-prefix", "x" * 65], "is not 1-64 letters"),
+])
+def test_bad_queue_prefix_is_one_line_exit_2(argv: list[str], needle: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run([*argv, "--data-dir", str(tmp_path)], capsys)
+    assert code == 2 and needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "prefix"), [
+    (["--queue", "redis://127.0.0.1:6379/0", "--queue-prefix", "datacustoms-eu:1"], "datacustoms-eu:1"),
+    (["--queue", "redis://127.0.0.1:6379/0"], "datacustoms"),
+    ([], "datacustoms"),
+])
+def test_queue_prefix_reaches_the_service_config(argv: list[str], prefix: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prefix the command was given is the one the service opens its Redis queue with."""
+    pytest.importorskip("redis")
+    from datacustoms.cli import serve
+
+    seen = []
+    monkeypatch.setattr(serve, "_serve", lambda config, *rest: seen.append(config))
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", *argv, "--data-dir", str(tmp_path)])
+    assert not exc.value.code and [c.queue_name for c in seen] == [prefix]
+    assert seen[0].queue_url == (argv[1] if argv else None)

@@ -377,3 +377,44 @@ def test_one_pass_write_of_no_rows_keeps_the_schema(spark: Any, tmp_path: Path) 
     assert spk.rows_in == spk.rows_out == 0
     table = ds.dataset(tmp_path / "spk.parquet", format="parquet").to_table()
     assert table.num_rows == 0 and "phone_sha256" in table.column_names and "phone" not in table.column_names
+
+
+@pytest.mark.spark
+def test_footer_schema_is_the_one_spark_infers(spark: Any, tmp_path: Path) -> None:
+    """A local Parquet file's plain columns get Spark's own types from the footer; others are left to Spark."""
+    import datetime
+
+    from datacustoms.io.spark import footer_schema
+
+    plain = pa.table({
+        "b": [True, None], "i8": pa.array([1, 2], pa.int8()), "i16": pa.array([1, 2], pa.int16()),
+        "i32": pa.array([1, None], pa.int32()), "i64": [1, 2], "f": pa.array([1.5, 2.0], pa.float32()),
+        "d": [1.5, None], "s": ["a", None], "ls": pa.array(["x", "y"], pa.large_string()), "bin": [b"a", b"b"],
+        "dt": pa.array([datetime.date(2020, 1, 1), None], pa.date32()),
+    })  # fmt: skip
+    pq.write_table(plain, tmp_path / "plain.parquet")
+    given = footer_schema(str(tmp_path / "plain.parquet"))
+    assert given == spark.read.parquet(str(tmp_path / "plain.parquet")).schema
+    assert [tuple(r) for r in spark.read.schema(given).parquet(str(tmp_path / "plain.parquet")).collect()] == [
+        tuple(r.values()) for r in plain.to_pylist()
+    ]
+    pq.write_table(pa.table({"t": pa.array([1], pa.timestamp("us"))}), tmp_path / "ts.parquet")
+    assert footer_schema(str(tmp_path / "ts.parquet")) is None  # Spark's own timestamp mapping decides
+    assert footer_schema(str(tmp_path)) is None  # a folder: partition columns, several footers
+
+
+@pytest.mark.spark
+def test_local_parquet_sample_is_the_embedded_engines(spark: Any, export_path: Path) -> None:
+    """The driver samples a local Parquet source itself: the very rows the embedded engine samples."""
+    table = resolve_engine("spark", master="local[2]").open(str(export_path), sample_rows=100)
+    assert table.sample(100).to_pylist() == read(str(export_path)).sample(100).to_pylist()
+
+
+@pytest.mark.spark
+def test_local_session_compiles_with_c1_only(spark: Any) -> None:
+    """A local master's JVM gets the C1-only JIT flag when nobody set driver Java options."""
+    from datacustoms.io.spark import LOCAL_CONF
+
+    assert LOCAL_CONF["spark.driver.extraJavaOptions"] == "-XX:TieredStopAtLevel=1"
+    runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    assert "-XX:TieredStopAtLevel=1" in list(runtime.getInputArguments())  # the running JVM got it

@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         no_attack: bool = typer.Option(False, "--no-attack", help="Skip the reversal attack in the proof."),
         source_root: Path | None = typer.Option(None, "--source-root", help="Only accept source files and policy paths under this folder."),
         queue: str = typer.Option("database", "--queue", help="How jobs reach the workers: 'database' (workers poll the service database) or a Redis URL such as redis://127.0.0.1:6379/0 (needs the queue extra)."),
+        queue_prefix: str | None = typer.Option(None, "--queue-prefix", help="Prefix of the Redis queue's keys, so several services can share one Redis server; needs --queue redis://… (default: datacustoms)."),
         engine: str = typer.Option("embedded", "--engine", help="Engine that reads each job's source and runs its inspection and protection: embedded or spark (needs the spark extra)."),
         spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark."),
         keep_alive: int = typer.Option(65, "--keep-alive", help="Seconds an idle HTTP keep-alive connection stays open; keep it above your clients' and proxy's idle timeouts."),
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
         from datacustoms.ledger.store import resolve_url
         from datacustoms.service.db import database_url
         from datacustoms.service.ops import ServiceConfig
+        from datacustoms.service.queue import check_queue_prefix
 
         data_dir = data_dir.expanduser().resolve()
         if ledger is None and demo:
@@ -68,8 +70,9 @@ def register(app: typer.Typer) -> None:
                                ledger_url=resolve_url(ledger), hold_hours=hold_hours, link_minutes=link_minutes,
                                attack_budget=attack_budget, attack=not no_attack,
                                source_root=source_root.expanduser().resolve() if source_root else None,
-                               queue_url=check_queue(queue), engine=check_service_engine(engine),
-                               spark_master=spark_master)
+                               queue_url=(queue_url := check_queue(queue)),
+                               queue_name=check_queue_prefix(queue_prefix, queue_url),
+                               engine=check_service_engine(engine), spark_master=spark_master)
         _serve(config, host, port, demo, no_worker, worker_only, keep_alive)
 
 

@@ -31,7 +31,7 @@ from datacustoms.io.csv import read_csv
 from datacustoms.io.parquet_pages import dictionary_columns
 from datacustoms.io.spark import is_spark_dataframe, read_spark
 from datacustoms.io.targets import check_input_file
-from datacustoms.table import Table, from_arrow
+from datacustoms.table import BATCH_ROWS, Table, from_arrow
 
 FORMATS = ("csv", "parquet", "jsonl", "ipc", "sql")
 EXTENSIONS = {
@@ -40,7 +40,6 @@ EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".arrow": "ipc", ".feather": "ipc", ".ipc": "ipc",
 }  # fmt: skip
-BATCH_ROWS = 65_536
 
 
 def read(
@@ -106,17 +105,17 @@ def guarded(table: Table) -> Table:
             remember_reader_error(ours)
             raise ours from None
 
-    opener, column_opener, encoded_opener = table.open_batches, table.open_columns, table.open_encoded
+    opener, column_opener = table.open_batches, table.open_columns
     table.open_batches = lambda: guard(opener())
     if column_opener is not None:
         table.open_columns = lambda columns: guard(column_opener(columns))
-    if encoded_opener is not None:
-        table.open_encoded = lambda columns: guard(encoded_opener(columns))
     if (dictionary_opener := table.open_dictionary) is not None:
 
-        def guarded_dictionary(columns: list[str]) -> Iterator[pa.RecordBatch] | None:
+        def guarded_dictionary(
+            dictionary: list[str], columns: list[str] | None = None, *, stored_only: bool = False
+        ) -> Iterator[pa.RecordBatch] | None:
             try:  # reading the page headers may meet a damaged file first
-                batches = dictionary_opener(columns)
+                batches = dictionary_opener(dictionary, columns, stored_only=stored_only)
             except DatacustomsError:
                 raise
             except Exception as err:
@@ -177,16 +176,15 @@ def _read_parquet(path: Path, name: str | None) -> Table:
     def open_columns(columns: list[str]) -> Iterator[pa.RecordBatch]:
         yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS, columns=columns)
 
-    def open_dictionary(columns: list[str]) -> Iterator[pa.RecordBatch] | None:
-        stored = dictionary_columns(path, columns)
-        if not stored:
+    def open_dictionary(
+        dictionary: list[str], columns: list[str] | None = None, *, stored_only: bool = False
+    ) -> Iterator[pa.RecordBatch] | None:
+        text = [c for c in dictionary if _is_text(schema.field(c).type)]
+        wanted = dictionary_columns(path, text) if stored_only and text else text
+        if not wanted:
             return None
-        return pq.ParquetFile(path, pre_buffer=False, read_dictionary=stored).iter_batches(batch_size=BATCH_ROWS)
-
-    def open_encoded(columns: list[str]) -> Iterator[pa.RecordBatch]:
-        text = [c for c in columns if _is_text(schema.field(c).type)]
-        reader = pq.ParquetFile(path, pre_buffer=False, read_dictionary=text)
-        yield from reader.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        reader = pq.ParquetFile(path, pre_buffer=False, read_dictionary=wanted)
+        return reader.iter_batches(batch_size=BATCH_ROWS, columns=columns)
 
     return Table(
         name=name or path.stem,
@@ -198,7 +196,6 @@ def _read_parquet(path: Path, name: str | None) -> Table:
         duckdb_scan=f"read_parquet({_sql_literal(str(path))})",
         open_columns=open_columns,
         open_dictionary=open_dictionary,
-        open_encoded=open_encoded,
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from datacustoms.errors import DatacustomsError, InputError, MissingDependency
-from datacustoms.table import DEFAULT_SAMPLE_ROWS, Table
+from datacustoms.table import BATCH_ROWS, DEFAULT_SAMPLE_ROWS, Table
 
 DEFAULT_SPARK_MASTER = "local[*]"
 
@@ -39,6 +39,11 @@ DEFAULT_CONF: dict[str, str] = {
     # kernels are vectorised, so larger batches spend less on per-batch overhead
     "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
 }
+
+#: added for a local master (the executors run inside the driver's JVM): compile with the quick C1
+#: compiler only. A fresh session's jobs are short and mostly warm-up; C2's compile threads compete
+#: with the tasks for the cores (docs/scaling.md: the 1 M- and 5 M-row inspect, with and without)
+LOCAL_CONF: dict[str, str] = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"}
 
 _lock = threading.Lock()
 _sessions: dict[str, Any] = {}
@@ -88,7 +93,8 @@ def session(master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = No
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = SparkSession.builder.master(master).appName("datacustoms")
-        for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
+        local = LOCAL_CONF if master.startswith("local") else {}
+        for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
             builder = builder.config(key, value)
         try:
             spark = builder.getOrCreate()
@@ -156,6 +162,8 @@ def reads_as_text(source: Any) -> bool:
 
 def _read(spark: Any, fmt: str, path: str) -> Any:
     reader = spark.read
+    if fmt == "parquet" and (known := footer_schema(path)) is not None:
+        reader = reader.schema(known)  # Spark would run a job to read the footer it is given here
     if fmt == "csv":
         sep = "\t" if path.lower().endswith(".tsv") else ","
         reader = reader.option("header", "true").option("inferSchema", "false").option("sep", sep)
@@ -167,6 +175,34 @@ def _read(spark: Any, fmt: str, path: str) -> Any:
             raise MissingDependency("reading a Delta table", "spark", "delta-spark") from None
         first = text.strip().splitlines()[0][:200] if text.strip() else type(err).__name__
         raise InputError(f"Spark cannot read {path} as {fmt} ({first})", "check the path and its format") from None
+
+
+#: Arrow types whose Spark type is the one Spark's own Parquet schema inference gives
+_FOOTER_TYPES = (
+    pa.types.is_boolean, pa.types.is_signed_integer, pa.types.is_floating, pa.types.is_string,
+    pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary, pa.types.is_date32,
+)  # fmt: skip
+
+
+def footer_schema(path: str) -> Any:
+    """The Spark schema of one local Parquet file, read from its footer on the driver, or None.
+
+    Given this schema Spark skips the job its schema inference runs (the first, and slowest, job
+    of a fresh session). Only a single file whose columns are all plain types is covered: there the
+    mapping is Spark's own; timestamps, decimals, unsigned, nested and dictionary types, and folders
+    (partition columns, several footers) are left to Spark's inference.
+    """
+    import pyarrow.parquet as pq
+
+    if not Path(path).is_file():
+        return None
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError):
+        return None  # Spark reports the damage in its own words
+    if not all(any(kind(f.type) for kind in _FOOTER_TYPES) for f in schema):
+        return None
+    return spark_schema(schema)
 
 
 # ---------------------------------------------------------------------------------- tables
@@ -276,11 +312,21 @@ class SparkTable(Table):
         if self.parquet is None:
             return None
         dataset = self.parquet
-        local = Table(name=self.name, schema=dataset.schema, open_batches=lambda: iter(dataset.to_batches()))
+        local = Table(name=self.name, schema=dataset.schema, open_batches=lambda: bounded_batches(dataset))
         try:
             return local.sample(rows, seed).cast(self.schema)
         except (pa.ArrowException, ValueError):
             return None  # a type Spark reads differently: Spark samples
+
+
+def bounded_batches(dataset: Any) -> Iterator[pa.RecordBatch]:
+    """The dataset's rows in the embedded reader's batches, file by file: no row group's buffers
+    kept (``pre_buffer``), nothing read ahead, and each column's pages read through a 1 MiB buffer
+    rather than its whole column chunk at once, so the driver holds about one batch while it samples."""
+    import pyarrow.parquet as pq
+
+    for path in dataset.files:
+        yield from pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20).iter_batches(batch_size=BATCH_ROWS)
 
 
 def as_table(

@@ -319,7 +319,7 @@ def _detect(customers: Customers, ways: list[_Way], target: _Target) -> _Way | N
     """The way that matches the most distinct export values, reading customers until one is clear.
 
     Customers are read in slices of :data:`HEAD_ROWS`; in each, the cheap ways (clear, digest) go
-    first and the keyed ones (a key derivation per customer, AES-SIV and FF1 in Python) only while
+    first and the keyed ones (a keyed pseudonym, token or FF1 value per customer) only while
     no cheap way is clearly matching.
     """
     if not ways or not len(target.values):

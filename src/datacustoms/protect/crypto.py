@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from datacustoms.errors import InputError, KeyMaterialError, UsageError
 from datacustoms.protect.ff1 import FF1
+from datacustoms.protect.siv_batch import SivBatch, padded_rows
+from datacustoms.protect.text_matrix import in_order, rows_matrix
 
 Encoding = Literal["hex", "base64url", "base32"]
 ENCODINGS: tuple[str, ...] = ("hex", "base64url", "base32")
@@ -516,30 +518,34 @@ def tokenize(key: bytes, values: Any, *, column: str, pad_block: int = TOKEN_PAD
     _require_siv_key(key)
     if pad_block < 1 or pad_block > 255:
         raise UsageError("pad_block must be between 1 and 255 bytes")
-    siv = AESSIV(bytes(key))
-    ad = _token_ad(key, column)
+    siv = SivBatch(key, _token_ad(key, column))
 
     def one(array: pa.Array) -> pa.Array:
         array = _as_plain(array)
-        out: list[str | None] = []
-        cache: dict[bytes, str] = {}
-        offsets, data = _offsets_and_data(array)
-        valid = _validity(array)
-        bounds = offsets.tolist()
-        for i in range(len(array)):
-            if valid is not None and not valid[i]:
-                out.append(None)
-                continue
-            raw = bytes(data[bounds[i] : bounds[i + 1]])
-            tok = cache.get(raw)
-            if tok is None:
-                sealed = siv.encrypt(_pad(raw, pad_block), ad)
-                tok = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
-                cache[raw] = tok
-            out.append(tok)
-        return pa.array(out, type=_string_out_type(array))
+        encoded = pc.dictionary_encode(array)  # each distinct value sealed once
+        return pc.take(_tokens(siv, encoded.dictionary, pad_block, _string_out_type(array)), encoded.indices)
 
     return _map_chunks(values, one)
+
+
+_TOKEN_ROWS = 1 << 16  # values sealed per batch: bounds the block matrices (a few MiB)
+
+
+def _tokens(siv: SivBatch, distinct: pa.Array, pad_block: int, out_type: pa.DataType) -> pa.Array:
+    """The token of each value of ``distinct`` (no nulls): values of one padded length are
+    sealed together in batches, their tokens base64url-encoded as one matrix."""
+    if not len(distinct):
+        return pa.array([], out_type)
+    offsets, data = _offsets_and_data(distinct)
+    buf = np.frombuffer(data, np.uint8)
+    padded = (np.diff(offsets).astype(np.int64) // pad_block + 1) * pad_block  # 0x80, then zeros
+    parts = []
+    for width in np.unique(padded).tolist():
+        same = np.flatnonzero(padded == width)
+        for rows in (same[a : a + _TOKEN_ROWS] for a in range(0, len(same), _TOKEN_ROWS)):
+            sealed = siv.seal(padded_rows(offsets, buf, rows, width))
+            parts.append((rows, _fixed_width_strings(encode_matrix(sealed, "base64url"), out_type, None)))
+    return in_order(len(distinct), parts)
 
 
 def detokenize(key: bytes, values: Any, *, column: str) -> Any:
@@ -608,8 +614,6 @@ def _fpe_apply(
         raise UsageError("keep_prefix must be 0 or more")
     cipher = FF1(bytes(key), alphabet=alphabet)
     twk = column.encode("utf-8") if tweak is None else tweak
-    index = cipher.index
-    many = cipher.decrypt_many if decrypt else cipher.encrypt_many
     row_base = 0
 
     def one(array: pa.Array) -> pa.Array:
@@ -621,31 +625,105 @@ def _fpe_apply(
             array = array.cast(out_type)
         encoded = pc.dictionary_encode(array)
         indices = encoded.indices
-        texts: list[str] = encoded.dictionary.to_pylist()
-        spots: list[list[int]] = []
-        numerals: list[list[int]] = []
-        for j, text in enumerate(texts):
-            positions = [p for p, ch in enumerate(text) if ch in index][keep_prefix:]
-            if len(positions) < cipher.minlen:
-                row = row_base + int(pc.index(indices, pa.scalar(j, indices.type)).as_py()) + 1
-                raise InputError(
-                    f"row {row} of column {column!r} has {len(positions)} characters to encrypt; "
-                    f"FF1 over a {cipher.radix}-character alphabet needs at least {cipher.minlen}",
-                    "use tokenize or pseudonymize for short values, or lower keep_prefix",
-                )
-            spots.append(positions)
-            numerals.append([index[text[p]] for p in positions])
-        results = many(numerals, twk) if numerals else []
-        changed = []
-        for text, positions, result in zip(texts, spots, results, strict=True):
-            chars = list(text)
-            for p, digit in zip(positions, result, strict=True):
-                chars[p] = alphabet[digit]
-            changed.append("".join(chars))
+        if alphabet.isascii():
+            changed, short = _fpe_bytes(cipher, encoded.dictionary, twk, keep_prefix, decrypt, out_type)
+        else:
+            changed, short = _fpe_chars(cipher, encoded.dictionary.to_pylist(), twk, keep_prefix, decrypt, out_type)
+        if short is not None or changed is None:
+            j, found = short or (0, 0)
+            row = row_base + int(pc.index(indices, pa.scalar(j, indices.type)).as_py()) + 1
+            raise InputError(
+                f"row {row} of column {column!r} has {found} characters to encrypt; "
+                f"FF1 over a {cipher.radix}-character alphabet needs at least {cipher.minlen}",
+                "use tokenize or pseudonymize for short values, or lower keep_prefix",
+            )
         row_base += len(array)
-        return pc.take(pa.array(changed, type=out_type), indices)
+        return pc.take(changed, indices)
 
     return _map_chunks(values, one)
+
+
+#: (the FF1 of each distinct value, or None), (the first value too short to encrypt, its count) or None
+_FpeResult = tuple[pa.Array | None, tuple[int, int] | None]
+
+
+def _fpe_chars(
+    cipher: FF1, texts: list[str], twk: bytes, keep_prefix: int, decrypt: bool, out_type: pa.DataType
+) -> _FpeResult:
+    """Any alphabet: the values' characters looked up one by one in Python."""
+    index, alphabet = cipher.index, cipher.alphabet or ""
+    spots: list[list[int]] = []
+    numerals: list[list[int]] = []
+    for j, text in enumerate(texts):
+        positions = [p for p, ch in enumerate(text) if ch in index][keep_prefix:]
+        if len(positions) < cipher.minlen:
+            return None, (j, len(positions))
+        spots.append(positions)
+        numerals.append([index[text[p]] for p in positions])
+    many = cipher.decrypt_many if decrypt else cipher.encrypt_many
+    results = many(numerals, twk) if numerals else []
+    changed = []
+    for text, positions, result in zip(texts, spots, results, strict=True):
+        chars = list(text)
+        for p, digit in zip(positions, result, strict=True):
+            chars[p] = alphabet[digit]
+        changed.append("".join(chars))
+    return pa.array(changed, type=out_type), None
+
+
+def _fpe_bytes(
+    cipher: FF1, distinct: pa.Array, twk: bytes, keep_prefix: int, decrypt: bool, out_type: pa.DataType
+) -> _FpeResult:
+    """An ASCII alphabet: its characters are single bytes that no multi-byte UTF-8 character
+    holds, so the values are worked on as byte matrices, one per length, without a Python call
+    per value; each pattern of encrypted positions is one FF1 batch."""
+    symbols = np.frombuffer((cipher.alphabet or "").encode("ascii"), np.uint8)
+    member = np.zeros(256, bool)
+    member[symbols] = True
+    value_of = np.zeros(256, np.int64)
+    value_of[symbols] = np.arange(len(symbols))
+    offsets, data = _offsets_and_data(distinct)
+    buf = np.frombuffer(data, np.uint8)
+    lengths = np.diff(offsets).astype(np.int64)
+    groups, short = [], None
+    for width in np.unique(lengths).tolist():
+        rows = np.flatnonzero(lengths == width)
+        mat = rows_matrix(offsets, buf, rows, width)
+        chosen = member[mat]
+        if keep_prefix:
+            chosen &= np.cumsum(chosen, axis=1) > keep_prefix
+        counts = chosen.sum(axis=1)
+        bad = np.flatnonzero(counts < cipher.minlen)
+        if len(bad) and (short is None or rows[bad[0]] < short[0]):
+            short = (int(rows[bad[0]]), int(counts[bad[0]]))
+        groups.append((rows, mat, chosen))
+    if short is not None:
+        return None, short
+    parts = [
+        (rows, _fixed_width_strings(_fpe_rows(cipher, mat, chosen, value_of, symbols, twk, decrypt), out_type, None))
+        for rows, mat, chosen in groups
+    ]
+    return (in_order(len(distinct), parts) if parts else pa.array([], out_type)), None
+
+
+def _fpe_rows(
+    cipher: FF1, mat: np.ndarray, chosen: np.ndarray, value_of: np.ndarray, symbols: np.ndarray, twk: bytes, decrypt: bool
+) -> np.ndarray:
+    """``mat`` with its ``chosen`` bytes FF1-encrypted (or decrypted), one batch per pattern of chosen columns."""
+    if (chosen == chosen[0]).all():  # one format (the usual case): one batch, no sort
+        batches = [np.arange(len(mat))]
+    else:
+        packed: np.ndarray = np.packbits(chosen, axis=1)
+        if packed.shape[1] <= 8:  # one integer per pattern: a 1-D sort, not a row-wise one
+            packed = np.pad(packed, ((0, 0), (0, 8 - packed.shape[1]))).view(np.uint64).ravel()
+        patterns, inverse = np.unique(packed, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        bounds = np.cumsum(np.bincount(inverse, minlength=len(patterns)))[:-1]
+        batches = np.split(np.argsort(inverse, kind="stable"), bounds)
+    for members in batches:
+        picked = np.ix_(members, np.flatnonzero(chosen[members[0]]))
+        mat[picked] = symbols[cipher.many_matrix(value_of[mat[picked]], twk, decrypt=decrypt)]
+    return mat
 
 
 def fpe_encrypt(

@@ -204,15 +204,19 @@ class FF1:
         return [self._str(x, u) + self._str(y_k, v) for x, y_k in zip(a_nums, b_nums, strict=True)]
 
     def _many_u64(self, xs: Sequence[Sequence[int]], tweak: bytes, decrypt: bool) -> list[list[int]]:
-        """:meth:`_many` when every number fits 64 bits (d = 8; e.g. up to 18 decimal digits).
+        """:meth:`_many` when every number fits 64 bits (d = 8; e.g. up to 18 decimal digits)."""
+        digits = np.array(xs, dtype=np.uint64).reshape(len(xs), len(xs[0]))
+        return self._matrix_u64(digits, tweak, decrypt).astype(np.int64).tolist()
+
+    def _matrix_u64(self, digits: np.ndarray, tweak: bytes, decrypt: bool) -> np.ndarray:
+        """The ten rounds over a count × n uint64 matrix of numerals, every number within 64 bits.
 
         Same algorithm in numpy uint64: NUM, the round sums mod radix^m and STR are whole-column
         operations. ``y`` is the first 8 bytes of S read big-endian, exactly as NUM(S) with d = 8.
         """
-        count, n = len(xs), len(xs[0])
+        count, n = digits.shape
         u, v, b, _, y_p, pad = self._setup(n, tweak)
         r = self.radix
-        digits = np.array(xs, dtype=np.uint64).reshape(count, n)
 
         def num(cols: np.ndarray) -> np.ndarray:
             acc = np.zeros(count, dtype=np.uint64)
@@ -251,7 +255,23 @@ class FF1:
         for k in range(n - 1, u - 1, -1):
             out[:, k] = b_num % np.uint64(r)
             b_num = b_num // np.uint64(r)
-        return out.astype(np.int64).tolist()
+        return out
+
+    def many_matrix(self, digits: np.ndarray, tweak: bytes, *, decrypt: bool = False) -> np.ndarray:
+        """:meth:`encrypt_many` (or ``decrypt_many``) of the rows of a count × n numeral matrix,
+        as a matrix: whole numpy columns in and out where the numbers fit 64 bits."""
+        count, n = digits.shape
+        if not count:
+            return np.empty((0, n), np.int64)
+        d = self._setup(n, tweak)[3]
+        parts = []
+        for lo in range(0, count, 65536):
+            rows = digits[lo : lo + 65536]
+            if d == 8 and self.radix ** ((n + 1) // 2) < 1 << 63:
+                parts.append(self._matrix_u64(rows.astype(np.uint64), tweak, decrypt).astype(np.int64))
+            else:
+                parts.append(np.array(self._many(rows.tolist(), tweak, decrypt), np.int64).reshape(len(rows), n))
+        return np.concatenate(parts)
 
     def encrypt_many(self, xs: Sequence[Sequence[int]], tweak: bytes = b"") -> list[list[int]]:
         """:meth:`encrypt_numerals` for many strings (any mix of lengths), same results, faster."""

@@ -428,7 +428,7 @@ class Prepared:
             if c not in qi_inputs(self.policy, list(self.plan.qi)) and self.table.schema.field(c).type == pa.string()
         ]
         if only_keyed and self.table.open_dictionary is not None:
-            stream = self.table.open_dictionary(only_keyed)
+            stream = self.table.open_dictionary(only_keyed, stored_only=True)
             if stream is not None:
                 return stream
         return self.table.batches()

@@ -33,6 +33,7 @@ from datacustoms.service.db import (
     sources_t,
     transfers_t,
 )
+from datacustoms.service.queue import DEFAULT_PREFIX
 
 #: the R35 appropriateness checklist a reviewer answers (every item true to approve)
 CHECKLIST: dict[str, str] = {
@@ -71,7 +72,7 @@ class ServiceConfig:
     source_root: Path | None = None
     max_attempts: int = 3
     queue_url: str | None = None  # None: the workers poll the database; or redis://… (see service/queue.py)
-    queue_name: str = "datacustoms"  # the Redis keys' prefix (one per service)
+    queue_name: str = DEFAULT_PREFIX  # the Redis keys' prefix (one per service; serve --queue-prefix)
     engine: str = "embedded"  # reads each transfer's and inspection's source (engines.resolve_engine)
     spark_master: str = "local[*]"  # for engine "spark"
 

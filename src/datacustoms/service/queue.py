@@ -21,6 +21,7 @@ several). Needs the ``queue`` extra: ``pip install 'datacustoms[queue]'``.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -31,6 +32,7 @@ from datacustoms.errors import MissingDependency, UsageError
 log = logging.getLogger("datacustoms.service")
 
 KINDS = ("transfer", "inspection")
+DEFAULT_PREFIX = "datacustoms"  #: the Redis keys' prefix unless ``serve --queue-prefix`` names another
 
 
 def check_queue_url(url: str | None) -> str | None:
@@ -43,7 +45,24 @@ def check_queue_url(url: str | None) -> str | None:
     return url
 
 
-def open_queue(url: str | None, owner: str = "api", name: str = "datacustoms") -> RedisQueue | None:
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def check_queue_prefix(prefix: str | None, url: str | None) -> str:
+    """``--queue-prefix``: the Redis keys' prefix (several services may share one Redis server),
+    given only with a Redis queue; the default ``datacustoms`` when not given."""
+    if prefix is None:
+        return DEFAULT_PREFIX
+    if url is None:
+        raise UsageError("--queue-prefix names Redis keys: it needs --queue redis://…",
+                         "add --queue redis://host:6379/0, or drop --queue-prefix")
+    if not _PREFIX.fullmatch(prefix):
+        raise UsageError(f"--queue-prefix {prefix[:70]!r} is not 1-64 letters, digits, '.', '_', ':' or '-' "
+                         "starting with a letter or digit", "e.g. --queue-prefix datacustoms-eu")
+    return prefix
+
+
+def open_queue(url: str | None, owner: str = "api", name: str = DEFAULT_PREFIX) -> RedisQueue | None:
     """The queue for ``url`` (``None`` when the database is the queue)."""
     url = check_queue_url(url)
     return None if url is None else RedisQueue(url, owner=owner, name=name)
@@ -52,7 +71,7 @@ def open_queue(url: str | None, owner: str = "api", name: str = "datacustoms") -
 class RedisQueue:
     """A reliable work list in Redis: ``<name>:jobs`` and one ``<name>:working:<owner>`` per worker."""
 
-    def __init__(self, url: str, *, owner: str, name: str = "datacustoms") -> None:
+    def __init__(self, url: str, *, owner: str, name: str = DEFAULT_PREFIX) -> None:
         try:
             import redis
         except ImportError:

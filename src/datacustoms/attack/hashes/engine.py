@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacustoms.attack.hashes.recipes import digest_function
+from datacustoms.attack.hashes.unverified import Unverified, list_pairs, mask_pairs
 from datacustoms.errors import AttackError, UsageError
 from datacustoms.kinds.rrn import CHECK_WEIGHTS
 
@@ -548,14 +549,12 @@ def search_mask(
     parts = _HitParts(min(len(targets), stop - start), len(mask.template))
     done = 0
     # verify each chunk's hits while the workers enumerate the next ones
-    for n, found, rows, plain in chunks:
-        if plain is not None and rows is not None:  # verified in C, sorted: hashlib checks a sample
-            verified = _sample_checked(algorithm, targets, found, plain, rows, rounds)
-        else:
-            if len(found) > 1:  # the kernel's pipelined lookup reports out of order
-                order = np.argsort(found)
-                found, rows = found[order], (rows[order] if rows is not None else None)
-            verified = _verify_many(algorithm, targets, found, _mask_candidates(mask, found), rows, rounds)
+    for n, found in chunks:
+        if isinstance(found, Unverified):
+            pairs = found.in_order()
+            verified = _verify_many(algorithm, targets, pairs, _mask_candidates(mask, pairs.found), rounds)
+        else:  # verified in C, sorted: hashlib checks a sample
+            verified = _sample_checked(algorithm, targets, *found, rounds)
         if on_hits is None:
             parts.add(verified)
         elif len(verified):
@@ -691,7 +690,7 @@ def _time_kernels(mask: Mask, kernels: tuple[str, ...], rounds: int = 1) -> str:
     for _ in range(3):
         for k in kernels:
             t0 = time.perf_counter()
-            _native.search_mask(plan, one, "sha256", 0, n, k)
+            mask_pairs(plan, one, "sha256", 0, n, k)
             best[k] = min(best[k], time.perf_counter() - t0)
     return min(kernels, key=best.__getitem__)
 
@@ -728,21 +727,16 @@ def _rows_as_bytes(mask: Mask, mat: np.ndarray) -> list[bytes]:
     return [blob[i : i + width] for i in range(0, k * width, width)]
 
 
-def _verify_many(
-    algorithm: str,
-    targets: TargetSet,
-    indices: np.ndarray,
-    cands: list[bytes],
-    rows: np.ndarray | None = None,
-    rounds: int = 1,
-) -> Hits:
-    """Re-hash every reported hit with hashlib and keep those whose digest really is a target.
+def _verify_many(algorithm: str, targets: TargetSet, pairs: Unverified, cands: list[bytes], rounds: int = 1) -> Hits:
+    """Re-hash every reported candidate (``cands``, one per pair) with hashlib and keep those
+    whose digest really is a target: the only way from :class:`Unverified` to :class:`Hits`.
 
-    ``rows`` are the target rows the native kernel says the hits matched: each hashlib digest is
-    then compared with its row (one gather) instead of being looked up (a search per hit).
+    Where the kernel named the target rows it matched, each hashlib digest is compared in full
+    with its row (one gather) instead of being looked up (a search per hit).
     """
     if not cands:
         return Hits()
+    indices, rows = pairs.found, pairs.rows
     if rounds == 1:
         ctor = getattr(hashlib, algorithm, None) or (lambda b: hashlib.new(algorithm, b))
         # map with the unbound digest method: no bytecode per hit, a few per cent faster than a comprehension
@@ -795,10 +789,8 @@ def _native_mask(
             found, texts, _rejected = _native.search_mask_verified(plan, handle, algorithm, ab[0], ab[1], impl)
             pairs = np.frombuffer(found, np.uint64).view(np.int64).reshape(-1, 2)
             plain = np.frombuffer(texts, np.uint8).reshape(len(pairs), width)
-            return ab[1] - ab[0], pairs[:, 0], pairs[:, 1], plain
-        found = _native.search_mask(plan, handle, algorithm, ab[0], ab[1], impl)
-        pairs = np.frombuffer(found, np.uint64).view(np.int64).reshape(-1, 2)  # counters < 10**18
-        return ab[1] - ab[0], pairs[:, 0], pairs[:, 1], None
+            return ab[1] - ab[0], (pairs[:, 0], plain, pairs[:, 1])
+        return ab[1] - ab[0], mask_pairs(plan, handle, algorithm, ab[0], ab[1], impl)
 
     if workers == 1 or len(bounds) == 1:
         yield from map(run, bounds)
@@ -821,7 +813,9 @@ def _chunk_bounds(start: int, stop: int, chunk: int, workers: int) -> list[tuple
     ]
 
 
-_Chunk = tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]
+#: (candidates done, what they found): pairs still to verify, or the C verifier's hits as
+#: (counter values, plaintext matrix, target rows), sorted
+_Chunk = tuple[int, Unverified | tuple[np.ndarray, np.ndarray, np.ndarray]]
 _SAMPLE = 64  # hits per chunk that hashlib re-checks behind the C verifier
 _C_VERIFIER: list[bool] = []  # [passed]: the scalar verifier's self-test, run once per process
 _C_VERIFIER_LOCK = threading.Lock()
@@ -912,7 +906,7 @@ def _sample_checked(
         return Hits.from_matrices(found, plain, rows=rows, table=table)
     if _C_VERIFIER:
         _C_VERIFIER[0] = False
-    return _verify_many(algorithm, targets, found, _matrix_rows(plain), rows, rounds)
+    return _verify_many(algorithm, targets, Unverified(found, rows), _matrix_rows(plain), rounds)
 
 
 def _python_mask(
@@ -940,7 +934,7 @@ def _python_mask(
                 buf[rrn_slot] = 48 + (11 - s % 11) % 10
             if digest(buf) in lookup:
                 found.append(i)
-        yield b - a, np.array(found, np.int64), None, None
+        yield b - a, Unverified(np.array(found, np.int64))
 
 
 # --------------------------------------------------------------------------- lists
@@ -1019,21 +1013,19 @@ def search_candidates(
     else:
         handle = targets._native_handle()
 
-        def run(piece: tuple[int, pa.Array]) -> np.ndarray:
+        def run(piece: tuple[int, pa.Array]) -> Unverified:
             base, arr = piece
-            offs, data, off, n, width = _buffers(arr)
-            found = _native.search_list(offs, data, off, n, width, handle, algorithm, impl, rounds)
-            pairs = np.frombuffer(found, np.uint64).view(np.int64).reshape(-1, 2)
+            pairs = list_pairs(*_buffers(arr), handle, algorithm, impl, rounds)
             if arr.null_count:  # a null is an empty slot in the buffers: never a candidate
-                pairs = pairs[arr.is_valid().to_numpy(zero_copy_only=False)[pairs[:, 0]]]
-            return pairs + np.array([base, 0], np.int64)
+                pairs = pairs.where(arr.is_valid().to_numpy(zero_copy_only=False)[pairs.found])
+            return pairs.shifted(base)
 
         with ThreadPoolExecutor(max_workers=_cores()) as pool:
-            pairs = np.concatenate([np.empty((0, 2), np.int64), *pool.map(run, pieces)])  # in row order
-        rows, target_rows = pairs[:, 0].tolist(), pairs[:, 1]
+            pairs = Unverified.joined(list(pool.map(run, pieces)))  # in row order
+        rows, target_rows = pairs.found.tolist(), pairs.rows
     values = chunks.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
     cands = [v.encode() if isinstance(v, str) else v for v in values]
-    return _verify_many(algorithm, targets, np.asarray(rows, np.int64), cands, target_rows, rounds)
+    return _verify_many(algorithm, targets, Unverified(np.asarray(rows, np.int64), target_rows), cands, rounds)
 
 
 # --------------------------------------------------------------------------- HMAC
