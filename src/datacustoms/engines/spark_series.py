@@ -14,8 +14,8 @@ them), never a whole column. The figures are the embedded engine's, exactly:
   points are ranked by ``hash(sid, day, snapshot, NULL, seed)`` as
   :func:`datacustoms.risk.unicity.unicity` ranks them; who else holds a person's first p points:
   the trace joined against the *distinct* chosen points (a broadcast table; at most one match per
-  trace row) gives each point its sorted holder set; one row per sampled person gathers its points'
-  sets, which ``mapInArrow`` intersects in rank order with numpy, as the embedded engine does.
+  trace row), tagged with the buckets of sampled people that chose them, so a point's holders
+  travel once per bucket; each bucket runs the embedded engine's intersection on its people.
 
 The column statistics that pick the link and the quasi-identifiers are exact distinct counts in
 both engines (a sketch's few-percent error could pick another link). Unsigned 64-bit hashes travel through Spark (which has no unsigned type) shifted by 2⁶³, which
@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterator, Sequence
+from functools import reduce
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from datacustoms.errors import InputError
 from datacustoms.io.series import ReleaseSeries
@@ -50,10 +52,10 @@ from datacustoms.risk.series import (
     series_checks,
     spread,
 )
+from datacustoms.risk.unicity import _first_unique as unicity_first_unique
 from datacustoms.risk.unicity import _points, _time_expr
 
 _SHIFT = "9223372036854775808"  # 2**63: UBIGINT <-> BIGINT, order kept
-_FIRST = pa.schema([("first", pa.int32())])  # per sampled person: the smallest p that singles them out
 Kernel = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
 
 
@@ -99,10 +101,13 @@ def spark_series(
     result.profile = profile if profile is not None else default_profile(stats, chosen, series.key_column)
     check_names(result.profile, columns, "profile column")
     trace = _trace(src, chosen, result.profile, types).persist()
+    people = None
     try:
-        _traceability(trace, keys, result, growth)
-        _trace_unicity(trace, result, keys, max_points=max_points, sample_people=sample_people, seed=seed)
+        people = _traceability(trace, keys, result, growth, seed)
+        _trace_unicity(trace, people, result, keys, max_points=max_points, sample_people=sample_people, seed=seed)
     finally:
+        if people is not None:
+            people.unpersist()
         trace.unpersist()
     result.checks = series_checks(result, max_unicity)
     return result
@@ -181,15 +186,29 @@ def _column_stats(sub: Any, columns: list[str], key_column: str | None, measured
         one = all(r[i + 1] <= 1 for r in rows)
         stats.append(SeriesColumn(column=column, unique_share=0.0 if one else sum(shares) / max(len(shares), 1),
                                   links=False))  # fmt: skip
-    for s in stats:
-        if s.column == key_column or s.unique_share < LINK_UNIQUE or measured < 2:
-            continue
-        c = _col(s.column)
-        per_value = sub.where(c.isNotNull()).groupBy(c).agg((F.min("__rel") < F.max("__rel")).alias("n"))
-        total, recurring = per_value.agg(F.count(F.lit(1)), F.sum(F.col("n").cast("long"))).collect()[0]
-        s.recurring_share = (recurring or 0) / total if total else 0.0
-        s.links = s.recurring_share >= LINK_RECURRING
+    near = [s for s in stats if s.column != key_column and s.unique_share >= LINK_UNIQUE and measured >= 2]
+    _recurring_shares(sub, near)
     return stats
+
+
+def _recurring_shares(sub: Any, near: list[SeriesColumn]) -> None:
+    """Per near-unique column, the share of its values seen in two or more measured releases: one
+    job per Spark type among them (the columns' values unioned, so equality stays the type's own)."""
+    from pyspark.sql import functions as F
+
+    types = dict(sub.dtypes)
+    for kind in dict.fromkeys(types[s.column] for s in near):
+        group = [s for s in near if types[s.column] == kind]
+        values = [sub.select(F.lit(i).alias("i"), _col(s.column).alias("v"), "__rel").where(F.col("v").isNotNull())
+                  for i, s in enumerate(group)]  # fmt: skip
+        per_value = reduce(lambda a, b: a.union(b), values).groupBy("i", "v").agg(
+            (F.min("__rel") < F.max("__rel")).alias("n"))  # fmt: skip
+        found = {int(r[0]): (int(r[1]), int(r[2] or 0))
+                 for r in per_value.groupBy("i").agg(F.count(F.lit(1)), F.sum(F.col("n").cast("long"))).collect()}  # fmt: skip
+        for i, s in enumerate(group):
+            total, recurring = found.get(i, (0, 0))
+            s.recurring_share = recurring / total if total else 0.0
+            s.links = s.recurring_share >= LINK_RECURRING
 
 
 def _stable_shares(sub: Any, stats: list[SeriesColumn], link: str) -> None:
@@ -273,15 +292,19 @@ def _trace(src: Any, link: str, profile: list[str], types: dict[str, str]) -> An
 # ------------------------------------------------------------------------------------------ traceability
 
 
-def _traceability(trace: Any, keys: list[str], result: SeriesResult, growth: bool) -> None:
-    """People and traceable people after the first N releases, for each checkpoint N."""
+def _traceability(trace: Any, keys: list[str], result: SeriesResult, growth: bool, seed: int) -> Any:
+    """People and traceable people after the first N releases, for each checkpoint N; returns
+    every person with their first release ``f`` and sampling hash ``h`` (persisted)."""
     from pyspark.sql import functions as F
 
     per_rel = {int(r[0]): int(r[1]) for r in trace.groupBy("rel").count().collect()}  # one row a release
     marks = checkpoints(len(keys)) if growth else [len(keys)]
     rel = F.col("rel")
-    people = trace.groupBy("person").agg(F.min(rel).alias("f"),
-                                         *[F.max(F.when(rel < n, rel)).alias(f"m{j}") for j, n in enumerate(marks)])  # fmt: skip
+    aggs = trace.groupBy("person").agg(F.min(rel).alias("f"),
+                                       *[F.max(F.when(rel < n, rel)).alias(f"m{j}") for j, n in enumerate(marks)])  # fmt: skip
+    person_hash = _shifted(f"hash({_unshifted('person')}, {int(seed)})")
+    fields = [("person", pa.int64()), ("f", pa.int32()), *[(f"m{j}", pa.int32()) for j in range(len(marks))]]
+    people = _map(aggs, f"SELECT *, {person_hash} AS h FROM b", [*fields, ("h", pa.int64())]).persist()
     sums = []
     for j, n in enumerate(marks):
         seen = F.col("f") < n
@@ -297,112 +320,133 @@ def _traceability(trace: Any, keys: list[str], result: SeriesResult, growth: boo
         last.rows, last.people, last.traceable, last.traceable_share)  # fmt: skip
     if not growth:
         result.growth = []
+    return people
 
 
 # ------------------------------------------------------------------------------------------ unicity
 
 
-def _trace_unicity(trace: Any, result: SeriesResult, keys: list[str], *, max_points: int, sample_people: int,
-                   seed: int) -> None:  # fmt: skip
-    """Unicity over all linked snapshots, then ε at p = min(N, max_points) for each checkpoint N."""
+def _trace_unicity(trace: Any, people: Any, result: SeriesResult, keys: list[str], *, max_points: int,
+                   sample_people: int, seed: int) -> None:  # fmt: skip
+    """Unicity over all linked snapshots, then ε at p = min(N, max_points) for each checkpoint N.
+
+    Each is :func:`datacustoms.risk.unicity.unicity` of the first N releases of the trace (point =
+    day × snapshot), with the same sample and draws; all checkpoints share three Spark jobs.
+    """
     total = len(keys)
-    result.unicity = trace_unicity(trace, total, tuple(range(1, min(total, max_points) + 1)), people=result.people,
-                                   events=result.rows, sample_people=sample_people, seed=seed)  # fmt: skip
+    counts = {g.releases: (g.people, g.rows) for g in result.growth}
+    counts[total] = (result.people, result.rows)
+    caps = {n: min(n, max_points) for n in counts}
+    sample = _sample(people, sorted(caps), sample_people)
+    head = _heads(trace, sample, caps, seed)
+    firsts = _first_unique(trace, head, caps)
+    found: dict[int, UnicityResult] = {}
+    for n, (count, rows) in counts.items():
+        ps = range(1, caps[n] + 1) if n == total else (caps[n],)
+        mine = head.filter(pc.equal(head.column("n"), n))
+        npts = np.asarray(mine.filter(pc.equal(mine.column("rn"), 1)).column("npts"), dtype=np.int64)
+        found[n] = UnicityResult(
+            people=count, events=rows, sampled=len(npts), time_granularity="day", place="profile", amount=None,
+            amount_bins=None, median_points=float(statistics.median(npts)) if len(npts) else 0.0,
+            confidence=0.95, seed=seed, points=_points(firsts.get(n, np.empty(0, np.int64)), sorted(ps),
+                                                       int(np.count_nonzero(npts >= caps[n])), 0.95),
+        )  # fmt: skip
+    result.unicity = found[total]
     for g in result.growth:
-        p = min(g.releases, max_points)
-        u = result.unicity if g.releases == total else trace_unicity(
-            trace, g.releases, (p,), people=g.people, events=g.rows, sample_people=sample_people, seed=seed)
-        point = next(x for x in u.points if x.p == p)
-        g.p, g.epsilon, g.ci_low, g.ci_high = p, point.epsilon, point.ci_low, point.ci_high
+        point = next(x for x in found[g.releases].points if x.p == caps[g.releases])
+        g.p, g.epsilon, g.ci_low, g.ci_high = point.p, point.epsilon, point.ci_low, point.ci_high
 
 
-def trace_unicity(trace: Any, releases: int, ps: Sequence[int], *, people: int, events: int, sample_people: int,
-                  seed: int, confidence: float = 0.95) -> UnicityResult:  # fmt: skip
-    """:func:`datacustoms.risk.unicity.unicity` of the first ``releases`` releases of the trace
-    (point = day × snapshot; ``people`` and ``events`` already counted there), computed by Spark
-    with the same sample and the same draws."""
+def _sample(people: Any, marks: list[int], sample_people: int) -> Any:
+    """Per checkpoint N, the first ``sample_people`` people seen before N by ``hash(person, seed)``,
+    numbered ``sid`` in that order: ``(n, person, sid)``, one Spark job (a top-k per checkpoint)."""
     from pyspark.sql import functions as F
 
-    max_p = max(ps)
-    part = trace.where(F.col("rel") < releases)
-    ranked = _ranked(part, part.select("person").distinct(), sample_people, seed).persist()
-    try:
-        npts = np.asarray([int(r[0]) for r in ranked.where("rn = 1").select("npts").collect()])  # one per sampled
-        eligible = int(np.count_nonzero(npts >= max_p))
-        first_unique = _first_unique(part, ranked, max_p)
-    finally:
-        ranked.unpersist()
-    return UnicityResult(
-        people=people, events=events, sampled=len(npts), time_granularity="day", place="profile", amount=None,
-        amount_bins=None, median_points=float(statistics.median(npts)) if len(npts) else 0.0,
-        confidence=confidence, seed=seed, points=_points(first_unique, sorted(ps), eligible, confidence),
-    )  # fmt: skip
+    spark = people.sparkSession
+    tops = [people.where(F.col("f") < n).orderBy("h", "person").limit(int(sample_people))
+            .select(F.lit(n).cast("int").alias("n"), "person", "h") for n in marks]  # fmt: skip
+    got = reduce(lambda a, b: a.unionByName(b), tops).toArrow()  # ≤ sample × checkpoints rows
+    n, person, h = (np.asarray(got.column(c), dtype=np.int64) for c in ("n", "person", "h"))
+    order = np.lexsort((person, h, n))
+    n, person = n[order], person[order]
+    starts = np.searchsorted(n, n, side="left")
+    sid = np.arange(len(n)) - starts + 1
+    table = pa.table({"n": pa.array(n, pa.int32()), "person": person, "sid": pa.array(sid, pa.int32())})
+    return F.broadcast(spark.createDataFrame(table))
 
 
-def _ranked(part: Any, people: Any, sample_people: int, seed: int) -> Any:
-    """Sampled people's distinct points ``(sid, rel, profile, rn, npts)``, ranked as the embedded engine ranks them."""
+def _heads(trace: Any, sample: Any, caps: dict[int, int], seed: int) -> pa.Table:
+    """Per checkpoint N and sampled person, their first ``caps[N]`` distinct points before N, ranked
+    as the embedded engine ranks them, with how many they hold: ``(n, sid, rn, rel, profile, npts)``."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    person_hash = _shifted(f"hash({_unshifted('person')}, {int(seed)})")
-    hashed = _map(people.select("person"), f"SELECT person, {person_hash} AS h FROM b",
-                  [("person", pa.int64()), ("h", pa.int64())])  # fmt: skip
-    sample = hashed.orderBy("h", "person").limit(int(sample_people))
-    sample = sample.withColumn("sid", F.row_number().over(Window.orderBy("h", "person"))).select("person", "sid")
-    points = part.join(F.broadcast(sample), "person").select("sid", "rel", "profile").distinct()
+    points = trace.join(sample, "person").where(F.col("rel") < F.col("n")).select("n", "sid", "rel", "profile")
     tb = _time_expr("t", pa.int64(), "day")
     point_hash = _shifted(f"hash(CAST(sid AS INTEGER), {tb}, pl, NULL::INTEGER, {int(seed)})")
-    sql = (f"SELECT sid, rel, profile, {point_hash} "
+    sql = (f"SELECT n, sid, rel, profile, {point_hash} "
            f"AS h FROM (SELECT *, CAST(rel AS BIGINT) * 86400 AS t, {_unshifted('profile')} AS pl FROM b)")  # fmt: skip
-    hashed_points = _map(points, sql, [("sid", pa.int32()), ("rel", pa.int32()), ("profile", pa.int64()),
-                                       ("h", pa.int64())])  # fmt: skip
-    by_sid = Window.partitionBy("sid")
-    return (hashed_points.withColumn("rn", F.row_number().over(by_sid.orderBy("h", "rel", "profile")))
-            .withColumn("npts", F.count(F.lit(1)).over(by_sid)).drop("h"))  # fmt: skip
+    hashed = _map(points.distinct(), sql, [("n", pa.int32()), ("sid", pa.int32()), ("rel", pa.int32()),
+                                           ("profile", pa.int64()), ("h", pa.int64())])  # fmt: skip
+    by_sid = Window.partitionBy("n", "sid")
+    cap = F.least(F.col("n"), F.lit(max(caps.values())))  # caps[N] = min(N, max_points), N ≤ the last N
+    ranked = (hashed.withColumn("rn", F.row_number().over(by_sid.orderBy("h", "rel", "profile")))
+              .withColumn("npts", F.count(F.lit(1)).over(by_sid)))  # fmt: skip
+    return ranked.where(F.col("rn") <= cap).select("n", "sid", "rn", "rel", "profile", "npts").toArrow()
 
 
-def _first_unique(part: Any, ranked: Any, max_p: int) -> np.ndarray:
-    """Per eligible sampled person, the smallest p at which only they hold their first p points
-    (``max_p + 1``: never).
+def _first_unique(trace: Any, head: pa.Table, caps: dict[int, int]) -> dict[int, np.ndarray]:
+    """Per checkpoint N, per eligible sampled person (one holding at least ``caps[N]`` points), the
+    smallest p at which only they hold their first p points (``caps[N] + 1``: never).
 
-    The trace is joined against the *distinct* chosen points only (a small broadcast table, at
-    most one match per trace row), which gives each point its sorted holder set; each sampled
-    person then intersects the holder sets of its points in rank order, as the embedded engine does.
+    The sampled people are split into as many buckets as Spark has cores. The trace is joined
+    against the distinct chosen points, each tagged with the buckets whose people chose it (a small
+    broadcast table; a point of release r is held in the first N releases only when r < N, so one
+    join serves every checkpoint): a point's holders travel once per bucket that needs them, not
+    once per person who chose it (a common point is chosen by many). Each bucket then runs the
+    embedded engine's intersection (:func:`datacustoms.risk.unicity._first_unique`) on its people.
     """
     from pyspark.sql import functions as F
 
-    chosen = ranked.where((F.col("npts") >= max_p) & (F.col("rn") <= max_p)).select("sid", "rn", "rel", "profile")
-    points = chosen.select("rel", "profile").distinct()  # at most sample × max_p rows
-    holders = (part.join(F.broadcast(points), ["rel", "profile"]).groupBy("rel", "profile")
-               .agg(F.array_sort(F.collect_set("person")).alias("h")))  # fmt: skip
-    per_person = (chosen.join(holders, ["rel", "profile"]).groupBy("sid")
-                  .agg(F.sort_array(F.collect_list(F.struct("rn", "h"))).alias("s")))  # fmt: skip
-    from datacustoms.io.spark import spark_schema
+    cap = np.vectorize(caps.__getitem__, otypes=[np.int64])
+    narr = np.asarray(head.column("n"), dtype=np.int64)
+    chosen = head.filter(pa.array(np.asarray(head.column("npts")) >= cap(narr))) if len(narr) else head
+    if chosen.num_rows == 0:
+        return {}
+    spark = trace.sparkSession
+    buckets = max(1, int(spark.sparkContext.defaultParallelism))
+    keys = np.stack([np.asarray(chosen.column(c), dtype=np.int64) for c in ("rel", "profile")], axis=1)
+    points, pid = np.unique(keys, axis=0, return_inverse=True)
+    n, sid, rn = (np.asarray(chosen.column(c), dtype=np.int64) for c in ("n", "sid", "rn"))
+    order = np.lexsort((rn, sid, n))
+    n, sid, pid = n[order], sid[order], pid.reshape(-1)[order].astype(np.int64)
+    wanted = np.unique(np.stack([pid, sid % buckets], axis=1), axis=0)  # (point, bucket) pairs
+    table = pa.table({"rel": pa.array(points[wanted[:, 0], 0], pa.int32()), "profile": points[wanted[:, 0], 1],
+                      "pid": pa.array(wanted[:, 0], pa.int32()), "bucket": pa.array(wanted[:, 1], pa.int32())})  # fmt: skip
+    matched = trace.join(F.broadcast(spark.createDataFrame(table)), ["rel", "profile"]).select("bucket", "pid", "person")
+    kernel = _bucket_kernel(n, sid, pid, cap(n), buckets)
+    got = matched.groupBy("bucket").applyInArrow(kernel, "n int, first int").toArrow()
+    gn, first = np.asarray(got.column("n"), dtype=np.int64), np.asarray(got.column("first"), dtype=np.int64)
+    return {int(k): first[gn == k] for k in np.unique(gn)}
 
-    first = per_person.mapInArrow(_intersect_kernel(max_p), spark_schema(_FIRST)).toArrow()  # one row a sampled person
-    return np.asarray(first.column("first"), dtype=np.int64)
 
+def _bucket_kernel(n: np.ndarray, sid: np.ndarray, pid: np.ndarray, cap: np.ndarray,
+                   buckets: int) -> Callable[[pa.Table], pa.Table]:  # fmt: skip
+    """Executor side: one bucket's holders ``(bucket, pid, person)`` → ``(n, first)`` for its people."""
 
-def _intersect_kernel(max_p: int) -> Kernel:
-    """Executor side: per sampled person, intersect its points' holder sets in rank order."""
-
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            lists = batch.column("s")
-            so = np.asarray(lists.offsets)
-            sets = lists.values.flatten()[1]
-            ho, hv = np.asarray(sets.offsets), np.asarray(sets.values)
-            out = np.full(len(batch), max_p + 1, dtype=np.int32)
-            for i in range(len(batch)):
-                a, b = int(so[i]), int(so[i + 1])
-                common = hv[ho[a] : ho[a + 1]]
-                for p in range(1, min(max_p, b - a) + 1):
-                    if p > 1:
-                        j = a + p - 1
-                        common = np.intersect1d(common, hv[ho[j] : ho[j + 1]], assume_unique=True)
-                    if len(common) <= 1:
-                        out[i] = p
-                        break
-            yield pa.record_batch([pa.array(out)], schema=_FIRST)
+    def run(holders: pa.Table) -> pa.Table:
+        mine = sid % buckets == int(holders.column("bucket")[0].as_py())
+        people, idx = np.unique(np.asarray(holders.column("person"), dtype=np.int64), return_inverse=True)
+        size = len(people)
+        held = np.unique(np.asarray(holders.column("pid"), dtype=np.int64) * size + idx.reshape(-1))  # sorted
+        out_n, out_first = [], []
+        for k in np.unique(n[mine]):
+            sel = mine & (n == k)
+            first = unicity_first_unique(held // size, held % size, sid[sel], pid[sel], people=size,
+                                         max_p=int(cap[sel][0]))  # fmt: skip
+            out_n.append(np.full(len(first), k, dtype=np.int32))
+            out_first.append(first.astype(np.int32))
+        return pa.table({"n": pa.array(np.concatenate(out_n) if out_n else np.empty(0, np.int32)),
+                         "first": pa.array(np.concatenate(out_first) if out_first else np.empty(0, np.int32))})  # fmt: skip
 
     return run
