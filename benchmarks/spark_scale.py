@@ -16,6 +16,10 @@ Stages, each run for each engine in a fresh subprocess (so peak memory is the st
   digests: the driver's native engine vs keyspace ranges split over Spark tasks (``mapInArrow``
   over a range DataFrame calling ``search_mask`` per range).
 
+CPU seconds: the stage's process and its live descendants (the JVM, which in local mode hosts
+the executors, and the Python workers), the session start excluded; on a shared machine they move
+less with other work than wall time does.
+
 Peak memory: the Python driver's peak RSS (``ru_maxrss``) and, for Spark, the peak RSS of the JVM
 (``VmHWM``; in local mode it hosts the executors too) and of the largest Python worker.
 
@@ -149,6 +153,22 @@ def _descendants(root: int) -> list[tuple[int, str]]:
     return out
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and every live descendant (the JVM, Python workers), with the
+    children each has reaped: on a shared machine, a steadier measure of work than wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    total = own.user + own.system + own.children_user + own.children_system
+    for pid, _ in _descendants(os.getpid()):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += sum(int(x) for x in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    return total
+
+
 def _memory() -> dict[str, float]:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report its parent's
     mem = {"driver_python_peak_mb": proc_status_bytes(os.getpid(), "VmHWM") / 2**20}
@@ -176,7 +196,7 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_me
         t = time.perf_counter()
         spark = session("local[2]", {**SPARK_CONF, "spark.driver.memory": driver_memory})
         started = time.perf_counter() - t
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     extra: dict[str, Any] = {}
     if stage == "inspect":
         from datacustoms.flows.inspect import inspect
@@ -213,7 +233,9 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_me
     elif stage == "keyspace":
         extra = _keyspace(engine, spark, data, span)
     seconds = time.perf_counter() - t0
-    return {"engine": engine, "stage": stage, "seconds": seconds, "session_start_s": started, **extra, **_memory()}
+    cpu = _cpu_seconds() - cpu0
+    return {"engine": engine, "stage": stage, "seconds": seconds, "cpu_s": cpu, "session_start_s": started, **extra,
+            **_memory()}  # fmt: skip
 
 
 def _keyspace(engine: str, spark: Any, data: Path, span: int) -> dict[str, Any]:
@@ -300,7 +322,7 @@ def main() -> None:
             mem = ", ".join(f"{k} {v:,.0f}" for k, v in res.items() if k.endswith("_mb"))
             figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "rows_out", "hits")}
             print(
-                f"{stage:8s} {engine:8s} {took:7.1f} s  {count / took:>12,.0f} {unit}  "
+                f"{stage:8s} {engine:8s} {took:7.1f} s  {count / took:>12,.0f} {unit}  CPU {res['cpu_s']:.1f} s  "
                 f"[{mem}]" + (f"  session start {res['session_start_s']:.1f} s" if engine == "spark" else "")
                 + f"  {figures}"
             )  # fmt: skip
@@ -317,7 +339,9 @@ def main() -> None:
             print(
                 f"{stage}: per core embedded {per_core['embedded']:,.0f}/s, spark local[2] {per_core['spark']:,.0f}/s;"
                 f" spark / embedded speed = {ratio:.2f}x (the target's measure: session started before the clock);"
-                f" with the session start ({started:.1f} s) spark {cold:,.0f}/s, {pair['embedded'][key] / (pair['spark'][key] + started):.2f}x"
+                f" with the session start ({started:.1f} s) spark {cold:,.0f}/s, {pair['embedded'][key] / (pair['spark'][key] + started):.2f}x;"
+                f" CPU-seconds embedded {pair['embedded']['cpu_s']:.1f}, spark {pair['spark']['cpu_s']:.1f}"
+                f" (embedded / spark = {pair['embedded']['cpu_s'] / pair['spark']['cpu_s']:.2f}x)"
             )
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps({"rows": rows, "results": results}))

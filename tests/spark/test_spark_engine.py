@@ -386,6 +386,40 @@ def test_csv_kept_columns_take_the_embedded_types(spark: Any, tmp_path: Path) ->
 
 
 @pytest.mark.spark
+def test_one_pass_write_with_empty_partitions(spark: Any, tmp_path: Path) -> None:
+    """Empty partitions still commit; the one job that writes and counts gives the figures of the dry
+    run's own histogram jobs, and the embedded engine's rows."""
+    from datacustoms.engines.spark_protect import spark_protect
+
+    source = make_export()
+    policy = parse_policy(policy_spec())
+    df = spark.createDataFrame(source).repartition(8, "sex")  # two values in 8 partitions: 6 or more empty
+    assert sum(1 for n in df.rdd.glom().map(len).collect() if n == 0) >= 6
+    dry = spark_protect(df, policy, None, dry_run=True, master_key=KEY)
+    spk = spark_protect(df, policy, tmp_path / "spk.parquet", master_key=KEY)
+    emb = protect_table(from_arrow(source, "export"), policy, tmp_path / "emb.parquet", master_key=KEY)
+    figures = ("k_before", "k_after", "suppressed_rows", "rows_in", "classes_after")
+    assert [getattr(spk, f) for f in figures] == [getattr(dry, f) for f in figures] == [getattr(emb, f) for f in figures]
+    assert spk.rows_out == emb.rows_out
+    got, want = _protected_columns(tmp_path / "spk.parquet"), _protected_columns(tmp_path / "emb.parquet")
+    assert "phone" not in got and got == want
+    assert (tmp_path / "spk.parquet" / "_SUCCESS").exists()
+    assert not any(p.name.startswith(".") or p.name == "_temporary" for p in tmp_path.iterdir())
+
+
+@pytest.mark.spark
+def test_one_pass_write_of_no_rows_keeps_the_schema(spark: Any, tmp_path: Path) -> None:
+    from datacustoms.engines.spark_protect import spark_protect
+
+    source = make_export(10)
+    df = spark.createDataFrame(source).limit(0)
+    spk = spark_protect(df, parse_policy(policy_spec()), tmp_path / "spk.parquet", master_key=KEY)
+    assert spk.rows_in == spk.rows_out == 0
+    table = ds.dataset(tmp_path / "spk.parquet", format="parquet").to_table()
+    assert table.num_rows == 0 and "phone_sha256" in table.column_names and "phone" not in table.column_names
+
+
+@pytest.mark.spark
 def test_footer_schema_is_the_one_spark_infers(spark: Any, tmp_path: Path) -> None:
     """A local Parquet file's plain columns get Spark's own types from the footer; others are left to Spark."""
     import datetime

@@ -1,28 +1,27 @@
 """``protect`` on Spark: the same ``build_plan`` kernels through ``mapInArrow``, committed as a folder.
 
-The embedded pipeline's two passes map onto Spark directly:
+A local (or mounted) output takes one Spark job (:mod:`datacustoms.engines.spark_write`): every
+task runs the plan's kernels on its partition, writes its Parquet part with the embedded
+engine's writer and returns only its row count and class sizes (raw and generalised QIs, as
+text); the driver computes k and the suppression keys from those sums with the embedded
+functions (:mod:`datacustoms.protect.histogram`). Only when suppression must drop rows does a
+second job write the parts again, with the suppression kernel where the embedded pipeline puts
+it; a suppression cap that refuses discards the first job's parts, so nothing appears.
 
-1. the class histograms (raw and generalised quasi-identifiers) are a ``mapInArrow`` that turns
-   the QI columns into text (after the QI kernels) followed by a ``groupBy().count()``; the
-   small tables come back to the driver, which computes k and the suppression keys with the
-   embedded functions (:mod:`datacustoms.protect.histogram`);
-2. the write pass is one ``mapInArrow`` applying the plan's kernels (with the suppression kernel
-   where the embedded pipeline puts it) and Spark's Parquet writer.
+A dry run, or an output URI (``s3a://``, ``hdfs://``), counts the classes in jobs of their own
+(a ``groupBy`` of the raw QI inputs, the QI kernels on the distinct rows) and writes with one
+``mapInArrow`` and Spark's Parquet writer, committed by Spark's file-output committer.
 
-Commit: the job writes into a hidden sibling folder (``.<name>.spark-<id>``) through Spark's
-file-output committer (task output is promoted only when its task commits, ``_SUCCESS`` is
-written only when the job commits) and the folder is renamed onto the target only after the job
-succeeded. A kernel that raises on any partition fails the job; the staging folder is deleted,
+Commit (:mod:`datacustoms.engines.spark_commit`): the job writes into a hidden sibling folder
+(``.<name>.spark-<id>``), renamed onto the target only after the job succeeded and ``_SUCCESS``
+was written. A kernel that raises on any partition fails the job; the staging folder is deleted,
 so no output, partial or complete, ever appears under the target's name. An existing target is
-refused (Spark's ``errorifexists``).
+refused.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import uuid
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -30,99 +29,45 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
+from datacustoms.engines.spark_commit import (
+    Step,
+    commit_parquet,
+    count_rows,
+    map_steps,
+    raise_job_error,
+    staged_folder,
+)
+from datacustoms.engines.spark_write import clear_parts, mark_committed, write_parts
 from datacustoms.errors import UsageError
 from datacustoms.io.infer import cast_batch, fitting_candidates, merge_candidates
 from datacustoms.io.spark import (
     DEFAULT_SPARK_MASTER,
-    SparkJobError,
     SparkTable,
     arrow_schema,
     frame,
     reads_as_text,
     source_name,
-    spark_schema,
 )
-from datacustoms.policy import KEYED_ACTIONS, Policy
+from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect import crypto
 from datacustoms.protect.histogram import COUNT
 from datacustoms.protect.keys import find_key_material
-from datacustoms.protect.operators.common import Kernel, as_text
+from datacustoms.protect.operators.common import as_text
 from datacustoms.protect.pipeline import (
+    Measured,
     ProtectResult,
     audit_if_keyed,
     build_result,
+    keyed_columns,
     measure_classes,
     qi_inputs,
     resolve_key,
+    suppression_position,
 )
-from datacustoms.protect.plan import build_plan
+from datacustoms.protect.plan import Plan, build_plan
 
-#: the marker a failing kernel's exception carries from an executor back to the driver
-FAILURE = "datacustoms-kernel-failure"
-_FAILURE_RE = re.compile(FAILURE + r"\[column=(.*?)\]\[error=(\w+)\]")
-
-Step = tuple[str, Kernel]
-
-
-class KernelFailure(RuntimeError):
-    """Raised on an executor: names the column and the error type, never a value from the data."""
-
-    def __init__(self, column: str, error: BaseException) -> None:
-        super().__init__(f"{FAILURE}[column={column}][error={type(error).__name__}]")
-
-
-def run_steps(steps: Sequence[Step], batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Apply ``(column, kernel)`` steps; a failure names its column (and nothing of the data)."""
-    for column, kernel in steps:
-        try:
-            batch = kernel(batch)
-        except Exception as err:
-            raise KernelFailure(column, err) from None
-    return batch
-
-
-def output_schema(steps: Sequence[Step], schema: pa.Schema) -> pa.Schema:
-    """The schema the steps produce, found by running them on an empty batch of ``schema``."""
-    empty = pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
-    return run_steps(steps, empty).schema
-
-
-def map_steps(df: Any, steps: Sequence[Step]) -> Any:
-    """``df`` through the steps on the executors (``mapInArrow``), with the output schema Spark needs."""
-    out = output_schema(steps, arrow_schema(df))
-    target = pa.schema([pa.field(f.name, _plain(f.type)) for f in out])
-    frozen = list(steps)
-
-    def apply(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            result = run_steps(frozen, batch)
-            yield result if result.schema == target else result.cast(target)
-
-    return df.mapInArrow(apply, spark_schema(target))
-
-
-def _plain(t: pa.DataType) -> pa.DataType:
-    if pa.types.is_large_string(t):
-        return pa.string()
-    if pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        return pa.binary()
-    return t
-
-
-def raise_job_error(err: BaseException, what: str) -> None:
-    """Turn a Spark job failure into one clear line, naming the column when a kernel failed."""
-    text = str(err)
-    found = _FAILURE_RE.search(text)
-    if found:
-        raise SparkJobError(
-            f"{what} failed: the kernel for column {found.group(1)!r} raised {found.group(2)} on an executor; "
-            "nothing was written",
-            "check that column's values against the policy (try `datacustoms protect --dry-run`)",
-        ) from None
-    first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
-    raise SparkJobError(f"{what} failed in Spark ({first[:200]}); nothing was written", "see the Spark log") from None
+__all__ = ["commit_parquet", "map_steps", "spark_key_leaks", "spark_protect"]
 
 
 # ---------------------------------------------------------------------------------- histograms
@@ -213,45 +158,6 @@ class GroupedHistograms:
             self.grouped.unpersist()
 
 
-# ---------------------------------------------------------------------------------- commit
-
-
-def commit_parquet(df: Any, output: str | os.PathLike[str]) -> int:
-    """Write ``df`` as a folder of Parquet files that appears complete or not at all; returns rows.
-
-    Local (or mounted) paths: staged in a hidden sibling folder, renamed into place after the
-    job committed. URIs (``s3a://``, ``hdfs://``): Spark's committer alone — the job writes
-    ``_SUCCESS`` last, and readers must look for it (object stores have no atomic rename).
-    """
-    text = os.fspath(output)
-    if "://" in text:
-        try:
-            df.write.mode("errorifexists").option("compression", "zstd").parquet(text)
-        except Exception as err:
-            raise_job_error(err, f"writing {text}")
-        return -1
-    target = Path(text)
-    if target.exists():
-        raise UsageError(
-            f"{target} already exists", "remove it or choose another output folder (Spark never overwrites)"
-        )
-    if not target.parent.is_dir():
-        raise UsageError(f"output folder {str(target.parent)!r} does not exist", "create it first")
-    staging = target.parent / f".{target.name}.spark-{uuid.uuid4().hex[:12]}"
-    try:
-        try:
-            df.write.mode("errorifexists").option("compression", "zstd").parquet(str(staging))
-        except Exception as err:
-            raise_job_error(err, f"writing {target.name}")
-        if not (staging / "_SUCCESS").exists():
-            raise SparkJobError(f"Spark did not commit {target.name} (no _SUCCESS)", "see the Spark log")
-        rows = int(ds.dataset(staging, format="parquet").count_rows())
-        os.replace(staging, target)
-        return rows
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------------- protect
 
 
@@ -268,7 +174,9 @@ def spark_protect(
     """:func:`datacustoms.protect.pipeline.protect_table` on Spark; ``output`` is a Parquet folder.
 
     ``source`` is a :class:`~datacustoms.io.spark.SparkTable`, a Spark DataFrame, a path Spark
-    reads or a catalog table name.
+    reads or a catalog table name. A local (or mounted) output is written in one job that also
+    counts the classes (:mod:`datacustoms.engines.spark_write`); a dry run, or a URI output,
+    counts the classes first and then writes with Spark's Parquet writer.
     """
     df = source.frame if isinstance(source, SparkTable) else frame(source, master=master)
     columns = list(df.columns)
@@ -281,28 +189,22 @@ def spark_protect(
         )
     master_key, key_id, key_source = resolve_key(policy, keystore, columns, master_key)
     plan = build_plan(policy, columns, master_key)
-    qi = list(plan.qi)
-    qi_steps = [(s.column, s.kernel) for s in plan.steps if s.column in qi]
-    inputs = qi_inputs(policy, qi)
-    if qi and pregroupable(df, inputs):
-        hists = GroupedHistograms(df, qi, inputs, qi_steps)
-        raw_histogram, protected_histogram = hists.raw, hists.protected
-    else:
-        raw_histogram = partial(raw_class_histogram, df, qi)
-        protected_histogram = partial(spark_class_histogram, df.select(*inputs), qi, qi_steps)
-    measured = measure_classes(
-        policy, plan, dry_run=dry_run, raw_histogram=raw_histogram, protected_histogram=protected_histogram
-    )
     steps: list[Step] = [(s.column, s.kernel) for s in plan.steps]
     steps.append(("(output columns)", plan.kernels[-1]))
     kept = [c for c in plan.output_columns if policy.action_for(c).action == "keep"]
     types = kept_types(df, kept) if kept and not dry_run and reads_as_text(source) else {}
     if types:  # kept columns of a CSV take their type, as the embedded pipeline gives them
         steps.append(("(types)", partial(cast_batch, types=types)))
-    if measured.suppression is not None:
-        position, kernel = measured.suppression
-        steps.insert(position, ("(suppression)", kernel))
-    rows_in = measured.after.rows if measured.after is not None else int(df.count())
+    one_pass = output is not None and not dry_run and "://" not in os.fspath(output)
+    read = read_columns(policy, plan, columns)  # a dropped column no kernel reads never leaves the JVM
+    written = df.select(*read) if len(read) < len(columns) else df
+    rows_out: int | None = None
+    if one_pass:
+        assert output is not None
+        measured, rows_in, rows_out = _write_counted(written, policy, plan, steps, Path(output))
+    else:
+        measured = _measure(df, policy, plan, dry_run)
+        rows_in = measured.after.rows if measured.after is not None else int(df.count())
     result = build_result(
         policy,
         plan,
@@ -316,10 +218,65 @@ def spark_protect(
     )
     if dry_run or output is None:
         return result
-    rows_out = commit_parquet(map_steps(df, steps), output)
-    result.rows_out = rows_out if rows_out >= 0 else None
+    if not one_pass:
+        committed = commit_parquet(map_steps(written, _with_suppression(steps, measured)), output)
+        rows_out = committed if committed >= 0 else None
+    result.rows_out = rows_out
     audit_if_keyed(policy, keystore, key_source, result)
     return result
+
+
+def read_columns(policy: Policy, plan: Plan, columns: Sequence[str]) -> list[str]:
+    """The source columns the write needs: the output's, the QIs (counted as read) and the subjects
+    date shifts read."""
+    needed = {*plan.output_columns, *plan.qi}
+    needed |= {act.subject for c in columns if isinstance(act := policy.action_for(c), ShiftDates)}
+    return [c for c in columns if c in needed]
+
+
+def _with_suppression(steps: Sequence[Step], measured: Measured) -> list[Step]:
+    out = list(steps)
+    if measured.suppression is not None:
+        position, kernel = measured.suppression
+        out.insert(position, ("(suppression)", kernel))
+    return out
+
+
+def _measure(df: Any, policy: Policy, plan: Plan, dry_run: bool) -> Measured:
+    """The class statistics from Spark ``groupBy`` jobs of their own (dry runs, URI outputs)."""
+    qi = list(plan.qi)
+    qi_steps = [(s.column, s.kernel) for s in plan.steps if s.column in qi]
+    inputs = qi_inputs(policy, qi)
+    if qi and pregroupable(df, inputs):
+        hists = GroupedHistograms(df, qi, inputs, qi_steps)
+        raw_histogram, protected_histogram = hists.raw, hists.protected
+    else:
+        raw_histogram = partial(raw_class_histogram, df, qi)
+        protected_histogram = partial(spark_class_histogram, df.select(*inputs), qi, qi_steps)
+    return measure_classes(
+        policy, plan, dry_run=dry_run, raw_histogram=raw_histogram, protected_histogram=protected_histogram
+    )
+
+
+def _write_counted(
+    df: Any, policy: Policy, plan: Plan, steps: Sequence[Step], target: Path
+) -> tuple[Measured, int, int]:
+    """One job writes the parts and counts the classes; a second writes again only when
+    suppression must drop rows (or the cap refuses: then nothing appears under ``target``)."""
+    keyed = keyed_columns(plan)
+    what = f"writing {target.name}"
+    with staged_folder(target) as staging:
+        counted = write_parts(df, steps, staging, position=suppression_position(plan), qi=plan.qi, keyed=keyed,
+                              what=what)  # fmt: skip
+        measured = measure_classes(
+            policy, plan, dry_run=False, raw_histogram=lambda: counted.raw, protected_histogram=lambda: counted.protected
+        )
+        if measured.suppression is not None:
+            clear_parts(staging)
+            write_parts(df, _with_suppression(steps, measured), staging, keyed=keyed, what=what)
+        mark_committed(staging)
+        rows_out = count_rows(staging)
+    return measured, counted.rows, rows_out
 
 
 def kept_types(df: Any, kept: Sequence[str]) -> dict[str, pa.DataType]:

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, PrivateAttr
 
 from datacustoms.errors import UsageError
@@ -37,6 +35,7 @@ from datacustoms.protect.histogram import ClassStats, class_histogram, class_sta
 from datacustoms.protect.operators.common import Kernel
 from datacustoms.protect.operators.suppress import Suppression, check_cap, suppress_kernel
 from datacustoms.protect.plan import Plan, build_plan
+from datacustoms.protect.writer import OutputWriter
 from datacustoms.table import Table
 
 #: worker threads that transform batches while the main thread reads and writes
@@ -168,6 +167,18 @@ def qi_inputs(policy: Policy, qi: Sequence[str]) -> list[str]:
     return needed
 
 
+def keyed_columns(plan: Plan) -> tuple[str, ...]:
+    """Columns whose output is keyed and random (pseudonyms, tokens): written plain, uncompressed."""
+    return tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
+
+
+def suppression_position(plan: Plan) -> int:
+    """Where suppression goes among the plan's steps: right after the last QI rewrite, so the
+    class keys are computed on generalised QIs (and before any later step or the drop)."""
+    qi = set(plan.qi)
+    return max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
+
+
 @dataclass
 class Measured:
     """The class statistics before and after the QI rewrite, and where suppression goes."""
@@ -211,9 +222,7 @@ def measure_classes(
                 )
         else:
             check_cap(after.suppressed_rows, after.rows, policy.suppression.max_share, k)
-        # suppress right after the QI rewrite: the class keys are computed on generalised QIs
-        position = max(i for i, s in enumerate(plan.steps) if s.column in qi) + 1 if plan.qi_kernels() else 0
-        measured.suppression = (position, suppress_kernel(qi, small_class_keys(hist, qi, k)))
+        measured.suppression = (suppression_position(plan), suppress_kernel(qi, small_class_keys(hist, qi, k)))
     return measured
 
 
@@ -328,72 +337,6 @@ def recording_step(kernels: list[Kernel], suppression: tuple[int, Kernel] | None
     return step
 
 
-def _leaf_paths(schema: pa.Schema) -> list[str]:
-    """The Parquet leaf column paths of ``schema``, as pyarrow's writer names them (one empty
-    file written in memory: list and map leaves have names Arrow does not show)."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(schema.empty_table(), sink)
-    parquet_schema = pq.ParquetFile(pa.BufferReader(sink.getvalue())).schema
-    return [parquet_schema.column(i).path for i in range(len(parquet_schema))]
-
-
-class _Writer:
-    """Parquet or CSV writer opened on the first batch; later batches are cast to its schema.
-
-    Keyed columns (pseudonyms, tokens) are all distinct and random: dictionary encoding and
-    min/max statistics only cost time there, so they are off for those columns, and they are
-    stored ``PLAIN`` and uncompressed. Hex text holds 4 bits per byte, which only an entropy
-    coder recovers; measured on 10 M 128-bit hex pseudonyms (one writer thread, CPU-seconds):
-    none 0.32 s, 360 MB; zstd level 1 over ``DELTA_LENGTH_BYTE_ARRAY`` 0.76 s, 161 MB; snappy
-    1.33 s and lz4 0.90 s, which find nothing to compress (322 and 344 MB). Uncompressed pages
-    save about 0.4 of the ~2.1 CPU-s a 10 M-row protect took with zstd, for a file about twice
-    as large; the values and their type are the same, and every Parquet reader reads ``PLAIN``
-    uncompressed pages. The other columns keep zstd level 1, dictionaries
-    and statistics. Writing each batch as it comes (one row group per input batch) measured no
-    slower than gathering ~1 M-row groups, and keeps the stages in step.
-    """
-
-    def __init__(self, path: Path, fmt: str, high_entropy: tuple[str, ...] = ()) -> None:
-        self.path, self.fmt = path, fmt
-        self.high_entropy = high_entropy
-        self.schema: pa.Schema | None = None
-        self._w: Any = None
-
-    def _open_parquet(self, schema: pa.Schema) -> Any:
-        # per-column options name Parquet leaf columns (``s.x`` for a struct's field), and a
-        # column left out of the codec map would go uncompressed
-        keyed = set(self.high_entropy)
-        leaves = _leaf_paths(schema)
-        plain = [p for p in leaves if p not in keyed]
-        return pq.ParquetWriter(
-            self.path,
-            schema,
-            compression={p: ("none" if p in keyed else "zstd") for p in leaves},
-            compression_level={p: 1 for p in plain} or None,
-            use_dictionary=plain,
-            write_statistics=plain,
-        )
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        if self._w is None:
-            self.schema = batch.schema
-            if self.fmt == "parquet":
-                self._w = self._open_parquet(batch.schema)
-            else:
-                self._w = pacsv.CSVWriter(str(self.path), batch.schema)
-        elif batch.schema != self.schema:
-            batch = batch.cast(self.schema)
-        if self.fmt == "parquet":
-            self._w.write_batch(batch)
-        else:
-            self._w.write(batch)
-
-    def close(self) -> None:
-        if self._w is not None:
-            self._w.close()
-            self._w = None
-
-
 @dataclass
 class Prepared:
     """A policy fitted to one table, before any output row exists: what :func:`protect_table` writes
@@ -418,7 +361,7 @@ class Prepared:
     @property
     def keyed(self) -> tuple[str, ...]:
         """Columns whose output is keyed and random (pseudonyms, tokens)."""
-        return tuple(s.column for s in self.plan.steps if s.action in ("pseudonymize", "tokenize"))
+        return keyed_columns(self.plan)
 
     @property
     def kept(self) -> list[str]:
@@ -613,7 +556,7 @@ def _write(
     kept (when ``keep_rows``)."""
     kept: list[pa.BooleanArray] = []
     with atomic_path(output) as tmp:
-        writer = _Writer(tmp, fmt, prepared.keyed)
+        writer = OutputWriter(tmp, fmt, prepared.keyed)
         try:
             for batch, keep in prepared.batches(keep_rows=keep_rows):
                 writer.write(batch)
