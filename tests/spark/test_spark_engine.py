@@ -105,19 +105,27 @@ def test_digest_counts_merge_case_variants(spark: Any) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.parametrize("through_files", [True, False], ids=["files", "task-results"])
 def test_digest_counts_stream_in_small_partitions_and_spill(
-    spark: Any, export_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any, export_path: Path, monkeypatch: pytest.MonkeyPatch, through_files: bool
 ) -> None:
-    """Many small streamed partitions, reduced in blocks that spill, give the embedded counts.
+    """Many small partitions, reduced in blocks that spill, give the embedded counts, whether they
+    reach the driver through Parquet files (a local master) or as streamed task results (a cluster).
 
-    The suite's session runs with a 1 GiB driver heap (``conftest.py``); the partitions are what
-    keep each task result small enough for it whatever the row count.
+    The suite's session runs with a 1 GiB driver heap (``conftest.py``); on a cluster the
+    partitions are what keep each task result small enough for it whatever the row count.
     """
     from datacustoms.attack.column import read_column
     from datacustoms.attack.hashes import targets
     from datacustoms.engines import spark_stages
 
+    monkeypatch.setattr(spark_stages, "is_local_master", lambda df: through_files)
     monkeypatch.setattr(spark_stages, "GROUPS_PER_PARTITION", 40)  # 600 rows: 15 partitions
+    monkeypatch.setattr(spark_stages, "FILE_GROUPS_PER_PARTITION", 40)
+    used: list[str] = []
+    for name in ("spilled_batches", "stream_batches"):
+        real = getattr(spark_stages, name)
+        monkeypatch.setattr(spark_stages, name, lambda *a, _r=real, _n=name: (used.append(_n), _r(*a))[1])
     monkeypatch.setattr(targets, "BLOCK_BYTES", 32 * 64)  # blocks of 64 digests: spilled and merged
     emb = read_column(read(str(export_path)), "phone_sha256")
     df = spark.read.parquet(str(export_path))
@@ -127,6 +135,32 @@ def test_digest_counts_stream_in_small_partitions_and_spill(
     assert len(spk.distinct) == len(emb.distinct) > 64
     assert spk.distinct.equals(emb.distinct) and spk.counts.tolist() == emb.counts.tolist()
     assert (spk.stats.rows, spk.stats.valid) == (emb.stats.rows, emb.stats.valid) == (600, 600)
+    assert used == ["spilled_batches" if through_files else "stream_batches"]
+
+
+@pytest.mark.spark
+def test_spilled_batches_come_back_in_order_and_leave_no_files(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A local master's DataFrame reaches the driver through Parquet parts, partition by partition,
+    and the temporary folder is gone once the stream ends, read to the end or not."""
+    import tempfile
+
+    from datacustoms.io import spark as spark_io
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    df = spark.range(0, 5_000, numPartitions=7).selectExpr("id", "cast(id * 3 as string) AS s")
+    assert spark_io.is_local_master(df)
+    schema = pa.schema([("id", pa.int64()), ("s", pa.string())])
+    got = pa.Table.from_batches(list(spark_io.spilled_batches(df, schema)))
+    assert got.schema == schema
+    assert got.column("id").to_pylist() == list(range(5_000))
+    assert got.column("s").to_pylist() == [str(3 * i) for i in range(5_000)]
+    assert list(tmp_path.iterdir()) == []
+    stream = spark_io.spilled_batches(df)
+    next(stream)
+    stream.close()  # abandoned after one batch
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_streamed_partitions_travel_as_small_ipc_blobs() -> None:

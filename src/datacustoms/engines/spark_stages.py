@@ -34,7 +34,7 @@ from datacustoms.attack.hashes.targets import (
     decode_rows,
     guess_format,
 )
-from datacustoms.io.spark import stream_batches
+from datacustoms.io.spark import is_local_master, spilled_batches, stream_batches
 from datacustoms.risk.profile import CellLoader
 from datacustoms.table import Table
 
@@ -81,13 +81,19 @@ def decode_kernel(fmt: DigestFormat) -> Callable[[Iterator[pa.RecordBatch]], Ite
 #: shares that heap. At 500,000 groups (about 27 MB a result) a 1 GiB heap lost results
 #: (``TaskResultLost``) or ran out of memory; 125,000 keeps each near 7 MB
 GROUPS_PER_PARTITION = 125_000
+#: grouped digests per partition when they reach a local driver through files
+#: (:func:`~datacustoms.io.spark.spilled_batches`): no partition is ever held whole by the JVM, so
+#: the size only bounds one task's aggregation (about 80 MB at 1 M groups; Spark spills beyond)
+FILE_GROUPS_PER_PARTITION = 1_000_000
 #: at most this many partitions (each is one small job when it streams to the driver)
 MAX_PARTITIONS = 20_000
 
 
-def stream_partitions(rows: int) -> int:
-    """Partitions for ``rows`` rows' grouped digests: at most :data:`GROUPS_PER_PARTITION` groups each."""
-    return min(MAX_PARTITIONS, max(1, -(-rows // GROUPS_PER_PARTITION)))
+def stream_partitions(rows: int, per_partition: int | None = None) -> int:
+    """Partitions for ``rows`` rows' grouped digests: at most ``per_partition`` groups each
+    (:data:`GROUPS_PER_PARTITION` unless given)."""
+    per_partition = per_partition or GROUPS_PER_PARTITION
+    return min(MAX_PARTITIONS, max(1, -(-rows // per_partition)))
 
 
 def distinct_digests(
@@ -96,13 +102,15 @@ def distinct_digests(
     """The column's distinct digests with row counts, as the embedded :func:`parse_batches` gives them.
 
     The encoding is guessed on the driver from ``head`` (or the first 2,000 values); the
-    executors decode every row and ``groupBy`` counts each distinct raw digest. The groups stream
-    to the driver one partition at a time, as Arrow (:func:`~datacustoms.io.spark.stream_batches`),
-    into the embedded engine's :class:`~datacustoms.attack.hashes.targets.DigestCounter`: the
-    driver's memory stays flat (one block), and the distinct digests end up sorted in a
-    memory-mapped file, never all in the driver's memory at once. The digests are hash-partitioned
-    into partitions of at most :data:`GROUPS_PER_PARTITION` rows (``rows``, or Spark's count), so
-    the driver's JVM holds one small partition at a time too.
+    executors decode every row and ``groupBy`` counts each distinct raw digest. The groups reach
+    the driver as Arrow batches into the embedded engine's
+    :class:`~datacustoms.attack.hashes.targets.DigestCounter`: the driver's memory stays flat (one
+    block), and the distinct digests end up sorted in a memory-mapped file, never all in the
+    driver's memory at once. With a local master Spark writes the groups to temporary Parquet
+    files the driver reads back (:func:`~datacustoms.io.spark.spilled_batches`); otherwise they
+    stream one partition at a time (:func:`~datacustoms.io.spark.stream_batches`), hash-partitioned
+    into partitions of at most :data:`GROUPS_PER_PARTITION` rows (``rows``, or Spark's count) so
+    the driver's JVM holds one small partition at a time.
     """
     from pyspark.sql import functions as F
 
@@ -116,7 +124,9 @@ def distinct_digests(
     decoded = df.select(column).mapInArrow(decode_kernel(fmt), "d binary, st byte, ws boolean")
     # one group per distinct valid digest (st 0), one for nulls (st 1) and one for malformed values
     # (st 2); ``w`` counts the rows of each group that carried surrounding whitespace
-    parts = stream_partitions(int(df.count()) if rows is None else rows)
+    local = is_local_master(df)
+    rows = int(df.count()) if rows is None else rows
+    parts = stream_partitions(rows, FILE_GROUPS_PER_PARTITION if local else None)
     # partitioned by digest, the groupBy needs no second shuffle (it forgoes the map-side partial
     # counts, which save little when digests rarely repeat)
     grouped = decoded.repartition(parts, "d").groupBy("d", "st").agg(
@@ -125,7 +135,7 @@ def distinct_digests(
     schema = pa.schema([("d", pa.binary()), ("st", pa.int8()), ("n", pa.int64()), ("w", pa.int64())])
     stats = ParseStats()
     counter = DigestCounter(fmt.size, weighted=True)
-    for batch in stream_batches(grouped, schema):
+    for batch in (spilled_batches if local else stream_batches)(grouped, schema):
         weights = np.asarray(batch.column("n").to_numpy(), dtype=np.int64)
         status = np.asarray(batch.column("st").to_numpy(), dtype=np.int8)
         stats.add(

@@ -273,6 +273,39 @@ def stream_batches(df: Any, schema: pa.Schema | None = None) -> Iterator[pa.Reco
             yield batch
 
 
+def is_local_master(df: Any) -> bool:
+    """True when ``df``'s session runs a local master: its executors share the driver's disks."""
+    context = getattr(getattr(df, "sparkSession", None), "sparkContext", None)
+    return str(getattr(context, "master", "")).startswith("local")
+
+
+def spilled_batches(df: Any, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
+    """Stream a DataFrame to the driver through Parquet files: Spark's own writer puts each
+    partition in a temporary folder, the driver reads them back a batch at a time.
+
+    For a local master only (:func:`is_local_master`: the folder must be the driver's). Nothing
+    passes through the task results, so the driver's JVM, which in local mode also runs the
+    executors' shuffle and aggregation, never holds a partition: :func:`stream_batches` made one job
+    per partition and kept its result in the JVM's block manager, which a 1 GiB heap lost at
+    50 M rows. Files come back in partition order; the folder is removed when the stream ends.
+    """
+    import shutil
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    folder = Path(tempfile.mkdtemp(prefix="datacustoms-spark-"))
+    try:
+        target = folder / "parts"
+        df.write.option("compression", "none").parquet(str(target))  # short-lived, and digests do not compress
+        for path in sorted(target.glob("part-*.parquet")):
+            reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+            for batch in reader.iter_batches(batch_size=BATCH_ROWS):
+                yield batch.cast(schema) if schema is not None and batch.schema != schema else batch
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def local_parquet(source: Any, df: Any) -> Any:
     """A ``pyarrow.dataset`` over ``source`` when it is the local Parquet file or folder ``df`` reads.
 
