@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -292,16 +292,12 @@ def spilled_batches(df: Any, schema: pa.Schema | None = None) -> Iterator[pa.Rec
     import shutil
     import tempfile
 
-    import pyarrow.parquet as pq
-
     folder = Path(tempfile.mkdtemp(prefix="datacustoms-spark-"))
     try:
         target = folder / "parts"
         df.write.option("compression", "none").parquet(str(target))  # short-lived, and digests do not compress
-        for path in sorted(target.glob("part-*.parquet")):
-            reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-            for batch in reader.iter_batches(batch_size=BATCH_ROWS):
-                yield batch.cast(schema) if schema is not None and batch.schema != schema else batch
+        for batch in bounded_batches(sorted(target.glob("part-*.parquet"))):
+            yield batch.cast(schema) if schema is not None and batch.schema != schema else batch
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -354,20 +350,20 @@ class SparkTable(Table):
         if self.parquet is None:
             return None
         dataset = self.parquet
-        local = Table(name=self.name, schema=dataset.schema, open_batches=lambda: bounded_batches(dataset))
+        local = Table(name=self.name, schema=dataset.schema, open_batches=lambda: bounded_batches(dataset.files))
         try:
             return local.sample(rows, seed).cast(self.schema)
         except (pa.ArrowException, ValueError):
             return None  # a type Spark reads differently: Spark samples
 
 
-def bounded_batches(dataset: Any) -> Iterator[pa.RecordBatch]:
-    """The dataset's rows in the embedded reader's batches, file by file: no row group's buffers
+def bounded_batches(files: Iterable[str | os.PathLike[str]]) -> Iterator[pa.RecordBatch]:
+    """The Parquet files' rows in the embedded reader's batches, file by file: no row group's buffers
     kept (``pre_buffer``), nothing read ahead, and each column's pages read through a 1 MiB buffer
-    rather than its whole column chunk at once, so the driver holds about one batch while it samples."""
+    rather than its whole column chunk at once, so the driver holds about one batch at a time."""
     import pyarrow.parquet as pq
 
-    for path in dataset.files:
+    for path in files:
         yield from pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20).iter_batches(batch_size=BATCH_ROWS)
 
 
