@@ -139,6 +139,28 @@ def test_digest_counts_stream_in_small_partitions_and_spill(
 
 
 @pytest.mark.spark
+def test_failed_digest_job_is_one_line_and_gives_no_verdict(
+    spark: Any, export_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spark losing the grouped digests (as a 1 GiB heap did at 50 M rows) ends the stage with one
+    clear line naming the column, not a Java stack trace and not a partial count."""
+    from datacustoms.engines import spark_stages
+    from datacustoms.io.spark import SparkJobError
+
+    def lost(*_: Any) -> Any:
+        raise RuntimeError("Job aborted: TaskResultLost (result lost from block manager)\n\tat org.apache.spark...")
+
+    monkeypatch.setattr(spark_stages, "spilled_batches", lost)
+    monkeypatch.setattr(spark_stages, "stream_batches", lost)
+    with pytest.raises(SparkJobError) as failed:
+        spark_stages.distinct_digests(spark.read.parquet(str(export_path)), "phone_sha256")
+    message = str(failed.value)
+    assert "'phone_sha256'" in message and "TaskResultLost" in message and "no verdict" in message
+    assert "\n" not in message and "org.apache" not in message
+    assert failed.value.exit_code == 2
+
+
+@pytest.mark.spark
 def test_spilled_batches_come_back_in_order_and_leave_no_files(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -54,18 +54,18 @@ def plain_type(t: pa.DataType) -> pa.DataType:
     return t
 
 
-def raise_job_error(err: BaseException, what: str) -> None:
+def raise_job_error(err: BaseException, what: str, outcome: str = "nothing was written") -> NoReturn:
     """Turn a Spark job failure into one clear line, naming the column when a kernel failed."""
     text = str(err)
     found = FAILURE_RE.search(text)
     if found:
         raise SparkJobError(
             f"{what} failed: the kernel for column {found.group(1)!r} raised {found.group(2)} on an executor; "
-            "nothing was written",
+            f"{outcome}",
             "check that column's values against the policy (try `datacustoms protect --dry-run`)",
         ) from None
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
-    raise SparkJobError(f"{what} failed in Spark ({first[:200]}); nothing was written", "see the Spark log") from None
+    raise SparkJobError(f"{what} failed in Spark ({first[:200]}); {outcome}", "see the Spark log") from None
 
 
 SUCCESS = "_SUCCESS"

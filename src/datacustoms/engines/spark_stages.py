@@ -34,6 +34,8 @@ from datacustoms.attack.hashes.targets import (
     decode_rows,
     guess_format,
 )
+from datacustoms.engines.spark_commit import raise_job_error
+from datacustoms.errors import DatacustomsError
 from datacustoms.io.spark import is_local_master, spilled_batches, stream_batches
 from datacustoms.risk.profile import CellLoader
 from datacustoms.table import Table
@@ -133,9 +135,19 @@ def distinct_digests(
         F.count(F.lit(1)).alias("n"), F.sum(F.col("ws").cast("long")).alias("w")
     )
     schema = pa.schema([("d", pa.binary()), ("st", pa.int8()), ("n", pa.int64()), ("w", pa.int64())])
+    try:
+        return _count_groups((spilled_batches if local else stream_batches)(grouped, schema), fmt)
+    except DatacustomsError:
+        raise
+    except Exception as err:  # a failed Spark job (lost results, a full disk): one line, no verdict
+        raise_job_error(err, f"counting the digests of column {column!r}", "no verdict was given")
+
+
+def _count_groups(batches: Iterator[pa.RecordBatch], fmt: DigestFormat) -> ParsedColumn:
+    """The grouped digests' batches into the embedded block reducer, and the parse statistics."""
     stats = ParseStats()
     counter = DigestCounter(fmt.size, weighted=True)
-    for batch in (spilled_batches if local else stream_batches)(grouped, schema):
+    for batch in batches:
         weights = np.asarray(batch.column("n").to_numpy(), dtype=np.int64)
         status = np.asarray(batch.column("st").to_numpy(), dtype=np.int8)
         stats.add(
