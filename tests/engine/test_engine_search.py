@@ -456,3 +456,35 @@ def test_hit_parts_keep_counter_order_across_forms_and_growth() -> None:
     assert got.indices.tolist() == idx
     assert got.candidates == [mask.candidate(i) for i in idx]
     assert got.digests == digests
+
+
+@needs_native
+@pytest.mark.parametrize("impl", native_impls())
+def test_groups_that_straddle_a_digit_run_find_every_candidate(impl: str) -> None:
+    """Where the digit in word 1 changes (every 1,000 candidates of ``010XXXXXXXX``), a 16-lane
+    group stops short so the kernel that shares words 0 and 1 still applies: every candidate on
+    both sides of the boundary must come back, none twice."""
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    planted = [*range(960, 1_060), *range(1_990, 2_020), *range(9_990, 10_010)]
+    targets = TargetSet.from_digests([hashlib.sha256(mask.candidate(i)).digest() for i in planted], 32)
+    hits = search_mask(mask, "sha256", targets, stop=20_000, impl=impl, threads=1)
+    assert [h.index for h in hits] == planted
+
+
+@needs_native
+def test_round56_and_last_word_keys_answer_alike_on_one_target_set() -> None:
+    """The AVX kernels of one-block SHA-256 key by a after round 56 (bitmaps built from each
+    digest by undoing rounds 63-57), every other path by the digest's last word: one target set
+    serves both, in either order, and lookups by digest still work after a round-56 search."""
+    from datacustoms import _native
+
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    idx, targets = _plant(mask, "sha256", 0, 300_000, 40, seed=56)
+    impls = [i for i in native_impls() if i != "scalar"] + ["scalar"]
+    for impl in impls:
+        assert [h.index for h in search_mask(mask, "sha256", targets, stop=300_000, impl=impl)] == idx
+    fresh = TargetSet.from_digests(targets_digests(targets), 32)
+    search_mask(mask, "sha256", fresh, stop=1_000, impl="auto")
+    assert fresh.contains_many(b"".join(targets_digests(targets)[:3])).all()
+    with pytest.raises(ValueError, match="SHA-256"):
+        _native.targets_keys(TargetSet.from_digests([b"\x01" * 20], 20)._native_handle(), True)

@@ -20,26 +20,8 @@ typedef __m256i V;
 
 #include "sha256_mb_impl.h"
 
-#define KERNEL_NAME dc_mb_avx2
-#define NZ 16
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx2_nz3
-#define NZ 3
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx2_nz4
-#define NZ 4
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx2_nz5
-#define NZ 5
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx2_nz3_inv2
-#define NZ 3
-#define INV 2
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx2_nz4_inv2
-#define NZ 4
-#define INV 2
-#include "sha256_mb_kernel.h"
+#define KPREFIX(suffix) dc_mb_avx2##suffix
+#include "sha256_mb_kernels.h"
 
 #define FCH(x, y, z) _mm256_xor_si256(_mm256_and_si256(x, y), _mm256_andnot_si256(x, z))
 #define FPAR(x, y, z) XOR3(x, y, z)

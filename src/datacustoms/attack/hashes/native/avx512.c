@@ -21,26 +21,8 @@ typedef __m512i V;
 
 #include "sha256_mb_impl.h"
 
-#define KERNEL_NAME dc_mb_avx512
-#define NZ 16
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx512_nz3
-#define NZ 3
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx512_nz4
-#define NZ 4
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx512_nz5
-#define NZ 5
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx512_nz3_inv2
-#define NZ 3
-#define INV 2
-#include "sha256_mb_kernel.h"
-#define KERNEL_NAME dc_mb_avx512_nz4_inv2
-#define NZ 4
-#define INV 2
-#include "sha256_mb_kernel.h"
+#define KPREFIX(suffix) dc_mb_avx512##suffix
+#include "sha256_mb_kernels.h"
 
 #define FCH(x, y, z) _mm512_ternarylogic_epi32(x, y, z, 0xCA)
 #define FPAR(x, y, z) _mm512_ternarylogic_epi32(x, y, z, 0x96)
@@ -62,3 +44,32 @@ typedef __m512i V;
 #define MD5D_KERNEL_NAME dc_mb2_md5_avx512
 
 #include "double_mb_impl.h"
+
+/* The varying message words of one group of 16 lanes: row w = basew[w] | lowtab[w][lo + lane]
+ * where word w holds low digits, basew[w] in every lane where it holds only high ones. */
+void dc_fill_rows_avx512(const uint32_t basew[16], int varmask, int lowmask, uint32_t *const lowtab[16], uint64_t lo,
+                         uint32_t *W) {
+    for (int w = 0; w < 16; w++) {
+        if (!(varmask >> w & 1)) continue;
+        V row = SET1((int)basew[w]);
+        if (lowmask >> w & 1) row = _mm512_or_si512(row, LOAD(lowtab[w] + lo));
+        STORE(W + w * L, row);
+    }
+}
+
+/* The lanes whose key has its bit set in a bitmap of 2**(32 - shift) bits, as a mask: one
+ * gather instead of sixteen scalar loads, shifts and tests. */
+uint32_t dc_bitmap_lanes_avx512(const uint32_t *bitmap, int shift, const uint32_t *keys) {
+    V bit = _mm512_srl_epi32(LOAD(keys), _mm_cvtsi32_si128(shift));
+    V words = _mm512_i32gather_epi32(SHR(bit, 5), (const void *)bitmap, 4);
+    V mask = _mm512_sllv_epi32(SET1(1), _mm512_and_si512(bit, SET1(31)));
+    return (uint32_t)_mm512_test_epi32_mask(words, mask);
+}
+
+/* Prefetch the bitmap words of 16 keys (the word addresses computed in one vector). */
+void dc_prefetch_lanes_avx512(const uint32_t *bitmap, int shift, const uint32_t *keys) {
+    _Alignas(64) uint32_t word[16];
+    STORE(word, SHR(_mm512_srl_epi32(LOAD(keys), _mm_cvtsi32_si128(shift)), 5));
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; j++) _mm_prefetch((const char *)(bitmap + word[j]), _MM_HINT_T0);
+}

@@ -29,6 +29,9 @@ typedef struct {
     int small_shift;
     uint32_t *dir;          /* dir[b]: first row whose prefix >> (64 - dir_bits) >= b */
     int dir_bits;
+    /* SHA-256 targets only, built at the first search that can use them: the same two bitmaps
+     * over each digest's a after round 56 from the initial state (the REV kernels' keys) */
+    uint32_t *rbitmap, *rsmall;
 } dc_targets;
 
 /* A mask prepared once, read by many threads. */
@@ -122,6 +125,13 @@ void dc_mb_avx2_nz5(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 /* the same when, besides, all lanes share words 0 and 1 (rounds 0-1 and W16 become scalars) */
 void dc_mb_avx2_nz3_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx2_nz4_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* the same that stop after round 56 and key each lane by a (REV in sha256_mb_kernel.h) */
+void dc_mb_avx2_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz3_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz4_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz5_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz3_inv2_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx2_nz4_inv2_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mbfull_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_AVX2_LANES 8
 
@@ -132,6 +142,12 @@ void dc_mb_avx512_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx512_nz5(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx512_nz3_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_avx512_nz4_inv2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz3_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz4_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz5_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz3_inv2_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_avx512_nz4_inv2_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mbfull_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 /* MD5 and SHA-1, 16 lanes; keys are the big-endian last 4 digest bytes, as for SHA-256 */
 void dc_mb_md5_avx512(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
@@ -147,6 +163,11 @@ void dc_mb2_sha256_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys
 void dc_mb2_sha1_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb2_md5_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_AVX512_LANES 16
+/* the search loop's own vector steps (any 16-lane kernel, once the CPU has AVX-512) */
+void dc_fill_rows_avx512(const uint32_t basew[16], int varmask, int lowmask, uint32_t *const lowtab[16], uint64_t lo,
+                         uint32_t *W);
+uint32_t dc_bitmap_lanes_avx512(const uint32_t *bitmap, int shift, const uint32_t *keys);
+void dc_prefetch_lanes_avx512(const uint32_t *bitmap, int shift, const uint32_t *keys);
 
 /* pseudonym_avx512.c (compiled with -mavx512f -mavx512bw -mavx512vl): HMAC-SHA-256 of 16 rows
  * of at most 55 bytes (row j at base + rel[j], len[j] bytes, 64 bytes readable from each start),

@@ -7,6 +7,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <stdlib.h>
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -189,6 +190,7 @@ static void *alloc_huge(size_t bytes) {
 typedef struct {
     dc_targets t;
     Py_buffer view;
+    pthread_mutex_t keys_lock; /* one builder of each kind of bitmaps (targets_keys) */
 } targets_box;
 
 static void targets_free(PyObject *cap) {
@@ -198,30 +200,26 @@ static void targets_free(PyObject *cap) {
     free(b->t.bitmap);
     free(b->t.small);
     free(b->t.dir);
+    free(b->t.rbitmap);
+    free(b->t.rsmall);
+    pthread_mutex_destroy(&b->keys_lock);
     PyBuffer_Release(&b->view);
     free(b);
 }
 
-/* The lookup tables of t (n, dsize, digests, bits and dir_bits set): 0, 1 out of memory, 2 digests
- * not sorted.  Touches no Python object, so it runs without the GIL. */
+/* The exact-lookup tables of t (n, dsize, digests, bits and dir_bits set): 0, 1 out of memory,
+ * 2 digests not sorted; the bitmaps come later, of the kind the searches need (targets_keys).  Touches no Python object, so it runs without the GIL. */
 static int targets_build(dc_targets *t) {
     int dsize = t->dsize;
     t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint64_t)); /* read at random, as the bitmap */
-    t->bitmap = alloc_huge((((size_t)1 << t->bits) / 32 + 1) * sizeof(uint32_t));
-    t->small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
     t->dir = alloc_huge((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
-    if (!t->prefix || !t->bitmap || !t->small || !t->dir || t->n >= 0xffffffffu) return 1;
+    if (!t->prefix || !t->dir || t->n >= 0xffffffffu) return 1;
     for (size_t i = 0; i < t->n; i++) {
         const uint8_t *d = t->digests + i * (size_t)dsize;
         uint64_t pre = 0;
         for (int k = 0; k < 8; k++) pre = (pre << 8) | d[k];
         t->prefix[i] = pre;
         if (i && pre < t->prefix[i - 1]) return 2;
-        uint32_t key = dc_be32(d + dsize - 4);
-        uint32_t bit = key >> t->shift;
-        t->bitmap[bit >> 5] |= 1u << (bit & 31);
-        bit = key >> t->small_shift;
-        t->small[bit >> 5] |= 1u << (bit & 31);
     }
     size_t row = 0;
     for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
@@ -229,6 +227,87 @@ static int targets_build(dc_targets *t) {
         t->dir[bkt] = (uint32_t)row;
     }
     return 0;
+}
+
+/* The word a after round 56 of a one-block SHA-256 computation from the initial state, from its
+ * digest alone.  The digest less the initial state is the state after round 63: a64..a61 and
+ * e64..e61 (b, c, d and f, g, h are a and e of the rounds before).  Round t set
+ * e(t+1) = a(t-3) + T1 and a(t+1) = T1 + T2(a(t), a(t-1), a(t-2)), so
+ * a(t-3) = e(t+1) - a(t+1) + T2(a(t), a(t-1), a(t-2)), without the message word: four steps back
+ * give a60, a59, a58 and a57. */
+static uint32_t a57_of_digest(const uint8_t *dig) {
+    uint32_t a[8], e[4]; /* a[k] = a(57 + k), e[k] = e(61 + k) */
+    for (int k = 0; k < 4; k++) {
+        a[7 - k] = dc_be32(dig + 4 * k) - dc_IV256[k];
+        e[3 - k] = dc_be32(dig + 16 + 4 * k) - dc_IV256[4 + k];
+    }
+    for (int t = 63; t >= 60; t--) /* a(t-3) from e(t+1), a(t+1), a(t), a(t-1), a(t-2) */
+        a[t - 60] = e[t - 60] - a[t - 56] + dc_sha256_t2(a[t - 57], a[t - 58], a[t - 59]);
+    return a[0];
+}
+
+/* The two bitmaps of one kind of key, built once, where they are missing: rev 0, each digest's
+ * last word (H7: every lookup by digest, and every search kernel but the REV ones); rev 1, for
+ * SHA-256 targets, a after round 56 (the REV kernels).  Each kind costs about 33 MiB for 1 M
+ * targets, and fresh memory is slow to fault in on some virtual machines, so a search builds
+ * only the kind it reads.  0, or 1 out of memory.  Takes the box's lock: a caller holding the
+ * GIL may wait here for a builder that runs without it (py_targets_keys), which never takes the
+ * GIL while it holds the lock. */
+static int targets_keys(targets_box *b, int rev) {
+    dc_targets *t = &b->t;
+    pthread_mutex_lock(&b->keys_lock);
+    int status = 0;
+    if (!(rev ? t->rbitmap : t->bitmap)) {
+        uint32_t *big = alloc_huge((((size_t)1 << t->bits) / 32 + 1) * sizeof(uint32_t));
+        uint32_t *small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
+        if (big && small) {
+            for (size_t i = 0; i < t->n; i++) {
+                const uint8_t *d = t->digests + i * (size_t)t->dsize;
+                uint32_t key = rev ? a57_of_digest(d) : dc_be32(d + t->dsize - 4), bit = key >> t->shift;
+                big[bit >> 5] |= 1u << (bit & 31);
+                bit = key >> t->small_shift;
+                small[bit >> 5] |= 1u << (bit & 31);
+            }
+            if (rev) { t->rbitmap = big; t->rsmall = small; }
+            else { t->bitmap = big; t->small = small; }
+        } else {
+            free(big);
+            free(small);
+            status = 1;
+        }
+    }
+    pthread_mutex_unlock(&b->keys_lock);
+    return status;
+}
+
+/* targets_keys(targets, rev) without the GIL, so that a helper thread builds the bitmaps while
+ * the caller times its kernels.  MemoryError where memory is short. */
+static PyObject *py_targets_keys(PyObject *self, PyObject *args) {
+    PyObject *cap;
+    int rev, status;
+    if (!PyArg_ParseTuple(args, "Op", &cap, &rev)) return NULL;
+    targets_box *b = PyCapsule_GetPointer(cap, "datacustoms.targets");
+    if (!b) return NULL;
+    if (rev && b->t.dsize != 32) {
+        PyErr_SetString(PyExc_ValueError, "round-56 keys are for SHA-256 targets only");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = targets_keys(b, rev);
+    Py_END_ALLOW_THREADS
+    if (status) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* The capsule's box with its H7 bitmaps built (every lookup by digest reads them); NULL with a
+ * Python exception set otherwise. */
+static targets_box *targets_h7(PyObject *cap) {
+    targets_box *b = PyCapsule_GetPointer(cap, "datacustoms.targets");
+    if (b && targets_keys(b, 0)) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    return b;
 }
 
 static PyObject *py_targets_new(PyObject *self, PyObject *args) {
@@ -243,13 +322,14 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     targets_box *b = calloc(1, sizeof *b);
     if (!b) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
     b->view = view;
+    pthread_mutex_init(&b->keys_lock, NULL);
     dc_targets *t = &b->t;
     t->n = (size_t)view.len / (size_t)dsize;
     t->dsize = dsize;
     t->digests = view.buf;
     t->bits = bits;
     t->shift = 32 - bits;
-    t->small_bits = bits < 23 ? bits : 23; /* 1 MiB: most candidates stop here without leaving L2 */
+    t->small_bits = bits < 26 ? bits : 26; /* 1 MiB: most candidates stop here without leaving L2 */
     t->small_shift = 32 - t->small_bits;
     t->dir_bits = 1;
     while (t->dir_bits < 22 && ((size_t)1 << t->dir_bits) < t->n) t->dir_bits++;
@@ -620,6 +700,12 @@ static inline void filter_coarse(const dc_targets *t, group_buf *g, int L) {
     g->pass = pass;
 }
 
+/* filter_coarse with one gather for the 16 lanes. */
+static inline void filter_coarse_avx512(const dc_targets *t, group_buf *g) {
+    g->pass = dc_bitmap_lanes_avx512(t->small, t->small_shift, g->keys) & (uint32_t)((1ull << g->valid) - 1);
+    for (uint32_t m = g->pass; m; m &= m - 1) __builtin_prefetch(&t->bitmap[(g->keys[__builtin_ctz(m)] >> t->shift) >> 5]);
+}
+
 /* Message words of lanes [first, first+valid) for masks with a check digit (no table). */
 static void fill_generic(const dc_plan *p, group_buf *g, int L, uint8_t *buf) {
     for (int j = 0; j < L; j++) {
@@ -638,8 +724,15 @@ static void fill_generic(const dc_plan *p, group_buf *g, int L, uint8_t *buf) {
 
 /* The kernel for groups whose lanes share words 0 and 1, where kern has one (NULL otherwise). */
 static dc_mb_kernel inv2_kernel(dc_mb_kernel kern) {
-    return kern == dc_mb_avx512_nz3 ? dc_mb_avx512_nz3_inv2 : kern == dc_mb_avx512_nz4 ? dc_mb_avx512_nz4_inv2
-         : kern == dc_mb_avx2_nz3 ? dc_mb_avx2_nz3_inv2 : kern == dc_mb_avx2_nz4 ? dc_mb_avx2_nz4_inv2 : NULL;
+    static const dc_mb_kernel pairs[][2] = {
+        {dc_mb_avx512_nz3, dc_mb_avx512_nz3_inv2}, {dc_mb_avx512_nz4, dc_mb_avx512_nz4_inv2},
+        {dc_mb_avx2_nz3, dc_mb_avx2_nz3_inv2}, {dc_mb_avx2_nz4, dc_mb_avx2_nz4_inv2},
+        {dc_mb_avx512_nz3_rev, dc_mb_avx512_nz3_inv2_rev}, {dc_mb_avx512_nz4_rev, dc_mb_avx512_nz4_inv2_rev},
+        {dc_mb_avx2_nz3_rev, dc_mb_avx2_nz3_inv2_rev}, {dc_mb_avx2_nz4_rev, dc_mb_avx2_nz4_inv2_rev},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (kern == pairs[i][0]) return pairs[i][1];
+    return NULL;
 }
 
 /* The one-block SHA-256 path over [start, stop) with a multi-buffer kernel of L lanes.  Groups
@@ -666,6 +759,7 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
     uint64_t i = start, hi = UINT64_MAX, bstart = 0, bend = 0;
     uint64_t issued = 0, filtered = 0, checked = 0;
     dc_mb_kernel kinv = p->check_pos < 0 ? inv2_kernel(kern) : NULL, kcur = kern;
+    int vec = has_avx512 && L == 16; /* the loop's own steps in AVX-512 too */
     while (i < stop) {
         int cur = (int)(issued % DC_DEPTH);
         group_buf *g = &gb[cur];
@@ -687,9 +781,14 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
             }
             g->valid = bend - i < (uint64_t)L ? (int)(bend - i) : L;
             uint64_t lo = i - bstart;
-            /* words 0-1 the same in every lane: either they hold no low digit, or invrun says so */
-            kcur = kinv && (!p->invrun || p->invrun[lo] >= g->valid) ? kinv : kern;
-            for (int w = 0; w < 16; w++) {
+            /* words 0-1 the same in every lane: either they hold no low digit, or the group stops
+             * where they change (a short group costs less than the kernel that cannot share them,
+             * which besides is cold in the instruction cache when only every 60th group needs it) */
+            if (kinv && p->invrun && p->invrun[lo] < g->valid) g->valid = p->invrun[lo];
+            kcur = kinv ? kinv : kern;
+            if (vec) {
+                dc_fill_rows_avx512(basew, p->varmask, p->lowmask, p->lowtab, lo, g->W);
+            } else for (int w = 0; w < 16; w++) {
                 if (!(p->varmask >> w & 1)) continue;
                 uint32_t bw = basew[w];
                 uint32_t *row = g->W + w * L;
@@ -702,10 +801,20 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
             }
         }
         kcur(p->mid, g->W, g->keys);
-        prefetch_coarse(t, g, L);
         issued++;
         i += (uint64_t)g->valid;
-        if (issued - filtered == DC_DEPTH / 2) filter_coarse(t, &gb[filtered++ % DC_DEPTH], L);
+        if (vec && t->small_bits <= 18) { /* a coarse bitmap in L1: tested at once */
+            filter_coarse_avx512(t, g);
+            filtered++;
+        } else {
+            if (vec) dc_prefetch_lanes_avx512(t->small, t->small_shift, g->keys);
+            else prefetch_coarse(t, g, L);
+            if (issued - filtered == DC_DEPTH / 2) {
+                group_buf *gf = &gb[filtered++ % DC_DEPTH];
+                if (vec) filter_coarse_avx512(t, gf);
+                else filter_coarse(t, gf, L);
+            }
+        }
         if (issued - checked == DC_DEPTH) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pbat, &pb, hits);
     }
     while (filtered < issued) filter_coarse(t, &gb[filtered++ % DC_DEPTH], L);
@@ -747,11 +856,15 @@ static targets_box *search_args(PyObject *tc, const char *algname, const char *i
 
 /* The SHA-256 search kernel for a plan: the narrowest zero-word specialisation that fits, and
  * its lane count in *L. */
-static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512, int *L) {
+static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512, int rev, int *L) {
+    static const dc_mb_kernel by[2][2][4] = { /* [avx512][rev][nz 3, 4, 5, other] */
+        {{dc_mb_avx2_nz3, dc_mb_avx2_nz4, dc_mb_avx2_nz5, dc_mb_avx2},
+         {dc_mb_avx2_nz3_rev, dc_mb_avx2_nz4_rev, dc_mb_avx2_nz5_rev, dc_mb_avx2_rev}},
+        {{dc_mb_avx512_nz3, dc_mb_avx512_nz4, dc_mb_avx512_nz5, dc_mb_avx512},
+         {dc_mb_avx512_nz3_rev, dc_mb_avx512_nz4_rev, dc_mb_avx512_nz5_rev, dc_mb_avx512_rev}},
+    };
     *L = avx512 ? DC_AVX512_LANES : DC_AVX2_LANES;
-    if (avx512)
-        return p->nz <= 3 ? dc_mb_avx512_nz3 : p->nz == 4 ? dc_mb_avx512_nz4 : p->nz == 5 ? dc_mb_avx512_nz5 : dc_mb_avx512;
-    return p->nz <= 3 ? dc_mb_avx2_nz3 : p->nz == 4 ? dc_mb_avx2_nz4 : p->nz == 5 ? dc_mb_avx2_nz5 : dc_mb_avx2;
+    return by[avx512][rev][p->nz <= 3 ? 0 : p->nz == 4 ? 1 : p->nz == 5 ? 2 : 3];
 }
 
 /* The SHA-NI kernel works on groups of four words: one zero-word specialisation (words 4..14). */
@@ -759,6 +872,16 @@ static dc_mb_kernel pick_shani_kernel(const dc_plan *p) { return p->nz <= 4 ? dc
 
 /* Parse search_mask's arguments: the plan, the target set, the implementation and the range
  * (clipped to the mask); 0, or -1 with a Python exception set. */
+/* Whether search_range runs a REV kernel for this plan and implementation: one-block SHA-256
+ * from the initial state (the targets' round-56 keys are computed from it) on the AVX-512 or
+ * AVX2 path (SHA-NI and portable C are keyed by H7). */
+static int uses_rev(const dc_plan *p, int impl) {
+    if (p->alg != ALG_SHA256 || p->rounds != 1 || !p->fast || p->tail_off != 0) return 0;
+    if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) return 1;
+    if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) return 0;
+    return impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2);
+}
+
 static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int *impl, uint64_t *start,
                             uint64_t *stop) {
     PyObject *pc, *tc;
@@ -772,6 +895,12 @@ static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int
     if (!tb) return -1;
     if (alg != p->alg) {
         PyErr_SetString(PyExc_ValueError, "the mask was prepared for another algorithm");
+        return -1;
+    }
+    /* the bitmaps of the keys the search reads (built once); short of memory for the REV
+     * kernels' own, the search takes the H7 kernels */
+    if (!(uses_rev(p, *impl) && !targets_keys(tb, 1)) && targets_keys(tb, 0)) {
+        PyErr_NoMemory();
         return -1;
     }
     *pp = p;
@@ -821,14 +950,18 @@ static int search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t st
                                                              : dc_sha256_compress_scalar;
         int FL = 0, L = 0;
         dc_mbfull_kernel full = verify ? verify_kernel(p, &FL) : NULL;
+        /* the REV kernels' keys come with their own bitmaps; the exact check is the same */
+        int rev = uses_rev(p, impl) && tb->t.rbitmap;
+        dc_targets tr = tb->t;
+        if (rev) { tr.bitmap = tb->t.rbitmap; tr.small = tb->t.rsmall; }
         if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) {
-            dc_mb_kernel k = pick_sha256_kernel(p, 1, &L);
-            run_fast(p, &tb->t, start, stop, k, L, cf, full, FL, hits);
+            dc_mb_kernel k = pick_sha256_kernel(p, 1, rev, &L);
+            run_fast(p, &tr, start, stop, k, L, cf, full, FL, hits);
         } else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) {
             run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, full, FL, hits);
         } else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2)) {
-            dc_mb_kernel k = pick_sha256_kernel(p, 0, &L);
-            run_fast(p, &tb->t, start, stop, k, L, cf, full, FL, hits);
+            dc_mb_kernel k = pick_sha256_kernel(p, 0, rev, &L);
+            run_fast(p, &tr, start, stop, k, L, cf, full, FL, hits);
         } else {
             run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, full, FL, hits);
         }
@@ -1080,7 +1213,7 @@ static PyObject *py_search_list(PyObject *self, PyObject *args) {
         return NULL;
     int alg, impl;
     targets_box *tb = search_args(tc, algname, implname, &alg, &impl);
-    if (!tb || parse_rounds(rounds) < 0) return NULL;
+    if (!tb || parse_rounds(rounds) < 0 || !targets_h7(tc)) return NULL;
     arrow_strings s;
     if (strings_parse(offs, data, offset, length, owidth, &s) < 0) return NULL;
     u64vec hits = {0};
@@ -1404,7 +1537,7 @@ static PyObject *py_contains(PyObject *self, PyObject *args) {
     PyObject *tc;
     Py_buffer q;
     if (!PyArg_ParseTuple(args, "Oy*", &tc, &q)) return NULL;
-    targets_box *tb = PyCapsule_GetPointer(tc, "datacustoms.targets");
+    targets_box *tb = targets_h7(tc);
     if (!tb) { PyBuffer_Release(&q); return NULL; }
     const dc_targets *t = &tb->t;
     if (q.len % t->dsize) {
@@ -1508,6 +1641,8 @@ static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
 static PyMethodDef methods[] = {
     {"cpu_features", py_cpu_features, METH_NOARGS, "CPU features the dispatcher uses."},
     {"targets_new", py_targets_new, METH_VARARGS, "targets_new(sorted_digests, digest_size, bitmap_bits)"},
+    {"targets_keys", py_targets_keys, METH_VARARGS,
+     "targets_keys(targets, rev): build the bitmaps of the last digest words (rev False) or of SHA-256's a after round 56 (rev True)"},
     {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256', rounds=1)"},
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
     {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},

@@ -175,4 +175,12 @@ DC_STUB(dc_mbfull_avx2) DC_STUB(dc_mbfull_avx512)
 DC_STUB(dc_mb2_sha256_avx512) DC_STUB(dc_mb2_sha1_avx512) DC_STUB(dc_mb2_md5_avx512)
 DC_STUB(dc_mb2_sha256_avx2) DC_STUB(dc_mb2_sha1_avx2) DC_STUB(dc_mb2_md5_avx2)
 DC_STUB(dc_mb2_sha256_shani)
+DC_STUB(dc_mb_avx2_rev) DC_STUB(dc_mb_avx2_nz3_rev) DC_STUB(dc_mb_avx2_nz4_rev) DC_STUB(dc_mb_avx2_nz5_rev)
+DC_STUB(dc_mb_avx2_nz3_inv2_rev) DC_STUB(dc_mb_avx2_nz4_inv2_rev)
+DC_STUB(dc_mb_avx512_rev) DC_STUB(dc_mb_avx512_nz3_rev) DC_STUB(dc_mb_avx512_nz4_rev) DC_STUB(dc_mb_avx512_nz5_rev)
+DC_STUB(dc_mb_avx512_nz3_inv2_rev) DC_STUB(dc_mb_avx512_nz4_inv2_rev)
+void dc_fill_rows_avx512(const uint32_t basew[16], int varmask, int lowmask, uint32_t *const lowtab[16], uint64_t lo,
+                         uint32_t *W) { (void)basew; (void)varmask; (void)lowmask; (void)lowtab; (void)lo; (void)W; abort(); }
+uint32_t dc_bitmap_lanes_avx512(const uint32_t *bitmap, int shift, const uint32_t *keys) { (void)bitmap; (void)shift; (void)keys; abort(); }
+void dc_prefetch_lanes_avx512(const uint32_t *bitmap, int shift, const uint32_t *keys) { (void)bitmap; (void)shift; (void)keys; abort(); }
 #endif
