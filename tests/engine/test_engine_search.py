@@ -488,3 +488,23 @@ def test_round56_and_last_word_keys_answer_alike_on_one_target_set() -> None:
     assert fresh.contains_many(b"".join(targets_digests(targets)[:3])).all()
     with pytest.raises(ValueError, match="SHA-256"):
         _native.targets_keys(TargetSet.from_digests([b"\x01" * 20], 20)._native_handle(), True)
+
+
+@needs_native
+def test_tables_built_with_either_key_kind_at_once_answer_alike() -> None:
+    """``targets_new`` may build a kind of bitmaps on a second thread beside the exact-lookup
+    tables; searches find the same hits either way, and a wrong kind for the digest size or an
+    unknown kind is refused."""
+    from datacustoms import _native
+
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    idx, targets = _plant(mask, "sha256", 0, 200_000, 30, seed=3)
+    for keys in (-1, 0, 1):
+        fresh = TargetSet.from_digests(targets_digests(targets), 32)
+        fresh._native_handle(keys)
+        for impl in native_impls():
+            assert [h.index for h in search_mask(mask, "sha256", fresh, stop=200_000, impl=impl)] == idx, (keys, impl)
+    sorted_md5 = engine._sort_unique(np.zeros((1, 16), np.uint8))
+    for bad in (1, 2, -2):
+        with pytest.raises(ValueError, match="key kind"):
+            _native.targets_new(sorted_md5, 16, 16, bad)

@@ -150,10 +150,10 @@ def test_tables_built_beside_the_kernel_timing(monkeypatch: pytest.MonkeyPatch) 
     targets = TargetSet(engine._sort_unique(digests), 32)
     real = engine._native
 
-    def no_memory(digests: np.ndarray, size: int, bits: int) -> Any:
+    def no_memory(digests: np.ndarray, size: int, bits: int, keys: int = -1) -> Any:
         if len(digests) >= 100_000:  # the kernel timing's one-target set still builds
             raise MemoryError
-        return real.targets_new(digests, size, bits)
+        return real.targets_new(digests, size, bits, keys)
 
     fake = SimpleNamespace(**{n: getattr(real, n) for n in dir(real) if not n.startswith("__")})
     fake.targets_new = no_memory

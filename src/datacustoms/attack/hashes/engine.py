@@ -157,9 +157,12 @@ class TargetSet:
             ok[i] = q[i].tobytes() in self
         return ok
 
-    def _native_handle(self) -> Any:
+    def _native_handle(self, keys: int = -1) -> Any:
+        """The native lookup tables, built on first use; ``keys`` 0 or 1 also builds that kind of
+        bitmaps then, on a second thread (else each search builds the kind it reads): 0 keyed by
+        each digest's last word, 1 by SHA-256's a after round 56."""
         if self._native is None:
-            self._native = _native.targets_new(self._sorted, self.digest_size, _bitmap_bits(len(self)))
+            self._native = _native.targets_new(self._sorted, self.digest_size, _bitmap_bits(len(self)), keys)
         return self._native
 
     def _python_set(self) -> set[bytes] | None:
@@ -653,7 +656,7 @@ def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) ->
 
     def build() -> None:
         try:
-            _native.targets_keys(targets._native_handle(), round56)
+            targets._native_handle(int(round56))
         except BaseException as exc:  # raised again on the caller's thread below
             failure.append(exc)
 

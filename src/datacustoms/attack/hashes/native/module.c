@@ -310,13 +310,26 @@ static targets_box *targets_h7(PyObject *cap) {
     return b;
 }
 
+/* targets_keys on a helper thread of py_targets_new. */
+typedef struct {
+    targets_box *box;
+    int rev, status;
+} keys_job;
+
+static void *keys_main(void *arg) {
+    keys_job *job = arg;
+    job->status = targets_keys(job->box, job->rev);
+    return NULL;
+}
+
 static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     Py_buffer view;
-    int dsize, bits;
-    if (!PyArg_ParseTuple(args, "y*ii", &view, &dsize, &bits)) return NULL;
-    if (dsize < 8 || dsize > 64 || view.len % dsize || bits < 5 || bits > 32) {
+    int dsize, bits, keys = -1;
+    if (!PyArg_ParseTuple(args, "y*ii|i", &view, &dsize, &bits, &keys)) return NULL;
+    if (dsize < 8 || dsize > 64 || view.len % dsize || bits < 5 || bits > 32 || keys < -1 || keys > 1 ||
+        (keys == 1 && dsize != 32)) {
         PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "digest buffer, size or bitmap bits out of range");
+        PyErr_SetString(PyExc_ValueError, "digest buffer, size, bitmap bits or key kind out of range");
         return NULL;
     }
     targets_box *b = calloc(1, sizeof *b);
@@ -329,15 +342,24 @@ static PyObject *py_targets_new(PyObject *self, PyObject *args) {
     t->digests = view.buf;
     t->bits = bits;
     t->shift = 32 - bits;
-    t->small_bits = bits < 26 ? bits : 26; /* 1 MiB: most candidates stop here without leaving L2 */
+    t->small_bits = bits < 23 ? bits : 23; /* 1 MiB: most candidates stop here without leaving L2 */
     t->small_shift = 32 - t->small_bits;
     t->dir_bits = 1;
     while (t->dir_bits < 22 && ((size_t)1 << t->dir_bits) < t->n) t->dir_bits++;
-    int status;
-    /* without the GIL: the engine builds the tables while it times its kernels on another core */
+    int status, keys_status = 0;
+    /* without the GIL: the engine builds the tables while it times its kernels on another core,
+     * and the bitmaps asked for on a thread of their own meanwhile (both mostly wait for fresh
+     * memory, which some virtual machines are slow to hand out) */
     Py_BEGIN_ALLOW_THREADS
+    keys_job job = {b, keys, 0};
+    pthread_t helper;
+    int spawned = keys >= 0 && pthread_create(&helper, NULL, keys_main, &job) == 0;
     status = targets_build(t);
+    if (spawned) pthread_join(helper, NULL);
+    else if (keys >= 0) job.status = targets_keys(b, keys);
+    keys_status = job.status;
     Py_END_ALLOW_THREADS
+    if (!status && keys_status) status = 1;
     if (status) {
         PyObject *tmp = PyCapsule_New(b, "datacustoms.targets", targets_free);
         Py_XDECREF(tmp);
@@ -1640,7 +1662,8 @@ static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
 
 static PyMethodDef methods[] = {
     {"cpu_features", py_cpu_features, METH_NOARGS, "CPU features the dispatcher uses."},
-    {"targets_new", py_targets_new, METH_VARARGS, "targets_new(sorted_digests, digest_size, bitmap_bits)"},
+    {"targets_new", py_targets_new, METH_VARARGS,
+     "targets_new(sorted_digests, digest_size, bitmap_bits, keys=-1): keys 0 or 1 also builds those bitmaps (targets_keys)"},
     {"targets_keys", py_targets_keys, METH_VARARGS,
      "targets_keys(targets, rev): build the bitmaps of the last digest words (rev False) or of SHA-256's a after round 56 (rev True)"},
     {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256', rounds=1)"},
