@@ -473,7 +473,7 @@ def test_groups_that_straddle_a_digit_run_find_every_candidate(impl: str) -> Non
 
 @needs_native
 def test_round56_and_last_word_keys_answer_alike_on_one_target_set() -> None:
-    """The AVX kernels of one-block SHA-256 key by a after round 56 (bitmaps built from each
+    """The SIMD kernels of one-block SHA-256 key by a after round 56 (bitmaps built from each
     digest by undoing rounds 63-57), every other path by the digest's last word: one target set
     serves both, in either order, and lookups by digest still work after a round-56 search."""
     from datacustoms import _native

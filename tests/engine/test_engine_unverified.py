@@ -46,7 +46,7 @@ def _a57(words: list[int]) -> int:
 def _forge(digest: bytes, round56: bool = False) -> bytes:
     """The digest with its first 8 bytes (the kernels' prefix) kept, every byte between flipped
     (no plaintext of the mask hashes to it) and its bitmap key kept: the last 4 bytes, or with
-    ``round56`` (SHA-256's AVX kernels) the last word solved so that a after round 56 is the same."""
+    ``round56`` (SHA-256's SIMD kernels) the last word solved so that a after round 56 is the same."""
     forged = digest[:8] + bytes(b ^ 0xFF for b in digest[8:-4]) + digest[-4:]
     if not round56:
         return forged
@@ -65,7 +65,7 @@ def _targets(algorithm: str, rounds: int = 1, round56: bool = False) -> tuple[Ta
 
 COMBINATIONS = [("sha256", 1), ("sha256", 2), ("sha1", 1), ("md5", 1)]
 # each forgery keeps the bitmap key of some kernels: the last word, or (one-block SHA-256 on the
-# AVX kernels) a after round 56
+# SIMD kernels) a after round 56
 FORGERIES = [(alg, rounds, False) for alg, rounds in COMBINATIONS] + [("sha256", 1, True)]
 
 

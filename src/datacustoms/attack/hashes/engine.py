@@ -644,14 +644,13 @@ def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) ->
         return _fastest_impl(mask, algorithm, rounds)
     failure: list[BaseException] = []
     info = _native.plan_info(_plan(mask, algorithm, rounds))
-    # the bitmaps of the keys the search will most likely read (else its first call builds them,
-    # holding the GIL): one-block SHA-256 from the initial state on the AVX kernels stops after
-    # round 56 and keys by a there; SHA-NI (the usual winner where there is no AVX-512) and every
-    # other search key by the digest's last word
+    # the bitmaps of the keys the search will read (else its first call builds them, holding the
+    # GIL): one-block SHA-256 from the initial state on the SIMD kernels stops after round 56 and
+    # keys by a there; every other search keys by the digest's last word
     feats = cpu_features()
     round56 = (
         algorithm == "sha256" and rounds == 1 and bool(info["fast"]) and info["tail_offset"] == 0
-        and (feats["avx512"] or (feats["avx2"] and not feats["sha_ni"]))
+        and (feats["avx512"] or feats["sha_ni"] or feats["avx2"])
     )  # fmt: skip
 
     def build() -> None:

@@ -112,6 +112,9 @@ void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]);
 void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 /* the same for messages whose tail-block words 4..14 are zero */
 void dc_mb_shani_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* the same keyed by a after round 56 (REV in sha256_mb_kernel.h) */
+void dc_mb_shani_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+void dc_mb_shani_nz4_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 /* double SHA-256 over the hex of the first digest (see double_mb_impl.h) */
 void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 #define DC_SHANI_LANES 16

@@ -890,18 +890,19 @@ static dc_mb_kernel pick_sha256_kernel(const dc_plan *p, int avx512, int rev, in
 }
 
 /* The SHA-NI kernel works on groups of four words: one zero-word specialisation (words 4..14). */
-static dc_mb_kernel pick_shani_kernel(const dc_plan *p) { return p->nz <= 4 ? dc_mb_shani_nz4 : dc_mb_shani; }
+static dc_mb_kernel pick_shani_kernel(const dc_plan *p, int rev) {
+    if (rev) return p->nz <= 4 ? dc_mb_shani_nz4_rev : dc_mb_shani_rev;
+    return p->nz <= 4 ? dc_mb_shani_nz4 : dc_mb_shani;
+}
 
 /* Parse search_mask's arguments: the plan, the target set, the implementation and the range
  * (clipped to the mask); 0, or -1 with a Python exception set. */
 /* Whether search_range runs a REV kernel for this plan and implementation: one-block SHA-256
- * from the initial state (the targets' round-56 keys are computed from it) on the AVX-512 or
- * AVX2 path (SHA-NI and portable C are keyed by H7). */
+ * from the initial state (the targets' round-56 keys are computed from it) on the AVX-512,
+ * SHA-NI or AVX2 path (portable C is keyed by H7). */
 static int uses_rev(const dc_plan *p, int impl) {
     if (p->alg != ALG_SHA256 || p->rounds != 1 || !p->fast || p->tail_off != 0) return 0;
-    if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) return 1;
-    if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) return 0;
-    return impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2);
+    return impl == IMPL_AUTO ? has_avx512 || has_shani || has_avx2 : impl != IMPL_SCALAR;
 }
 
 static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int *impl, uint64_t *start,
@@ -980,7 +981,7 @@ static int search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t st
             dc_mb_kernel k = pick_sha256_kernel(p, 1, rev, &L);
             run_fast(p, &tr, start, stop, k, L, cf, full, FL, hits);
         } else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) {
-            run_fast(p, &tb->t, start, stop, pick_shani_kernel(p), DC_SHANI_LANES, cf, full, FL, hits);
+            run_fast(p, &tr, start, stop, pick_shani_kernel(p, rev), DC_SHANI_LANES, cf, full, FL, hits);
         } else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2)) {
             dc_mb_kernel k = pick_sha256_kernel(p, 0, rev, &L);
             run_fast(p, &tr, start, stop, k, L, cf, full, FL, hits);

@@ -49,13 +49,17 @@ void dc_sha256_compress_shani(uint32_t st[8], const uint32_t w[16]) {
 }
 
 /* Two lanes' SHA-256, interleaved to hide the latency of sha256rnds2, from their message groups
- * ga/gb (words 4i..4i+3 in ga[i]).  Returns H7 of each: h after round 63 is f after round 61,
- * the low word of the ABEF register after the 31st sha256rnds2, so the last one is skipped. */
-static inline __attribute__((always_inline)) void h7_pair(__m128i S0i, __m128i S1i, const __m128i *ga,
-                                                          const __m128i *gb, uint32_t h7mid, uint32_t *keys) {
+ * ga/gb (words 4i..4i+3 in ga[i]).  Returns each one's key: H7 (h after round 63 is f after
+ * round 61, the low word of the ABEF register after the 31st sha256rnds2, so the last one is
+ * skipped), or with rev a after round 56 (b after round 57, word 2 of that register after the
+ * 29th: two more skipped, and message group 15; see REV in sha256_mb_kernel.h). */
+static inline __attribute__((always_inline)) void key_pair(__m128i S0i, __m128i S1i, const __m128i *ga,
+                                                           const __m128i *gb, uint32_t h7mid, uint32_t *keys,
+                                                           int rev) {
     __m128i S0a = S0i, S1a = S1i, S0b = S0i, S1b = S1i, ma[4], mb[4];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) {
+        if (rev && i == 15) break; /* a constant once inlined: the loop stays unrolled */
         __m128i k = _mm_loadu_si128((const __m128i *)(dc_K256 + 4 * i));
         ma[i & 3] = i < 4 ? ga[i] : next_group(ma, i);
         mb[i & 3] = i < 4 ? gb[i] : next_group(mb, i);
@@ -63,13 +67,13 @@ static inline __attribute__((always_inline)) void h7_pair(__m128i S0i, __m128i S
         __m128i xb = _mm_add_epi32(mb[i & 3], k);
         S1a = _mm_sha256rnds2_epu32(S1a, S0a, xa);
         S1b = _mm_sha256rnds2_epu32(S1b, S0b, xb);
-        if (i < 15) {
+        if (i < (rev ? 14 : 15)) {
             S0a = _mm_sha256rnds2_epu32(S0a, S1a, _mm_shuffle_epi32(xa, 0x0E));
             S0b = _mm_sha256rnds2_epu32(S0b, S1b, _mm_shuffle_epi32(xb, 0x0E));
         }
     }
-    keys[0] = (uint32_t)_mm_cvtsi128_si32(S1a) + h7mid;
-    keys[1] = (uint32_t)_mm_cvtsi128_si32(S1b) + h7mid;
+    keys[0] = rev ? (uint32_t)_mm_extract_epi32(S1a, 2) : (uint32_t)_mm_cvtsi128_si32(S1a) + h7mid;
+    keys[1] = rev ? (uint32_t)_mm_extract_epi32(S1b, 2) : (uint32_t)_mm_cvtsi128_si32(S1b) + h7mid;
 }
 
 /* The message groups of lanes l..l+3 (g[lane][group]): W is lane-major (word w of lane l at
@@ -98,19 +102,23 @@ static inline __attribute__((always_inline)) void lane_groups(const uint32_t *W,
 }
 
 static inline __attribute__((always_inline)) void search_lanes(const uint32_t mid[8], const uint32_t *W,
-                                                               uint32_t *keys, int nz) {
+                                                               uint32_t *keys, int nz, int rev) {
     __m128i S0i, S1i;
     LOAD_STATE(S0i, S1i, mid);
     for (int l = 0; l < DC_SHANI_LANES; l += 4) {
         __m128i g[4][4]; /* g[lane][group] */
         lane_groups(W, l, nz <= 4 ? 1 : 4, g);
-        h7_pair(S0i, S1i, g[0], g[1], mid[7], keys + l);
-        h7_pair(S0i, S1i, g[2], g[3], mid[7], keys + l + 2);
+        key_pair(S0i, S1i, g[0], g[1], mid[7], keys + l, rev);
+        key_pair(S0i, S1i, g[2], g[3], mid[7], keys + l + 2, rev);
     }
 }
 
-void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 16); }
-void dc_mb_shani_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 4); }
+void dc_mb_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 16, 0); }
+void dc_mb_shani_nz4(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 4, 0); }
+void dc_mb_shani_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) { search_lanes(mid, W, keys, 16, 1); }
+void dc_mb_shani_nz4_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys) {
+    search_lanes(mid, W, keys, 4, 1);
+}
 
 /* ---- double SHA-256 over the hex of the first digest ---- */
 
