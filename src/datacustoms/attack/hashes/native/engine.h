@@ -2,8 +2,9 @@
  *
  * The engine enumerates a decimal mask (a template with digit slots), hashes every candidate
  * with the fastest SHA-256 path the CPU has and looks each digest up inside the kernel: a bitmap
- * over the last 32 digest bits first (almost every candidate stops there), then a binary search
- * over the sorted first 8 bytes and a full compare.  Each SIMD path lives in its own compile unit
+ * over a 32-bit key first (the last digest word, or for one-block SHA-256 the word a after round
+ * 56, which each target's digest gives too; almost every candidate stops there), then a binary
+ * search over the sorted first 8 bytes and a full compare.  Each SIMD path lives in its own compile unit
  * built with its own flags, so the module loads on any x86-64 and dispatches at run time.
  */
 #ifndef DC_ENGINE_H
@@ -21,7 +22,8 @@ typedef struct {
     int dsize;              /* bytes per digest */
     const uint8_t *digests; /* n * dsize, sorted lexicographically (owned) */
     uint64_t *prefix;       /* big-endian first 8 bytes (or fewer, zero padded), sorted */
-    uint32_t *bitmap;       /* 2**bits bits over the big-endian last 4 digest bytes */
+    uint32_t *bitmap;       /* 2**bits bits over the big-endian last 4 digest bytes (NULL until
+                             * a search or lookup needs them: targets_keys in module.c) */
     int bits;
     int shift;              /* 32 - bits */
     uint32_t *small;        /* a coarse copy of the bitmap (2**small_bits bits) that fits in L2 */
@@ -62,7 +64,8 @@ typedef struct {
 } dc_plan;
 
 /* A multi-buffer kernel hashes L one-block messages from `mid` (words in W[w*L + lane]) and
- * stores each lane's last digest word H7 in keys[lane]; the caller does the lookup. */
+ * stores each lane's key in keys[lane]: the last digest word H7, or for the _rev kernels a after
+ * round 56 (REV in sha256_mb_kernel.h); the caller does the lookup. */
 typedef void (*dc_mb_kernel)(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 /* The same with all 64 rounds, storing the final state words in out[w*L + lane]. */
 typedef void (*dc_mbfull_kernel)(const uint32_t mid[8], const uint32_t *W, uint32_t *out);

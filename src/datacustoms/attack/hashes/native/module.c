@@ -208,7 +208,8 @@ static void targets_free(PyObject *cap) {
 }
 
 /* The exact-lookup tables of t (n, dsize, digests, bits and dir_bits set): 0, 1 out of memory,
- * 2 digests not sorted; the bitmaps come later, of the kind the searches need (targets_keys).  Touches no Python object, so it runs without the GIL. */
+ * 2 digests not sorted; the bitmaps come apart, of the kind a search reads (targets_keys).
+ * Touches no Python object, so it runs without the GIL. */
 static int targets_build(dc_targets *t) {
     int dsize = t->dsize;
     t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint64_t)); /* read at random, as the bitmap */
@@ -725,7 +726,8 @@ static inline void filter_coarse(const dc_targets *t, group_buf *g, int L) {
 /* filter_coarse with one gather for the 16 lanes. */
 static inline void filter_coarse_avx512(const dc_targets *t, group_buf *g) {
     g->pass = dc_bitmap_lanes_avx512(t->small, t->small_shift, g->keys) & (uint32_t)((1ull << g->valid) - 1);
-    for (uint32_t m = g->pass; m; m &= m - 1) __builtin_prefetch(&t->bitmap[(g->keys[__builtin_ctz(m)] >> t->shift) >> 5]);
+    for (uint32_t m = g->pass; m; m &= m - 1)
+        __builtin_prefetch(&t->bitmap[(g->keys[__builtin_ctz(m)] >> t->shift) >> 5]);
 }
 
 /* Message words of lanes [first, first+valid) for masks with a check digit (no table). */
@@ -895,8 +897,6 @@ static dc_mb_kernel pick_shani_kernel(const dc_plan *p, int rev) {
     return p->nz <= 4 ? dc_mb_shani_nz4 : dc_mb_shani;
 }
 
-/* Parse search_mask's arguments: the plan, the target set, the implementation and the range
- * (clipped to the mask); 0, or -1 with a Python exception set. */
 /* Whether search_range runs a REV kernel for this plan and implementation: one-block SHA-256
  * from the initial state (the targets' round-56 keys are computed from it) on the AVX-512,
  * SHA-NI or AVX2 path (portable C is keyed by H7). */
@@ -904,6 +904,10 @@ static int uses_rev(const dc_plan *p, int impl) {
     if (p->alg != ALG_SHA256 || p->rounds != 1 || !p->fast || p->tail_off != 0) return 0;
     return impl == IMPL_AUTO ? has_avx512 || has_shani || has_avx2 : impl != IMPL_SCALAR;
 }
+
+/* Parse search_mask's arguments: the plan, the target set, the implementation and the range
+ * (clipped to the mask), with the bitmaps the search reads built; 0, or -1 with a Python
+ * exception set. */
 
 static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int *impl, uint64_t *start,
                             uint64_t *stop) {
