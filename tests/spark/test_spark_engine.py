@@ -514,3 +514,39 @@ def test_local_session_compiles_with_c1_only(spark: Any) -> None:
     assert LOCAL_CONF["spark.driver.extraJavaOptions"] == "-XX:TieredStopAtLevel=1"
     runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
     assert "-XX:TieredStopAtLevel=1" in list(runtime.getInputArguments())  # the running JVM got it
+
+
+@pytest.mark.spark
+def test_a_stalled_python_worker_fails_the_job_in_one_line(spark: Any) -> None:
+    """A Python worker that sends nothing is stopped after the session's idle timeout (15 minutes
+    by default; 2 s here), so a stalled Arrow exchange ends the job with one clear line instead
+    of hanging for ever."""
+    import signal
+    import time
+
+    from datacustoms.engines.spark_commit import raise_job_error
+    from datacustoms.io.spark import WORKER_IDLE_SECONDS, SparkJobError
+
+    key = "spark.sql.execution.pyspark.udf.idleTimeoutSeconds"
+    assert spark.conf.get("spark.sql.execution.pyspark.udf.killOnIdleTimeout") == "true"
+    assert spark.conf.get(key) == str(WORKER_IDLE_SECONDS)
+
+    def stall(batches: Any) -> Any:
+        for batch in batches:
+            time.sleep(8)
+            yield batch
+
+    spark.conf.set(key, "2")
+    signal.alarm(120)  # a hang fails the test instead of the suite
+    try:
+        with pytest.raises(SparkJobError) as failed:
+            try:
+                spark.range(1).mapInArrow(stall, "id long").collect()
+            except Exception as err:  # Py4J's error, turned into ours
+                raise_job_error(err, "the stall test", "no verdict was given")
+    finally:
+        signal.alarm(0)
+        spark.conf.set(key, str(WORKER_IDLE_SECONDS))
+    message = str(failed.value)
+    assert "sent nothing for 2 s and was stopped" in message and "no verdict was given" in message
+    assert "\n" not in message and failed.value.exit_code == 2

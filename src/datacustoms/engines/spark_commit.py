@@ -10,6 +10,7 @@ the target only when the body finished and ``_SUCCESS`` is there, and is deleted
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -54,6 +55,10 @@ def plain_type(t: pa.DataType) -> pa.DataType:
     return t
 
 
+#: Spark's words for a Python worker it stopped after WORKER_IDLE_SECONDS of silence (io/spark.py)
+IDLE_RE = re.compile(r"terminated due to idle timeout \(timeout: (\d+) seconds\)")
+
+
 def raise_job_error(err: BaseException, what: str, outcome: str = "nothing was written") -> NoReturn:
     """Turn a Spark job failure into one clear line, naming the column when a kernel failed."""
     text = str(err)
@@ -63,6 +68,13 @@ def raise_job_error(err: BaseException, what: str, outcome: str = "nothing was w
             f"{what} failed: the kernel for column {found.group(1)!r} raised {found.group(2)} on an executor; "
             f"{outcome}",
             "check that column's values against the policy (try `datacustoms protect --dry-run`)",
+        ) from None
+    stalled = IDLE_RE.search(text)
+    if stalled:
+        raise SparkJobError(
+            f"{what} failed: a Spark Python worker sent nothing for {stalled.group(1)} s and was stopped "
+            f"(Spark's Arrow exchange stalled); {outcome}",
+            "run it again; if it recurs, report it with the Spark log",
         ) from None
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
     raise SparkJobError(f"{what} failed in Spark ({first[:200]}); {outcome}", "see the Spark log") from None

@@ -29,6 +29,9 @@ from datacustoms.table import BATCH_ROWS, DEFAULT_SAMPLE_ROWS, Table
 
 DEFAULT_SPARK_MASTER = "local[*]"
 
+#: seconds of silence after which a Spark Python worker is taken for stuck and stopped
+WORKER_IDLE_SECONDS = 900
+
 #: session settings for a small local run; a cluster's own defaults win for anything not set here
 DEFAULT_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
@@ -38,6 +41,14 @@ DEFAULT_CONF: dict[str, str] = {
     # rows per Arrow batch between the JVM and the Python workers (Spark's default: 10,000): the
     # kernels are vectorised, so larger batches spend less on per-batch overhead
     "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
+    # a Python worker that sends nothing for 15 minutes is stuck, not busy (a 100,000-row batch
+    # takes well under a second): Spark's Arrow exchange with a worker has been seen to stall, the
+    # task and the worker each waiting for the other, with no error, for ever (a 50 M-row digest
+    # stage did here). Stopping the worker fails the job, which the engines report in one line
+    "spark.sql.execution.pyspark.udf.idleTimeoutSeconds": str(WORKER_IDLE_SECONDS),
+    "spark.sql.execution.pyspark.udf.killOnIdleTimeout": "true",
+    "spark.python.worker.idleTimeoutSeconds": str(WORKER_IDLE_SECONDS),
+    "spark.python.worker.killOnIdleTimeout": "true",
 }
 
 #: added for a local master (the executors run inside the driver's JVM): compile with the quick C1
