@@ -483,6 +483,9 @@ def test_round56_and_last_word_keys_answer_alike_on_one_target_set() -> None:
     impls = [i for i in native_impls() if i != "scalar"] + ["scalar"]
     for impl in impls:
         assert [h.index for h in search_mask(mask, "sha256", targets, stop=300_000, impl=impl)] == idx
+    fresh = TargetSet.from_digests(targets_digests(targets), 32)  # the other order: last word first
+    for impl in reversed(impls):
+        assert [h.index for h in search_mask(mask, "sha256", fresh, stop=300_000, impl=impl)] == idx
     fresh = TargetSet.from_digests(targets_digests(targets), 32)
     search_mask(mask, "sha256", fresh, stop=1_000, impl="auto")
     assert fresh.contains_many(b"".join(targets_digests(targets)[:3])).all()

@@ -634,8 +634,8 @@ def _prepare(mask: Mask, algorithm: str, targets: TargetSet, rounds: int = 1) ->
     """:func:`_fastest_impl` for the mask, with the targets' lookup tables built at the same time.
 
     Both are one-off costs of a search, about 30 ms each for 1 M targets on one core: the tables
-    (with, for one-block SHA-256, the bitmaps of the kernels that stop after round 56)
-    (C, without the GIL) go to a helper thread while this one times the kernels and runs the C
+    and the bitmaps of the key the search will read (C, without the GIL, on two threads of their
+    own) go to a helper thread while this one times the kernels and runs the C
     verifier's self-test (:func:`_c_verifier_ok`, else the first worker would run it while the
     other waits), so on two cores they overlap instead of adding up. A failure to build the
     tables (out of memory) is raised here, on the caller's thread.
