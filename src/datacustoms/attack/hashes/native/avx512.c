@@ -49,8 +49,8 @@ typedef __m512i V;
  * where word w holds low digits, basew[w] in every lane where it holds only high ones. */
 void dc_fill_rows_avx512(const uint32_t basew[16], int varmask, int lowmask, uint32_t *const lowtab[16], uint64_t lo,
                          uint32_t *W) {
-    for (int w = 0; w < 16; w++) {
-        if (!(varmask >> w & 1)) continue;
+    for (unsigned m = (unsigned)varmask; m; m &= m - 1) { /* the two or three varying words only */
+        int w = __builtin_ctz(m);
         V row = SET1((int)basew[w]);
         if (lowmask >> w & 1) row = _mm512_or_si512(row, LOAD(lowtab[w] + lo));
         STORE(W + w * L, row);
