@@ -853,7 +853,7 @@ def _c_verifier_ok() -> bool:
 
     The C verification of hits (``verify_mask_hits``) hashes one-block SHA-256 messages with the
     full multi-lane kernel (16 AVX-512 or 8 AVX2 lanes, which the search never runs: its kernels
-    stop after round 60) and every other message with the code ``_native.digest`` runs (SHA-NI
+    stop after round 56 or 60) and every other message with the code ``_native.digest`` runs (SHA-NI
     where the CPU has it, the portable scalar code otherwise). Before it is trusted, that code
     must reproduce hashlib on messages of 0 to 300 bytes (every padding case, one and several
     blocks) for each algorithm, hashed once and twice, and ``verify_mask_hits`` itself must pass

@@ -939,7 +939,7 @@ static int search_mask_args(PyObject *args, dc_plan **pp, targets_box **tbp, int
 
 /* The whole-message SHA-256 code the verifier hashes one-block messages with, L lanes at a
  * time: the full 64-round multi-lane kernel (AVX-512 or AVX2), not the search kernels (which
- * stop after round 60 and start from the plan's midstate and digit tables); NULL where the CPU
+ * stop after round 56 or 60 and start from the plan's midstate and digit tables); NULL where the CPU
  * has neither. */
 static dc_mbfull_kernel verify_kernel(const dc_plan *p, int *L) {
     if (p->alg != ALG_SHA256 || p->rounds != 1 || p->len > 55) return NULL;

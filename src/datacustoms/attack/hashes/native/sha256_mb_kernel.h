@@ -1,9 +1,9 @@
 /* One early-exit multi-buffer SHA-256 search kernel, included once per NZ after
  * sha256_mb_impl.h (the includer defines KERNEL_NAME and NZ).
  *
- * Only the last digest word is produced: H7 equals e after round 60 plus mid[7], so three of the
- * 64 rounds are skipped.  The caller tests H7 against the target bitmap and recomputes the full
- * digest of the rare lanes that pass.
+ * Only a key is produced: H7, which equals e after round 60 plus mid[7], so three of the 64
+ * rounds are skipped (or with REV, below, a after round 56).  The caller tests the key against
+ * the target bitmap and recomputes the full digest of the rare lanes that pass.
  *
  * Short identifiers leave most of their one block zero: "01012345678" fills words 0-2, and words
  * 3-14 are zero (word 15 holds the length).  A kernel built for such messages (tail-block words
