@@ -507,13 +507,13 @@ def test_local_parquet_sample_is_the_embedded_engines(spark: Any, export_path: P
 
 
 @pytest.mark.spark
-def test_local_session_compiles_with_c1_only(spark: Any) -> None:
-    """A local master's JVM gets the C1-only JIT flag when nobody set driver Java options."""
-    from datacustoms.io.spark import LOCAL_CONF
-
-    assert LOCAL_CONF["spark.driver.extraJavaOptions"] == "-XX:TieredStopAtLevel=1"
-    runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
-    assert "-XX:TieredStopAtLevel=1" in list(runtime.getInputArguments())  # the running JVM got it
+def test_local_session_compiles_with_c1_only_and_collects_serially(spark: Any) -> None:
+    """A local master's JVM gets the C1-only JIT, the serial collector and a small code cache
+    when nobody set driver Java options."""
+    flags = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:ReservedCodeCacheSize=64m"]
+    jvm = spark.sparkContext._jvm.java.lang.management.ManagementFactory
+    assert set(flags) <= set(jvm.getRuntimeMXBean().getInputArguments())  # the running JVM got them
+    assert [gc.getName() for gc in jvm.getGarbageCollectorMXBeans()] == ["Copy", "MarkSweepCompact"]
 
 
 @pytest.mark.spark
