@@ -56,7 +56,7 @@ DEFAULT_CONF: dict[str, str] = {
 #: with the tasks for the cores (docs/scaling.md: the 1 M- and 5 M-row inspect, with and without).
 #: And the serial collector with a C1-sized code cache: one JVM on a few cores needs neither G1's
 #: remembered sets nor C2's 240 MiB of code cache (the 10 M-row digest stage with a 1 GiB heap:
-#: JVM peak 995-1,113 MB against 1,229-1,281 MB, the time the same within the noise)
+#: JVM peak 995-1,113 MiB against 1,229-1,281 MiB, the time the same within the noise)
 LOCAL_CONF: dict[str, str] = {
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m"
 }
