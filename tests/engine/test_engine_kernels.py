@@ -103,3 +103,23 @@ def test_impls_listed_are_runnable() -> None:
     assert feats["native"] == engine.native_available()
     for impl in native_impls():
         assert impl in engine.IMPLEMENTATIONS
+
+
+@needs_native
+def test_kernel_rate_times_each_simd_kernel_and_refuses_the_rest() -> None:
+    """``kernel_rate`` (benchmarks/kernel_rates.py's "kernel alone") runs the kernel the search
+    would pick for a one-block SHA-256 mask; portable C, ``auto`` and masks it cannot time are
+    refused with a ValueError instead of a made-up rate."""
+    from datacustoms import _native
+
+    plan = engine._plan(engine.Mask.from_pattern(b"010XXXXXXXX"), "sha256")
+    simd = [impl for impl in native_impls() if impl != "scalar"]
+    for impl in simd:
+        assert _native.kernel_rate(plan, impl, 2_000) > 1e6
+    for impl in ("scalar", "auto"):
+        with pytest.raises(ValueError, match="SIMD kernel"):
+            _native.kernel_rate(plan, impl, 100)
+    md5 = engine._plan(engine.Mask.from_pattern(b"010XXXXXXXX"), "md5")
+    for impl in simd:
+        with pytest.raises(ValueError, match="SIMD kernel"):
+            _native.kernel_rate(md5, impl, 100)

@@ -9,6 +9,7 @@
 #include <Python.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -1657,6 +1658,46 @@ static PyObject *py_candidates(PyObject *self, PyObject *args) {
     return res;
 }
 
+/* The search kernel alone, as search_range would pick it for this one-block SHA-256 plan and
+ * implementation (round-56 keys, zero words, words 0-1 shared), on the plan's first group of
+ * lanes over and over: no message rows, no lookup.  Candidates per CPU-second of this thread;
+ * kernel_rates.py prints it beside the whole search, so the search loop's own cost shows. */
+static PyObject *py_kernel_rate(PyObject *self, PyObject *args) {
+    PyObject *pc;
+    const char *implname;
+    long long groups;
+    if (!PyArg_ParseTuple(args, "OsL", &pc, &implname, &groups)) return NULL;
+    dc_plan *p = PyCapsule_GetPointer(pc, "datacustoms.plan");
+    int impl = p ? parse_impl(implname) : -1;
+    if (impl < 0) return NULL;
+    if (p->alg != ALG_SHA256 || p->rounds != 1 || !p->fast || p->check_pos >= 0 || groups < 1 ||
+        impl == IMPL_SCALAR || impl == IMPL_AUTO) {
+        PyErr_SetString(PyExc_ValueError, "kernel_rate times a SIMD kernel of a one-block SHA-256 mask without a check digit");
+        return NULL;
+    }
+    int L = 0, rev = uses_rev(p, impl);
+    dc_mb_kernel kern = impl == IMPL_SHANI ? pick_shani_kernel(p, rev) : pick_sha256_kernel(p, impl == IMPL_AVX512, rev, &L);
+    if (impl == IMPL_SHANI) L = DC_SHANI_LANES;
+    dc_mb_kernel kinv = inv2_kernel(kern);
+    if (kinv && (!p->invrun || p->invrun[0] >= L)) kern = kinv;
+    _Alignas(64) uint32_t W[16 * 16], keys[16];
+    for (int w = 0; w < 16; w++)
+        for (int j = 0; j < L; j++) W[w * L + j] = p->blockw[w] | ((p->lowmask >> w & 1) ? p->lowtab[w][j] : 0);
+    uint32_t acc = 0;
+    struct timespec t0, t1;
+    Py_BEGIN_ALLOW_THREADS
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    for (long long g = 0; g < groups; g++) {
+        kern(p->mid, W, keys);
+        acc += keys[g & (L - 1)]; /* L is 8 or 16 */
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    Py_END_ALLOW_THREADS
+    double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    (void)acc;
+    return PyFloat_FromDouble((double)groups * L / (sec > 1e-9 ? sec : 1e-9));
+}
+
 static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
     dc_plan *p = PyCapsule_GetPointer(cap, "datacustoms.plan");
     if (!p) return NULL;
@@ -1673,6 +1714,8 @@ static PyMethodDef methods[] = {
      "targets_keys(targets, rev): build the bitmaps of the last digest words (rev False) or of SHA-256's a after round 56 (rev True)"},
     {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256', rounds=1)"},
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
+    {"kernel_rate", py_kernel_rate, METH_VARARGS,
+     "kernel_rate(plan, impl, groups) -> candidates per CPU-second of the search kernel alone (no rows, no lookup)"},
     {"candidates", py_candidates, METH_VARARGS, "candidates(plan, counters as uint64 bytes) -> k * len(template) bytes"},
     {"search_mask", py_search_mask, METH_VARARGS,
      "search_mask(plan, targets, algorithm, start, stop, impl) -> (counter value, target row) pairs as uint64 bytes, to be verified in full"},
