@@ -725,7 +725,11 @@ def _time_kernels(mask: Mask, kernels: tuple[str, ...], rounds: int = 1) -> str:
         found = mask_pairs(plan, targets, "sha256", 0, n, kernel).in_order().found
         return time.thread_time() - t0, set(planted) <= set(found.tolist())
 
-    best = {k: dt for k in kernels for dt, ok in [run(k)] if ok}
+    best: dict[str, float] = {}
+    for kernel in kernels:
+        seconds, found_all = run(kernel)
+        if found_all:
+            best[kernel] = seconds
     if not best:
         if run("scalar")[1]:
             return "scalar"
