@@ -250,11 +250,11 @@ static uint32_t a57_of_digest(const uint8_t *dig) {
 
 /* The two bitmaps of one kind of key, built once, where they are missing: rev 0, each digest's
  * last word (H7: every lookup by digest, and every search kernel but the REV ones); rev 1, for
- * SHA-256 targets, a after round 56 (the REV kernels).  Each kind costs about 33 MiB for 1 M
+ * SHA-256 targets, a after round 56 (the REV kernels).  Each kind costs about 17 MiB for 1 M
  * targets, and fresh memory is slow to fault in on some virtual machines, so a search builds
  * only the kind it reads.  0, or 1 out of memory.  Takes the box's lock: a caller holding the
- * GIL may wait here for a builder that runs without it (py_targets_keys), which never takes the
- * GIL while it holds the lock. */
+ * GIL may wait here for a builder that runs without it (py_targets_new's helper thread), which
+ * never takes the GIL while it holds the lock. */
 static int targets_keys(targets_box *b, int rev) {
     dc_targets *t = &b->t;
     pthread_mutex_lock(&b->keys_lock);
@@ -280,25 +280,6 @@ static int targets_keys(targets_box *b, int rev) {
     }
     pthread_mutex_unlock(&b->keys_lock);
     return status;
-}
-
-/* targets_keys(targets, rev) without the GIL, so that a helper thread builds the bitmaps while
- * the caller times its kernels.  MemoryError where memory is short. */
-static PyObject *py_targets_keys(PyObject *self, PyObject *args) {
-    PyObject *cap;
-    int rev, status;
-    if (!PyArg_ParseTuple(args, "Op", &cap, &rev)) return NULL;
-    targets_box *b = PyCapsule_GetPointer(cap, "datacustoms.targets");
-    if (!b) return NULL;
-    if (rev && b->t.dsize != 32) {
-        PyErr_SetString(PyExc_ValueError, "round-56 keys are for SHA-256 targets only");
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    status = targets_keys(b, rev);
-    Py_END_ALLOW_THREADS
-    if (status) return PyErr_NoMemory();
-    Py_RETURN_NONE;
 }
 
 /* The capsule's box with its H7 bitmaps built (every lookup by digest reads them); NULL with a
@@ -724,8 +705,12 @@ static inline void filter_coarse(const dc_targets *t, group_buf *g, int L) {
     g->pass = pass;
 }
 
-/* filter_coarse with one gather for the 16 lanes. */
-static inline void filter_coarse_avx512(const dc_targets *t, group_buf *g) {
+/* filter_coarse, with one gather for the 16 lanes where vec. */
+static inline void filter_group(const dc_targets *t, group_buf *g, int L, int vec) {
+    if (!vec) {
+        filter_coarse(t, g, L);
+        return;
+    }
     g->pass = dc_bitmap_lanes_avx512(t->small, t->small_shift, g->keys) & (uint32_t)((1ull << g->valid) - 1);
     for (uint32_t m = g->pass; m; m &= m - 1)
         __builtin_prefetch(&t->bitmap[(g->keys[__builtin_ctz(m)] >> t->shift) >> 5]);
@@ -829,20 +814,16 @@ static void run_fast(const dc_plan *p, const dc_targets *t, uint64_t start, uint
         issued++;
         i += (uint64_t)g->valid;
         if (vec && t->small_bits <= 18) { /* a coarse bitmap in L1: tested at once */
-            filter_coarse_avx512(t, g);
+            filter_group(t, g, L, vec);
             filtered++;
         } else {
             if (vec) dc_prefetch_lanes_avx512(t->small, t->small_shift, g->keys);
             else prefetch_coarse(t, g, L);
-            if (issued - filtered == DC_DEPTH / 2) {
-                group_buf *gf = &gb[filtered++ % DC_DEPTH];
-                if (vec) filter_coarse_avx512(t, gf);
-                else filter_coarse(t, gf, L);
-            }
+            if (issued - filtered == DC_DEPTH / 2) filter_group(t, &gb[filtered++ % DC_DEPTH], L, vec);
         }
         if (issued - checked == DC_DEPTH) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pbat, &pb, hits);
     }
-    while (filtered < issued) filter_coarse(t, &gb[filtered++ % DC_DEPTH], L);
+    while (filtered < issued) filter_group(t, &gb[filtered++ % DC_DEPTH], L, vec);
     while (checked < issued) check_group(p, t, &gb[checked++ % DC_DEPTH], L, cf, &pbat, &pb, hits);
     flush_passes(p, t, &pbat, &pb, hits);
     flush_pending(t, &pb, hits);
@@ -904,6 +885,18 @@ static dc_mb_kernel pick_shani_kernel(const dc_plan *p, int rev) {
 static int uses_rev(const dc_plan *p, int impl) {
     if (p->alg != ALG_SHA256 || p->rounds != 1 || !p->fast || p->tail_off != 0) return 0;
     return impl == IMPL_AUTO ? has_avx512 || has_shani || has_avx2 : impl != IMPL_SCALAR;
+}
+
+/* The one-block SHA-256 SIMD kernel search_range runs for impl (auto: AVX-512, else SHA-NI,
+ * else AVX2), keyed by round 56 with rev, and its lane count in *L; NULL where that is portable C. */
+static dc_mb_kernel simd_sha256_kernel(const dc_plan *p, int impl, int rev, int *L) {
+    if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) return pick_sha256_kernel(p, 1, rev, L);
+    if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) {
+        *L = DC_SHANI_LANES;
+        return pick_shani_kernel(p, rev);
+    }
+    if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2)) return pick_sha256_kernel(p, 0, rev, L);
+    return NULL;
 }
 
 /* Parse search_mask's arguments: the plan, the target set, the implementation and the range
@@ -982,13 +975,8 @@ static int search_range(const dc_plan *p, targets_box *tb, int impl, uint64_t st
         int rev = uses_rev(p, impl) && tb->t.rbitmap;
         dc_targets tr = tb->t;
         if (rev) { tr.bitmap = tb->t.rbitmap; tr.small = tb->t.rsmall; }
-        if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) {
-            dc_mb_kernel k = pick_sha256_kernel(p, 1, rev, &L);
-            run_fast(p, &tr, start, stop, k, L, cf, full, FL, hits);
-        } else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) {
-            run_fast(p, &tr, start, stop, pick_shani_kernel(p, rev), DC_SHANI_LANES, cf, full, FL, hits);
-        } else if (impl == IMPL_AVX2 || (impl == IMPL_AUTO && has_avx2)) {
-            dc_mb_kernel k = pick_sha256_kernel(p, 0, rev, &L);
+        dc_mb_kernel k = simd_sha256_kernel(p, impl, rev, &L);
+        if (k) {
             run_fast(p, &tr, start, stop, k, L, cf, full, FL, hits);
         } else {
             run_fast(p, &tb->t, start, stop, dc_mb_scalar, DC_SCALAR_LANES, cf, full, FL, hits);
@@ -1675,26 +1663,20 @@ static PyObject *py_kernel_rate(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "kernel_rate times a SIMD kernel of a one-block SHA-256 mask without a check digit");
         return NULL;
     }
-    int L = 0, rev = uses_rev(p, impl);
-    dc_mb_kernel kern = impl == IMPL_SHANI ? pick_shani_kernel(p, rev) : pick_sha256_kernel(p, impl == IMPL_AVX512, rev, &L);
-    if (impl == IMPL_SHANI) L = DC_SHANI_LANES;
+    int L = 0;
+    dc_mb_kernel kern = simd_sha256_kernel(p, impl, uses_rev(p, impl), &L);
     dc_mb_kernel kinv = inv2_kernel(kern);
     if (kinv && (!p->invrun || p->invrun[0] >= L)) kern = kinv;
     _Alignas(64) uint32_t W[16 * 16], keys[16];
     for (int w = 0; w < 16; w++)
         for (int j = 0; j < L; j++) W[w * L + j] = p->blockw[w] | ((p->lowmask >> w & 1) ? p->lowtab[w][j] : 0);
-    uint32_t acc = 0;
     struct timespec t0, t1;
     Py_BEGIN_ALLOW_THREADS
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-    for (long long g = 0; g < groups; g++) {
-        kern(p->mid, W, keys);
-        acc += keys[g & (L - 1)]; /* L is 8 or 16 */
-    }
+    for (long long g = 0; g < groups; g++) kern(p->mid, W, keys); /* an indirect call: never elided */
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
     Py_END_ALLOW_THREADS
     double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    (void)acc;
     return PyFloat_FromDouble((double)groups * L / (sec > 1e-9 ? sec : 1e-9));
 }
 
@@ -1710,8 +1692,6 @@ static PyMethodDef methods[] = {
     {"cpu_features", py_cpu_features, METH_NOARGS, "CPU features the dispatcher uses."},
     {"targets_new", py_targets_new, METH_VARARGS,
      "targets_new(sorted_digests, digest_size, bitmap_bits, keys=-1): keys 0 or 1 also builds those bitmaps (targets_keys)"},
-    {"targets_keys", py_targets_keys, METH_VARARGS,
-     "targets_keys(targets, rev): build the bitmaps of the last digest words (rev False) or of SHA-256's a after round 56 (rev True)"},
     {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256', rounds=1)"},
     {"plan_info", py_plan_info, METH_O, "plan_info(plan) -> dict"},
     {"kernel_rate", py_kernel_rate, METH_VARARGS,
