@@ -10,6 +10,9 @@ Stages, each run for each engine in a fresh subprocess (so peak memory is the st
   category as sensitive column, without the keyspace attack;
 * ``digests``  — the per-row half of a reversal with the recipe known: decode the digest column
   and count its distinct digests (embedded: streamed on the driver; Spark: ``groupBy``);
+* ``reversal`` — the whole blind reversal of the digest column as ``inspect`` runs it, against the
+  010 mobile keyspace (the digests counted by the engine, enumerated and verified on the driver):
+  the driver's peak memory with every distinct digest reversed;
 * ``protect``  — HMAC pseudonym of the digest column, age and date generalised, the customer
   number dropped, written as Parquet (Spark: a committed folder);
 * ``keyspace`` — enumerating a slice of the 010 mobile keyspace against the export's distinct
@@ -216,6 +219,8 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_me
             parsed = read_column(read(str(data)), "phone_sha256")
         assert parsed is not None
         extra = {"distinct": len(parsed.distinct)}
+    elif stage == "reversal":
+        extra = _reversal(engine, data)
     elif stage == "protect":
         from datacustoms.policy import parse_policy
 
@@ -236,6 +241,18 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_me
     cpu = _cpu_seconds() - cpu0
     return {"engine": engine, "stage": stage, "seconds": seconds, "cpu_s": cpu, "session_start_s": started, **extra,
             **_memory()}  # fmt: skip
+
+
+def _reversal(engine: str, data: Path) -> dict[str, Any]:
+    """The blind attack on the phone digests with the 010 mobile keyspace, through ``engine``."""
+    from datacustoms.attack.api import attack_column
+    from datacustoms.attack.hashes.keyspaces import kr_mobile
+    from datacustoms.flows.inspect import engine_of
+
+    eng = engine_of(engine)
+    table = eng.open(str(data))
+    res = attack_column(table, "phone_sha256", keyspaces=[kr_mobile()], digests=eng.distinct_digests, budget_s=3600)
+    return {"distinct": res.distinct_digests, "reversed": res.distinct_reversed, "rows_reversed": res.rows_reversed}
 
 
 def _keyspace(engine: str, spark: Any, data: Path, span: int) -> dict[str, Any]:
@@ -320,7 +337,7 @@ def main() -> None:
             took = res.get("enumerate_s", res["seconds"])
             unit = "candidates/s" if stage == "keyspace" else "rows/s"
             mem = ", ".join(f"{k} {v:,.0f}" for k, v in res.items() if k.endswith("_mb"))
-            figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "rows_out", "hits")}
+            figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "reversed", "rows_out", "hits")}
             print(
                 f"{stage:8s} {engine:8s} {took:7.1f} s  {count / took:>12,.0f} {unit}  CPU {res['cpu_s']:.1f} s  "
                 f"[{mem}]" + (f"  session start {res['session_start_s']:.1f} s" if engine == "spark" else "")

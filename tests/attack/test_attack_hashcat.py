@@ -93,5 +93,4 @@ def test_real_hashcat_run(alg: str, rounds: int, size: int) -> None:
     if res.engine == "hashcat" and not res.complete:
         pytest.skip("hashcat could not run a device here")
     assert res.engine == "hashcat" and res.hits == 2
-    _, plains = runner.found.arrays()
-    assert sorted(plains.to_pylist()) == [p.encode() for p in phones]
+    assert sorted(p for _, p in runner.found.head(10)) == [p.encode() for p in phones]

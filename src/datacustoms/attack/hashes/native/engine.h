@@ -21,7 +21,9 @@ typedef struct {
     size_t n;               /* number of distinct digests */
     int dsize;              /* bytes per digest */
     const uint8_t *digests; /* n * dsize, sorted lexicographically (owned) */
-    uint64_t *prefix;       /* big-endian first 8 bytes (or fewer, zero padded), sorted */
+    uint32_t *prefix;       /* bits dir_bits .. dir_bits + 31 of each digest's big-endian first 8
+                             * bytes (dc_pre32): the bits below its directory bucket's, sorted
+                             * within each bucket; 4 bytes a target instead of all 8 */
     uint32_t *bitmap;       /* 2**bits bits over the big-endian last 4 digest bytes (NULL until
                              * a search or lookup needs them: targets_keys in module.c) */
     int bits;
@@ -29,12 +31,23 @@ typedef struct {
     uint32_t *small;        /* a coarse copy of the bitmap (2**small_bits bits) that fits in L2 */
     int small_bits;
     int small_shift;
-    uint32_t *dir;          /* dir[b]: first row whose prefix >> (64 - dir_bits) >= b */
-    int dir_bits;
+    uint32_t *dir;          /* dir[b]: first row whose 8-byte prefix >> (64 - dir_bits) >= b */
+    int dir_bits;           /* 1 .. 22 */
     /* SHA-256 targets only, built at the first search that can use them: the same two bitmaps
      * over each digest's a after round 56 from the initial state (the REV kernels' keys) */
     uint32_t *rbitmap, *rsmall;
 } dc_targets;
+
+/* The big-endian first 8 bytes of a digest. */
+static inline uint64_t dc_pre64(const uint8_t *dig) {
+    uint64_t pre = 0;
+    for (int k = 0; k < 8; k++) pre = (pre << 8) | dig[k];
+    return pre;
+}
+
+/* The directory bucket of an 8-byte prefix, and the 32 bits below it that t->prefix keeps. */
+static inline uint64_t dc_bucket(const dc_targets *t, uint64_t pre) { return pre >> (64 - t->dir_bits); }
+static inline uint32_t dc_pre32(const dc_targets *t, uint64_t pre) { return (uint32_t)((pre << t->dir_bits) >> 32); }
 
 /* A mask prepared once, read by many threads. */
 typedef struct {

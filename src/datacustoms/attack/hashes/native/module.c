@@ -158,19 +158,19 @@ static compress_fn pick_compress(int impl) {
 
 /* ------------------------------------------------------------------ targets */
 
-/* The row of `dig` among the sorted targets, or -1. */
+/* The row of `dig` among the sorted targets, or -1: its directory bucket, a binary search of the
+ * bucket's 32-bit prefixes, then the full digests of the rows that share them. */
 static int64_t targets_find(const dc_targets *t, const uint8_t *dig) {
     if (!dc_bitmap_test(t, dc_be32(dig + t->dsize - 4))) return -1;
-    uint64_t pre = 0;
-    for (int k = 0; k < 8; k++) pre = (pre << 8) | dig[k];
-    uint64_t bucket = pre >> (64 - t->dir_bits);
-    size_t lo = t->dir[bucket], hi = t->dir[bucket + 1];
+    uint64_t pre = dc_pre64(dig), bucket = dc_bucket(t, pre);
+    uint32_t p32 = dc_pre32(t, pre);
+    size_t lo = t->dir[bucket], hi = t->dir[bucket + 1], end = hi;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (t->prefix[mid] < pre) lo = mid + 1;
+        if (t->prefix[mid] < p32) lo = mid + 1;
         else hi = mid;
     }
-    for (; lo < t->n && t->prefix[lo] == pre; lo++)
+    for (; lo < end && t->prefix[lo] == p32; lo++)
         if (!memcmp(t->digests + lo * (size_t)t->dsize, dig, (size_t)t->dsize)) return (int64_t)lo;
     return -1;
 }
@@ -213,21 +213,19 @@ static void targets_free(PyObject *cap) {
  * Touches no Python object, so it runs without the GIL. */
 static int targets_build(dc_targets *t) {
     int dsize = t->dsize;
-    t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint64_t)); /* read at random, as the bitmap */
+    t->prefix = alloc_huge((t->n ? t->n : 1) * sizeof(uint32_t)); /* read at random, as the bitmap */
     t->dir = alloc_huge((((size_t)1 << t->dir_bits) + 1) * sizeof(uint32_t));
     if (!t->prefix || !t->dir || t->n >= 0xffffffffu) return 1;
+    uint64_t last = 0, bucket = 0; /* dir[b] for every b <= bucket is set */
+    t->dir[0] = 0;
     for (size_t i = 0; i < t->n; i++) {
-        const uint8_t *d = t->digests + i * (size_t)dsize;
-        uint64_t pre = 0;
-        for (int k = 0; k < 8; k++) pre = (pre << 8) | d[k];
-        t->prefix[i] = pre;
-        if (i && pre < t->prefix[i - 1]) return 2;
+        uint64_t pre = dc_pre64(t->digests + i * (size_t)dsize);
+        if (i && pre < last) return 2;
+        last = pre;
+        t->prefix[i] = dc_pre32(t, pre);
+        while (bucket < dc_bucket(t, pre)) t->dir[++bucket] = (uint32_t)i;
     }
-    size_t row = 0;
-    for (uint64_t bkt = 0; bkt <= ((uint64_t)1 << t->dir_bits); bkt++) {
-        while (row < t->n && (t->prefix[row] >> (64 - t->dir_bits)) < bkt) row++;
-        t->dir[bkt] = (uint32_t)row;
-    }
+    while (bucket < ((uint64_t)1 << t->dir_bits)) t->dir[++bucket] = (uint32_t)t->n;
     return 0;
 }
 
@@ -546,7 +544,8 @@ typedef struct {
     uint64_t idx[DC_RING];
     uint64_t pre[DC_RING];
     uint32_t row[DC_RING];
-    uint8_t sure[DC_RING]; /* the 8-byte prefix matched one target row only: no digest compare */
+    uint32_t end[DC_RING]; /* the end of the row's directory bucket */
+    uint8_t sure[DC_RING]; /* the 32-bit prefix matched one row of the bucket only: no digest compare */
     uint64_t n;
     int exact; /* compare every digest in full (membership); else a unique prefix match is a hit */
 } pending_buf;
@@ -556,29 +555,31 @@ static inline uint8_t *pend_slot(pending_buf *pb) { return pb->dig[pb->n % DC_RI
 static inline void pend_stage(const dc_targets *t, pending_buf *pb, uint64_t k, int stage, u64vec *hits) {
     size_t e = (size_t)(k % DC_RING);
     if (stage == 1) {
-        uint64_t pre = 0;
-        for (int b = 0; b < 8; b++) pre = (pre << 8) | pb->dig[e][b];
-        pb->pre[e] = pre;
-        __builtin_prefetch(&t->dir[pre >> (64 - t->dir_bits)]);
+        pb->pre[e] = dc_pre64(pb->dig[e]);
+        __builtin_prefetch(&t->dir[dc_bucket(t, pb->pre[e])]);
     } else if (stage == 2) {
-        pb->row[e] = t->dir[pb->pre[e] >> (64 - t->dir_bits)];
+        uint64_t bucket = dc_bucket(t, pb->pre[e]);
+        pb->row[e] = t->dir[bucket];
+        pb->end[e] = t->dir[bucket + 1];
         __builtin_prefetch(&t->prefix[pb->row[e]]);
     } else if (stage == 3) {
-        size_t r = pb->row[e];
-        while (r < t->n && t->prefix[r] < pb->pre[e]) r++;
+        size_t r = pb->row[e], end = pb->end[e];
+        uint32_t p32 = dc_pre32(t, pb->pre[e]);
+        while (r < end && t->prefix[r] < p32) r++;
         pb->row[e] = (uint32_t)r;
         pb->sure[e] = 0;
-        if (r < t->n && t->prefix[r] == pb->pre[e]) {
-            if (!pb->exact && (r + 1 == t->n || t->prefix[r + 1] != pb->pre[e])) pb->sure[e] = 1;
+        if (r < end && t->prefix[r] == p32) {
+            if (!pb->exact && (r + 1 == end || t->prefix[r + 1] != p32)) pb->sure[e] = 1;
             else __builtin_prefetch(t->digests + r * (size_t)t->dsize);
         }
     } else if (pb->sure[e]) {
         /* A search's hits are verified in full afterwards (verify_pairs, or hashlib against the
-         * row): one target has these 64 bits, so this is the row, and the digest row is not read
-         * twice.  A 64-bit coincidence is refused by the verification like any wrong pair. */
+         * row): one target has these dir_bits + 32 bits, so this is the row, and the digest row
+         * is not read twice.  A coincidence is refused by the verification like any wrong pair. */
         hit_push(hits, pb->idx[e], pb->row[e]);
     } else {
-        for (size_t r = pb->row[e]; r < t->n && t->prefix[r] == pb->pre[e]; r++)
+        uint32_t p32 = dc_pre32(t, pb->pre[e]);
+        for (size_t r = pb->row[e]; r < pb->end[e] && t->prefix[r] == p32; r++)
             if (!memcmp(t->digests + r * (size_t)t->dsize, pb->dig[e], (size_t)t->dsize)) {
                 hit_push(hits, pb->idx[e], r);
                 break;

@@ -1,0 +1,51 @@
+"""The exact lookup's directory: a bucket per top bits of a digest, 32-bit prefixes within it.
+
+A target keeps only the 32 bits below its bucket's, so two targets in different buckets may hold
+the same 32 bits: a lookup must stay inside its own bucket, and name the row of the target whose
+digest it met, at every size of directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from engine_helpers import native_impls, needs_native
+
+from datacustoms.attack.hashes import engine, unverified
+from datacustoms.attack.hashes.engine import Mask, TargetSet
+
+MASK = Mask.from_pattern(b"0101000XXXX")
+REAL = (7, 4_321, 9_998)
+
+
+def _twin(digest: bytes) -> bytes:
+    """The digest in the other half of the directory (top bit flipped): every bucket bit count
+    splits there, while the 32 bits below the bucket and the last 4 bytes (the bitmap key) stay."""
+    return bytes([digest[0] ^ 0x80]) + digest[1:]
+
+
+def _neighbour(digest: bytes) -> bytes:
+    """Same first 8 bytes and last 4, a different middle: one bucket, one 32-bit prefix, two rows."""
+    return digest[:8] + bytes(b ^ 0x5A for b in digest[8:-4]) + digest[-4:]
+
+
+@needs_native
+@pytest.mark.parametrize("fillers", [0, 300, 20_000])
+def test_rows_are_found_in_their_own_bucket(fillers: int) -> None:
+    real = [hashlib.sha256(MASK.candidate(i)).digest() for i in REAL]
+    rng = np.random.default_rng(fillers)
+    filler = [rng.bytes(32) for _ in range(fillers)]
+    targets = TargetSet.from_digests([*real, *map(_twin, real), *map(_neighbour, real), *filler], 32)
+    rows = {d.tobytes(): r for r, d in enumerate(targets._sorted)}
+    want = [(i, rows[d]) for i, d in zip(REAL, real, strict=True)]
+    plan = engine._plan(MASK, "sha256", 1)
+    for impl in native_impls():
+        pairs = unverified.mask_pairs(plan, targets._native_handle(), "sha256", 0, MASK.size, impl).in_order()
+        got = list(zip(pairs.found.tolist(), pairs.rows.tolist(), strict=True)) if pairs.rows is not None else []
+        assert got == want, impl  # neither the twin nor the neighbour's row, whatever the bucket count
+    # by digest: the twins and neighbours are targets; their near misses are not
+    assert targets.contains_many(b"".join([*real, *map(_twin, real), *map(_neighbour, real)])).all()
+    misses = [_neighbour(_twin(d)) for d in real] + [d[:-1] + bytes([d[-1] ^ 1]) for d in real]
+    assert not targets.contains_many(b"".join(misses)).any()
