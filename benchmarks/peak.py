@@ -29,3 +29,33 @@ def peak_rss_mb(pid: int | None = None) -> float:
     if hwm or pid:
         return hwm / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc (not Linux)
+
+
+class AnonPeak:
+    """The peak of this process's *anonymous* resident memory (``RssAnon``), sampled on a thread.
+
+    ``VmHWM`` also counts the pages of memory-mapped files the process has read (the reversal's
+    sorted digests live in one): clean page cache the kernel drops under pressure, not memory the
+    process holds. Linux keeps no high-water mark of anonymous memory alone, so this samples it
+    every ``interval`` seconds (a peak shorter than that can be missed).
+    """
+
+    def __init__(self, interval: float = 0.02) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, proc_status_bytes(os.getpid(), "RssAnon"))
+            self._stop.wait(interval)
+
+    def stop_mb(self) -> float:
+        """Stop sampling; the peak in MiB."""
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, proc_status_bytes(os.getpid(), "RssAnon"))
+        return self.peak / 2**20

@@ -23,7 +23,9 @@ CPU seconds: the stage's process and its live descendants (the JVM, which in loc
 the executors, and the Python workers), the session start excluded; on a shared machine they move
 less with other work than wall time does.
 
-Peak memory: the Python driver's peak RSS (``ru_maxrss``) and, for Spark, the peak RSS of the JVM
+Peak memory: the Python driver's peak RSS (``VmHWM``) and the peak of its anonymous memory alone
+(``RssAnon``, sampled every 20 ms: ``VmHWM`` also counts the pages of the memory-mapped digest
+file, page cache the kernel reclaims under pressure) and, for Spark, the peak RSS of the JVM
 (``VmHWM``; in local mode it hosts the executors too) and of the largest Python worker.
 
     python benchmarks/spark_scale.py --quick          # 1 M rows
@@ -48,7 +50,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from peak import proc_status_bytes
+from peak import AnonPeak, proc_status_bytes
 
 PROVINCES = [
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
@@ -200,6 +202,7 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_me
         spark = session("local[2]", {**SPARK_CONF, "spark.driver.memory": driver_memory})
         started = time.perf_counter() - t
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
+    anon = AnonPeak()
     extra: dict[str, Any] = {}
     if stage == "inspect":
         from datacustoms.flows.inspect import inspect
@@ -239,8 +242,9 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_me
         extra = _keyspace(engine, spark, data, span)
     seconds = time.perf_counter() - t0
     cpu = _cpu_seconds() - cpu0
+    memory = {**_memory(), "driver_python_anon_peak_mb": anon.stop_mb()}
     return {"engine": engine, "stage": stage, "seconds": seconds, "cpu_s": cpu, "session_start_s": started, **extra,
-            **_memory()}  # fmt: skip
+            **memory}  # fmt: skip
 
 
 def _reversal(engine: str, data: Path) -> dict[str, Any]:

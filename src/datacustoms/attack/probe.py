@@ -72,7 +72,8 @@ def windows(parts: Sequence[Part], width: int, count: int = PROBE_WINDOWS) -> li
 
 
 def probe_job(runner: Runner, job: Job, width: int) -> int:
-    """Verified hits among ``width`` candidates of the job, in windows spread over its keyspace."""
+    """Verified hits among ``width`` candidates of the job, in windows spread over its keyspace
+    (against the runner's current shard of the digests when there are several, scaled to all)."""
     assert runner.native is not None and isinstance(job.keyspace, MaskKeyspace)
     native, recipe = runner.native, job.recipe
     impl = named_impl(native, recipe.algorithm)  # not "auto": no kernel timing per mask shape
@@ -84,7 +85,8 @@ def probe_job(runner: Runner, job: Job, width: int) -> int:
             mask, recipe.algorithm, runner.targets, start=a, stop=b, threads=1, impl=impl, rounds=recipe.rounds
         )
         found += len(hits)
-    return found
+    # a shard of the sorted digests is a uniform sample of them: its hits stand for the rest
+    return round(found / runner.shard_share)
 
 
 def probe_native(runner: Runner, jobs: list[Job], deadline: float) -> tuple[list[Job], list[Job]]:

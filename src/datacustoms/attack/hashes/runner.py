@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,6 +30,12 @@ from datacustoms.errors import AttackError
 ENGINES = ("auto", "native", "python", "hashcat")
 PY_CHUNK = 1 << 16
 SMALL_PART = 1 << 21  # masks up to this size run one per thread (see _native_small_parts)
+#: distinct digests one native search holds at a time: their rows of the memory-mapped digest file
+#: (read at random, so they must stay in memory), 4 B of prefix each and the bitmaps (128 MiB a
+#: kind at this size) — about 0.5 GB for SHA-256. A column with more distinct digests is searched
+#: in shards of its sorted digests, one after another: every job enumerates its keyspace once per
+#: shard, so memory stays flat at the price of time (39 M distinct digests: five passes)
+SHARD_TARGETS = 8_000_000
 Progress = Callable[[str, float], None]
 
 
@@ -53,10 +59,25 @@ class JobResult:
     hits: int = 0
     seconds: float = 0.0
     engine: str = "python"
+    passes: int = 1  # shards of the targets the keyspace is enumerated against, one after another
+    hashed: int = 0  # candidates hashed over all passes (covered = hashed // passes)
 
     @property
     def complete(self) -> bool:
         return self.covered >= self.size
+
+    def add_hashed(self, n: int) -> None:
+        """Count ``n`` more candidates hashed against the current shard."""
+        self.hashed += n
+        self.covered = self.hashed // self.passes
+
+
+def shard_bounds(n: int, per: int | None = None) -> list[tuple[int, int]]:
+    """Row ranges splitting ``n`` sorted digests into equal shards of at most ``per``
+    (:data:`SHARD_TARGETS`) rows; one range when they fit."""
+    per = per or SHARD_TARGETS
+    count = max(1, -(-n // per))
+    return [(n * i // count, n * (i + 1) // count) for i in range(count)]
 
 
 def _identifiers(candidates: list[bytes], prefix: int, suffix: int) -> list[bytes]:
@@ -227,6 +248,8 @@ class Runner:
         self.engine_name = engine
         self._targets: Any = None
         self._rows_align = False  # the native TargetSet's rows are the positions in ``keys``
+        self._shards = shard_bounds(len(self.keys))
+        self._shard = self._shards[0]  # the rows of ``keys`` the current native TargetSet holds
         self.enumerated = 0
         self.busy = 0.0
 
@@ -243,7 +266,7 @@ class Runner:
                 # mask's timing serves its jobs too); others take the CPU's usual pick.
                 impl = "auto" if recipe.rounds == 1 else named_impl(self.native, recipe.algorithm)
                 _RATES[key] = float(self.native.measure_rate(recipe.algorithm, 0.005, rounds=recipe.rounds, impl=impl))
-            return _RATES[key]
+            return _RATES[key] / self.passes  # every shard of the targets is a pass of its own
         return python_rate(recipe)
 
     def done(self) -> bool:
@@ -251,16 +274,48 @@ class Runner:
         return self.found.count >= len(self.keys)
 
     @property
+    def passes(self) -> int:
+        """How many times a native job enumerates its keyspace: once per shard of the targets."""
+        return len(self._shards)
+
+    @property
+    def shard_share(self) -> float:
+        """The current shard's share of the distinct digests (a probe on it extrapolates by this)."""
+        lo, hi = self._shard
+        return (hi - lo) / len(self.keys) if len(self.keys) else 1.0
+
+    @property
     def targets(self) -> Any:
+        """The native TargetSet of the current shard (all the digests when they fit one)."""
         if self._targets is None and self.native is not None:
             matrix = self.parsed.matrix
-            if matrix is not None and matrix.shape == (len(self.keys), self.size):
+            if len(self._shards) > 1:
+                # a shard is a slice of the sorted digests: its rows are ``keys`` rows less ``lo``
+                lo, hi = self._shard
+                rows = np.ascontiguousarray(self.keys[lo:hi]).view(np.uint8).reshape(hi - lo, self.size)
+                self._targets = self.native.TargetSet(rows, self.size)
+                self._rows_align = True
+            elif matrix is not None and matrix.shape == (len(self.keys), self.size):
                 # already sorted and distinct: share the memory instead of copying 10 M digests
                 self._targets = self.native.TargetSet(matrix, self.size)
                 self._rows_align = True
             else:
                 self._targets = self.native.TargetSet.from_digests(self.parsed.distinct, self.size)
         return self._targets
+
+    def shard_passes(self, deadline: float) -> Iterator[int]:
+        """Point :attr:`targets` at each shard in turn (only one shard's lookup tables in memory at
+        a time), until the deadline or nothing is left to find; yields each shard's first row."""
+        if len(self._shards) == 1:
+            yield 0
+            return
+        for bounds in self._shards:
+            if time.perf_counter() >= deadline or self.done():
+                return
+            if bounds != self._shard:
+                self._targets = None  # frees the previous shard's tables before the next is built
+                self._shard = bounds
+            yield bounds[0]
 
     def uses_native(self, recipe: Recipe) -> bool:
         return (
@@ -288,7 +343,8 @@ class Runner:
         if recipe not in self.recipes_hit:
             self.recipes_hit.append(recipe)
         idents = plain[:, len(recipe.prefix) : plain.shape[1] - len(recipe.suffix)]
-        return self.found.add_rows(hits.rows, idents, self.recipes_hit.index(recipe))
+        rows = hits.rows + self._shard[0] if self._shard[0] else hits.rows
+        return self.found.add_rows(rows, idents, self.recipes_hit.index(recipe))
 
     def lookup(self, digests: list[bytes]) -> np.ndarray:
         """Indices of the digests that are targets (vectorised binary search)."""
@@ -304,16 +360,21 @@ class Runner:
         native = self.uses_native(recipe)
         res.engine = "native" if native else "python"
         t0 = time.perf_counter()
-        if native and len(parts) > 1 and max(p.size for p in parts) <= SMALL_PART:
-            self._native_small_parts(recipe, parts, res, deadline)
-        else:
+        if not native:
             for part in parts:
                 if time.perf_counter() >= deadline or self.done():
                     break
-                if native:
+                self._python_part(recipe, part, res, deadline)
+        else:
+            res.passes = self.passes
+            for _ in self.shard_passes(deadline):
+                if len(parts) > 1 and max(p.size for p in parts) <= SMALL_PART:
+                    self._native_small_parts(recipe, parts, res, deadline)
+                    continue
+                for part in parts:
+                    if time.perf_counter() >= deadline or self.done():
+                        break
                     self._native_part(recipe, part, res, deadline)
-                else:
-                    self._python_part(recipe, part, res, deadline)
         res.seconds = time.perf_counter() - t0
         self._finish(res)
         return res
@@ -341,7 +402,7 @@ class Runner:
                 batch = parts[lo : lo + step]
                 for part, hits in zip(batch, pool.map(one, batch), strict=True):
                     res.hits += self.record_hits(recipe, hits)
-                    res.covered += part.size
+                    res.add_hashed(part.size)
                 self._tick(res)
 
     def _native_part(self, recipe: Recipe, part: Part, res: JobResult, deadline: float) -> None:
@@ -350,13 +411,13 @@ class Runner:
         assert self.native is not None
         tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
         mask = self.native.Mask(template=tmpl, positions=positions, check=check)
-        covered = res.covered
+        hashed = res.hashed
 
         def record(hits: Any) -> None:
             res.hits += self.record_hits(recipe, hits)
 
         def progress(done: int) -> None:
-            res.covered = covered + done
+            res.add_hashed(hashed + done - res.hashed)
             self._tick(res)
             if time.perf_counter() >= deadline or self.done():
                 raise _Enough
@@ -410,7 +471,7 @@ class Runner:
             if len(hit):
                 idents = [cands[i][plen : len(cands[i]) - slen] for i in hit]
                 res.hits += self.record(recipe, idents, [digests[i] for i in hit])
-            res.covered += stop - start
+            res.add_hashed(stop - start)
             start = stop
             self._tick(res)
 
@@ -422,22 +483,32 @@ class Runner:
         native = self.uses_native(recipe)
         res.engine = "native" if native else "python"
         hasher = self._bulk_hasher(recipe)
-        for lo in range(0, len(idents), PY_CHUNK * 4):
-            if time.perf_counter() >= deadline or self.done():
-                break
-            chunk = idents[lo : lo + PY_CHUNK * 4]
-            cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
-            if native and self.native is not None:
-                hits = self.native.search_candidates(
-                    pa.array(cands, pa.binary()), recipe.algorithm, self.targets, rounds=recipe.rounds
-                )
-                res.hits += self.record(recipe, [chunk[i] for i in hits.indices.tolist()], hits.digests)
-            else:
+        step = PY_CHUNK * 4
+        if native and self.native is not None:
+            res.passes = self.passes
+            for _ in self.shard_passes(deadline):
+                for lo in range(0, len(idents), step):
+                    if time.perf_counter() >= deadline or self.done():
+                        break
+                    chunk = idents[lo : lo + step]
+                    cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
+                    hits = self.native.search_candidates(
+                        pa.array(cands, pa.binary()), recipe.algorithm, self.targets, rounds=recipe.rounds
+                    )
+                    res.hits += self.record(recipe, [chunk[i] for i in hits.indices.tolist()], hits.digests)
+                    res.add_hashed(len(chunk))
+                    self._tick(res)
+        else:
+            for lo in range(0, len(idents), step):
+                if time.perf_counter() >= deadline or self.done():
+                    break
+                chunk = idents[lo : lo + step]
+                cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
                 digests = hasher(cands)
                 hit = self.lookup(digests)
                 res.hits += self.record(recipe, [chunk[i] for i in hit], [digests[i] for i in hit])
-            res.covered += len(chunk)
-            self._tick(res)
+                res.add_hashed(len(chunk))
+                self._tick(res)
         res.seconds = time.perf_counter() - t0
         self._finish(res)
         return res

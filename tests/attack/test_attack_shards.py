@@ -1,0 +1,99 @@
+"""A column with more distinct digests than one search holds is searched in shards, one at a time,
+and reverses exactly what a single search does: same digests, rows, recipes and plaintexts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from datacustoms.attack import attack_column
+from datacustoms.attack.hashes import engine, runner
+from datacustoms.attack.hashes import keyspaces as ks
+from datacustoms.attack.hashes.keyspaces import candidates
+from datacustoms.model.attack import ColumnAttack
+from datacustoms.table import from_arrow
+
+pytestmark = pytest.mark.skipif(not engine.native_available(), reason="native extension not built")
+
+RNG = random.Random(7)
+PHONES = [f"0101000{i:04d}" for i in RNG.sample(range(10_000), 700)]
+RRN_SPACE = ks.rrn(dt.date(1990, 3, 1), dt.date(1990, 3, 20))  # 40 small masks: the per-thread path
+RRNS = [
+    c.decode()
+    for part in RNG.sample(RRN_SPACE.parts(RRN_SPACE.formats[0]), 6)
+    for c in candidates(part, b"", b"", part.start + 17, part.start + 20)
+]
+SPACES = [ks.kr_mobile().narrowed("1000"), RRN_SPACE]
+
+
+def _column() -> list[str | None]:
+    values = [hashlib.sha256(p.encode()).hexdigest() for p in [*PHONES, *PHONES[:50], *RRNS]]
+    values.append(None)
+    RNG.shuffle(values)
+    return values
+
+
+def _attack(per_shard: int | None, **kw: Any) -> tuple[ColumnAttack, list[int]]:
+    """The blind attack with shards of ``per_shard`` digests (None: one search), and the size of
+    every native target set it built, in order."""
+    with pytest.MonkeyPatch.context() as mp:
+        return _spied(mp, per_shard, **kw)
+
+
+def _spied(monkeypatch: pytest.MonkeyPatch, per_shard: int | None, **kw: Any) -> tuple[ColumnAttack, list[int]]:
+    if per_shard is not None:
+        monkeypatch.setattr(runner, "SHARD_TARGETS", per_shard)
+    built: list[int] = []
+    last: list[Any] = [None]  # held, so a new set never reuses a freed one's id
+    original = runner.Runner.targets
+
+    def spy(self: runner.Runner) -> Any:
+        targets = original.fget(self)  # type: ignore[attr-defined]
+        if targets is not last[0]:
+            built.append(len(targets))
+            last[0] = targets
+        return targets
+
+    monkeypatch.setattr(runner.Runner, "targets", property(spy))
+    table = from_arrow(pa.table({"ref": pa.array(_column(), pa.string())}))
+    res = attack_column(table, "ref", keyspaces=SPACES, engine="native", budget_s=300, reveal=True, **kw)
+    return res, built
+
+
+def test_shards_reverse_what_one_search_does() -> None:
+    whole, one = _attack(None)
+    sharded, built = _attack(97)
+    distinct = len(PHONES) + len(RRNS)
+    assert one == [distinct]
+    assert len(built) >= 8 and max(built) <= 97 and sum(built[:8]) == distinct  # every row in one shard
+    assert whole.distinct_reversed == sharded.distinct_reversed == len(PHONES) + len(RRNS)
+    assert whole.rows_reversed == sharded.rows_reversed == len(PHONES) + 50 + len(RRNS)
+    assert set(whole.recipes_hit) == set(sharded.recipes_hit) and len(sharded.recipes_hit) == 2
+    assert {(r.digest, r.plaintext) for r in whole.revealed} == {(r.digest, r.plaintext) for r in sharded.revealed}
+    assert {r.plaintext for r in sharded.revealed} == {*PHONES, *RRNS}
+    # every run's hits are new distinct digests: counted once, whichever shard held them
+    assert sum(t.hits for t in sharded.recipes_tried) == sum(t.hits for t in whole.recipes_tried) == distinct
+
+
+def test_a_list_is_searched_in_shards_too() -> None:
+    known = from_arrow(pa.table({"phone": pa.array([*PHONES[:300], "01099998888"])}))
+    whole, _ = _attack(None, known=known)
+    sharded, built = _attack(97, known=known)
+    assert len(built) >= 8 and max(built) <= 97
+    assert whole.distinct_reversed == sharded.distinct_reversed == 300
+    assert {r.plaintext for r in sharded.revealed} == set(PHONES[:300])
+
+
+def test_a_sharded_job_counts_a_candidate_as_covered_once_every_shard_has_seen_it() -> None:
+    res = runner.JobResult(recipe=None, keyspace="k", size=1_000, passes=4)  # type: ignore[arg-type]
+    res.add_hashed(1_000)  # the whole keyspace against the first shard
+    assert res.covered == 250 and not res.complete
+    res.add_hashed(3_000)
+    assert res.covered == 1_000 and res.complete
+    assert runner.shard_bounds(10, 4) == [(0, 3), (3, 6), (6, 10)]
+    assert runner.shard_bounds(8, 8) == [(0, 8)] and runner.shard_bounds(0) == [(0, 0)]
