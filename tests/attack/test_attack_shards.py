@@ -76,6 +76,8 @@ def test_shards_reverse_what_one_search_does() -> None:
     assert set(whole.recipes_hit) == set(sharded.recipes_hit) and len(sharded.recipes_hit) == 2
     assert {(r.digest, r.plaintext) for r in whole.revealed} == {(r.digest, r.plaintext) for r in sharded.revealed}
     assert {r.plaintext for r in sharded.revealed} == {*PHONES, *RRNS}
+    assert any("718 distinct digests were searched in 8 shards" in n for n in sharded.notes)
+    assert not any("shards" in n for n in whole.notes)
     # every run's hits are new distinct digests: counted once, whichever shard held them
     assert sum(t.hits for t in sharded.recipes_tried) == sum(t.hits for t in whole.recipes_tried) == distinct
 

@@ -181,6 +181,11 @@ def finish(
     """Fill counts, status, recipe, examples and extrapolations from a finished run."""
     res.recipes_tried = tried(runner.results)
     res.keyspace_covered = runner.enumerated
+    if runner.passes > 1 and any(r.engine == "native" for r in runner.results):
+        res.notes.append(
+            f"the {len(parsed.distinct):,} distinct digests were searched in {runner.passes} shards, one at a "
+            "time, so memory stays bounded: each keyspace was enumerated once per shard"
+        )
     res.engine = "native" if any(r.engine == "native" for r in runner.results) else "python"
     res.distinct_reversed = runner.found.count
     # rows reversed: the reversed flags over the distinct digests, weighted by their row counts
