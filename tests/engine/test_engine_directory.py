@@ -14,7 +14,7 @@ import pytest
 from engine_helpers import native_impls, needs_native
 
 from datacustoms.attack.hashes import engine, unverified
-from datacustoms.attack.hashes.engine import Mask, TargetSet
+from datacustoms.attack.hashes.engine import Mask, TargetSet, search_candidates
 
 MASK = Mask.from_pattern(b"0101000XXXX")
 REAL = (7, 4_321, 9_998)
@@ -49,3 +49,16 @@ def test_rows_are_found_in_their_own_bucket(fillers: int) -> None:
     assert targets.contains_many(b"".join([*real, *map(_twin, real), *map(_neighbour, real)])).all()
     misses = [_neighbour(_twin(d)) for d in real] + [d[:-1] + bytes([d[-1] ^ 1]) for d in real]
     assert not targets.contains_many(b"".join(misses)).any()
+
+
+@needs_native
+def test_list_hits_name_their_target_rows() -> None:
+    """A list search's verified hits carry their target rows: the runner joins by them, shard by
+    shard, without an index of every digest."""
+    cands = [MASK.candidate(i) for i in range(0, 10_000, 7)]
+    real = [hashlib.sha256(c).digest() for c in cands[::3]]
+    targets = TargetSet.from_digests([*real, *(_neighbour(d) for d in real[:5])], 32)
+    hits = search_candidates(cands, "sha256", targets)
+    assert hits.indices.tolist() == list(range(0, len(cands), 3))
+    assert hits.rows is not None
+    assert [targets._sorted[r].tobytes() for r in hits.rows] == list(hits.digests) == real

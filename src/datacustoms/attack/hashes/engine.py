@@ -804,10 +804,14 @@ def _verify_many(algorithm: str, targets: TargetSet, pairs: Unverified, cands: l
         got = np.frombuffer(b"".join(digests), table.dtype).reshape(want.shape)
         ok = inside & (got == want).all(axis=1)
     if ok.all():
-        return Hits(indices, cands, digests)
-    keep = np.flatnonzero(ok)
-    rows = keep.tolist()
-    return Hits(np.asarray(indices)[keep], [cands[i] for i in rows], [digests[i] for i in rows])
+        hits = Hits(indices, cands, digests)
+    else:
+        keep = np.flatnonzero(ok)
+        picked = keep.tolist()
+        hits = Hits(np.asarray(indices)[keep], [cands[i] for i in picked], [digests[i] for i in picked])
+        rows = None if rows is None else rows[keep]
+    hits.rows = None if rows is None else np.asarray(rows, np.int64)  # each verified hit's target row
+    return hits
 
 
 def _native_mask(

@@ -172,9 +172,9 @@ class Found:
             self._plain.append(pa.array([plaintexts[i] for i in chosen[:take]], pa.binary()))
         return len(idx)
 
-    def add_rows(self, rows: np.ndarray, plaintexts: np.ndarray, recipe: int) -> int:
-        """Record hits given as rows of the sorted targets (no search) and a ``(k, width)`` uint8
-        matrix of their identifiers; returns how many distinct targets were new."""
+    def add_rows(self, rows: np.ndarray, plaintexts: np.ndarray | Sequence[bytes], recipe: int) -> int:
+        """Record hits given as rows of the sorted targets (no search) and their identifiers (a
+        ``(k, width)`` uint8 matrix, or a list); returns how many distinct targets were new."""
         if not len(rows) or not len(self.keys):
             return 0
         inside = (rows >= 0) & (rows < len(self.keys))
@@ -184,7 +184,9 @@ class Found:
         idx, first = np.unique(rows[new], return_index=True)
         chosen = new[first]
         take = self._claim(idx, recipe)
-        if take:
+        if take and not isinstance(plaintexts, np.ndarray):
+            self._plain.append(pa.array([plaintexts[i] for i in chosen[:take]], pa.binary()))
+        elif take:
             picked = np.ascontiguousarray(plaintexts[chosen[:take]])  # in idx order
             width = picked.shape[1]
             fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), take, [None, pa.py_buffer(picked)])
@@ -340,10 +342,16 @@ class Runner:
         if hits.rows is None or plain is None or not self._rows_align:
             idents = _identifiers(hits.candidates, len(recipe.prefix), len(recipe.suffix))
             return self.record(recipe, idents, hits.digests)
+        return self._record_rows(recipe, hits.rows, plain[:, len(recipe.prefix) : plain.shape[1] - len(recipe.suffix)])
+
+    def _record_rows(self, recipe: Recipe, rows: np.ndarray, idents: np.ndarray | Sequence[bytes]) -> int:
+        """Record verified hits by their rows in the current shard's TargetSet (no search of all
+        the digests: the 8-byte prefix index :meth:`record` builds costs 8 B per distinct digest)."""
+        if not len(rows):
+            return 0
         if recipe not in self.recipes_hit:
             self.recipes_hit.append(recipe)
-        idents = plain[:, len(recipe.prefix) : plain.shape[1] - len(recipe.suffix)]
-        rows = hits.rows + self._shard[0] if self._shard[0] else hits.rows
+        rows = rows + self._shard[0] if self._shard[0] else rows
         return self.found.add_rows(rows, idents, self.recipes_hit.index(recipe))
 
     def lookup(self, digests: list[bytes]) -> np.ndarray:
@@ -495,7 +503,11 @@ class Runner:
                     hits = self.native.search_candidates(
                         pa.array(cands, pa.binary()), recipe.algorithm, self.targets, rounds=recipe.rounds
                     )
-                    res.hits += self.record(recipe, [chunk[i] for i in hits.indices.tolist()], hits.digests)
+                    matched = [chunk[i] for i in hits.indices.tolist()]
+                    if hits.rows is None or not self._rows_align:
+                        res.hits += self.record(recipe, matched, hits.digests)
+                    else:
+                        res.hits += self._record_rows(recipe, hits.rows, matched)
                     res.add_hashed(len(chunk))
                     self._tick(res)
         else:
