@@ -184,13 +184,13 @@ class Found:
         idx, first = np.unique(rows[new], return_index=True)
         chosen = new[first]
         take = self._claim(idx, recipe)
-        if take and not isinstance(plaintexts, np.ndarray):
-            self._plain.append(pa.array([plaintexts[i] for i in chosen[:take]], pa.binary()))
-        elif take:
+        if take and isinstance(plaintexts, np.ndarray):
             picked = np.ascontiguousarray(plaintexts[chosen[:take]])  # in idx order
             width = picked.shape[1]
             fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), take, [None, pa.py_buffer(picked)])
             self._plain.append(fixed.cast(pa.binary()))
+        elif take:
+            self._plain.append(pa.array([plaintexts[i] for i in chosen[:take].tolist()], pa.binary()))
         return len(idx)
 
     def _claim(self, idx: np.ndarray, recipe: int) -> int:
