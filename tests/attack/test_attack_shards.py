@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -48,6 +49,7 @@ def _attack(per_shard: int | None, **kw: Any) -> tuple[ColumnAttack, list[int]]:
 def _spied(monkeypatch: pytest.MonkeyPatch, per_shard: int | None, **kw: Any) -> tuple[ColumnAttack, list[int]]:
     if per_shard is not None:
         monkeypatch.setattr(runner, "SHARD_TARGETS", per_shard)
+        monkeypatch.setattr(runner, "spare_memory", lambda: None)  # shards of SHARD_TARGETS, not more
     built: list[int] = []
     last: list[Any] = [None]  # held, so a new set never reuses a freed one's id
     original = runner.Runner.targets
@@ -99,3 +101,60 @@ def test_a_sharded_job_counts_a_candidate_as_covered_once_every_shard_has_seen_i
     assert res.covered == 1_000 and res.complete
     assert runner.shard_bounds(10, 4) == [(0, 3), (3, 6), (6, 10)]
     assert runner.shard_bounds(8, 8) == [(0, 8)] and runner.shard_bounds(0) == [(0, 0)]
+
+
+def test_a_sharded_run_stops_at_the_budget_between_shards() -> None:
+    """Nothing to find and little time: the run stops between shards or chunks, and no job claims
+    more of its keyspace than every shard has seen."""
+    digests = [hashlib.sha256(f"not a phone {i}".encode()).hexdigest() for i in range(300)]
+    table = from_arrow(pa.table({"ref": pa.array(digests, pa.string())}))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runner, "SHARD_TARGETS", 50)
+        mp.setattr(runner, "spare_memory", lambda: None)
+        res = attack_column(table, "ref", keyspaces=[ks.kr_mobile().narrowed("10")], engine="native", budget_s=0.5)
+    assert res.status == "incomplete" and res.distinct_reversed == 0
+    assert res.recipes_tried and all(t.covered <= t.size for t in res.recipes_tried)
+    assert not all(t.complete for t in res.recipes_tried)  # 10^6 candidates a format, six passes each
+    assert any("searched in 6 shards" in n for n in res.notes)
+
+
+def _fake_system(root: Path, cgroup: str, files: dict[str, str], available_kib: int = 8 << 20) -> str:
+    (root / "proc" / "self").mkdir(parents=True)
+    (root / "proc" / "meminfo").write_text(f"MemTotal: 99999999 kB\nMemAvailable: {available_kib} kB\n")
+    (root / "proc" / "self" / "cgroup").write_text(cgroup)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return str(root)
+
+
+def test_spare_memory_reads_the_cgroup_limit(tmp_path: Path) -> None:
+    """v1 and v2 limits less what the group uses; no limit leaves the system's available memory;
+    an unreadable system gives None (and the smallest shards)."""
+    v1 = _fake_system(
+        tmp_path / "v1", "9:name=systemd:/\n4:memory:/jobs/a\n1:cpu:/\n",
+        {"sys/fs/cgroup/memory/jobs/a/memory.limit_in_bytes": "1073741824\n",
+         "sys/fs/cgroup/memory/jobs/a/memory.usage_in_bytes": "73741824\n"},
+    )  # fmt: skip
+    assert runner.spare_memory(v1) == 1_000_000_000
+    v2 = _fake_system(
+        tmp_path / "v2", "0::/user.slice/job\n",
+        {"sys/fs/cgroup/user.slice/job/memory.max": "max\n", "sys/fs/cgroup/user.slice/job/memory.current": "5\n"},
+        available_kib=1024,
+    )  # fmt: skip
+    assert runner.spare_memory(v2) == 1024 * 1024
+    v2_limited = _fake_system(
+        tmp_path / "v2l", "0::/job\n",
+        {"sys/fs/cgroup/job/memory.max": "2147483648\n", "sys/fs/cgroup/job/memory.current": "2147483648\n"},
+    )  # fmt: skip
+    assert runner.spare_memory(v2_limited) == 0
+    assert runner.spare_memory(str(tmp_path / "nothing")) is None
+
+
+def test_shards_grow_with_spare_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "spare_memory", lambda: None)
+    assert runner.shard_rows(32) == runner.SHARD_TARGETS
+    monkeypatch.setattr(runner, "spare_memory", lambda: 900 << 20)  # a 1 GiB cgroup, mostly used
+    assert runner.shard_rows(32) == runner.SHARD_TARGETS
+    monkeypatch.setattr(runner, "spare_memory", lambda: 16 << 30)
+    assert runner.shard_rows(32) == ((8 << 30) - runner.SHARD_TABLES) // 36 > 200_000_000

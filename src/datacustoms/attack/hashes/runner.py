@@ -30,12 +30,16 @@ from datacustoms.errors import AttackError
 ENGINES = ("auto", "native", "python", "hashcat")
 PY_CHUNK = 1 << 16
 SMALL_PART = 1 << 21  # masks up to this size run one per thread (see _native_small_parts)
-#: distinct digests one native search holds at a time: their rows of the memory-mapped digest file
-#: (read at random, so they must stay in memory), 4 B of prefix each and the bitmaps (128 MiB a
-#: kind at this size) — about 0.5 GB for SHA-256. A column with more distinct digests is searched
-#: in shards of its sorted digests, one after another: every job enumerates its keyspace once per
-#: shard, so memory stays flat at the price of time (39 M distinct digests: five passes)
+#: distinct digests one native search holds at a time at least: their rows of the memory-mapped
+#: digest file (read at random, so they must stay in memory), 4 B of prefix each and the bitmaps
+#: (128 MiB a kind at this size) — about 0.5 GB for SHA-256. A column with more distinct digests
+#: than a shard holds is searched in shards of its sorted digests, one after another: every job
+#: enumerates its keyspace once per shard, so memory stays flat at the price of time (39 M
+#: distinct digests in a 1 GiB cgroup: five passes). Shards grow with the memory the process may
+#: still use (:func:`shard_rows`), so a machine with memory to spare makes one pass
 SHARD_TARGETS = 8_000_000
+#: the lookup tables beside the digests of one shard: two kinds of bitmaps and the directory
+SHARD_TABLES = 2 * (129 << 20) + (16 << 20)
 Progress = Callable[[str, float], None]
 
 
@@ -70,6 +74,46 @@ class JobResult:
         """Count ``n`` more candidates hashed against the current shard."""
         self.hashed += n
         self.covered = self.hashed // self.passes
+
+
+def spare_memory(root: str = "/") -> int | None:
+    """Bytes this process may still take: the system's available memory, or less where its
+    memory cgroup (v2 or v1) sets a limit; None when it cannot be told (then shards stay small)."""
+    base = os.path.join(root, "proc")
+    try:
+        with open(os.path.join(base, "meminfo")) as fh:
+            avail = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:"))
+        with open(os.path.join(base, "self", "cgroup")) as fh:
+            groups = [line.rstrip("\n").split(":", 2) for line in fh]
+    except (OSError, StopIteration, ValueError):
+        return None
+    for _, controllers, path in groups:
+        if controllers == "":  # v2: one unified tree
+            files = ("sys/fs/cgroup" + path, "memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            files = ("sys/fs/cgroup/memory" + path, "memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        folder = os.path.join(root, files[0].lstrip("/"))
+        try:
+            with open(os.path.join(folder, files[1])) as fh:
+                limit = fh.read().strip()
+            with open(os.path.join(folder, files[2])) as fh:
+                used = int(fh.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 1 << 60:  # "max" (v2) or a huge number (v1): no limit
+            avail = min(avail, max(0, int(limit) - used))
+    return avail
+
+
+def shard_rows(digest_size: int) -> int:
+    """Distinct digests per shard: :data:`SHARD_TARGETS`, or as many as half the spare memory
+    holds beside their tables when that is more."""
+    spare = spare_memory()
+    if spare is None:
+        return SHARD_TARGETS
+    return max(SHARD_TARGETS, (spare // 2 - SHARD_TABLES) // (digest_size + 4))
 
 
 def shard_bounds(n: int, per: int | None = None) -> list[tuple[int, int]]:
@@ -250,7 +294,7 @@ class Runner:
         self.engine_name = engine
         self._targets: Any = None
         self._rows_align = False  # the native TargetSet's rows are the positions in ``keys``
-        self._shards = shard_bounds(len(self.keys))
+        self._shards = shard_bounds(len(self.keys), shard_rows(self.size) if self.native is not None else None)
         self._shard = self._shards[0]  # the rows of ``keys`` the current native TargetSet holds
         self.enumerated = 0
         self.busy = 0.0
