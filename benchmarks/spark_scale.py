@@ -256,7 +256,10 @@ def _reversal(engine: str, data: Path) -> dict[str, Any]:
     eng = engine_of(engine)
     table = eng.open(str(data))
     res = attack_column(table, "phone_sha256", keyspaces=[kr_mobile()], digests=eng.distinct_digests, budget_s=3600)
-    return {"distinct": res.distinct_digests, "reversed": res.distinct_reversed, "rows_reversed": res.rows_reversed}
+    sharded = [n for n in res.notes if "shards, one at a time" in n]
+    shards = int(sharded[0].split(" shards")[0].rsplit(" ", 1)[1]) if sharded else 1
+    return {"distinct": res.distinct_digests, "reversed": res.distinct_reversed, "rows_reversed": res.rows_reversed,
+            "shards": shards}  # fmt: skip
 
 
 def _keyspace(engine: str, spark: Any, data: Path, span: int) -> dict[str, Any]:
@@ -341,7 +344,7 @@ def main() -> None:
             took = res.get("enumerate_s", res["seconds"])
             unit = "candidates/s" if stage == "keyspace" else "rows/s"
             mem = ", ".join(f"{k} {v:,.0f}" for k, v in res.items() if k.endswith("_mb"))
-            figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "reversed", "rows_out", "hits")}
+            figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "reversed", "shards", "rows_out", "hits")}
             print(
                 f"{stage:8s} {engine:8s} {took:7.1f} s  {count / took:>12,.0f} {unit}  CPU {res['cpu_s']:.1f} s  "
                 f"[{mem}]" + (f"  session start {res['session_start_s']:.1f} s" if engine == "spark" else "")
