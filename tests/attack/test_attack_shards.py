@@ -149,6 +149,12 @@ def test_spare_memory_reads_the_cgroup_limit(tmp_path: Path) -> None:
     )  # fmt: skip
     assert runner.spare_memory(v2_limited) == 0
     assert runner.spare_memory(str(tmp_path / "nothing")) is None
+    docker = _fake_system(
+        tmp_path / "docker", "4:memory:/docker/abc\n",  # the host's path; the group mounted at the root
+        {"sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n",
+         "sys/fs/cgroup/memory/memory.usage_in_bytes": "36870912\n"},
+    )  # fmt: skip
+    assert runner.spare_memory(docker) == 500_000_000
 
 
 def test_shards_grow_with_spare_memory(monkeypatch: pytest.MonkeyPatch) -> None:

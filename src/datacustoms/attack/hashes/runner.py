@@ -89,22 +89,33 @@ def spare_memory(root: str = "/") -> int | None:
         return None
     for _, controllers, path in groups:
         if controllers == "":  # v2: one unified tree
-            files = ("sys/fs/cgroup" + path, "memory.max", "memory.current")
+            mount, names = "sys/fs/cgroup", ("memory.max", "memory.current")
         elif "memory" in controllers.split(","):
-            files = ("sys/fs/cgroup/memory" + path, "memory.limit_in_bytes", "memory.usage_in_bytes")
+            mount, names = "sys/fs/cgroup/memory", ("memory.limit_in_bytes", "memory.usage_in_bytes")
         else:
             continue
-        folder = os.path.join(root, files[0].lstrip("/"))
-        try:
-            with open(os.path.join(folder, files[1])) as fh:
-                limit = fh.read().strip()
-            with open(os.path.join(folder, files[2])) as fh:
-                used = int(fh.read().strip())
-        except (OSError, ValueError):
-            continue
-        if limit.isdigit() and int(limit) < 1 << 60:  # "max" (v2) or a huge number (v1): no limit
-            avail = min(avail, max(0, int(limit) - used))
+        # the group's own folder; in a container without a cgroup namespace the group is mounted
+        # at the root while /proc/self/cgroup still names the host's path
+        for folder in (os.path.join(root, mount, path.lstrip("/")), os.path.join(root, mount)):
+            spare = _cgroup_spare(folder, *names)
+            if spare is not None:
+                avail = min(avail, spare)
+                break
     return avail
+
+
+def _cgroup_spare(folder: str, limit_file: str, usage_file: str) -> int | None:
+    """A cgroup folder's limit less its use; None where it is unreadable or sets no limit."""
+    try:
+        with open(os.path.join(folder, limit_file)) as fh:
+            limit = fh.read().strip()
+        with open(os.path.join(folder, usage_file)) as fh:
+            used = int(fh.read().strip())
+    except (OSError, ValueError):
+        return None
+    if not limit.isdigit() or int(limit) >= 1 << 60:  # "max" (v2) or a huge number (v1): no limit
+        return None
+    return max(0, int(limit) - used)
 
 
 def shard_rows(digest_size: int) -> int:
