@@ -547,14 +547,15 @@ class Runner:
         res.engine = "native" if native else "python"
         hasher = self._bulk_hasher(recipe)
         step = PY_CHUNK * 4
-        if native and self.native is not None:
+        if native:
             res.passes = self.passes
-            for _ in self.shard_passes(deadline):
-                for lo in range(0, len(idents), step):
-                    if time.perf_counter() >= deadline or self.done():
-                        break
-                    chunk = idents[lo : lo + step]
-                    cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
+        for _ in self.shard_passes(deadline) if native else (0,):
+            for lo in range(0, len(idents), step):
+                if time.perf_counter() >= deadline or self.done():
+                    break
+                chunk = idents[lo : lo + step]
+                cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
+                if native and self.native is not None:
                     hits = self.native.search_candidates(
                         pa.array(cands, pa.binary()), recipe.algorithm, self.targets, rounds=recipe.rounds
                     )
@@ -563,17 +564,10 @@ class Runner:
                         res.hits += self.record(recipe, matched, hits.digests)
                     else:
                         res.hits += self._record_rows(recipe, hits.rows, matched)
-                    res.add_hashed(len(chunk))
-                    self._tick(res)
-        else:
-            for lo in range(0, len(idents), step):
-                if time.perf_counter() >= deadline or self.done():
-                    break
-                chunk = idents[lo : lo + step]
-                cands = [recipe.prefix + c + recipe.suffix for c in chunk] if recipe.salted else chunk
-                digests = hasher(cands)
-                hit = self.lookup(digests)
-                res.hits += self.record(recipe, [chunk[i] for i in hit], [digests[i] for i in hit])
+                else:
+                    digests = hasher(cands)
+                    hit = self.lookup(digests)
+                    res.hits += self.record(recipe, [chunk[i] for i in hit], [digests[i] for i in hit])
                 res.add_hashed(len(chunk))
                 self._tick(res)
         res.seconds = time.perf_counter() - t0
