@@ -155,6 +155,12 @@ def test_spare_memory_reads_the_cgroup_limit(tmp_path: Path) -> None:
          "sys/fs/cgroup/memory/memory.usage_in_bytes": "36870912\n"},
     )  # fmt: skip
     assert runner.spare_memory(docker) == 500_000_000
+    nested = _fake_system(
+        tmp_path / "nested", "0::/limited/job\n",  # no limit of its own, a limited parent
+        {"sys/fs/cgroup/limited/job/memory.max": "max\n", "sys/fs/cgroup/limited/job/memory.current": "7\n",
+         "sys/fs/cgroup/limited/memory.max": "3000000000\n", "sys/fs/cgroup/limited/memory.current": "1000000000\n"},
+    )  # fmt: skip
+    assert runner.spare_memory(nested) == 2_000_000_000
 
 
 def test_shards_grow_with_spare_memory(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -94,13 +94,14 @@ def spare_memory(root: str = "/") -> int | None:
             mount, names = "sys/fs/cgroup/memory", ("memory.limit_in_bytes", "memory.usage_in_bytes")
         else:
             continue
-        # the group's own folder; in a container without a cgroup namespace the group is mounted
-        # at the root while /proc/self/cgroup still names the host's path
-        for folder in (os.path.join(root, mount, path.lstrip("/")), os.path.join(root, mount)):
-            spare = _cgroup_spare(folder, *names)
+        # the group and every group above it (a parent's limit binds its children); in a container
+        # without a cgroup namespace the group is the mount's root while /proc/self/cgroup names
+        # the host's path, which does not exist there
+        parts = [p for p in path.split("/") if p]
+        for depth in range(len(parts), -1, -1):
+            spare = _cgroup_spare(os.path.join(root, mount, *parts[:depth]), *names)
             if spare is not None:
                 avail = min(avail, spare)
-                break
     return avail
 
 
