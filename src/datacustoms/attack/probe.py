@@ -109,7 +109,8 @@ def probe_native(runner: Runner, jobs: list[Job], deadline: float) -> tuple[list
         width = probe_width(job, distinct)
         if not width or not isinstance(job.keyspace, MaskKeyspace) or not runner.uses_native(job.recipe):
             continue
-        expected = width * cores / max(runner.rate(job.recipe), 1.0)  # one thread, not all cores
+        # one thread, not all cores; one shard of the digests, not every pass the job makes
+        expected = width * cores / max(runner.rate(job.recipe) * runner.passes, 1.0)
         if spent + expected > PROBE_SHARE * walked:
             continue
         t0 = time.perf_counter()
