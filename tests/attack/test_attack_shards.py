@@ -161,12 +161,25 @@ def test_spare_memory_reads_the_cgroup_limit(tmp_path: Path) -> None:
          "sys/fs/cgroup/limited/memory.max": "3000000000\n", "sys/fs/cgroup/limited/memory.current": "1000000000\n"},
     )  # fmt: skip
     assert runner.spare_memory(nested) == 2_000_000_000
+    cached = _fake_system(
+        tmp_path / "cached", "0::/job\n",  # 900 MB used, 600 MB of it a file read once: reclaimable
+        {"sys/fs/cgroup/job/memory.max": "1000000000\n", "sys/fs/cgroup/job/memory.current": "900000000\n",
+         "sys/fs/cgroup/job/memory.stat": "anon 300000000\nactive_file 0\ninactive_file 600000000\n"},
+    )  # fmt: skip
+    assert runner.spare_memory(cached) == 700_000_000
 
 
 def test_shards_grow_with_spare_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The largest shard whose digests and tables fit half the spare memory, never under 1 M."""
     monkeypatch.setattr(runner, "spare_memory", lambda: None)
-    assert runner.shard_rows(32) == runner.SHARD_TARGETS
-    monkeypatch.setattr(runner, "spare_memory", lambda: 900 << 20)  # a 1 GiB cgroup, mostly used
-    assert runner.shard_rows(32) == runner.SHARD_TARGETS
-    monkeypatch.setattr(runner, "spare_memory", lambda: 16 << 30)
-    assert runner.shard_rows(32) == ((8 << 30) - runner.SHARD_TABLES) // 36 > 200_000_000
+    assert runner.shard_rows(32) == runner.SHARD_TARGETS == 8_000_000
+    for spare, size in [(880 << 20, 32), (16 << 30, 32), (16 << 30, 16), (3 << 30, 64)]:
+        monkeypatch.setattr(runner, "spare_memory", lambda spare=spare: spare)
+        n = runner.shard_rows(size)
+        assert runner.shard_bytes(n, size) <= spare // 2 < runner.shard_bytes(n + 1, size)
+    monkeypatch.setattr(runner, "spare_memory", lambda: 880 << 20)  # a 1 GiB cgroup, partly used
+    assert 4_000_000 < runner.shard_rows(32) < 5_000_000  # 0.27 GB of bitmaps, 18 MB of directory
+    monkeypatch.setattr(runner, "spare_memory", lambda: 64 << 20)  # nearly nothing: the smallest shard
+    assert runner.shard_rows(32) == runner.MIN_SHARD_TARGETS
+    # 8 M SHA-256 digests: 256 MB of digests, 32 MB of prefixes, 16 MiB of directory, 2 x 129 MiB of bitmaps
+    assert runner.shard_bytes(8_000_000, 32) == 8_000_000 * 36 + (16 << 20) + 2 * ((128 << 20) + (1 << 20))

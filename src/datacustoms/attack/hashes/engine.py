@@ -79,7 +79,7 @@ def _digest_size(algorithm: str) -> int:
         ) from exc
 
 
-def _bitmap_bits(n: int) -> int:
+def bitmap_bits(n: int) -> int:
     """Bitmap of ~128 bits per target, between 2^16 and 2^30 bits (8 KiB to 128 MiB).
 
     Twice as many bits halve the false passes, but fresh memory is slow to fault in on some
@@ -162,7 +162,7 @@ class TargetSet:
         bitmaps then, on a second thread (else each search builds the kind it reads): 0 keyed by
         each digest's last word, 1 by SHA-256's a after round 56."""
         if self._native is None:
-            self._native = _native.targets_new(self._sorted, self.digest_size, _bitmap_bits(len(self)), keys)
+            self._native = _native.targets_new(self._sorted, self.digest_size, bitmap_bits(len(self)), keys)
         return self._native
 
     def _python_set(self) -> set[bytes] | None:

@@ -30,16 +30,16 @@ from datacustoms.errors import AttackError
 ENGINES = ("auto", "native", "python", "hashcat")
 PY_CHUNK = 1 << 16
 SMALL_PART = 1 << 21  # masks up to this size run one per thread (see _native_small_parts)
-#: distinct digests one native search holds at a time at least: their rows of the memory-mapped
-#: digest file (read at random, so they must stay in memory), 4 B of prefix each and the bitmaps
-#: (128 MiB a kind at this size) — about 0.5 GB for SHA-256. A column with more distinct digests
-#: than a shard holds is searched in shards of its sorted digests, one after another: every job
-#: enumerates its keyspace once per shard, so memory stays flat at the price of time (39 M
-#: distinct digests in a 1 GiB cgroup: five passes). Shards grow with the memory the process may
-#: still use (:func:`shard_rows`), so a machine with memory to spare makes one pass
+#: distinct digests one native search holds at a time when the memory the process may still take
+#: cannot be told: their rows of the memory-mapped digest file (read at random, so they must stay
+#: in memory), 4 B of prefix each and the bitmaps (128 MiB a kind at this size) — about 0.5 GB for
+#: SHA-256. A column with more distinct digests than a shard holds is searched in shards of its
+#: sorted digests, one after another: every job enumerates its keyspace once per shard, so memory
+#: stays flat at the price of time. Where the spare memory is known, shards are sized to half of
+#: it (:func:`shard_rows`): one pass on a large machine, several in a small container
 SHARD_TARGETS = 8_000_000
-#: the lookup tables beside the digests of one shard: two kinds of bitmaps and the directory
-SHARD_TABLES = 2 * (129 << 20) + (16 << 20)
+#: the smallest shard, however little memory is spare (a search too small for its tables' fixed cost)
+MIN_SHARD_TARGETS = 1_000_000
 Progress = Callable[[str, float], None]
 
 
@@ -106,7 +106,9 @@ def spare_memory(root: str = "/") -> int | None:
 
 
 def _cgroup_spare(folder: str, limit_file: str, usage_file: str) -> int | None:
-    """A cgroup folder's limit less its use; None where it is unreadable or sets no limit."""
+    """A cgroup folder's limit less its working set (its use less the page cache it has not
+    touched lately, which the kernel reclaims first: a file just read counts as used otherwise);
+    None where it is unreadable or sets no limit."""
     try:
         with open(os.path.join(folder, limit_file)) as fh:
             limit = fh.read().strip()
@@ -116,16 +118,35 @@ def _cgroup_spare(folder: str, limit_file: str, usage_file: str) -> int | None:
         return None
     if not limit.isdigit() or int(limit) >= 1 << 60:  # "max" (v2) or a huge number (v1): no limit
         return None
-    return max(0, int(limit) - used)
+    stat: dict[str, int] = {}
+    with contextlib.suppress(OSError, ValueError), open(os.path.join(folder, "memory.stat")) as fh:
+        stat = {k: int(v) for k, v in (line.split() for line in fh if line.count(" ") == 1)}
+    inactive = stat.get("total_inactive_file", stat.get("inactive_file", 0))  # v1 names the hierarchy's
+    return max(0, int(limit) - max(0, used - inactive))
+
+
+def shard_bytes(n: int, digest_size: int) -> int:
+    """What a search over ``n`` distinct digests holds: the digests (read at random, so resident),
+    4 B of prefix each, the directory and two kinds of fine and coarse bitmaps (the native
+    engine's own sizes: :func:`~datacustoms.attack.hashes.engine.bitmap_bits`)."""
+    from datacustoms.attack.hashes.engine import bitmap_bits
+
+    bits = bitmap_bits(n)
+    directory = 4 << min(22, max(1, (n - 1).bit_length()))
+    return n * (digest_size + 4) + directory + 2 * (((1 << bits) + (1 << min(bits, 23))) // 8)
 
 
 def shard_rows(digest_size: int) -> int:
-    """Distinct digests per shard: :data:`SHARD_TARGETS`, or as many as half the spare memory
-    holds beside their tables when that is more."""
+    """Distinct digests per shard: as many as half the spare memory holds (:func:`shard_bytes`;
+    at least :data:`MIN_SHARD_TARGETS`), or :data:`SHARD_TARGETS` when the spare memory is unknown."""
     spare = spare_memory()
     if spare is None:
         return SHARD_TARGETS
-    return max(SHARD_TARGETS, (spare // 2 - SHARD_TABLES) // (digest_size + 4))
+    lo, hi = MIN_SHARD_TARGETS, max(MIN_SHARD_TARGETS, spare // digest_size)
+    while lo < hi:  # the largest n that fits (shard_bytes grows with n)
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if shard_bytes(mid, digest_size) <= spare // 2 else (lo, mid - 1)
+    return lo
 
 
 def shard_bounds(n: int, per: int | None = None) -> list[tuple[int, int]]:
