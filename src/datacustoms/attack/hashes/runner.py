@@ -277,11 +277,11 @@ class Found:
         if recipe >= len(self._per_recipe):
             self._per_recipe.extend([0] * (recipe + 1 - len(self._per_recipe)))
         self._per_recipe[recipe] += len(idx)
-        take = min(len(idx), self.keep - self._kept)
-        if take > 0:
+        take = min(len(idx), self.keep - self._kept)  # never negative: _kept stops at keep
+        if take:
             self._kept += take
             self._index.append(idx[:take])
-        return max(take, 0)
+        return take
 
     def per_recipe(self, n: int) -> list[int]:
         """Distinct targets each of the first ``n`` recipes reversed first."""
@@ -502,7 +502,7 @@ class Runner:
             res.hits += self.record_hits(recipe, hits)
 
         def progress(done: int) -> None:
-            res.add_hashed(hashed + done - res.hashed)
+            res.add_hashed(hashed + done - res.hashed)  # ``done`` counts from this part's start
             self._tick(res)
             if time.perf_counter() >= deadline or self.done():
                 raise _Enough
