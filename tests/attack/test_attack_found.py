@@ -41,3 +41,15 @@ def test_hits_by_digest_keep_their_own_plaintexts() -> None:
     assert found.per_recipe(2) == [2, 2]
     assert {p for _, p in found.head(10)} == {b"a", b"c"}
     assert all(hashlib.sha256(p).digest() == d for d, p in found.head(10))
+
+
+def test_unordered_distinct_hits_keep_the_plaintexts_of_their_own_rows() -> None:
+    plains = [f"0109876{i:04d}".encode() for i in range(12)]
+    keys = _keys(plains)
+    by_digest = {hashlib.sha256(p).digest(): p for p in plains}
+    matrix = np.frombuffer(b"".join(by_digest[bytes(k)] for k in keys), np.uint8).reshape(len(keys), -1)
+    found = Found(keys, keep=2)
+    order = [9, 2, 11, 5, 0]  # no repeat, found in counter order, not row order
+    assert found.add_rows(np.array(order), matrix[order], 0) == 5
+    assert found.head(10) == [(bytes(keys[i]), by_digest[bytes(keys[i])]) for i in (0, 2)]
+    assert found.mask.sum() == 5 and found.mask[order].all()

@@ -211,6 +211,22 @@ class KeyIndex:
 PLAINTEXTS_KEPT = 1_000
 
 
+def _distinct_first(rows: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, Callable[[int], np.ndarray]]:
+    """The distinct values of ``rows``, sorted, and a function giving, for the first ``k`` of
+    them, the ``where`` entry of each one's first occurrence.
+
+    A chunk of hits almost never repeats a target (only a list with a plaintext twice does), so
+    a plain sort, about 15 times faster than ``np.unique(return_index=True)``'s argsort, tells
+    that it does not; the positions, which only the first plaintexts kept need, are then found
+    for those alone. This runs beside the enumeration threads, on the same cores.
+    """
+    ordered = np.sort(rows)
+    if len(ordered) > 1 and bool((ordered[1:] == ordered[:-1]).any()):
+        idx, first = np.unique(rows, return_index=True)
+        return idx, lambda k: where[first[:k]]
+    return ordered, lambda k: where[np.argsort(rows, kind="stable")[:k]]
+
+
 class Found:
     """Which distinct target digests are reversed (a boolean per target), how many each recipe
     reversed, and the first :data:`PLAINTEXTS_KEPT` plaintexts.
@@ -242,11 +258,10 @@ class Found:
         new = np.flatnonzero(ok & ~self.mask[pos])
         if not len(new):
             return 0
-        idx, first = np.unique(pos[new], return_index=True)
-        chosen = new[first]
+        idx, chosen = _distinct_first(pos[new], new)
         take = self._claim(idx, recipe)
         if take:
-            self._plain.append(pa.array([plaintexts[i] for i in chosen[:take]], pa.binary()))
+            self._plain.append(pa.array([plaintexts[i] for i in chosen(take)], pa.binary()))
         return len(idx)
 
     def add_rows(self, rows: np.ndarray, plaintexts: np.ndarray | Sequence[bytes], recipe: int) -> int:
@@ -258,16 +273,15 @@ class Found:
         new = np.flatnonzero(inside & ~self.mask[np.where(inside, rows, 0)])
         if not len(new):
             return 0
-        idx, first = np.unique(rows[new], return_index=True)
-        chosen = new[first]
+        idx, chosen = _distinct_first(rows[new], new)
         take = self._claim(idx, recipe)
         if take and isinstance(plaintexts, np.ndarray):
-            picked = np.ascontiguousarray(plaintexts[chosen[:take]])  # in idx order
+            picked = np.ascontiguousarray(plaintexts[chosen(take)])  # in idx order
             width = picked.shape[1]
             fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), take, [None, pa.py_buffer(picked)])
             self._plain.append(fixed.cast(pa.binary()))
         elif take:
-            self._plain.append(pa.array([plaintexts[i] for i in chosen[:take].tolist()], pa.binary()))
+            self._plain.append(pa.array([plaintexts[i] for i in chosen(take).tolist()], pa.binary()))
         return len(idx)
 
     def _claim(self, idx: np.ndarray, recipe: int) -> int:
