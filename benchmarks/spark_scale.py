@@ -16,8 +16,8 @@ Stages, each run for each engine in a fresh subprocess (so peak memory is the st
 * ``protect``  — HMAC pseudonym of the digest column, age and date generalised, the customer
   number dropped, written as Parquet (Spark: a committed folder);
 * ``keyspace`` — enumerating a slice of the 010 mobile keyspace against the export's distinct
-  digests: the driver's native engine vs keyspace ranges split over Spark tasks (``mapInArrow``
-  over a range DataFrame calling ``search_mask`` per range).
+  digests: the driver's native engine vs the Spark engine's mask farm (slices of the keyspace in
+  Spark tasks, each against all the digests, shipped once; ``spark.datacustoms.enumerate``).
 
 CPU seconds: the stage's process and its live descendants (the JVM, which in local mode hosts
 the executors, and the Python workers), the session start excluded; on a shared machine they move
@@ -270,32 +270,21 @@ def _keyspace(engine: str, spark: Any, data: Path, span: int) -> dict[str, Any]:
 
     parsed = read_column(read(str(data)), "phone_sha256")
     assert parsed is not None and parsed.matrix is not None
-    targets_bytes = parsed.matrix.tobytes()
     mask = Mask.from_pattern(b"010XXXXXXXX")
     t = time.perf_counter()
     if engine == "embedded":
         hits = len(search_mask(mask, "sha256", TargetSet(parsed.matrix, 32), start=0, stop=span))
         return {"candidates": span, "hits": hits, "enumerate_s": time.perf_counter() - t}
-    shared = spark.sparkContext.broadcast(targets_bytes)
-    parts = 8
+    # the product's farm, as ``inspect`` uses it with --spark-conf spark.datacustoms.enumerate=executors:
+    # the digests shipped once (addFile), each Python worker building its tables once, a wave of
+    # one slice per task slot at a time
+    from datacustoms.attack.hashes.farm import split
+    from datacustoms.engines.spark_search import SparkMaskFarm
 
-    def search(batches: Any) -> Any:
-        import numpy as np
-        import pyarrow as pa
-
-        from datacustoms.attack.hashes.engine import Mask, TargetSet, search_mask
-
-        mat = np.frombuffer(shared.value, dtype=np.uint8).reshape(-1, 32)
-        targets = TargetSet(mat, 32)
-        m = Mask.from_pattern(b"010XXXXXXXX")
-        for batch in batches:
-            for lo, hi in zip(batch.column("lo").to_pylist(), batch.column("hi").to_pylist(), strict=True):
-                found = search_mask(m, "sha256", targets, start=lo, stop=hi, threads=1)
-                yield pa.RecordBatch.from_arrays([pa.array([len(found)], pa.int64())], names=["hits"])
-
-    step = -(-span // parts)
-    ranges = spark.createDataFrame([(a, min(a + step, span)) for a in range(0, span, step)], "lo long, hi long")
-    hits = ranges.repartition(parts).mapInArrow(search, "hits long").groupBy().sum("hits").collect()[0][0]
+    farm = SparkMaskFarm(spark, forced=True)
+    units = split(mask.template, mask.positions, None, 0, span, farm.pieces(span))
+    waves = farm.search([[u] for u in units], parsed.matrix, "sha256", 1)
+    hits = sum(len(found.indices) for wave in waves for found in wave)
     return {"candidates": span, "hits": int(hits or 0), "enumerate_s": time.perf_counter() - t}
 
 

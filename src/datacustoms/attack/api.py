@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from datacustoms.attack.column import base_result, extrapolate, finish, head_values, read_column
+from datacustoms.attack.hashes.farm import MaskFarm
 from datacustoms.attack.hashes.keyspaces import Keyspace
 from datacustoms.attack.hashes.recipes import Recipe, Salt
 from datacustoms.attack.hashes.runner import Progress, Runner
@@ -40,6 +41,7 @@ def attack_column(
     digests: Callable[[Table, str], ParsedColumn | None] = read_column,
     hints: Sequence[str | None] = (),
     salts: Sequence[Salt] = (),
+    farm: MaskFarm | None = None,
 ) -> ColumnAttack:
     """Try to reverse one digest column; see :class:`~datacustoms.model.attack.ColumnAttack`.
 
@@ -48,7 +50,8 @@ def attack_column(
     kinds detection reported (``kr_mobile``, ``customer_id``): they raise those keyspaces'
     priority, never exclude others. ``salts`` are salts the caller knows (a leak, the sender's
     configuration; see :mod:`datacustoms.attack.secrets`), tried as prefix, suffix or HMAC key. ``digests``
-    counts the column's distinct digests (an engine's own group-by; by default a streamed pass here).
+    counts the column's distinct digests (an engine's own group-by; by default a streamed pass here);
+    ``farm`` searches large masks on an engine's own workers (Spark's executors; by default here).
     """
     if budget_s <= 0:
         raise UsageError("the attack budget must be positive", "pass --budget SECONDS, e.g. 30")
@@ -71,7 +74,7 @@ def attack_column(
         assert reference is not None
         return attack_sender(
             table, column, parsed, reference, join=join, budget_s=budget_s, reveal=reveal, engine=engine,
-            progress=progress, started=started, keyspaces=keyspaces, region=region, salts=salts,
+            progress=progress, started=started, keyspaces=keyspaces, region=region, salts=salts, farm=farm,
         )  # fmt: skip
     if mode == "linkage":
         from datacustoms.attack.linkage import attack_linkage
@@ -83,7 +86,7 @@ def attack_column(
         )  # fmt: skip
     return attack_blind(
         table, column, parsed, header=header, budget_s=budget_s, reveal=reveal, engine=engine, progress=progress,
-        started=started, keyspaces=keyspaces, region=region, hints=hints, salts=salts,
+        started=started, keyspaces=keyspaces, region=region, hints=hints, salts=salts, farm=farm,
     )  # fmt: skip
 
 
@@ -119,6 +122,7 @@ def attack_blind(
     engine: str, progress: Progress | None, started: float, keyspaces: Sequence[Keyspace] | None = None,
     region: str = "KR", only: Sequence[Recipe] | None = None, mode: AttackMode = "blind",
     hints: Sequence[str | None] = (), salts: Sequence[Salt] = (), stop_when_confirmed: bool = False,
+    farm: MaskFarm | None = None,
 ) -> ColumnAttack:  # fmt: skip
     """Enumerate keyspaces under candidate recipes (all of them, or ``only`` these).
 
@@ -126,7 +130,7 @@ def attack_blind(
     recipe run that reverses digests finishes its keyspace: the rest is extrapolated, not enumerated.
     """
     res = base_result(column, mode, parsed)
-    runner = Runner(parsed, engine=engine if engine != "hashcat" else "auto", progress=progress)
+    runner = Runner(parsed, engine=engine if engine != "hashcat" else "auto", progress=progress, farm=farm)
     family, jobs = blind_plan(
         parsed, runner, header=header, column=column, dataset=table.name, region=region,
         keyspaces=keyspaces, only=only, hints=hints, salts=salts,

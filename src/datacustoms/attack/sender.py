@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from datacustoms.attack.column import base_result, extrapolate, rate_for
 from datacustoms.attack.hashes import keyspaces as ks
+from datacustoms.attack.hashes.farm import MaskFarm
 from datacustoms.attack.hashes.keyspaces import Keyspace, MaskKeyspace
 from datacustoms.attack.hashes.recipes import (
     PHONE_FORMATS,
@@ -319,6 +320,7 @@ def attack_sender(
     keyspaces: Sequence[Keyspace] | None,
     region: str,
     salts: Sequence[Salt] = (),
+    farm: MaskFarm | None = None,
 ) -> ColumnAttack:
     """Discover the recipe from the reference, then enumerate its keyspace as an outsider."""
     from datacustoms.attack.api import attack_blind
@@ -349,7 +351,7 @@ def attack_sender(
         res = attack_blind(
             table, column, parsed, header=column, budget_s=budget_s, reveal=reveal, engine=engine,
             progress=progress, started=started, keyspaces=spaces, region=region, only=only, mode="sender",
-            stop_when_confirmed=True,
+            stop_when_confirmed=True, farm=farm,
         )  # fmt: skip
     else:
         res = base_result(column, "sender", parsed)

@@ -31,7 +31,12 @@ PathLike = str | os.PathLike[str]
 
 @runtime_checkable
 class Engine(Protocol):
-    """Open a source as a Table, count distinct digests and class cells, write, scan for key leaks."""
+    """Open a source as a Table, count distinct digests and class cells, write, scan for key leaks.
+
+    Optionally, ``mask_farm() -> MaskFarm | None`` (:mod:`datacustoms.attack.hashes.farm`): where
+    the attack searches its large masks, when the engine has workers of its own (Spark's
+    executors); an engine without it, or returning None, leaves them to this process's cores.
+    """
 
     #: the name ``--engine`` takes
     name: str

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from datacustoms.attack.column import read_column
+from datacustoms.attack.hashes.farm import MaskFarm
 from datacustoms.attack.hashes.targets import ParsedColumn
 from datacustoms.engines.base import PathLike
 from datacustoms.io import read
@@ -32,6 +33,9 @@ class EmbeddedEngine:
 
     def distinct_digests(self, table: Table, column: str) -> ParsedColumn | None:
         return read_column(table, column)
+
+    def mask_farm(self) -> MaskFarm | None:
+        return None  # the attack enumerates on this process's cores
 
     def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader | None:
         return None  # risk_profile counts on this machine: numpy over codes where it can, else DuckDB

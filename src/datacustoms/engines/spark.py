@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from datacustoms.attack.hashes.farm import MaskFarm
 from datacustoms.attack.hashes.targets import ParsedColumn
 from datacustoms.engines.base import PathLike
 from datacustoms.engines.spark_protect import spark_key_leaks, spark_protect
+from datacustoms.engines.spark_search import farm_for
 from datacustoms.engines.spark_stages import distinct_digests, sampled_head, spark_cell_loader
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.io.series import ReleaseSeries
@@ -70,6 +72,9 @@ class SparkEngine:
         if column not in table.column_names:
             raise ColumnError(column, table.column_names)
         return distinct_digests(self._frame(table), column, head=sampled_head(table, column), rows=table.num_rows)
+
+    def mask_farm(self) -> MaskFarm | None:
+        return farm_for(session(self.master, self.conf))
 
     def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
         return spark_cell_loader(self._frame(table), qi, sensitive)

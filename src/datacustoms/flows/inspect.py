@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from datacustoms import __version__
 from datacustoms.attack.api import attack_column
+from datacustoms.attack.hashes.farm import MaskFarm
 from datacustoms.attack.hashes.keyspaces import Keyspace
 from datacustoms.attack.hashes.recipes import Salt
 from datacustoms.attack.outcome import verdict as incomplete_verdict
@@ -42,6 +43,13 @@ def engine_of(engine: Engine | str | None) -> Engine:
     if engine is None or isinstance(engine, str):
         return resolve_engine(engine or "embedded")
     return engine
+
+
+def mask_farm(engine: Engine) -> MaskFarm | None:
+    """Where the engine has the attack search its large masks: its own workers (Spark's
+    executors), or None for this process's cores (also an engine without ``mask_farm``)."""
+    method = getattr(engine, "mask_farm", None)
+    return method() if method is not None else None
 
 
 def inspect(
@@ -97,13 +105,14 @@ def inspect(
     step(f"detecting what the {len(table.column_names)} columns of {table.name} hold", 0.0)
     findings = detect_columns(table, sample_rows=sample_rows, registry=registry)
     hints = {f.column: f.details.get("source_hint") for f in findings}  # detected source kinds raise priority
+    farm = mask_farm(eng) if attack else None
 
     def attack_one(column: str) -> ColumnAttack:
         if attacks is not None and column in attacks:  # a result for these very values (protect's kept columns)
             return attacks[column]
         step(f"attacking {column}", 0.0)
         return attack_column(
-            table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress,
+            table, column, header=column, budget_s=attack_budget, reveal=reveal, progress=progress, farm=farm,
             keyspaces=keyspaces, digests=eng.distinct_digests, hints=[hints.get(column)], salts=salts,
         )  # fmt: skip
 

@@ -119,6 +119,11 @@ class TargetSet:
     def __len__(self) -> int:
         return int(self._sorted.shape[0])
 
+    @property
+    def matrix(self) -> np.ndarray:
+        """The sorted distinct digests, an ``(n, digest_size)`` uint8 matrix (read it, do not write it)."""
+        return self._sorted
+
     def __contains__(self, digest: object) -> bool:
         if not isinstance(digest, bytes | bytearray | memoryview) or len(digest) != self.digest_size:
             return False

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from datacustoms.attack.hashes.farm import MaskFarm, Unit, UnitHits, split
 from datacustoms.attack.hashes.keyspaces import ListKeyspace, MaskKeyspace, Part, candidates, mask_layout
 from datacustoms.attack.hashes.recipes import Recipe
 from datacustoms.attack.hashes.targets import ParsedColumn, prefix64
@@ -319,7 +320,9 @@ class Found:
 class Runner:
     """Enumerates jobs against one parsed column."""
 
-    def __init__(self, parsed: ParsedColumn, *, engine: str = "auto", progress: Progress | None = None) -> None:
+    def __init__(
+        self, parsed: ParsedColumn, *, engine: str = "auto", progress: Progress | None = None, farm: MaskFarm | None = None
+    ) -> None:
         if engine not in ENGINES:
             raise AttackError(f"unknown engine {engine!r}", f"use one of {', '.join(ENGINES)}")
         self.parsed = parsed
@@ -339,6 +342,8 @@ class Runner:
                 "reinstall with a C compiler, or use --engine python",
             )
         self.engine_name = engine
+        # large masks searched on another engine's workers (Spark's executors), the rest here
+        self.farm = farm if self.native is not None else None
         self._targets: Any = None
         self._rows_align = False  # the native TargetSet's rows are the positions in ``keys``
         self._shards = shard_bounds(len(self.keys), shard_rows(self.size) if self.native is not None else None)
@@ -482,6 +487,10 @@ class Runner:
         """Many small masks (an RRN keyspace has one per birth date and sex digit): one native call
         per mask on one thread each, the masks spread over all cores, so per-call overhead stays small."""
         assert self.native is not None
+        if self.farm is not None and self.farm.worth(sum(p.size for p in parts), self.rate(recipe) * self.passes):
+            units = [Unit(*mask_layout(p, recipe.prefix, recipe.suffix), p.start, p.end) for p in parts]
+            self._farmed(recipe, _tasks(units, FARM_TASK_CANDIDATES), res, deadline)
+            return
         native = self.native
         targets = self.targets  # built once here, not raced by the worker threads
         workers = max(1, os.cpu_count() or 1)
@@ -509,6 +518,10 @@ class Runner:
         and the deadline (or nothing left to find) stops it between chunks of ~2 M candidates."""
         assert self.native is not None
         tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
+        if self.farm is not None and self.farm.worth(part.size, self.rate(recipe) * self.passes):
+            units = split(tmpl, positions, check, part.start, part.end, self.farm.pieces(part.size))
+            self._farmed(recipe, [[u] for u in units], res, deadline)
+            return
         mask = self.native.Mask(template=tmpl, positions=positions, check=check)
         hashed = res.hashed
 
@@ -534,6 +547,38 @@ class Runner:
                 on_hits=record,
                 rounds=recipe.rounds,
             )
+
+    def _farmed(self, recipe: Recipe, tasks: Sequence[Sequence[Unit]], res: JobResult, deadline: float) -> None:
+        """Search the units on the farm's workers (one list of units a task), a wave at a time;
+        hits recorded by their target rows, the deadline (or nothing left to find) checked
+        between waves."""
+        assert self.farm is not None and self.native is not None
+        if time.perf_counter() >= deadline or self.done():
+            return
+        waves = self.farm.search(tasks, self.targets.matrix, recipe.algorithm, recipe.rounds)
+        try:
+            for wave in waves:
+                for found in wave:
+                    res.hits += self._record_unit(recipe, found)
+                    res.add_hashed(found.unit.size)
+                self._tick(res)
+                if time.perf_counter() >= deadline or self.done():
+                    break
+        finally:
+            close = getattr(waves, "close", None)
+            if close is not None:
+                close()
+
+    def _record_unit(self, recipe: Recipe, found: UnitHits) -> int:
+        if not len(found.indices):
+            return 0
+        assert self.native is not None
+        if len(found.rows) == len(found.indices):  # rows of the shard, as the search here names them
+            table = self.targets.matrix
+            hits = self.native.Hits.from_matrices(found.indices, found.plaintexts, rows=found.rows, table=table)
+        else:
+            hits = self.native.Hits.from_matrices(found.indices, found.plaintexts, digests=found.digests)
+        return self.record_hits(recipe, hits)
 
     def probe_mask(
         self, recipe: Recipe, keyspace: MaskKeyspace, fmt: str, deadline: float, windows: int = 8, width: int = 2048
@@ -629,6 +674,27 @@ class _Enough(Exception):
 
 
 _RATES: dict[tuple[str, str, int], float] = {}
+
+
+#: candidates a farmed task searches at least when a job has many small masks (an RRN keyspace:
+#: one per birth date), so that a Spark task's start-up stays small beside its work
+FARM_TASK_CANDIDATES = 1 << 24
+
+
+def _tasks(units: Sequence[Unit], per_task: int) -> list[list[Unit]]:
+    """Consecutive units grouped into tasks of at least ``per_task`` candidates (the last may be less)."""
+    tasks: list[list[Unit]] = []
+    current: list[Unit] = []
+    size = 0
+    for u in units:
+        current.append(u)
+        size += u.size
+        if size >= per_task:
+            tasks.append(current)
+            current, size = [], 0
+    if current:
+        tasks.append(current)
+    return tasks
 
 
 def bulk_hasher(recipe: Recipe, native: Any | None) -> Callable[[list[bytes]], list[bytes]]:

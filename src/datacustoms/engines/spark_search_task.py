@@ -1,0 +1,58 @@
+"""What a Spark task runs to search mask slices: the shard's digests from the file the driver
+shipped (``SparkContext.addFile``), the embedded engine's :func:`search_mask` on each slice.
+
+Kept apart from the driver's modules so that a Python worker loads only numpy and the search
+engine. A worker process keeps the digests and their lookup tables between tasks (Spark reuses
+its Python workers), so a shard's tables are built once per worker, not once per slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from datacustoms.attack.hashes.engine import Mask, TargetSet, search_mask
+from datacustoms.attack.hashes.farm import Unit, hits_matrices
+
+#: the shards this worker holds, by shipped file name (at most a few: one attack's at a time)
+_SHARDS: dict[str, TargetSet] = {}
+_KEEP = 2
+
+
+def _shard(name: str, size: int) -> TargetSet:
+    """The shard in the shipped file ``name``: memory-mapped (the page cache is shared by the
+    workers of one machine), with the search's lookup tables built on first use."""
+    if name not in _SHARDS:
+        from pyspark import SparkFiles
+
+        matrix = np.memmap(SparkFiles.get(name), dtype=np.uint8, mode="r")
+        while len(_SHARDS) >= _KEEP:
+            _SHARDS.pop(next(iter(_SHARDS)))
+        _SHARDS[name] = TargetSet(matrix.reshape(-1, size), size)
+    return _SHARDS[name]
+
+
+def search_units(
+    name: str, size: int, algorithm: str, rounds: int, units: Iterable[tuple[int, Unit]]
+) -> Iterator[tuple[int, bytes, bytes, int, bytes, bytes]]:
+    """Each ``(number, unit)`` searched on one core: (number, counter values, plaintexts, their
+    width, digests, target rows), arrays as bytes. Hits are verified as in the embedded engine."""
+    targets = _shard(name, size)
+    for k, u in units:
+        mask = Mask(template=u.template, positions=u.positions, check=u.check)
+        hits = search_mask(mask, algorithm, targets, start=u.start, stop=u.stop, threads=1, rounds=rounds)
+        indices, plain, digests, rows = hits_matrices(hits, size)
+        yield (k, np.ascontiguousarray(indices, np.int64).tobytes(), np.ascontiguousarray(plain).tobytes(),
+               int(plain.shape[1]) if plain.ndim == 2 else 0, np.ascontiguousarray(digests).tobytes(),
+               np.ascontiguousarray(rows, np.int64).tobytes())  # fmt: skip
+
+
+def task(name: str, size: int, algorithm: str, rounds: int) -> Any:
+    """The partition function Spark runs: its task's ``(number, unit)`` pairs through :func:`search_units`."""
+
+    def run(batches: Iterable[list[tuple[int, Unit]]]) -> Iterator[tuple[int, bytes, bytes, int, bytes, bytes]]:
+        return search_units(name, size, algorithm, rounds, (pair for batch in batches for pair in batch))
+
+    return run
