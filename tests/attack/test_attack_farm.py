@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pytest
 
-from datacustoms.attack.hashes.engine import Hits, Mask, TargetSet, search_mask
-from datacustoms.attack.hashes.farm import Unit, hits_matrices, split
+from datacustoms.attack.api import attack_column
+from datacustoms.attack.hashes import keyspaces as ks
+from datacustoms.attack.hashes.engine import Hits, Mask, TargetSet, mask_plaintexts, search_mask
+from datacustoms.attack.hashes.farm import Unit, UnitHits, hits_matrices, split
 from datacustoms.attack.hashes.runner import _tasks
+from datacustoms.errors import AttackError
+from datacustoms.table import from_arrow
 
 
 def test_split_covers_the_range_once_in_order() -> None:
@@ -32,13 +39,61 @@ def test_hits_travel_as_rows_or_as_digests() -> None:
     planted = [3, 4_444, 99_998]
     targets = TargetSet.from_digests([hashlib.sha256(mask.candidate(i)).digest() for i in planted], 32)
     hits = search_mask(mask, "sha256", targets, stop=100_000)
-    indices, plain, digests, rows = hits_matrices(hits, 32)
+    indices, digests, rows = hits_matrices(hits, 32)
     assert indices.tolist() == planted and len(digests) == 0  # the rows name the digests
-    assert [targets.matrix[r].tobytes() for r in rows] == [hashlib.sha256(p.tobytes()).digest() for p in plain]
+    assert [targets.matrix[r].tobytes() for r in rows] == [hashlib.sha256(mask.candidate(i)).digest() for i in planted]
     listed = Hits(hits.indices, hits.candidates, hits.digests)  # hits without rows (a list search's)
-    indices, plain, digests, rows = hits_matrices(listed, 32)
+    indices, digests, rows = hits_matrices(listed, 32)
     assert len(rows) == 0 and [d.tobytes() for d in digests] == hits.digests
-    assert [p.tobytes() for p in plain] == [mask.candidate(i) for i in planted]
     empty = hits_matrices(Hits(), 32)
-    assert [len(a) for a in empty] == [0, 0, 0, 0] and empty[2].shape == (0, 32)
-    assert np.array_equal(hits_matrices(hits, 32)[0], hits.indices)
+    assert [len(a) for a in empty] == [0, 0, 0] and empty[1].shape == (0, 32)
+    assert mask_plaintexts(mask, indices).tolist() == [list(mask.candidate(i)) for i in planted]
+
+
+class InProcessFarm:
+    """A farm whose workers are this process: each task searched with the embedded engine, one
+    task a wave; ``shift`` moves every row named (a worker on the wrong shard)."""
+
+    def __init__(self, shift: int = 0) -> None:
+        self.shift, self.units = shift, 0
+
+    def worth(self, candidates: int, local_rate: float) -> bool:
+        return True
+
+    def pieces(self, candidates: int) -> int:
+        return 3
+
+    def search(self, tasks: Any, digests: np.ndarray, algorithm: str, rounds: int) -> Any:
+        targets = TargetSet(digests, digests.shape[1])
+        for task in tasks:
+            wave = []
+            for u in task:
+                self.units += 1
+                mask = Mask(u.template, u.positions, u.check)
+                found = search_mask(mask, algorithm, targets, start=u.start, stop=u.stop, rounds=rounds)
+                indices, digs, rows = hits_matrices(found, digests.shape[1])
+                wave.append(UnitHits(u, indices, digs, (rows + self.shift) % len(digests)))
+            yield wave
+
+
+def _phone_column(n: int = 200) -> Any:
+    phones = [b"0105555%04d" % (37 * i % 10_000) for i in range(n)]
+    return from_arrow(pa.table({"h": [hashlib.sha256(p).hexdigest() for p in phones] * 2}), "farm")
+
+
+def test_a_farmed_attack_reports_what_a_local_one_does() -> None:
+    table, space = _phone_column(), [ks.kr_mobile().narrowed("5555")]
+    here = attack_column(table, "h", keyspaces=space)
+    farm = InProcessFarm()
+    there = attack_column(table, "h", keyspaces=space, farm=farm)
+    assert farm.units == 3  # the first format's mask in three slices reverses every digest: done
+    assert there.status == here.status == "reversed" and there.recipe == here.recipe
+    assert (there.rows_reversed, there.distinct_reversed, there.keyspace_covered) == (
+        here.rows_reversed, here.distinct_reversed, here.keyspace_covered,
+    )  # fmt: skip
+
+
+def test_hits_that_do_not_verify_here_fail_closed() -> None:
+    table, space = _phone_column(), [ks.kr_mobile().narrowed("5555")]
+    with pytest.raises(AttackError, match="do not verify here"):
+        attack_column(table, "h", keyspaces=space, farm=InProcessFarm(shift=1))

@@ -14,6 +14,7 @@ machine's own cores, which the driver's search already uses).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -112,6 +113,9 @@ class SparkMaskFarm:
         known = self._shipped.get(key)
         if known is not None and known[0]() is digests:
             return known[1]
+        for old in list(self._shipped)[: max(0, len(self._shipped) - 1)]:  # an earlier shard's file
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self._folder, self._shipped.pop(old)[1]))
         name = f"dc-shard-{uuid.uuid4().hex}.bin"
         path = os.path.join(self._folder, name)
         tmp = path + ".part"
@@ -123,12 +127,9 @@ class SparkMaskFarm:
 
 
 def _unit_hits(unit: Unit, size: int, rest: list[Any]) -> UnitHits:
-    indices_b, plain_b, width, digests_b, rows_b = rest
-    indices = np.frombuffer(indices_b, np.int64)
-    plain = np.frombuffer(plain_b, np.uint8).reshape(len(indices), width)
+    indices_b, digests_b, rows_b = rest
     digests = np.frombuffer(digests_b, np.uint8).reshape(-1, size)
-    rows = np.frombuffer(rows_b, np.int64)
-    return UnitHits(unit, indices, plain, digests, rows)
+    return UnitHits(unit, np.frombuffer(indices_b, np.int64), digests, np.frombuffer(rows_b, np.int64))
 
 
 def _remove_folder(folder: str) -> None:

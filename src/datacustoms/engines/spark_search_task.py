@@ -36,23 +36,22 @@ def _shard(name: str, size: int) -> TargetSet:
 
 def search_units(
     name: str, size: int, algorithm: str, rounds: int, units: Iterable[tuple[int, Unit]]
-) -> Iterator[tuple[int, bytes, bytes, int, bytes, bytes]]:
-    """Each ``(number, unit)`` searched on one core: (number, counter values, plaintexts, their
-    width, digests, target rows), arrays as bytes. Hits are verified as in the embedded engine."""
+) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+    """Each ``(number, unit)`` searched on one core: (number, counter values, digests, target
+    rows), arrays as bytes (:func:`hits_matrices`). Hits are verified as in the embedded engine."""
     targets = _shard(name, size)
     for k, u in units:
         mask = Mask(template=u.template, positions=u.positions, check=u.check)
         hits = search_mask(mask, algorithm, targets, start=u.start, stop=u.stop, threads=1, rounds=rounds)
-        indices, plain, digests, rows = hits_matrices(hits, size)
-        yield (k, np.ascontiguousarray(indices, np.int64).tobytes(), np.ascontiguousarray(plain).tobytes(),
-               int(plain.shape[1]) if plain.ndim == 2 else 0, np.ascontiguousarray(digests).tobytes(),
+        indices, digests, rows = hits_matrices(hits, size)
+        yield (k, np.ascontiguousarray(indices, np.int64).tobytes(), np.ascontiguousarray(digests).tobytes(),
                np.ascontiguousarray(rows, np.int64).tobytes())  # fmt: skip
 
 
 def task(name: str, size: int, algorithm: str, rounds: int) -> Any:
     """The partition function Spark runs: its task's ``(number, unit)`` pairs through :func:`search_units`."""
 
-    def run(batches: Iterable[list[tuple[int, Unit]]]) -> Iterator[tuple[int, bytes, bytes, int, bytes, bytes]]:
+    def run(batches: Iterable[list[tuple[int, Unit]]]) -> Iterator[tuple[int, bytes, bytes, bytes]]:
         return search_units(name, size, algorithm, rounds, (pair for batch in batches for pair in batch))
 
     return run

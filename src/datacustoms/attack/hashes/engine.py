@@ -752,12 +752,16 @@ def _time_kernels(mask: Mask, kernels: tuple[str, ...], rounds: int = 1) -> str:
 
 def _mask_candidates(mask: Mask, indices: np.ndarray) -> list[bytes]:
     """The plaintexts of many counter values at once (vectorised; equals ``mask.candidate``)."""
+    return _rows_as_bytes(mask, mask_plaintexts(mask, indices)) if len(indices) else []
+
+
+def mask_plaintexts(mask: Mask, indices: np.ndarray) -> np.ndarray:
+    """The plaintexts of many counter values, a ``(k, width)`` uint8 matrix whose row i is
+    ``mask.candidate(indices[i])`` (rendered in C where the extension is built)."""
     k, width = len(indices), len(mask.template)
-    if k == 0:
-        return []
-    if _native is not None and width <= _NATIVE_MAX_TEMPLATE:
+    if k and _native is not None and width <= _NATIVE_MAX_TEMPLATE:
         blob = _native.candidates(_plan(mask, "sha256"), np.ascontiguousarray(indices, np.uint64))
-        return _rows_as_bytes(mask, np.frombuffer(blob, np.uint8).reshape(k, width))
+        return np.frombuffer(blob, np.uint8).reshape(k, width)
     mat = np.empty((k, width), np.uint8)
     mat[:] = np.frombuffer(mask.template, np.uint8)
     v = np.asarray(indices, dtype=np.int64)  # < 10**18, so int64 is exact
@@ -769,7 +773,7 @@ def _mask_candidates(mask: Mask, indices: np.ndarray) -> list[bytes]:
         for p, w in zip(mask._rrn, _RRN_WEIGHTS, strict=True):
             s += (mat[:, p].astype(np.int64) - 48) * w
         mat[:, mask.positions[-1]] = (48 + (11 - s % 11) % 10).astype(np.uint8)
-    return _rows_as_bytes(mask, mat)
+    return mat
 
 
 def _rows_as_bytes(mask: Mask, mat: np.ndarray) -> list[bytes]:

@@ -36,13 +36,13 @@ class Unit:
 
 @dataclass
 class UnitHits:
-    """The verified hits of one unit: counter values, plaintexts (a ``(k, width)`` matrix) and
-    their digests' rows among the shard's sorted digests; the digests themselves (a ``(k, size)``
-    matrix) only where a search could not name the rows (else an empty matrix: the rows say it)."""
+    """The verified hits of one unit: counter values and their digests' rows among the shard's
+    sorted digests, or, where a search could not name the rows, the digests themselves (a
+    ``(k, size)`` matrix; else an empty one). No plaintext travels: the runner renders them from
+    the counter values, so a recovered identifier never passes through the farm's channels."""
 
     unit: Unit
     indices: np.ndarray
-    plaintexts: np.ndarray
     digests: np.ndarray
     rows: np.ndarray
 
@@ -75,16 +75,10 @@ def split(template: bytes, positions: Sequence[int], check: str | None, start: i
     return [Unit(template, tuple(positions), check, a, b) for a, b in pairwise(bounds) if b > a]
 
 
-def hits_matrices(hits: Any, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(indices, plaintext matrix, digests, rows) of a search's hits: the rows where the search
-    named them and no digests (what travels back is 27 bytes a hit for an 11-digit mask, not 59),
-    else the digest matrix and no rows."""
-    plain = hits.plaintext_matrix()
-    if plain is None:
-        cands = hits.candidates
-        width = len(cands[0]) if cands else 0
-        plain = np.frombuffer(b"".join(cands), np.uint8).reshape(len(cands), width)
+def hits_matrices(hits: Any, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices, digests, rows) of a search's hits: the rows where the search named them and no
+    digests (16 bytes a hit travel back), else the digest matrix and no rows."""
     if hits.rows is not None:
-        return hits.indices, plain, np.empty((0, size), np.uint8), hits.rows
+        return hits.indices, np.empty((0, size), np.uint8), hits.rows
     digests = hits.digest_matrix() if len(hits) else np.empty((0, size), np.uint8)
-    return hits.indices, plain, digests, np.empty(0, np.int64)
+    return hits.indices, digests, np.empty(0, np.int64)

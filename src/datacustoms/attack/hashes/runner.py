@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from datacustoms.attack.hashes.farm import MaskFarm, Unit, UnitHits, split
 from datacustoms.attack.hashes.keyspaces import ListKeyspace, MaskKeyspace, Part, candidates, mask_layout
-from datacustoms.attack.hashes.recipes import Recipe
+from datacustoms.attack.hashes.recipes import Recipe, digest_function
 from datacustoms.attack.hashes.targets import ParsedColumn, prefix64
 from datacustoms.errors import AttackError
 
@@ -570,14 +570,26 @@ class Runner:
                 close()
 
     def _record_unit(self, recipe: Recipe, found: UnitHits) -> int:
+        """Record a farmed unit's hits, their plaintexts rendered here from the counter values; a
+        sample re-hashed with hashlib must give the digests the worker named, or nothing is
+        recorded (a worker on another version, or the wrong shard, fails closed)."""
         if not len(found.indices):
             return 0
         assert self.native is not None
+        u = found.unit
+        plain = self.native.mask_plaintexts(self.native.Mask(u.template, u.positions, u.check), found.indices)
         if len(found.rows) == len(found.indices):  # rows of the shard, as the search here names them
             table = self.targets.matrix
-            hits = self.native.Hits.from_matrices(found.indices, found.plaintexts, rows=found.rows, table=table)
+            if len(found.rows) and (found.rows.min() < 0 or found.rows.max() >= len(table)):
+                raise AttackError("a farmed search named digests outside the shard", FARM_MISMATCH)
+            hits = self.native.Hits.from_matrices(found.indices, plain, rows=found.rows, table=table)
         else:
-            hits = self.native.Hits.from_matrices(found.indices, found.plaintexts, digests=found.digests)
+            hits = self.native.Hits.from_matrices(found.indices, plain, digests=found.digests)
+        digest = digest_function(recipe.algorithm, recipe.rounds)
+        pick = np.random.default_rng().choice(len(hits), min(len(hits), FARM_SAMPLE), replace=False)
+        digests = hits.digest_matrix()
+        if any(digest(plain[i].tobytes()) != digests[i].tobytes() for i in pick.tolist()):
+            raise AttackError("a farmed search's hits do not verify here", FARM_MISMATCH)
         return self.record_hits(recipe, hits)
 
     def probe_mask(
@@ -675,6 +687,10 @@ class _Enough(Exception):
 
 _RATES: dict[tuple[str, str, int], float] = {}
 
+
+#: hits of each farmed unit re-hashed with hashlib on this process before any is recorded
+FARM_SAMPLE = 16
+FARM_MISMATCH = "run the same datacustoms version on the executors as on the driver, or --spark-conf spark.datacustoms.enumerate=driver"
 
 #: candidates a farmed task searches at least when a job has many small masks (an RRN keyspace:
 #: one per birth date), so that a Spark task's start-up stays small beside its work
