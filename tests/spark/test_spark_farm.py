@@ -112,6 +112,10 @@ def test_setting_chooses_where_masks_run(spark: Any) -> None:
         spark.conf.set(ENUMERATE_CONF, "somewhere")
         with pytest.raises(UsageError, match="auto, executors or driver"):
             farm_for(spark)
+        from datacustoms.engines.spark import SparkEngine
+
+        with pytest.raises(UsageError, match="somewhere"):  # refused when the engine starts, not mid-run
+            SparkEngine("local[2]")
     finally:
         if old is None:
             spark.conf.unset(ENUMERATE_CONF)

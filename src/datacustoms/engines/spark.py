@@ -15,7 +15,7 @@ from datacustoms.attack.hashes.farm import MaskFarm
 from datacustoms.attack.hashes.targets import ParsedColumn
 from datacustoms.engines.base import PathLike
 from datacustoms.engines.spark_protect import spark_key_leaks, spark_protect
-from datacustoms.engines.spark_search import farm_for
+from datacustoms.engines.spark_search import enumerate_choice, farm_for
 from datacustoms.engines.spark_stages import distinct_digests, sampled_head, spark_cell_loader
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.io.series import ReleaseSeries
@@ -37,7 +37,8 @@ class SparkEngine:
     def __init__(self, master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = None) -> None:
         self.master = master
         self.conf = dict(conf or {})
-        session(master, self.conf)  # start once, with the user's settings; checks pyspark is there
+        # start once, with the user's settings; checks pyspark is there and the farm's setting
+        enumerate_choice(session(master, self.conf))
 
     def open(self, source: Any, *, sample_rows: int | None = None, **read_options: Any) -> Table:
         """``source``: a Spark DataFrame, a path Spark reads or a catalog table name.

@@ -41,14 +41,20 @@ FORCED_MIN = 1 << 20
 SLICES_PER_SLOT = 4
 
 
-def farm_for(spark: Any) -> SparkMaskFarm | None:
-    """The farm ``spark``'s setting asks for, or None when masks stay on the driver."""
+def enumerate_choice(spark: Any) -> str:
+    """``spark``'s :data:`ENUMERATE_CONF`: auto, executors or driver (anything else: a usage error)."""
     choice = (spark.conf.get(ENUMERATE_CONF, "auto") or "auto").strip().lower()
     if choice not in ("auto", "executors", "driver"):
         raise UsageError(
             f"{ENUMERATE_CONF} must be auto, executors or driver, not {choice!r}",
             f"pass --spark-conf {ENUMERATE_CONF}=executors (or driver, or auto)",
         )
+    return str(choice)
+
+
+def farm_for(spark: Any) -> SparkMaskFarm | None:
+    """The farm ``spark``'s setting asks for, or None when masks stay on the driver."""
+    choice = enumerate_choice(spark)
     local = str(spark.sparkContext.master).startswith("local")
     if choice == "driver" or (choice == "auto" and local):
         return None
