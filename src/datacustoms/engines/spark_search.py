@@ -98,10 +98,11 @@ class SparkMaskFarm:
         name = self._ship(digests)
         sc = self.spark.sparkContext
         units = [u for t in tasks for u in t]
-        numbered: list[list[tuple[int, Unit]]] = []
+        numbered: list[list[tuple[int, Unit]]] = []  # each task's units with their place in ``units``
+        first = 0
         for t in tasks:
-            first = sum(len(b) for b in numbered)
-            numbered.append([(first + i, u) for i, u in enumerate(t)])
+            numbered.append(list(enumerate(t, start=first)))
+            first += len(t)
         for lo in range(0, len(numbered), self.slots):  # one Spark job a wave: one task per slot
             wave = numbered[lo : lo + self.slots]
             rdd = sc.parallelize(wave, len(wave))  # one task's units a partition
