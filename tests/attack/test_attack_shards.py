@@ -183,3 +183,15 @@ def test_shards_grow_with_spare_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     assert runner.shard_rows(32) == runner.MIN_SHARD_TARGETS
     # 8 M SHA-256 digests: 256 MB of digests, 32 MB of prefixes, 16 MiB of directory, 2 x 129 MiB of bitmaps
     assert runner.shard_bytes(8_000_000, 32) == 8_000_000 * 36 + (16 << 20) + 2 * ((128 << 20) + (1 << 20))
+
+
+def test_a_farm_searches_every_shard_as_this_process_does() -> None:
+    from test_attack_farm import InProcessFarm
+
+    whole, _ = _attack(None)
+    farm = InProcessFarm()
+    farmed, built = _attack(97, farm=farm)
+    assert farm.units > 0 and len(built) >= 8  # masks farmed, shard after shard
+    assert (farmed.distinct_reversed, farmed.rows_reversed) == (whole.distinct_reversed, whole.rows_reversed)
+    assert {(r.digest, r.plaintext) for r in farmed.revealed} == {(r.digest, r.plaintext) for r in whole.revealed}
+    assert set(farmed.recipes_hit) == set(whole.recipes_hit)
