@@ -165,3 +165,19 @@ def test_masks_go_to_the_executors_only_past_the_break_even(monkeypatch: pytest.
     line = spark_search.OVERHEAD_S * 2.23e6 / (1 / 16 - 1 / 400)  # about 3.7e8 candidates
     assert farm.worth(int(line * 1.05), rate) and not farm.worth(int(line * 0.95), rate)
     assert not SparkMaskFarm(object(), slots=16).worth(10**12, rate)  # no more cores than the driver
+
+
+def test_a_failing_task_stops_the_attack_in_one_line(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datacustoms.io.spark import SparkJobError
+
+    def broken(*_: Any) -> Any:
+        def run(_batches: Any) -> Any:
+            raise ValueError("a lost executor")
+
+        return run
+
+    monkeypatch.setattr(spark_search, "task", broken)
+    phones = [b"0101234%04d" % i for i in range(0, 10_000, 97)]
+    with pytest.raises(SparkJobError, match="searching masks on the executors failed") as err:
+        attack_column(_column(phones), "h", keyspaces=[ks.kr_mobile().narrowed("1234")], farm=CountingFarm(spark))
+    assert "\n" not in str(err.value) and "0101234" not in str(err.value)  # one line, no identifier
