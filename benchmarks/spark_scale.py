@@ -282,7 +282,7 @@ def _keyspace(engine: str, spark: Any, data: Path, span: int) -> dict[str, Any]:
     from datacustoms.engines.spark_search import SparkMaskFarm
 
     farm = SparkMaskFarm(spark, forced=True)
-    units = split(mask.template, mask.positions, None, 0, span, farm.pieces(span))
+    units = split(mask.template, mask.positions, None, 0, span, farm.pieces(span, len(parsed.matrix)))
     waves = farm.search([[u] for u in units], parsed.matrix, "sha256", 1)
     hits = sum(len(found.indices) for wave in waves for found in wave)
     return {"candidates": span, "hits": int(hits or 0), "enumerate_s": time.perf_counter() - t}

@@ -60,7 +60,7 @@ class InProcessFarm:
     def worth(self, candidates: int, local_rate: float) -> bool:
         return True
 
-    def pieces(self, candidates: int) -> int:
+    def pieces(self, candidates: int, digests: int) -> int:
         return 3
 
     def search(self, tasks: Any, digests: np.ndarray, algorithm: str, rounds: int) -> Any:

@@ -39,7 +39,7 @@ class CountingFarm(SparkMaskFarm):
         super().__init__(spark)
         self.units = 0
 
-    def pieces(self, candidates: int) -> int:
+    def pieces(self, candidates: int, digests: int) -> int:
         return 4  # slices of a tiny mask too
 
     def search(self, tasks: Any, digests: np.ndarray, algorithm: str, rounds: int) -> Any:
@@ -181,3 +181,14 @@ def test_a_failing_task_stops_the_attack_in_one_line(spark: Any, monkeypatch: py
     with pytest.raises(SparkJobError, match="searching masks on the executors failed") as err:
         attack_column(_column(phones), "h", keyspaces=[ks.kr_mobile().narrowed("1234")], farm=CountingFarm(spark))
     assert "\n" not in str(err.value) and "0101234" not in str(err.value)  # one line, no identifier
+
+
+def test_no_slice_brings_back_more_than_its_share_of_hits() -> None:
+    farm = SparkMaskFarm(object(), slots=2)
+    assert spark_search.SLICE_HITS == 1 << 21
+    assert farm.pieces(10**8, 995_143) == 8  # four a task slot: fewer digests than SLICE_HITS
+    assert farm.pieces(10**8, 39_351_111) == 48  # ceil(10^8 / 2^21): no slice over 2^21 candidates
+    assert farm.pieces(5 * 10**6, 39_351_111) == 4  # four a slot, of 1.25 M candidates each
+    assert farm.pieces(10**5, 10**6) == 1
+    assert SparkMaskFarm(object(), slots=400).pieces(10**10, 39_351_111) == 4_769  # ceil(10^10 / 2^21)
+    assert SparkMaskFarm(object(), slots=400).pieces(10**10, 10**6) == 1_600  # four a slot

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from datacustoms.attack.hashes.farm import Unit, UnitHits
+from datacustoms.attack.hashes.farm import SLICE_HITS, Unit, UnitHits
 from datacustoms.engines.spark_commit import raise_job_error
 from datacustoms.engines.spark_search_task import task
 from datacustoms.errors import DatacustomsError, UsageError
@@ -87,9 +87,12 @@ class SparkMaskFarm:
         per_core = local_rate / driver
         return candidates > OVERHEAD_S * per_core / (1 / driver - 1 / self.slots)
 
-    def pieces(self, candidates: int) -> int:
-        """How many slices a mask of ``candidates`` is cut into."""
-        return max(1, min(self.slots * SLICES_PER_SLOT, candidates // (1 << 20) or 1))
+    def pieces(self, candidates: int, digests: int) -> int:
+        """4 slices a task slot, none under 2^20 candidates; where the digests outnumber
+        :data:`SLICE_HITS`, as many as it takes for no slice to hold more candidates than that
+        (a candidate is at most one hit)."""
+        most = max(1, min(self.slots * SLICES_PER_SLOT, candidates // (1 << 20)))
+        return most if digests <= SLICE_HITS else max(most, -(-candidates // SLICE_HITS))
 
     def search(
         self, tasks: Sequence[Sequence[Unit]], digests: np.ndarray, algorithm: str, rounds: int

@@ -55,8 +55,9 @@ class MaskFarm(Protocol):
         ``local_rate`` candidates per second (all this process's cores, lookup included)."""
         ...
 
-    def pieces(self, candidates: int) -> int:
-        """How many slices one mask of ``candidates`` is cut into."""
+    def pieces(self, candidates: int, digests: int) -> int:
+        """How many slices one mask of ``candidates`` is cut into, searched against ``digests``
+        distinct digests (no slice may bring back more than :data:`SLICE_HITS` hits)."""
         ...
 
     def search(
@@ -66,6 +67,12 @@ class MaskFarm(Protocol):
         ``(n, size)`` uint8 matrix); yield the results a wave of tasks at a time, units in the
         order given. Closing the iterator runs no further wave."""
         ...
+
+
+#: hits one slice or task brings back at most (32 MB of counter values and rows): a candidate is at
+#: most one hit and a mask hits each digest at most once, so a slice of no more candidates, or of a
+#: mask against no more digests, cannot bring back more
+SLICE_HITS = 1 << 21
 
 
 def split(template: bytes, positions: Sequence[int], check: str | None, start: int, stop: int, pieces: int) -> list[Unit]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from datacustoms.attack.hashes.farm import MaskFarm, Unit, UnitHits, split
+from datacustoms.attack.hashes.farm import SLICE_HITS, MaskFarm, Unit, UnitHits, split
 from datacustoms.attack.hashes.keyspaces import ListKeyspace, MaskKeyspace, Part, candidates, mask_layout
 from datacustoms.attack.hashes.recipes import Recipe, digest_function
 from datacustoms.attack.hashes.targets import ParsedColumn, prefix64
@@ -489,7 +489,8 @@ class Runner:
         assert self.native is not None
         if self.farm is not None and self.farm.worth(sum(p.size for p in parts), self.rate(recipe) * self.passes):
             units = [Unit(*mask_layout(p, recipe.prefix, recipe.suffix), p.start, p.end) for p in parts]
-            self._farmed(recipe, _tasks(units, FARM_TASK_CANDIDATES), res, deadline)
+            per_task = FARM_TASK_CANDIDATES if len(self.targets) <= SLICE_HITS else SLICE_HITS  # hits bounded
+            self._farmed(recipe, _tasks(units, per_task), res, deadline)
             return
         native = self.native
         targets = self.targets  # built once here, not raced by the worker threads
@@ -519,7 +520,7 @@ class Runner:
         assert self.native is not None
         tmpl, positions, check = mask_layout(part, recipe.prefix, recipe.suffix)
         if self.farm is not None and self.farm.worth(part.size, self.rate(recipe) * self.passes):
-            units = split(tmpl, positions, check, part.start, part.end, self.farm.pieces(part.size))
+            units = split(tmpl, positions, check, part.start, part.end, self.farm.pieces(part.size, len(self.targets)))
             self._farmed(recipe, [[u] for u in units], res, deadline)
             return
         mask = self.native.Mask(template=tmpl, positions=positions, check=check)
