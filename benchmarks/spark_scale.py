@@ -190,7 +190,9 @@ def _memory() -> dict[str, float]:
 # ---------------------------------------------------------------------------------- stages
 
 
-def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_memory: str) -> dict[str, Any]:
+def _stage(
+    engine: str, stage: str, data: Path, work: Path, span: int, driver_memory: str, enumerate_on: str = "auto"
+) -> dict[str, Any]:
     """Run one stage in this (fresh) process and return its timing and memory."""
     os.environ["DC_BENCH_KEY"] = hashlib.sha256(b"spark_scale benchmark key").hexdigest()
     spark: Any = None
@@ -199,7 +201,8 @@ def _stage(engine: str, stage: str, data: Path, work: Path, span: int, driver_me
         from datacustoms.io.spark import frame, session
 
         t = time.perf_counter()
-        spark = session("local[2]", {**SPARK_CONF, "spark.driver.memory": driver_memory})
+        conf = {**SPARK_CONF, "spark.driver.memory": driver_memory, "spark.datacustoms.enumerate": enumerate_on}
+        spark = session("local[2]", conf)
         started = time.perf_counter() - t
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
     anon = AnonPeak()
@@ -251,11 +254,12 @@ def _reversal(engine: str, data: Path) -> dict[str, Any]:
     """The blind attack on the phone digests with the 010 mobile keyspace, through ``engine``."""
     from datacustoms.attack.api import attack_column
     from datacustoms.attack.hashes.keyspaces import kr_mobile
-    from datacustoms.flows.inspect import engine_of
+    from datacustoms.flows.inspect import engine_of, mask_farm
 
     eng = engine_of(engine)
     table = eng.open(str(data))
-    res = attack_column(table, "phone_sha256", keyspaces=[kr_mobile()], digests=eng.distinct_digests, budget_s=3600)
+    res = attack_column(table, "phone_sha256", keyspaces=[kr_mobile()], digests=eng.distinct_digests, budget_s=3600,
+                        farm=mask_farm(eng))  # fmt: skip
     sharded = [n for n in res.notes if "shards, one at a time" in n]
     shards = int(sharded[0].split(" shards")[0].rsplit(" ", 1)[1]) if sharded else 1
     return {"distinct": res.distinct_digests, "reversed": res.distinct_reversed, "rows_reversed": res.rows_reversed,
@@ -299,6 +303,8 @@ def main() -> None:
     parser.add_argument("--span", type=int, default=50_000_000, help="keyspace candidates to enumerate")
     parser.add_argument("--workdir", type=Path, default=None, help="where the export is generated (kept)")
     parser.add_argument("--driver-memory", default="2g", help="Spark's driver heap (spark.driver.memory)")
+    parser.add_argument("--enumerate", default="auto", choices=("auto", "executors", "driver"),
+                        help="spark.datacustoms.enumerate for the Spark runs (reversal: where large masks run)")  # fmt: skip
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "STAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     rows = 1_000_000 if args.quick else args.rows
@@ -306,7 +312,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     data = work / f"export-{rows}.parquet"
     if args.worker:
-        print(json.dumps(_stage(args.worker[0], args.worker[1], data, work, args.span, args.driver_memory)))
+        print(json.dumps(_stage(args.worker[0], args.worker[1], data, work, args.span, args.driver_memory, args.enumerate)))
         return
     if not data.exists():
         t = time.perf_counter()
@@ -321,7 +327,7 @@ def main() -> None:
                     missing_ok=True
                 )
             cmd = [sys.executable, __file__, "--rows", str(rows), "--workdir", str(work), "--span", str(args.span),
-                   "--driver-memory", args.driver_memory]  # fmt: skip
+                   "--driver-memory", args.driver_memory, "--enumerate", args.enumerate]  # fmt: skip
             proc = subprocess.run([*cmd, "--worker", engine, stage], capture_output=True, text=True, check=False)
             line = next((x for x in reversed(proc.stdout.splitlines()) if x.startswith("{")), None)
             if proc.returncode or line is None:
