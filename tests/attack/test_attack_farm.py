@@ -97,3 +97,19 @@ def test_hits_that_do_not_verify_here_fail_closed() -> None:
     table, space = _phone_column(), [ks.kr_mobile().narrowed("5555")]
     with pytest.raises(AttackError, match="do not verify here"):
         attack_column(table, "h", keyspaces=space, farm=InProcessFarm(shift=1))
+
+
+def test_sender_mode_farms_the_salted_recipe_it_found() -> None:
+    from test_attack_sender import PHONES, SLICE, _export, _reference
+
+    from datacustoms.attack.hashes.recipes import normalise
+
+    values = [hashlib.sha256(b"alipay_feed" + (normalise(p, "e164") or "").encode()).hexdigest() for p in PHONES]
+    order = list(range(len(PHONES)))
+    here = attack_column(_export(values), "phone_hash", reference=_reference(order), join="uid", keyspaces=SLICE)
+    farm = InProcessFarm()
+    there = attack_column(_export(values), "phone_hash", reference=_reference(order), join="uid", keyspaces=SLICE,
+                          farm=farm)  # fmt: skip
+    assert farm.units == 3  # the salted mask (salt in its template) in three slices
+    assert there.mode == here.mode == "sender" and there.status == here.status == "reversed"
+    assert there.recipe == here.recipe and there.rows_reversed == here.rows_reversed == len(PHONES)
