@@ -19,7 +19,16 @@ from datacustoms.engines.spark_search import enumerate_choice, farm_for
 from datacustoms.engines.spark_stages import distinct_digests, sampled_head, spark_cell_loader
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.io.series import ReleaseSeries
-from datacustoms.io.spark import DEFAULT_SPARK_MASTER, SparkTable, as_table, frame, session, source_name
+from datacustoms.io.spark import (
+    DEFAULT_SPARK_MASTER,
+    SparkTable,
+    as_table,
+    frame,
+    reader_choice,
+    session,
+    source_name,
+)
+from datacustoms.io.spark_pieces import ParquetPieces
 from datacustoms.model.risk import CombinationSearch
 from datacustoms.model.series import SeriesResult
 from datacustoms.model.thresholds import Thresholds
@@ -37,8 +46,10 @@ class SparkEngine:
     def __init__(self, master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = None) -> None:
         self.master = master
         self.conf = dict(conf or {})
-        # start once, with the user's settings; checks pyspark is there and the farm's setting
-        enumerate_choice(session(master, self.conf))
+        # start once, with the user's settings; checks pyspark is there and the farm's and reader's settings
+        spark = session(master, self.conf)
+        enumerate_choice(spark)
+        reader_choice(spark)
 
     def open(self, source: Any, *, sample_rows: int | None = None, **read_options: Any) -> Table:
         """``source``: a Spark DataFrame, a path Spark reads or a catalog table name.
@@ -72,13 +83,15 @@ class SparkEngine:
     def distinct_digests(self, table: Table, column: str) -> ParsedColumn | None:
         if column not in table.column_names:
             raise ColumnError(column, table.column_names)
-        return distinct_digests(self._frame(table), column, head=sampled_head(table, column), rows=table.num_rows)
+        return distinct_digests(
+            self._frame(table), column, head=sampled_head(table, column), rows=table.num_rows, pieces=_pieces(table)
+        )
 
     def mask_farm(self) -> MaskFarm | None:
         return farm_for(session(self.master, self.conf))
 
     def class_cells(self, table: Table, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
-        return spark_cell_loader(self._frame(table), qi, sensitive)
+        return spark_cell_loader(self._frame(table), qi, sensitive, _pieces(table))
 
     def combinations(
         self, table: Table, candidates: list[str], limits: Thresholds
@@ -103,10 +116,15 @@ class SparkEngine:
         return spark_protect(table, policy, output, master=self.master, keystore=keystore, dry_run=dry_run)
 
     def key_leaks(self, table: Table, policy: Policy, master_key: bytes) -> dict[str, int]:
-        return spark_key_leaks(self._frame(table), policy, master_key)
+        return spark_key_leaks(self._frame(table), policy, master_key, _pieces(table))
 
     def series(self, series: ReleaseSeries, **options: Any) -> SeriesResult:
         """The series measure on Spark (:mod:`datacustoms.engines.spark_series`): same figures, read by Spark."""
         from datacustoms.engines.spark_series import spark_series
 
         return spark_series(series, session(self.master, self.conf), **options)
+
+
+def _pieces(table: Table) -> ParquetPieces | None:
+    """The table's local Parquet source as pieces for the executors' pyarrow (None: Spark reads)."""
+    return table.pieces if isinstance(table, SparkTable) else None

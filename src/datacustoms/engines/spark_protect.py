@@ -46,9 +46,12 @@ from datacustoms.io.spark import (
     SparkTable,
     arrow_schema,
     frame,
+    local_parquet,
     reads_as_text,
     source_name,
+    source_pieces,
 )
+from datacustoms.io.spark_pieces import ParquetPieces, map_rows
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
 from datacustoms.protect import crypto
 from datacustoms.protect.histogram import COUNT
@@ -201,7 +204,8 @@ def spark_protect(
     rows_out: int | None = None
     if one_pass:
         assert output is not None
-        measured, rows_in, rows_out = _write_counted(written, policy, plan, steps, Path(output))
+        pieces = source.pieces if isinstance(source, SparkTable) else source_pieces(local_parquet(source, df), df)
+        measured, rows_in, rows_out = _write_counted(written, policy, plan, steps, Path(output), pieces)
     else:
         measured = _measure(df, policy, plan, dry_run)
         rows_in = measured.after.rows if measured.after is not None else int(df.count())
@@ -259,21 +263,22 @@ def _measure(df: Any, policy: Policy, plan: Plan, dry_run: bool) -> Measured:
 
 
 def _write_counted(
-    df: Any, policy: Policy, plan: Plan, steps: Sequence[Step], target: Path
+    df: Any, policy: Policy, plan: Plan, steps: Sequence[Step], target: Path, pieces: ParquetPieces | None
 ) -> tuple[Measured, int, int]:
     """One job writes the parts and counts the classes; a second writes again only when
-    suppression must drop rows (or the cap refuses: then nothing appears under ``target``)."""
+    suppression must drop rows (or the cap refuses: then nothing appears under ``target``).
+    ``pieces``: the source's row groups, read by pyarrow in the tasks where they cover the columns."""
     keyed = keyed_columns(plan)
     what = f"writing {target.name}"
     with staged_folder(target) as staging:
         counted = write_parts(df, steps, staging, position=suppression_position(plan), qi=plan.qi, keyed=keyed,
-                              what=what)  # fmt: skip
+                              what=what, pieces=pieces)  # fmt: skip
         measured = measure_classes(
             policy, plan, dry_run=False, raw_histogram=lambda: counted.raw, protected_histogram=lambda: counted.protected
         )
         if measured.suppression is not None:
             clear_parts(staging)
-            write_parts(df, _with_suppression(steps, measured), staging, keyed=keyed, what=what)
+            write_parts(df, _with_suppression(steps, measured), staging, keyed=keyed, what=what, pieces=pieces)
         mark_committed(staging)
         rows_out = count_rows(staging)
     return measured, counted.rows, rows_out
@@ -310,11 +315,11 @@ def _input_name(source: Any) -> str:
     return source_name(source) if not isinstance(source, str | os.PathLike) else os.fspath(source)
 
 
-def spark_key_leaks(df: Any, policy: Policy, master_key: bytes) -> dict[str, int]:
+def spark_key_leaks(df: Any, policy: Policy, master_key: bytes, pieces: ParquetPieces | None = None) -> dict[str, int]:
     """R18 on the executors: per column, the cells holding the master key or a key derived from it.
 
     Each partition runs the embedded :func:`~datacustoms.protect.keys.find_key_material` and
-    returns counts only; the driver adds them up.
+    returns counts only; the driver adds them up. ``pieces``: read by pyarrow in the tasks.
     """
     keys = [master_key] + [
         crypto.derive_key(master_key, recipient=policy.recipient, purpose=policy.purpose, operation=op)
@@ -328,7 +333,7 @@ def spark_key_leaks(df: Any, policy: Policy, master_key: bytes) -> dict[str, int
         )
 
     try:
-        rows = df.mapInArrow(scan, "column string, n long").groupBy("column").sum("n").collect()
+        rows = map_rows(df, scan, "column string, n long", None, pieces).groupBy("column").sum("n").collect()
     except Exception as err:
         raise_job_error(err, "the key-material scan")
         raise

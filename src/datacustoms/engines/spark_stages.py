@@ -35,8 +35,10 @@ from datacustoms.attack.hashes.targets import (
     guess_format,
 )
 from datacustoms.engines.spark_commit import raise_job_error
+from datacustoms.engines.spark_task import partial_counts
 from datacustoms.errors import DatacustomsError
-from datacustoms.io.spark import is_local_master, spilled_batches, stream_batches
+from datacustoms.io.spark import arrow_schema, is_local_master, spark_schema, spilled_batches, stream_batches
+from datacustoms.io.spark_pieces import ParquetPieces, map_rows
 from datacustoms.risk.profile import CellLoader
 from datacustoms.table import Table
 
@@ -99,8 +101,9 @@ def stream_partitions(rows: int, per_partition: int | None = None) -> int:
 
 
 def distinct_digests(
-    df: Any, column: str, fmt: DigestFormat | None = None, head: pa.Array | None = None, rows: int | None = None
-) -> ParsedColumn | None:
+    df: Any, column: str, fmt: DigestFormat | None = None, head: pa.Array | None = None, rows: int | None = None,
+    pieces: ParquetPieces | None = None,
+) -> ParsedColumn | None:  # fmt: skip
     """The column's distinct digests with row counts, as the embedded :func:`parse_batches` gives them.
 
     The encoding is guessed on the driver from ``head`` (or the first 2,000 values); the
@@ -123,7 +126,9 @@ def distinct_digests(
         fmt = guess_format(head) if len(head) else None
         if fmt is None:
             return None
-    decoded = df.select(column).mapInArrow(decode_kernel(fmt), "d binary, st byte, ws boolean")
+    # where ``pieces`` cover the column, each task reads its row groups with pyarrow (the rows never
+    # enter the JVM); otherwise Spark reads and hands the column over
+    decoded = map_rows(df, decode_kernel(fmt), "d binary, st byte, ws boolean", [column], pieces)
     # one group per distinct valid digest (st 0), one for nulls (st 1) and one for malformed values
     # (st 2); ``w`` counts the rows of each group that carried surrounding whitespace
     local = is_local_master(df)
@@ -180,28 +185,37 @@ def sampled_head(table: Table, column: str, n: int = 2_000) -> pa.Array | None:
 # ---------------------------------------------------------------------------------- risk
 
 
-def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> pa.Table:
+def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str], pieces: ParquetPieces | None = None) -> pa.Table:
     """The cells table ``(q0.., s0.., n)``: one row per class × sensitive values, counted by Spark.
 
     The same table :func:`datacustoms.risk.classes.build_cells` makes with DuckDB; SQL's
-    ``GROUP BY`` and Spark's ``groupBy`` both keep NULL as a value of its own.
+    ``GROUP BY`` and Spark's ``groupBy`` both keep NULL as a value of its own. Where ``pieces``
+    cover the columns, each task reads its row groups with pyarrow and counts them
+    (:func:`~datacustoms.engines.spark_task.partial_counts`), and Spark sums the partial counts;
+    otherwise Spark reads and groups alone.
     """
     from pyspark.sql import functions as F
 
-    keys = [F.col(c).alias(f"q{i}") for i, c in enumerate(qi)] + [
-        F.col(c).alias(f"s{i}") for i, c in enumerate(sensitive)
-    ]
+    columns = [*qi, *sensitive]
     names = [f"q{i}" for i in range(len(qi))] + [f"s{i}" for i in range(len(sensitive))]
+    if pieces is not None and pieces.reads(columns):
+        types = arrow_schema(df.select(*columns))
+        out = pa.schema([pa.field(n, f.type) for n, f in zip(names, types, strict=True)] + [pa.field("n", pa.int64())])
+        partial = map_rows(df, partial_counts(columns, names, "n"), spark_schema(out), columns, pieces)
+        return partial.groupBy(*names).agg(F.sum("n").alias("n")).toArrow()
+    keys = [F.col(c).alias(n) for c, n in zip(columns, names, strict=True)]
     return df.select(*keys).groupBy(*names).agg(F.count(F.lit(1)).alias("n")).toArrow()
 
 
-def spark_cell_loader(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> CellLoader:
+def spark_cell_loader(
+    df: Any, qi: Sequence[str], sensitive: Sequence[str], pieces: ParquetPieces | None = None
+) -> CellLoader:
     """Fill ``dc_cells`` from Spark's group-by: the driver loads the small cells table into the same
     bounded, spilling DuckDB the embedded engine uses, and every figure is derived the same way."""
     qi, sensitive = list(qi), list(sensitive)
 
     def load_cells(con: duckdb.DuckDBPyConnection) -> None:
-        cells = spark_cells(df, qi, sensitive)
+        cells = spark_cells(df, qi, sensitive, pieces)
         con.register("dc_spark_cells", cells)
         con.execute("CREATE OR REPLACE TEMP TABLE dc_cells AS SELECT * EXCLUDE (n), n::BIGINT AS n FROM dc_spark_cells")
         con.unregister("dc_spark_cells")

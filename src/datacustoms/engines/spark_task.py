@@ -1,4 +1,5 @@
-"""What a Spark task runs for ``protect``: the plan's kernels, its Parquet part, its class counts.
+"""What a Spark task runs: for ``protect`` the plan's kernels, its Parquet part and its class
+counts; for the risk profile a task's partial cell counts.
 
 Kept apart from the driver's modules so that a Python worker, which imports this module to run
 the task, loads only pyarrow, the kernels and the writer (not DuckDB, pandas or the report models).
@@ -106,6 +107,37 @@ def protect_task(staging: str, steps: Sequence[Step], position: int, qi: Sequenc
             [pa.array([ROWS], pa.int32()), *nulls, pa.array([rows], pa.int64())],
             names=[KIND, *[f"q{i}" for i in range(width)], N],
         )
+
+    return run
+
+
+#: a task folds its per-batch counts together once they hold this many groups
+FOLD_GROUPS = 1 << 20
+
+
+def partial_counts(columns: Sequence[str], names: Sequence[str], count: str) -> Any:
+    """The function a partition runs for a count ``groupBy``: its rows grouped by ``columns``
+    (renamed ``names``; a null is a value of its own, as in Spark and SQL) with their number in
+    ``count``. Spark sums these per group, as its own partial aggregation would have."""
+    columns, names = list(columns), list(names)
+
+    def fold(parts: list[pa.Table]) -> pa.Table:
+        table = pa.concat_tables(parts).group_by(names, use_threads=False).aggregate([(count, "sum")])
+        return table.select([*names, f"{count}_sum"]).rename_columns([*names, count])
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        parts: list[pa.Table] = []
+        held = 0
+        for batch in batches:
+            keys = pa.table([batch.column(c) for c in columns], names=names)
+            part = keys.group_by(names, use_threads=False).aggregate([([], "count_all")])
+            parts.append(part.select([*names, "count_all"]).rename_columns([*names, count]))
+            held += parts[-1].num_rows
+            if held > FOLD_GROUPS and len(parts) > 1:
+                parts = [fold(parts)]
+                held = parts[0].num_rows
+        if parts:
+            yield from (fold(parts) if len(parts) > 1 else parts[0]).to_batches()
 
     return run
 

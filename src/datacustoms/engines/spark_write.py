@@ -38,6 +38,7 @@ from datacustoms.engines.spark_task import (
     protect_task,
 )
 from datacustoms.io.spark import arrow_schema
+from datacustoms.io.spark_pieces import ParquetPieces, map_rows
 from datacustoms.protect.histogram import COUNT
 from datacustoms.protect.writer import OutputWriter
 
@@ -53,12 +54,14 @@ class Counted:
 
 def write_parts(
     df: Any, steps: Sequence[Step], staging: Path, *, position: int = 0, qi: Sequence[str] = (),
-    keyed: tuple[str, ...] = (), what: str = "the write",
+    keyed: tuple[str, ...] = (), what: str = "the write", pieces: ParquetPieces | None = None,
 ) -> Counted:  # fmt: skip
     """Run ``steps`` over ``df`` and write one Parquet part per partition into ``staging``.
 
     ``qi``: count the classes over these columns as read and after ``steps[:position]`` (the
-    QI rewrite); empty: count rows only. Raises :class:`~datacustoms.io.spark.SparkJobError`.
+    QI rewrite); empty: count rows only. ``pieces``: the source's row groups, read by pyarrow in
+    the tasks where they cover ``df``'s columns (one part per piece). Raises
+    :class:`~datacustoms.io.spark.SparkJobError`.
     """
     from pyspark.sql import functions as F
 
@@ -67,7 +70,7 @@ def write_parts(
     names = [f"q{i}" for i in range(len(qi))]
     ddl = ", ".join([f"{KIND} int", *(f"{n} string" for n in names), f"{N} long"])
     (staging / TEMPORARY).mkdir(parents=True, exist_ok=True)
-    counts = df.mapInArrow(protect_task(str(staging), steps, position, qi, keyed, target), ddl)
+    counts = map_rows(df, protect_task(str(staging), steps, position, qi, keyed, target), ddl, None, pieces)
     try:
         table = counts.groupBy(KIND, *names).agg(F.sum(N).alias(COUNT)).toArrow()
     except Exception as err:

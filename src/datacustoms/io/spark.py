@@ -24,7 +24,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from datacustoms.errors import DatacustomsError, InputError, MissingDependency
+from datacustoms.errors import DatacustomsError, InputError, MissingDependency, UsageError
+from datacustoms.io.spark_pieces import KEY, ROW, ParquetPieces, parquet_pieces, sample_task
 from datacustoms.table import BATCH_ROWS, DEFAULT_SAMPLE_ROWS, Table
 
 DEFAULT_SPARK_MASTER = "local[*]"
@@ -336,6 +337,39 @@ def local_parquet(source: Any, df: Any) -> Any:
     return dataset if dataset.schema.names == list(df.columns) else None
 
 
+#: who reads a local Parquet source for the executors' Arrow stages: ``auto`` (pyarrow, in the
+#: task, where the executors see the same files: :mod:`datacustoms.io.spark_pieces`) or ``spark``
+READER_CONF = "spark.datacustoms.reader"
+
+
+def reader_choice(spark: Any) -> str:
+    """``spark``'s :data:`READER_CONF`: auto or spark (anything else: a usage error)."""
+    choice = (spark.conf.get(READER_CONF, "auto") or "auto").strip().lower()
+    if choice not in ("auto", "spark"):
+        raise UsageError(
+            f"{READER_CONF} must be auto or spark, not {choice!r}", f"pass --spark-conf {READER_CONF}=spark (or auto)"
+        )
+    return str(choice)
+
+
+def source_pieces(dataset: Any, df: Any) -> ParquetPieces | None:
+    """``df``'s local Parquet source (``dataset``, from :func:`local_parquet`) as pieces the
+    executors read with pyarrow, or None: Spark's reader then reads it.
+
+    Only where Spark itself reads those files from the local file system (``file:`` paths: with a
+    cluster master the executors must see the same mount) and :data:`READER_CONF` allows it.
+    """
+    if dataset is None or reader_choice(df.sparkSession) != "auto":
+        return None
+    try:
+        if not all(str(f).startswith("file:") for f in df.inputFiles()):
+            return None
+        slots = int(df.sparkSession.sparkContext.defaultParallelism)
+        return parquet_pieces(dataset, arrow_schema(df), slots)
+    except (pa.ArrowException, OSError, ValueError):
+        return None  # a footer pyarrow cannot read: Spark reads, and reports the damage its own way
+
+
 @dataclass
 class SparkTable(Table):
     """A :class:`Table` over a Spark DataFrame (``frame``): the row count and the sample come from
@@ -344,6 +378,14 @@ class SparkTable(Table):
 
     frame: Any = None
     parquet: Any = None
+    _pieces: tuple[ParquetPieces | None] | None = None
+
+    @property
+    def pieces(self) -> ParquetPieces | None:
+        """The local Parquet source as pieces pyarrow reads on the executors (:func:`source_pieces`)."""
+        if self._pieces is None:
+            self._pieces = (source_pieces(self.parquet, self.frame),)
+        return self._pieces[0]
 
     @property
     def num_rows(self) -> int:
@@ -362,15 +404,56 @@ class SparkTable(Table):
         return super().sample(rows, seed)
 
     def _local_sample(self, rows: int, seed: int) -> pa.Table | None:
-        """The embedded engine's own reservoir sample, read by the driver from the local files."""
+        """The embedded engine's own reservoir sample of the local files: drawn by the executors
+        where they read every column (:func:`executor_sample`), else read by the driver."""
         if self.parquet is None:
             return None
+        pieces = self.pieces
+        if pieces is not None and pieces.reads(self.schema.names):
+            try:
+                return executor_sample(self.frame.sparkSession, pieces, self.schema, rows, seed, self.num_rows)
+            except Exception as err:  # the driver draws the very same sample below; a later job reports Spark's trouble
+                self.notes.append(f"the executors could not draw the sample ({type(err).__name__}); the driver read it")
         dataset = self.parquet
         local = Table(name=self.name, schema=dataset.schema, open_batches=lambda: bounded_batches(dataset.files))
         try:
             return local.sample(rows, seed).cast(self.schema)
         except (pa.ArrowException, ValueError):
             return None  # a type Spark reads differently: Spark samples
+
+
+def sample_bound(rows: int, total: int) -> float:
+    """A priority under which at least ``rows`` of ``total`` rows fall but for a chance of about
+    10^-9: the bound whose expected count is ``rows`` + 6 standard deviations (+ 10); 1 for a
+    small source (every row)."""
+    import math
+
+    mean = rows + 6 * math.sqrt(rows) + 10
+    return 1.0 if total <= mean else mean / total
+
+
+def executor_sample(spark: Any, pieces: ParquetPieces, schema: pa.Schema, rows: int, seed: int, total: int) -> pa.Table:
+    """:meth:`Table.sample` of a local Parquet source, drawn by the executors: the same rows.
+
+    Each task returns its rows whose priority is under :func:`sample_bound`, about ``rows`` rows
+    in all whatever the source's size; where fewer than ``rows`` came back (a chance of about
+    10^-9) the bound doubles and the tasks run again. The driver keeps the ``rows`` smallest, in
+    row order, and reads no row itself.
+    """
+    import numpy as np
+
+    read = pa.schema([pieces.schema.field(c) for c in schema.names])
+    out = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+    below = sample_bound(rows, total)
+    while True:
+        got = pieces.map_pieces(spark, sample_task(pieces.pieces, read, seed, below), spark_schema(out)).toArrow()
+        if got.num_rows >= min(rows, total) or below >= 1.0:
+            break
+        below = min(1.0, 2 * below)
+    keys = got.column(KEY).to_numpy()
+    order = np.argpartition(keys, rows)[:rows] if got.num_rows > rows else np.arange(got.num_rows)
+    order = order[np.argsort(got.column(ROW).to_numpy()[order], kind="stable")]
+    return got.take(pa.array(order)).select(schema.names).cast(schema).combine_chunks()
 
 
 def bounded_batches(files: Iterable[str | os.PathLike[str]]) -> Iterator[pa.RecordBatch]:
