@@ -19,6 +19,9 @@ SPARK_CONF = {
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "2",
     "spark.driver.memory": "1g",
+    # the suite's JVM writes no class-data archive into the user's cache (test_spark_classes.py
+    # starts JVMs of its own for that)
+    "spark.datacustoms.classArchive": "off",
 }
 
 

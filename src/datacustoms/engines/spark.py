@@ -28,6 +28,7 @@ from datacustoms.io.spark import (
     session,
     source_name,
 )
+from datacustoms.io.spark_classes import archive_choice
 from datacustoms.io.spark_pieces import ParquetPieces
 from datacustoms.model.risk import CombinationSearch
 from datacustoms.model.series import SeriesResult
@@ -47,6 +48,7 @@ class SparkEngine:
         self.master = master
         self.conf = dict(conf or {})
         # start once, with the user's settings; checks pyspark is there and the farm's and reader's settings
+        archive_choice(self.conf)
         spark = session(master, self.conf)
         enumerate_choice(spark)
         reader_choice(spark)

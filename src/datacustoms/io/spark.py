@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from datacustoms.errors import DatacustomsError, InputError, MissingDependency, UsageError
+from datacustoms.io.spark_classes import archive_options, record_writer
 from datacustoms.io.spark_pieces import KEY, ROW, ParquetPieces, parquet_pieces, sample_task
 from datacustoms.table import BATCH_ROWS, DEFAULT_SAMPLE_ROWS, Table
 
@@ -39,6 +40,10 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.session.timeZone": "UTC",
+    # PySpark's call-site capture for its own error messages walks the stack (and imports IPython
+    # where it is installed: half a second) on every DataFrame call; the engines report a failed
+    # job in their own words
+    "spark.python.sql.dataFrameDebugging.enabled": "false",
     # rows per Arrow batch between the JVM and the Python workers (Spark's default: 10,000): the
     # kernels are vectorised, so larger batches spend less on per-batch overhead
     "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
@@ -58,9 +63,9 @@ DEFAULT_CONF: dict[str, str] = {
 #: And the serial collector with a C1-sized code cache: one JVM on a few cores needs neither G1's
 #: remembered sets nor C2's 240 MiB of code cache (the 10 M-row digest stage with a 1 GiB heap:
 #: JVM peak 995-1,113 MiB against 1,229-1,281 MiB, the time the same within the noise)
-LOCAL_CONF: dict[str, str] = {
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m"
-}
+#: A local master's JVM also maps the class-data archive of :mod:`datacustoms.io.spark_classes`.
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+LOCAL_CONF: dict[str, str] = {JAVA_OPTIONS: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m"}
 
 _lock = threading.Lock()
 _sessions: dict[str, Any] = {}
@@ -110,7 +115,11 @@ def session(master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = No
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = SparkSession.builder.master(master).appName("datacustoms")
-        local = LOCAL_CONF if master.startswith("local") else {}
+        local = dict(LOCAL_CONF) if master.startswith("local") else {}
+        archive = ""
+        if local and JAVA_OPTIONS not in (conf or {}):  # the user's own JVM options win, archive and all
+            archive = archive_options(conf or {}, local[JAVA_OPTIONS])
+            local[JAVA_OPTIONS] = f"{local[JAVA_OPTIONS]} {archive}".strip()
         for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
             builder = builder.config(key, value)
         try:
@@ -122,6 +131,7 @@ def session(master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = No
                 "check that Java 17+ is installed and the master URL is right",
             ) from None
         spark.sparkContext.setLogLevel("ERROR")
+        record_writer(archive, spark.sparkContext._jvm)
         _sessions[master] = spark
         return spark
 

@@ -60,7 +60,9 @@ def test_row_groups_pack_into_pieces_with_their_first_rows(tmp_path: Path, monke
 
 def test_only_columns_read_as_spark_reads_them_are_covered(tmp_path: Path) -> None:
     pq.write_table(
-        pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["a", "b"], "when": pa.array([1, 2], pa.timestamp("ms"))}),
+        pa.table(
+            {"id": pa.array([1, 2], pa.int64()), "name": ["a", "b"], "when": pa.array([1, 2], pa.timestamp("ms"))}
+        ),
         tmp_path / "t.parquet",
     )
     pieces = parquet_pieces(ds.dataset(tmp_path, format="parquet"), _spark_types(["id", "name", "when"]), slots=2)
