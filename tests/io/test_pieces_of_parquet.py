@@ -107,3 +107,25 @@ def test_piece_batches_carry_sparks_schema_not_the_files(tmp_path: Path) -> None
     pq.write_table(table, tmp_path / "m.parquet")
     batch = next(read_piece(Piece(str(tmp_path / "m.parquet"), (0,), 0), _spark_types(["id"])))
     assert batch.schema.metadata is None and batch.schema == _spark_types(["id"])
+
+
+def test_count_tasks_read_stored_dictionaries_as_dictionaries(tmp_path: Path) -> None:
+    """Text stored dictionary-encoded in every page reaches a count task as an Arrow dictionary
+    (grouped by codes); text stored plain stays text, and the partial counts come out as text."""
+    from datacustoms.engines.spark_task import partial_counts
+
+    table = pa.table({"coded": ["x", "y", None] * 300, "plain": ["p", "q", "r"] * 300})
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path, use_dictionary=["coded"], row_group_size=400)
+    piece = Piece(str(path), (0, 1, 2), 0)
+    schema = pa.schema([("coded", pa.string()), ("plain", pa.string())])
+    assert spark_pieces.stored_dictionaries(piece, schema) == ["coded"]
+    batches = list(read_piece(piece, schema, ["coded"]))
+    assert pa.types.is_dictionary(batches[0].schema.field("coded").type)
+    assert batches[0].schema.field("plain").type == pa.string()
+    out = pa.schema([("q0", pa.string()), ("q1", pa.string()), ("n", pa.int64())])
+    counted = pa.Table.from_batches(list(partial_counts(["coded", "plain"], ["q0", "q1"], "n", out)(iter(batches))))
+    assert counted.schema == out
+    assert sorted(counted.to_pylist(), key=str) == sorted(
+        [{"q0": a, "q1": b, "n": 300} for a, b in (("x", "p"), ("y", "q"), (None, "r"))], key=str
+    )

@@ -128,10 +128,12 @@ def distinct_digests(
             return None
     # where ``pieces`` cover the column, each task reads its row groups with pyarrow (the rows never
     # enter the JVM); otherwise Spark reads and hands the column over
+    local = is_local_master(df)
+    if local and pieces is not None and pieces.reads([column]):
+        return _local_runs(df, column, fmt, pieces)
     decoded = map_rows(df, decode_kernel(fmt), "d binary, st byte, ws boolean", [column], pieces)
     # one group per distinct valid digest (st 0), one for nulls (st 1) and one for malformed values
     # (st 2); ``w`` counts the rows of each group that carried surrounding whitespace
-    local = is_local_master(df)
     rows = int(df.count()) if rows is None else rows
     parts = stream_partitions(rows, FILE_GROUPS_PER_PARTITION if local else None)
     # partitioned by digest, the groupBy needs no second shuffle (it forgoes the map-side partial
@@ -146,6 +148,103 @@ def distinct_digests(
         raise
     except Exception as err:  # a failed Spark job (lost results, a full disk): one line, no verdict
         raise_job_error(err, f"counting the digests of column {column!r}", "no verdict was given")
+
+
+#: a task sorts and counts its valid digests in runs of at most this many rows (32 MiB of SHA-256)
+RUN_ROWS = 1 << 20
+RUN_STATS = ("rows", "nulls", "valid", "malformed", "whitespace")
+
+
+def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) -> ParsedColumn:
+    """The distinct digests of a local Parquet source on a local master, with no shuffle.
+
+    Each task reads its piece's column with pyarrow, decodes it, sorts and counts its digests in
+    runs (the embedded engine's :func:`~datacustoms.attack.hashes.targets.sort_unique_counts`)
+    and writes them to a file in a temporary folder the driver shares with its local executors;
+    it returns only its row counts. The driver hands each run to the same
+    :class:`~datacustoms.attack.hashes.targets.DigestCounter` the embedded engine uses, which
+    merges them into the sorted, memory-mapped distinct digests: no digest passes through the JVM.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="datacustoms-spark-runs-"))
+    try:
+        (folder / "_temporary").mkdir()
+        ddl = ", ".join(f"{name} long" for name in RUN_STATS)
+        try:
+            counted = pieces.map_in_arrow(df.sparkSession, _run_task(fmt, str(folder)), ddl, [column]).toArrow()
+        except Exception as err:  # a failed Spark job (a full disk, a lost worker): one line, no verdict
+            raise_job_error(err, f"counting the digests of column {column!r}", "no verdict was given")
+        totals = {name: int(pc.sum(counted.column(name)).as_py() or 0) for name in RUN_STATS}
+        stats = ParseStats(rows=totals["rows"], nulls=totals["nulls"], valid=totals["valid"],
+                           malformed=totals["malformed"], whitespace=totals["whitespace"])  # fmt: skip
+        counter = DigestCounter(fmt.size, weighted=True)
+        for part in sorted(folder.glob("part-*.arrow")):
+            with pa.memory_map(str(part)) as source:
+                reader = pa.ipc.open_file(source)
+                for i in range(reader.num_record_batches):
+                    run = reader.get_batch(i)
+                    digests = run.column(0)
+                    mat = np.frombuffer(digests.buffers()[1], np.uint8, count=len(digests) * fmt.size)
+                    counter.add_run(mat.reshape(-1, fmt.size), run.column(1).to_numpy())
+        mat, counts = counter.finish()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(mat), [None, pa.py_buffer(mat)])
+    return ParsedColumn(fmt=fmt, stats=stats, distinct=arr, counts=counts, matrix=mat)
+
+
+def _run_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """Executor side of :func:`_local_runs`: decode, count in sorted runs, write the runs' file
+    (renamed into place when whole: a retried attempt writes the same bytes), yield the counts."""
+    decode = decode_kernel(fmt)
+    schema = pa.schema([("d", pa.binary(fmt.size)), ("n", pa.int64())])
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import os
+        from pathlib import Path
+
+        from pyspark import TaskContext
+
+        from datacustoms.attack.hashes.targets import sort_unique_counts
+
+        ctx = TaskContext.get()
+        part, attempt = (ctx.partitionId(), ctx.taskAttemptId()) if ctx is not None else (0, 0)
+        tmp = Path(folder, "_temporary", f"{part:05d}-{attempt}.arrow")
+        totals = dict.fromkeys(RUN_STATS, 0)
+        held: list[np.ndarray] = []
+        count = 0
+
+        def flush(writer: pa.ipc.RecordBatchFileWriter) -> None:
+            distinct, counts = sort_unique_counts(np.concatenate(held) if len(held) > 1 else held[0])
+            buffer = pa.py_buffer(np.ascontiguousarray(distinct))
+            digests = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(distinct), [None, buffer])
+            writer.write_batch(pa.record_batch([digests, pa.array(counts, pa.int64())], schema=schema))
+
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+            for decoded in decode(batches):
+                status = decoded.column("st").to_numpy()
+                totals["rows"] += len(status)
+                totals["valid"] += int((status == 0).sum())
+                totals["nulls"] += int((status == 1).sum())
+                totals["malformed"] += int((status == 2).sum())
+                totals["whitespace"] += int(pc.sum(decoded.column("ws").cast(pa.int64())).as_py() or 0)
+                valid = decoded.column("d").filter(pc.equal(decoded.column("st"), 0)).cast(pa.binary(fmt.size))
+                if len(valid):
+                    flat = np.frombuffer(valid.buffers()[1], np.uint8, count=(valid.offset + len(valid)) * fmt.size)
+                    held.append(flat[valid.offset * fmt.size :].reshape(-1, fmt.size).copy())
+                    count += len(valid)
+                if count >= RUN_ROWS:
+                    flush(writer)
+                    held, count = [], 0
+            if held:
+                flush(writer)
+        os.replace(tmp, Path(folder, f"part-{part:05d}.arrow"))
+        yield pa.RecordBatch.from_arrays([pa.array([totals[n]], pa.int64()) for n in RUN_STATS], names=list(RUN_STATS))
+
+    return run
 
 
 def _count_groups(batches: Iterator[pa.RecordBatch], fmt: DigestFormat) -> ParsedColumn:
@@ -201,7 +300,8 @@ def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str], pieces: Pa
     if pieces is not None and pieces.reads(columns):
         types = arrow_schema(df.select(*columns))
         out = pa.schema([pa.field(n, f.type) for n, f in zip(names, types, strict=True)] + [pa.field("n", pa.int64())])
-        partial = map_rows(df, partial_counts(columns, names, "n"), spark_schema(out), columns, pieces)
+        counts = partial_counts(columns, names, "n", out)
+        partial = pieces.map_in_arrow(df.sparkSession, counts, spark_schema(out), columns, dictionary=True)
         return partial.groupBy(*names).agg(F.sum("n").alias("n")).toArrow()
     keys = [F.col(c).alias(n) for c, n in zip(columns, names, strict=True)]
     return df.select(*keys).groupBy(*names).agg(F.count(F.lit(1)).alias("n")).toArrow()

@@ -115,10 +115,12 @@ def protect_task(staging: str, steps: Sequence[Step], position: int, qi: Sequenc
 FOLD_GROUPS = 1 << 20
 
 
-def partial_counts(columns: Sequence[str], names: Sequence[str], count: str) -> Any:
+def partial_counts(columns: Sequence[str], names: Sequence[str], count: str, out: pa.Schema) -> Any:
     """The function a partition runs for a count ``groupBy``: its rows grouped by ``columns``
     (renamed ``names``; a null is a value of its own, as in Spark and SQL) with their number in
-    ``count``. Spark sums these per group, as its own partial aggregation would have."""
+    ``count``, in the ``out`` schema. Spark sums these per group, as its own partial aggregation
+    would have. Key columns may arrive as Arrow dictionaries (grouped by their codes, each
+    batch's groups then decoded to ``out``'s text)."""
     columns, names = list(columns), list(names)
 
     def fold(parts: list[pa.Table]) -> pa.Table:
@@ -131,7 +133,7 @@ def partial_counts(columns: Sequence[str], names: Sequence[str], count: str) -> 
         for batch in batches:
             keys = pa.table([batch.column(c) for c in columns], names=names)
             part = keys.group_by(names, use_threads=False).aggregate([([], "count_all")])
-            parts.append(part.select([*names, "count_all"]).rename_columns([*names, count]))
+            parts.append(part.select([*names, "count_all"]).rename_columns([*names, count]).cast(out))
             held += parts[-1].num_rows
             if held > FOLD_GROUPS and len(parts) > 1:
                 parts = [fold(parts)]

@@ -10,7 +10,7 @@ data page is ``PLAIN_DICTIONARY`` or ``RLE_DICTIONARY``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -132,10 +132,12 @@ def _encodings(fh: BinaryIO, start: int, end: int) -> Iterator[tuple[int, int | 
         pos += header + compressed
 
 
-def dictionary_columns(path: str | Path, columns: list[str]) -> list[str]:
+def dictionary_columns(path: str | Path, columns: list[str], row_groups: Sequence[int] | None = None) -> list[str]:
     """The top-level ``columns`` of the Parquet file at ``path`` whose every data page, in every
-    row group, holds dictionary indices. Any header this cannot read counts as not."""
+    row group (of ``row_groups`` when given), holds dictionary indices. Any header this cannot
+    read counts as not."""
     meta = pq.ParquetFile(path).metadata
+    groups = range(meta.num_row_groups) if row_groups is None else row_groups
     leaves = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
     found = []
     with open(path, "rb") as fh:
@@ -144,7 +146,7 @@ def dictionary_columns(path: str | Path, columns: list[str]) -> list[str]:
             if index is None:
                 continue
             try:
-                if all(_chunk_is_dictionary(fh, meta.row_group(g).column(index)) for g in range(meta.num_row_groups)):
+                if all(_chunk_is_dictionary(fh, meta.row_group(g).column(index)) for g in groups):
                     found.append(name)
             except (ValueError, OSError):
                 continue

@@ -59,17 +59,26 @@ class ParquetPieces:
         names = set(self.schema.names)
         return all(c in names for c in columns)
 
-    def map_in_arrow(self, spark: Any, function: ArrowFunction, schema: Any, columns: Sequence[str]) -> Any:
+    def map_in_arrow(
+        self, spark: Any, function: ArrowFunction, schema: Any, columns: Sequence[str], *, dictionary: bool = False
+    ) -> Any:
         """``function`` over ``columns`` of every row, a task per piece: a DataFrame of its output.
 
         What ``df.select(*columns).mapInArrow(function, schema)`` gives, with the rows read by
         the task itself. Spark's range of piece numbers, one per partition, is all the JVM holds.
+        ``dictionary``: text columns stored dictionary-encoded in every page of a piece reach
+        ``function`` as Arrow dictionaries, as stored (a group-by over codes never decodes the
+        text; the function must turn them back into text in what it returns).
         """
         read = pa.schema([self.schema.field(c) for c in columns])
         pieces = self.pieces
 
         def run(numbers: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            return function(batch for piece in piece_numbers(pieces, numbers) for batch in read_piece(piece, read))
+            return function(
+                batch
+                for piece in piece_numbers(pieces, numbers)
+                for batch in read_piece(piece, read, stored_dictionaries(piece, read) if dictionary else ())
+            )
 
         return self.map_pieces(spark, run, schema)
 
@@ -86,20 +95,35 @@ def piece_numbers(pieces: Sequence[Piece], numbers: Iterator[pa.RecordBatch]) ->
             yield pieces[number]
 
 
-def read_piece(piece: Piece, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """The piece's rows, in ``schema``, in bounded batches.
+def read_piece(piece: Piece, schema: pa.Schema, dictionary: Sequence[str] = ()) -> Iterator[pa.RecordBatch]:
+    """The piece's rows, in ``schema`` (the ``dictionary`` columns as Arrow dictionaries), in
+    bounded batches.
 
     As the embedded reader reads a file: no row group's buffers kept (``pre_buffer``), each
     column's pages through a 1 MiB buffer, one thread (a Spark task has one core).
     """
     import pyarrow.parquet as pq
 
-    source = pq.ParquetFile(piece.path, pre_buffer=False, buffer_size=1 << 20)
+    source = pq.ParquetFile(
+        piece.path, pre_buffer=False, buffer_size=1 << 20, read_dictionary=list(dictionary) or None
+    )
+    fields = [f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in dictionary else f for f in schema]
+    target = pa.schema(fields)
     for read in source.iter_batches(
         batch_size=BATCH_ROWS, row_groups=list(piece.row_groups), columns=schema.names, use_threads=False
     ):
         # Spark's nullability and no file metadata, as Spark's reader would hand them
-        yield pa.RecordBatch.from_arrays(read.columns, schema=schema)
+        yield pa.RecordBatch.from_arrays(read.columns, schema=target)
+
+
+def stored_dictionaries(piece: Piece, schema: pa.Schema) -> list[str]:
+    """The text columns of ``schema`` stored dictionary-encoded in every data page of the piece
+    (read as dictionaries they cost a fraction of the plain read; elsewhere Arrow would rebuild
+    the dictionary value by value)."""
+    from datacustoms.io.parquet_pages import dictionary_columns
+
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return dictionary_columns(piece.path, text, piece.row_groups) if text else []
 
 
 #: the columns a sampled row carries beside its values: its priority and its row number

@@ -418,6 +418,15 @@ class DigestCounter:
             self.filled += take
             rows = rows[take:]
 
+    def add_run(self, distinct: np.ndarray, counts: np.ndarray) -> None:
+        """Append a run sorted, deduplicated and counted elsewhere (a Spark task's, weighted
+        counters only): it goes to the spill as it is, and :meth:`finish` sums it with the rest."""
+        if self.weights is None:
+            raise ValueError("runs carry counts: the counter must be weighted")
+        if len(distinct):
+            self.spill = self.spill or _Spill(self.size)
+            self.spill.add(distinct, counts)
+
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
         """The sorted distinct digests (memory-mapped when spilled) and their counts."""
         if self.spill is None:
