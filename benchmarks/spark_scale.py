@@ -28,8 +28,14 @@ Peak memory: the Python driver's peak RSS (``VmHWM``) and the peak of its anonym
 file, page cache the kernel reclaims under pressure) and, for Spark, the peak RSS of the JVM
 (``VmHWM``; in local mode it hosts the executors too) and of the largest Python worker.
 
+``--again`` runs each stage a second time in the same process (a warm session: the JVM and the
+Python workers started, as in a notebook or a service) and reports that run beside the first;
+``--spark-conf KEY=VALUE`` passes a setting to the Spark runs' session (to compare, say,
+``spark.datacustoms.reader=spark`` or ``spark.datacustoms.classArchive=off``).
+
     python benchmarks/spark_scale.py --quick          # 1 M rows
     python benchmarks/spark_scale.py --rows 50000000  # the target size
+    python benchmarks/spark_scale.py --rows 10000000 --stages inspect,protect,digests --again
 """
 
 from __future__ import annotations
@@ -192,7 +198,7 @@ def _memory() -> dict[str, float]:
 
 def _stage(
     engine: str, stage: str, data: Path, work: Path, span: int, driver_memory: str, enumerate_on: str = "auto",
-    again: bool = False,
+    again: bool = False, extra_conf: dict[str, str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run one stage in this (fresh) process and return its timing and memory; with ``again``, run
     it a second time in the same process (a warm session) and add that run's time and CPU."""
@@ -203,7 +209,8 @@ def _stage(
         from datacustoms.io.spark import session
 
         t = time.perf_counter()
-        conf = {**SPARK_CONF, "spark.driver.memory": driver_memory, "spark.datacustoms.enumerate": enumerate_on}
+        conf = {**SPARK_CONF, "spark.driver.memory": driver_memory, "spark.datacustoms.enumerate": enumerate_on,
+                **(extra_conf or {})}  # fmt: skip
         spark = session("local[2]", conf)
         started = time.perf_counter() - t
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
@@ -321,6 +328,8 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="2g", help="Spark's driver heap (spark.driver.memory)")
     parser.add_argument("--enumerate", default="auto", choices=("auto", "executors", "driver"),
                         help="spark.datacustoms.enumerate for the Spark runs (reversal: where large masks run)")  # fmt: skip
+    parser.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for the Spark runs' session (repeatable), e.g. spark.datacustoms.classArchive=off")
     parser.add_argument("--again", action="store_true",
                         help="run each stage a second time in the same process and report that run too (a warm "
                              "session: the JVM and the Python workers started, as in a notebook or a service)")  # fmt: skip
@@ -331,8 +340,9 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     data = work / f"export-{rows}.parquet"
     if args.worker:
+        extra_conf = dict(kv.split("=", 1) for kv in args.spark_conf)
         print(json.dumps(_stage(args.worker[0], args.worker[1], data, work, args.span, args.driver_memory,
-                                args.enumerate, args.again)))  # fmt: skip
+                                args.enumerate, args.again, extra_conf)))  # fmt: skip
         return
     if not data.exists():
         t = time.perf_counter()
@@ -348,7 +358,7 @@ def main() -> None:
                 )
             cmd = [sys.executable, __file__, "--rows", str(rows), "--workdir", str(work), "--span", str(args.span),
                    "--driver-memory", args.driver_memory, "--enumerate", args.enumerate,
-                   *(["--again"] if args.again else [])]  # fmt: skip
+                   *(["--again"] if args.again else []), *(f"--spark-conf={kv}" for kv in args.spark_conf)]  # fmt: skip
             proc = subprocess.run([*cmd, "--worker", engine, stage], capture_output=True, text=True, check=False)
             line = next((x for x in reversed(proc.stdout.splitlines()) if x.startswith("{")), None)
             if proc.returncode or line is None:

@@ -198,3 +198,18 @@ def test_a_dataframe_has_no_pieces(spark: Any) -> None:
     table = resolve_engine("spark", master="local[2]").open(df, sample_rows=10)
     assert isinstance(table, SparkTable) and table.pieces is None
     assert frame(df) is df
+
+
+@pytest.mark.spark
+def test_a_source_changed_under_the_tasks_fails_in_one_line(spark: Any, tmp_path: Path, small_pieces: None) -> None:
+    """Pieces name row groups: a file rewritten with fewer of them after planning fails the job,
+    and the command says so in one line with no verdict (never a count over half the rows)."""
+    from datacustoms.io.spark import SparkJobError
+
+    path = tmp_path / "moving.parquet"
+    pq.write_table(make_export(), path, row_group_size=100)
+    table = _open(path)
+    assert table.pieces is not None and len(table.pieces.pieces) == 6
+    pq.write_table(make_export(), path, row_group_size=600)  # one row group now
+    with pytest.raises(SparkJobError, match=r"^counting the classes failed in Spark .*; no verdict was given"):
+        spark_cells(table.frame, ["age"], ["sex"], table.pieces)

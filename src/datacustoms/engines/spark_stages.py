@@ -302,9 +302,14 @@ def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str], pieces: Pa
         out = pa.schema([pa.field(n, f.type) for n, f in zip(names, types, strict=True)] + [pa.field("n", pa.int64())])
         counts = partial_counts(columns, names, "n", out)
         partial = pieces.map_in_arrow(df.sparkSession, counts, spark_schema(out), columns, dictionary=True)
-        return partial.groupBy(*names).agg(F.sum("n").alias("n")).toArrow()
-    keys = [F.col(c).alias(n) for c, n in zip(columns, names, strict=True)]
-    return df.select(*keys).groupBy(*names).agg(F.count(F.lit(1)).alias("n")).toArrow()
+        cells = partial.groupBy(*names).agg(F.sum("n").alias("n"))
+    else:
+        keys = [F.col(c).alias(n) for c, n in zip(columns, names, strict=True)]
+        cells = df.select(*keys).groupBy(*names).agg(F.count(F.lit(1)).alias("n"))
+    try:
+        return cells.toArrow()
+    except Exception as err:  # a failed Spark job (a file changed under it, a lost worker): one line, no verdict
+        raise_job_error(err, "counting the classes", "no verdict was given")
 
 
 def spark_cell_loader(

@@ -376,8 +376,8 @@ def source_pieces(dataset: Any, df: Any) -> ParquetPieces | None:
             return None
         slots = int(df.sparkSession.sparkContext.defaultParallelism)
         return parquet_pieces(dataset, arrow_schema(df), slots)
-    except (pa.ArrowException, OSError, ValueError):
-        return None  # a footer pyarrow cannot read: Spark reads, and reports the damage its own way
+    except Exception:  # a footer pyarrow cannot read, a listing Spark refuses: Spark's reader reads, and reports
+        return None
 
 
 @dataclass
