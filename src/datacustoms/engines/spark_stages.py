@@ -4,12 +4,17 @@ How the work divides (see docs/scaling.md):
 
 * detection: ``sample()`` on the executors, the embedded detectors on the collected Arrow sample;
 * reversal: one ``groupBy(digest).count()`` shuffles the column down to its distinct digests with
-  row counts; the driver decodes them and enumerates the keyspace with the native engine (the
-  same :func:`~datacustoms.attack.api.attack_blind` as the embedded engine), and rows reversed
-  are the hits weighted by Spark's counts;
-* risk: one ``groupBy(quasi-identifiers, sensitive columns).count()`` gives the cells table the
-  embedded engine builds with DuckDB; the driver loads it into the same bounded DuckDB and
-  derives every figure with the embedded engine's own functions.
+  row counts (a local master over a local Parquet source needs no shuffle: each task sorts its
+  piece's digests into counted runs the driver merges); the driver enumerates the keyspace with
+  the native engine (the same :func:`~datacustoms.attack.api.attack_blind` as the embedded
+  engine), and rows reversed are the hits weighted by those counts;
+* risk: one ``groupBy(quasi-identifiers, sensitive columns)`` gives the cells table the
+  embedded engine builds with DuckDB (over a local Parquet source, of the counts each task made
+  of its own piece); the driver loads it into the same bounded DuckDB and derives every figure
+  with the embedded engine's own functions.
+
+A local Parquet source is read by pyarrow in the tasks wherever its pieces cover the columns a
+stage needs (:mod:`datacustoms.io.spark_pieces`).
 
 The flow (:func:`datacustoms.flows.inspect.inspect`) is the same for both engines, so the result
 is the same :class:`~datacustoms.model.report.Report` as the embedded engine's.
