@@ -214,3 +214,16 @@ def test_weighted_counter_spills_and_sums_counts(monkeypatch: pytest.MonkeyPatch
     assert results[0] == results[1] == want
     with pytest.raises(ValueError, match="weights"):
         targets.DigestCounter(32).add(mat[:2], w[:2])
+    # runs sorted and counted elsewhere (a Spark task's), mixed with rows added as they come: the
+    # same digests and summed counts, a digest shared by several runs counted once
+    monkeypatch.setattr(targets, "BLOCK_BYTES", 32 * 1_000)
+    counter = targets.DigestCounter(32, weighted=True)
+    for a in range(0, len(mat), 3_000):
+        if a % 6_000:
+            counter.add(mat[a : a + 3_000], w[a : a + 3_000])
+        else:
+            counter.add_run(*targets.sort_unique_counts(mat[a : a + 3_000], weights=w[a : a + 3_000]))
+    distinct, counts = counter.finish()
+    assert ([r.tobytes() for r in distinct], counts.tolist()) == want
+    with pytest.raises(ValueError, match="weighted"):
+        targets.DigestCounter(32).add_run(mat[:1], w[:1])

@@ -213,3 +213,30 @@ def test_a_source_changed_under_the_tasks_fails_in_one_line(spark: Any, tmp_path
     pq.write_table(make_export(), path, row_group_size=600)  # one row group now
     with pytest.raises(SparkJobError, match=r"^counting the classes failed in Spark .*; no verdict was given"):
         spark_cells(table.frame, ["age"], ["sex"], table.pieces)
+
+
+@pytest.mark.spark
+def test_digest_runs_count_what_the_embedded_parser_counts(
+    spark: Any, tmp_path: Path, small_pieces: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case variants, surrounding white space, nulls and a malformed value, spread over pieces and
+    over several runs within a piece: the tasks' runs give the embedded parser's digests, counts
+    and statistics."""
+    from datacustoms.attack.column import read_column
+    from datacustoms.engines import spark_stages
+
+    d, e = "ab" * 32, "cd" * 32
+    values = [d, d.upper(), f" {e} ", None, "zz" * 32, e, d] * 40
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"h": values}), path, row_group_size=50)
+    monkeypatch.setattr(spark_stages, "RUN_ROWS", 16)  # several runs per piece
+    table = _open(path)
+    assert table.pieces is not None and len(table.pieces.pieces) == 6
+    got = distinct_digests(table.frame, "h", rows=len(values), pieces=table.pieces)
+    want = read_column(read(str(path)), "h")
+    assert got is not None and want is not None
+    counted = ("rows", "nulls", "whitespace", "malformed", "valid")  # both Spark paths leave the case tallies
+    assert (
+        [getattr(got.stats, n) for n in counted] == [getattr(want.stats, n) for n in counted] == [280, 40, 40, 40, 200]
+    )
+    assert got.distinct.equals(want.distinct) and got.counts.tolist() == want.counts.tolist() == [120, 80]

@@ -194,6 +194,7 @@ def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) 
                     digests = run.column(0)
                     mat = np.frombuffer(digests.buffers()[1], np.uint8, count=len(digests) * fmt.size)
                     counter.add_run(mat.reshape(-1, fmt.size), run.column(1).to_numpy())
+            part.unlink()  # in the counter's spill now: the disk holds the digests about twice, not three times
         mat, counts = counter.finish()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
