@@ -151,3 +151,26 @@ def test_the_key_follows_java_spark_and_the_flags(cache: Path) -> None:
     assert java is not None
     assert spark_classes.archive_key(java, FLAGS) == spark_classes.archive_key(java, FLAGS)
     assert spark_classes.archive_key(java, FLAGS) != spark_classes.archive_key(java, FLAGS + " -Xss4m")
+
+
+def test_no_second_archive_while_a_jvm_is_still_to_write_one(cache: Path) -> None:
+    """A JVM writes its archive only when it exits, after its Python driver: until then only its
+    note is there, and a session starting meanwhile writes no second one."""
+    cache.mkdir(parents=True)
+    note = cache / f"{_key()}.{os.getpid()}-1.writer"
+    note.write_text(json.dumps({"pid": os.getpid(), "classpath": "x.jar", "options": []}))
+    assert archive_options({}, FLAGS) == ""
+    then = time.time() - 2 * spark_classes.STALE_S  # a note that old names a JVM long gone (or a reused number)
+    os.utime(note, (then, then))
+    assert archive_options({}, FLAGS).startswith("-XX:ArchiveClassesAtExit=")
+
+
+def test_archives_written_beside_the_one_in_place_are_swept(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    final = cache / f"{_key()}.jsa"
+    final.write_bytes(b"checked")
+    gone = _written(cache, _gone_pid())
+    running = _written(cache, os.getpid())
+    assert archive_options({}, FLAGS).startswith(f"-XX:SharedArchiveFile={final} ")
+    assert not gone.exists() and not gone.with_suffix(".writer").exists()
+    assert running.exists()  # its JVM may still be writing it: swept by a later session

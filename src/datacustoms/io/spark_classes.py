@@ -101,9 +101,10 @@ def archive_options(conf: dict[str, str], flags: str) -> str:
         if not final.exists():
             _promote(folder, key, java)
         if final.exists():
+            _sweep(folder, key)
             return f"-XX:SharedArchiveFile={final} -Xshare:auto {QUIET}"
-        if (folder / f"{key}.failed").exists() or any(folder.glob(f"{key}.*.partial")):
-            return ""  # the check refused one before, or another session's archive waits for its check
+        if (folder / f"{key}.failed").exists() or _pending(folder, key):
+            return ""  # the check refused one before, or another session's archive is on its way
         return f"-XX:ArchiveClassesAtExit={folder / f'{key}.{os.getpid()}-{time.time_ns()}.partial'} {QUIET}"
     except OSError:
         return ""  # a read-only home, a full disk: run without the archive
@@ -152,6 +153,39 @@ def _promote(folder: Path, key: str, java: str) -> None:
             return
         _remove(partial, writer)
         (folder / f"{key}.failed").touch()  # not written again for this Java, Spark and flags
+
+
+def _pending(folder: Path, key: str) -> bool:
+    """True while another session's archive exists unchecked or its JVM still runs (the JVM writes
+    it only when it exits, after its Python driver is gone)."""
+    if any(folder.glob(f"{key}.*.partial")):
+        return True
+    now = time.time()
+    return any(
+        _alive(pid)
+        for writer in folder.glob(f"{key}.*.writer")
+        if now - writer.stat().st_mtime <= STALE_S and (pid := _writer_pid(writer)) is not None
+    )
+
+
+def _sweep(folder: Path, key: str) -> None:
+    """Delete what sessions that wrote an archive beside the one in place left, once their JVMs are
+    gone (a note that names no JVM, once it is old)."""
+    now = time.time()
+    for writer in folder.glob(f"{key}.*.writer"):
+        pid = _writer_pid(writer)
+        if (pid is not None and not _alive(pid)) or (pid is None and now - writer.stat().st_mtime > STALE_S):
+            _remove(writer.with_suffix(".partial"), writer)
+    for partial in folder.glob(f"{key}.*.partial"):
+        if not partial.with_suffix(".writer").exists() and now - partial.stat().st_mtime > STALE_S:
+            partial.unlink(missing_ok=True)
+
+
+def _writer_pid(writer: Path) -> int | None:
+    try:
+        return int(json.loads(writer.read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _usable(java: str, options: list[str], archive: Path, classpath: str) -> bool:
