@@ -4,8 +4,10 @@ A local master's JVM loads, verifies and links some 15,000 of Spark's classes on
 in every first job: about half of a fresh session's start and a second or more of its first jobs
 (``docs/scaling.md``: the 10 M-row inspect). Java's application class-data sharing keeps those
 classes, already parsed, in a file the next JVM maps. The first session writes the archive when
-its JVM exits (``-XX:ArchiveClassesAtExit``, to a name of its own); a later session checks it and
-moves it into place, and every session after that maps it (``-XX:SharedArchiveFile``).
+its JVM exits (``-XX:ArchiveClassesAtExit``, to a name of its own; a session that starts while
+another's JVM has yet to write its archive writes none); a later session checks it and moves it
+into place, and every session after that maps it (``-XX:SharedArchiveFile``) and sweeps what
+sessions that wrote one beside it left.
 
 Java maps an archive without checking its length: a file cut short (a JVM killed while writing
 it) crashes the JVM that maps it. So an archive is used only after a JVM that wrote it has exited
