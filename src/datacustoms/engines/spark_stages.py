@@ -40,7 +40,7 @@ from datacustoms.attack.hashes.targets import (
     guess_format,
 )
 from datacustoms.engines.spark_commit import raise_job_error
-from datacustoms.engines.spark_task import partial_counts
+from datacustoms.engines.spark_task import TEMPORARY, partial_counts, task_files
 from datacustoms.errors import DatacustomsError
 from datacustoms.io.spark import arrow_schema, is_local_master, spark_schema, spilled_batches, stream_batches
 from datacustoms.io.spark_pieces import ParquetPieces, map_rows
@@ -176,7 +176,7 @@ def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) 
 
     folder = Path(tempfile.mkdtemp(prefix="datacustoms-spark-runs-"))
     try:
-        (folder / "_temporary").mkdir()
+        (folder / TEMPORARY).mkdir()
         ddl = ", ".join(f"{name} long" for name in RUN_STATS)
         try:
             counted = pieces.map_in_arrow(df.sparkSession, _run_task(fmt, str(folder)), ddl, [column]).toArrow()
@@ -210,15 +210,10 @@ def _run_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBat
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import os
-        from pathlib import Path
-
-        from pyspark import TaskContext
 
         from datacustoms.attack.hashes.targets import sort_unique_counts
 
-        ctx = TaskContext.get()
-        part, attempt = (ctx.partitionId(), ctx.taskAttemptId()) if ctx is not None else (0, 0)
-        tmp = Path(folder, "_temporary", f"{part:05d}-{attempt}.arrow")
+        tmp, whole = task_files(folder, ".arrow")
         totals = dict.fromkeys(RUN_STATS, 0)
         held: list[np.ndarray] = []
         count = 0
@@ -247,7 +242,7 @@ def _run_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBat
                     held, count = [], 0
             if held:
                 flush(writer)
-        os.replace(tmp, Path(folder, f"part-{part:05d}.arrow"))
+        os.replace(tmp, whole)
         yield pa.RecordBatch.from_arrays([pa.array([totals[n]], pa.int64()) for n in RUN_STATS], names=list(RUN_STATS))
 
     return run

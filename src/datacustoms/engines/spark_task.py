@@ -51,6 +51,17 @@ RAW, PROTECTED, ROWS = 0, 1, 2
 TEMPORARY = "_temporary"
 
 
+def task_files(folder: str, suffix: str) -> tuple[Path, Path]:
+    """This task's file under ``folder/_temporary`` (named by partition and attempt) and the part
+    it is renamed to once whole (``part-<partition><suffix>``): a retried or speculative attempt
+    renames the same bytes, and a failed one leaves only its temporary file."""
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    part, attempt = (ctx.partitionId(), ctx.taskAttemptId()) if ctx is not None else (0, 0)
+    return Path(folder, TEMPORARY, f"{part:05d}-{attempt}{suffix}"), Path(folder, f"part-{part:05d}{suffix}")
+
+
 def _classes(columns: Sequence[pa.Array], width: int) -> pa.Table:
     """One batch's class sizes over ``columns`` (as text), named ``q0…`` (nulls are one class)."""
     names = [f"q{i}" for i in range(width)]
@@ -73,11 +84,7 @@ def protect_task(staging: str, steps: Sequence[Step], position: int, qi: Sequenc
     before, after, qi, width = list(steps[:position]), list(steps[position:]), list(qi), len(qi)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from pyspark import TaskContext
-
-        ctx = TaskContext.get()
-        part, attempt = (ctx.partitionId(), ctx.taskAttemptId()) if ctx is not None else (0, 0)
-        tmp = Path(staging, TEMPORARY, f"{part:05d}-{attempt}.parquet")
+        tmp, part = task_files(staging, ".parquet")
         writer = OutputWriter(tmp, "parquet", keyed)
         raw: list[pa.Table] = []
         protected: list[pa.Table] = []
@@ -94,7 +101,7 @@ def protect_task(staging: str, steps: Sequence[Step], position: int, qi: Sequenc
             if writer.schema is None:  # an empty partition still leaves a file with the schema
                 writer.write(empty_batch(target))
             writer.close()
-            os.replace(tmp, Path(staging, f"part-{part:05d}.parquet"))
+            os.replace(tmp, part)
         except BaseException:
             writer.close()
             tmp.unlink(missing_ok=True)
