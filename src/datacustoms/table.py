@@ -100,7 +100,9 @@ class Table:
         """A uniform random sample of at most ``rows`` rows (bottom-k reservoir, one pass).
 
         Every row gets a random priority; the ``rows`` smallest survive. Batches are merged as
-        they stream, so memory stays at about two samples whatever the table's size.
+        they stream, so memory stays at about two samples whatever the table's size; once the
+        sample is full, only a batch's rows under the largest priority kept can enter it, and only
+        those are copied.
         """
         if self._sample is not None and self._sample.num_rows <= rows:
             return self._sample
@@ -111,6 +113,11 @@ class Table:
         for batch in self.open_batches():
             total += batch.num_rows
             keys = rng.random(batch.num_rows)
+            if kept is not None and kept.num_rows >= rows:
+                entering = np.flatnonzero(keys < kept_keys.max())
+                if not len(entering):
+                    continue
+                batch, keys = batch.take(pa.array(entering)), keys[entering]
             part = pa.Table.from_batches([batch], schema=self.schema)
             if kept is None:
                 kept, kept_keys = part, keys

@@ -129,3 +129,17 @@ def test_count_tasks_read_stored_dictionaries_as_dictionaries(tmp_path: Path) ->
     assert sorted(counted.to_pylist(), key=str) == sorted(
         [{"q0": a, "q1": b, "n": 300} for a, b in (("x", "p"), ("y", "q"), (None, "r"))], key=str
     )
+
+
+@pytest.mark.parametrize("rows", [1, 37, 999, 1_000, 2_000])
+def test_the_embedded_sample_is_the_bottom_k_of_the_draws(rows: int) -> None:
+    """Whatever the batches (rows skipped once the sample is full included): the rows of the
+    ``rows`` smallest draws of ``default_rng(seed)``, one per row in stream order, in row order."""
+    table = pa.table({"id": pa.array(range(1_000), pa.int64()), "name": [f"n{i}" for i in range(1_000)]})
+    for chunk in (1, 7, 64, 1_000):
+        source = Table(
+            name="t", schema=table.schema, open_batches=lambda c=chunk: iter(table.to_batches(max_chunksize=c))
+        )
+        keys = np.random.default_rng(5).random(1_000)
+        want = np.sort(np.argsort(keys)[:rows]).tolist()
+        assert source.sample(rows, seed=5).column("id").to_pylist() == want
