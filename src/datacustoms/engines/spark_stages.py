@@ -191,9 +191,7 @@ def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) 
                 reader = pa.ipc.open_file(source)
                 for i in range(reader.num_record_batches):
                     run = reader.get_batch(i)
-                    digests = run.column(0)
-                    mat = np.frombuffer(digests.buffers()[1], np.uint8, count=len(digests) * fmt.size)
-                    counter.add_run(mat.reshape(-1, fmt.size), run.column(1).to_numpy())
+                    counter.add_run(_digest_rows(run.column(0), fmt.size), run.column(1).to_numpy())
             part.unlink()  # in the counter's spill now: the disk holds the digests about twice, not three times
         mat, counts = counter.finish()
     finally:
@@ -234,8 +232,7 @@ def _run_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBat
                 totals["whitespace"] += int(pc.sum(decoded.column("ws").cast(pa.int64())).as_py() or 0)
                 valid = decoded.column("d").filter(pc.equal(decoded.column("st"), 0)).cast(pa.binary(fmt.size))
                 if len(valid):
-                    flat = np.frombuffer(valid.buffers()[1], np.uint8, count=(valid.offset + len(valid)) * fmt.size)
-                    held.append(flat[valid.offset * fmt.size :].reshape(-1, fmt.size).copy())
+                    held.append(_digest_rows(valid, fmt.size).copy())
                     count += len(valid)
                 if count >= RUN_ROWS:
                     flush(writer)
@@ -246,6 +243,12 @@ def _run_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBat
         yield pa.RecordBatch.from_arrays([pa.array([totals[n]], pa.int64()) for n in RUN_STATS], names=list(RUN_STATS))
 
     return run
+
+
+def _digest_rows(digests: pa.Array, size: int) -> np.ndarray:
+    """A null-free ``binary(size)`` array's values as an ``(n, size)`` byte matrix (a view)."""
+    flat = np.frombuffer(digests.buffers()[1], np.uint8, count=(digests.offset + len(digests)) * size)
+    return flat[digests.offset * size :].reshape(-1, size)
 
 
 def _count_groups(batches: Iterator[pa.RecordBatch], fmt: DigestFormat) -> ParsedColumn:
@@ -267,8 +270,7 @@ def _count_groups(batches: Iterator[pa.RecordBatch], fmt: DigestFormat) -> Parse
         valid = status == 0
         fixed = batch.column("d").filter(pa.array(valid)).cast(pa.binary(fmt.size))
         if len(fixed):
-            mat = np.frombuffer(fixed.buffers()[1], np.uint8, count=(fixed.offset + len(fixed)) * fmt.size)
-            counter.add(mat[fixed.offset * fmt.size :].reshape(-1, fmt.size), weights[valid])
+            counter.add(_digest_rows(fixed, fmt.size), weights[valid])
     mat, counts = counter.finish()
     arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(mat), [None, pa.py_buffer(mat)])
     return ParsedColumn(fmt=fmt, stats=stats, distinct=arr, counts=counts, matrix=mat)
