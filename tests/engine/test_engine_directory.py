@@ -62,3 +62,19 @@ def test_list_hits_name_their_target_rows() -> None:
     assert hits.indices.tolist() == list(range(0, len(cands), 3))
     assert hits.rows is not None
     assert [targets._sorted[r].tobytes() for r in hits.rows] == list(hits.digests) == real
+
+
+@needs_native
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 127, 128, 129, 1_000])
+def test_every_target_is_in_both_kinds_of_bitmap(n: int) -> None:
+    """The bitmaps are filled a block of 64 keys ahead of their writes: every target, the last
+    of a partial block included, must be found by digest (keyed by its last word) and by a search
+    whose kernels key by SHA-256's a after round 56."""
+    idx = sorted({(17 + 7_919 * k) % MASK.size for k in range(n)})
+    digests = [hashlib.sha256(MASK.candidate(i)).digest() for i in idx]
+    by_digest = TargetSet.from_digests(digests, 32)
+    by_digest._native_handle(0)
+    assert by_digest.contains_many(b"".join(digests)).all()
+    by_round = TargetSet.from_digests(digests, 32)
+    by_round._native_handle(1)
+    assert engine.search_mask(MASK, "sha256", by_round).indices.tolist() == idx

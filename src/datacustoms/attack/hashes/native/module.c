@@ -253,6 +253,8 @@ static uint32_t a57_of_digest(const uint8_t *dig) {
  * only the kind it reads.  0, or 1 out of memory.  Takes the box's lock: a caller holding the
  * GIL may wait here for a builder that runs without it (py_targets_new's helper thread), which
  * never takes the GIL while it holds the lock. */
+#define DC_KEY_BLOCK 64
+
 static int targets_keys(targets_box *b, int rev) {
     dc_targets *t = &b->t;
     pthread_mutex_lock(&b->keys_lock);
@@ -261,12 +263,25 @@ static int targets_keys(targets_box *b, int rev) {
         uint32_t *big = alloc_huge((((size_t)1 << t->bits) / 32 + 1) * sizeof(uint32_t));
         uint32_t *small = alloc_huge((((size_t)1 << t->small_bits) / 32 + 1) * sizeof(uint32_t));
         if (big && small) {
-            for (size_t i = 0; i < t->n; i++) {
-                const uint8_t *d = t->digests + i * (size_t)t->dsize;
-                uint32_t key = rev ? a57_of_digest(d) : dc_be32(d + t->dsize - 4), bit = key >> t->shift;
-                big[bit >> 5] |= 1u << (bit & 31);
-                bit = key >> t->small_shift;
-                small[bit >> 5] |= 1u << (bit & 31);
+            /* keys a block ahead of the writes, their bitmap words prefetched for writing: each
+             * write to the big bitmap misses the cache, and one at a time they took 2-3 times longer */
+            uint32_t keys[2][DC_KEY_BLOCK];
+            size_t waiting = 0; /* keys of the block before, still to be written */
+            for (size_t i = 0; i < t->n || waiting; i += DC_KEY_BLOCK) {
+                uint32_t *next = keys[(i / DC_KEY_BLOCK) & 1], *prev = keys[((i / DC_KEY_BLOCK) & 1) ^ 1];
+                size_t m = i >= t->n ? 0 : t->n - i < DC_KEY_BLOCK ? t->n - i : DC_KEY_BLOCK;
+                for (size_t j = 0; j < m; j++) {
+                    const uint8_t *d = t->digests + (i + j) * (size_t)t->dsize;
+                    next[j] = rev ? a57_of_digest(d) : dc_be32(d + t->dsize - 4);
+                    __builtin_prefetch(&big[next[j] >> t->shift >> 5], 1);
+                }
+                for (size_t j = 0; j < waiting; j++) {
+                    uint32_t bit = prev[j] >> t->shift;
+                    big[bit >> 5] |= 1u << (bit & 31);
+                    bit = prev[j] >> t->small_shift;
+                    small[bit >> 5] |= 1u << (bit & 31);
+                }
+                waiting = m;
             }
             if (rev) { t->rbitmap = big; t->rsmall = small; }
             else { t->bitmap = big; t->small = small; }
