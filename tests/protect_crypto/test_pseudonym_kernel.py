@@ -29,8 +29,8 @@ from datacustoms.protect.operators.pseudonymize import pseudonymize_values
 native = crypto._native_module()
 needs_native = pytest.mark.skipif(native is None, reason="the native extension is not built")
 FEATURES = native.cpu_features() if native is not None else {}
-#: every path this CPU runs: the multi-lane kernels (avx512 is what "auto" picks where present,
-#: avx2 only when asked) and the one-row compressions (sha_ni, scalar)
+#: every path this CPU runs: the 16-row kernels ("auto" picks avx512 where present, else sha_ni,
+#: two rows interleaved), the 8-row avx2 (only when asked) and the one-row portable C (scalar)
 IMPLS = ["auto", "scalar"] + [i for i in ("sha_ni", "avx2", "avx512") if FEATURES.get(i)]
 KEY = bytes(range(32))
 #: SHA-256 of the 128-bit hex pseudonyms of "010" + 8 digits, i = 0..39, under KEY, joined with

@@ -133,6 +133,8 @@ void dc_mb_shani_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 void dc_mb_shani_nz4_rev(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
 /* double SHA-256 over the hex of the first digest (see double_mb_impl.h) */
 void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
+/* the whole compression of 16 lanes from one state (dc_mbfull_avx2's interface) */
+void dc_mbfull_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_SHANI_LANES 16
 
 /* avx2.c (compiled with -mavx2) */

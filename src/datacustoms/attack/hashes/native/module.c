@@ -1540,6 +1540,7 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     dc_mbfull_kernel kern = NULL;
     int L = 1;
     if (impl == IMPL_AVX512 || (impl == IMPL_AUTO && has_avx512)) { kern = dc_mbfull_avx512; L = DC_AVX512_LANES; }
+    else if (impl == IMPL_SHANI || (impl == IMPL_AUTO && has_shani)) { kern = dc_mbfull_shani; L = DC_SHANI_LANES; }
     else if (impl == IMPL_AVX2) { kern = dc_mbfull_avx2; L = DC_AVX2_LANES; }
     Py_BEGIN_ALLOW_THREADS
     uint32_t ist[8], ost[8];

@@ -171,7 +171,7 @@ DC_STUB(dc_mb_avx2) DC_STUB(dc_mb_avx2_nz3) DC_STUB(dc_mb_avx2_nz4) DC_STUB(dc_m
 DC_STUB(dc_mb_avx512) DC_STUB(dc_mb_avx512_nz3) DC_STUB(dc_mb_avx512_nz4) DC_STUB(dc_mb_avx512_nz5)
 DC_STUB(dc_mb_avx2_nz3_inv2) DC_STUB(dc_mb_avx2_nz4_inv2) DC_STUB(dc_mb_avx512_nz3_inv2) DC_STUB(dc_mb_avx512_nz4_inv2)
 DC_STUB(dc_mb_md5_avx512) DC_STUB(dc_mb_sha1_avx512) DC_STUB(dc_mb_md5_avx2) DC_STUB(dc_mb_sha1_avx2)
-DC_STUB(dc_mbfull_avx2) DC_STUB(dc_mbfull_avx512)
+DC_STUB(dc_mbfull_avx2) DC_STUB(dc_mbfull_avx512) DC_STUB(dc_mbfull_shani)
 DC_STUB(dc_mb2_sha256_avx512) DC_STUB(dc_mb2_sha1_avx512) DC_STUB(dc_mb2_md5_avx512)
 DC_STUB(dc_mb2_sha256_avx2) DC_STUB(dc_mb2_sha1_avx2) DC_STUB(dc_mb2_md5_avx2)
 DC_STUB(dc_mb2_sha256_shani) DC_STUB(dc_mb_shani_rev) DC_STUB(dc_mb_shani_nz4_rev)

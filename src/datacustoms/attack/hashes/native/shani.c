@@ -152,6 +152,30 @@ static inline __attribute__((always_inline)) void compress_pair(__m128i *S0a, __
     *S0b = _mm_add_epi32(*S0b, B0); *S1b = _mm_add_epi32(*S1b, B1);
 }
 
+/* The whole compression of 16 lanes from one state, two at a time (compress_pair): the
+ * dc_mbfull_kernel interface of the AVX2 and AVX-512 kernels (W lane-major, word w of lane j at
+ * W[w*16 + j]; out likewise, 8 words a lane), so the batched HMAC runs on CPUs with SHA-NI and no
+ * AVX-512 with the SHA unit's latency hidden, not one row's chain at a time. */
+void dc_mbfull_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
+    __m128i S0i, S1i;
+    LOAD_STATE(S0i, S1i, mid);
+    for (int l = 0; l < DC_SHANI_LANES; l += 4) {
+        __m128i g[4][4];
+        lane_groups(W, l, 4, g);
+        for (int j = 0; j < 4; j += 2) {
+            __m128i A0 = S0i, A1 = S1i, B0 = S0i, B1 = S1i;
+            uint32_t a[8], b[8];
+            compress_pair(&A0, &A1, &B0, &B1, g[j], g[j + 1]);
+            STORE_STATE(a, A0, A1);
+            STORE_STATE(b, B0, B1);
+            for (int w = 0; w < 8; w++) {
+                out[w * DC_SHANI_LANES + l + j] = a[w];
+                out[w * DC_SHANI_LANES + l + j + 1] = b[w];
+            }
+        }
+    }
+}
+
 /* The message groups of a state's 64 hex digits: words 0-3 and 4-7 of the digest (as
  * STORE_STATE orders them), each word's high 16 bits then its low 16 bits. */
 static inline __attribute__((always_inline)) void hex_groups(__m128i S0, __m128i S1, __m128i g[4]) {
