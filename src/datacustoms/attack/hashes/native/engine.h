@@ -136,6 +136,9 @@ void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *key
 /* the whole compression of 16 lanes from one state (dc_mbfull_avx2's interface) */
 void dc_mbfull_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_SHANI_LANES 16
+/* keyed pseudonyms: dc_hmac_hex16_avx512's contract (below) with the SHA extensions */
+void dc_hmac_hex16_shani(const uint32_t ist[8], const uint32_t ost[8], const uint8_t *base, const int32_t rel[16],
+                         const int32_t len[16], int nbytes, uint8_t *out, size_t width);
 
 /* avx2.c (compiled with -mavx2) */
 void dc_mb_avx2(const uint32_t mid[8], const uint32_t *W, uint32_t *keys);
@@ -195,5 +198,8 @@ void dc_prefetch_lanes_avx512(const uint32_t *bitmap, int shift, const uint32_t 
  * the first nbytes of each MAC as lower-case hex at out + width * j */
 void dc_hmac_hex16_avx512(const uint32_t ist[8], const uint32_t ost[8], const uint8_t *base, const int32_t rel[16],
                           const int32_t len[16], int nbytes, uint8_t *out, size_t width);
+/* the type of both 16-row units */
+typedef void (*dc_hex16_unit)(const uint32_t ist[8], const uint32_t ost[8], const uint8_t *base, const int32_t rel[16],
+                              const int32_t len[16], int nbytes, uint8_t *out, size_t width);
 
 #endif

@@ -1378,12 +1378,13 @@ static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, u
     }
 }
 
-/* Rows i..i+15 through dc_hmac_hex16_avx512 when all of them are at most 55 bytes long and 64
- * bytes can be read from each start; 0 (nothing done) otherwise. */
-static int hex16_avx512(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, Py_ssize_t i,
-                        int nbytes, uint8_t *out) {
+/* Rows i..i+15 through a 16-row unit (dc_hmac_hex16_avx512 or dc_hmac_hex16_shani) when all of
+ * them are at most 55 bytes long and 64 bytes can be read from each start; 0 (nothing done)
+ * otherwise. */
+static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s,
+                 Py_ssize_t i, int nbytes, uint8_t *out) {
 #ifdef DC_NO_SIMD
-    (void)ist; (void)ost; (void)s; (void)i; (void)nbytes; (void)out;
+    (void)unit; (void)ist; (void)ost; (void)s; (void)i; (void)nbytes; (void)out;
     return 0;
 #else
     if (i + 16 > s->length) return 0;
@@ -1399,7 +1400,7 @@ static int hex16_avx512(const uint32_t ist[8], const uint32_t ost[8], const arro
         rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 55 bytes span < 1 KiB */
         len[j] = (int32_t)n;
     }
-    dc_hmac_hex16_avx512(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(2 * nbytes));
+    unit(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(2 * nbytes));
     return 1;
 #endif
 }
@@ -1429,9 +1430,14 @@ static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arro
         Wo[8 * L + j] = 0x80000000u;
         Wo[15 * L + j] = (64 + 32) * 8;
     }
-    const int wide = kern == dc_mbfull_avx512; /* the 16-row AVX-512 unit applies */
+    /* the 16-row unit of this kernel's instruction set, where there is one */
+    dc_hex16_unit unit = NULL;
+#ifndef DC_NO_SIMD
+    if (kern == dc_mbfull_avx512) unit = dc_hmac_hex16_avx512;
+    else if (kern == dc_mbfull_shani) unit = dc_hmac_hex16_shani;
+#endif
     for (Py_ssize_t i = 0; i <= s->length; i++) {
-        if (wide && cnt == 0 && hex16_avx512(ist, ost, s, i, nbytes, text + width * (size_t)i)) {
+        if (unit && cnt == 0 && hex16(unit, ist, ost, s, i, nbytes, text + width * (size_t)i)) {
             i += 15;
             continue;
         }

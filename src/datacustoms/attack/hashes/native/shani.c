@@ -152,6 +152,14 @@ static inline __attribute__((always_inline)) void compress_pair(__m128i *S0a, __
     *S0b = _mm_add_epi32(*S0b, B0); *S1b = _mm_add_epi32(*S1b, B1);
 }
 
+/* A state (ABEF/CDGH) as digest words 0-3 and 4-7, word 0 in element 0 (STORE_STATE without
+ * the memory). */
+static inline __attribute__((always_inline)) void state_words(__m128i S0, __m128i S1, __m128i *w03, __m128i *w47) {
+    __m128i t = _mm_shuffle_epi32(S0, 0x1B), u = _mm_shuffle_epi32(S1, 0xB1);
+    *w03 = _mm_blend_epi16(t, u, 0xF0);
+    *w47 = _mm_alignr_epi8(u, t, 8);
+}
+
 /* The whole compression of 16 lanes from one state, two at a time (compress_pair): the
  * dc_mbfull_kernel interface of the AVX2 and AVX-512 kernels (W lane-major, word w of lane j at
  * W[w*16 + j]; out likewise, 8 words a lane), so the batched HMAC runs on CPUs with SHA-NI and no
@@ -179,8 +187,8 @@ void dc_mbfull_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *out) {
 /* The message groups of a state's 64 hex digits: words 0-3 and 4-7 of the digest (as
  * STORE_STATE orders them), each word's high 16 bits then its low 16 bits. */
 static inline __attribute__((always_inline)) void hex_groups(__m128i S0, __m128i S1, __m128i g[4]) {
-    __m128i t = _mm_shuffle_epi32(S0, 0x1B), u = _mm_shuffle_epi32(S1, 0xB1);
-    __m128i w03 = _mm_blend_epi16(t, u, 0xF0), w47 = _mm_alignr_epi8(u, t, 8);
+    __m128i w03, w47;
+    state_words(S0, S1, &w03, &w47);
     __m128i hi = hex_be(SHR(w03, 16)), lo = hex_be(w03);
     g[0] = _mm_unpacklo_epi32(hi, lo);
     g[1] = _mm_unpackhi_epi32(hi, lo);
@@ -222,5 +230,85 @@ void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *key
             keys[l + j] = pad64_h7(A0, A1);
             keys[l + j + 1] = pad64_h7(B0, B1);
         }
+    }
+}
+
+/* ---- keyed pseudonyms: HMAC-SHA-256 as hex, 16 rows at a time ---- */
+
+/* Row n's padded inner block (n <= 55 bytes at m, 64 readable) as message groups: the bytes
+ * past the message cleared, 0x80 after it, each word's bytes put in big-endian order, and the
+ * bit length of ipad block + message in word 15. */
+static inline __attribute__((always_inline)) void row_groups(const uint8_t *m, int n, __m128i g[4]) {
+    const __m128i bswap32 = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+    const __m128i len = _mm_set1_epi8((char)n), high = _mm_set1_epi8((char)0x80);
+    __m128i idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int q = 0; q < 4; q++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(m + 16 * q));
+        v = _mm_and_si128(v, _mm_cmpgt_epi8(len, idx));
+        v = _mm_or_si128(v, _mm_and_si128(_mm_cmpeq_epi8(idx, len), high));
+        g[q] = _mm_shuffle_epi8(v, bswap32);
+        idx = _mm_add_epi8(idx, _mm_set1_epi8(16));
+    }
+    g[3] = _mm_insert_epi32(g[3], (64 + n) * 8, 3);
+}
+
+/* The 32 lower-case hex characters of four digest words (word 0's most significant nibble
+ * first), at out: big-endian bytes, each split into its two nibbles, looked up in
+ * "0123456789abcdef". */
+static inline __attribute__((always_inline)) void hex32(__m128i w, uint8_t *out) {
+    const __m128i bswap32 = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+    const __m128i digits = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e',
+                                         'f');
+    const __m128i low = _mm_set1_epi8(0x0F);
+    __m128i b = _mm_shuffle_epi8(w, bswap32);
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), low), lo = _mm_and_si128(b, low);
+    _mm_storeu_si128((__m128i *)out, _mm_shuffle_epi8(digits, _mm_unpacklo_epi8(hi, lo)));
+    _mm_storeu_si128((__m128i *)(out + 16), _mm_shuffle_epi8(digits, _mm_unpackhi_epi8(hi, lo)));
+}
+
+/* The first nbytes of a MAC given as its words, as hex at out (2 * nbytes characters, none
+ * written past them). */
+static inline __attribute__((always_inline)) void mac_hex(__m128i w03, __m128i w47, int nbytes, uint8_t *out) {
+    if (nbytes == 16) {
+        hex32(w03, out);
+    } else if (nbytes == 32) {
+        hex32(w03, out);
+        hex32(w47, out + 32);
+    } else {
+        uint8_t text[64];
+        hex32(w03, text);
+        hex32(w47, text + 32);
+        memcpy(out, text, (size_t)(2 * nbytes));
+    }
+}
+
+/* dc_hmac_hex16_avx512's contract with the SHA extensions: each pair of rows' inner blocks is
+ * built in registers from the data, their two compressions interleaved (compress_pair), the
+ * inner states become the outer blocks' first words without leaving the registers, and the
+ * outer states are hex-encoded from them; no lane-major transposition, as the 16-lane kernels
+ * need. */
+void dc_hmac_hex16_shani(const uint32_t ist[8], const uint32_t ost[8], const uint8_t *base, const int32_t rel[16],
+                         const int32_t len[16], int nbytes, uint8_t *out, size_t width) {
+    __m128i I0, I1, O0, O1;
+    LOAD_STATE(I0, I1, ist);
+    LOAD_STATE(O0, O1, ost);
+    const __m128i w8 = _mm_setr_epi32((int)0x80000000u, 0, 0, 0), w15 = _mm_setr_epi32(0, 0, 0, (64 + 32) * 8);
+    for (int j = 0; j < 16; j += 2) {
+        __m128i ga[4], gb[4];
+        row_groups(base + rel[j], len[j], ga);
+        row_groups(base + rel[j + 1], len[j + 1], gb);
+        __m128i A0 = I0, A1 = I1, B0 = I0, B1 = I1;
+        compress_pair(&A0, &A1, &B0, &B1, ga, gb);
+        state_words(A0, A1, &ga[0], &ga[1]);
+        state_words(B0, B1, &gb[0], &gb[1]);
+        ga[2] = gb[2] = w8;
+        ga[3] = gb[3] = w15;
+        A0 = B0 = O0;
+        A1 = B1 = O1;
+        compress_pair(&A0, &A1, &B0, &B1, ga, gb);
+        state_words(A0, A1, &ga[0], &ga[1]);
+        state_words(B0, B1, &gb[0], &gb[1]);
+        mac_hex(ga[0], ga[1], nbytes, out + width * (size_t)j);
+        mac_hex(gb[0], gb[1], nbytes, out + width * (size_t)(j + 1));
     }
 }
