@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -25,6 +26,7 @@ from datacustoms.protect import crypto
 from datacustoms.protect.operators.common import blank_to_null, bytes_within
 from datacustoms.protect.operators.pseudonymize import normalize
 from datacustoms.protect.pipeline import protect_table
+from datacustoms.protect.writer import OutputWriter, output_stream
 
 KEY = bytes(range(32))
 TEXT = st.lists(
@@ -116,3 +118,28 @@ def test_keyed_columns_are_plain_uncompressed_and_read_back_exactly(tmp_path: Pa
     duckdb = pytest.importorskip("duckdb")
     rows = duckdb.sql(f"SELECT phone FROM read_parquet('{out.as_posix()}')").fetchall()
     assert [r[0] for r in rows] == expected
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_output_writer_fills_a_fresh_file_and_replaces_an_old_one_whole(tmp_path: Path, fmt: str) -> None:
+    """The temporary file atomic_path makes (empty) is written in place, not truncated; any other
+    file is rewritten from its start, so no stale byte of a longer old file survives."""
+    batch = pa.record_batch({"p": [f"v{i}" for i in range(1000)]})
+    fresh, old, missing = tmp_path / f"fresh.{fmt}", tmp_path / f"old.{fmt}", tmp_path / f"missing.{fmt}"
+    fresh.touch()
+    old.write_bytes(b"\xff" * 1_000_000)  # longer than the output: appending would leave these
+    inode = fresh.stat().st_ino
+    for path in (fresh, old, missing):
+        writer = OutputWriter(path, fmt, ("p",))
+        writer.write(batch)
+        writer.write(batch)
+        writer.close()
+    assert fresh.stat().st_ino == inode
+    sizes = {path.stat().st_size for path in (fresh, old, missing)}
+    assert len(sizes) == 1 and sizes.pop() < 1_000_000
+    for path in (fresh, old, missing):
+        table = pq.read_table(path) if fmt == "parquet" else pacsv.read_csv(path)
+        assert table.column("p").to_pylist() == batch.column(0).to_pylist() * 2
+    with output_stream(fresh) as sink:  # a stream for any Arrow writer, from the file's start
+        sink.write(b"abc")
+    assert fresh.read_bytes() == b"abc"

@@ -23,6 +23,7 @@ from datacustoms.errors import ColumnError, DatacustomsError, KeyMaterialError, 
 from datacustoms.io.atomic import atomic_path
 from datacustoms.protect import crypto
 from datacustoms.protect.keys import AuditLog, Keystore, MasterKey, resolve_key_versions
+from datacustoms.protect.writer import output_stream
 from datacustoms.table import Table
 
 METHODS = ("token", "fpe")
@@ -65,6 +66,7 @@ class _Writer:
         self.path, self.fmt = path, fmt
         self._w: Any = None
         self._fh: Any = None
+        self._sink: pa.NativeFile | None = None
 
     def write(self, batch: pa.RecordBatch) -> None:
         if self.fmt == "jsonl":
@@ -74,16 +76,17 @@ class _Writer:
                 self._fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             return
         if self._w is None:
+            self._sink = output_stream(self.path)
             if self.fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                self._w = pq.ParquetWriter(self.path, batch.schema)
+                self._w = pq.ParquetWriter(self._sink, batch.schema)
             elif self.fmt == "csv":
                 import pyarrow.csv as pacsv
 
-                self._w = pacsv.CSVWriter(self.path, batch.schema)
+                self._w = pacsv.CSVWriter(self._sink, batch.schema)
             else:
-                self._w = pa.ipc.new_file(self.path, batch.schema)
+                self._w = pa.ipc.new_file(self._sink, batch.schema)
         self._w.write_batch(batch)
 
     def close(self, schema: pa.Schema) -> None:
@@ -95,6 +98,8 @@ class _Writer:
             return
         if self._w is not None:
             self._w.close()
+        if self._sink is not None:
+            self._sink.close()
 
 
 def _blank_to_null(values: pa.Array) -> pa.Array:

@@ -6,12 +6,31 @@ its part imports little.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+
+def output_stream(path: str | os.PathLike[str]) -> pa.NativeFile:
+    """An Arrow stream that writes ``path`` from its start: for the Parquet, CSV and IPC writers.
+
+    An existing empty file (the temporary one :func:`~datacustoms.io.atomic.atomic_path` makes)
+    is opened without truncating it. On ext4, closing a file that was truncated starts the
+    writeback of all its pages at once (``auto_da_alloc``), on the writer's thread: closing a
+    360 MB protect output opened by path took 0.02-0.18 s at the end of the run, against none
+    this way. Renaming the file onto an existing target still flushes it first, which is the case
+    that rule is for. Any other path is created or truncated as usual.
+    """
+    try:
+        fresh = os.stat(path).st_size == 0
+    except FileNotFoundError:
+        fresh = False
+    # "a" opens O_APPEND without O_TRUNC; on an empty file every write lands where "w" would
+    return pa.OSFile(os.fspath(path), "a" if fresh else "w")
 
 
 def _leaf_paths(schema: pa.Schema) -> list[str]:
@@ -44,6 +63,7 @@ class OutputWriter:
         self.high_entropy = high_entropy
         self.schema: pa.Schema | None = None
         self._w: Any = None
+        self._sink: pa.NativeFile | None = None
 
     def _open_parquet(self, schema: pa.Schema) -> Any:
         # per-column options name Parquet leaf columns (``s.x`` for a struct's field), and a
@@ -52,7 +72,7 @@ class OutputWriter:
         leaves = _leaf_paths(schema)
         plain = [p for p in leaves if p not in keyed]
         return pq.ParquetWriter(
-            self.path,
+            self._sink,
             schema,
             compression={p: ("none" if p in keyed else "zstd") for p in leaves},
             compression_level={p: 1 for p in plain} or None,
@@ -63,10 +83,11 @@ class OutputWriter:
     def write(self, batch: pa.RecordBatch) -> None:
         if self._w is None:
             self.schema = batch.schema
+            self._sink = output_stream(self.path)
             if self.fmt == "parquet":
                 self._w = self._open_parquet(batch.schema)
             else:
-                self._w = pacsv.CSVWriter(str(self.path), batch.schema)
+                self._w = pacsv.CSVWriter(self._sink, batch.schema)
         elif batch.schema != self.schema:
             batch = batch.cast(self.schema)
         if self.fmt == "parquet":
@@ -75,6 +96,11 @@ class OutputWriter:
             self._w.write(batch)
 
     def close(self) -> None:
-        if self._w is not None:
-            self._w.close()
-            self._w = None
+        try:
+            if self._w is not None:
+                self._w.close()
+                self._w = None
+        finally:
+            if self._sink is not None:
+                self._sink.close()
+                self._sink = None
