@@ -1304,13 +1304,20 @@ static void hmac_one(const uint32_t ist[8], const uint32_t ost[8], const arrow_s
     for (int k = 0; k < 8; k++) dc_put_be32(out + 4 * k, st[k]);
 }
 
-/* Rows of at most 55 bytes go through L-lane kernels (inner block, then outer block); longer
- * rows take the scalar path. */
+static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s,
+                 Py_ssize_t i, int nbytes, uint8_t *out);
+
+/* Rows of at most 55 bytes go through L-lane kernels (inner block, then outer block), or with
+ * SHA-NI 16 at a time through its unit's raw mode; longer rows take the scalar path. */
 static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, uint8_t *out,
                     dc_mbfull_kernel kern, int L, compress_fn cf) {
     _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
     Py_ssize_t rows[16];
     int cnt = 0;
+    dc_hex16_unit unit = NULL;
+#ifndef DC_NO_SIMD
+    if (kern == dc_mbfull_shani) unit = dc_hmac_hex16_shani; /* the AVX-512 unit writes hex only */
+#endif
     memset(Wi, 0, sizeof Wi);
     for (int j = 0; j < L; j++) {
         for (int w = 8; w < 16; w++) Wo[w * L + j] = 0;
@@ -1318,6 +1325,10 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
         Wo[15 * L + j] = (64 + 32) * 8;
     }
     for (Py_ssize_t i = 0; i <= s->length; i++) {
+        if (unit && cnt == 0 && hex16(unit, ist, ost, s, i, 0, out + 32 * (size_t)i)) {
+            i += 15;
+            continue;
+        }
         if (i < s->length) {
             size_t n;
             const uint8_t *m = strings_item(s, i, &n);
@@ -1378,9 +1389,9 @@ static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, u
     }
 }
 
-/* Rows i..i+15 through a 16-row unit (dc_hmac_hex16_avx512 or dc_hmac_hex16_shani) when all of
- * them are at most 55 bytes long and 64 bytes can be read from each start; 0 (nothing done)
- * otherwise. */
+/* Rows i..i+15 through a 16-row unit (dc_hmac_hex16_avx512 or dc_hmac_hex16_shani; nbytes 0,
+ * the raw MACs, only the latter) when all of them are at most 55 bytes long and 64 bytes can be
+ * read from each start; 0 (nothing done) otherwise. */
 static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s,
                  Py_ssize_t i, int nbytes, uint8_t *out) {
 #ifdef DC_NO_SIMD
@@ -1400,7 +1411,7 @@ static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8
         rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 55 bytes span < 1 KiB */
         len[j] = (int32_t)n;
     }
-    unit(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(2 * nbytes));
+    unit(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(nbytes ? 2 * nbytes : 32));
     return 1;
 #endif
 }

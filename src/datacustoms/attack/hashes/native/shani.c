@@ -267,9 +267,13 @@ static inline __attribute__((always_inline)) void hex32(__m128i w, uint8_t *out)
 }
 
 /* The first nbytes of a MAC given as its words, as hex at out (2 * nbytes characters, none
- * written past them). */
+ * written past them); nbytes 0: the 32 bytes of the MAC themselves. */
 static inline __attribute__((always_inline)) void mac_hex(__m128i w03, __m128i w47, int nbytes, uint8_t *out) {
-    if (nbytes == 16) {
+    const __m128i bswap32 = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+    if (nbytes == 0) {
+        _mm_storeu_si128((__m128i *)out, _mm_shuffle_epi8(w03, bswap32));
+        _mm_storeu_si128((__m128i *)(out + 16), _mm_shuffle_epi8(w47, bswap32));
+    } else if (nbytes == 16) {
         hex32(w03, out);
     } else if (nbytes == 32) {
         hex32(w03, out);
@@ -282,7 +286,8 @@ static inline __attribute__((always_inline)) void mac_hex(__m128i w03, __m128i w
     }
 }
 
-/* dc_hmac_hex16_avx512's contract with the SHA extensions: each pair of rows' inner blocks is
+/* dc_hmac_hex16_avx512's contract with the SHA extensions, and nbytes 0 for the raw MACs (32
+ * bytes a row at out + width * j): each pair of rows' inner blocks is
  * built in registers from the data, their two compressions interleaved (compress_pair), the
  * inner states become the outer blocks' first words without leaving the registers, and the
  * outer states are hex-encoded from them; no lane-major transposition, as the 16-lane kernels
