@@ -43,6 +43,30 @@ def test_date_columns_and_bad_dates() -> None:
         generalize_values(pa.array(["2024-01-01", "yesterday"]), Generalize(method="date", to="year"), "d")
 
 
+@pytest.mark.parametrize("to", ["year", "month", "quarter"])
+def test_date_labels_are_strftime_of_every_row(to: str) -> None:
+    """Labels are formatted once per distinct period; each row must still get strftime's label
+    of its own date: periods in any order, repeated far apart, years below 1000, nulls first."""
+    import random
+
+    import pyarrow.compute as pc
+
+    rng = random.Random(5)
+    days = [None, 0, -1, -719162, 2932896, 19797, 19797 + 31, 19797 + 91]
+    days += [rng.randint(-719162, 2932896) for _ in range(2000)] + [rng.randint(19000, 19900) for _ in range(2000)]
+    dates = pa.array(days, pa.date32())
+    stamps = pc.cast(dates, pa.timestamp("s"))
+    if to == "quarter":
+        year = pc.strftime(stamps, format="%Y")
+        expected = pc.binary_join_element_wise(year, pc.cast(pc.quarter(stamps), pa.string()), "-Q")
+    else:
+        expected = pc.strftime(stamps, format="%Y" if to == "year" else "%Y-%m")
+    for values in (dates, pc.cast(dates, pa.string()), stamps):
+        got = generalize_values(values, Generalize(method="date", to=to), "d")
+        assert got.to_pylist() == expected.to_pylist()
+    assert generalize_values(pa.array([None, None], pa.string()), Generalize(method="date", to=to), "d").null_count == 2
+
+
 def test_age_bands_with_top_code() -> None:
     out = generalize_values(pa.array([3, 39, 89, 90, 104, None]), Generalize(method="age", width=10, top=90), "a")
     assert out.to_pylist() == ["0-9", "30-39", "80-89", "90+", "90+", None]
@@ -138,6 +162,28 @@ def test_shift_dates_keeps_intervals_per_subject(master_key: bytes) -> None:
     assert len(set(offs.tolist())) == 60  # every non-zero offset occurs
     again = shift_values(key, dates, subjects, act, "d").to_pylist()
     assert again == [d.isoformat() for d in out]
+
+
+def test_shifted_text_dates_are_each_rows_own_date(master_key: bytes) -> None:
+    """Shifted text dates are formatted once per distinct date: every row must still read as its
+    own date moved by its subject's offset, in the policy's format, nulls kept."""
+    import random
+
+    key = crypto.derive_key(master_key, recipient="A", purpose="p", operation="shift_dates")
+    rng = random.Random(9)
+    base = dt.date(2020, 1, 1)
+    days = [rng.randint(0, 40) for _ in range(3000)]
+    texts = [None if i % 97 == 0 else (base + dt.timedelta(days=d)).strftime("%d/%m/%Y") for i, d in enumerate(days)]
+    subjects = pa.array([f"s{rng.randint(0, 50)}" for _ in days])
+    act = ShiftDates(subject="sid", max_days=10, date_format="%d/%m/%Y")
+    out = shift_values(key, pa.array(texts), subjects, act, "d").to_pylist()
+    offsets = offsets_days(key, subjects, 10)
+    for text, got, off in zip(texts, out, offsets, strict=True):
+        if text is None:
+            assert got is None
+        else:
+            moved = dt.datetime.strptime(text, "%d/%m/%Y").date() + dt.timedelta(days=int(off))
+            assert got == moved.strftime("%d/%m/%Y")
 
 
 def test_shift_dates_on_date_type(master_key: bytes) -> None:

@@ -62,6 +62,21 @@ def replace_column(batch: pa.RecordBatch, name: str, values: pa.Array) -> pa.Rec
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=batch.schema.metadata))
 
 
+def once_per_key(values: pa.Array, key: pa.Array, fmt: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``fmt(values)`` where ``fmt`` runs only on the first row of each distinct ``key``.
+
+    For formatters that cost per value (``strftime`` builds a C++ stream for each: 1.2 µs a
+    date) whose output depends on the key alone; rows with a null key get null. The result is
+    the same as ``fmt(values)`` row by row.
+    """
+    encoded = pc.dictionary_encode(key)  # null keys stay null in the indices
+    # the dictionary lists the keys in the order they first appear, so the running maximum of
+    # the indices steps up by one exactly at each key's first row
+    peak = np.maximum.accumulate(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False))
+    first = np.flatnonzero(np.diff(peak, prepend=-1))
+    return fmt(values.take(pa.array(first))).take(encoded.indices)
+
+
 def count_true(mask: pa.Array) -> int:
     return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
 

@@ -22,6 +22,7 @@ from datacustoms.protect.operators.common import (
     blank_to_null,
     is_text,
     like,
+    once_per_key,
     replace_column,
 )
 from datacustoms.protect.operators.generalize import parse_dates
@@ -49,7 +50,8 @@ def shift_values(key: bytes, dates: pa.Array, subjects: pa.Array, act: ShiftDate
         return pc.cast(shifted, dates.type) if pa.types.is_date(dates.type) else shifted
     ts = parse_dates(dates, column, act.date_format)
     shifted = pc.cast(pc.add(pc.cast(ts, pa.int64()), delta), pa.timestamp("s"))
-    out = pc.strftime(shifted, format=act.date_format or "%Y-%m-%d")
+    # written once per distinct date of the batch: a day shared by many rows is one strftime
+    out = once_per_key(shifted, shifted, lambda first: pc.strftime(first, format=act.date_format or "%Y-%m-%d"))
     return like(out, dates.type if is_text(dates.type) else pa.string())
 
 
