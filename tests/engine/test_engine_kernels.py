@@ -78,6 +78,7 @@ def test_hmac_batch_matches_hmac_module(impl: str) -> None:
     key = b"k" * 32
     values = ["010-1234-5678", "", None, "x" * 55, "y" * 56, "z" * 200, "한국어 이름"]
     values += [f"row-{i}" * (i % 9) for i in range(40)]  # fills several 16-lane groups, long rows between
+    values += [f"{i:03d}" * (14 + i % 26) for i in range(48)]  # 42 to 117 bytes: two inner blocks for most
     for typ in (pa.string(), pa.large_string()):
         arr = pa.array(values, typ).slice(1)  # a non-zero offset too
         out = engine.hmac_sha256_batch(key, arr, impl=impl)

@@ -69,9 +69,13 @@ def test_hex_kernel_matches_the_hmac_module(impl: str, large: bool) -> None:
     values = [bytes((7 * i + j) % 256 for j in range(lengths[i % len(lengths)])) for i in range(3 * 16 + 5)]
     # then runs of 16 and more rows of every length up to 55 (the 16-row AVX-512 unit's case)
     values += [bytes((3 * i + j) % 256 for j in range((5 * i) % 56)) for i in range(70)]
-    # the last rows end within 64 bytes of the data buffer's end: their blocks must not be read
-    # past it (they take the copying path, with the same bytes)
-    values += [b"abc", b"", b"0123456789" * 5, b"z"]
+    # runs of rows of 40 to 119 bytes (the SHA-NI unit's two-block rows among one-block ones),
+    # then of 64-byte rows only (hex SHA-256 digests)
+    values += [bytes((11 * i + j) % 256 for j in range(40 + (7 * i) % 80)) for i in range(90)]
+    values += [b"%064x" % (i * 0x9E3779B97F4A7C15) for i in range(40)]
+    # the last rows end within 64 bytes of the data buffer's end (and the 16 before them within
+    # 128): their blocks must not be read past it (they take the copying path, same bytes)
+    values += [b"q" * 60] * 14 + [b"abc", b"", b"0123456789" * 5, b"z"]
     arr = pa.array(values, pa.large_binary() if large else pa.binary()).slice(2)
     for key in (KEY, b"k", bytes(range(64)), bytes(range(100))):  # short, block-sized, hashed keys
         for nbytes in (16, 19, 32):

@@ -136,8 +136,10 @@ void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *key
 /* the whole compression of 16 lanes from one state (dc_mbfull_avx2's interface) */
 void dc_mbfull_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *out);
 #define DC_SHANI_LANES 16
-/* keyed pseudonyms: dc_hmac_hex16_avx512's contract (below) with the SHA extensions; with
+/* keyed pseudonyms: dc_hmac_hex16_avx512's contract (below) with the SHA extensions, for rows
+ * of up to DC_HEX16_SHANI_MAX bytes (128 readable from each start when any is over 55); with
  * nbytes 0, each row's 32 MAC bytes instead of hex */
+#define DC_HEX16_SHANI_MAX 119
 void dc_hmac_hex16_shani(const uint32_t ist[8], const uint32_t ost[8], const uint8_t *base, const int32_t rel[16],
                          const int32_t len[16], int nbytes, uint8_t *out, size_t width);
 

@@ -1308,7 +1308,8 @@ static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8
                  Py_ssize_t i, int nbytes, uint8_t *out);
 
 /* Rows of at most 55 bytes go through L-lane kernels (inner block, then outer block), or with
- * SHA-NI 16 at a time through its unit's raw mode; longer rows take the scalar path. */
+ * SHA-NI 16 at a time (up to DC_HEX16_SHANI_MAX bytes) through its unit's raw mode; longer rows
+ * take the scalar path. */
 static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, uint8_t *out,
                     dc_mbfull_kernel kern, int L, compress_fn cf) {
     _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
@@ -1390,7 +1391,8 @@ static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, u
 }
 
 /* Rows i..i+15 through a 16-row unit (dc_hmac_hex16_avx512 or dc_hmac_hex16_shani; nbytes 0,
- * the raw MACs, only the latter) when all of them are at most 55 bytes long and 64 bytes can be
+ * the raw MACs, only the latter) when all of them are short enough for it (55 bytes, one inner
+ * block; the SHA-NI unit DC_HEX16_SHANI_MAX, two) and 64 bytes (128 with a row over 55) can be
  * read from each start; 0 (nothing done) otherwise. */
 static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s,
                  Py_ssize_t i, int nbytes, uint8_t *out) {
@@ -1403,14 +1405,17 @@ static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8
     Py_ssize_t r = s->offset + i;
     for (int j = 0; j <= 16; j++)
         off[j] = s->owidth == 4 ? ((const int32_t *)s->offsets.buf)[r + j] : ((const int64_t *)s->offsets.buf)[r + j];
-    if (off[15] + 64 > (int64_t)s->data.len) return 0;
+    const int64_t most = unit == dc_hmac_hex16_shani ? DC_HEX16_SHANI_MAX : 55;
     int32_t rel[16], len[16];
+    int64_t longest = 0;
     for (int j = 0; j < 16; j++) {
         int64_t n = off[j + 1] - off[j];
-        if (n > 55) return 0;
-        rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 55 bytes span < 1 KiB */
+        if (n > most) return 0;
+        longest = n > longest ? n : longest;
+        rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 119 bytes span < 2 KiB */
         len[j] = (int32_t)n;
     }
+    if (off[15] + (longest > 55 ? 128 : 64) > (int64_t)s->data.len) return 0;
     unit(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(nbytes ? 2 * nbytes : 32));
     return 1;
 #endif
@@ -1441,14 +1446,19 @@ static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arro
         Wo[8 * L + j] = 0x80000000u;
         Wo[15 * L + j] = (64 + 32) * 8;
     }
-    /* the 16-row unit of this kernel's instruction set, where there is one */
-    dc_hex16_unit unit = NULL;
+    /* the 16-row unit of this kernel's instruction set, where there is one; with AVX-512, the
+     * SHA-NI unit (when the CPU has it, as hmac_one would use it) takes the groups with a row of
+     * 56 to 119 bytes, which the AVX-512 unit leaves */
+    dc_hex16_unit unit = NULL, spare = NULL;
 #ifndef DC_NO_SIMD
     if (kern == dc_mbfull_avx512) unit = dc_hmac_hex16_avx512;
     else if (kern == dc_mbfull_shani) unit = dc_hmac_hex16_shani;
+    if (kern == dc_mbfull_avx512 && cf == dc_sha256_compress_shani) spare = dc_hmac_hex16_shani;
 #endif
     for (Py_ssize_t i = 0; i <= s->length; i++) {
-        if (unit && cnt == 0 && hex16(unit, ist, ost, s, i, nbytes, text + width * (size_t)i)) {
+        if (unit && cnt == 0 &&
+            (hex16(unit, ist, ost, s, i, nbytes, text + width * (size_t)i) ||
+             (spare && hex16(spare, ist, ost, s, i, nbytes, text + width * (size_t)i)))) {
             i += 15;
             continue;
         }

@@ -235,12 +235,15 @@ void dc_mb2_sha256_shani(const uint32_t mid[8], const uint32_t *W, uint32_t *key
 
 /* ---- keyed pseudonyms: HMAC-SHA-256 as hex, 16 rows at a time ---- */
 
-/* Row n's padded inner block (n <= 55 bytes at m, 64 readable) as message groups: the bytes
- * past the message cleared, 0x80 after it, each word's bytes put in big-endian order, and the
- * bit length of ipad block + message in word 15. */
-static inline __attribute__((always_inline)) void row_groups(const uint8_t *m, int n, __m128i g[4]) {
+/* One 64-byte block of a row's padded inner message as message groups, from m (64 bytes
+ * readable), where n of the row's bytes remain (at least 64: a full block; fewer: the rest
+ * cleared, 0x80 after the message if it falls here; none or negative: only zeros), each word's
+ * bytes put in big-endian order; with last, word 15 gets the bit length of ipad block + the
+ * row's total bytes. */
+static inline __attribute__((always_inline)) void block_groups(const uint8_t *m, int n, int last, int total,
+                                                               __m128i g[4]) {
     const __m128i bswap32 = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
-    const __m128i len = _mm_set1_epi8((char)n), high = _mm_set1_epi8((char)0x80);
+    const __m128i len = _mm_set1_epi8((char)n), high = _mm_set1_epi8((char)0x80); /* -64 <= n <= 119 */
     __m128i idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (int q = 0; q < 4; q++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(m + 16 * q));
@@ -249,7 +252,7 @@ static inline __attribute__((always_inline)) void row_groups(const uint8_t *m, i
         g[q] = _mm_shuffle_epi8(v, bswap32);
         idx = _mm_add_epi8(idx, _mm_set1_epi8(16));
     }
-    g[3] = _mm_insert_epi32(g[3], (64 + n) * 8, 3);
+    if (last) g[3] = _mm_insert_epi32(g[3], (64 + total) * 8, 3);
 }
 
 /* The 32 lower-case hex characters of four digest words (word 0's most significant nibble
@@ -286,8 +289,9 @@ static inline __attribute__((always_inline)) void mac_hex(__m128i w03, __m128i w
     }
 }
 
-/* dc_hmac_hex16_avx512's contract with the SHA extensions, and nbytes 0 for the raw MACs (32
- * bytes a row at out + width * j): each pair of rows' inner blocks is
+/* dc_hmac_hex16_avx512's contract with the SHA extensions, for rows of up to 119 bytes (two
+ * inner blocks; 128 bytes readable from each start when any row is over 55), and nbytes 0 for
+ * the raw MACs (32 bytes a row at out + width * j): each pair of rows' inner blocks is
  * built in registers from the data, their two compressions interleaved (compress_pair), the
  * inner states become the outer blocks' first words without leaving the registers, and the
  * outer states are hex-encoded from them; no lane-major transposition, as the 16-lane kernels
@@ -300,10 +304,20 @@ void dc_hmac_hex16_shani(const uint32_t ist[8], const uint32_t ost[8], const uin
     const __m128i w8 = _mm_setr_epi32((int)0x80000000u, 0, 0, 0), w15 = _mm_setr_epi32(0, 0, 0, (64 + 32) * 8);
     for (int j = 0; j < 16; j += 2) {
         __m128i ga[4], gb[4];
-        row_groups(base + rel[j], len[j], ga);
-        row_groups(base + rel[j + 1], len[j + 1], gb);
+        const uint8_t *ma = base + rel[j], *mb = base + rel[j + 1];
+        const int na = len[j], nb = len[j + 1], two_a = na > 55, two_b = nb > 55;
+        block_groups(ma, na, !two_a, na, ga);
+        block_groups(mb, nb, !two_b, nb, gb);
         __m128i A0 = I0, A1 = I1, B0 = I0, B1 = I1;
         compress_pair(&A0, &A1, &B0, &B1, ga, gb);
+        if (two_a || two_b) { /* a second block for either: both run it, a one-block row's result is dropped */
+            __m128i a0 = A0, a1 = A1, b0 = B0, b1 = B1;
+            block_groups(ma + 64, na - 64, 1, na, ga);
+            block_groups(mb + 64, nb - 64, 1, nb, gb);
+            compress_pair(&a0, &a1, &b0, &b1, ga, gb);
+            if (two_a) { A0 = a0; A1 = a1; }
+            if (two_b) { B0 = b0; B1 = b1; }
+        }
         state_words(A0, A1, &ga[0], &ga[1]);
         state_words(B0, B1, &gb[0], &gb[1]);
         ga[2] = gb[2] = w8;
