@@ -18,6 +18,7 @@ kernel); CPU-seconds are reported too, since wall time on a shared machine depen
     python benchmarks/pseudonymize.py --quick         # 1 M (and 250 k)
     python benchmarks/pseudonymize.py --rows 20000000 --baseline-rows 500000
     python benchmarks/pseudonymize.py --distinct 50000   # a column of 50,000 distinct identifiers
+    python benchmarks/pseudonymize.py --repeat 5      # five timed runs of the large input
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def main() -> None:
     parser.add_argument("--baseline-rows", type=int, default=300_000, help="rows for the Python hmac loop")
     parser.add_argument("--quick", action="store_true", help="1 M rows, 100 k baseline rows")
     parser.add_argument("--distinct", type=int, default=0, help="draw the rows from this many identifiers")
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs of the large input (fresh processes)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -149,7 +151,12 @@ def main() -> None:
         big, small = folder / "big.parquet", folder / "small.parquet"
         write_input(big, args.rows, args.distinct)
         write_input(small, small_rows, args.distinct)
-        big_run = in_child(big, folder / "big.out.parquet", master)
+        runs = []
+        for i in range(max(args.repeat, 1)):
+            if i:  # the previous output goes first (not timed): its pages are not kept dirty
+                (folder / "big.out.parquet").unlink()
+            runs.append(in_child(big, folder / "big.out.parquet", master))
+        big_run = min(runs, key=lambda r: r["seconds"])
         small_run = in_child(small, folder / "small.out.parquet", master)
         slice_values = pq.read_table(big).column("phone").slice(0, args.baseline_rows).to_pylist()
         cpu0 = time.process_time()
@@ -165,6 +172,9 @@ def main() -> None:
         "(wall figures assume the cores are free; CPU-seconds do not)"
     )
     drawn = f" drawn from {args.distinct:,} identifiers" if args.distinct else ""
+    if len(runs) > 1:
+        each = ", ".join(f"{r['seconds']:.2f} s ({r['cpu_seconds']:.2f} CPU-s)" for r in runs)
+        print(f"{len(runs)} runs of {int(big_run['rows']):,} rows: {each}; the best below")
     print(
         f"protect (Parquet → pseudonymize → Parquet), {int(big_run['rows']):,} rows{drawn}: "
         f"{big_run['seconds']:.2f} s = {ours / 1e6:.2f} M rows/s end to end"
