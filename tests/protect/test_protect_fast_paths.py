@@ -26,7 +26,7 @@ from datacustoms.protect import crypto
 from datacustoms.protect.operators.common import blank_to_null, bytes_within
 from datacustoms.protect.operators.pseudonymize import normalize
 from datacustoms.protect.pipeline import protect_table
-from datacustoms.protect.writer import OutputWriter, output_stream
+from datacustoms.protect.writer import JUDGE_ROWS, OutputWriter, output_stream
 
 KEY = bytes(range(32))
 TEXT = st.lists(
@@ -143,3 +143,24 @@ def test_output_writer_fills_a_fresh_file_and_replaces_an_old_one_whole(tmp_path
     with output_stream(fresh) as sink:  # a stream for any Arrow writer, from the file's start
         sink.write(b"abc")
     assert fresh.read_bytes() == b"abc"
+
+
+def test_mostly_distinct_columns_are_written_without_a_dictionary(tmp_path: Path) -> None:
+    """Judged on the first batch: a column whose values mostly differ gets no dictionary, a
+    repetitive one keeps it; a first batch too small to judge leaves every dictionary on; the
+    values read back the same either way."""
+    n = 20_000
+    batch = pa.record_batch(
+        {"amount": pa.array([i * 7919 for i in range(n)], pa.int64()), "city": [f"c{i % 40}" for i in range(n)]}
+    )
+    for first_rows, dictionary_amount in ((n, False), (JUDGE_ROWS - 1, True)):
+        out = tmp_path / f"out{first_rows}.parquet"
+        writer = OutputWriter(out, "parquet")
+        writer.write(batch.slice(0, first_rows))
+        writer.write(batch.slice(first_rows))
+        writer.close()
+        meta = pq.ParquetFile(out).metadata.row_group(0)
+        assert ("RLE_DICTIONARY" in meta.column(0).encodings) is dictionary_amount
+        assert "RLE_DICTIONARY" in meta.column(1).encodings
+        assert meta.column(0).is_stats_set and meta.column(0).compression == "ZSTD"
+        assert pq.read_table(out).equals(pa.Table.from_batches([batch]))
