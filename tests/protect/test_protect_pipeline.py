@@ -214,3 +214,37 @@ def test_progress_follows_the_rows_protected(tmp_path: Path, master_key: bytes) 
     # one report per batch written, the share of rows read so far (reading runs a few batches ahead)
     assert len(fractions) >= 6 and fractions == sorted(fractions) and fractions[-1] == 1.0
     assert {label for label, _ in heard} == {"protecting in"} and result.rows_in == 3000
+
+
+@pytest.mark.parametrize("keyed_dictionary", [False, True], ids=["plain", "stored-dictionary"])
+def test_a_dropped_column_no_step_reads_is_not_read(tmp_path: Path, master_key: bytes, keyed_dictionary: bool) -> None:
+    """The write pass asks the source for the output's columns, the QIs and date shifts' subjects
+    only: a dropped free-text column is never decoded (both reading paths)."""
+    source = make_export(rows=400).append_column("notes", pa.array([f"note {i}" for i in range(400)]))
+    path = tmp_path / "in.parquet"
+    pq.write_table(source, path, use_dictionary=keyed_dictionary)
+    table = read(path)
+    asked: list[list[str] | None] = []
+    whole, columns, dictionary = table.open_batches, table.open_columns, table.open_dictionary
+    assert columns is not None and dictionary is not None
+
+    def spy_whole() -> Iterator[pa.RecordBatch]:
+        asked.append(None)  # every column
+        return whole()
+
+    def spy_columns(wanted: list[str]) -> Iterator[pa.RecordBatch]:
+        asked.append(list(wanted))
+        return columns(wanted)
+
+    def spy_dictionary(keyed: list[str], wanted: list[str] | None = None, **kw: bool) -> Iterator[pa.RecordBatch] | None:
+        asked.append(wanted)
+        return dictionary(keyed, wanted, **kw)
+
+    table.open_batches, table.open_columns, table.open_dictionary = spy_whole, spy_columns, spy_dictionary
+    spec = base_policy(customer_id="drop", notes="drop")
+    spec.update({"suppression": None, "quasi_identifiers": ["sex"]})
+    out = tmp_path / "o.parquet"
+    protect_table(table, parse_policy(spec), out, master_key=master_key)
+    got = pq.read_table(out)
+    assert "notes" not in got.column_names and got.num_rows == 400
+    assert asked and all(w is not None and "notes" not in w and "customer_id" not in w for w in asked)

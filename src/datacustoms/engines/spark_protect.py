@@ -52,7 +52,7 @@ from datacustoms.io.spark import (
     source_pieces,
 )
 from datacustoms.io.spark_pieces import ParquetPieces, map_rows
-from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
+from datacustoms.policy import KEYED_ACTIONS, Policy
 from datacustoms.protect import crypto
 from datacustoms.protect.histogram import COUNT
 from datacustoms.protect.keys import find_key_material
@@ -65,6 +65,7 @@ from datacustoms.protect.pipeline import (
     keyed_columns,
     measure_classes,
     qi_inputs,
+    read_columns,
     resolve_key,
     suppression_position,
 )
@@ -228,14 +229,6 @@ def spark_protect(
     result.rows_out = rows_out
     audit_if_keyed(policy, keystore, key_source, result)
     return result
-
-
-def read_columns(policy: Policy, plan: Plan, columns: Sequence[str]) -> list[str]:
-    """The source columns the write needs: the output's, the QIs (counted as read) and the subjects
-    date shifts read."""
-    needed = {*plan.output_columns, *plan.qi}
-    needed |= {act.subject for c in columns if isinstance(act := policy.action_for(c), ShiftDates)}
-    return [c for c in columns if c in needed]
 
 
 def _with_suppression(steps: Sequence[Step], measured: Measured) -> list[Step]:

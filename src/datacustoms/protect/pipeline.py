@@ -167,6 +167,14 @@ def qi_inputs(policy: Policy, qi: Sequence[str]) -> list[str]:
     return needed
 
 
+def read_columns(policy: Policy, plan: Plan, columns: Sequence[str]) -> list[str]:
+    """The source columns the write needs: the output's, the QIs (counted as read) and the subjects
+    date shifts read. A dropped column no kernel reads is not read at all."""
+    needed = {*plan.output_columns, *plan.qi}
+    needed |= {act.subject for c in columns if isinstance(act := policy.action_for(c), ShiftDates)}
+    return [c for c in columns if c in needed]
+
+
 def keyed_columns(plan: Plan) -> tuple[str, ...]:
     """Columns whose output is keyed and random (pseudonyms, tokens): written plain, uncompressed."""
     return tuple(s.column for s in plan.steps if s.action in ("pseudonymize", "tokenize"))
@@ -427,11 +435,14 @@ class Prepared:
             for c in self.pseudonymized
             if c not in qi_inputs(self.policy, list(self.plan.qi)) and self.table.schema.field(c).type == pa.string()
         ]
+        columns = self.table.column_names
+        read = read_columns(self.policy, self.plan, columns)
+        wanted = read if len(read) < len(columns) else None
         if only_keyed and self.table.open_dictionary is not None:
-            stream = self.table.open_dictionary(only_keyed, stored_only=True)
+            stream = self.table.open_dictionary(only_keyed, wanted, stored_only=True)
             if stream is not None:
                 return stream
-        return self.table.batches()
+        return self.table.batches(wanted)
 
     @property
     def pseudonymized(self) -> list[str]:
