@@ -6,13 +6,13 @@ values as text, and ``n``), which is small next to the table. ``k`` is the small
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms.protect.operators.common import as_text
+from datacustoms.protect.operators.common import Kernel, as_text
 from datacustoms.protect.operators.suppress import class_keys
 from datacustoms.risk.classes import connect  # bounded memory, spills to disk
 
@@ -78,3 +78,81 @@ def small_class_keys(hist: pa.Table, qi: list[str], k: int) -> pa.Array:
         if small.num_rows
         else pa.array([], pa.large_string())
     )
+
+
+def _groups_exactly(dtype: pa.DataType) -> bool:
+    """Types whose DuckDB grouping forms the classes grouping their text forms, and which come
+    back from DuckDB as the same values (cast back to the source's type): integers, text, booleans,
+    dates, timestamps without a time zone and decimals. Not floats (-0.0 and 0.0, NaNs are one
+    group to DuckDB, not to their text), binary, nested or dictionary types."""
+    t = pa.types
+    if t.is_timestamp(dtype):
+        return dtype.tz is None
+    return bool(
+        t.is_integer(dtype)
+        or t.is_string(dtype)
+        or t.is_large_string(dtype)
+        or t.is_boolean(dtype)
+        or t.is_date(dtype)
+        or t.is_decimal128(dtype)
+    )
+
+
+def pregroupable(schema: pa.Schema, inputs: list[str]) -> bool:
+    """True when both histograms may come from one grouping of ``inputs`` (:class:`GroupedInputs`)."""
+    return bool(inputs) and COUNT not in inputs and all(_groups_exactly(schema.field(c).type) for c in inputs)
+
+
+class GroupedInputs:
+    """Both class histograms from one DuckDB grouping of the raw QI inputs.
+
+    The table is read once: DuckDB groups the QI inputs (the QIs and what their kernels read) on
+    their own types, giving one row per distinct combination and its count. The raw histogram
+    sums the counts over the raw QIs; the protected one runs the QI kernels on the grouped rows
+    only and sums over their text. The plan's kernels are row-wise and deterministic (the write
+    pass relies on that too), so these are the classes of :func:`class_histogram` over the raw
+    and over the protected batches; :func:`pregroupable` says which types allow it. The Spark
+    engine's ``GroupedHistograms`` does the same with ``groupBy``.
+    """
+
+    def __init__(
+        self, batches: Iterable[pa.RecordBatch], schema: pa.Schema, qi: list[str], kernels: Sequence[Kernel]
+    ) -> None:
+        self.batches, self.schema, self.qi, self.kernels = batches, schema, qi, list(kernels)
+        self._grouped: pa.Table | None = None
+
+    def grouped(self) -> pa.Table:
+        if self._grouped is None:
+            names = self.schema.names
+            reader = pa.RecordBatchReader.from_batches(self.schema, iter(self.batches))
+            cols = ", ".join(quote(c) for c in names)
+            with connect() as con:
+                con.register("qi_inputs", reader)
+                table = con.sql(f"SELECT {cols}, count(*) AS {COUNT} FROM qi_inputs GROUP BY ALL").to_arrow_table()
+            # back to the source's types: the kernels see what the write pass gives them
+            arrays = [pc.cast(table.column(c), self.schema.field(c).type) for c in names]
+            self._grouped = pa.table([*arrays, pc.cast(table.column(COUNT), pa.int64())], names=[*names, COUNT])
+        return self._grouped
+
+    def raw(self) -> pa.Table:
+        """Class sizes over the raw QIs (only ``__n`` is read: k before protection)."""
+        sums = self.grouped().group_by(self.qi, use_threads=False).aggregate([(COUNT, "sum")])
+        return pa.table({COUNT: sums.column(f"{COUNT}_sum")})
+
+    def protected(self) -> pa.Table:
+        """:func:`class_histogram`'s table over the protected QIs."""
+        qi = self.qi
+
+        def texts() -> Iterator[pa.RecordBatch]:
+            for batch in self.grouped().to_batches(max_chunksize=65_536):
+                for kernel in self.kernels:
+                    batch = kernel(batch)
+                cols = [pc.cast(as_text(batch.column(c)), pa.large_string()) for c in qi]
+                yield pa.RecordBatch.from_arrays([*cols, batch.column(COUNT)], names=[*qi, COUNT])
+
+        schema = pa.schema([*(pa.field(c, pa.large_string()) for c in qi), pa.field(COUNT, pa.int64())])
+        cols = ", ".join(quote(c) for c in qi)
+        with connect() as con:
+            con.register("qi_texts", pa.RecordBatchReader.from_batches(schema, texts()))
+            sql = f"SELECT {cols}, CAST(sum({COUNT}) AS BIGINT) AS {COUNT} FROM qi_texts GROUP BY ALL"
+            return con.sql(sql).to_arrow_table()

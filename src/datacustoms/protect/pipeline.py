@@ -31,7 +31,14 @@ from datacustoms.io.atomic import atomic_path
 from datacustoms.io.infer import cast_batch, cast_columns, infer_types
 from datacustoms.io.prefetch import prefetch
 from datacustoms.policy import KEYED_ACTIONS, Policy, ShiftDates
-from datacustoms.protect.histogram import ClassStats, class_histogram, class_stats, small_class_keys
+from datacustoms.protect.histogram import (
+    ClassStats,
+    GroupedInputs,
+    class_histogram,
+    class_stats,
+    pregroupable,
+    small_class_keys,
+)
 from datacustoms.protect.operators.common import Kernel
 from datacustoms.protect.operators.suppress import Suppression, check_cap, suppress_kernel
 from datacustoms.protect.plan import Plan, build_plan
@@ -479,12 +486,16 @@ def prepare(
     master_key, key_id, key_source = resolve_key(policy, keystore, table.column_names, master_key)
     plan = build_plan(policy, table.column_names, master_key)
     qi = list(plan.qi)
+    inputs = qi_inputs(policy, qi)
+    if qi and pregroupable(table.schema, inputs):  # the table read once for both histograms
+        schema = pa.schema([table.schema.field(c) for c in inputs])
+        grouped = GroupedInputs(table.batches(inputs), schema, qi, plan.qi_kernels())
+        raw_histogram, protected_histogram = grouped.raw, grouped.protected
+    else:
+        raw_histogram = lambda: class_histogram(table.batches(qi), qi)  # noqa: E731
+        protected_histogram = lambda: class_histogram(_qi_stream(table, plan, policy), qi)  # noqa: E731
     measured = measure_classes(
-        policy,
-        plan,
-        dry_run=dry_run,
-        raw_histogram=lambda: class_histogram(table.batches(qi), qi),
-        protected_histogram=lambda: class_histogram(_qi_stream(table, plan, policy), qi),
+        policy, plan, dry_run=dry_run, raw_histogram=raw_histogram, protected_histogram=protected_histogram
     )
     # without QIs the row count comes from the write pass (a CSV would otherwise be read twice)
     rows_in = measured.after.rows if measured.after is not None else (table.num_rows if dry_run else 0)
