@@ -36,6 +36,7 @@ Python workers started, as in a notebook or a service) and reports that run besi
     python benchmarks/spark_scale.py --quick          # 1 M rows
     python benchmarks/spark_scale.py --rows 50000000  # the target size
     python benchmarks/spark_scale.py --rows 10000000 --stages inspect,protect,digests --again
+    python benchmarks/spark_scale.py --rows 10000000 --stages protect --engines embedded  # no Spark
 """
 
 from __future__ import annotations
@@ -333,6 +334,8 @@ def main() -> None:
     parser.add_argument("--again", action="store_true",
                         help="run each stage a second time in the same process and report that run too (a warm "
                              "session: the JVM and the Python workers started, as in a notebook or a service)")  # fmt: skip
+    parser.add_argument("--engines", default="embedded,spark",
+                        help="which engines run each stage (embedded alone needs no Spark)")  # fmt: skip
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "STAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     rows = 1_000_000 if args.quick else args.rows
@@ -351,7 +354,7 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for stage in args.stages.split(","):
-        for engine in ("embedded", "spark"):
+        for engine in [e for e in ("embedded", "spark") if e in args.engines.split(",")]:
             for out in ("spark_out.parquet", "embedded_out.parquet", "spark_out_again.parquet", "embedded_out_again.parquet"):
                 shutil.rmtree(work / out, ignore_errors=True) if (work / out).is_dir() else (work / out).unlink(
                     missing_ok=True
