@@ -315,3 +315,22 @@ def test_grouped_histograms_are_the_two_pass_histograms(master_key: bytes, monke
     assert sorted(one.raw().column("__n").to_pylist()) == sorted(
         class_histogram(source.select(inputs).to_batches(), inputs).column("__n").to_pylist()
     )
+
+
+def test_grouped_histograms_take_batches_that_differ_from_the_schema(master_key: bytes) -> None:
+    """A source whose batches arrive as large_string under a string schema is conformed, not refused."""
+    from datacustoms.protect import pipeline
+
+    source = make_export(rows=500)
+
+    def open_batches() -> Iterator[pa.RecordBatch]:
+        for batch in source.to_batches(max_chunksize=128):
+            yield batch.cast(pa.schema([pa.field(f.name, pa.large_string()) for f in batch.schema]))
+
+    table = Table(name="t", schema=source.schema, open_batches=open_batches)
+    spec = {**base_policy(), "suppression": None}
+    grouped = pipeline.prepare(table, parse_policy(spec), master_key=master_key, dry_run=True)
+    assert grouped.measured.after == pipeline.prepare(
+        from_arrow(source), parse_policy(spec), master_key=master_key, dry_run=True
+    ).measured.after
+    assert grouped.measured.after is not None and grouped.measured.after.rows == 500

@@ -123,8 +123,9 @@ class GroupedInputs:
 
     def grouped(self) -> pa.Table:
         if self._grouped is None:
-            names = self.schema.names
-            reader = pa.RecordBatchReader.from_batches(self.schema, iter(self.batches))
+            names, schema = self.schema.names, self.schema
+            conformed = (b if b.schema.equals(schema) else b.select(names).cast(schema) for b in self.batches)
+            reader = pa.RecordBatchReader.from_batches(schema, conformed)
             cols = ", ".join(quote(c) for c in names)
             with connect() as con:
                 con.register("qi_inputs", reader)
