@@ -1305,7 +1305,7 @@ static void hmac_one(const uint32_t ist[8], const uint32_t ost[8], const arrow_s
 }
 
 static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s,
-                 Py_ssize_t i, int nbytes, uint8_t *out);
+                 Py_ssize_t i, int nbytes, uint8_t *out, int min_long);
 
 /* Rows of at most 55 bytes go through L-lane kernels (inner block, then outer block), or with
  * SHA-NI 16 at a time (up to DC_HEX16_SHANI_MAX bytes) through its unit's raw mode; longer rows
@@ -1326,7 +1326,7 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
         Wo[15 * L + j] = (64 + 32) * 8;
     }
     for (Py_ssize_t i = 0; i <= s->length; i++) {
-        if (unit && cnt == 0 && hex16(unit, ist, ost, s, i, 0, out + 32 * (size_t)i)) {
+        if (unit && cnt == 0 && hex16(unit, ist, ost, s, i, 0, out + 32 * (size_t)i, 0)) {
             i += 15;
             continue;
         }
@@ -1392,12 +1392,12 @@ static inline void hex_words(const uint32_t *w, Py_ssize_t stride, int nbytes, u
 
 /* Rows i..i+15 through a 16-row unit (dc_hmac_hex16_avx512 or dc_hmac_hex16_shani; nbytes 0,
  * the raw MACs, only the latter) when all of them are short enough for it (55 bytes, one inner
- * block; the SHA-NI unit DC_HEX16_SHANI_MAX, two) and 64 bytes (128 with a row over 55) can be
- * read from each start; 0 (nothing done) otherwise. */
+ * block; the SHA-NI unit DC_HEX16_SHANI_MAX, two), at least min_long of them are over 55 bytes,
+ * and 64 bytes (128 with a row over 55) can be read from each start; 0 (nothing done) otherwise. */
 static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s,
-                 Py_ssize_t i, int nbytes, uint8_t *out) {
+                 Py_ssize_t i, int nbytes, uint8_t *out, int min_long) {
 #ifdef DC_NO_SIMD
-    (void)unit; (void)ist; (void)ost; (void)s; (void)i; (void)nbytes; (void)out;
+    (void)unit; (void)ist; (void)ost; (void)s; (void)i; (void)nbytes; (void)out; (void)min_long;
     return 0;
 #else
     if (i + 16 > s->length) return 0;
@@ -1408,14 +1408,16 @@ static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8
     const int64_t most = unit == dc_hmac_hex16_shani ? DC_HEX16_SHANI_MAX : 55;
     int32_t rel[16], len[16];
     int64_t longest = 0;
+    int long_rows = 0;
     for (int j = 0; j < 16; j++) {
         int64_t n = off[j + 1] - off[j];
         if (n > most) return 0;
         longest = n > longest ? n : longest;
+        long_rows += n > 55;
         rel[j] = (int32_t)(off[j] - off[0]); /* 16 rows of <= 119 bytes span < 2 KiB */
         len[j] = (int32_t)n;
     }
-    if (off[15] + (longest > 55 ? 128 : 64) > (int64_t)s->data.len) return 0;
+    if (long_rows < min_long || off[15] + (longest > 55 ? 128 : 64) > (int64_t)s->data.len) return 0;
     unit(ist, ost, (const uint8_t *)s->data.buf + off[0], rel, len, nbytes, out, (size_t)(nbytes ? 2 * nbytes : 32));
     return 1;
 #endif
@@ -1428,6 +1430,8 @@ static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8
  * first words, and the outer state is hex-encoded from the lanes; longer rows take hmac_one. Same bytes as hmac_mb
  * followed by a hex encoding of the digests (known-answer tests), without the 32-byte intermediate
  * digests. */
+#define SPARE_LONG 4
+
 static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
                         uint8_t *text, dc_mbfull_kernel kern, int L, compress_fn cf) {
     /* per word, by the message bytes it holds (rem = n - 4w, clamped to -1..4): which bytes to
@@ -1447,8 +1451,11 @@ static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arro
         Wo[15 * L + j] = (64 + 32) * 8;
     }
     /* the 16-row unit of this kernel's instruction set, where there is one; with AVX-512, the
-     * SHA-NI unit (when the CPU has it, as hmac_one would use it) takes the groups with a row of
-     * 56 to 119 bytes, which the AVX-512 unit leaves */
+     * SHA-NI unit (when the CPU has it, as hmac_one would use it) takes the groups the AVX-512
+     * unit leaves for a row of 56 to 119 bytes, when at least SPARE_LONG of the 16 are that long:
+     * with fewer, the AVX-512 lanes hashing the short rows and hmac_one the long ones cost less
+     * (the short rows run about twice as fast in AVX-512 lanes as through SHA-NI; a long row
+     * through hmac_one, its compressions one after another, about half as fast as in a pair) */
     dc_hex16_unit unit = NULL, spare = NULL;
 #ifndef DC_NO_SIMD
     if (kern == dc_mbfull_avx512) unit = dc_hmac_hex16_avx512;
@@ -1457,8 +1464,8 @@ static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arro
 #endif
     for (Py_ssize_t i = 0; i <= s->length; i++) {
         if (unit && cnt == 0 &&
-            (hex16(unit, ist, ost, s, i, nbytes, text + width * (size_t)i) ||
-             (spare && hex16(spare, ist, ost, s, i, nbytes, text + width * (size_t)i)))) {
+            (hex16(unit, ist, ost, s, i, nbytes, text + width * (size_t)i, 0) ||
+             (spare && hex16(spare, ist, ost, s, i, nbytes, text + width * (size_t)i, SPARE_LONG)))) {
             i += 15;
             continue;
         }
