@@ -2,6 +2,8 @@
 
 Batches stream into DuckDB as an Arrow reader (with the risk stage's bounded-memory settings); the result holds one row per class (the QI
 values as text, and ``n``), which is small next to the table. ``k`` is the smallest class.
+:class:`GroupedInputs` gives both histograms of a protect run (raw and protected) from one
+group-by of the raw QI inputs, where their types allow it.
 """
 
 from __future__ import annotations

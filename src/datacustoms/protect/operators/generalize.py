@@ -62,8 +62,9 @@ def _period_label(ts: pa.Array, to: str | None) -> pa.Array:
 
 def _dates(values: pa.Array, act: Generalize, column: str) -> pa.Array:
     """Dates to their period's label, formatted once per distinct period of the batch: the
-    period is a number (year, year × 12 + month or year × 4 + quarter), so 2 M dates cost
-    0.03 CPU-s instead of ``strftime``'s 2.4 for each row."""
+    period is a number (year, year × 12 + month or year × 4 + quarter), so labelling 2 M parsed
+    dates took 0.05-0.07 CPU-s (period, dictionary, gather) instead of ``strftime``'s 2.4 for
+    each row."""
     ts = parse_dates(values, column, act.date_format)
     year = pc.year(ts)
     if act.to == "year":
