@@ -38,7 +38,7 @@ from datacustoms.engines.spark_commit import (
     raise_job_error,
     staged_folder,
 )
-from datacustoms.engines.spark_write import clear_parts, mark_committed, write_parts
+from datacustoms.engines.spark_write import InputCounts, clear_parts, mark_committed, write_parts
 from datacustoms.errors import UsageError
 from datacustoms.io.infer import cast_batch, fitting_candidates, merge_candidates
 from datacustoms.io.spark import (
@@ -55,6 +55,7 @@ from datacustoms.io.spark_pieces import ParquetPieces, map_rows
 from datacustoms.policy import KEYED_ACTIONS, Policy
 from datacustoms.protect import crypto
 from datacustoms.protect.histogram import COUNT
+from datacustoms.protect.histogram import pregroupable as pregroupable_types
 from datacustoms.protect.keys import find_key_material
 from datacustoms.protect.operators.common import as_text
 from datacustoms.protect.pipeline import (
@@ -121,6 +122,17 @@ def pregroupable(df: Any, inputs: Sequence[str]) -> bool:
     """
     schema = arrow_schema(df.select(*inputs))
     return COUNT not in inputs and not any(pa.types.is_floating(f.type) for f in schema)
+
+
+def grouped_in_tasks(df: Any, inputs: Sequence[str]) -> bool:
+    """True when the write job's tasks may count the raw QI inputs grouped on their own types
+    (:class:`~datacustoms.engines.spark_write.InputCounts`) instead of the text of both class
+    histograms: types that group in Arrow exactly as their text does (the embedded engine's
+    :func:`~datacustoms.protect.histogram.pregroupable`; Spark's timestamps carry a time zone and
+    are not among them). Tasks that read a local Parquet source themselves read it in Spark's
+    types (:class:`~datacustoms.io.spark_pieces.ParquetPieces`), so the kernels the driver runs
+    on the grouped rows see the values the tasks' kernels saw."""
+    return bool(inputs) and pregroupable_types(arrow_schema(df), list(inputs))
 
 
 class GroupedHistograms:
@@ -263,9 +275,11 @@ def _write_counted(
     ``pieces``: the source's row groups, read by pyarrow in the tasks where they cover the columns."""
     keyed = keyed_columns(plan)
     what = f"writing {target.name}"
+    inputs = qi_inputs(policy, plan.qi)
+    grouped = InputCounts(inputs, plan.qi_kernels()) if plan.qi and grouped_in_tasks(df, inputs) else None
     with staged_folder(target) as staging:
         counted = write_parts(df, steps, staging, position=suppression_position(plan), qi=plan.qi, keyed=keyed,
-                              what=what, pieces=pieces)  # fmt: skip
+                              what=what, pieces=pieces, grouped=grouped)  # fmt: skip
         measured = measure_classes(
             policy, plan, dry_run=False, raw_histogram=lambda: counted.raw, protected_histogram=lambda: counted.protected
         )

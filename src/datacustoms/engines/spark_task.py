@@ -46,8 +46,9 @@ def run_steps(steps: Sequence[Step], batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 KIND, N = "__kind", "__n"
-#: the kinds of count rows a task returns
-RAW, PROTECTED, ROWS = 0, 1, 2
+#: the kinds of count rows a task returns: classes over the raw and the protected QIs (as text),
+#: the task's rows, or the raw QI inputs grouped on their own types
+RAW, PROTECTED, ROWS, INPUTS = 0, 1, 2, 3
 TEMPORARY = "_temporary"
 
 
@@ -78,24 +79,91 @@ def _count_batch(kind: int, parts: list[pa.Table], width: int) -> pa.RecordBatch
     return pa.RecordBatch.from_arrays([kinds, *cols, n], names=[KIND, *names, N])
 
 
+class _TextClasses:
+    """Class sizes over the raw and the protected QIs, as text, per batch (``q0…`` columns)."""
+
+    def __init__(self, qi: Sequence[str]) -> None:
+        self.qi, self.width = list(qi), len(qi)
+        self.raw: list[pa.Table] = []
+        self.protected: list[pa.Table] = []
+
+    def add(self, batch: pa.RecordBatch, mid: pa.RecordBatch) -> None:
+        self.raw.append(_classes([batch.column(c) for c in self.qi], self.width))
+        self.protected.append(_classes([mid.column(c) for c in self.qi], self.width))
+
+    def batches(self, rows: int) -> Iterator[pa.RecordBatch]:
+        if self.raw:  # an empty partition has no classes
+            yield _count_batch(RAW, self.raw, self.width)
+            yield _count_batch(PROTECTED, self.protected, self.width)
+        yield _rows_batch(rows, pa.schema([pa.field(f"q{i}", pa.string()) for i in range(self.width)]))
+
+
+class _InputGroups:
+    """The raw QI inputs grouped on their own types (``i0…`` columns in ``schema``'s types), with
+    no text and no kernel: the driver sums them and runs the QI kernels on the distinct rows
+    (:class:`~datacustoms.protect.histogram.GroupedInputs`). Folded as they grow."""
+
+    def __init__(self, inputs: Sequence[str], schema: pa.Schema) -> None:
+        self.inputs, self.schema = list(inputs), schema
+        self.names = schema.names
+        self.parts: list[pa.Table] = []
+        self.held = 0
+
+    def add(self, batch: pa.RecordBatch, mid: pa.RecordBatch) -> None:
+        keys = pa.table([batch.column(c) for c in self.inputs], names=self.names)
+        if keys.schema != self.schema:  # the types (and nullability) the job was told it returns
+            keys = keys.cast(self.schema)
+        part = keys.group_by(self.names, use_threads=False).aggregate([([], "count_all")])
+        self.parts.append(part.rename_columns([*self.names, N]))
+        self.held += part.num_rows
+        if self.held > FOLD_GROUPS and len(self.parts) > 1:
+            self.parts = [self._fold()]
+            self.held = self.parts[0].num_rows
+
+    def _fold(self) -> pa.Table:
+        return sum_groups(self.parts, self.names, N)
+
+    def batches(self, rows: int) -> Iterator[pa.RecordBatch]:
+        if self.parts:
+            table = self._fold() if len(self.parts) > 1 else self.parts[0]
+            kinds = pa.array([INPUTS] * table.num_rows, pa.int32())
+            cols = [table.column(c).combine_chunks() for c in self.names]
+            n = pc.cast(table.column(N), pa.int64()).combine_chunks()
+            yield pa.RecordBatch.from_arrays([kinds, *cols, n], names=[KIND, *self.names, N])
+        yield _rows_batch(rows, self.schema)
+
+
+def _rows_batch(rows: int, keys: pa.Schema) -> pa.RecordBatch:
+    nulls = [pa.nulls(1, f.type) for f in keys]
+    return pa.RecordBatch.from_arrays(
+        [pa.array([ROWS], pa.int32()), *nulls, pa.array([rows], pa.int64())], names=[KIND, *keys.names, N]
+    )
+
+
 def protect_task(staging: str, steps: Sequence[Step], position: int, qi: Sequence[str], keyed: tuple[str, ...],
-          target: pa.Schema) -> Any:  # fmt: skip
-    """The function every partition runs: protect, write the part, yield the counts."""
-    before, after, qi, width = list(steps[:position]), list(steps[position:]), list(qi), len(qi)
+          target: pa.Schema, inputs: pa.Schema | None = None) -> Any:  # fmt: skip
+    """The function every partition runs: protect, write the part, yield the counts.
+
+    ``inputs`` (the raw QI inputs and the types to group them on): count those instead of the
+    text classes over ``qi`` (:class:`_InputGroups`); the output's ``i0…`` columns hold them."""
+    before, after = list(steps[:position]), list(steps[position:])
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         tmp, part = task_files(staging, ".parquet")
         writer = OutputWriter(tmp, "parquet", keyed)
-        raw: list[pa.Table] = []
-        protected: list[pa.Table] = []
+        counts: _TextClasses | _InputGroups | None = None
+        if inputs is not None:
+            renamed = pa.schema([pa.field(f"i{i}", f.type) for i, f in enumerate(inputs)])
+            counts = _InputGroups(inputs.names, renamed)
+        elif qi:
+            counts = _TextClasses(qi)
         rows = 0
         try:
             for batch in batches:
                 rows += batch.num_rows
                 mid = run_steps(before, batch)
-                if width:
-                    raw.append(_classes([batch.column(c) for c in qi], width))
-                    protected.append(_classes([mid.column(c) for c in qi], width))
+                if counts is not None:
+                    counts.add(batch, mid)
                 out = run_steps(after, mid)
                 writer.write(out if out.schema == target else out.cast(target))
             if writer.schema is None:  # an empty partition still leaves a file with the schema
@@ -106,20 +174,22 @@ def protect_task(staging: str, steps: Sequence[Step], position: int, qi: Sequenc
             writer.close()
             tmp.unlink(missing_ok=True)
             raise
-        if raw:  # an empty partition has no classes
-            yield _count_batch(RAW, raw, width)
-            yield _count_batch(PROTECTED, protected, width)
-        nulls = [pa.nulls(1, pa.string()) for _ in range(width)]
-        yield pa.RecordBatch.from_arrays(
-            [pa.array([ROWS], pa.int32()), *nulls, pa.array([rows], pa.int64())],
-            names=[KIND, *[f"q{i}" for i in range(width)], N],
-        )
+        if counts is None:
+            yield _rows_batch(rows, pa.schema([]))
+        else:
+            yield from counts.batches(rows)
 
     return run
 
 
 #: a task folds its per-batch counts together once they hold this many groups
 FOLD_GROUPS = 1 << 20
+
+
+def sum_groups(parts: list[pa.Table], names: Sequence[str], count: str) -> pa.Table:
+    """Tables of groups (``names`` and their ``count``) as one: the counts summed per group."""
+    table = pa.concat_tables(parts).group_by(list(names), use_threads=False).aggregate([(count, "sum")])
+    return table.select([*names, f"{count}_sum"]).rename_columns([*names, count])
 
 
 def partial_counts(columns: Sequence[str], names: Sequence[str], count: str, out: pa.Schema) -> Any:
@@ -131,8 +201,7 @@ def partial_counts(columns: Sequence[str], names: Sequence[str], count: str, out
     columns, names = list(columns), list(names)
 
     def fold(parts: list[pa.Table]) -> pa.Table:
-        table = pa.concat_tables(parts).group_by(names, use_threads=False).aggregate([(count, "sum")])
-        return table.select([*names, f"{count}_sum"]).rename_columns([*names, count])
+        return sum_groups(parts, names, count)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         parts: list[pa.Table] = []

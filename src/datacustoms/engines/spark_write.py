@@ -3,10 +3,11 @@
 Spark reads the source and schedules one task per partition; the task runs the plan's kernels
 (``mapInArrow``), writes the protected rows with the embedded engine's Parquet writer
 (:class:`~datacustoms.protect.pipeline.OutputWriter`: the same encodings and codecs) and returns
-only small counts: its rows, and the class sizes over the raw and the generalised
-quasi-identifiers (as text, as the embedded histograms count them). Spark sums those per class.
-So the data crosses from the JVM to Python once and never comes back, and the class histograms
-need no pass of their own.
+only small counts: its rows, and its raw QI inputs grouped on their own types (where those types
+allow it; otherwise the class sizes over the raw and the generalised quasi-identifiers, as text).
+Spark sums those per group; the driver runs the QI kernels on the distinct input rows, as the
+embedded engine's :class:`~datacustoms.protect.histogram.GroupedInputs` does. So the data crosses
+from the JVM to Python once and never comes back, and the class histograms need no pass of their own.
 
 Task commit: a task writes ``_temporary/<partition>-<attempt>.parquet`` and renames it to
 ``part-<partition>.parquet`` when its last batch is written (a retried or speculative attempt
@@ -28,6 +29,7 @@ import pyarrow.compute as pc
 
 from datacustoms.engines.spark_commit import SUCCESS, Step, output_schema, plain_type, raise_job_error
 from datacustoms.engines.spark_task import (
+    INPUTS,
     KIND,
     PROTECTED,
     RAW,
@@ -37,9 +39,10 @@ from datacustoms.engines.spark_task import (
     empty_batch,
     protect_task,
 )
-from datacustoms.io.spark import arrow_schema
+from datacustoms.io.spark import arrow_schema, spark_schema
 from datacustoms.io.spark_pieces import ParquetPieces, map_rows
-from datacustoms.protect.histogram import COUNT
+from datacustoms.protect.histogram import COUNT, GroupedInputs
+from datacustoms.protect.operators.common import Kernel
 from datacustoms.protect.writer import OutputWriter
 
 
@@ -52,27 +55,45 @@ class Counted:
     protected: pa.Table
 
 
+@dataclass(frozen=True)
+class InputCounts:
+    """Count the classes from the raw QI inputs grouped on their own types (their types allow
+    it: :func:`~datacustoms.engines.spark_protect.pregroupable`); the QI kernels then run on the
+    driver over the distinct rows (:meth:`GroupedInputs.from_counts`)."""
+
+    inputs: Sequence[str]
+    kernels: Sequence[Kernel]
+
+
 def write_parts(
     df: Any, steps: Sequence[Step], staging: Path, *, position: int = 0, qi: Sequence[str] = (),
     keyed: tuple[str, ...] = (), what: str = "the write", pieces: ParquetPieces | None = None,
+    grouped: InputCounts | None = None,
 ) -> Counted:  # fmt: skip
     """Run ``steps`` over ``df`` and write one Parquet part per partition into ``staging``.
 
     ``qi``: count the classes over these columns as read and after ``steps[:position]`` (the
-    QI rewrite); empty: count rows only. ``pieces``: the source's row groups, read by pyarrow in
-    the tasks where they cover ``df``'s columns (one part per piece). Raises
+    QI rewrite), from each batch's text, or with ``grouped`` from the raw QI inputs; empty:
+    count rows only. ``pieces``: the source's row groups, read by pyarrow in the tasks where
+    they cover ``df``'s columns (one part per piece). Raises
     :class:`~datacustoms.io.spark.SparkJobError`.
     """
     from pyspark.sql import functions as F
 
-    out = output_schema(steps, arrow_schema(df))
+    source = arrow_schema(df)
+    out = output_schema(steps, source)
     target = pa.schema([pa.field(f.name, plain_type(f.type)) for f in out])
-    names = [f"q{i}" for i in range(len(qi))]
-    ddl = ", ".join([f"{KIND} int", *(f"{n} string" for n in names), f"{N} long"])
+    inputs = pa.schema([source.field(c) for c in grouped.inputs]) if grouped is not None and qi else None
+    if inputs is not None:  # typed as Spark gives them, named i0…
+        keys = pa.schema([pa.field(f"i{i}", f.type) for i, f in enumerate(inputs)])
+    else:
+        keys = pa.schema([pa.field(f"q{i}", pa.string()) for i in range(len(qi))])
+    schema = spark_schema(pa.schema([pa.field(KIND, pa.int32()), *keys, pa.field(N, pa.int64())]))
     (staging / TEMPORARY).mkdir(parents=True, exist_ok=True)
-    counts = map_rows(df, protect_task(str(staging), steps, position, qi, keyed, target), ddl, None, pieces)
+    task = protect_task(str(staging), steps, position, qi, keyed, target, inputs)
+    counts = map_rows(df, task, schema, None, pieces)
     try:
-        table = counts.groupBy(KIND, *names).agg(F.sum(N).alias(COUNT)).toArrow()
+        table = counts.groupBy(KIND, *keys.names).agg(F.sum(N).alias(COUNT)).toArrow()
     except Exception as err:
         raise_job_error(err, what)
         raise
@@ -83,6 +104,11 @@ def write_parts(
         writer.close()
     kind = table.column(KIND)
     rows = int(pc.sum(table.filter(pc.equal(kind, ROWS)).column(COUNT)).as_py() or 0)
+    if inputs is not None and grouped is not None:
+        sums = table.filter(pc.equal(kind, INPUTS)).select([*keys.names, COUNT])
+        counts_of = GroupedInputs.from_counts(sums.rename_columns([*inputs.names, COUNT]), list(qi), grouped.kernels)
+        return Counted(rows, counts_of.raw(), counts_of.protected())
+    names = keys.names
     raw = table.filter(pc.equal(kind, RAW)).select([COUNT])
     protected = table.filter(pc.equal(kind, PROTECTED)).select([*names, COUNT]).rename_columns([*qi, COUNT])
     return Counted(rows, raw, protected)

@@ -236,10 +236,11 @@ def footer_schema(path: str) -> Any:
 
 
 def arrow_schema(df: Any) -> pa.Schema:
-    """The Arrow schema Spark hands to ``mapInArrow`` for ``df`` (text is ``string``)."""
+    """The Arrow schema Spark hands to ``mapInArrow`` for ``df`` (text is ``string``; a timestamp
+    carries the session's time zone)."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    return to_arrow_schema(df.schema)
+    return to_arrow_schema(df.schema, timezone=df.sparkSession.conf.get("spark.sql.session.timeZone"))
 
 
 def spark_schema(schema: pa.Schema) -> Any:

@@ -123,6 +123,15 @@ class GroupedInputs:
         self.batches, self.schema, self.qi, self.kernels = batches, schema, qi, list(kernels)
         self._grouped: pa.Table | None = None
 
+    @classmethod
+    def from_counts(cls, grouped: pa.Table, qi: list[str], kernels: Sequence[Kernel]) -> GroupedInputs:
+        """From inputs already grouped elsewhere (the Spark write job's sums): their columns and
+        ``__n``, one row per distinct combination. The kernels see the inputs in these types."""
+        inputs = pa.schema([f for f in grouped.schema if f.name != COUNT])
+        made = cls((), inputs, qi, kernels)
+        made._grouped = grouped.select([*inputs.names, COUNT]).cast(pa.schema([*inputs, pa.field(COUNT, pa.int64())]))
+        return made
+
     def grouped(self) -> pa.Table:
         if self._grouped is None:
             names, schema = self.schema.names, self.schema
