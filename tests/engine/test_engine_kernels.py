@@ -90,6 +90,21 @@ def test_hmac_batch_matches_hmac_module(impl: str) -> None:
                 assert o == hmac.new(key, v.encode(), "sha256").digest()
 
 
+@needs_native
+def test_auto_pseudonyms_lead_with_a_unit_the_cpu_has() -> None:
+    """With AVX-512 and SHA-NI both there, ``auto`` times their 16-row units once per process and
+    leads with one of them (only the speed depends on which); the MACs are the hmac module's."""
+    from datacustoms import _native
+
+    feats, lead = engine.cpu_features(), _native.hmac_auto()
+    assert lead in (("avx512", "sha_ni") if feats["avx512"] and feats["sha_ni"] else ("auto",))
+    assert _native.hmac_auto() == lead  # decided once
+    key = bytes(range(32))
+    values = [hashlib.sha256(b"%d" % i).hexdigest() if i % 3 else f"010{i:08d}" for i in range(200)]
+    out = engine.hmac_sha256_batch(key, pa.array(values))
+    assert out.to_pylist() == [hmac.new(key, v.encode(), "sha256").digest() for v in values]
+
+
 def test_hmac_native_and_python_agree_on_chunked_input() -> None:
     chunks = pa.chunked_array([pa.array([f"010{i:08d}" for i in range(500)]), pa.array(["a", None])])
     a = engine.hmac_sha256_batch(b"secret-key-0123456789", chunks)

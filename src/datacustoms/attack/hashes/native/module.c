@@ -1307,6 +1307,12 @@ static void hmac_one(const uint32_t ist[8], const uint32_t ost[8], const arrow_s
 static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s,
                  Py_ssize_t i, int nbytes, uint8_t *out, int min_long);
 
+/* With AVX-512 leading, the SHA-NI unit takes a 16-row group the AVX-512 unit leaves (a row over
+ * 55 bytes) when at least this many of its rows are over 55 bytes; with fewer, AVX-512 lanes for
+ * the short rows and hmac_one for the long ones cost less where AVX-512 runs twice SHA-NI's rate
+ * (Intel). Where it does not, SHA-NI leads (hmac_leader). */
+#define SPARE_LONG 4
+
 /* Rows of at most 55 bytes go through L-lane kernels (inner block, then outer block), or with
  * SHA-NI 16 at a time (up to DC_HEX16_SHANI_MAX bytes) through its unit's raw mode; longer rows
  * take the scalar path. */
@@ -1315,9 +1321,12 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
     _Alignas(64) uint32_t Wi[16 * 16], Wo[16 * 16], st[8 * 16];
     Py_ssize_t rows[16];
     int cnt = 0;
-    dc_hex16_unit unit = NULL;
+    /* the AVX-512 unit writes hex only: with AVX-512 leading, the SHA-NI unit takes the groups
+     * with at least SPARE_LONG rows of 56 to 119 bytes, as in hmac_hex_mb */
+    dc_hex16_unit unit = NULL, spare = NULL;
 #ifndef DC_NO_SIMD
-    if (kern == dc_mbfull_shani) unit = dc_hmac_hex16_shani; /* the AVX-512 unit writes hex only */
+    if (kern == dc_mbfull_shani) unit = dc_hmac_hex16_shani;
+    if (kern == dc_mbfull_avx512 && cf == dc_sha256_compress_shani) spare = dc_hmac_hex16_shani;
 #endif
     memset(Wi, 0, sizeof Wi);
     for (int j = 0; j < L; j++) {
@@ -1326,7 +1335,8 @@ static void hmac_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_st
         Wo[15 * L + j] = (64 + 32) * 8;
     }
     for (Py_ssize_t i = 0; i <= s->length; i++) {
-        if (unit && cnt == 0 && hex16(unit, ist, ost, s, i, 0, out + 32 * (size_t)i, 0)) {
+        if (cnt == 0 && ((unit && hex16(unit, ist, ost, s, i, 0, out + 32 * (size_t)i, 0)) ||
+                         (spare && hex16(spare, ist, ost, s, i, 0, out + 32 * (size_t)i, SPARE_LONG)))) {
             i += 15;
             continue;
         }
@@ -1430,8 +1440,6 @@ static int hex16(dc_hex16_unit unit, const uint32_t ist[8], const uint32_t ost[8
  * first words, and the outer state is hex-encoded from the lanes; longer rows take hmac_one. Same bytes as hmac_mb
  * followed by a hex encoding of the digests (known-answer tests), without the 32-byte intermediate
  * digests. */
-#define SPARE_LONG 4
-
 static void hmac_hex_mb(const uint32_t ist[8], const uint32_t ost[8], const arrow_strings *s, int nbytes,
                         uint8_t *text, dc_mbfull_kernel kern, int L, compress_fn cf) {
     /* per word, by the message bytes it holds (rem = n - 4w, clamped to -1..4): which bytes to
@@ -1532,6 +1540,62 @@ static void hmac_hex_rows(const uint32_t ist[8], const uint32_t ost[8], const ar
     }
 }
 
+/* Which unit leads keyed pseudonyms when the CPU has both AVX-512 and SHA-NI and the caller says
+ * auto: the two 16-row units timed once per process on short rows (1,024 phone numbers, hex
+ * out, best of 5 alternated rounds: well under a millisecond). AVX-512 leads only when it runs
+ * more than 1.25 times SHA-NI's rate: on Intel (model 167) it ran about twice, on AMD Zen 4
+ * (AVX-512 on 256-bit units) the same rate, and there the SHA-NI unit, which also takes rows of
+ * up to 119 bytes in pairs, hashed 64-character hex digests at 12-14 against 5.7 M rows/s (raw)
+ * and one long row in eight at 19 against 13-15 M rows/s, one core. Only the speed depends on
+ * the choice: both give the same bytes (known-answer tests on every path). */
+static int leader_shani;
+static pthread_once_t leader_once = PTHREAD_ONCE_INIT;
+
+static double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void time_leaders(void) {
+#ifndef DC_NO_SIMD
+    enum { GROUPS = 64, ROW = 11 };
+    static uint8_t data[16 * GROUPS * ROW + 128];
+    static uint8_t out[16 * 32];
+    int32_t rel[16], len[16];
+    uint32_t ist[8], ost[8];
+    for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)('0' + (i * 7 + i / 13) % 10);
+    for (int j = 0; j < 16; j++) {
+        rel[j] = j * ROW;
+        len[j] = ROW;
+    }
+    memcpy(ist, dc_IV256, sizeof ist);
+    memcpy(ost, dc_IV256, sizeof ost);
+    const dc_hex16_unit units[2] = {dc_hmac_hex16_avx512, dc_hmac_hex16_shani};
+    double best[2] = {1e9, 1e9};
+    for (int round = 0; round < 5; round++)
+        for (int u = 0; u < 2; u++) {
+            double t0 = seconds_now();
+            for (int g = 0; g < GROUPS; g++) units[u](ist, ost, data + (size_t)g * 16 * ROW, rel, len, 16, out, 32);
+            double dt = seconds_now() - t0;
+            best[u] = dt < best[u] ? dt : best[u];
+        }
+    leader_shani = best[0] * 1.25 >= best[1];
+#endif
+}
+
+/* The impl auto means for keyed pseudonyms on this CPU. */
+static int hmac_leader(int impl) {
+    if (impl != IMPL_AUTO || !has_avx512 || !has_shani) return impl;
+    pthread_once(&leader_once, time_leaders);
+    return leader_shani ? IMPL_SHANI : IMPL_AVX512;
+}
+
+static PyObject *py_hmac_auto(PyObject *self, PyObject *noargs) {
+    int impl = hmac_leader(IMPL_AUTO);
+    return PyUnicode_FromString(impl == IMPL_SHANI ? "sha_ni" : impl == IMPL_AVX512 ? "avx512" : "auto");
+}
+
 static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
     Py_buffer key;
     PyObject *offs, *data, *into = Py_None;
@@ -1544,6 +1608,7 @@ static PyObject *py_hmac_sha256(PyObject *self, PyObject *args) {
         return NULL;
     int impl = parse_impl(implname);
     if (impl < 0) { PyBuffer_Release(&key); return NULL; }
+    impl = hmac_leader(impl);
     if (hexbytes < 0 || hexbytes > 32) {
         PyBuffer_Release(&key);
         PyErr_SetString(PyExc_ValueError, "hex length must be 0 to 32 bytes");
@@ -1741,6 +1806,7 @@ static PyObject *py_plan_info(PyObject *self, PyObject *cap) {
 
 static PyMethodDef methods[] = {
     {"cpu_features", py_cpu_features, METH_NOARGS, "CPU features the dispatcher uses."},
+    {"hmac_auto", py_hmac_auto, METH_NOARGS, "The unit keyed pseudonyms use for impl auto on this CPU."},
     {"targets_new", py_targets_new, METH_VARARGS,
      "targets_new(sorted_digests, digest_size, bitmap_bits, keys=-1): keys 0 or 1 also builds those bitmaps (targets_keys)"},
     {"plan_new", py_plan_new, METH_VARARGS, "plan_new(template, positions, check_pos, rrn_positions, algorithm='sha256', rounds=1)"},
