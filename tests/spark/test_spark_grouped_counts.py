@@ -201,3 +201,26 @@ def test_a_tasks_input_groups_fold_and_sum(monkeypatch: pytest.MonkeyPatch) -> N
     )
     assert {(a, b): n for a, b, n in pairs} == dict(truth)
     assert len(groups.parts) < 12  # folded on the way
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_inspect_reads_a_table_with_timestamps(spark: Any, tmp_path: Path, as_frame: bool) -> None:
+    """A timestamp column (any Spark source has them) once failed every Spark stage with a bare
+    AssertionError: Spark's schema could not be turned into Arrow's without the session's zone."""
+    from datacustoms.flows.inspect import inspect
+
+    rows = 300
+    table = pa.table(
+        {
+            "age": [20 + i % 40 for i in range(rows)],
+            "sex": ["MF"[i % 2] for i in range(rows)],
+            "seen": pa.array([dt.datetime(2024, 1, 1 + i % 28, 10) for i in range(rows)], pa.timestamp("us", "UTC")),
+        }
+    )
+    pq.write_table(table, tmp_path / "in.parquet")
+    source: Any = spark.createDataFrame(table) if as_frame else str(tmp_path / "in.parquet")
+    spk = inspect(source, engine="spark", attack=False, qi=["age", "sex"])
+    emb = inspect(str(tmp_path / "in.parquet"), engine="embedded", attack=False, qi=["age", "sex"])
+    assert spk.risk is not None and emb.risk is not None
+    assert (spk.risk.k, spk.risk.classes) == (emb.risk.k, emb.risk.classes) == (7, 40)
