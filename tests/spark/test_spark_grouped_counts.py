@@ -44,9 +44,8 @@ def _typed(rows: int = 3000, seed: int = 5) -> pa.Table:
     )
 
 
-def _policy(qi: list[str], **more: object) -> Any:
+def _policy(qi: list[str], share: float = 0.5, **more: object) -> Any:
     columns: dict[str, object] = {
-        **more,
         "customer_id": {"action": "pseudonymize", "why": "join key"},
         "age": {"action": "generalize", "method": "age", "width": 20},
         "floor": "keep",
@@ -55,6 +54,7 @@ def _policy(qi: list[str], **more: object) -> Any:
         "band": "keep",
         "region": "keep",
         "note": "drop",
+        **more,
     }
     return parse_policy(
         {
@@ -66,7 +66,7 @@ def _policy(qi: list[str], **more: object) -> Any:
             "key": "env:DC_SPARK_TEST_KEY",
             "thresholds": {"k": 4, "max_risk": 0.25},
             "quasi_identifiers": qi,
-            "suppression": {"max_share": 0.5},
+            "suppression": {"max_share": share},
             "columns": columns,
         }
     )
@@ -147,10 +147,30 @@ def test_types_the_tasks_cannot_group_keep_the_text_classes(spark: Any) -> None:
         }
     )
     df = spark.createDataFrame(table)
-    assert grouped_in_tasks(df, ["a", "s"])
-    assert not grouped_in_tasks(df, ["a", "f"])
-    assert not grouped_in_tasks(df, ["t"])
-    assert not grouped_in_tasks(df, [])
+    assert grouped_in_tasks(df, ["a", "s"], ["a", "s"])
+    assert not grouped_in_tasks(df, ["a", "f"], ["a", "f"])
+    assert not grouped_in_tasks(df, ["t"], ["t"])
+    assert not grouped_in_tasks(df, [], [])
+    assert not grouped_in_tasks(df, ["s"], ["s", "a"])  # a date shift's subject among the inputs
+
+
+@pytest.mark.spark
+def test_a_date_shift_subject_keeps_the_text_classes(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A QI shifted per subject reads the subject too: grouped with it, the driver would get a row
+    per person; the text classes give the same figures as the embedded engine."""
+    from datacustoms.engines.spark_protect import spark_protect
+
+    table = _typed(600)
+    shift = {"action": "shift_dates", "subject": "customer_id", "max_days": 40}
+    policy = _policy(["born", "member"], share=1.0, born=shift)  # exact shifted dates: most classes small
+    calls = _spy(monkeypatch)
+    spk = spark_protect(spark.createDataFrame(table), policy, tmp_path / "spk", master_key=KEY)
+    emb = protect_table(from_arrow(table, "t"), policy, tmp_path / "emb.parquet", master_key=KEY)
+    assert calls == []
+    assert [getattr(spk, f) for f in FIGURES] == [getattr(emb, f) for f in FIGURES]
+    assert _rows(tmp_path / "spk") == _rows(tmp_path / "emb.parquet")
 
 
 @pytest.mark.spark

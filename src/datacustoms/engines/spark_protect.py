@@ -124,15 +124,17 @@ def pregroupable(df: Any, inputs: Sequence[str]) -> bool:
     return COUNT not in inputs and not any(pa.types.is_floating(f.type) for f in schema)
 
 
-def grouped_in_tasks(df: Any, inputs: Sequence[str]) -> bool:
+def grouped_in_tasks(df: Any, qi: Sequence[str], inputs: Sequence[str]) -> bool:
     """True when the write job's tasks may count the raw QI inputs grouped on their own types
     (:class:`~datacustoms.engines.spark_write.InputCounts`) instead of the text of both class
     histograms: types that group in Arrow exactly as their text does (the embedded engine's
     :func:`~datacustoms.protect.histogram.pregroupable`; Spark's timestamps carry a time zone and
-    are not among them). Tasks that read a local Parquet source themselves read it in Spark's
-    types (:class:`~datacustoms.io.spark_pieces.ParquetPieces`), so the kernels the driver runs
-    on the grouped rows see the values the tasks' kernels saw."""
-    return bool(inputs) and pregroupable_types(arrow_schema(df), list(inputs))
+    are not among them), and inputs that are the QIs themselves: a date shift's subject (a value
+    per person) would send the driver about a row per person, where the text classes send one
+    per class. Tasks that read a local Parquet source themselves read it in Spark's types
+    (:class:`~datacustoms.io.spark_pieces.ParquetPieces`), so the kernels the driver runs on the
+    grouped rows see the values the tasks' kernels saw."""
+    return bool(inputs) and set(inputs) == set(qi) and pregroupable_types(arrow_schema(df), list(inputs))
 
 
 class GroupedHistograms:
@@ -276,7 +278,7 @@ def _write_counted(
     keyed = keyed_columns(plan)
     what = f"writing {target.name}"
     inputs = qi_inputs(policy, plan.qi)
-    grouped = InputCounts(inputs, plan.qi_kernels()) if plan.qi and grouped_in_tasks(df, inputs) else None
+    grouped = InputCounts(inputs, plan.qi_kernels()) if grouped_in_tasks(df, plan.qi, inputs) else None
     with staged_folder(target) as staging:
         counted = write_parts(df, steps, staging, position=suppression_position(plan), qi=plan.qi, keyed=keyed,
                               what=what, pieces=pieces, grouped=grouped)  # fmt: skip

@@ -57,8 +57,8 @@ class Counted:
 
 @dataclass(frozen=True)
 class InputCounts:
-    """Count the classes from the raw QI inputs grouped on their own types (their types allow
-    it: :func:`~datacustoms.engines.spark_protect.pregroupable`); the QI kernels then run on the
+    """Count the classes from the raw QI inputs grouped on their own types (where they allow it:
+    :func:`~datacustoms.engines.spark_protect.grouped_in_tasks`); the QI kernels then run on the
     driver over the distinct rows (:meth:`GroupedInputs.from_counts`)."""
 
     inputs: Sequence[str]
