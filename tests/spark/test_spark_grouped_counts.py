@@ -244,3 +244,29 @@ def test_inspect_reads_a_table_with_timestamps(spark: Any, tmp_path: Path, as_fr
     emb = inspect(str(tmp_path / "in.parquet"), engine="embedded", attack=False, qi=["age", "sex"])
     assert spk.risk is not None and emb.risk is not None
     assert (spk.risk.k, spk.risk.classes) == (emb.risk.k, emb.risk.classes) == (7, 40)
+
+
+@pytest.mark.spark
+def test_a_local_timestamp_qi_is_grouped_in_the_tasks(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spark reads a Parquet timestamp without a time zone as TIMESTAMP_NTZ (no zone: it groups
+    as its text does); the grouped path gives the text classes' and the embedded figures."""
+    from datacustoms.engines import spark_protect as sp
+
+    table = _typed(900)
+    visits = [dt.datetime(2023, 1 + i % 12, 1 + i % 27, i % 24) if i % 17 else None for i in range(900)]
+    table = table.append_column("visit", pa.array(visits, pa.timestamp("us")))
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=300)
+    visit = {"action": "generalize", "method": "date", "to": "year"}
+    policy = _policy(["visit", "member", "region"], visit=visit)
+    source = str(tmp_path / "in.parquet")
+    calls = _spy(monkeypatch)
+    grouped = sp.spark_protect(source, policy, tmp_path / "grouped", master_key=KEY)
+    assert len(calls) == 1
+    monkeypatch.setattr(sp, "grouped_in_tasks", lambda *a: False)
+    text = sp.spark_protect(source, policy, tmp_path / "text", master_key=KEY)
+    emb = protect_table(from_arrow(table, "t"), policy, tmp_path / "emb.parquet", master_key=KEY)
+    assert [getattr(grouped, f) for f in FIGURES] == [getattr(text, f) for f in FIGURES]
+    assert [getattr(grouped, f) for f in FIGURES] == [getattr(emb, f) for f in FIGURES]
+    assert _rows(tmp_path / "grouped") == _rows(tmp_path / "text")
