@@ -36,6 +36,9 @@ class Engine(Protocol):
     Optionally, ``mask_farm() -> MaskFarm | None`` (:mod:`datacustoms.attack.hashes.farm`): where
     the attack searches its large masks, when the engine has workers of its own (Spark's
     executors); an engine without it, or returning None, leaves them to this process's cores.
+    And ``open_counting(source, *, sample_rows, qi, sensitive, **read_options) -> Table``:
+    :meth:`open` where the flow already knows the cells :meth:`class_cells` will be asked for,
+    so an engine may count them in the pass that draws the sample (Spark: one job, not two).
     """
 
     #: the name ``--engine`` takes

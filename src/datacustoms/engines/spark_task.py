@@ -18,6 +18,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datacustoms.io.spark_pieces import (
+    KEY,
+    ROW,
+    ArrowFunction,
+    Piece,
+    piece_numbers,
+    read_piece,
+    sampled_rows,
+    stored_dictionaries,
+)
 from datacustoms.protect.operators.common import Kernel, as_text
 from datacustoms.protect.writer import OutputWriter
 
@@ -192,30 +202,83 @@ def sum_groups(parts: list[pa.Table], names: Sequence[str], count: str) -> pa.Ta
     return table.select([*names, f"{count}_sum"]).rename_columns([*names, count])
 
 
-def partial_counts(columns: Sequence[str], names: Sequence[str], count: str, out: pa.Schema) -> Any:
-    """The function a partition runs for a count ``groupBy``: its rows grouped by ``columns``
-    (renamed ``names``; a null is a value of its own, as in Spark and SQL) with their number in
-    ``count``, in the ``out`` schema. Spark sums these per group, as its own partial aggregation
-    would have. Key columns may arrive as Arrow dictionaries (grouped by their codes, each
-    batch's groups then decoded to ``out``'s text)."""
-    columns, names = list(columns), list(names)
+class PartialCounts:
+    """A partition's rows grouped by ``columns`` (renamed ``names``; a null is a value of its own,
+    as in Spark and SQL) with their number in ``count``, in the ``out`` schema: what Spark's own
+    partial aggregation would give, summed per group by Spark or the driver. Key columns may
+    arrive as Arrow dictionaries (grouped by their codes, each batch's groups then decoded to
+    ``out``'s text). Folded as the groups grow past :data:`FOLD_GROUPS`."""
 
-    def fold(parts: list[pa.Table]) -> pa.Table:
-        return sum_groups(parts, names, count)
+    def __init__(self, columns: Sequence[str], names: Sequence[str], count: str, out: pa.Schema) -> None:
+        self.columns, self.names, self.count, self.out = list(columns), list(names), count, out
+        self.parts: list[pa.Table] = []
+        self.held = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        keys = pa.table([batch.column(c) for c in self.columns], names=self.names)
+        part = keys.group_by(self.names, use_threads=False).aggregate([([], "count_all")])
+        self.parts.append(
+            part.select([*self.names, "count_all"]).rename_columns([*self.names, self.count]).cast(self.out)
+        )
+        self.held += self.parts[-1].num_rows
+        if self.held > FOLD_GROUPS and len(self.parts) > 1:
+            self.parts = [sum_groups(self.parts, self.names, self.count)]
+            self.held = self.parts[0].num_rows
+
+    def table(self) -> pa.Table:
+        """The counts so far, one row per group (an empty table where no row came)."""
+        if not self.parts:
+            return self.out.empty_table()
+        return sum_groups(self.parts, self.names, self.count) if len(self.parts) > 1 else self.parts[0]
+
+
+def partial_counts(columns: Sequence[str], names: Sequence[str], count: str, out: pa.Schema) -> Any:
+    """The function a partition runs for a count ``groupBy``: its :class:`PartialCounts`, which
+    Spark sums per group as its own partial aggregation would have."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        parts: list[pa.Table] = []
-        held = 0
+        counts = PartialCounts(columns, names, count, out)
+        rows = 0
         for batch in batches:
-            keys = pa.table([batch.column(c) for c in columns], names=names)
-            part = keys.group_by(names, use_threads=False).aggregate([([], "count_all")])
-            parts.append(part.select([*names, "count_all"]).rename_columns([*names, count]).cast(out))
-            held += parts[-1].num_rows
-            if held > FOLD_GROUPS and len(parts) > 1:
-                parts = [fold(parts)]
-                held = parts[0].num_rows
-        if parts:
-            yield from (fold(parts) if len(parts) > 1 else parts[0]).to_batches()
+            counts.add(batch)
+            rows += batch.num_rows
+        if rows:
+            yield from counts.table().to_batches()
+
+    return run
+
+
+def sample_cells_task(
+    pieces: Sequence[Piece], read: pa.Schema, seed: int, below: float, cells: PartialCounts, folder: str
+) -> ArrowFunction:
+    """The function a task runs to draw its pieces' sample rows and count their cells in one read.
+
+    It returns what :func:`~datacustoms.io.spark_pieces.sample_task` returns (the rows of draws
+    under ``below``, text as text) and writes its :class:`PartialCounts` (``cells``, a fresh copy
+    per task) to ``part-<partition>.arrow`` under ``folder`` once its pieces are read (renamed
+    into place when whole: a retried attempt writes the same counts).
+    """
+    out = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+
+    def run(numbers: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        counts = PartialCounts(cells.columns, cells.names, cells.count, cells.out)
+
+        def counted(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                counts.add(batch)
+                yield batch
+
+        tmp, whole = task_files(folder, ".arrow")
+        for piece in piece_numbers(pieces, numbers):
+            batches = read_piece(piece, read, stored_dictionaries(piece, read))
+            for rows in sampled_rows(piece, counted(batches), seed, below):
+                yield pa.RecordBatch.from_arrays(
+                    [c.cast(f.type) for c, f in zip(rows.columns, out, strict=True)], schema=out
+                )
+        table = counts.table()
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, whole)
 
     return run
 

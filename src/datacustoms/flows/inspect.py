@@ -97,7 +97,7 @@ def inspect(
     check_sample_rows(sample_rows)
     step = progress or silent
     step(f"reading {getattr(source, 'name', None) or source}"[:100], 0.0)
-    table = eng.open(source, sample_rows=sample_rows, **read_options)
+    table = open_source(eng, source, sample_rows, qi if measure else None, sensitive, read_options)
     if qi is not None or sensitive is not None:
         check_columns(table, qi or [], sensitive or [])
     if callable(qi_reasons):
@@ -132,6 +132,21 @@ def inspect(
         source_info(table), findings, attack_one=attack_one if attack else None, profile=profile if measure else None,
         qi=qi, sensitive=sensitive, limits=limits, search=search, qi_origin=qi_origin, qi_reasons=qi_reasons,
     )  # fmt: skip
+
+
+def open_source(
+    eng: Engine, source: Any, sample_rows: int, qi: Sequence[str] | None, sensitive: Sequence[str] | None,
+    read_options: Mapping[str, Any],
+) -> Table:  # fmt: skip
+    """The engine opens ``source`` and draws the detection sample. Where the flow knows already which
+    cells the risk profile will count (the quasi-identifiers and sensitive columns given; ``qi``
+    None when nothing is measured), an engine with ``open_counting`` may count them in the same
+    pass over the rows."""
+    opener = getattr(eng, "open_counting", None)
+    if not qi or sensitive is None or opener is None:
+        return eng.open(source, sample_rows=sample_rows, **read_options)
+    table: Table = opener(source, sample_rows=sample_rows, qi=list(qi), sensitive=list(sensitive), **read_options)
+    return table
 
 
 def silent(label: str, fraction: float) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from datacustoms.errors import DatacustomsError, InputError, MissingDependency, UsageError
 from datacustoms.io.spark_classes import archive_options, record_writer
-from datacustoms.io.spark_pieces import KEY, ROW, ParquetPieces, parquet_pieces, sample_task
+from datacustoms.io.spark_pieces import KEY, ROW, ArrowFunction, ParquetPieces, parquet_pieces, sample_task
 from datacustoms.table import BATCH_ROWS, DEFAULT_SAMPLE_ROWS, Table
 
 DEFAULT_SPARK_MASTER = "local[*]"
@@ -389,6 +389,9 @@ class SparkTable(Table):
 
     frame: Any = None
     parquet: Any = None
+    #: cells an engine counted in the pass that drew the sample, for its own ``class_cells``
+    #: (:class:`datacustoms.engines.spark_sample.SampledCells`)
+    sampled_cells: Any = None
     _pieces: tuple[ParquetPieces | None] | None = None
 
     @property
@@ -443,24 +446,31 @@ def sample_bound(rows: int, total: int) -> float:
     return 1.0 if total <= mean else mean / total
 
 
-def executor_sample(spark: Any, pieces: ParquetPieces, schema: pa.Schema, rows: int, seed: int, total: int) -> pa.Table:
+def executor_sample(
+    spark: Any, pieces: ParquetPieces, schema: pa.Schema, rows: int, seed: int, total: int,
+    task: Callable[[float], ArrowFunction] | None = None,
+) -> pa.Table:  # fmt: skip
     """:meth:`Table.sample` of a local Parquet source, drawn by the executors: the same rows.
 
     Each task returns its rows whose priority is under :func:`sample_bound`, about ``rows`` rows
     in all whatever the source's size; where fewer than ``rows`` came back (a chance of about
     10^-9) the bound doubles and the tasks run again. The driver keeps the ``rows`` smallest, in
-    row order, and reads no row itself.
+    row order, and reads no row itself. ``task(bound)``, where given, is the first job's task
+    function in place of :func:`~datacustoms.io.spark_pieces.sample_task` (one that does more in
+    the same pass and returns the same rows); a second job, if any, samples alone.
     """
     import numpy as np
 
     read = pa.schema([pieces.schema.field(c) for c in schema.names])
     out = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
     below = sample_bound(rows, total)
+    function = task(below) if task is not None else sample_task(pieces.pieces, read, seed, below)
     while True:
-        got = pieces.map_pieces(spark, sample_task(pieces.pieces, read, seed, below), spark_schema(out)).toArrow()
+        got = pieces.map_pieces(spark, function, spark_schema(out)).toArrow()
         if got.num_rows >= min(rows, total) or below >= 1.0:
             break
         below = min(1.0, 2 * below)
+        function = sample_task(pieces.pieces, read, seed, below)
     keys = got.column(KEY).to_numpy()
     order = np.argpartition(keys, rows)[:rows] if got.num_rows > rows else np.arange(got.num_rows)
     order = order[np.argsort(got.column(ROW).to_numpy()[order], kind="stable")]

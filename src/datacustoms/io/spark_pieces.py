@@ -134,31 +134,39 @@ def sample_task(pieces: Sequence[Piece], schema: pa.Schema, seed: int, below: fl
     """The function a task runs for :meth:`datacustoms.table.Table.sample` on the executors.
 
     The embedded sample gives the source's i-th row the i-th draw of ``default_rng(seed)``
-    (one 64-bit step per draw) and keeps the rows of the smallest draws. A task jumps the same
-    generator to its piece's first row (``advance``: the same draws, without drawing the rows
-    before) and returns the rows whose draw is under ``below``, with the draw and the row number,
-    so the driver can keep the smallest: the very rows, in the very order, the embedded engine keeps.
+    (one 64-bit step per draw) and keeps the rows of the smallest draws. A task returns the rows
+    of its pieces whose draw is under ``below`` (:func:`sampled_rows`), with the draw and the row
+    number, so the driver can keep the smallest: the very rows, in the very order, the embedded
+    engine keeps.
     """
-    import numpy as np
 
     def run(numbers: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for piece in piece_numbers(pieces, numbers):
-            bits = np.random.PCG64(seed)  # what ``default_rng(seed)`` draws from
-            bits.advance(piece.start)
-            rng = np.random.Generator(bits)
-            row = piece.start
-            for batch in read_piece(piece, schema):
-                keys = rng.random(batch.num_rows)
-                kept = np.flatnonzero(keys < below)
-                if len(kept):
-                    taken = batch.take(pa.array(kept))
-                    yield pa.RecordBatch.from_arrays(
-                        [*taken.columns, pa.array(keys[kept]), pa.array(kept + row, pa.int64())],
-                        names=[*schema.names, KEY, ROW],
-                    )
-                row += batch.num_rows
+            yield from sampled_rows(piece, read_piece(piece, schema), seed, below)
 
     return run
+
+
+def sampled_rows(piece: Piece, batches: Iterator[pa.RecordBatch], seed: int, below: float) -> Iterator[pa.RecordBatch]:
+    """The rows of ``batches`` (the piece's, in order) whose draw is under ``below``, with their
+    draw (:data:`KEY`) and row number (:data:`ROW`). The generator jumps to the piece's first row
+    (``advance``: the same draws as the embedded sample's, without drawing the rows before)."""
+    import numpy as np
+
+    bits = np.random.PCG64(seed)  # what ``default_rng(seed)`` draws from
+    bits.advance(piece.start)
+    rng = np.random.Generator(bits)
+    row = piece.start
+    for batch in batches:
+        keys = rng.random(batch.num_rows)
+        kept = np.flatnonzero(keys < below)
+        if len(kept):
+            taken = batch.take(pa.array(kept))
+            yield pa.RecordBatch.from_arrays(
+                [*taken.columns, pa.array(keys[kept]), pa.array(kept + row, pa.int64())],
+                names=[*batch.schema.names, KEY, ROW],
+            )
+        row += batch.num_rows
 
 
 def parquet_pieces(dataset: Any, spark_schema: pa.Schema, slots: int) -> ParquetPieces | None:
