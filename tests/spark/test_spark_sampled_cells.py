@@ -93,9 +93,12 @@ def test_one_job_draws_the_embedded_sample_and_counts_the_cells(
 
 
 @pytest.mark.spark
-def test_inspect_gives_the_embedded_figures_in_one_job(spark: Any, folder: Path, calls: dict[str, int]) -> None:
-    spk = inspect(str(folder), engine="spark", attack=False, qi=QI, sensitive=SENSITIVE)
-    emb = inspect(str(folder), attack=False, qi=QI, sensitive=SENSITIVE)
+@pytest.mark.parametrize("sensitive", [SENSITIVE, []])
+def test_inspect_gives_the_embedded_figures_in_one_job(
+    spark: Any, folder: Path, calls: dict[str, int], sensitive: list[str]
+) -> None:
+    spk = inspect(str(folder), engine="spark", attack=False, qi=QI, sensitive=sensitive)
+    emb = inspect(str(folder), attack=False, qi=QI, sensitive=sensitive)
     assert calls == {"one_job": 1, "spark_cells": 0}
     assert _risk(spk) == _risk(emb)
     assert [f.model_dump() for f in spk.findings] == [f.model_dump() for f in emb.findings]
