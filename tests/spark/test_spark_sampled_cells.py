@@ -14,9 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from spark_fixtures import make_export
 
-from datacustoms.engines import resolve_engine, spark_stages, spark_task
+from datacustoms.engines import resolve_engine, spark_sample, spark_stages, spark_task
 from datacustoms.engines.spark import SparkEngine
-from datacustoms.engines.spark_sample import SampledCells
+from datacustoms.engines.spark_sample import CachedCells, FileCells
+from datacustoms.engines.spark_task import CELL
 from datacustoms.flows.inspect import inspect
 from datacustoms.io import read, spark_pieces
 from datacustoms.io.spark import SparkTable
@@ -50,7 +51,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         seen["spark_cells"] += 1
         return real_cells(*args)
 
-    monkeypatch.setattr("datacustoms.engines.spark_sample.sample_cells_task", task)
+    monkeypatch.setattr(spark_sample, "sample_cells_task", task)
     monkeypatch.setattr(spark_stages, "spark_cells", cells)
     return seen
 
@@ -78,7 +79,7 @@ def test_one_job_draws_the_embedded_sample_and_counts_the_cells(
 ) -> None:
     eng = _engine()
     table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, SampledCells)
+    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, FileCells)
     assert calls == {"one_job": 1, "spark_cells": 0}
     assert table.sample(200).to_pylist() == read(str(folder)).sample(200).to_pylist()
     spill = table.sampled_cells.folder
@@ -112,7 +113,7 @@ def test_cells_that_do_not_add_up_are_counted_again_by_spark(
     """A task's file gone, one holding fewer counts, or counts twice: never a figure from them."""
     eng = _engine()
     table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and table.sampled_cells is not None
+    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, FileCells)
     parts = sorted(table.sampled_cells.folder.glob("part-*.arrow"))
     with pa.memory_map(str(parts[1])) as source:
         counts = pa.ipc.open_file(source).read_all()
@@ -165,9 +166,53 @@ def test_float_cells_group_as_the_embedded_engine_groups_them(
 @pytest.mark.spark
 def test_cells_never_loaded_leave_no_files(spark: Any, folder: Path) -> None:
     table = _engine().open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and table.sampled_cells is not None
+    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, FileCells)
     spill = table.sampled_cells.folder
     assert spill.exists()
     del table
     gc.collect()
     assert not spill.exists()
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a cluster master: the executors share no folder with the driver."""
+    monkeypatch.setattr(spark_sample, "is_local_master", lambda frame: False)
+
+
+@pytest.mark.spark
+def test_on_a_cluster_the_cells_follow_the_sample_in_the_kept_output(
+    spark: Any, folder: Path, calls: dict[str, int], cluster: None
+) -> None:
+    eng = _engine()
+    table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
+    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, CachedCells)
+    kept = table.sampled_cells.both
+    assert kept.is_cached
+    assert table.sample(200).to_pylist() == read(str(folder)).sample(200).to_pylist()
+    summed = _cells(eng, table, QI, SENSITIVE)
+    assert calls == {"one_job": 1, "spark_cells": 0}
+    assert not kept.is_cached  # released once loaded
+    assert sum(row[-1] for row in summed) == 1_000
+    assert summed == _cells(eng, table, QI, SENSITIVE)  # a second load: Spark's own count, the same cells
+    assert calls["spark_cells"] == 1
+    spk = inspect(str(folder), engine="spark", attack=False, qi=QI, sensitive=SENSITIVE)
+    emb = inspect(str(folder), attack=False, qi=QI, sensitive=SENSITIVE)
+    assert calls == {"one_job": 2, "spark_cells": 1}
+    assert _risk(spk) == _risk(emb)
+
+
+@pytest.mark.spark
+def test_on_a_cluster_kept_counts_that_do_not_add_up_are_counted_again(
+    spark: Any, folder: Path, calls: dict[str, int], cluster: None
+) -> None:
+    from pyspark.sql import functions as F
+
+    eng = _engine()
+    table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
+    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, CachedCells)
+    kept = table.sampled_cells.both
+    table.sampled_cells.both = kept.where(F.col(CELL + "q1").isNull() | (F.col(CELL + "q1") != "F"))  # cells lost
+    recounted = _cells(eng, table, QI, SENSITIVE)
+    assert calls == {"one_job": 1, "spark_cells": 1}
+    assert sum(row[-1] for row in recounted) == 1_000

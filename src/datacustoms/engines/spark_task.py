@@ -248,17 +248,26 @@ def partial_counts(columns: Sequence[str], names: Sequence[str], count: str, out
     return run
 
 
+#: the prefix of the cell columns in the rows of :func:`sample_cells_task` that carry cells
+CELL = "__cell_"
+
+
 def sample_cells_task(
-    pieces: Sequence[Piece], read: pa.Schema, seed: int, below: float, cells: PartialCounts, folder: str
+    pieces: Sequence[Piece], read: pa.Schema, seed: int, below: float, cells: PartialCounts, folder: str | None
 ) -> ArrowFunction:
     """The function a task runs to draw its pieces' sample rows and count their cells in one read.
 
     It returns what :func:`~datacustoms.io.spark_pieces.sample_task` returns (the rows of draws
-    under ``below``, text as text) and writes its :class:`PartialCounts` (``cells``, a fresh copy
-    per task) to ``part-<partition>.arrow`` under ``folder`` once its pieces are read (renamed
-    into place when whole: a retried attempt writes the same counts).
+    under ``below``, text as text) and counts its rows' :class:`PartialCounts` (``cells``, a fresh
+    copy per task). With a ``folder`` the counts go to ``part-<partition>.arrow`` under it once the
+    pieces are read (renamed into place when whole: a retried attempt writes the same counts);
+    without one they follow the sample rows in the same output, in :data:`CELL`-prefixed columns
+    (the sample's columns null, as the cells' are in the sample rows).
     """
-    out = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+    sampled = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+    # every column nullable: a row carries either a sample row or a cell
+    both = pa.schema([f.with_nullable(True) for f in sampled] + [f.with_name(CELL + f.name) for f in cells.out])
+    out = sampled if folder is not None else both
 
     def run(numbers: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         counts = PartialCounts(cells.columns, cells.names, cells.count, cells.out)
@@ -268,19 +277,30 @@ def sample_cells_task(
                 counts.add(batch)
                 yield batch
 
-        tmp, whole = task_files(folder, ".arrow")
         for piece in piece_numbers(pieces, numbers):
             batches = read_piece(piece, read, stored_dictionaries(piece, read))
             for rows in sampled_rows(piece, counted(batches), seed, below):
-                yield pa.RecordBatch.from_arrays(
-                    [c.cast(f.type) for c, f in zip(rows.columns, out, strict=True)], schema=out
-                )
+                values = dict(zip(sampled.names, rows.columns, strict=True))
+                yield _filled(values, out, rows.num_rows)
         table = counts.table()
+        if folder is None:
+            named = [CELL + n for n in table.schema.names]
+            for batch in table.to_batches():
+                yield _filled(dict(zip(named, batch.columns, strict=True)), out, batch.num_rows)
+            return
+        tmp, whole = task_files(folder, ".arrow")
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         os.replace(tmp, whole)
 
     return run
+
+
+def _filled(values: dict[str, pa.Array], schema: pa.Schema, rows: int) -> pa.RecordBatch:
+    """A batch of ``schema`` from the named ``values`` (cast to the schema's types: text read as
+    dictionaries goes back to text), nulls in every other column."""
+    arrays = [values[f.name].cast(f.type) if f.name in values else pa.nulls(rows, f.type) for f in schema]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def empty_batch(schema: pa.Schema) -> pa.RecordBatch:

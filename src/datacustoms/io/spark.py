@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from datacustoms.errors import DatacustomsError, InputError, MissingDependency, UsageError
 from datacustoms.io.spark_classes import archive_options, record_writer
-from datacustoms.io.spark_pieces import KEY, ROW, ArrowFunction, ParquetPieces, parquet_pieces, sample_task
+from datacustoms.io.spark_pieces import KEY, ROW, ParquetPieces, parquet_pieces, sample_task
 from datacustoms.table import BATCH_ROWS, DEFAULT_SAMPLE_ROWS, Table
 
 DEFAULT_SPARK_MASTER = "local[*]"
@@ -446,31 +446,40 @@ def sample_bound(rows: int, total: int) -> float:
     return 1.0 if total <= mean else mean / total
 
 
+def sample_schema(pieces: ParquetPieces, schema: pa.Schema) -> tuple[pa.Schema, pa.Schema]:
+    """(the columns the sample's tasks read, their output: those, the draw and the row number)."""
+    read = pa.schema([pieces.schema.field(c) for c in schema.names])
+    return read, pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+
+
 def executor_sample(
     spark: Any, pieces: ParquetPieces, schema: pa.Schema, rows: int, seed: int, total: int,
-    task: Callable[[float], ArrowFunction] | None = None,
+    first: Callable[[], pa.Table] | None = None,
 ) -> pa.Table:  # fmt: skip
     """:meth:`Table.sample` of a local Parquet source, drawn by the executors: the same rows.
 
     Each task returns its rows whose priority is under :func:`sample_bound`, about ``rows`` rows
     in all whatever the source's size; where fewer than ``rows`` came back (a chance of about
     10^-9) the bound doubles and the tasks run again. The driver keeps the ``rows`` smallest, in
-    row order, and reads no row itself. ``task(bound)``, where given, is the first job's task
-    function in place of :func:`~datacustoms.io.spark_pieces.sample_task` (one that does more in
-    the same pass and returns the same rows); a second job, if any, samples alone.
+    row order, and reads no row itself. ``first``, where given, runs the first job (for
+    :func:`sample_bound`'s bound) in place of :func:`~datacustoms.io.spark_pieces.sample_task`'s:
+    a job that does more in the same pass and returns the same rows, in :func:`sample_schema`'s
+    output; a second job, if any, samples alone.
     """
     import numpy as np
 
-    read = pa.schema([pieces.schema.field(c) for c in schema.names])
-    out = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+    read, out = sample_schema(pieces, schema)
+
+    def plain(below: float) -> pa.Table:
+        job = pieces.map_pieces(spark, sample_task(pieces.pieces, read, seed, below), spark_schema(out))
+        table: pa.Table = job.toArrow()
+        return table
+
     below = sample_bound(rows, total)
-    function = task(below) if task is not None else sample_task(pieces.pieces, read, seed, below)
-    while True:
-        got = pieces.map_pieces(spark, function, spark_schema(out)).toArrow()
-        if got.num_rows >= min(rows, total) or below >= 1.0:
-            break
+    got = first() if first is not None else plain(below)
+    while got.num_rows < min(rows, total) and below < 1.0:
         below = min(1.0, 2 * below)
-        function = sample_task(pieces.pieces, read, seed, below)
+        got = plain(below)
     keys = got.column(KEY).to_numpy()
     order = np.argpartition(keys, rows)[:rows] if got.num_rows > rows else np.arange(got.num_rows)
     order = order[np.argsort(got.column(ROW).to_numpy()[order], kind="stable")]
