@@ -139,6 +139,31 @@ def test_digest_counts_stream_in_small_partitions_and_spill(
 
 
 @pytest.mark.spark
+def test_on_a_cluster_the_digests_are_grouped_in_one_job_over_every_partition(
+    spark: Any, export_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamed straight from the shuffle, each partition was grouped in a job of its own (one
+    task, two at a time: two of the cluster's cores); grouped first, one stage runs a task per
+    partition, then the kept groups stream."""
+    from datacustoms.engines import spark_stages
+
+    monkeypatch.setattr(spark_stages, "is_local_master", lambda df: False)
+    monkeypatch.setattr(spark_stages, "GROUPS_PER_PARTITION", 40)  # 600 rows: 15 partitions
+    context = spark.sparkContext
+    context.setJobGroup("digest-grouping", "the cluster path's jobs")
+    try:
+        parsed = spark_stages.distinct_digests(spark.read.parquet(str(export_path)), "phone_sha256")
+    finally:
+        context.setJobGroup(None, None)
+    assert parsed is not None and parsed.stats.rows == 600
+    tracker = context.statusTracker()
+    jobs = [tracker.getJobInfo(j) for j in tracker.getJobIdsForGroup("digest-grouping")]
+    stages = [tracker.getStageInfo(s) for job in jobs if job is not None for s in job.stageIds]
+    tasks = [info.numTasks for info in stages if info is not None]
+    assert 15 in tasks  # the grouping: a task per partition, in one stage
+
+
+@pytest.mark.spark
 def test_failed_digest_job_is_one_line_and_gives_no_verdict(
     spark: Any, export_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -148,11 +148,32 @@ def distinct_digests(
     )
     schema = pa.schema([("d", pa.binary()), ("st", pa.int8()), ("n", pa.int64()), ("w", pa.int64())])
     try:
-        return _count_groups((spilled_batches if local else stream_batches)(grouped, schema), fmt)
+        if local:
+            return _count_groups(spilled_batches(grouped, schema), fmt)
+        return _count_groups(_kept_batches(grouped, schema), fmt)
     except DatacustomsError:
         raise
     except Exception as err:  # a failed Spark job (lost results, a full disk): one line, no verdict
         raise_job_error(err, f"counting the digests of column {column!r}", "no verdict was given")
+
+
+def _kept_batches(grouped: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The grouped digests to the driver: counted in one job over all the cluster's cores into
+    Spark's cache (memory, then disk), then streamed from it a few partitions at a time.
+
+    Streamed straight from the shuffle, every partition would be grouped in a job of its own, at
+    most two at a time (:func:`~datacustoms.io.spark.stream_batches`): the grouping would use two
+    of the cluster's cores. Kept first, the streaming jobs only read the kept groups, merged into
+    partitions of about :data:`GROUPS_PER_PARTITION` each by the number of groups the first job counted.
+    """
+    from pyspark import StorageLevel
+
+    kept = grouped.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        groups = int(kept.count())
+        yield from stream_batches(kept.coalesce(stream_partitions(groups)), schema)
+    finally:
+        kept.unpersist(blocking=False)
 
 
 #: a task sorts and counts its valid digests in runs of at most this many rows (32 MiB of SHA-256)
