@@ -118,8 +118,8 @@ def distinct_digests(
     block), and the distinct digests end up sorted in a memory-mapped file, never all in the
     driver's memory at once. With a local master Spark writes the groups to temporary Parquet
     files the driver reads back (:func:`~datacustoms.io.spark.spilled_batches`); otherwise they
-    stream one partition at a time (:func:`~datacustoms.io.spark.stream_batches`), hash-partitioned
-    into partitions of at most :data:`GROUPS_PER_PARTITION` rows (``rows``, or Spark's count) so
+    are grouped in one job over every partition and kept by Spark, then stream one merged
+    partition of about :data:`GROUPS_PER_PARTITION` groups at a time (:func:`_kept_batches`), so
     the driver's JVM holds one small partition at a time.
     """
     from pyspark.sql import functions as F
