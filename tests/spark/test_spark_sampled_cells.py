@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -16,7 +16,7 @@ from spark_fixtures import make_export
 
 from datacustoms.engines import resolve_engine, spark_sample, spark_stages, spark_task
 from datacustoms.engines.spark import SparkEngine
-from datacustoms.engines.spark_sample import CachedCells, FileCells
+from datacustoms.engines.spark_sample import CachedCells, FileCells, SampledCells
 from datacustoms.engines.spark_task import CELL
 from datacustoms.flows.inspect import inspect
 from datacustoms.io import read, spark_pieces
@@ -62,6 +62,16 @@ def _engine() -> SparkEngine:
     return eng
 
 
+Counted = TypeVar("Counted", bound=SampledCells)
+
+
+def _opened(eng: SparkEngine, folder: Path, kind: type[Counted]) -> tuple[SparkTable, Counted]:
+    """The folder opened to count the cells over QI and SENSITIVE in the sample's job, the way ``kind`` keeps them."""
+    table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
+    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, kind)
+    return table, table.sampled_cells
+
+
 def _cells(eng: SparkEngine, table: SparkTable, qi: list[str], sensitive: list[str]) -> list[tuple[Any, ...]]:
     con = duckdb.connect()
     eng.class_cells(table, qi, sensitive)(con)
@@ -78,11 +88,10 @@ def test_one_job_draws_the_embedded_sample_and_counts_the_cells(
     spark: Any, folder: Path, calls: dict[str, int]
 ) -> None:
     eng = _engine()
-    table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, FileCells)
+    table, counted = _opened(eng, folder, FileCells)
     assert calls == {"one_job": 1, "spark_cells": 0}
     assert table.sample(200).to_pylist() == read(str(folder)).sample(200).to_pylist()
-    spill = table.sampled_cells.folder
+    spill = counted.folder
     assert len(list(spill.glob("part-*.arrow"))) == len(table.pieces.pieces) > 3  # type: ignore[union-attr]
     summed = _cells(eng, table, QI, SENSITIVE)
     assert calls == {"one_job": 1, "spark_cells": 0}
@@ -112,9 +121,8 @@ def test_cells_that_do_not_add_up_are_counted_again_by_spark(
 ) -> None:
     """A task's file gone, one holding fewer counts, or counts twice: never a figure from them."""
     eng = _engine()
-    table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, FileCells)
-    parts = sorted(table.sampled_cells.folder.glob("part-*.arrow"))
+    table, counted = _opened(eng, folder, FileCells)
+    parts = sorted(counted.folder.glob("part-*.arrow"))
     with pa.memory_map(str(parts[1])) as source:
         counts = pa.ipc.open_file(source).read_all()
     if damage == "missing":
@@ -165,11 +173,10 @@ def test_float_cells_group_as_the_embedded_engine_groups_them(
 
 @pytest.mark.spark
 def test_cells_never_loaded_leave_no_files(spark: Any, folder: Path) -> None:
-    table = _engine().open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, FileCells)
-    spill = table.sampled_cells.folder
+    table, counted = _opened(_engine(), folder, FileCells)
+    spill = counted.folder
     assert spill.exists()
-    del table
+    del table, counted
     gc.collect()
     assert not spill.exists()
 
@@ -185,9 +192,8 @@ def test_on_a_cluster_the_cells_follow_the_sample_in_the_kept_output(
     spark: Any, folder: Path, calls: dict[str, int], cluster: None
 ) -> None:
     eng = _engine()
-    table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, CachedCells)
-    kept = table.sampled_cells.both
+    table, counted = _opened(eng, folder, CachedCells)
+    kept = counted.both
     assert kept.is_cached
     assert table.sample(200).to_pylist() == read(str(folder)).sample(200).to_pylist()
     summed = _cells(eng, table, QI, SENSITIVE)
@@ -209,10 +215,9 @@ def test_on_a_cluster_kept_counts_that_do_not_add_up_are_counted_again(
     from pyspark.sql import functions as F
 
     eng = _engine()
-    table = eng.open_counting(str(folder), sample_rows=200, qi=QI, sensitive=SENSITIVE)
-    assert isinstance(table, SparkTable) and isinstance(table.sampled_cells, CachedCells)
-    kept = table.sampled_cells.both
-    table.sampled_cells.both = kept.where(F.col(CELL + "q1").isNull() | (F.col(CELL + "q1") != "F"))  # cells lost
+    table, counted = _opened(eng, folder, CachedCells)
+    kept = counted.both
+    counted.both = kept.where(F.col(CELL + "q1").isNull() | (F.col(CELL + "q1") != "F"))  # cells lost
     recounted = _cells(eng, table, QI, SENSITIVE)
     assert calls == {"one_job": 1, "spark_cells": 1}
     assert sum(row[-1] for row in recounted) == 1_000

@@ -82,8 +82,8 @@ class SparkEngine:
         self, source: Any, *, sample_rows: int, qi: Sequence[str], sensitive: Sequence[str], **read_options: Any
     ) -> Table:
         """:meth:`open`, where the job that draws the sample also counts the cells over ``qi`` and
-        ``sensitive`` that :meth:`class_cells` will be asked for (a local Parquet source on a local
-        master: one read of the rows instead of two, :mod:`~datacustoms.engines.spark_sample`)."""
+        ``sensitive`` that :meth:`class_cells` will be asked for (a Parquet source the executors
+        read: one read of the rows instead of two, :mod:`~datacustoms.engines.spark_sample`)."""
         table = self.open(source, sample_rows=None, **read_options)
         if isinstance(table, SparkTable) and table._sample is None:
             table.sampled_cells = sample_with_cells(table, sample_rows, qi, sensitive)

@@ -31,17 +31,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from datacustoms.engines.spark_task import CELL, TEMPORARY, PartialCounts, sample_cells_task
-from datacustoms.io.spark import (
-    SparkTable,
-    arrow_schema,
-    executor_sample,
-    is_local_master,
-    sample_bound,
-    sample_schema,
-    spark_schema,
-)
-from datacustoms.io.spark_pieces import KEY, ParquetPieces
+from datacustoms.engines.spark_task import CELL, TEMPORARY, PartialCounts, sample_cells_task, with_cells
+from datacustoms.io.spark import SparkTable, arrow_schema, executor_sample, is_local_master, sample_bound, spark_schema
+from datacustoms.io.spark_pieces import KEY, ParquetPieces, sample_schema
+from datacustoms.risk.classes import cell_names
 from datacustoms.risk.profile import CellLoader
 
 
@@ -55,7 +48,7 @@ class SampledCells:
 
     @property
     def names(self) -> list[str]:
-        return [f"q{i}" for i in range(len(self.qi))] + [f"s{i}" for i in range(len(self.sensitive))]
+        return cell_names(self.qi, self.sensitive)
 
     def covers(self, qi: Sequence[str], sensitive: Sequence[str]) -> bool:
         """True when these are the cells asked for (the same columns, in the same order), not yet loaded."""
@@ -167,7 +160,7 @@ def sample_with_cells(
         or not set(columns) <= set(table.schema.names)
     ):
         return None
-    names = [f"q{i}" for i in range(len(qi))] + [f"s{i}" for i in range(len(sensitive))]
+    names = cell_names(qi, sensitive)
     types = arrow_schema(table.frame.select(*columns))
     out = pa.schema([pa.field(n, f.type) for n, f in zip(names, types, strict=True)] + [pa.field("n", pa.int64())])
     cells = PartialCounts(columns, names, "n", out)
@@ -184,8 +177,8 @@ def sample_with_cells(
         first = job.toArrow
     else:  # the partial counts in the job's output, kept by Spark
         task = sample_cells_task(pieces.pieces, read, seed, below, cells, None)
-        with_cells = pa.schema([*sampled, *(f.with_name(CELL + f.name) for f in out)])
-        both = pieces.map_pieces(spark, task, spark_schema(with_cells)).persist(StorageLevel.MEMORY_AND_DISK)
+        schema = spark_schema(with_cells(sampled, out))
+        both = pieces.map_pieces(spark, task, schema).persist(StorageLevel.MEMORY_AND_DISK)
         counted = CachedCells(qi, sensitive, total, both)
         first = both.where(F.col(KEY).isNotNull()).select(*sampled.names).toArrow
     try:

@@ -44,6 +44,7 @@ from datacustoms.engines.spark_task import TEMPORARY, partial_counts, task_files
 from datacustoms.errors import DatacustomsError
 from datacustoms.io.spark import arrow_schema, is_local_master, spark_schema, spilled_batches, stream_batches
 from datacustoms.io.spark_pieces import ParquetPieces, map_rows
+from datacustoms.risk.classes import cell_names
 from datacustoms.risk.profile import CellLoader
 from datacustoms.table import Table
 
@@ -320,7 +321,7 @@ def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str], pieces: Pa
     from pyspark.sql import functions as F
 
     columns = [*qi, *sensitive]
-    names = [f"q{i}" for i in range(len(qi))] + [f"s{i}" for i in range(len(sensitive))]
+    names = cell_names(qi, sensitive)
     if pieces is not None and pieces.reads(columns):
         types = arrow_schema(df.select(*columns))
         out = pa.schema([pa.field(n, f.type) for n, f in zip(names, types, strict=True)] + [pa.field("n", pa.int64())])

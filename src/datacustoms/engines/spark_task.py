@@ -252,6 +252,12 @@ def partial_counts(columns: Sequence[str], names: Sequence[str], count: str, out
 CELL = "__cell_"
 
 
+def with_cells(sampled: pa.Schema, cells: pa.Schema) -> pa.Schema:
+    """The output of :func:`sample_cells_task` without a folder: the sample's columns, then the
+    cells' prefixed with :data:`CELL`; every column nullable (a row carries a sample row or a cell)."""
+    return pa.schema([f.with_nullable(True) for f in sampled] + [f.with_name(CELL + f.name) for f in cells])
+
+
 def sample_cells_task(
     pieces: Sequence[Piece], read: pa.Schema, seed: int, below: float, cells: PartialCounts, folder: str | None
 ) -> ArrowFunction:
@@ -265,9 +271,7 @@ def sample_cells_task(
     (the sample's columns null, as the cells' are in the sample rows).
     """
     sampled = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
-    # every column nullable: a row carries either a sample row or a cell
-    both = pa.schema([f.with_nullable(True) for f in sampled] + [f.with_name(CELL + f.name) for f in cells.out])
-    out = sampled if folder is not None else both
+    out = sampled if folder is not None else with_cells(sampled, cells.out)
 
     def run(numbers: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         counts = PartialCounts(cells.columns, cells.names, cells.count, cells.out)

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from datacustoms.errors import DatacustomsError, InputError, MissingDependency, UsageError
 from datacustoms.io.spark_classes import archive_options, record_writer
-from datacustoms.io.spark_pieces import KEY, ROW, ParquetPieces, parquet_pieces, sample_task
+from datacustoms.io.spark_pieces import KEY, ROW, ParquetPieces, parquet_pieces, sample_schema, sample_task
 from datacustoms.table import BATCH_ROWS, DEFAULT_SAMPLE_ROWS, Table
 
 DEFAULT_SPARK_MASTER = "local[*]"
@@ -444,12 +444,6 @@ def sample_bound(rows: int, total: int) -> float:
 
     mean = rows + 6 * math.sqrt(rows) + 10
     return 1.0 if total <= mean else mean / total
-
-
-def sample_schema(pieces: ParquetPieces, schema: pa.Schema) -> tuple[pa.Schema, pa.Schema]:
-    """(the columns the sample's tasks read, their output: those, the draw and the row number)."""
-    read = pa.schema([pieces.schema.field(c) for c in schema.names])
-    return read, pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
 
 
 def executor_sample(

@@ -130,6 +130,13 @@ def stored_dictionaries(piece: Piece, schema: pa.Schema) -> list[str]:
 KEY, ROW = "__sample_key", "__sample_row"
 
 
+def sample_schema(pieces: ParquetPieces, schema: pa.Schema) -> tuple[pa.Schema, pa.Schema]:
+    """(the columns of ``schema`` as the sample's tasks read them, what they return: those, the
+    draw :data:`KEY` and the row number :data:`ROW`)."""
+    read = pa.schema([pieces.schema.field(c) for c in schema.names])
+    return read, pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+
+
 def sample_task(pieces: Sequence[Piece], schema: pa.Schema, seed: int, below: float) -> ArrowFunction:
     """The function a task runs for :meth:`datacustoms.table.Table.sample` on the executors.
 

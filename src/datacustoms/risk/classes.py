@@ -81,6 +81,11 @@ def source_sql(con: duckdb.DuckDBPyConnection, table: Table, columns: Sequence[s
     return alias
 
 
+def cell_names(qi: Sequence[str], sensitive: Sequence[str] = ()) -> list[str]:
+    """The cells table's key columns for these quasi-identifiers and sensitive columns: ``q0.., s0..``."""
+    return [f"q{i}" for i in range(len(qi))] + [f"s{i}" for i in range(len(sensitive))]
+
+
 def build_cells(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -97,7 +102,7 @@ def build_cells(
     src = source_sql(con, table, [*qi, *sensitive], f"{name}_src")
     items = [f"{expressions.get(c, quote(c))} AS q{i}" for i, c in enumerate(qi)]
     items += [f"{quote(c)} AS s{i}" for i, c in enumerate(sensitive)]
-    keys = ", ".join(f"q{i}" for i in range(len(qi))) + "".join(f", s{i}" for i in range(len(sensitive)))
+    keys = ", ".join(cell_names(qi, sensitive))
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} AS "
