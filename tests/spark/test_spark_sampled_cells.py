@@ -115,11 +115,12 @@ def test_inspect_gives_the_embedded_figures_in_one_job(
 
 
 @pytest.mark.spark
-@pytest.mark.parametrize("damage", ["missing", "short", "doubled"])
+@pytest.mark.parametrize("damage", ["missing", "short", "doubled", "garbled"])
 def test_cells_that_do_not_add_up_are_counted_again_by_spark(
     spark: Any, folder: Path, calls: dict[str, int], damage: str
 ) -> None:
-    """A task's file gone, one holding fewer counts, or counts twice: never a figure from them."""
+    """A task's file gone, one holding fewer counts, counts twice, or bytes that are no Arrow
+    file: never a figure from them."""
     eng = _engine()
     table, counted = _opened(eng, folder, FileCells)
     parts = sorted(counted.folder.glob("part-*.arrow"))
@@ -127,6 +128,8 @@ def test_cells_that_do_not_add_up_are_counted_again_by_spark(
         counts = pa.ipc.open_file(source).read_all()
     if damage == "missing":
         parts[1].unlink()
+    elif damage == "garbled":
+        parts[1].write_bytes(b"ARROW1" + bytes(64))
     else:
         changed = counts.slice(1) if damage == "short" else counts.set_column(
             counts.num_columns - 1, "n", pa.compute.multiply(counts.column("n"), 2)

@@ -93,12 +93,14 @@ class FileCells(SampledCells):
         if len(files) != self.pieces:
             return False
         keys = ", ".join(f'"{n}"' for n in self.names)
-        con.register("dc_partial_cells", ds.dataset([str(f) for f in files], format="ipc"))
         try:
+            con.register("dc_partial_cells", ds.dataset([str(f) for f in files], format="ipc"))
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE dc_cells AS "
                 f"SELECT {keys}, SUM(n)::BIGINT AS n FROM dc_partial_cells GROUP BY {keys}"
             )
+        except (pa.ArrowException, duckdb.Error, OSError):  # a file that cannot be read: count again
+            return False
         finally:
             con.unregister("dc_partial_cells")
         return True
