@@ -31,8 +31,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from datacustoms.engines.spark_stages import cells_schema
 from datacustoms.engines.spark_task import CELL, TEMPORARY, PartialCounts, sample_cells_task, with_cells
-from datacustoms.io.spark import SparkTable, arrow_schema, executor_sample, is_local_master, sample_bound, spark_schema
+from datacustoms.io.spark import SparkTable, executor_sample, is_local_master, sample_bound, spark_schema
 from datacustoms.io.spark_pieces import KEY, ParquetPieces, sample_schema
 from datacustoms.risk.classes import cell_names
 from datacustoms.risk.profile import CellLoader
@@ -162,10 +163,8 @@ def sample_with_cells(
         or not set(columns) <= set(table.schema.names)
     ):
         return None
-    names = cell_names(qi, sensitive)
-    types = arrow_schema(table.frame.select(*columns))
-    out = pa.schema([pa.field(n, f.type) for n, f in zip(names, types, strict=True)] + [pa.field("n", pa.int64())])
-    cells = PartialCounts(columns, names, "n", out)
+    out = cells_schema(table.frame, qi, sensitive)
+    cells = PartialCounts(columns, cell_names(qi, sensitive), "n", out)
     spark, total = table.frame.sparkSession, table.num_rows
     read, sampled = sample_schema(pieces, table.schema)
     below = sample_bound(rows, total)  # the first job's bound, as executor_sample sets it

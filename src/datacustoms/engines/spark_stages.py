@@ -309,6 +309,13 @@ def sampled_head(table: Table, column: str, n: int = 2_000) -> pa.Array | None:
 # ---------------------------------------------------------------------------------- risk
 
 
+def cells_schema(df: Any, qi: Sequence[str], sensitive: Sequence[str]) -> pa.Schema:
+    """The partial cell counts' schema: the columns as Spark types them, named ``q0.., s0..``, and ``n``."""
+    types = arrow_schema(df.select(*qi, *sensitive))
+    fields = [pa.field(n, f.type) for n, f in zip(cell_names(qi, sensitive), types, strict=True)]
+    return pa.schema([*fields, pa.field("n", pa.int64())])
+
+
 def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str], pieces: ParquetPieces | None = None) -> pa.Table:
     """The cells table ``(q0.., s0.., n)``: one row per class × sensitive values, counted by Spark.
 
@@ -323,8 +330,7 @@ def spark_cells(df: Any, qi: Sequence[str], sensitive: Sequence[str], pieces: Pa
     columns = [*qi, *sensitive]
     names = cell_names(qi, sensitive)
     if pieces is not None and pieces.reads(columns):
-        types = arrow_schema(df.select(*columns))
-        out = pa.schema([pa.field(n, f.type) for n, f in zip(names, types, strict=True)] + [pa.field("n", pa.int64())])
+        out = cells_schema(df, qi, sensitive)
         counts = partial_counts(columns, names, "n", out)
         partial = pieces.map_in_arrow(df.sparkSession, counts, spark_schema(out), columns, dictionary=True)
         cells = partial.groupBy(*names).agg(F.sum("n").alias("n"))

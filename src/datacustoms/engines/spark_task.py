@@ -19,13 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datacustoms.io.spark_pieces import (
-    KEY,
-    ROW,
     ArrowFunction,
     Piece,
     piece_numbers,
     read_piece,
     sampled_rows,
+    sampled_schema,
     stored_dictionaries,
 )
 from datacustoms.protect.operators.common import Kernel, as_text
@@ -270,7 +269,7 @@ def sample_cells_task(
     without one they follow the sample rows in the same output, in :data:`CELL`-prefixed columns
     (the sample's columns null, as the cells' are in the sample rows).
     """
-    sampled = pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+    sampled = sampled_schema(read)
     out = sampled if folder is not None else with_cells(sampled, cells.out)
 
     def run(numbers: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

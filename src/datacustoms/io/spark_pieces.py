@@ -134,7 +134,12 @@ def sample_schema(pieces: ParquetPieces, schema: pa.Schema) -> tuple[pa.Schema, 
     """(the columns of ``schema`` as the sample's tasks read them, what they return: those, the
     draw :data:`KEY` and the row number :data:`ROW`)."""
     read = pa.schema([pieces.schema.field(c) for c in schema.names])
-    return read, pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
+    return read, sampled_schema(read)
+
+
+def sampled_schema(read: pa.Schema) -> pa.Schema:
+    """What a sample task returns of the columns it reads: those, the draw and the row number."""
+    return pa.schema([*read, pa.field(KEY, pa.float64()), pa.field(ROW, pa.int64())])
 
 
 def sample_task(pieces: Sequence[Piece], schema: pa.Schema, seed: int, below: float) -> ArrowFunction:
