@@ -17,15 +17,10 @@ See docs/python-api.md.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("datacustoms")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
-
 if TYPE_CHECKING:
+    __version__: str
     from datacustoms import detect, protect
     from datacustoms.api import Detection, protect_and_prove
     from datacustoms.errors import DatacustomsError
@@ -56,9 +51,21 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("datacustoms")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0.0.0"
+
+
 if not TYPE_CHECKING:  # type checkers see the imports above; a module __getattr__ would hide _native's absence
 
     def __getattr__(name: str) -> Any:
+        if name == "__version__":  # looked up on first use: the installed distributions are
+            globals()[name] = _version()  # searched along sys.path (tens of ms in a Spark worker)
+            return globals()[name]
         if name in _LAZY:
             module, attr = _LAZY[name]
             value = getattr(import_module(module), attr) if attr else import_module(module)

@@ -63,9 +63,15 @@ DEFAULT_CONF: dict[str, str] = {
 #: And the serial collector with a C1-sized code cache: one JVM on a few cores needs neither G1's
 #: remembered sets nor C2's 240 MiB of code cache (the 10 M-row digest stage with a 1 GiB heap:
 #: JVM peak 995-1,113 MiB against 1,229-1,281 MiB, the time the same within the noise)
-#: A local master's JVM also maps the class-data archive of :mod:`datacustoms.io.spark_classes`.
+#: A local master's JVM also maps the class-data archive of :mod:`datacustoms.io.spark_classes`,
+#: and its Python workers import the installed, compiled pyspark rather than compiling the copy
+#: in Spark's zip (:mod:`datacustoms._spark_daemon`; docs/scaling.md, "Python workers").
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
-LOCAL_CONF: dict[str, str] = {JAVA_OPTIONS: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m"}
+DAEMON_MODULE = "spark.python.daemon.module"
+LOCAL_CONF: dict[str, str] = {
+    JAVA_OPTIONS: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m",
+    DAEMON_MODULE: "datacustoms._spark_daemon",
+}
 
 _lock = threading.Lock()
 _sessions: dict[str, Any] = {}

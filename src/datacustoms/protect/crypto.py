@@ -219,12 +219,15 @@ _ONE_THREAD_ROWS = 1 << 18
 
 
 def _native_module() -> Any | None:
-    """The C extension itself (its ``hmac_sha256`` releases the GIL), or None when not built."""
+    """The C extension itself (its ``hmac_sha256`` releases the GIL), or None when not built.
+
+    Imported directly, not through the attack engine, which a protecting Spark worker would
+    otherwise import (with every identifier kind) before its first batch."""
     try:
-        from datacustoms.attack.hashes import engine
-    except ImportError:
+        from datacustoms import _native  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - depends on the install
         return None
-    return engine._native
+    return _native
 
 
 def _native_hmac() -> Callable[..., pa.Array] | None:
