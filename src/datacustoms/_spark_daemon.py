@@ -4,9 +4,9 @@ Spark starts its Python workers from a daemon (``python -m pyspark.daemon``) who
 puts ``$SPARK_HOME/python/lib/pyspark.zip`` and py4j's source zip first. Python never writes
 bytecode for a module imported from a zip, so every session's daemon compiled pyspark afresh
 before its first task could run: about 0.6 s of each session's first tasks on a 2-core host
-(``docs/scaling.md``, "Python workers"). Where pyspark was installed by pip, that zip is a copy of
-the package installed beside it, whose bytecode is cached. Spark lets a session name its own
-daemon module (``spark.python.daemon.module``, :data:`datacustoms.io.spark.LOCAL_CONF`): this one
+(``docs/scaling.md``, "Python workers"). Where pyspark was installed by pip, that zip ships inside
+the installed package and is a copy of it, whose bytecode is cached. Spark lets a session name its
+own daemon module (``spark.python.daemon.module``, :data:`datacustoms.io.spark.LOCAL_CONF`): this one
 moves such copies behind the installed packages and runs Spark's own daemon. A zip that is not a
 copy (another Spark installation, another version) stays first, so the workers import what
 Spark shipped.
@@ -37,12 +37,18 @@ def _zipped_version(entry: str, member: str) -> bytes | None:
 
 
 def installed_copies(path: list[str]) -> list[str]:
-    """The zip entries of ``path`` holding a package installed, in the same version, in an entry
-    that is not a zip (the same ``version.py``, byte for byte)."""
+    """The zip entries of ``path`` that pip's pyspark ships inside itself (its ``python/lib``
+    folder) holding a package installed, in the same version, in an entry that is not a zip (the
+    same ``version.py``, byte for byte). A zip anywhere else (a ``SPARK_HOME`` of its own, whose
+    files may differ under the same version) is not counted."""
     plain = [entry for entry in path if not entry.endswith(".zip")]
+    spark = PathFinder.find_spec("pyspark", plain)
+    if spark is None or spark.origin is None:
+        return []
+    shipped = Path(spark.origin).parent / "python" / "lib"
     copies = []
     for entry in path:
-        if not entry.endswith(".zip"):
+        if not entry.endswith(".zip") or Path(entry).parent != shipped:
             continue
         for package, member in VERSION_FILES.items():
             zipped = _zipped_version(entry, member)
