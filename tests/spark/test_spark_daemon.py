@@ -1,5 +1,5 @@
 """A local session's Python workers import the installed, compiled pyspark, not the copy in Spark's
-zip (``datacustoms._spark_daemon``), and still run every kind of task."""
+zip (``datacustoms._spark_daemon``); every other Spark test's tasks run on such workers too."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 
+@pytest.mark.spark
 def test_local_workers_import_the_installed_pyspark(spark: Any) -> None:
     import pyspark
 
