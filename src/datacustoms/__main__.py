@@ -1,5 +1,5 @@
 """``python -m datacustoms``."""
 
-from datacustoms.cli import main
+from datacustoms.cli import run
 
-main()
+run()
