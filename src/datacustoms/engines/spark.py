@@ -17,7 +17,7 @@ from datacustoms.engines.base import PathLike
 from datacustoms.engines.spark_protect import spark_key_leaks, spark_protect
 from datacustoms.engines.spark_sample import sample_with_cells
 from datacustoms.engines.spark_search import enumerate_choice, farm_for
-from datacustoms.engines.spark_stages import distinct_digests, sampled_head, spark_cell_loader
+from datacustoms.engines.spark_stages import distinct_digests, sampled_head, shared_folder, spark_cell_loader
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.io.series import ReleaseSeries
 from datacustoms.io.spark import (
@@ -48,11 +48,12 @@ class SparkEngine:
     def __init__(self, master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = None) -> None:
         self.master = master
         self.conf = dict(conf or {})
-        # start once, with the user's settings; checks pyspark is there and the farm's and reader's settings
+        # start once, with the user's settings; checks pyspark is there and the farm's, reader's and shared folder's settings
         archive_choice(self.conf)
         spark = session(master, self.conf)
         enumerate_choice(spark)
         reader_choice(spark)
+        shared_folder(spark)
 
     def open(self, source: Any, *, sample_rows: int | None = None, **read_options: Any) -> Table:
         """``source``: a Spark DataFrame, a path Spark reads or a catalog table name.

@@ -22,7 +22,10 @@ is the same :class:`~datacustoms.model.report.Report` as the embedded engine's.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -41,8 +44,15 @@ from datacustoms.attack.hashes.targets import (
 )
 from datacustoms.engines.spark_commit import raise_job_error
 from datacustoms.engines.spark_task import TEMPORARY, partial_counts, task_files
-from datacustoms.errors import DatacustomsError
-from datacustoms.io.spark import arrow_schema, is_local_master, spark_schema, spilled_batches, stream_batches
+from datacustoms.errors import DatacustomsError, UsageError
+from datacustoms.io.spark import (
+    SparkJobError,
+    arrow_schema,
+    is_local_master,
+    spark_schema,
+    spilled_batches,
+    stream_batches,
+)
 from datacustoms.io.spark_pieces import ParquetPieces, map_rows
 from datacustoms.risk.classes import cell_names
 from datacustoms.risk.profile import CellLoader
@@ -121,7 +131,9 @@ def distinct_digests(
     files the driver reads back (:func:`~datacustoms.io.spark.spilled_batches`); otherwise they
     are grouped in one job over every partition and kept by Spark, then stream one merged
     partition of about :data:`GROUPS_PER_PARTITION` groups at a time (:func:`_kept_batches`), so
-    the driver's JVM holds one small partition at a time.
+    the driver's JVM holds one small partition at a time. Where ``spark.datacustoms.sharedDir``
+    names a folder the driver and every executor mount, each grouping task writes its groups there
+    as sorted runs instead, and none passes through the JVM (:func:`_shared_runs`).
     """
     from pyspark.sql import functions as F
 
@@ -148,6 +160,9 @@ def distinct_digests(
         F.count(F.lit(1)).alias("n"), F.sum(F.col("ws").cast("long")).alias("w")
     )
     schema = pa.schema([("d", pa.binary()), ("st", pa.int8()), ("n", pa.int64()), ("w", pa.int64())])
+    shared = None if local else shared_folder(df.sparkSession)
+    if shared is not None:
+        return _shared_runs(grouped, column, fmt, shared)
     try:
         if local:
             return _count_groups(spilled_batches(grouped, schema), fmt)
@@ -180,6 +195,28 @@ def _kept_batches(grouped: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
 #: a task sorts and counts its valid digests in runs of at most this many rows (32 MiB of SHA-256)
 RUN_ROWS = 1 << 20
 RUN_STATS = ("rows", "nulls", "valid", "malformed", "whitespace")
+#: what a run-writing task returns besides :data:`RUN_STATS`: its partition, the digests its file holds
+RUN_CHECKS = ("part", "groups")
+#: the Spark setting naming a folder the driver and every executor mount at the same path
+SHARED_DIR_CONF = "spark.datacustoms.sharedDir"
+
+
+def shared_folder(spark: Any) -> Path | None:
+    """``spark``'s :data:`SHARED_DIR_CONF`: None when unset, else a folder the driver can write
+    (anything else: a usage error). That the executors see the same folder is checked by the
+    files they write there (:func:`_merge_runs`)."""
+    value = (spark.conf.get(SHARED_DIR_CONF, "") or "").strip()
+    if not value:
+        return None
+    folder = Path(value)
+    hint = f"pass --spark-conf {SHARED_DIR_CONF}=/path, a folder the driver and every executor mount at that path"
+    if not folder.is_absolute():
+        raise UsageError(f"{SHARED_DIR_CONF} must be an absolute path, not {value!r}", hint)
+    if not folder.is_dir():
+        raise UsageError(f"{SHARED_DIR_CONF}: {value} is not a folder", hint)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{SHARED_DIR_CONF}: {value} cannot be written here", hint)
+    return folder
 
 
 def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) -> ParsedColumn:
@@ -192,77 +229,179 @@ def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) 
     :class:`~datacustoms.attack.hashes.targets.DigestCounter` the embedded engine uses, which
     merges them into the sorted, memory-mapped distinct digests: no digest passes through the JVM.
     """
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(tempfile.mkdtemp(prefix="datacustoms-spark-runs-"))
-    try:
-        (folder / TEMPORARY).mkdir()
-        ddl = ", ".join(f"{name} long" for name in RUN_STATS)
+    with _runs_folder(None) as folder:
         try:
-            counted = pieces.map_in_arrow(df.sparkSession, _run_task(fmt, str(folder)), ddl, [column]).toArrow()
+            counted = pieces.map_in_arrow(df.sparkSession, _run_task(fmt, str(folder)), _RUNS_DDL, [column]).toArrow()
         except Exception as err:  # a failed Spark job (a full disk, a lost worker): one line, no verdict
             raise_job_error(err, f"counting the digests of column {column!r}", "no verdict was given")
-        totals = {name: int(pc.sum(counted.column(name)).as_py() or 0) for name in RUN_STATS}
-        stats = ParseStats(rows=totals["rows"], nulls=totals["nulls"], valid=totals["valid"],
-                           malformed=totals["malformed"], whitespace=totals["whitespace"])  # fmt: skip
-        counter = DigestCounter(fmt.size, weighted=True)
-        for part in sorted(folder.glob("part-*.arrow")):
-            with pa.memory_map(str(part)) as source:
-                reader = pa.ipc.open_file(source)
-                for i in range(reader.num_record_batches):
-                    run = reader.get_batch(i)
-                    counter.add_run(_digest_rows(run.column(0), fmt.size), run.column(1).to_numpy())
-            part.unlink()  # in the counter's spill now: the disk holds the digests about twice, not three times
-        mat, counts = counter.finish()
+        return _merge_runs(folder, counted, fmt)
+
+
+def _shared_runs(grouped: Any, column: str, fmt: DigestFormat, shared: Path) -> ParsedColumn:
+    """A cluster's grouped digests, written by the grouping tasks into ``shared`` as sorted runs
+    (a task's groups are distinct: the shuffle put each digest in one partition) and merged by the
+    driver from there as :func:`_local_runs` merges its runs. None passes through the JVM, where
+    streaming them (:func:`_kept_batches`) cost about 1.4 µs a group on the driver."""
+    with _runs_folder(shared) as folder:
+        try:
+            counted = grouped.mapInArrow(_group_task(fmt, str(folder)), _RUNS_DDL).toArrow()
+        except Exception as err:  # a failed Spark job (a full disk, a folder an executor lacks): one line
+            raise_job_error(err, f"counting the digests of column {column!r}", "no verdict was given")
+        return _merge_runs(folder, counted, fmt)
+
+
+_RUNS_DDL = ", ".join(f"{name} long" for name in (*RUN_STATS, *RUN_CHECKS))
+
+
+@contextmanager
+def _runs_folder(parent: Path | None) -> Iterator[Path]:
+    """A private folder for one stage's run files (in ``parent``, else the temporary folder),
+    removed with whatever is left in it."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="datacustoms-spark-runs-", dir=parent))
+    try:
+        (folder / TEMPORARY).mkdir()
+        yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: the refusal of a stage whose run files the driver does not find whole
+RUNS_MISSING = (
+    "the executors' digest runs are not all in the folder the driver reads; no verdict was given",
+    f"{SHARED_DIR_CONF} must name a folder that the driver and every executor mount at the same path",
+)
+
+
+def _merge_runs(folder: Path, counted: pa.Table, fmt: DigestFormat) -> ParsedColumn:
+    """The run files the tasks wrote (one per task; ``counted``, the rows they returned) merged by
+    the embedded :class:`~datacustoms.attack.hashes.targets.DigestCounter`.
+
+    Every task's file must be there holding as many digests as the task wrote, and the merged
+    counts must add up to the valid rows, or nothing is counted: an executor that sees another
+    folder under the same name would otherwise leave its digests out of the verdict.
+    """
+    totals = {name: int(pc.sum(counted.column(name)).as_py() or 0) for name in RUN_STATS}
+    stats = ParseStats(rows=totals["rows"], nulls=totals["nulls"], valid=totals["valid"],
+                       malformed=totals["malformed"], whitespace=totals["whitespace"])  # fmt: skip
+    expected = dict(zip(counted.column("part").to_pylist(), counted.column("groups").to_pylist(), strict=True))
+    files = {int(p.name[len("part-") : -len(".arrow")]): p for p in folder.glob("part-*.arrow")}
+    if set(files) != set(expected):
+        raise SparkJobError(*RUNS_MISSING)
+    counter = DigestCounter(fmt.size, weighted=True)
+    for part in sorted(files):
+        with pa.memory_map(str(files[part])) as source:
+            reader = pa.ipc.open_file(source)
+            runs = [reader.get_batch(i) for i in range(reader.num_record_batches)]
+            if sum(run.num_rows for run in runs) != expected[part]:
+                raise SparkJobError(*RUNS_MISSING)
+            for run in runs:
+                counter.add_run(_digest_rows(run.column(0), fmt.size), run.column(1).to_numpy())
+            del runs
+        files[part].unlink()  # in the counter's spill now: the disk holds the digests about twice, not three times
+    mat, counts = counter.finish()
+    if int(counts.sum()) != stats.valid:
+        raise SparkJobError(*RUNS_MISSING)
     arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(mat), [None, pa.py_buffer(mat)])
     return ParsedColumn(fmt=fmt, stats=stats, distinct=arr, counts=counts, matrix=mat)
 
 
-def _run_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """Executor side of :func:`_local_runs`: decode, count in sorted runs, write the runs' file
-    (renamed into place when whole: a retried attempt writes the same bytes), yield the counts."""
-    decode = decode_kernel(fmt)
-    schema = pa.schema([("d", pa.binary(fmt.size)), ("n", pa.int64())])
+class _RunFile:
+    """Executor side: one task's valid digests, sorted and counted in runs of at most
+    :data:`RUN_ROWS`, written to its file (renamed into place when whole: a retried attempt
+    writes the same bytes), and the statistics the task returns."""
 
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import os
+    def __init__(self, folder: str, size: int) -> None:
+        self.size = size
+        self.totals = dict.fromkeys((*RUN_STATS, *RUN_CHECKS), 0)
+        self._schema = pa.schema([("d", pa.binary(size)), ("n", pa.int64())])
+        self._tmp, self._whole = task_files(folder, ".arrow")
+        self._held: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+        self._count = 0
+        self._sink = pa.OSFile(str(self._tmp), "wb")
+        self._writer = pa.ipc.new_file(self._sink, self._schema)
 
+    def add(self, valid: pa.Array, weights: np.ndarray | None = None) -> None:
+        """Valid digests (``binary(size)``, no nulls), with their counts where already grouped."""
+        if not len(valid):
+            return
+        self._held.append(_digest_rows(valid, self.size).copy())
+        if weights is not None:
+            self._weights.append(np.asarray(weights, dtype=np.int64))
+        self._count += len(valid)
+        if self._count >= RUN_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
         from datacustoms.attack.hashes.targets import sort_unique_counts
 
-        tmp, whole = task_files(folder, ".arrow")
-        totals = dict.fromkeys(RUN_STATS, 0)
-        held: list[np.ndarray] = []
-        count = 0
+        held = np.concatenate(self._held) if len(self._held) > 1 else self._held[0]
+        weights = np.concatenate(self._weights) if self._weights else None
+        distinct, counts = sort_unique_counts(held, weights=weights)
+        buffer = pa.py_buffer(np.ascontiguousarray(distinct))
+        digests = pa.FixedSizeBinaryArray.from_buffers(pa.binary(self.size), len(distinct), [None, buffer])
+        self._writer.write_batch(pa.record_batch([digests, pa.array(counts, pa.int64())], schema=self._schema))
+        self.totals["groups"] += len(distinct)
+        self._held, self._weights, self._count = [], [], 0
 
-        def flush(writer: pa.ipc.RecordBatchFileWriter) -> None:
-            distinct, counts = sort_unique_counts(np.concatenate(held) if len(held) > 1 else held[0])
-            buffer = pa.py_buffer(np.ascontiguousarray(distinct))
-            digests = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(distinct), [None, buffer])
-            writer.write_batch(pa.record_batch([digests, pa.array(counts, pa.int64())], schema=schema))
+    def close(self) -> pa.RecordBatch:
+        """The file renamed into place; the task's one row of statistics."""
+        from pyspark import TaskContext
 
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            for decoded in decode(batches):
-                status = decoded.column("st").to_numpy()
-                totals["rows"] += len(status)
-                totals["valid"] += int((status == 0).sum())
-                totals["nulls"] += int((status == 1).sum())
-                totals["malformed"] += int((status == 2).sum())
-                totals["whitespace"] += int(pc.sum(decoded.column("ws").cast(pa.int64())).as_py() or 0)
-                valid = decoded.column("d").filter(pc.equal(decoded.column("st"), 0)).cast(pa.binary(fmt.size))
-                if len(valid):
-                    held.append(_digest_rows(valid, fmt.size).copy())
-                    count += len(valid)
-                if count >= RUN_ROWS:
-                    flush(writer)
-                    held, count = [], 0
-            if held:
-                flush(writer)
-        os.replace(tmp, whole)
-        yield pa.RecordBatch.from_arrays([pa.array([totals[n]], pa.int64()) for n in RUN_STATS], names=list(RUN_STATS))
+        if self._held:
+            self._flush()
+        self._writer.close()
+        self._sink.close()
+        os.replace(self._tmp, self._whole)
+        ctx = TaskContext.get()
+        self.totals["part"] = ctx.partitionId() if ctx is not None else 0
+        names = [*RUN_STATS, *RUN_CHECKS]
+        return pa.RecordBatch.from_arrays([pa.array([self.totals[n]], pa.int64()) for n in names], names=names)
+
+
+def _run_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """Executor side of :func:`_local_runs`: decode each row, count the statuses, keep the valid
+    digests in the task's :class:`_RunFile`."""
+    decode = decode_kernel(fmt)
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        runs = _RunFile(folder, fmt.size)
+        totals = runs.totals
+        for decoded in decode(batches):
+            status = decoded.column("st").to_numpy()
+            totals["rows"] += len(status)
+            totals["valid"] += int((status == 0).sum())
+            totals["nulls"] += int((status == 1).sum())
+            totals["malformed"] += int((status == 2).sum())
+            totals["whitespace"] += int(pc.sum(decoded.column("ws").cast(pa.int64())).as_py() or 0)
+            runs.add(decoded.column("d").filter(pc.equal(decoded.column("st"), 0)).cast(pa.binary(fmt.size)))
+        yield runs.close()
+
+    return run
+
+
+def _group_task(fmt: DigestFormat, folder: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """Executor side of :func:`_shared_runs`: the task's groups ``(d, st, n, w)`` counted into the
+    statuses, the valid ones (each digest once) kept with their counts in its :class:`_RunFile`."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        runs = _RunFile(folder, fmt.size)
+        totals = runs.totals
+        for batch in batches:
+            n = np.asarray(batch.column("n").to_numpy(), dtype=np.int64)
+            status = np.asarray(batch.column("st").to_numpy(), dtype=np.int8)
+            totals["rows"] += int(n.sum())
+            totals["valid"] += int(n[status == 0].sum())
+            totals["nulls"] += int(n[status == 1].sum())
+            totals["malformed"] += int(n[status == 2].sum())
+            spaced = batch.column("w").to_numpy(zero_copy_only=False)
+            totals["whitespace"] += int(np.asarray(spaced, dtype=np.int64).sum())
+            valid = status == 0
+            runs.add(batch.column("d").filter(pa.array(valid)).cast(pa.binary(fmt.size)), n[valid])
+        yield runs.close()
 
     return run
 
