@@ -192,3 +192,35 @@ def test_no_slice_brings_back_more_than_its_share_of_hits() -> None:
     assert farm.pieces(10**5, 10**6) == 1
     assert SparkMaskFarm(object(), slots=400).pieces(10**10, 39_351_111) == 4_769  # ceil(10^10 / 2^21)
     assert SparkMaskFarm(object(), slots=400).pieces(10**10, 10**6) == 1_600  # four a slot
+
+
+def test_with_a_shared_folder_shards_are_read_there_not_shipped(
+    spark: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``spark.datacustoms.sharedDir``: the shard is written once into the folder every machine
+    mounts and the tasks map it from there; nothing goes through ``addFile`` (the driver serving
+    each executor a copy). The hits are the same."""
+    from datacustoms.io.spark import SHARED_DIR_CONF
+
+    mask = Mask.from_pattern(b"010XXXXXXXX")
+    planted = [3, 40_000, 77_777]
+    digests = sorted(hashlib.sha256(mask.candidate(i)).digest() for i in planted)
+    targets = TargetSet.from_digests(digests, 32)
+    added: list[str] = []
+    monkeypatch.setattr(type(spark.sparkContext), "addFile", lambda self, path, *a: added.append(path))
+    spark.conf.set(SHARED_DIR_CONF, str(tmp_path))
+    try:
+        farm = SparkMaskFarm(spark, slots=2)
+        units = split(mask.template, mask.positions, None, 0, 100_000, 4)
+        got = [h for w in farm.search([[u] for u in units], targets.matrix, "sha256", 1) for h in w]
+        shards = list(tmp_path.rglob("dc-shard-*.bin"))
+    finally:
+        spark.conf.unset(SHARED_DIR_CONF)
+    assert added == []
+    assert len(shards) == 1 and shards[0].stat().st_size == 32 * len(planted)
+    assert np.concatenate([h.indices for h in got]).tolist() == planted
+    del farm
+    import gc
+
+    gc.collect()
+    assert not list(tmp_path.iterdir())  # the farm's folder goes with it

@@ -17,7 +17,7 @@ from datacustoms.engines.base import PathLike
 from datacustoms.engines.spark_protect import spark_key_leaks, spark_protect
 from datacustoms.engines.spark_sample import sample_with_cells
 from datacustoms.engines.spark_search import enumerate_choice, farm_for
-from datacustoms.engines.spark_stages import distinct_digests, sampled_head, shared_folder, spark_cell_loader
+from datacustoms.engines.spark_stages import distinct_digests, sampled_head, spark_cell_loader
 from datacustoms.errors import ColumnError, UsageError
 from datacustoms.io.series import ReleaseSeries
 from datacustoms.io.spark import (
@@ -27,6 +27,7 @@ from datacustoms.io.spark import (
     frame,
     reader_choice,
     session,
+    shared_folder,
     source_name,
 )
 from datacustoms.io.spark_classes import archive_choice

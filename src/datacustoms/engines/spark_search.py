@@ -2,7 +2,9 @@
 of the Spark engine).
 
 The driver writes the current shard of the distinct digests to a file once and ships it with
-``SparkContext.addFile``; each task searches slices of the keyspace against the whole shard on
+``SparkContext.addFile`` (every executor fetches it from the driver), or, where
+``spark.datacustoms.sharedDir`` names a folder every machine mounts, writes it there and the
+tasks map it from there; each task searches slices of the keyspace against the whole shard on
 one core (:mod:`datacustoms.engines.spark_search_task`). Tasks run a wave at a time, as many as
 Spark runs at once, so the hits come back in order, the driver's memory holds one wave's hits,
 and the runner can stop at its deadline between waves.
@@ -28,6 +30,7 @@ from datacustoms.attack.hashes.farm import SLICE_HITS, Unit, UnitHits
 from datacustoms.engines.spark_commit import raise_job_error
 from datacustoms.engines.spark_search_task import task
 from datacustoms.errors import DatacustomsError, UsageError
+from datacustoms.io.spark import shared_folder
 
 #: the Spark setting that chooses where large masks are enumerated
 ENUMERATE_CONF = "spark.datacustoms.enumerate"
@@ -75,8 +78,8 @@ class SparkMaskFarm:
         self.slots = max(1, slots or int(spark.sparkContext.defaultParallelism))
         self.forced = forced
         self._shipped: dict[int, tuple[weakref.ref[np.ndarray], str]] = {}
-        self._folder = tempfile.mkdtemp(prefix="datacustoms-shards-")
-        weakref.finalize(self, _remove_folder, self._folder)
+        self._folder = ""  # made with the first shard: in the shared folder, if the session names one
+        self._shared = False  # shards in a folder every executor mounts: no addFile
 
     def worth(self, candidates: int, local_rate: float) -> bool:
         if self.forced:
@@ -118,20 +121,29 @@ class SparkMaskFarm:
             yield [_unit_hits(units[k], size, rest) for k, *rest in sorted(raw, key=lambda r: r[0])]
 
     def _ship(self, digests: np.ndarray) -> str:
-        """The file name tasks read ``digests`` from: written and added to Spark once per array."""
+        """What tasks read ``digests`` from, written once per array: the file's path in the shared
+        folder, or its name among the files added to Spark."""
+        if not self._folder:
+            shared = shared_folder(self.spark)
+            self._shared = shared is not None
+            self._folder = tempfile.mkdtemp(prefix="datacustoms-shards-", dir=shared)
+            weakref.finalize(self, _remove_folder, self._folder)
         key = id(digests)
         known = self._shipped.get(key)
         if known is not None and known[0]() is digests:
             return known[1]
         for old in list(self._shipped)[: max(0, len(self._shipped) - 1)]:  # an earlier shard's file
             with contextlib.suppress(OSError):
-                os.unlink(os.path.join(self._folder, self._shipped.pop(old)[1]))
+                os.unlink(os.path.join(self._folder, os.path.basename(self._shipped.pop(old)[1])))
         name = f"dc-shard-{uuid.uuid4().hex}.bin"
         path = os.path.join(self._folder, name)
         tmp = path + ".part"
         np.ascontiguousarray(digests).tofile(tmp)
         os.replace(tmp, path)
-        self.spark.sparkContext.addFile(path)
+        if self._shared:
+            name = path
+        else:
+            self.spark.sparkContext.addFile(path)
         self._shipped[key] = (weakref.ref(digests), name)
         return name
 

@@ -1,5 +1,6 @@
 """What a Spark task runs to search mask slices: the shard's digests from the file the driver
-shipped (``SparkContext.addFile``), the embedded engine's :func:`search_mask` on each slice.
+shipped (``SparkContext.addFile``, or written to the folder every machine mounts), the embedded
+engine's :func:`search_mask` on each slice.
 
 Kept apart from the driver's modules so that a Python worker loads only numpy and the search
 engine. A worker process keeps the digests and their lookup tables between tasks (Spark reuses
@@ -22,12 +23,15 @@ _KEEP = 2
 
 
 def _shard(name: str, size: int) -> TargetSet:
-    """The shard in the shipped file ``name``: memory-mapped (the page cache is shared by the
-    workers of one machine), with the search's lookup tables built on first use."""
+    """The shard in the shipped file ``name`` (or at the absolute path ``name``, in the folder
+    every machine mounts): memory-mapped (the page cache is shared by the workers of one
+    machine), with the search's lookup tables built on first use."""
     if name not in _SHARDS:
+        import os
+
         from pyspark import SparkFiles
 
-        matrix = np.memmap(SparkFiles.get(name), dtype=np.uint8, mode="r")
+        matrix = np.memmap(name if os.path.isabs(name) else SparkFiles.get(name), dtype=np.uint8, mode="r")
         while len(_SHARDS) >= _KEEP:
             _SHARDS.pop(next(iter(_SHARDS)))
         _SHARDS[name] = TargetSet(matrix.reshape(-1, size), size)

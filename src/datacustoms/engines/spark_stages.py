@@ -44,11 +44,13 @@ from datacustoms.attack.hashes.targets import (
 )
 from datacustoms.engines.spark_commit import raise_job_error
 from datacustoms.engines.spark_task import TEMPORARY, partial_counts, task_files
-from datacustoms.errors import DatacustomsError, UsageError
+from datacustoms.errors import DatacustomsError
 from datacustoms.io.spark import (
+    SHARED_DIR_CONF,
     SparkJobError,
     arrow_schema,
     is_local_master,
+    shared_folder,
     spark_schema,
     spilled_batches,
     stream_batches,
@@ -197,28 +199,6 @@ RUN_ROWS = 1 << 20
 RUN_STATS = ("rows", "nulls", "valid", "malformed", "whitespace")
 #: what a run-writing task returns besides :data:`RUN_STATS`: its partition, the digests its file holds
 RUN_CHECKS = ("part", "groups")
-#: the Spark setting naming a folder the driver and every executor mount at the same path
-SHARED_DIR_CONF = "spark.datacustoms.sharedDir"
-
-
-def shared_folder(spark: Any) -> Path | None:
-    """``spark``'s :data:`SHARED_DIR_CONF`: None when unset, else a folder the driver can write
-    (anything else: a usage error). That the executors see the same folder is checked by the
-    files they write there (:func:`_merge_runs`)."""
-    value = (spark.conf.get(SHARED_DIR_CONF, "") or "").strip()
-    if not value:
-        return None
-    folder = Path(value)
-    hint = f"pass --spark-conf {SHARED_DIR_CONF}=/path, a folder the driver and every executor mount at that path"
-    if not folder.is_absolute():
-        raise UsageError(f"{SHARED_DIR_CONF} must be an absolute path, not {value!r}", hint)
-    if not folder.is_dir():
-        raise UsageError(f"{SHARED_DIR_CONF}: {value} is not a folder", hint)
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{SHARED_DIR_CONF}: {value} cannot be written here", hint)
-    return folder
-
-
 def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) -> ParsedColumn:
     """The distinct digests of a local Parquet source on a local master, with no shuffle.
 

@@ -369,6 +369,28 @@ def reader_choice(spark: Any) -> str:
     return str(choice)
 
 
+#: the Spark setting naming a folder the driver and every executor mount at the same path
+SHARED_DIR_CONF = "spark.datacustoms.sharedDir"
+
+
+def shared_folder(spark: Any) -> Path | None:
+    """``spark``'s :data:`SHARED_DIR_CONF`: None when unset, else a folder the driver can write
+    (anything else: a usage error). That the executors see the same folder is checked by the
+    files they write there (:func:`~datacustoms.engines.spark_stages._merge_runs`)."""
+    value = (spark.conf.get(SHARED_DIR_CONF, "") or "").strip()
+    if not value:
+        return None
+    folder = Path(value)
+    hint = f"pass --spark-conf {SHARED_DIR_CONF}=/path, a folder the driver and every executor mount at that path"
+    if not folder.is_absolute():
+        raise UsageError(f"{SHARED_DIR_CONF} must be an absolute path, not {value!r}", hint)
+    if not folder.is_dir():
+        raise UsageError(f"{SHARED_DIR_CONF}: {value} is not a folder", hint)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{SHARED_DIR_CONF}: {value} cannot be written here", hint)
+    return folder
+
+
 def source_pieces(dataset: Any, df: Any) -> ParquetPieces | None:
     """``df``'s local Parquet source (``dataset``, from :func:`local_parquet`) as pieces the
     executors read with pyarrow, or None: Spark's reader then reads it.
