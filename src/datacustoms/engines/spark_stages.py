@@ -199,6 +199,8 @@ RUN_ROWS = 1 << 20
 RUN_STATS = ("rows", "nulls", "valid", "malformed", "whitespace")
 #: what a run-writing task returns besides :data:`RUN_STATS`: its partition, the digests its file holds
 RUN_CHECKS = ("part", "groups")
+
+
 def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) -> ParsedColumn:
     """The distinct digests of a local Parquet source on a local master, with no shuffle.
 
@@ -214,7 +216,7 @@ def _local_runs(df: Any, column: str, fmt: DigestFormat, pieces: ParquetPieces) 
             counted = pieces.map_in_arrow(df.sparkSession, _run_task(fmt, str(folder)), _RUNS_DDL, [column]).toArrow()
         except Exception as err:  # a failed Spark job (a full disk, a lost worker): one line, no verdict
             raise_job_error(err, f"counting the digests of column {column!r}", "no verdict was given")
-        return _merge_runs(folder, counted, fmt)
+        return _merge_runs(folder, counted, fmt, LOCAL_RUNS_MISSING)
 
 
 def _shared_runs(grouped: Any, column: str, fmt: DigestFormat, shared: Path) -> ParsedColumn:
@@ -248,20 +250,28 @@ def _runs_folder(parent: Path | None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-#: the refusal of a stage whose run files the driver does not find whole
+#: the refusal of a stage whose run files the driver does not find whole: in the shared folder …
 RUNS_MISSING = (
     "the executors' digest runs are not all in the folder the driver reads; no verdict was given",
     f"{SHARED_DIR_CONF} must name a folder that the driver and every executor mount at the same path",
 )
+#: … and in a local master's temporary folder
+LOCAL_RUNS_MISSING = (
+    "the tasks' digest runs are not all in the temporary folder the driver reads; no verdict was given",
+    "run it again, and see the Spark log if it recurs",
+)
 
 
-def _merge_runs(folder: Path, counted: pa.Table, fmt: DigestFormat) -> ParsedColumn:
+def _merge_runs(
+    folder: Path, counted: pa.Table, fmt: DigestFormat, missing: tuple[str, str] = RUNS_MISSING
+) -> ParsedColumn:
     """The run files the tasks wrote (one per task; ``counted``, the rows they returned) merged by
     the embedded :class:`~datacustoms.attack.hashes.targets.DigestCounter`.
 
     Every task's file must be there holding as many digests as the task wrote, and the merged
-    counts must add up to the valid rows, or nothing is counted: an executor that sees another
-    folder under the same name would otherwise leave its digests out of the verdict.
+    counts must add up to the valid rows, or nothing is counted and ``missing`` is raised: an
+    executor that sees another folder under the same name would otherwise leave its digests out
+    of the verdict.
     """
     totals = {name: int(pc.sum(counted.column(name)).as_py() or 0) for name in RUN_STATS}
     stats = ParseStats(rows=totals["rows"], nulls=totals["nulls"], valid=totals["valid"],
@@ -269,21 +279,21 @@ def _merge_runs(folder: Path, counted: pa.Table, fmt: DigestFormat) -> ParsedCol
     expected = dict(zip(counted.column("part").to_pylist(), counted.column("groups").to_pylist(), strict=True))
     files = {int(p.name[len("part-") : -len(".arrow")]): p for p in folder.glob("part-*.arrow")}
     if set(files) != set(expected):
-        raise SparkJobError(*RUNS_MISSING)
+        raise SparkJobError(*missing)
     counter = DigestCounter(fmt.size, weighted=True)
     for part in sorted(files):
         with pa.memory_map(str(files[part])) as source:
             reader = pa.ipc.open_file(source)
             runs = [reader.get_batch(i) for i in range(reader.num_record_batches)]
             if sum(run.num_rows for run in runs) != expected[part]:
-                raise SparkJobError(*RUNS_MISSING)
+                raise SparkJobError(*missing)
             for run in runs:
                 counter.add_run(_digest_rows(run.column(0), fmt.size), run.column(1).to_numpy())
             del runs
         files[part].unlink()  # in the counter's spill now: the disk holds the digests about twice, not three times
     mat, counts = counter.finish()
     if int(counts.sum()) != stats.valid:
-        raise SparkJobError(*RUNS_MISSING)
+        raise SparkJobError(*missing)
     arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(fmt.size), len(mat), [None, pa.py_buffer(mat)])
     return ParsedColumn(fmt=fmt, stats=stats, distinct=arr, counts=counts, matrix=mat)
 
