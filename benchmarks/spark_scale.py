@@ -15,6 +15,10 @@ Stages, each run for each engine in a fresh subprocess (so peak memory is the st
   the driver's peak memory with every distinct digest reversed;
 * ``protect``  — HMAC pseudonym of the digest column, age and date generalised, the customer
   number dropped, written as Parquet (Spark: a committed folder);
+* ``cluster-digests`` — ``digests`` down a cluster's path on ``local[2]`` (Spark only; the local-master
+  check patched to false): grouped by Spark's shuffle, then streamed to the driver through Spark
+  (the baseline), and again with ``spark.datacustoms.sharedDir`` (the tasks write runs to a folder
+  the driver merges), the same digests and counts asserted;
 * ``keyspace`` — enumerating a slice of the 010 mobile keyspace against the export's distinct
   digests: the driver's native engine vs the Spark engine's mask farm (slices of the keyspace in
   Spark tasks, each against all the digests, shipped once; ``spark.datacustoms.enumerate``).
@@ -37,6 +41,7 @@ Python workers started, as in a notebook or a service) and reports that run besi
     python benchmarks/spark_scale.py --rows 50000000  # the target size
     python benchmarks/spark_scale.py --rows 10000000 --stages inspect,protect,digests --again
     python benchmarks/spark_scale.py --rows 10000000 --stages protect --engines embedded  # no Spark
+    python benchmarks/spark_scale.py --rows 10000000 --stages cluster-digests --engines spark
 """
 
 from __future__ import annotations
@@ -253,6 +258,8 @@ def _run_stage(engine: str, stage: str, spark: Any, data: Path, output: Path, sp
             parsed = read_column(read(str(data)), "phone_sha256")
         assert parsed is not None
         return {"distinct": len(parsed.distinct)}
+    if stage == "cluster-digests":
+        return _cluster_digests(spark, data, output.parent / "shared")
     if stage == "reversal":
         return _reversal(engine, data)
     if stage == "protect":
@@ -272,6 +279,41 @@ def _run_stage(engine: str, stage: str, spark: Any, data: Path, output: Path, sp
     if stage == "keyspace":
         return _keyspace(engine, spark, data, span)
     raise SystemExit(f"unknown stage {stage!r}")
+
+
+def _cluster_digests(spark: Any, data: Path, shared: Path) -> dict[str, Any]:
+    """The digest counts down a cluster's path: streamed through Spark, then through run files
+    in a shared folder (``spark.datacustoms.sharedDir``); the same digests and counts both ways."""
+    if spark is None:
+        raise SystemExit("cluster-digests runs on Spark only: pass --engines spark")
+    from datacustoms.engines import spark_stages
+    from datacustoms.flows.inspect import engine_of
+    from datacustoms.io.spark import SHARED_DIR_CONF
+
+    spark_stages.is_local_master = lambda df: False  # the cluster path, on this machine's local[2]
+    eng = engine_of("spark")
+    shared.mkdir(exist_ok=True)
+    seconds: dict[str, float] = {}
+    sums: dict[str, str] = {}
+    distinct = 0
+    for variant in ("streamed", "shared"):
+        if variant == "shared":
+            spark.conf.set(SHARED_DIR_CONF, str(shared))
+        else:
+            spark.conf.unset(SHARED_DIR_CONF)
+        t = time.perf_counter()
+        parsed = eng.distinct_digests(eng.open(str(data)), "phone_sha256")
+        seconds[variant] = time.perf_counter() - t
+        assert parsed is not None and parsed.matrix is not None
+        digest = hashlib.sha256(parsed.counts.tobytes())
+        for lo in range(0, len(parsed.matrix), 1 << 20):
+            digest.update(np.ascontiguousarray(parsed.matrix[lo : lo + (1 << 20)]).tobytes())
+        sums[variant], distinct = digest.hexdigest(), len(parsed.distinct)
+        del parsed
+    spark.conf.unset(SHARED_DIR_CONF)
+    assert sums["streamed"] == sums["shared"], "the two paths counted different digests"
+    return {"distinct": distinct, "streamed_s": round(seconds["streamed"], 2), "shared_s": round(seconds["shared"], 2),
+            "streamed_over_shared": round(seconds["streamed"] / seconds["shared"], 2)}  # fmt: skip
 
 
 def _reversal(engine: str, data: Path) -> dict[str, Any]:
@@ -355,6 +397,8 @@ def main() -> None:
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for stage in args.stages.split(","):
         for engine in [e for e in ("embedded", "spark") if e in args.engines.split(",")]:
+            if stage == "cluster-digests" and engine != "spark":
+                continue  # Spark's cluster path against itself
             for out in ("spark_out.parquet", "embedded_out.parquet", "spark_out_again.parquet", "embedded_out_again.parquet"):
                 shutil.rmtree(work / out, ignore_errors=True) if (work / out).is_dir() else (work / out).unlink(
                     missing_ok=True
@@ -373,7 +417,8 @@ def main() -> None:
             took = res.get("enumerate_s", res["seconds"])
             unit = "candidates/s" if stage == "keyspace" else "rows/s"
             mem = ", ".join(f"{k} {v:,.0f}" for k, v in res.items() if k.endswith("_mb"))
-            figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "reversed", "shards", "rows_out", "hits")}
+            figures = {k: v for k, v in res.items() if k in ("k", "classes", "distinct", "reversed", "shards", "rows_out", "hits",
+                                                              "streamed_s", "shared_s", "streamed_over_shared")}  # fmt: skip
             print(
                 f"{stage:8s} {engine:8s} {took:7.1f} s  {count / took:>12,.0f} {unit}  CPU {res['cpu_s']:.1f} s  "
                 f"[{mem}]" + (f"  session start {res['session_start_s']:.1f} s" if engine == "spark" else "")
