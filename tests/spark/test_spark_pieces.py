@@ -223,13 +223,13 @@ def test_digest_runs_count_what_the_embedded_parser_counts(
     over several runs within a piece: the tasks' runs give the embedded parser's digests, counts
     and statistics."""
     from datacustoms.attack.column import read_column
-    from datacustoms.engines import spark_stages
+    from datacustoms.engines import spark_runs
 
     d, e = "ab" * 32, "cd" * 32
     values = [d, d.upper(), f" {e} ", None, "zz" * 32, e, d] * 40
     path = tmp_path / "h.parquet"
     pq.write_table(pa.table({"h": values}), path, row_group_size=50)
-    monkeypatch.setattr(spark_stages, "RUN_ROWS", 16)  # several runs per piece
+    monkeypatch.setattr(spark_runs, "RUN_ROWS", 16)  # several runs per piece
     table = _open(path)
     assert table.pieces is not None and len(table.pieces.pieces) == 6
     got = distinct_digests(table.frame, "h", rows=len(values), pieces=table.pieces)

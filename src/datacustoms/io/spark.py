@@ -376,7 +376,7 @@ SHARED_DIR_CONF = "spark.datacustoms.sharedDir"
 def shared_folder(spark: Any) -> Path | None:
     """``spark``'s :data:`SHARED_DIR_CONF`: None when unset, else a folder the driver can write
     (anything else: a usage error). That the executors see the same folder is checked by the
-    files they write there (:func:`~datacustoms.engines.spark_stages._merge_runs`)."""
+    files they write there (:func:`~datacustoms.engines.spark_runs.shared_runs`)."""
     value = (spark.conf.get(SHARED_DIR_CONF, "") or "").strip()
     if not value:
         return None
