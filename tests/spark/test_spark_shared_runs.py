@@ -184,3 +184,19 @@ def test_bucket_bounds_cut_sorted_digests_by_their_first_bits() -> None:
         for b in range(count):
             part = top[bounds[b] : bounds[b + 1]]
             assert ((part * count) >> 16 == b).all()  # bucket b: the b-th range of the first 16 bits
+
+
+def test_a_bad_folder_is_refused_before_spark_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from datacustoms.cli import app
+
+    started: list[str] = []
+    monkeypatch.setattr("datacustoms.engines.spark.session", lambda *a, **k: started.append("spark"))
+    src = tmp_path / "t.csv"
+    src.write_text("a\n1\n", encoding="utf-8")
+    res = CliRunner().invoke(
+        app, ["inspect", str(src), "--engine", "spark", "--spark-conf", f"{SHARED_DIR_CONF}=rel/dir"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "must be an absolute path" in res.output and started == []

@@ -22,11 +22,13 @@ from datacustoms.errors import ColumnError, UsageError
 from datacustoms.io.series import ReleaseSeries
 from datacustoms.io.spark import (
     DEFAULT_SPARK_MASTER,
+    SHARED_DIR_CONF,
     SparkTable,
     as_table,
     frame,
     reader_choice,
     session,
+    shared_dir,
     shared_folder,
     source_name,
 )
@@ -51,6 +53,7 @@ class SparkEngine:
         self.conf = dict(conf or {})
         # start once, with the user's settings; checks pyspark is there and the farm's, reader's and shared folder's settings
         archive_choice(self.conf)
+        shared_dir(self.conf.get(SHARED_DIR_CONF))  # before Spark starts, where the flag gave it
         spark = session(master, self.conf)
         enumerate_choice(spark)
         reader_choice(spark)

@@ -374,10 +374,15 @@ SHARED_DIR_CONF = "spark.datacustoms.sharedDir"
 
 
 def shared_folder(spark: Any) -> Path | None:
-    """``spark``'s :data:`SHARED_DIR_CONF`: None when unset, else a folder the driver can write
+    """``spark``'s :data:`SHARED_DIR_CONF` (:func:`shared_dir`)."""
+    return shared_dir(spark.conf.get(SHARED_DIR_CONF, ""))
+
+
+def shared_dir(value: str | None) -> Path | None:
+    """A :data:`SHARED_DIR_CONF` value: None when unset, else a folder the driver can write
     (anything else: a usage error). That the executors see the same folder is checked by the
     files they write there (:func:`~datacustoms.engines.spark_runs.shared_runs`)."""
-    value = (spark.conf.get(SHARED_DIR_CONF, "") or "").strip()
+    value = (value or "").strip()
     if not value:
         return None
     folder = Path(value)
