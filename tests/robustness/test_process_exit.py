@@ -67,6 +67,7 @@ def test_exit_codes_as_the_interpreter_makes_them(capsys: pytest.CaptureFixture[
     assert exit_code(None) == 0
     assert exit_code(2) == 2
     assert exit_code(256 + 7) == 7
+    assert exit_code(-1) == 255 and exit_code(True) == 1
     assert exit_code("error: stopped") == 1
     assert capsys.readouterr().err == "error: stopped\n"
 

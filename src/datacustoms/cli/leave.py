@@ -28,7 +28,7 @@ def exit_code(code: object) -> int:
     else printed to stderr and 1."""
     if code is None:
         return 0
-    if isinstance(code, int) and not isinstance(code, bool):
+    if isinstance(code, int):  # True is 1, as for the interpreter
         return code & 0xFF
     print(code, file=sys.stderr)
     return 1
