@@ -215,10 +215,10 @@ def _merge_runs(
 
 class _RunFile:
     """One task's valid digests, sorted and counted in runs of at most ``run_rows`` (by default
-    :data:`RUN_ROWS`), each
-    run written as ``count`` record batches, one per bucket (ranges of the digests' first 16
-    bits, in order; empty ones too, so batch ``r·count + b`` is run r's bucket b), to the task's
-    file (renamed into place when whole: a retried attempt writes the same bytes)."""
+    :data:`RUN_ROWS`), each run written as ``count`` record batches, one per bucket (ranges of
+    the digests' first 16 bits, in order; empty ones too, so batch ``r·count + b`` is run r's
+    bucket b), to the task's file (renamed into place when whole: a retried attempt writes the
+    same bytes)."""
 
     def __init__(self, folder: str, size: int, count: int = 1, run_rows: int | None = None) -> None:
         self.size, self.count, self.run_rows = size, count, run_rows or RUN_ROWS
