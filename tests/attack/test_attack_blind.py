@@ -273,3 +273,16 @@ def test_progress_is_reported() -> None:
                   progress=lambda label, done: calls.append((label, done)))  # fmt: skip
     assert calls and all(0.0 <= f <= 1.0 for _, f in calls)
     assert any("0101000XXXX" in label for label, _ in calls)
+
+
+def test_a_keyspace_too_large_to_enumerate_is_costed_at_an_assumed_gpu_rate() -> None:
+    """Post-2020 RRNs of unknown birth date are reported, not enumerated; their cost is given at
+    the model's GPU rate, labelled as assumed (no GPU was measured)."""
+    random_rrns = ks.rrn(dt.date(2021, 1, 1), dt.date(2021, 12, 31), random_tail=True)
+    assert not random_rrns.enumerable
+    values = [_hex("sha256", p) for p in PHONES]
+    res = attack_column(_table(values), "phone_hash", keyspaces=[*SLICE, random_rrns], engine="python", budget_s=60)
+    assert res.status == "reversed"
+    (note,) = [n for n in res.notes if n.startswith(random_rrns.name)]
+    assert f"{random_rrns.size:,} candidates, not enumerated" in note
+    assert f"a GPU at 20 GH/s (assumed) would take {random_rrns.size / 20e9:,.1f} s" in note

@@ -20,7 +20,7 @@ from datacustoms.attack.outcome import apply_outcome
 from datacustoms.attack.probe import PROBE_BUDGET, probe_native
 from datacustoms.attack.reverse import PROBE_MIN_TARGETS, Job, blind_plan, probe_order, run_jobs
 from datacustoms.errors import UsageError
-from datacustoms.model.attack import AttackMode, ColumnAttack
+from datacustoms.model.attack import GPU_RATE, AttackMode, ColumnAttack
 from datacustoms.table import Table
 
 
@@ -138,7 +138,7 @@ def attack_blind(
     skipped = [k for k in keyspaces or () if not k.enumerable]
     res.notes.extend(
         f"{k.name}: {k.size:,} candidates, not enumerated ({k.note or 'not enumerable'}); "
-        f"a GPU at 20 GH/s would take {k.size / 20e9:,.1f} s"
+        f"a GPU at {GPU_RATE / 1e9:.0f} GH/s (assumed) would take {k.size / GPU_RATE:,.1f} s"
         for k in skipped
     )
     if not jobs:
