@@ -7,6 +7,9 @@ every planted number is recovered and compares the enumeration with the loop a d
 write (format, ``hashlib.sha256``, look up in a Python set), timed on a slice of the keyspace in
 the same run and extrapolated to the full 10^8 (the loop is linear).
 
+The process keeps freed memory in its heap as the command line does (``datacustoms.cli.heap``);
+``--library-heap`` leaves glibc's defaults, as a Python caller of ``attack_column`` has them.
+
     python benchmarks/attack_column.py            # 1 M targets, full 10^8 keyspace
     python benchmarks/attack_column.py --quick    # 100 k targets, for a loaded machine
 """
@@ -28,6 +31,7 @@ import pyarrow.parquet as pq
 import datacustoms
 from datacustoms.attack import attack_column
 from datacustoms.attack.hashes.engine import cpu_features, native_available
+from datacustoms.cli.heap import keep_freed_memory
 
 KEYSPACE = 10**8
 
@@ -62,10 +66,13 @@ def main() -> None:
     ap.add_argument("--baseline-slice", type=int, default=2_000_000, help="candidates the hashlib loop runs")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--quick", action="store_true", help="100 k targets, a 500 k baseline slice")
+    ap.add_argument("--library-heap", action="store_true", help="glibc's heap defaults, not the command line's")
     args = ap.parse_args()
+    kept = False if args.library_heap else keep_freed_memory()
     if args.quick:
         args.targets, args.baseline_slice = 100_000, 500_000
     print(f"native engine: {native_available()}  cpu: {cpu_features()}  load average {os.getloadavg()}")
+    print("heap: freed memory kept for reuse, as the command line does" if kept else "heap: glibc's defaults")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.parquet"
         numbers = write_column(path, args.targets, args.seed)
