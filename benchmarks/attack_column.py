@@ -7,8 +7,9 @@ every planted number is recovered and compares the enumeration with the loop a d
 write (format, ``hashlib.sha256``, look up in a Python set), timed on a slice of the keyspace in
 the same run and extrapolated to the full 10^8 (the loop is linear).
 
-The process keeps freed memory in its heap as the command line does (``datacustoms.cli.heap``);
-``--library-heap`` leaves glibc's defaults, as a Python caller of ``attack_column`` has them.
+The process keeps freed memory in its heap and Arrow allocates from it, as the command line sets it
+up (``datacustoms.launch``); ``--library-heap`` leaves glibc's and Arrow's defaults, as a Python
+caller of ``attack_column`` has them.
 
     python benchmarks/attack_column.py            # 1 M targets, full 10^8 keyspace
     python benchmarks/attack_column.py --quick    # 100 k targets, for a loaded machine
@@ -25,19 +26,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 import datacustoms
-from datacustoms.attack import attack_column
-from datacustoms.attack.hashes.engine import cpu_features, native_available
-from datacustoms.cli.heap import keep_freed_memory
+from datacustoms.launch import prepare
 
 KEYSPACE = 10**8
 
 
 def write_column(path: Path, n: int, seed: int) -> np.ndarray:
     """n random 010 numbers (with repeats, like a real export) as SHA-256 hex digests."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     rng = np.random.default_rng(seed)
     numbers = rng.integers(0, KEYSPACE, n)
     writer = pq.ParquetWriter(path, pa.schema([("phone_sha256", pa.string())]))
@@ -66,13 +66,20 @@ def main() -> None:
     ap.add_argument("--baseline-slice", type=int, default=2_000_000, help="candidates the hashlib loop runs")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--quick", action="store_true", help="100 k targets, a 500 k baseline slice")
-    ap.add_argument("--library-heap", action="store_true", help="glibc's heap defaults, not the command line's")
+    ap.add_argument("--library-heap", action="store_true", help="glibc's and Arrow's defaults, not the CLI's")
     args = ap.parse_args()
-    kept = False if args.library_heap else keep_freed_memory()
+    # before anything imports pyarrow: Arrow chooses its memory pool when it first allocates
+    kept = False if args.library_heap else prepare(["attack"])
+    import pyarrow as pa
+
+    from datacustoms.attack import attack_column
+    from datacustoms.attack.hashes.engine import cpu_features, native_available
+
     if args.quick:
         args.targets, args.baseline_slice = 100_000, 500_000
     print(f"native engine: {native_available()}  cpu: {cpu_features()}  load average {os.getloadavg()}")
-    print("heap: freed memory kept for reuse, as the command line does" if kept else "heap: glibc's defaults")
+    pool = pa.default_memory_pool().backend_name
+    print(f"heap: {'freed memory kept for reuse, as the command line does' if kept else 'glibc defaults'}; Arrow pool {pool}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.parquet"
         numbers = write_column(path, args.targets, args.seed)

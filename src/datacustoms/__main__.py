@@ -1,5 +1,5 @@
 """``python -m datacustoms``."""
 
-from datacustoms.cli import run
+from datacustoms.launch import run
 
 run()

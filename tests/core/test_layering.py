@@ -16,7 +16,7 @@ FLOORS: dict[str, int] = {
     "ledger": 4, "engines": 4,
     "flows": 5,
     "service": 6, "api": 6,
-    "cli": 7, "__main__": 8,
+    "cli": 7, "launch": 8, "__main__": 9,
 }  # fmt: skip
 
 

@@ -73,13 +73,15 @@ def test_exit_codes_as_the_interpreter_makes_them(capsys: pytest.CaptureFixture[
 
 
 def test_the_console_entry_points_leave_this_way() -> None:
-    """``python -m datacustoms`` and the console script both go through ``run``."""
+    """``python -m datacustoms`` and the console script both go through ``launch.run``, which
+    ends in ``cli.run``."""
     import tomllib
 
     root = Path(__file__).resolve().parents[2]
     scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["datacustoms"] == "datacustoms.cli:run"
-    assert "run()" in (root / "src" / "datacustoms" / "__main__.py").read_text()
+    assert scripts["datacustoms"] == "datacustoms.launch:run"
+    main = (root / "src" / "datacustoms" / "__main__.py").read_text()
+    assert "from datacustoms.launch import run" in main and "run()" in main
 
 
 @pytest.mark.parametrize(("args", "code"), [(["--version"], 0), (["no-such-command"], 2)])

@@ -78,12 +78,10 @@ def main(argv: list[str] | None = None) -> None:
 def run() -> NoReturn:
     """The console script and ``python -m datacustoms``: :func:`main`, then the process ends
     through :func:`~datacustoms.cli.leave.leave` (exit handlers run, native thread pools left
-    alone, so a finished run never ends in SIGABRT). A command other than ``serve`` keeps freed
-    memory in its heap for reuse (:mod:`datacustoms.cli.heap`)."""
-    from datacustoms.cli.heap import for_command
+    alone, so a finished run never ends in SIGABRT). Both start in :func:`datacustoms.launch.run`,
+    which sets up the process's memory first."""
     from datacustoms.cli.leave import leave
 
-    for_command(sys.argv[1:])
     try:
         main()
     except SystemExit as stop:
