@@ -7,9 +7,9 @@ every planted number is recovered and compares the enumeration with the loop a d
 write (format, ``hashlib.sha256``, look up in a Python set), timed on a slice of the keyspace in
 the same run and extrapolated to the full 10^8 (the loop is linear).
 
-The process keeps freed memory in its heap and Arrow allocates from it, as the command line sets it
-up (``datacustoms.launch``); ``--library-heap`` leaves glibc's and Arrow's defaults, as a Python
-caller of ``attack_column`` has them.
+Arrow allocates from the C library's heap (its ``system`` pool), as the command line sets its
+process up (``datacustoms.launch``); ``--library-pool`` leaves Arrow's own choice (mimalloc), as a
+Python caller of ``attack_column`` has it.
 
     python benchmarks/attack_column.py            # 1 M targets, full 10^8 keyspace
     python benchmarks/attack_column.py --quick    # 100 k targets, for a loaded machine
@@ -66,10 +66,11 @@ def main() -> None:
     ap.add_argument("--baseline-slice", type=int, default=2_000_000, help="candidates the hashlib loop runs")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--quick", action="store_true", help="100 k targets, a 500 k baseline slice")
-    ap.add_argument("--library-heap", action="store_true", help="glibc's and Arrow's defaults, not the CLI's")
+    ap.add_argument("--library-pool", action="store_true", help="Arrow's own memory pool, not the CLI's")
     args = ap.parse_args()
     # before anything imports pyarrow: Arrow chooses its memory pool when it first allocates
-    kept = False if args.library_heap else prepare(["attack"])
+    if not args.library_pool:
+        prepare(["attack"])
     import pyarrow as pa
 
     from datacustoms.attack import attack_column
@@ -79,7 +80,7 @@ def main() -> None:
         args.targets, args.baseline_slice = 100_000, 500_000
     print(f"native engine: {native_available()}  cpu: {cpu_features()}  load average {os.getloadavg()}")
     pool = pa.default_memory_pool().backend_name
-    print(f"heap: {'freed memory kept for reuse, as the command line does' if kept else 'glibc defaults'}; Arrow pool {pool}")
+    print(f"Arrow memory pool: {pool}" + ("" if args.library_pool else " (as the command line sets it)"))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.parquet"
         numbers = write_column(path, args.targets, args.seed)

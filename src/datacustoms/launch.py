@@ -1,73 +1,45 @@
 """The process a command runs in, set up before Arrow loads; then the command line.
 
-A command allocates and frees large arrays one after another: the text of a digest column, its
-decoded bytes, their sort order, the sorted copy, the search's lookup tables, Arrow's batches.
-glibc gives each freed block over 128 KiB (up to 32 MiB as it adapts) back to the OS, and Arrow's
-own allocator (mimalloc) keeps a heap of its own, so the next array faults fresh pages in; a
-virtual machine charges microseconds a page for that. So a command keeps freed memory in glibc's
-heap for the next allocation, and Arrow allocates from that same heap (its ``system`` pool, unless
-``ARROW_DEFAULT_MEMORY_POOL`` says otherwise): the blind attack on a 1 M-row column took
-1.31–1.36× its enumeration instead of 1.44–1.54× (``benchmarks/attack_column.py``), keyed
-pseudonyms of 10 M rows 0.56–0.58 s instead of 0.61–0.69 s. The pool is chosen when Arrow first
-allocates, which is why this runs before anything imports pyarrow (the console script and
-``python -m datacustoms`` start here, not in :mod:`datacustoms.cli`).
+pyarrow allocates from mimalloc unless ``ARROW_DEFAULT_MEMORY_POOL`` names another pool, and
+reads that variable once, when it first allocates. mimalloc keeps a heap of its own beside the C
+library's (numpy's, DuckDB's and the native engine's arrays), so on a virtual machine where a
+page faulted in costs microseconds the two heaps fault more fresh pages than one. A command
+therefore has Arrow allocate with ``malloc`` (its ``system`` pool): alternated runs on a 2-core
+host gave the risk profile of 10 M rows in 0.63–0.66 s instead of 0.91–1.20 s and 430 MB instead
+of 490, the blind attack on a 1 M-row column 1.34–1.38× its enumeration instead of 1.44–1.54×,
+and keyed pseudonyms unchanged (``docs/configuration.md``). A pool the user names stays. The
+choice has to be made before anything imports pyarrow, which is why the console script and
+``python -m datacustoms`` start here and not in :mod:`datacustoms.cli`; a local Spark master's
+workers inherit it through the environment.
 
-A short-lived command gives everything back when it ends. ``serve`` runs for days, so it keeps
-both defaults: there the memory of one large request is handed back after it.
+``serve`` runs for days, with threads of its own: it keeps mimalloc, which hands memory back
+across threads better than glibc's arenas do.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-#: mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
-#: blocks below this come from the heap and stay there when freed (mallopt takes an int)
-_KEEP = 2**31 - 1
-#: the heap grows this much beyond each request (address space only: untouched pages cost nothing)
-_PAD = 64 << 20
-#: commands that leave the heap and Arrow's pool as they are
-LONG_RUNNING = frozenset({"serve"})
 #: Arrow's own variable, read once, when Arrow first allocates
 ARROW_POOL = "ARROW_DEFAULT_MEMORY_POOL"
+#: the pool a command allocates from
+COMMAND_POOL = "system"
+#: commands that leave Arrow's pool as Arrow sets it up
+LONG_RUNNING = frozenset({"serve"})
 
 
-def glibc() -> bool:
-    """Whether this process runs on glibc (mallopt's parameters are glibc's own)."""
-    try:
-        return os.confstr("CS_GNU_LIBC_VERSION") is not None
-    except (ValueError, OSError, AttributeError):
-        return False
-
-
-def keep_freed_memory() -> bool:
-    """Keep freed blocks in this process's heap for reuse; False where that is not possible."""
-    if not glibc():
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        return all(
-            libc.mallopt(ctypes.c_int(param), ctypes.c_int(value)) == 1
-            for param, value in ((_M_MMAP_THRESHOLD, _KEEP), (_M_TRIM_THRESHOLD, _KEEP), (_M_TOP_PAD, _PAD))
-        )
-    except (OSError, AttributeError):
-        return False
-
-
-def prepare(argv: Sequence[str]) -> bool:
-    """Set up the process for a command line (without the program name): freed memory kept in
-    the heap and Arrow allocating from it, unless the command runs for a long time (``serve``)
-    or the heap cannot be kept. A pool the user named in ``ARROW_DEFAULT_MEMORY_POOL`` stays.
-    True when the heap is kept."""
+def prepare(argv: Sequence[str]) -> str | None:
+    """Set up the process for a command line (without the program name): Arrow's pool, unless
+    the command runs for a long time (``serve``) or the user named one. The pool chosen, or None
+    where Arrow's own choice stays. Too late (no effect) once pyarrow has allocated."""
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command in LONG_RUNNING or not keep_freed_memory():
-        return False
-    os.environ.setdefault(ARROW_POOL, "system")
-    return True
+    if command in LONG_RUNNING or ARROW_POOL in os.environ:
+        return None
+    os.environ[ARROW_POOL] = COMMAND_POOL
+    return COMMAND_POOL
 
 
 def run() -> NoReturn:
