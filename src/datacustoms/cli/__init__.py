@@ -79,7 +79,7 @@ def run() -> NoReturn:
     """The console script and ``python -m datacustoms``: :func:`main`, then the process ends
     through :func:`~datacustoms.cli.leave.leave` (exit handlers run, native thread pools left
     alone, so a finished run never ends in SIGABRT). Both start in :func:`datacustoms.launch.run`,
-    which sets up the process's memory first."""
+    which chooses Arrow's memory pool first."""
     from datacustoms.cli.leave import leave
 
     try:
