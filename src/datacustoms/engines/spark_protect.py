@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from datacustoms.engines.spark_commit import (
     Step,
@@ -38,6 +37,7 @@ from datacustoms.engines.spark_commit import (
     raise_job_error,
     staged_folder,
 )
+from datacustoms.engines.spark_task import qi_text
 from datacustoms.engines.spark_write import InputCounts, clear_parts, mark_committed, write_parts
 from datacustoms.errors import UsageError
 from datacustoms.io.infer import cast_batch, fitting_candidates, merge_candidates
@@ -57,7 +57,6 @@ from datacustoms.protect import crypto
 from datacustoms.protect.histogram import COUNT
 from datacustoms.protect.histogram import pregroupable as pregroupable_types
 from datacustoms.protect.keys import find_key_material
-from datacustoms.protect.operators.common import as_text
 from datacustoms.protect.pipeline import (
     Measured,
     ProtectResult,
@@ -79,11 +78,7 @@ __all__ = ["commit_parquet", "map_steps", "spark_key_leaks", "spark_protect"]
 
 
 def _text_steps(qi: Sequence[str]) -> list[Step]:
-    def to_text(batch: pa.RecordBatch) -> pa.RecordBatch:
-        cols = [pc.cast(as_text(batch.column(c)), pa.string()) for c in qi]
-        return pa.RecordBatch.from_arrays(cols, names=list(qi))
-
-    return [("(quasi-identifiers)", to_text)]
+    return [("(quasi-identifiers)", qi_text(qi))]
 
 
 def spark_class_histogram(df: Any, qi: Sequence[str], steps: Sequence[Step] = ()) -> pa.Table:
@@ -160,15 +155,9 @@ class GroupedHistograms:
     def protected(self) -> pa.Table:
         from pyspark.sql import functions as F
 
-        qi = self.qi
-
-        def to_text(batch: pa.RecordBatch) -> pa.RecordBatch:
-            cols = [pc.cast(as_text(batch.column(c)), pa.string()) for c in qi]
-            return pa.RecordBatch.from_arrays([*cols, batch.column(COUNT)], names=[*qi, COUNT])
-
-        texts = map_steps(self.grouped, [*self.steps, ("(quasi-identifiers)", to_text)])
+        texts = map_steps(self.grouped, [*self.steps, ("(quasi-identifiers)", qi_text(self.qi, COUNT))])
         try:
-            return texts.groupBy(*qi).agg(F.sum(COUNT).alias(COUNT)).toArrow()
+            return texts.groupBy(*self.qi).agg(F.sum(COUNT).alias(COUNT)).toArrow()
         except Exception as err:
             raise_job_error(err, "the class histogram")
             raise

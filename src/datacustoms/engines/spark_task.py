@@ -54,6 +54,21 @@ def run_steps(steps: Sequence[Step], batch: pa.RecordBatch) -> pa.RecordBatch:
     return batch
 
 
+def qi_text(qi: Sequence[str], count: str | None = None) -> Kernel:
+    """A kernel that keeps the ``qi`` columns only, as text (and ``count`` as it is): what a class
+    histogram groups. Defined here, beside the other task functions, so that shipping it makes a
+    worker import only this module's light dependencies, not the driver's (the policy models)."""
+    names = list(qi)
+
+    def to_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+        cols = [pc.cast(as_text(batch.column(c)), pa.string()) for c in names]
+        if count is None:
+            return pa.RecordBatch.from_arrays(cols, names=names)
+        return pa.RecordBatch.from_arrays([*cols, batch.column(count)], names=[*names, count])
+
+    return to_text
+
+
 KIND, N = "__kind", "__n"
 #: the kinds of count rows a task returns: classes over the raw and the protected QIs (as text),
 #: the task's rows, or the raw QI inputs grouped on their own types

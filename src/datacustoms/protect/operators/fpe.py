@@ -7,21 +7,24 @@ carrier prefix such as ``010``). Reversible by the key holder; the tweak is the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
-from datacustoms.policy import Fpe
 from datacustoms.protect import crypto
 from datacustoms.protect.operators.common import Kernel, as_array, as_text, blank_to_null, replace_column
+
+if TYPE_CHECKING:  # kernels hold plain values: a Spark worker that runs one never imports the policy
+    from datacustoms.policy import Fpe
 
 
 def build(column: str, act: Fpe, key: bytes) -> Kernel:
     """``key`` is the derived FF1 key (operation ``fpe``)."""
+    alphabet, keep_prefix = act.alphabet, act.keep_prefix
 
     def fpe(batch: pa.RecordBatch) -> pa.RecordBatch:
         values = blank_to_null(as_text(as_array(batch.column(column))))
-        out = crypto.fpe_encrypt(
-            key, values, column=column, alphabet=act.alphabet, keep_prefix=act.keep_prefix
-        )
+        out = crypto.fpe_encrypt(key, values, column=column, alphabet=alphabet, keep_prefix=keep_prefix)
         return replace_column(batch, column, out)
 
     return fpe

@@ -11,22 +11,26 @@ RE2: one ``extract_regex`` splits head, middle and tail, one replace masks the m
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms.policy import Mask
 from datacustoms.protect.operators.common import Kernel, as_array, as_text, like, replace_column
+
+if TYPE_CHECKING:  # kernels hold plain values: a Spark worker that runs one never imports the policy
+    from datacustoms.policy import Mask
 
 ALNUM = r"[\p{L}\p{N}]"
 OTHER = r"[^\p{L}\p{N}]"
 
 
-def _mask_alnum(text: pa.Array, act: Mask) -> pa.Array:
+def _mask_alnum(text: pa.Array, char: str, keep_first: int, keep_last: int) -> pa.Array:
     """Mask letters and digits only; separators keep their place."""
-    star = act.char.replace("\\", "\\\\")
-    keep = act.keep_first + act.keep_last
-    head = f"(?:{OTHER}*{ALNUM}){{0,{act.keep_first}}}"
-    tail = f"(?:{ALNUM}{OTHER}*){{0,{act.keep_last}}}"
+    star = char.replace("\\", "\\\\")
+    keep = keep_first + keep_last
+    head = f"(?:{OTHER}*{ALNUM}){{0,{keep_first}}}"
+    tail = f"(?:{ALNUM}{OTHER}*){{0,{keep_last}}}"
     parts = pc.extract_regex(text, f"(?s)^(?P<a>{head})(?P<mid>.*?)(?P<z>{tail})$")
     middle = pc.replace_substring_regex(parts.field("mid"), ALNUM, star)
     partial = pc.binary_join_element_wise(parts.field("a"), middle, parts.field("z"), pa.scalar("", pa.large_string()))
@@ -35,24 +39,33 @@ def _mask_alnum(text: pa.Array, act: Mask) -> pa.Array:
 
 
 def mask_values(values: pa.Array, act: Mask) -> pa.Array:
+    """Values masked as ``act`` says (:func:`masked_values`)."""
+    return masked_values(values, act.char, act.keep_first, act.keep_last, act.separators)
+
+
+def masked_values(values: pa.Array, char: str, keep_first: int, keep_last: int, separators: bool) -> pa.Array:
     values = as_array(values)
     text = pc.cast(as_text(values), pa.large_string())
-    if act.separators:
-        return like(_mask_alnum(text, act), values.type)
+    if separators:
+        return like(_mask_alnum(text, char, keep_first, keep_last), values.type)
     length = pc.utf8_length(text)
-    keep = act.keep_first + act.keep_last
+    keep = keep_first + keep_last
     hidden = pc.max_element_wise(pc.subtract(length, keep), 0)
-    head = pc.utf8_slice_codeunits(text, 0, act.keep_first)
-    tail = pc.utf8_slice_codeunits(text, -act.keep_last) if act.keep_last else pc.utf8_slice_codeunits(text, 0, 0)
-    stars = pc.binary_repeat(pa.scalar(act.char, pa.large_string()), hidden)
+    head = pc.utf8_slice_codeunits(text, 0, keep_first)
+    tail = pc.utf8_slice_codeunits(text, -keep_last) if keep_last else pc.utf8_slice_codeunits(text, 0, 0)
+    stars = pc.binary_repeat(pa.scalar(char, pa.large_string()), hidden)
     partial = pc.binary_join_element_wise(head, stars, tail, pa.scalar("", pa.large_string()))
-    full = pc.binary_repeat(pa.scalar(act.char, pa.large_string()), length)
+    full = pc.binary_repeat(pa.scalar(char, pa.large_string()), length)
     out = pc.if_else(pc.less_equal(length, keep), full, partial)
     return like(out, values.type)
 
 
 def build(column: str, act: Mask) -> Kernel:
+    char, keep_first, keep_last, separators = act.char, act.keep_first, act.keep_last, act.separators
+
     def mask(batch: pa.RecordBatch) -> pa.RecordBatch:
-        return replace_column(batch, column, mask_values(batch.column(column), act))
+        return replace_column(
+            batch, column, masked_values(batch.column(column), char, keep_first, keep_last, separators)
+        )
 
     return mask

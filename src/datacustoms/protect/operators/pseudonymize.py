@@ -9,10 +9,11 @@ columns are cast to text first. Blank cells become null, not the pseudonym of ""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datacustoms.policy import Pseudonymize
 from datacustoms.protect import crypto
 from datacustoms.protect.operators.common import (
     Kernel,
@@ -23,6 +24,9 @@ from datacustoms.protect.operators.common import (
     replace_column,
     trim,
 )
+
+if TYPE_CHECKING:  # kernels hold plain values: a Spark worker that runs one never imports the policy
+    from datacustoms.policy import Pseudonymize
 
 
 def normalize(values: pa.Array, how: str) -> pa.Array:
@@ -39,13 +43,18 @@ def normalize(values: pa.Array, how: str) -> pa.Array:
 
 
 def pseudonymize_values(key: bytes, values: pa.Array, act: Pseudonymize) -> pa.Array:
-    """Normalised and keyed values. A dictionary-encoded column (no larger dictionary than rows)
-    is normalised and keyed once per distinct value, and its rows gathered from those pseudonyms:
-    the same values as the row by row path (normalisation is per value), for less work."""
+    """Normalised and keyed values, as ``act`` says (:func:`keyed_values`)."""
+    return keyed_values(key, values, act.normalize, act.encoding, act.bits)
+
+
+def keyed_values(key: bytes, values: pa.Array, how: str, encoding: crypto.Encoding, bits: int) -> pa.Array:
+    """Values normalised (``how``) and keyed. A dictionary-encoded column (no larger dictionary
+    than rows) is normalised and keyed once per distinct value, and its rows gathered from those
+    pseudonyms: the same values as the row by row path (normalisation is per value), for less work."""
     arr = as_array(values)
     if pa.types.is_dictionary(arr.type) and len(arr.dictionary) <= len(arr):
-        return pseudonymize_values(key, arr.dictionary, act).take(arr.indices)
-    return crypto.pseudonymize(key, normalize(arr, act.normalize), encoding=act.encoding, bits=act.bits)
+        return keyed_values(key, arr.dictionary, how, encoding, bits).take(arr.indices)
+    return crypto.pseudonymize(key, normalize(arr, how), encoding=encoding, bits=bits)
 
 
 def build(column: str, act: Pseudonymize, key: bytes) -> Kernel:
@@ -55,6 +64,7 @@ def build(column: str, act: Pseudonymize, key: bytes) -> Kernel:
     pseudonyms of the last dictionary are kept (one, held with it, compared by value), so each
     distinct value of a row group is keyed once, not once per batch.
     """
+    how, encoding, bits = act.normalize, act.encoding, act.bits
     last: list[tuple[pa.Array, pa.Array]] = []
 
     def pseudonymize(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -64,9 +74,9 @@ def build(column: str, act: Pseudonymize, key: bytes) -> Kernel:
             if held is not None and held[0].equals(values.dictionary):
                 keyed = held[1]
             else:
-                keyed = pseudonymize_values(key, values.dictionary, act)
+                keyed = keyed_values(key, values.dictionary, how, encoding, bits)
                 last[:] = [(values.dictionary, keyed)]
             return replace_column(batch, column, keyed.take(values.indices))
-        return replace_column(batch, column, pseudonymize_values(key, values, act))
+        return replace_column(batch, column, keyed_values(key, values, how, encoding, bits))
 
     return pseudonymize

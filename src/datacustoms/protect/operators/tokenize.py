@@ -7,11 +7,15 @@ so joins still work; the token length shows only a 16-byte length bucket.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
-from datacustoms.policy import Tokenize
 from datacustoms.protect import crypto
 from datacustoms.protect.operators.common import Kernel, as_array, as_text, replace_column
+
+if TYPE_CHECKING:  # kernels hold plain values: a Spark worker that runs one never imports the policy
+    from datacustoms.policy import Tokenize
 
 
 def build(column: str, act: Tokenize, key: bytes) -> Kernel:
