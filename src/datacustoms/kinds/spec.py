@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from datacustoms.model.findings import Role
+if TYPE_CHECKING:  # an annotation only: reading a kind's constants needs no report models
+    from datacustoms.model.findings import Role
+
 
 #: how values of a kind are normalised before a keyed hash, so formats do not split one person
 #: header words that say "this is a business key, not a person" (values still decide)
