@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from datacustoms.attack.hashes import keyspaces as ks
 from datacustoms.attack.hashes.engine import native_available
 from datacustoms.attack.hashes.keyspaces import Keyspace, ListKeyspace, MaskKeyspace, candidates
 from datacustoms.attack.hashes.recipes import Recipe
-from datacustoms.attack.planner import FAMILY_PRIORS, blind_keyspaces, catalogue
-from datacustoms.attack.reverse import ALWAYS_TRY_SECONDS, blind_plan, header_family, plan_jobs
+from datacustoms.attack.hashes.runner import JobResult
+from datacustoms.attack.planner import FAMILY_PRIORS, blind_keyspaces, catalogue, rrn_decades
+from datacustoms.attack.reverse import ALWAYS_TRY_SECONDS, blind_plan, header_family, plan_jobs, run_jobs
 from datacustoms.attack.secrets import known_salts
 from datacustoms.cli import app
 from datacustoms.flows.inspect import reversal_check
@@ -280,3 +282,44 @@ def test_linkage_tries_a_known_salt() -> None:
     res = attack_column(_table(values, "ref"), "ref", known=known, salts=salts, budget_s=60)
     assert res.mode == "linkage" and res.rows_reversed == 20
     assert res.recipe is not None and "the given salt" in res.recipe and SALT.hex() not in res.model_dump_json()
+
+
+class _Recorder:
+    """A runner that hashes nothing: it records the order of the jobs and reports hits for the
+    keyspaces it is told hold the column's plaintexts (once each)."""
+
+    def __init__(self, holds: dict[str, int]) -> None:
+        self.holds = dict(holds)
+        self.order: list[str] = []
+        self.recipes_hit: list[Recipe] = []
+        self.found: list[int] = []
+
+    def done(self) -> bool:
+        return False
+
+    def run_mask(self, recipe: Recipe, keyspace: MaskKeyspace, fmt: str, deadline: float) -> JobResult:
+        self.order.append(keyspace.name)
+        hits = self.holds.pop(keyspace.name, 0) if fmt == "digits" and recipe.rounds == 1 else 0
+        if hits and recipe not in self.recipes_hit:
+            self.recipes_hit.append(recipe)
+        return JobResult(recipe, keyspace.name, size=1, covered=1, hits=hits)
+
+
+@pytest.mark.parametrize("evidence", [True, False])
+def test_digests_reversed_by_a_family_send_the_rest_to_that_familys_keyspaces(evidence: bool) -> None:
+    """A column 98 % Korean 010 mobiles is finished by the retired 01X numbers: once 010 numbers are
+    found, the legacy block runs before the resident numbers, which the priors alone put first."""
+    spaces: list[Keyspace] = [ks.kr_mobile(), *rrn_decades()[:2], ks.kr_mobile_legacy()]
+    planned = blind_keyspaces("KR", families={"phone"}, spaces=spaces)
+    jobs = plan_jobs(
+        spaces, ["sha256"], [], rate=lambda r: 5e7,
+        priors={p.keyspace.name: p.prior for p in planned}, families={p.keyspace.name: p.family for p in planned},
+    )  # fmt: skip
+    runner = _Recorder({"kr_mobile_010": 1962} if evidence else {})
+    run_jobs(runner, jobs, 0, time.perf_counter() + 60)  # type: ignore[arg-type]
+    order = runner.order
+    legacy, rrn = order.index("kr_mobile_legacy"), order.index("kr_rrn_19800101_19891231")
+    if evidence:
+        assert order[0] == "kr_mobile_010" and legacy < rrn
+    else:  # without evidence the priors hold: resident numbers are likelier than retired mobiles
+        assert rrn < legacy
