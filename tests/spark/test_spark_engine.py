@@ -254,6 +254,29 @@ def test_same_protected_bytes_on_both_engines(spark: Any, tmp_path: Path, text_t
 
 
 @pytest.mark.spark
+def test_a_hierarchy_and_a_mask_give_the_same_rows_on_both_engines(spark: Any, tmp_path: Path) -> None:
+    """The hierarchy's levels travel inside the kernel: the file is read once, on the driver."""
+    from datacustoms.engines.spark_protect import spark_protect
+
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "diagnosis.csv").write_text("A10;A;*\nB20;B;*\nC30;C;*\nD40;D;*\n", encoding="utf-8")
+    spec = policy_spec(
+        diagnosis={"action": "generalize", "method": "hierarchy", "file": "diagnosis.csv", "level": 1},
+        phone={"action": "mask", "keep_first": 3, "keep_last": 2},
+    )
+    policy = parse_policy(spec, base_dir=folder)
+    source = make_export()
+    emb = protect_table(from_arrow(source, "export"), policy, tmp_path / "emb.parquet", master_key=KEY)
+    spk = spark_protect(spark.createDataFrame(source), policy, tmp_path / "spk.parquet", master_key=KEY)
+    assert (spk.k_after, spk.rows_out) == (emb.k_after, emb.rows_out)
+    got, want = _protected_columns(tmp_path / "spk.parquet"), _protected_columns(tmp_path / "emb.parquet")
+    assert got == want
+    assert set(got["diagnosis"]) == {"A", "B", "C", "D", None}
+    assert all(p[:9] == "010******" and p[9:].isdigit() for p in got["phone"])  # 010-1000-XXXX, masked
+
+
+@pytest.mark.spark
 def test_failing_kernel_names_the_column_and_leaves_no_output(spark: Any, tmp_path: Path) -> None:
     from datacustoms.engines.spark_protect import commit_parquet, map_steps
     from datacustoms.io.spark import SparkJobError
