@@ -8,7 +8,8 @@ runs them by expected cost (size ÷ the measured rate of the recipe's kernel) di
 how often that kind of identifier is the one hashed. Header words and the source kind detection
 reports *raise* a keyspace's prior (:data:`HINT_BOOST`); they never remove one, and everything
 under one second of enumeration is planned first in any case (see :func:`reverse.plan_jobs`);
-only evidence — a probe's hits (:mod:`datacustoms.attack.probe`) — runs a job before it.
+only evidence — a probe's hits (:mod:`datacustoms.attack.probe`) — runs a job before it. Digests
+a keyspace reverses raise its family's other keyspaces (:data:`reverse.EVIDENCE_BOOST`).
 E-mail addresses cannot be enumerated: they are reversed by linkage (``--known``) only.
 """
 
