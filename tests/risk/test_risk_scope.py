@@ -206,3 +206,59 @@ def test_cli_inspect_with_a_policy_names_its_lines_and_uses_its_thresholds(tmp_p
                                         "--k", "3", "-f", "json"])  # fmt: skip
     doc = json.loads(narrowed.stdout)
     assert doc["qi_origin"] == "--qi" and doc["risk"]["thresholds"]["k"] == 3
+
+
+def _wide_table(n: int = 4000) -> pa.Table:
+    """Columns wide enough that some combinations' keys take the sort path, with NULLs in one."""
+    rng = np.random.default_rng(11)
+    amount = rng.integers(0, 5000, n).astype(object)
+    amount[rng.random(n) < 0.05] = None
+    return pa.table({
+        "age": rng.integers(18, 90, n),
+        "sex": rng.choice(["F", "M"], n),
+        "joined": [f"2020-{m:02d}-{d:02d}" for m, d in zip(rng.integers(1, 13, n), rng.integers(1, 29, n), strict=True)],
+        "amount": pa.array(amount.tolist(), pa.int64()),
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("cell_budget", [10_000_000, 6000])
+def test_both_ways_of_reading_give_the_same_search(monkeypatch: pytest.MonkeyPatch, cell_budget: int) -> None:
+    """Every row's codes (the profile's encoder) and the sampled rows dictionary-encoded by Arrow
+    (where those codes would not fit, or a column holds floats) measure the same rows and classes."""
+    import datacustoms.risk.combos as combos
+
+    table = _wide_table()
+    names = ["age", "sex", "joined", "amount"]
+    coded = search_combinations(read(table), names, cell_budget=cell_budget)
+    monkeypatch.setattr(combos, "encode", lambda *a, **k: None)
+    streamed = search_combinations(read(table), names, cell_budget=cell_budget)
+    assert coded == streamed
+    assert coded.sampled_rows == (4000 if cell_budget > 16_000 else 1500) and coded.rows == 4000
+    for worst in coded.worst:  # re-measured on every row when sampled
+        expected = table.group_by(worst.columns).aggregate([([], "count_all")]).column("count_all").to_numpy()
+        assert worst.exact and worst.k == expected.min() and worst.classes == len(expected)
+        assert worst.sample_uniques == int((expected == 1).sum())
+
+
+def test_a_float_column_is_searched_through_the_sampled_rows() -> None:
+    table = _wide_table().append_column("score", pa.array(np.arange(4000) % 7 / 2.0))
+    result = search_combinations(read(table), ["age", "sex", "score"], cell_budget=3000)
+    assert result.sampled_rows == 1000 and all(w.exact for w in result.worst)
+    worst = result.worst[0]
+    expected = table.group_by(worst.columns).aggregate([([], "count_all")]).column("count_all").to_numpy()
+    assert worst.k == expected.min() and worst.classes == len(expected)
+
+
+@pytest.mark.parametrize(("rows", "card"), [(1000, 10**9), (50_000, 10**12), (3000, 2**61), (200, 50), (1, 10**9)])
+def test_class_ids_are_the_ranks_np_unique_gives(rows: int, card: int) -> None:
+    from datacustoms.risk.combos import class_counts, class_sizes_of
+
+    key = np.random.default_rng(rows).integers(0, card, rows)
+    ids, counts = class_counts(key, card)
+    _, inverse, expected = np.unique(key, return_inverse=True, return_counts=True)
+    if card <= 4 * rows + 1024:  # a dense range: the key is its own id
+        assert (ids == key).all() and (counts[key] == expected[inverse.reshape(-1)]).all()
+    else:
+        assert (ids == inverse.reshape(-1)).all() and (counts == expected).all()
+    sizes = class_sizes_of(key, card)
+    assert sorted(sizes[sizes > 0].tolist()) == sorted(expected.tolist())
