@@ -10,8 +10,8 @@ budget, the result says so and the verdict fails.
 Every column becomes integer codes in one streamed read (:func:`datacustoms.risk.coded.encode`,
 as the risk profile reads them, Parquet's own dictionaries kept; where those codes would not fit
 in memory, or a column holds floats, only the sampled rows are kept and Arrow dictionary-encodes
-them), so class
-sizes per combination are integer counts over numpy arrays and no value becomes a Python object.
+them), so class sizes per combination are integer counts over numpy arrays and no value becomes a
+Python object.
 Beyond ``cell_budget`` cells the search measures a seeded uniform sample of rows, and re-measures
 its worst combinations on every row: over the codes of every row where they are held, else with
 one DuckDB group-by each.
@@ -148,10 +148,9 @@ def class_counts(key: np.ndarray, card: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         order = np.argsort(key)
         ordered = key[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    counts = np.diff(np.append(starts, n))
+    counts = _run_lengths(ordered)
     ids = np.empty(n, dtype=np.int64)
-    ids[order] = np.repeat(np.arange(len(starts)), counts)
+    ids[order] = np.repeat(np.arange(len(counts)), counts)
     return ids, counts
 
 
@@ -159,9 +158,15 @@ def class_sizes_of(key: np.ndarray, card: int) -> np.ndarray:
     """The size of every class of one combination's key (no per-record ids: a sort, or a bincount)."""
     if card <= 4 * len(key) + 1024:
         return np.bincount(key, minlength=card)
-    ordered = np.sort(key)
+    return _run_lengths(np.sort(key))
+
+
+def _run_lengths(ordered: np.ndarray) -> np.ndarray:
+    """The lengths of the runs of equal values in a sorted array, in order."""
+    if not len(ordered):
+        return np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    return np.diff(np.append(starts, len(key)))
+    return np.diff(np.append(starts, len(ordered)))
 
 
 def _measure(names: list[str], counts: np.ndarray, th: Thresholds, exact: bool) -> CombinationRisk:
